@@ -1,0 +1,346 @@
+/**
+ * Every port of zu in one place. Adapters declare themselves against these interfaces so the
+ * compiler checks them; optional capabilities are optional methods.
+ *
+ * @example
+ * ```ts
+ * import type { EventSink } from "./types.ts";
+ * function countAll(sink: EventSink): Promise<number> { return sink.count({}); }
+ * ```
+ * @module
+ */
+import type { Event } from "./events.ts";
+import type {
+  Capabilities,
+  Message,
+  ModelRequest,
+  ModelResponse,
+  Result,
+  TaskSpec,
+  ToolCall,
+  Verdict,
+} from "./contracts.ts";
+
+// ------------------------------------------------------------------ event log
+
+/**
+ * A filter over events: keys from the allowlist (`event_id, trace_id, task_id, parent_id, type,
+ * source`) or a registered ctx field; `null` means IS NULL. Any other key is a `TypeError`.
+ */
+export type EventFilter = Readonly<Record<string, string | null>>;
+
+/** Options of {@link EventSink.query}. */
+export interface QueryOptions {
+  /** At most this many events (applied after filtering). */
+  limit?: number;
+  /** Only events with `seq` greater than this (exclusive). Default 0. */
+  afterSeq?: number;
+}
+
+/** Options of {@link EventSink.stream}. */
+export interface StreamOptions {
+  /** Rows per page. Default 500. */
+  batchSize?: number;
+  /** Start after this seq. Default 0. */
+  afterSeq?: number;
+  /** Stops the stream between pages. */
+  signal?: AbortSignal;
+}
+
+/** An event together with its sink-side ordinal. */
+export interface StoredEvent {
+  /** 1-based position in the sink. */
+  seq: number;
+  /** The event. */
+  event: Event;
+}
+
+/**
+ * Where events are stored. A canonical sink links events into their trace's hash chain and
+ * returns the linked copy from `append`; a trace sink (JSONL) may return it unchanged.
+ */
+export interface EventSink extends AsyncDisposable {
+  /** Stores `event` (idempotent on `event_id`) and resolves once it is durable. */
+  append(event: Event): Promise<Event>;
+  /** Events matching `filter`, in seq order. */
+  query(filter?: EventFilter, options?: QueryOptions): Promise<Event[]>;
+  /** Events matching `filter`, page by page (keyset on seq). */
+  stream(filter?: EventFilter, options?: StreamOptions): AsyncIterable<Event>;
+  /** Number of events matching `filter`. */
+  count(filter?: EventFilter): Promise<number>;
+  /** Releases resources. Idempotent. */
+  close(): Promise<void>;
+  /** Like `query` but with each event's seq. */
+  queryWithSeq?(filter?: EventFilter, options?: QueryOptions): Promise<StoredEvent[]>;
+}
+
+/** Encrypts or encodes a stored event body. The blob is one version byte + body. */
+export interface PayloadCodec {
+  /** The version byte (0 identity, 1 AES-GCM, 2 managed AES-GCM). */
+  readonly version: number;
+  /** Plain text + AAD -> body (without the version byte). */
+  encodeBody(plaintext: string, aad: Uint8Array): Promise<Uint8Array>;
+  /** Body (without the version byte) + AAD -> plain text. */
+  decodeBody(body: Uint8Array, aad: Uint8Array): Promise<string>;
+}
+
+/** Supplies keys by id (the seam for a KMS). */
+export interface KeyProvider {
+  /** The id new blobs are written under. */
+  currentKeyId(): string;
+  /** The 32-byte key for `id`; throws when unknown. */
+  key(id: string): Uint8Array;
+}
+
+// ------------------------------------------------------------------ seams
+
+/** Time seam. */
+export interface Clock {
+  /** Wall-clock now. */
+  now(): Date;
+  /** Monotonic milliseconds. */
+  monotonic(): number;
+}
+
+/** Id seam. */
+export interface IdSource {
+  /** A fresh lowercase uuid4. */
+  uuid(): string;
+}
+
+// ------------------------------------------------------------------ model side
+
+/** A chat model. */
+export interface ModelProvider {
+  /** What it can do. */
+  readonly capabilities: Capabilities;
+  /** The model id, or null (scripted). */
+  readonly model: string | null;
+  /** One completion. */
+  complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse>;
+}
+
+/** The read-only view of a run handed to plugins. */
+export interface RunContext {
+  /** The task. */
+  readonly spec: TaskSpec;
+  /** The observation being inspected (per-observation checks), else null. */
+  readonly observation: Record<string, unknown> | null;
+  /** Events visible to the check (the turn, or the whole run). */
+  readonly events: readonly Event[];
+  /** The run is tainted. */
+  readonly tainted: boolean;
+  /** execute or explore. */
+  readonly mode: "execute" | "explore";
+  /** Quarantined run. */
+  readonly quarantined: boolean;
+  /** The current call, for gates and tools. */
+  readonly invocation?: ToolCall | null;
+  /** The current call's idempotency key. */
+  readonly idempotency_key?: string | null;
+  /** The run's trace id. */
+  readonly trace_id?: string;
+  /** Cancels the current tool call. */
+  readonly signal?: AbortSignal;
+}
+
+/** A tool the model may call. */
+export interface Tool {
+  /** Registry name, as the model sees it. */
+  readonly name: string;
+  /** `{name, description, parameters}` (OpenAI style). */
+  readonly schema: { name: string; description: string; parameters: Record<string, unknown> };
+  /** One line appended to the system prompt. */
+  readonly prompt_fragment?: string;
+  /** 1 = cheap HTTP, 2 = browser in a sandbox. Default 1. */
+  tier?: number;
+  /** Capability tokens (`net`, `sandbox`, ...). */
+  readonly capabilities?: ReadonlySet<string>;
+  /** Hosts it may reach (`*` = anywhere). */
+  readonly egress?: ReadonlySet<string>;
+  /** Its content is untrusted (fenced for the model). */
+  readonly untrusted?: boolean;
+  /** Runs the tool; returns the observation. */
+  call(ctx: RunContext, args: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+/** When a detector runs. */
+export type DetectorScope = "per_observation" | "per_turn" | "on_final";
+
+/** Inspects observations or turns. */
+export interface Detector {
+  /** Registry name. */
+  readonly name: string;
+  /** When it runs. */
+  readonly scope: DetectorScope;
+  /** Returns a verdict, or null when fine. */
+  inspect(ctx: RunContext): Verdict | null | Promise<Verdict | null>;
+}
+
+/** Checks a final answer. */
+export interface Validator {
+  /** Registry name. */
+  readonly name: string;
+  /** Returns a verdict, or null when fine. */
+  check(value: Record<string, unknown>, ctx: RunContext): Verdict | null | Promise<Verdict | null>;
+}
+
+/** Decides whether a call may run. */
+export interface InvocationGate {
+  /** Registry name. */
+  readonly name: string;
+  /** A crash denies instead of being skipped. */
+  readonly fail_closed_on_crash?: boolean;
+  /** Returns a verdict (deny/escalate), or null to allow. */
+  check(call: ToolCall, ctx: RunContext): Verdict | null | Promise<Verdict | null>;
+}
+
+/** Used by the harness to turn a bundle into a provider. */
+export type ProviderFactory = (messages: Message[]) => ModelProvider;
+
+/** Everything `runTask` needs besides the spec (filled by `assembleRun`). */
+export interface RunPlugins {
+  /** Tools by name. */
+  tools: Map<string, Tool>;
+  /** Detectors by name. */
+  detectors: Map<string, Detector>;
+  /** Validators by name. */
+  validators: Map<string, Validator>;
+  /** Gates by name. */
+  gates: Map<string, InvocationGate>;
+}
+
+/** A finished run. */
+export interface RunOutcome {
+  /** The result. */
+  result: Result;
+  /** The events, in order. */
+  events: Event[];
+}
+
+// ------------------------------------------------------------------ sandboxes
+
+/** Network posture of a sandbox. */
+export type SandboxNetwork = "none" | "isolated" | "unrestricted";
+
+/** What to launch. Unknown keys are ignored by adapters. */
+export interface SandboxSpec {
+  /** Image reference (must pass the image policy). */
+  image: string;
+  /** Default `none`. `unrestricted` needs `allowUnrestrictedEgress`. */
+  network?: SandboxNetwork;
+  /** Internal network name for `isolated`. */
+  networkName?: string;
+  /** Explicit opt-in for `unrestricted`. */
+  allowUnrestrictedEgress?: boolean;
+  /** Egress allowlist (hosts) handed to the proxy. */
+  allowlist?: string[];
+  /** Proxy URL (`http://host:port`) to set as HTTP(S)_PROXY. */
+  proxy?: string;
+  /** Environment for the container. */
+  env?: Record<string, string>;
+  /** Command (entrypoint args). */
+  cmd?: string[];
+  /** `/etc/hosts` pins. */
+  extraHosts?: Record<string, string>;
+  /** Memory in bytes (capped at 1 GiB). */
+  memoryBytes?: number;
+  /** Pids (capped at 256). */
+  pidsLimit?: number;
+  /** CPUs (fractional). */
+  cpus?: number;
+  /** The run (trace) id for labels. */
+  runId?: string;
+  /** Working directory. */
+  workdir?: string;
+  /** Seccomp profile name (`default` or `block`). */
+  seccomp?: string;
+}
+
+/** A launched sandbox. */
+export interface SandboxHandle {
+  /** Container id. */
+  readonly id: string;
+  /** Container name. */
+  readonly name: string;
+  /** Run label. */
+  readonly runId: string;
+}
+
+/** The result of one exec. */
+export interface ExecResult {
+  /** Process exit code (137 when killed). */
+  exitCode: number;
+  /** Captured stdout (capped). */
+  stdout: string;
+  /** Captured stderr (capped). */
+  stderr: string;
+  /** Killed at its timeout. */
+  timedOut: boolean;
+  /** Output was cut at the cap. */
+  truncated: boolean;
+  /** Elapsed milliseconds. */
+  durationMs: number;
+}
+
+/** Options of one exec. */
+export interface ExecOptions {
+  /** Kill after this many ms. */
+  timeoutMs?: number;
+  /** Cap each stream at this many bytes. */
+  maxOutputBytes?: number;
+  /** Bytes written to stdin. */
+  stdin?: Uint8Array | string;
+  /** Extra environment. */
+  env?: Record<string, string>;
+  /** Cancels the exec. */
+  signal?: AbortSignal;
+}
+
+/** A live browser session (zu's JSON-lines protocol). */
+export interface SessionHandle extends AsyncDisposable {
+  /** Sends a command, returns its reply. */
+  send(command: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Closes the session. */
+  close(): Promise<void>;
+}
+
+/** Runs tools or agents in isolation. */
+export interface SandboxBackend extends AsyncDisposable {
+  /** Creates and starts a hardened sandbox. */
+  launch(spec: SandboxSpec): Promise<SandboxHandle>;
+  /** Runs a tool call in the sandbox (JSON in, observation out). */
+  exec(handle: SandboxHandle, call: ToolCall, options?: ExecOptions): Promise<Record<string, unknown>>;
+  /** Runs a command in the sandbox. */
+  execEntrypoint(handle: SandboxHandle, cmd: string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Removes the sandbox. Idempotent. */
+  destroy(handle: SandboxHandle): Promise<void>;
+  /** Opens a long-lived session (browser). */
+  openSession?(spec: SandboxSpec): Promise<SessionHandle>;
+  /** Saves the sandbox's filesystem as an image reference. */
+  snapshot?(handle: SandboxHandle): Promise<string>;
+  /** Launches from a snapshot. */
+  restore?(snapshot: string, spec: SandboxSpec): Promise<SandboxHandle>;
+  /** Estimated cost in USD (null when free / unknown). */
+  estimateCost?(spec: SandboxSpec): Promise<number | null>;
+  /** Actual cost in USD (null when free / unknown). */
+  meterActual?(handle: SandboxHandle): Promise<number | null>;
+}
+
+/** A running egress proxy. */
+export interface EgressProxyHandle extends AsyncDisposable {
+  /** Listen host. */
+  readonly host: string;
+  /** Listen port. */
+  readonly port: number;
+  /** Decisions so far. */
+  connections(): readonly Record<string, unknown>[];
+  /** Stops it. */
+  close(): Promise<void>;
+}
+
+/** Starts egress proxies. */
+export interface EgressProxy {
+  /** Starts a proxy with an allowlist. */
+  launch(spec: { allowlist: string[]; listen?: string; allowCidrs?: string[] }): Promise<EgressProxyHandle>;
+}
