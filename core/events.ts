@@ -158,20 +158,22 @@ export function withFields(event: Event, fields: Partial<Event>): Event {
 }
 
 /** The ordered list of wire field names. */
-export const EVENT_FIELDS: readonly (keyof Event)[] = Object.freeze([
-  "event_id",
-  "trace_id",
-  "task_id",
-  "parent_id",
-  "type",
-  "ts",
-  "source",
-  "payload",
-  "schema_version",
-  "prev_hash",
-  "hash",
-  "sig",
-] as const);
+export const EVENT_FIELDS: readonly (keyof Event)[] = Object.freeze(
+  [
+    "event_id",
+    "trace_id",
+    "task_id",
+    "parent_id",
+    "type",
+    "ts",
+    "source",
+    "payload",
+    "schema_version",
+    "prev_hash",
+    "hash",
+    "sig",
+  ] as const,
+);
 
 // ---- zu's stable type constants (reference §2.3) ----
 /** `harness.task.started` */

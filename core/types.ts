@@ -310,7 +310,11 @@ export interface SandboxBackend extends AsyncDisposable {
   /** Creates and starts a hardened sandbox. */
   launch(spec: SandboxSpec): Promise<SandboxHandle>;
   /** Runs a tool call in the sandbox (JSON in, observation out). */
-  exec(handle: SandboxHandle, call: ToolCall, options?: ExecOptions): Promise<Record<string, unknown>>;
+  exec(
+    handle: SandboxHandle,
+    call: ToolCall,
+    options?: ExecOptions,
+  ): Promise<Record<string, unknown>>;
   /** Runs a command in the sandbox. */
   execEntrypoint(handle: SandboxHandle, cmd: string[], options?: ExecOptions): Promise<ExecResult>;
   /** Removes the sandbox. Idempotent. */
@@ -342,5 +346,7 @@ export interface EgressProxyHandle extends AsyncDisposable {
 /** Starts egress proxies. */
 export interface EgressProxy {
   /** Starts a proxy with an allowlist. */
-  launch(spec: { allowlist: string[]; listen?: string; allowCidrs?: string[] }): Promise<EgressProxyHandle>;
+  launch(
+    spec: { allowlist: string[]; listen?: string; allowCidrs?: string[] },
+  ): Promise<EgressProxyHandle>;
 }

@@ -1,0 +1,316 @@
+/**
+ * JSON with zu's number semantics.
+ *
+ * zu is Python: an int and a float are different values (`3` is not `3.0`), and ints have no size
+ * limit. JavaScript has one number type, so reading zu's logs with plain `JSON.parse` would lose
+ * both facts and change the hash of an event. This module keeps them:
+ *
+ * - {@link parseJson} reads a float whose value is integral (`3.0`, `1e+16`) as a frozen
+ *   {@link PyFloat}, and an integer beyond 2^53 as a `bigint`. Every other number stays a plain
+ *   `number` (a non-integral number is always a float; an integral one is an int).
+ * - {@link zuJson} / {@link toZuJson} write values the way Pydantic's `model_dump_json()` does
+ *   (compact, raw UTF-8, floats as `1e-7`, `3.0`).
+ *
+ * @example
+ * ```ts
+ * import { parseJson, zuJson, PyFloat } from "./json.ts";
+ * const v = parseJson('{"ratio":3.0,"big":9007199254740993,"tiny":1e-7}') as Record<string, unknown>;
+ * console.assert(v.ratio instanceof PyFloat && typeof v.big === "bigint");
+ * console.assert(zuJson(v) === '{"ratio":3.0,"big":9007199254740993,"tiny":1e-7}');
+ * ```
+ * @module
+ */
+import type { Event } from "./events.ts";
+
+/**
+ * A float whose value happens to be integral (`3.0`), kept apart from the int `3`. Behaves as a
+ * number in arithmetic (`valueOf`) and in `JSON.stringify` (`toJSON`).
+ */
+export class PyFloat {
+  /** The numeric value. */
+  readonly value: number;
+  /** Wraps `value` (any finite number) as a Python float. */
+  constructor(value: number) {
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new TypeError(`Cannot make a float of "${String(value)}": it must be a finite number`);
+    }
+    this.value = value;
+    Object.freeze(this);
+  }
+  /** The numeric value (so `+f` and `f * 2` work). */
+  valueOf(): number {
+    return this.value;
+  }
+  /** The numeric value, for `JSON.stringify`. */
+  toJSON(): number {
+    return this.value;
+  }
+  /** Python's `repr` of the float (`3.0`). */
+  toString(): string {
+    return pythonFloatRepr(this.value);
+  }
+}
+
+/**
+ * Marks a number as a Python float, so it is written `3.0` rather than `3`. Non-integral numbers
+ * are floats anyway and are returned unchanged.
+ *
+ * @example
+ * ```ts
+ * import { pyFloat, zuJson } from "./json.ts";
+ * console.assert(zuJson({ elapsed: pyFloat(2) }) === '{"elapsed":2.0}');
+ * ```
+ */
+export function pyFloat(value: number): number | PyFloat {
+  if (Number.isInteger(value) || Object.is(value, -0)) return new PyFloat(value);
+  return value;
+}
+
+/** True when `value` is a {@link PyFloat}. */
+export function isPyFloat(value: unknown): value is PyFloat {
+  return value instanceof PyFloat;
+}
+
+/** The numeric value of a JSON number of either representation (`number`, `PyFloat`, `bigint`). */
+export function numberValue(value: number | PyFloat | bigint): number {
+  return typeof value === "number" ? value : Number(value instanceof PyFloat ? value.value : value);
+}
+
+// A number token that may be ambiguous for plain JSON.parse: an exponent, an all-zero fraction,
+// a long fraction or a long integer. Tokens only start after `:`, `,`, `[` or at the start.
+const AMBIGUOUS =
+  /(?:^|[:,[])\s*-?\d+(?:\.\d+)?[eE]|(?:^|[:,[])\s*-?\d+\.(?:0+(?![0-9])|\d{16})|(?:^|[:,[])\s*-?\d{16}/;
+
+function reviver(this: unknown, _key: string, value: unknown, context?: { source?: string }) {
+  if (typeof value !== "number") return value;
+  const source = context?.source;
+  if (source === undefined) return value;
+  if (/[.eE]/.test(source)) {
+    return Number.isInteger(value) || Object.is(value, -0) ? new PyFloat(value) : value;
+  }
+  if (!Number.isSafeInteger(value)) return BigInt(source);
+  return value;
+}
+
+/**
+ * Parses JSON text keeping zu's number semantics: integral floats become {@link PyFloat},
+ * integers beyond 2^53 become `bigint`. Throws `SyntaxError` on malformed text.
+ *
+ * @example
+ * ```ts
+ * import { parseJson } from "./json.ts";
+ * console.assert(JSON.stringify(parseJson("[1, 2.5]")) === "[1,2.5]");
+ * ```
+ */
+export function parseJson(text: string): unknown {
+  if (!AMBIGUOUS.test(text)) return JSON.parse(text);
+  // deno-lint-ignore no-explicit-any
+  return JSON.parse(text, reviver as any);
+}
+
+// ------------------------------------------------------------------ float formatting
+
+function digitsAndExponent(x: number): [string, number] {
+  // toExponential() without an argument gives the shortest round-trip digits, as Python's repr.
+  const s = Math.abs(x).toExponential();
+  const at = s.indexOf("e");
+  const digits = s.slice(0, at).replace(".", "");
+  return [digits, Number(s.slice(at + 1))];
+}
+
+function formatFloat(x: number, padExponent: boolean): string {
+  if (!Number.isFinite(x)) {
+    throw new TypeError(`Cannot write "${String(x)}" as JSON: it is not a finite number`);
+  }
+  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  const sign = x < 0 ? "-" : "";
+  const [d, e] = digitsAndExponent(x);
+  if (e >= -4 && e < 16) {
+    if (e >= 0) {
+      const intPart = d.length > e + 1 ? d.slice(0, e + 1) : d.padEnd(e + 1, "0");
+      const frac = d.length > e + 1 ? d.slice(e + 1) : "0";
+      return `${sign}${intPart}.${frac}`;
+    }
+    return `${sign}0.${"0".repeat(-e - 1)}${d}`;
+  }
+  const mantissa = d.length > 1 ? `${d[0]}.${d.slice(1)}` : d;
+  const abs = Math.abs(e);
+  const exp = padExponent && abs < 10 ? `0${abs}` : String(abs);
+  return `${sign}${mantissa}e${e < 0 ? "-" : "+"}${exp}`;
+}
+
+/**
+ * Python's `repr(float)`: `3.0`, `0.5`, `1e-07`, `1e+16`, `0.0001`.
+ *
+ * @example
+ * ```ts
+ * import { pythonFloatRepr } from "./json.ts";
+ * console.assert(pythonFloatRepr(1e-7) === "1e-07" && pythonFloatRepr(3) === "3.0");
+ * ```
+ */
+export function pythonFloatRepr(x: number): string {
+  return formatFloat(x, true);
+}
+
+/**
+ * A float as Pydantic's `model_dump_json()` writes it: like Python's repr but with an unpadded
+ * exponent (`1e-7`, `1e+16`).
+ */
+export function pydanticFloatRepr(x: number): string {
+  return formatFloat(x, false);
+}
+
+// ------------------------------------------------------------------ Pydantic-style writer
+
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function describe(path: string): string {
+  return path === "" ? "$" : `$${path}`;
+}
+
+/** Writes one JSON number of zu: ints in full, floats the Pydantic way. */
+function zuNumber(v: number, path: string): string {
+  if (!Number.isFinite(v)) {
+    throw new TypeError(
+      `Cannot write ${describe(path)} as JSON: "${String(v)}" is not a finite number`,
+    );
+  }
+  if (Number.isInteger(v)) {
+    return Number.isSafeInteger(v) ? String(v) : BigInt(v).toString();
+  }
+  return pydanticFloatRepr(v);
+}
+
+function writeZu(v: unknown, path: string, stack: object[]): string {
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "number":
+      return zuNumber(v, path);
+    case "boolean":
+      return v ? "true" : "false";
+    case "bigint":
+      return v.toString();
+    case "object": {
+      if (v === null) return "null";
+      if (v instanceof PyFloat) return pydanticFloatRepr(v.value);
+      if (stack.includes(v)) {
+        throw new TypeError(`Cannot write ${describe(path)} as JSON: the value is cyclic`);
+      }
+      stack.push(v);
+      let out: string;
+      if (Array.isArray(v)) {
+        const parts: string[] = [];
+        for (let i = 0; i < v.length; i++) parts.push(writeZu(v[i], `${path}[${i}]`, stack));
+        out = `[${parts.join(",")}]`;
+      } else if (isPlainObject(v)) {
+        const parts: string[] = [];
+        for (const k of Object.keys(v)) {
+          const item = (v as Record<string, unknown>)[k];
+          if (item === undefined) continue;
+          parts.push(`${JSON.stringify(k)}:${writeZu(item, `${path}.${k}`, stack)}`);
+        }
+        out = `{${parts.join(",")}}`;
+      } else {
+        throw new TypeError(
+          `Cannot write ${describe(path)} as JSON: a "${
+            v.constructor?.name ?? "object"
+          }" is not plain JSON`,
+        );
+      }
+      stack.pop();
+      return out;
+    }
+    default:
+      throw new TypeError(`Cannot write ${describe(path)} as JSON: a ${typeof v} is not JSON`);
+  }
+}
+
+/**
+ * Writes a JSON value the way Pydantic's `model_dump_json()` does: compact, keys in insertion
+ * order, non-ASCII as raw UTF-8, ints in full, floats as `3.0` / `1e-7`. Throws `TypeError`
+ * naming the path of a value that is not JSON (a function, a `Map`, a non-finite number, a cycle).
+ *
+ * @example
+ * ```ts
+ * import { zuJson } from "./json.ts";
+ * console.assert(zuJson({ t: "é", n: [1, 0.5] }) === '{"t":"é","n":[1,0.5]}');
+ * ```
+ */
+export function zuJson(value: unknown): string {
+  return writeZu(value, "", []);
+}
+
+const FIELD_ORDER = [
+  "event_id",
+  "trace_id",
+  "task_id",
+  "parent_id",
+  "type",
+  "ts",
+  "source",
+  "payload",
+  "schema_version",
+  "prev_hash",
+  "hash",
+  "sig",
+] as const;
+
+/**
+ * An event as zu's `model_dump_json()` writes it: the twelve fields in zu's order.
+ *
+ * @example
+ * ```ts
+ * import { toZuJson } from "./json.ts";
+ * import { newEvent } from "./events.ts";
+ * const e = newEvent({ task_id: "t", type: "harness.turn.started", payload: { step: 1 } });
+ * console.assert(toZuJson(e).startsWith('{"event_id":'));
+ * ```
+ */
+export function toZuJson(event: Event): string {
+  const parts: string[] = [];
+  for (const k of FIELD_ORDER) {
+    const v = (event as unknown as Record<string, unknown>)[k];
+    parts.push(`"${k}":${writeZu(v === undefined ? null : v, `.${k}`, [])}`);
+  }
+  return `{${parts.join(",")}}`;
+}
+
+/**
+ * Parses one line of zu's event JSON into a frozen {@link Event}. Throws `SyntaxError` when the
+ * text is not JSON and `TypeError` when it is not an event object.
+ */
+export function parseEventJson(text: string): Event {
+  const v = parseJson(text);
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw new TypeError("Cannot read event: the JSON value is not an object");
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of ["event_id", "trace_id", "task_id", "type", "ts", "source"] as const) {
+    if (typeof o[k] !== "string") {
+      throw new TypeError(`Cannot read event: field "${k}" is missing or not a string`);
+    }
+  }
+  const payload = o.payload ?? {};
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    throw new TypeError(`Cannot read event "${String(o.event_id)}": payload is not an object`);
+  }
+  const ev: Event = {
+    event_id: o.event_id as string,
+    trace_id: o.trace_id as string,
+    task_id: o.task_id as string,
+    parent_id: (o.parent_id ?? null) as string | null,
+    type: o.type as string,
+    ts: o.ts as string,
+    source: o.source as string,
+    payload: payload as Record<string, unknown>,
+    schema_version: typeof o.schema_version === "number" ? o.schema_version : 1,
+    prev_hash: (o.prev_hash ?? null) as string | null,
+    hash: (o.hash ?? null) as string | null,
+    sig: (o.sig ?? null) as string | null,
+  };
+  return Object.freeze(ev);
+}
