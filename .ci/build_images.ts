@@ -1,0 +1,10 @@
+// Builds the local images the Docker tests need (no pull). Used by .ci/run.
+import { buildAttackImage, buildRuntimeImage } from "../backends/docker/image_build.ts";
+
+const log = (line: string) => console.error(`  ${line}`);
+const started = performance.now();
+for (const build of [buildRuntimeImage, buildAttackImage]) {
+  const r = await build({ onProgress: log, force: Deno.args.includes("--force") });
+  console.error(`${r.tag} ${r.built ? "built" : "up to date"} (${r.hash.slice(0, 12)})`);
+}
+console.error(`images ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,460 @@
+/**
+ * Checks a parsed agent document against zu's `RunConfig` keys and builds an
+ * {@link AgentConfig}. Every failure is a one-line `UserError` naming the file and the key path;
+ * unknown keys become warnings.
+ *
+ * @module
+ */
+import { type Budget, DEFAULT_BUDGET } from "../core/contracts.ts";
+import { UserError } from "../core/errors.ts";
+import { POLICY_EFFECTS, type PolicyEffect } from "./action_policy_gate.ts";
+import { checkHostPattern } from "./allowed_domains_gate.ts";
+import type {
+  ActionPolicyEntry,
+  AgentConfig,
+  EncryptionMode,
+  EventSinkConfig,
+  ObservabilityConfig,
+  PluginRef,
+  ProviderConfig,
+  ReplayConfig,
+  TaskConfig,
+} from "./_config_types.ts";
+
+/** Sink drivers the config accepts. */
+export const SINK_DRIVERS: readonly string[] = Object.freeze(["jsonl", "memory", "sqlite"]);
+/** Encryption modes the config accepts. */
+export const ENCRYPTION_MODES: readonly EncryptionMode[] = Object.freeze([
+  "none",
+  "aesgcm",
+  "managed",
+]);
+
+const TOP_KEYS = [
+  "provider",
+  "providers",
+  "tiers",
+  "plugins",
+  "backend",
+  "event_sink",
+  "trace_sinks",
+  "observability",
+  "budget",
+  "replay",
+  "max_observation_chars",
+  "observation_strategy",
+  "max_context_chars",
+  "containment",
+  "allowed_domains",
+  "action_policies",
+  "task",
+];
+const PROVIDER_KEYS = [
+  "name",
+  "model",
+  "api_key_env",
+  "base_url_env",
+  "api_key",
+  "base_url",
+  "max_tokens",
+  "script",
+  "options",
+];
+const BUDGET_KEYS = Object.keys(DEFAULT_BUDGET) as (keyof Budget)[];
+const TASK_KEYS = [
+  "query",
+  "target",
+  "output_schema",
+  "max_tier",
+  "budget",
+  "tainted",
+  "mode",
+  "quarantined",
+  "task_id",
+];
+
+/** Builds the one-line error for `file` at `key`. */
+export function configError(file: string, key: string, why: string): UserError {
+  const where = key === "" ? "" : `${key} `;
+  return new UserError("config_invalid", `Cannot load agent "${file}": ${where}${why}`);
+}
+
+/** A short printable form of a value for messages. */
+export function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${show(value)}`;
+}
+
+/** True for a plain mapping. */
+export function isMapping(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Reads one document, collecting warnings; throws on the first error. */
+class Reader {
+  readonly warnings: string[] = [];
+  constructor(readonly file: string) {}
+
+  fail(key: string, why: string): never {
+    throw configError(this.file, key, why);
+  }
+
+  join(parent: string, key: string | number): string {
+    if (typeof key === "number") return `${parent}[${key}]`;
+    return parent === "" ? key : `${parent}.${key}`;
+  }
+
+  mapping(value: unknown, key: string): Record<string, unknown> {
+    if (!isMapping(value)) this.fail(key, `must be a mapping, got ${typeName(value)}`);
+    return value;
+  }
+
+  list(value: unknown, key: string): unknown[] {
+    if (!Array.isArray(value)) this.fail(key, `must be a list, got ${typeName(value)}`);
+    return value;
+  }
+
+  unknownKeys(obj: Record<string, unknown>, known: readonly string[], parent: string): void {
+    for (const k of Object.keys(obj)) {
+      if (!known.includes(k)) {
+        this.warnings.push(
+          `Agent "${this.file}": key "${this.join(parent, k)}" is not a known key (ignored)`,
+        );
+      }
+    }
+  }
+
+  string(value: unknown, key: string): string {
+    if (typeof value !== "string") this.fail(key, `must be a string, got ${typeName(value)}`);
+    return value;
+  }
+
+  required(obj: Record<string, unknown>, name: string, parent: string): unknown {
+    const key = this.join(parent, name);
+    if (!(name in obj) || obj[name] === null || obj[name] === undefined) {
+      this.fail(key, "is required");
+    }
+    return obj[name];
+  }
+
+  nonEmptyString(value: unknown, key: string): string {
+    const s = this.string(value, key);
+    if (s.trim() === "") this.fail(key, "must not be empty");
+    return s;
+  }
+
+  optString(obj: Record<string, unknown>, name: string, parent: string): string | null {
+    const v = obj[name];
+    return v === undefined || v === null ? null : this.string(v, this.join(parent, name));
+  }
+
+  int(value: unknown, key: string, min: number): number {
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+      this.fail(key, `must be an integer, got ${typeName(value)}`);
+    }
+    if (value < min) this.fail(key, `must be at least ${min}, got ${value}`);
+    return value;
+  }
+
+  optInt(obj: Record<string, unknown>, name: string, parent: string, min: number): number | null {
+    const v = obj[name];
+    return v === undefined || v === null ? null : this.int(v, this.join(parent, name), min);
+  }
+
+  bool(obj: Record<string, unknown>, name: string, parent: string, dflt: boolean): boolean {
+    const v = obj[name];
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== "boolean") {
+      this.fail(this.join(parent, name), `must be true or false, got ${typeName(v)}`);
+    }
+    return v;
+  }
+
+  choice<T extends string>(
+    obj: Record<string, unknown>,
+    name: string,
+    parent: string,
+    choices: readonly T[],
+    dflt: T,
+  ): T {
+    const v = obj[name];
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== "string" || !(choices as readonly string[]).includes(v)) {
+      this.fail(
+        this.join(parent, name),
+        `must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${show(v)}`,
+      );
+    }
+    return v as T;
+  }
+
+  tierKey(raw: string, parent: string): number {
+    const n = Number(raw);
+    if (!/^\s*\d+\s*$/.test(raw) || !Number.isInteger(n) || n < 1) {
+      this.fail(this.join(parent, raw), "is not a tier number (tiers are integers from 1)");
+    }
+    return n;
+  }
+}
+
+function parseBudget(r: Reader, value: unknown, key: string): Partial<Budget> {
+  const obj = r.mapping(value, key);
+  r.unknownKeys(obj, BUDGET_KEYS, key);
+  const out: Partial<Budget> = {};
+  for (const k of BUDGET_KEYS) {
+    const v = obj[k];
+    if (v === undefined || v === null) continue;
+    const path = r.join(key, k);
+    if (k === "wall_time_s") {
+      if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+        r.fail(path, `must be a positive number, got ${typeName(v)}`);
+      }
+      out[k] = v;
+    } else {
+      out[k] = r.int(v, path, 0);
+    }
+  }
+  return out;
+}
+
+function parseProvider(r: Reader, value: unknown, key: string): ProviderConfig {
+  const obj = r.mapping(value, key);
+  r.unknownKeys(obj, PROVIDER_KEYS, key);
+  const name = r.nonEmptyString(r.required(obj, "name", key), r.join(key, "name"));
+  let script: Record<string, unknown>[] | null = null;
+  if (obj.script !== undefined && obj.script !== null) {
+    const list = r.list(obj.script, r.join(key, "script"));
+    script = list.map((m, i) => r.mapping(m, r.join(r.join(key, "script"), i)));
+  }
+  const options = obj.options === undefined || obj.options === null
+    ? {}
+    : r.mapping(obj.options, r.join(key, "options"));
+  return {
+    name,
+    model: r.optString(obj, "model", key),
+    api_key_env: r.optString(obj, "api_key_env", key),
+    base_url_env: r.optString(obj, "base_url_env", key),
+    api_key: r.optString(obj, "api_key", key),
+    base_url: r.optString(obj, "base_url", key),
+    max_tokens: r.optInt(obj, "max_tokens", key, 1),
+    script,
+    options: { ...options },
+  };
+}
+
+function parsePluginRef(r: Reader, value: unknown, key: string): PluginRef {
+  if (typeof value === "string") {
+    if (value.trim() === "") r.fail(key, "must not be empty");
+    return { ref: value.trim(), args: {}, key };
+  }
+  if (isMapping(value)) {
+    r.unknownKeys(value, ["ref", "args"], key);
+    const ref = r.nonEmptyString(r.required(value, "ref", key), r.join(key, "ref")).trim();
+    const args = value.args === undefined || value.args === null
+      ? {}
+      : r.mapping(value.args, r.join(key, "args"));
+    return { ref, args: { ...args }, key };
+  }
+  return r.fail(key, `must be a plugin name, a module path or {ref, args}, got ${typeName(value)}`);
+}
+
+function parseRefList(r: Reader, value: unknown, key: string): PluginRef[] {
+  return r.list(value, key).map((v, i) => parsePluginRef(r, v, r.join(key, i)));
+}
+
+function parseSink(r: Reader, value: unknown, key: string): EventSinkConfig {
+  const obj = r.mapping(value, key);
+  r.unknownKeys(obj, ["driver", "path", "encryption", "options"], key);
+  const driver = r.nonEmptyString(r.required(obj, "driver", key), r.join(key, "driver"));
+  if (!SINK_DRIVERS.includes(driver)) {
+    r.fail(
+      r.join(key, "driver"),
+      `"${driver}" is not a known sink (known: ${SINK_DRIVERS.map((d) => `"${d}"`).join(", ")})`,
+    );
+  }
+  const encryption = r.choice(obj, "encryption", key, ENCRYPTION_MODES, "none");
+  const options = obj.options === undefined || obj.options === null
+    ? {}
+    : r.mapping(obj.options, r.join(key, "options"));
+  return { driver, path: r.optString(obj, "path", key), encryption, options: { ...options } };
+}
+
+function parsePolicies(r: Reader, value: unknown, key: string): ActionPolicyEntry[] {
+  if (value === "read-only") return ["read-only"];
+  const list = r.list(value, key);
+  return list.map((entry, i): ActionPolicyEntry => {
+    const k = r.join(key, i);
+    if (typeof entry === "string") {
+      if (entry === "read-only") return "read-only";
+      r.fail(k, `${show(entry)} is not a known preset (the only preset is "read-only")`);
+    }
+    const obj = r.mapping(entry, k);
+    if (obj.preset === "read-only") return "read-only";
+    r.unknownKeys(obj, ["tool", "op", "match", "effect", "preset"], k);
+    const tool = r.nonEmptyString(r.required(obj, "tool", k), r.join(k, "tool"));
+    const effect = r.required(obj, "effect", k);
+    if (typeof effect !== "string" || !(POLICY_EFFECTS as readonly string[]).includes(effect)) {
+      r.fail(
+        r.join(k, "effect"),
+        `must be one of ${POLICY_EFFECTS.map((e) => `"${e}"`).join(", ")}, got ${show(effect)}`,
+      );
+    }
+    return {
+      tool,
+      op: r.optString(obj, "op", k),
+      match: r.optString(obj, "match", k),
+      effect: effect as PolicyEffect,
+    };
+  });
+}
+
+function parseTask(r: Reader, value: unknown, key: string): TaskConfig {
+  const obj = r.mapping(value, key);
+  r.unknownKeys(obj, TASK_KEYS, key);
+  const query = r.nonEmptyString(r.required(obj, "query", key), r.join(key, "query"));
+  const schema = obj.output_schema === undefined || obj.output_schema === null
+    ? {}
+    : r.mapping(obj.output_schema, r.join(key, "output_schema"));
+  return {
+    query,
+    target: r.optString(obj, "target", key),
+    output_schema: schema,
+    max_tier: r.optInt(obj, "max_tier", key, 0) ?? 2,
+    budget: obj.budget === undefined || obj.budget === null
+      ? null
+      : parseBudget(r, obj.budget, r.join(key, "budget")),
+    tainted: r.bool(obj, "tainted", key, false),
+    mode: r.choice(obj, "mode", key, ["execute", "explore"] as const, "execute"),
+    quarantined: r.bool(obj, "quarantined", key, false),
+    task_id: r.optString(obj, "task_id", key),
+  };
+}
+
+function parseReplay(r: Reader, value: unknown, key: string): ReplayConfig {
+  const obj = r.mapping(value, key);
+  r.unknownKeys(obj, ["budget", "finish_model", "jitter_median_ms", "jitter_max_ms"], key);
+  const jitter = r.optInt(obj, "jitter_median_ms", key, 0) ??
+    r.optInt(obj, "jitter_max_ms", key, 0) ?? 400;
+  return {
+    budget: obj.budget === undefined || obj.budget === null
+      ? null
+      : { ...DEFAULT_BUDGET, ...parseBudget(r, obj.budget, r.join(key, "budget")) },
+    finish_model: r.optString(obj, "finish_model", key),
+    jitter_median_ms: jitter,
+  };
+}
+
+function parseObservability(r: Reader, value: unknown, key: string): ObservabilityConfig {
+  const obj = r.mapping(value, key);
+  r.unknownKeys(obj, ["review_queue", "scope"], key);
+  return {
+    review_queue: "review_queue" in obj ? r.optString(obj, "review_queue", key) : "zu_review.jsonl",
+    scope: r.choice(obj, "scope", key, ["render", "full"] as const, "render"),
+  };
+}
+
+function tierMap<T>(
+  r: Reader,
+  value: unknown,
+  key: string,
+  each: (v: unknown, k: string) => T,
+): Map<number, T> {
+  const out = new Map<number, T>();
+  if (value === undefined || value === null) return out;
+  const obj = r.mapping(value, key);
+  for (const [raw, v] of Object.entries(obj)) {
+    out.set(r.tierKey(raw, key), each(v, r.join(key, raw)));
+  }
+  return new Map([...out.entries()].sort((a, b) => a[0] - b[0]));
+}
+
+/** Checks a parsed document (`file` is only used in messages). */
+export function parseAgentDocument(doc: unknown, file: string, agentDir: string): AgentConfig {
+  const r = new Reader(file);
+  if (!isMapping(doc)) {
+    throw configError(
+      file,
+      "",
+      `the file must hold a mapping at the top level, got ${typeName(doc)}`,
+    );
+  }
+  const top: Record<string, unknown> = doc;
+  r.unknownKeys(top, TOP_KEYS, "");
+  const provider = parseProvider(r, r.required(top, "provider", ""), "provider");
+  const providers = tierMap(r, top.providers, "providers", (v, k) => parseProvider(r, v, k));
+  const tiers = tierMap(r, top.tiers, "tiers", (v, k) => parseRefList(r, v, k));
+
+  const plugins = top.plugins === undefined || top.plugins === null
+    ? {}
+    : r.mapping(top.plugins, "plugins");
+  r.unknownKeys(plugins, ["tools", "detectors", "validators"], "plugins");
+  const list = (name: string, dflt: string[]) =>
+    plugins[name] === undefined || plugins[name] === null
+      ? dflt.map((ref, i) => ({ ref, args: {}, key: `plugins.${name}[${i}]` }))
+      : parseRefList(r, plugins[name], `plugins.${name}`);
+
+  let allowed: string[] | null = null;
+  if (top.allowed_domains !== undefined && top.allowed_domains !== null) {
+    const raw = r.list(top.allowed_domains, "allowed_domains");
+    allowed = raw.map((p, i) => {
+      const checked = checkHostPattern(p);
+      return "error" in checked ? r.fail(`allowed_domains[${i}]`, checked.error) : checked.pattern;
+    });
+    if (allowed.length === 0) allowed = null;
+  }
+
+  const budget = top.budget === undefined || top.budget === null
+    ? { ...DEFAULT_BUDGET }
+    : { ...DEFAULT_BUDGET, ...parseBudget(r, top.budget, "budget") };
+
+  return {
+    path: file,
+    agentDir,
+    provider,
+    providers,
+    tiers,
+    plugins: {
+      tools: list("tools", []),
+      detectors: list("detectors", []),
+      validators: list("validators", ["schema", "grounding"]),
+    },
+    backend: r.optString(top, "backend", ""),
+    event_sink: top.event_sink === undefined || top.event_sink === null
+      ? null
+      : parseSink(r, top.event_sink, "event_sink"),
+    trace_sinks: top.trace_sinks === undefined || top.trace_sinks === null
+      ? []
+      : r.list(top.trace_sinks, "trace_sinks").map((s, i) => parseSink(r, s, `trace_sinks[${i}]`)),
+    observability: top.observability === undefined || top.observability === null
+      ? { review_queue: "zu_review.jsonl", scope: "render" }
+      : parseObservability(r, top.observability, "observability"),
+    budget,
+    replay: top.replay === undefined || top.replay === null
+      ? { budget: null, finish_model: null, jitter_median_ms: 400 }
+      : parseReplay(r, top.replay, "replay"),
+    max_observation_chars: r.optInt(top, "max_observation_chars", "", 1),
+    observation_strategy: r.choice(
+      top,
+      "observation_strategy",
+      "",
+      ["truncate", "extract"] as const,
+      "truncate",
+    ),
+    max_context_chars: r.optInt(top, "max_context_chars", "", 1),
+    containment: r.choice(top, "containment", "", ["audit", "required"] as const, "audit"),
+    allowed_domains: allowed,
+    action_policies: top.action_policies === undefined || top.action_policies === null
+      ? []
+      : parsePolicies(r, top.action_policies, "action_policies"),
+    task: top.task === undefined || top.task === null ? null : parseTask(r, top.task, "task"),
+    warnings: r.warnings,
+  };
+}

@@ -1,0 +1,75 @@
+import { deepStrictEqual, equal } from "node:assert/strict";
+import type { RunContext } from "../../core/types.ts";
+import { BotWallDetector } from "./bot_wall.ts";
+import { CaptchaDetector } from "./captcha.ts";
+import { EmptyDetector } from "./empty.ts";
+import { ErrorDetector } from "./error.ts";
+import { JsShellDetector } from "./js_shell.ts";
+import { builtinDetectors } from "./mod.ts";
+
+const ctx = (observation: Record<string, unknown>) => ({ observation }) as unknown as RunContext;
+
+Deno.test("empty escalates only when every present content key is blank", () => {
+  const d = new EmptyDetector();
+  deepStrictEqual(d.inspect(ctx({ html: "", status: 200 })), {
+    severity: "escalate",
+    detector: "empty",
+    detail: "empty observation",
+  });
+  equal(d.inspect(ctx({ text: " \n", html: "<p>x</p>" })), null);
+  equal(d.inspect(ctx({ error: "boom" })), null);
+  equal(d.inspect(ctx({ content: [] }))?.severity, "escalate");
+});
+
+Deno.test("error retries on an integer status of 400 or more", () => {
+  const d = new ErrorDetector();
+  deepStrictEqual(d.inspect(ctx({ status: 404 })), {
+    severity: "retry",
+    detector: "error",
+    detail: "http 404",
+  });
+  equal(d.inspect(ctx({ status: 399 })), null);
+  equal(d.inspect(ctx({ status: "500" })), null);
+  equal(d.inspect(ctx({ status: true })), null);
+});
+
+Deno.test("js-shell escalates on a mount point with little visible text", () => {
+  const d = new JsShellDetector();
+  equal(
+    d.inspect(ctx({ html: '<div id="__next"></div><script id="__NEXT_DATA__">{}</script>' }))
+      ?.severity,
+    "escalate",
+  );
+  equal(d.inspect(ctx({ html: `<div id="root"><p>${"Real text. ".repeat(40)}</p></div>` })), null);
+  equal(d.inspect(ctx({ html: "<p>short page</p>" })), null);
+});
+
+Deno.test("bot-wall needs a strong marker or a weak one with a Cloudflare fingerprint", () => {
+  const d = new BotWallDetector();
+  equal(d.inspect(ctx({ html: "<div id='cf-browser-verification'></div>" }))?.severity, "escalate");
+  equal(
+    d.inspect(ctx({ html: "<title>Just a moment...</title><a href='/cdn-cgi/l'>x</a>" }))?.severity,
+    "escalate",
+  );
+  equal(d.inspect(ctx({ html: "<p>Just a moment while we load your cart</p>" })), null);
+});
+
+Deno.test("captcha escalates with kind human", () => {
+  const v = new CaptchaDetector().inspect(
+    ctx({ html: '<div class="h-captcha" data-sitekey="x"></div>' }),
+  );
+  equal(v?.kind, "human");
+  equal(v?.severity, "escalate");
+  equal(new CaptchaDetector().inspect(ctx({ text: "no widgets here" })), null);
+});
+
+Deno.test("builtinDetectors builds every detector under its registry name", () => {
+  for (const [name, make] of builtinDetectors()) equal(make().name, name);
+  deepStrictEqual([...builtinDetectors().keys()], [
+    "bot-wall",
+    "captcha",
+    "empty",
+    "error",
+    "js-shell",
+  ]);
+});

@@ -1,0 +1,42 @@
+import { deepStrictEqual, ok } from "node:assert/strict";
+import { parseJson } from "../core/json.ts";
+import type { Event } from "../core/events.ts";
+import { runScenario } from "../testing/run_scenario.ts";
+import { loopScenarioDirs } from "./_compat_dir.ts";
+
+/** Plain JSON (PyFloat -> number) so results compare with expected.json. */
+function plain(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? Number(x) : x)));
+}
+
+function shape(events: Event[]) {
+  const index = new Map(events.map((e, i) => [e.event_id, i]));
+  return events.map((e) => ({
+    type: e.type,
+    source: e.source,
+    parent_index: e.parent_id === null ? null : index.get(e.parent_id) ?? -1,
+    payload: plain(e.payload),
+  }));
+}
+
+const dirs = loopScenarioDirs();
+
+Deno.test("the compat loop vectors are present", () => {
+  ok(dirs.length > 0, "no scenario found under shared/compat/loop");
+});
+
+for (const dir of dirs) {
+  const name = dir.pathname.split("/").filter(Boolean).pop();
+  Deno.test(`runTask reproduces zu's result and events for compat scenario ${name}`, async () => {
+    const expected = parseJson(
+      await Deno.readTextFile(new URL("expected.json", dir)),
+    ) as Record<string, unknown>;
+    const first = await runScenario(dir);
+    const second = await runScenario(dir);
+    deepStrictEqual(plain(first.result), plain(expected.result));
+    deepStrictEqual(first.events.map((e) => e.type), expected.event_types);
+    deepStrictEqual(shape(first.events), plain(expected.events));
+    deepStrictEqual(second.events.map((e) => e.type), first.events.map((e) => e.type));
+    deepStrictEqual(plain(second.result), plain(first.result));
+  });
+}

@@ -1,0 +1,237 @@
+/**
+ * The one HTTP call both live providers make: POST a JSON body with a per-attempt timeout,
+ * retry 408/429/5xx and connection failures with exponential backoff and jitter (honouring
+ * `Retry-After`, capped), and turn every failure into zu's neutral provider errors. The API key
+ * is redacted from every message this module builds.
+ *
+ * @module
+ */
+import {
+  ProviderAuthError,
+  ProviderError,
+  ProviderRateLimited,
+  ProviderTimeout,
+  ProviderUnavailable,
+} from "../../core/errors.ts";
+
+/** Waits `ms` milliseconds; rejects with the signal's reason when aborted. */
+export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** Reads one environment variable; undefined when unset or not permitted. */
+export type EnvFn = (name: string) => string | undefined;
+
+/** The real sleep: a timer that is cleared on abort. */
+export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The real environment, read defensively (a denied variable reads as unset). */
+export function realEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Options of {@link postJson}. */
+export interface PostJsonOptions {
+  /** Provider label used in messages (`openai-compatible`, `anthropic`). */
+  label: string;
+  /** Model id used in messages. */
+  model: string | null;
+  /** Per-attempt timeout in ms (the body read included). */
+  timeoutMs: number;
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  /** Sleep seam used between attempts. */
+  sleep: SleepFn;
+  /** Random source in [0, 1) for the jitter. */
+  random: () => number;
+  /** The fetch to use. */
+  fetch: typeof fetch;
+  /** The secret to redact from messages (the API key), if any. */
+  secret: string | null;
+  /** The environment variable named in an auth failure message. */
+  keyEnv: string | null;
+  /** First backoff delay in ms. Default 500. */
+  baseDelayMs?: number;
+  /** Largest backoff delay in ms. Default 8000. */
+  maxDelayMs?: number;
+  /** Largest honoured `Retry-After` in ms. Default 30000. */
+  maxRetryAfterMs?: number;
+  /** Cancels the call (the reason is rethrown as is). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Replaces every occurrence of `secret` in `text` with `[redacted]`. */
+export function redact(text: string, secret: string | null): string {
+  if (!secret || secret.length < 4) return text;
+  return text.split(secret).join("[redacted]");
+}
+
+function errorDetail(bodyText: string): string | null {
+  try {
+    const body = JSON.parse(bodyText) as Record<string, unknown>;
+    const err = body?.error;
+    if (typeof err === "string") return err;
+    if (err && typeof err === "object") {
+      const msg = (err as Record<string, unknown>).message;
+      if (typeof msg === "string") return msg;
+    }
+    if (typeof body?.message === "string") return body.message;
+  } catch {
+    // not JSON
+  }
+  const t = bodyText.trim();
+  return t === "" ? null : t;
+}
+
+function clip(text: string, n = 200): string {
+  const one = text.replace(/\s+/g, " ").trim();
+  return one.length > n ? `${one.slice(0, n)}…` : one;
+}
+
+/** Parses `retry-after-ms` / `retry-after` (seconds or an HTTP date) into ms, or null. */
+export function retryAfterMs(headers: Headers, now: number = Date.now()): number | null {
+  const ms = headers.get("retry-after-ms");
+  if (ms !== null && ms.trim() !== "" && Number.isFinite(Number(ms))) {
+    return Math.max(0, Number(ms));
+  }
+  const ra = headers.get("retry-after");
+  if (ra === null || ra.trim() === "") return null;
+  if (Number.isFinite(Number(ra))) return Math.max(0, Number(ra) * 1000);
+  const when = Date.parse(ra);
+  return Number.isNaN(when) ? null : Math.max(0, when - now);
+}
+
+function retryable(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+type Attempt =
+  | { kind: "ok"; body: unknown }
+  | { kind: "status"; status: number; detail: string | null; retryAfter: number | null }
+  | { kind: "connection"; detail: string };
+
+/**
+ * POSTs `body` as JSON to `url` and returns the parsed JSON answer, retrying transient
+ * failures. Throws `ProviderAuthError` (401/403), `ProviderRateLimited` (429 after retries),
+ * `ProviderTimeout` (an attempt timed out), `ProviderUnavailable` (5xx or connection failure
+ * after retries) or `ProviderError` (any other failure).
+ */
+export async function postJson(
+  url: string,
+  request: { body: unknown; headers: Record<string, string> },
+  options: PostJsonOptions,
+): Promise<unknown> {
+  const what = `Cannot complete with ${options.label} model "${options.model ?? "(none)"}"`;
+  const say = (why: string) => redact(`${what}: ${why}`, options.secret);
+  const baseDelay = options.baseDelayMs ?? 500;
+  const maxDelay = options.maxDelayMs ?? 8000;
+  const maxRetryAfter = options.maxRetryAfterMs ?? 30_000;
+  const attempts = Math.max(0, Math.floor(options.maxRetries)) + 1;
+  const payload = JSON.stringify(request.body);
+  let last: Attempt | null = null;
+
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0 && last !== null) {
+      const backoff = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1)) *
+        (1 - 0.5 * options.random());
+      const delay = last.kind === "status" && last.retryAfter !== null
+        ? Math.min(last.retryAfter, maxRetryAfter)
+        : backoff;
+      await options.sleep(delay, options.signal);
+    }
+    last = await once(url, payload, request.headers, options, say);
+    if (last.kind === "ok") return last.body;
+    if (last.kind === "status") {
+      const detail = last.detail === null ? "" : `: ${clip(last.detail)}`;
+      if (last.status === 401 || last.status === 403) {
+        const hint = options.keyEnv ? ` (check "${options.keyEnv}")` : "";
+        throw new ProviderAuthError(
+          say(`the API refused the credentials with HTTP ${last.status}${hint}`),
+        );
+      }
+      if (!retryable(last.status)) {
+        throw new ProviderError(say(`HTTP ${last.status}${detail}`));
+      }
+    }
+  }
+  const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  if (last?.kind === "status") {
+    const detail = last.detail === null ? "" : `: ${clip(last.detail)}`;
+    if (last.status === 429) {
+      throw new ProviderRateLimited(say(`rate limited (HTTP 429) after ${tries}${detail}`));
+    }
+    throw new ProviderUnavailable(say(`HTTP ${last.status} after ${tries}${detail}`));
+  }
+  const why = last?.kind === "connection" ? last.detail : "no attempt was made";
+  throw new ProviderUnavailable(say(`the API is unreachable after ${tries}: ${clip(why)}`));
+}
+
+async function once(
+  url: string,
+  payload: string,
+  headers: Record<string, string>,
+  options: PostJsonOptions,
+  say: (why: string) => string,
+): Promise<Attempt> {
+  options.signal?.throwIfAborted();
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException("timed out", "TimeoutError"));
+  }, options.timeoutMs);
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const res = await options.fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: payload,
+      signal: controller.signal,
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      return {
+        kind: "status",
+        status: res.status,
+        detail: errorDetail(text),
+        retryAfter: retryAfterMs(res.headers),
+      };
+    }
+    try {
+      return { kind: "ok", body: JSON.parse(text) };
+    } catch {
+      throw new ProviderError(
+        say(`the API answered HTTP ${res.status} with a body that is not JSON`),
+      );
+    }
+  } catch (e) {
+    if (e instanceof ProviderError) throw e;
+    if (timedOut) {
+      throw new ProviderTimeout(say(`no answer within ${options.timeoutMs} ms`));
+    }
+    if (options.signal?.aborted) throw options.signal.reason;
+    return { kind: "connection", detail: e instanceof Error ? e.message : String(e) };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}

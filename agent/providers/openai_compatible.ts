@@ -1,0 +1,242 @@
+/**
+ * A provider for any server that speaks the OpenAI Chat Completions API with tools: OpenAI,
+ * OpenRouter, vLLM, Ollama, the llama.cpp server. Plain `fetch`, no SDK.
+ *
+ * The base URL and key are read from the environment at call time (`OPENAI_BASE_URL`,
+ * `OPENAI_API_KEY` by default; a local server with no key gets `"not-needed"`). The key never
+ * appears in an error message, `toString()`, `JSON.stringify` or `Deno.inspect` output.
+ *
+ * @example
+ * ```ts ignore
+ * import { OpenAICompatibleProvider } from "./openai_compatible.ts";
+ * const provider = new OpenAICompatibleProvider({ model: "llama3.1", baseUrl: "http://127.0.0.1:11434/v1" });
+ * const answer = await provider.complete({ messages: [{ role: "user", content: "Hi" }], tools: [], params: {} });
+ * console.log(answer.text);
+ * ```
+ * @module
+ */
+import type {
+  Capabilities,
+  Finish,
+  ModelRequest,
+  ModelResponse,
+  ToolCall,
+} from "../../core/contracts.ts";
+import type { ModelProvider } from "../../core/types.ts";
+import { openAITool, toOpenAIMessages } from "./_messages.ts";
+import { type EnvFn, postJson, realEnv, realSleep, type SleepFn } from "./_post_json.ts";
+
+/** Options of {@link OpenAICompatibleProvider}. */
+export interface OpenAICompatibleOptions {
+  /** The model id (required). */
+  model: string;
+  /** Base URL (e.g. `http://127.0.0.1:8000/v1`). Default: `$OPENAI_BASE_URL`, else OpenAI's. */
+  baseUrl?: string;
+  /** Environment variable holding the base URL. Default `OPENAI_BASE_URL`. */
+  baseUrlEnv?: string;
+  /** An explicit key (prefer `apiKeyEnv`, so no key sits in a file). */
+  apiKey?: string;
+  /** Environment variable holding the key. Default `OPENAI_API_KEY`. */
+  apiKeyEnv?: string;
+  /** Default `max_tokens` (a request's `params.max_tokens` wins). Default: unset. */
+  maxTokens?: number;
+  /** Per-attempt timeout in ms. Default 60000. */
+  timeoutMs?: number;
+  /** Retries on 408/429/5xx/connection failure. Default 2. */
+  maxRetries?: number;
+  /** Sampling temperature. */
+  temperature?: number;
+  /** Nucleus sampling. */
+  topP?: number;
+  /** Stop sequence(s). */
+  stop?: string | string[];
+  /** Sampling seed. */
+  seed?: number;
+  /** Extra request headers (e.g. OpenRouter's `HTTP-Referer`). */
+  headers?: Record<string, string>;
+  /** Receives warnings (malformed tool arguments, content filter, empty choices). Default: ignored. */
+  onWarning?: (message: string) => void;
+  /** Sleep seam for backoff. Default: a real timer. */
+  sleep?: SleepFn;
+  /** Random seam for jitter. Default `Math.random`. */
+  random?: () => number;
+  /** Environment seam. Default: `Deno.env.get`, a denied variable reads as unset. */
+  env?: EnvFn;
+  /** Fetch seam. Default: the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+const DEFAULT_BASE_URL = "https://api.openai.com/v1";
+const SAMPLING: Array<[keyof OpenAICompatibleOptions, string]> = [
+  ["temperature", "temperature"],
+  ["topP", "top_p"],
+  ["stop", "stop"],
+  ["seed", "seed"],
+];
+const REQUEST_PARAMS = ["temperature", "top_p", "stop", "seed", "max_tokens"];
+
+/** A chat-completions provider over plain `fetch`. */
+export class OpenAICompatibleProvider implements ModelProvider {
+  /** Native tools; no vision; 128k context. */
+  readonly capabilities: Capabilities = { native_tools: true, vision: false, max_context: 128_000 };
+  /** The model id. */
+  readonly model: string;
+  /** Environment variable holding the key. */
+  readonly apiKeyEnv: string;
+  /** Environment variable holding the base URL. */
+  readonly baseUrlEnv: string;
+  /** Per-attempt timeout in ms. */
+  readonly timeoutMs: number;
+  /** Retries after the first attempt. */
+  readonly maxRetries: number;
+  #apiKey: string | undefined;
+  #options: OpenAICompatibleOptions;
+
+  /** Creates the provider. Nothing is read from the environment until the first call. */
+  constructor(options: OpenAICompatibleOptions) {
+    if (typeof options?.model !== "string" || options.model === "") {
+      throw new TypeError('Cannot create OpenAICompatibleProvider: option "model" is required');
+    }
+    this.model = options.model;
+    this.apiKeyEnv = options.apiKeyEnv ?? "OPENAI_API_KEY";
+    this.baseUrlEnv = options.baseUrlEnv ?? "OPENAI_BASE_URL";
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.maxRetries = options.maxRetries ?? 2;
+    this.#apiKey = options.apiKey;
+    this.#options = { ...options };
+    delete this.#options.apiKey;
+  }
+
+  /** The base URL the next call will use (no key in it). */
+  baseUrl(): string {
+    const env = this.#options.env ?? realEnv;
+    const raw = this.#options.baseUrl ?? (env(this.baseUrlEnv) || undefined) ?? DEFAULT_BASE_URL;
+    return raw.replace(/\/+$/, "");
+  }
+
+  /** One chat completion. */
+  async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> {
+    const o = this.#options;
+    const env = o.env ?? realEnv;
+    const key = this.#apiKey || env(this.apiKeyEnv) || "not-needed";
+    const body: Record<string, unknown> = {
+      model: this.model,
+      messages: toOpenAIMessages(request.messages),
+    };
+    if (request.tools.length > 0) body.tools = request.tools.map(openAITool);
+    for (const [opt, wire] of SAMPLING) {
+      if (o[opt] !== undefined) body[wire] = o[opt];
+    }
+    if (o.maxTokens !== undefined) body.max_tokens = o.maxTokens;
+    for (const p of REQUEST_PARAMS) {
+      const v = request.params?.[p];
+      if (v !== undefined && v !== null) body[p] = p === "max_tokens" ? Math.trunc(Number(v)) : v;
+    }
+    const answer = await postJson(`${this.baseUrl()}/chat/completions`, {
+      body,
+      headers: { ...(o.headers ?? {}), authorization: `Bearer ${key}` },
+    }, {
+      label: "openai-compatible",
+      model: this.model,
+      timeoutMs: this.timeoutMs,
+      maxRetries: this.maxRetries,
+      sleep: o.sleep ?? realSleep,
+      random: o.random ?? Math.random,
+      fetch: o.fetch ?? fetch,
+      secret: key === "not-needed" ? null : key,
+      keyEnv: this.#apiKey ? null : this.apiKeyEnv,
+      signal,
+    });
+    return this.#toResponse(answer);
+  }
+
+  #warn(message: string): void {
+    this.#options.onWarning?.(message);
+  }
+
+  #toResponse(answer: unknown): ModelResponse {
+    const resp = (answer ?? {}) as Record<string, unknown>;
+    const usage = normaliseOpenAIUsage(resp.usage);
+    const choices = Array.isArray(resp.choices) ? resp.choices : [];
+    const choice = choices[0] as Record<string, unknown> | undefined;
+    if (!choice) {
+      this.#warn(`Model "${this.model}" returned no choices (treated as a stop with no answer)`);
+      return { text: null, tool_calls: [], finish: "stop", usage };
+    }
+    const msg = (choice.message ?? {}) as Record<string, unknown>;
+    const calls: ToolCall[] = [];
+    for (const tc of Array.isArray(msg.tool_calls) ? msg.tool_calls : []) {
+      const fn = ((tc as Record<string, unknown>)?.function ?? {}) as Record<string, unknown>;
+      const name = String(fn.name ?? "");
+      calls.push({ name, args: this.#parseArgs(name, fn.arguments) });
+    }
+    const reason = choice.finish_reason;
+    if (calls.length === 0 && reason === "content_filter") {
+      this.#warn(`Model "${this.model}" was stopped by its content filter (treated as a stop)`);
+    }
+    const finish: Finish = calls.length > 0
+      ? "tool_calls"
+      : reason === "length"
+      ? "length"
+      : "stop";
+    const text = typeof msg.content === "string" && msg.content !== "" ? msg.content : null;
+    return { text, tool_calls: calls, finish, usage };
+  }
+
+  #parseArgs(name: string, raw: unknown): Record<string, unknown> {
+    if (raw && typeof raw === "object" && !Array.isArray(raw)) {
+      return raw as Record<string, unknown>;
+    }
+    const text = typeof raw === "string" ? raw : "";
+    if (text.trim() === "" || text.trim() === "{}") return {};
+    try {
+      const parsed = JSON.parse(text);
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
+    } catch {
+      // falls through to the warning
+    }
+    const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    this.#warn(
+      `Tool call "${name}" has arguments that are not a JSON object, dispatching it with {}: ${
+        JSON.stringify(shown)
+      }`,
+    );
+    return {};
+  }
+
+  /** A description without the key. */
+  toString(): string {
+    return `OpenAICompatibleProvider(model="${this.model}", api_key_env="${this.apiKeyEnv}", api_key=[redacted])`;
+  }
+
+  /** A JSON view without the key. */
+  toJSON(): Record<string, unknown> {
+    return {
+      provider: "openai-compatible",
+      model: this.model,
+      api_key_env: this.apiKeyEnv,
+      base_url_env: this.baseUrlEnv,
+      api_key: "[redacted]",
+    };
+  }
+
+  /** `Deno.inspect` view without the key. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /** `node:util` inspect view without the key. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+/** `{prompt_tokens, completion_tokens, total_tokens}` to zu's `{input_tokens, output_tokens, total_tokens}`. */
+export function normaliseOpenAIUsage(raw: unknown): Record<string, number> {
+  if (!raw || typeof raw !== "object") return {};
+  const u = raw as Record<string, unknown>;
+  const input = Number(u.prompt_tokens ?? u.input_tokens ?? 0) || 0;
+  const output = Number(u.completion_tokens ?? u.output_tokens ?? 0) || 0;
+  const total = Number(u.total_tokens ?? input + output) || input + output;
+  return { input_tokens: input, output_tokens: output, total_tokens: total };
+}

@@ -1,0 +1,106 @@
+/**
+ * The built-in tool factories by registry name. Factories take the plain-data arguments of an
+ * agent configuration (snake_case or camelCase keys); function-valued seams (resolver, dialer,
+ * transport) can only be set from code, never from configuration.
+ *
+ * @example
+ * ```ts
+ * import { builtinTools } from "./builtin_tools.ts";
+ * console.assert([...builtinTools().keys()].join() === "http_fetch,html_parse,recall");
+ * ```
+ * @module
+ */
+import type { Tool } from "../../core/types.ts";
+import { HtmlParse, type HtmlParseOptions } from "./html_parse.ts";
+import { HttpFetch, type HttpFetchOptions } from "./http_fetch.ts";
+import { Recall } from "./recall.ts";
+
+/** Builds a tool from configuration arguments; throws `TypeError` on an unknown or bad key. */
+export type ToolFactory = (args?: Record<string, unknown>) => Tool;
+
+type Kind = "strings" | "boolean" | "number";
+
+/** Reads known keys (each under its snake_case or camelCase spelling); refuses the rest. */
+function readArgs(
+  tool: string,
+  args: Record<string, unknown>,
+  spec: Record<string, readonly [string, Kind]>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    const entry = spec[key];
+    if (entry === undefined) {
+      const known = Object.keys(spec).filter((k) => k.includes("_") || !/[A-Z]/.test(k));
+      throw new TypeError(
+        `Cannot configure tool "${tool}": unknown argument "${key}" (known: ${known.join(", ")})`,
+      );
+    }
+    const [name, kind] = entry;
+    const ok = kind === "strings"
+      ? Array.isArray(value) && value.every((v) => typeof v === "string")
+      : kind === "boolean"
+      ? typeof value === "boolean"
+      : typeof value === "number" && Number.isFinite(value) && value > 0;
+    if (!ok) {
+      const want = kind === "strings"
+        ? "a list of strings"
+        : kind === "boolean"
+        ? "true or false"
+        : "a positive number";
+      throw new TypeError(`Cannot configure tool "${tool}": argument "${key}" must be ${want}`);
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+const HTTP_FETCH_ARGS: Record<string, readonly [keyof HttpFetchOptions, Kind]> = {
+  allowed_domains: ["allowedDomains", "strings"],
+  allowedDomains: ["allowedDomains", "strings"],
+  allow_private: ["allowPrivate", "boolean"],
+  allowPrivate: ["allowPrivate", "boolean"],
+  allow_cidrs: ["allowCidrs", "strings"],
+  allowCidrs: ["allowCidrs", "strings"],
+  timeout_ms: ["timeoutMs", "number"],
+  timeoutMs: ["timeoutMs", "number"],
+  max_bytes: ["maxBytes", "number"],
+  maxBytes: ["maxBytes", "number"],
+  max_redirects: ["maxRedirects", "number"],
+  maxRedirects: ["maxRedirects", "number"],
+  ca_certs: ["caCerts", "strings"],
+  caCerts: ["caCerts", "strings"],
+};
+
+const HTML_PARSE_ARGS: Record<string, readonly [keyof HtmlParseOptions, Kind]> = {
+  max_bytes: ["maxBytes", "number"],
+  maxBytes: ["maxBytes", "number"],
+};
+
+/**
+ * A fresh table of the built-in tools: `http_fetch`, `html_parse`, `recall`.
+ *
+ * @example
+ * ```ts
+ * import { builtinTools } from "./builtin_tools.ts";
+ * const recall = builtinTools().get("recall")!();
+ * console.assert(recall.tier === 1);
+ * ```
+ */
+export function builtinTools(): Map<string, ToolFactory> {
+  return new Map<string, ToolFactory>([
+    [
+      "http_fetch",
+      (args = {}) =>
+        new HttpFetch(readArgs("http_fetch", args, HTTP_FETCH_ARGS) as HttpFetchOptions),
+    ],
+    [
+      "html_parse",
+      (args = {}) =>
+        new HtmlParse(readArgs("html_parse", args, HTML_PARSE_ARGS) as HtmlParseOptions),
+    ],
+    ["recall", (args = {}) => {
+      readArgs("recall", args, {});
+      return new Recall();
+    }],
+  ]);
+}

@@ -1,0 +1,443 @@
+/**
+ * The egress proxy: an HTTP/1.1 forward proxy (CONNECT tunnels and absolute-form `http://`
+ * requests) that lets a sandbox reach only allowlisted hosts.
+ *
+ * Per connection it reads the request head (at most `maxHeaderBytes`, else 431), normalises the
+ * target host (case, trailing dot, IDNA, IP literals in any encoding), refuses blocked
+ * addresses before anything else, checks the allowlist (a bare IP must itself be allowlisted),
+ * resolves the name ONCE through `core/net_guard.ts` `checkHost` (refusing if any answer is
+ * non-global, unless inside an operator-named `allowCidrs` range; loopback and metadata never
+ * pass), dials the pinned address, and relays bytes. Every decision is one JSON line through
+ * `log`: `{"event":"proxy.decision","host","ip","port","method","allowed","reason",
+ * "bytes_up","bytes_down"}`.
+ *
+ * @example
+ * ```ts ignore
+ * import { startEgressProxy } from "./egress_proxy.ts";
+ * await using proxy = await startEgressProxy({
+ *   allowlist: ["api.example.com"],
+ *   log: (line) => console.log(JSON.stringify(line)),
+ * });
+ * console.log(`HTTPS_PROXY=http://${proxy.host}:${proxy.port}`);
+ * ```
+ * @module
+ */
+import { checkHost, parseIpLiteral, type Resolver, systemResolver } from "../../core/net_guard.ts";
+import { SecurityBlock, ZuError } from "../../core/errors.ts";
+import type { EgressProxy, EgressProxyHandle } from "../../core/types.ts";
+import { Allowlist, type AllowMatch, normalizeAllowHost, splitHostPort } from "./allowlist.ts";
+import {
+  latin1Bytes,
+  originFormHead,
+  readHead,
+  type RequestHead,
+  statusResponse,
+} from "./_http_head.ts";
+import { IdleTimer, relay, safeClose, writeAll } from "./_relay.ts";
+
+/** Opens the upstream TCP connection to a pinned address (test seam). */
+export type Dialer = (target: { hostname: string; port: number }) => Promise<Deno.Conn>;
+
+/** One JSON line the proxy emits. */
+export type ProxyLogLine = Record<string, unknown>;
+
+/** Options of {@link startEgressProxy}. */
+export interface EgressProxyOptions {
+  /** Hosts that may be reached (`host`, `host:port`, `*.domain`, IP literals). Required. */
+  allowlist: readonly string[];
+  /** Listen address. Default `127.0.0.1`. */
+  hostname?: string;
+  /** Listen port. Default `0` (any free port). */
+  port?: number;
+  /**
+   * Non-global ranges an operator lets through (internal services, test networks). Loopback,
+   * metadata and unspecified addresses never pass. Default none.
+   */
+  allowCidrs?: readonly string[];
+  /** Resolves names once per request. Default net_guard's `systemResolver`. */
+  resolver?: Resolver;
+  /** Opens upstream connections. Default `Deno.connect` to the pinned address. */
+  dialer?: Dialer;
+  /**
+   * Dial hosts matched only by a `*.domain` wildcard by NAME and accept the connection only
+   * when the address actually reached passes the same checks. Used under Deno's
+   * `--allow-net=*.domain`, which cannot name the addresses in advance. Default false (dial
+   * the pinned address).
+   */
+  wildcardDialByName?: boolean;
+  /** Receives `proxy.ready` and one `proxy.decision` line per connection. Default: dropped. */
+  log?: (line: ProxyLogLine) => void;
+  /** Request-head cap in bytes; larger heads get 431. Default 16384. */
+  maxHeaderBytes?: number;
+  /** Closes a connection after this long without a byte moving. Default 30000 ms. */
+  idleTimeoutMs?: number;
+  /** Gives up dialing upstream after this long (504). Default 10000 ms. */
+  connectTimeoutMs?: number;
+  /** Concurrent client connections; more get 503. Default 256. */
+  maxConnections?: number;
+  /** Decision lines kept for `connections()`. Default 1000 (oldest dropped). */
+  keepDecisions?: number;
+  /**
+   * TEST ONLY: skip the allowlist and address checks entirely, so a test can show that the
+   * Deno permission boundary still refuses what the proxy would have let through.
+   */
+  unsafeTestAllowAll?: boolean;
+  /** Stops the proxy when aborted. */
+  signal?: AbortSignal;
+}
+
+/** A running proxy. */
+export interface RunningEgressProxy extends EgressProxyHandle {
+  /** `http://host:port`. */
+  readonly url: string;
+}
+
+interface Target {
+  host: string;
+  port: number;
+  /** Absolute-form only: origin-form path and the Host header value. */
+  path?: string;
+  hostHeader?: string;
+}
+
+interface Decision {
+  host: string;
+  ip: string | null;
+  port: number | null;
+  method: string;
+  allowed: boolean;
+  reason: string;
+  detail?: string;
+  bytes_up: number;
+  bytes_down: number;
+}
+
+class Refusal extends Error {
+  constructor(readonly status: number, readonly reason: string, readonly detail?: string) {
+    super(reason);
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  403: "Forbidden",
+  431: "Request Header Fields Too Large",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+function isNotCapable(e: unknown): boolean {
+  if (e instanceof Deno.errors.NotCapable) return true;
+  const text = String((e as { cause?: unknown })?.cause ?? e);
+  return /Requires \w+ access/.test(text);
+}
+
+/** Parses the request target into host, port and (absolute-form) path. */
+function parseTarget(head: RequestHead): Target {
+  if (head.method === "CONNECT") {
+    let parts: { host: string; port: number | null };
+    try {
+      parts = splitHostPort(head.target);
+    } catch (e) {
+      throw new Refusal(400, "bad_target", String((e as Error).message));
+    }
+    return { host: parts.host, port: parts.port ?? 443 };
+  }
+  const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)(.*)$/.exec(head.target);
+  if (match === null) throw new Refusal(400, "not_a_proxy_request");
+  const [, scheme, authority, rest] = match as unknown as [string, string, string, string];
+  if (scheme.toLowerCase() !== "http") {
+    throw new Refusal(400, "unsupported_scheme", `scheme "${scheme}" (use CONNECT for https)`);
+  }
+  if (authority.includes("@")) throw new Refusal(400, "bad_target", "userinfo in the URL");
+  let parts: { host: string; port: number | null };
+  try {
+    parts = splitHostPort(authority);
+  } catch (e) {
+    throw new Refusal(400, "bad_target", String((e as Error).message));
+  }
+  const raw = rest === "" ? "/" : rest.startsWith("/") ? rest.replace(/#.*$/, "") : `/${rest}`;
+  // The head was decoded as UTF-8 for the host; keep the path ASCII on the wire.
+  const path = raw.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
+  return { host: parts.host, port: parts.port ?? 80, path };
+}
+
+/**
+ * Starts an egress proxy listening on `hostname:port` and resolves once it is bound (after
+ * logging `{"event":"proxy.ready","host","port"}`).
+ *
+ * @example
+ * ```ts ignore
+ * import { startEgressProxy } from "./egress_proxy.ts";
+ * const proxy = await startEgressProxy({ allowlist: ["api.example.com"] });
+ * await proxy.close();
+ * ```
+ */
+export async function startEgressProxy(options: EgressProxyOptions): Promise<RunningEgressProxy> {
+  const allow = new Allowlist(options.allowlist);
+  const allowCidrs = [...(options.allowCidrs ?? [])];
+  const log = options.log ?? (() => {});
+  const maxHeaderBytes = options.maxHeaderBytes ?? 16384;
+  const idleMs = options.idleTimeoutMs ?? 30_000;
+  const connectMs = options.connectTimeoutMs ?? 10_000;
+  const maxConnections = options.maxConnections ?? 256;
+  const keep = options.keepDecisions ?? 1000;
+  const unsafe = options.unsafeTestAllowAll === true;
+  const dialer: Dialer = options.dialer ??
+    ((t) => Deno.connect({ hostname: t.hostname, port: t.port, transport: "tcp" }));
+  const guard = (host: string) =>
+    checkHost(host, {
+      allowCidrs,
+      ...(options.resolver ? { resolver: options.resolver } : {}),
+    });
+
+  const listener = Deno.listen({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 0,
+    transport: "tcp",
+  });
+  const addr = listener.addr as Deno.NetAddr;
+  const decisions: Decision[] = [];
+  const active = new Set<Deno.Conn>();
+  const handlers = new Set<Promise<void>>();
+  let closed = false;
+
+  const record = (d: Decision): void => {
+    decisions.push(d);
+    if (decisions.length > keep) decisions.shift();
+    log({ event: "proxy.decision", ...d });
+  };
+
+  /** Address checks + allowlist; returns the pinned addresses and how the host matched. */
+  const decide = async (
+    target: Target,
+  ): Promise<{ host: string; pinned: string[]; match: AllowMatch | "unsafe" }> => {
+    const host = normalizeAllowHost(target.host);
+    if (host === null) throw new Refusal(400, "bad_host", `host "${target.host}"`);
+    const literal = parseIpLiteral(host) !== null;
+    if (unsafe) {
+      const pinned = literal ? [host] : await (options.resolver ?? systemResolver)(host);
+      return { host, pinned, match: "unsafe" };
+    }
+    if (literal) {
+      // Refuse blocked addresses before anything else, in whatever encoding they came.
+      try {
+        await guard(host);
+      } catch (e) {
+        if (e instanceof SecurityBlock) throw new Refusal(403, "blocked_address", e.message);
+        throw e;
+      }
+    }
+    const match = allow.match(host, target.port);
+    if (match === null) {
+      throw new Refusal(403, literal ? "ip_literal_not_allowlisted" : "not_allowlisted");
+    }
+    try {
+      return { host, pinned: await guard(host), match };
+    } catch (e) {
+      if (e instanceof SecurityBlock) throw new Refusal(403, "blocked_resolution", e.message);
+      if (e instanceof ZuError && e.code === "dns_failed") {
+        throw new Refusal(502, "dns_failed", e.message);
+      }
+      throw e;
+    }
+  };
+
+  const dial = async (
+    host: string,
+    pinned: string[],
+    port: number,
+    byName: boolean,
+  ): Promise<{ conn: Deno.Conn; ip: string }> => {
+    const ip = pinned.find((a) => !a.includes(":")) ?? pinned[0];
+    if (ip === undefined) throw new Refusal(502, "dns_failed", "no address");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = dialer({ hostname: byName ? host : ip, port });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Refusal(504, "connect_timeout")), connectMs);
+    });
+    let conn: Deno.Conn;
+    try {
+      conn = await Promise.race([attempt, timeout]);
+    } catch (e) {
+      attempt.then(safeClose, () => {});
+      if (e instanceof Refusal) throw e;
+      if (isNotCapable(e)) throw new Refusal(403, "runtime_permission", String(e));
+      throw new Refusal(502, "connect_failed", String((e as Error)?.message ?? e));
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!byName) return { conn, ip };
+    // Name dial (wildcards under Deno's boundary): the address reached must pass the checks.
+    const reached = (conn.remoteAddr as Deno.NetAddr).hostname;
+    try {
+      await checkHost(reached, { allowCidrs });
+    } catch (e) {
+      safeClose(conn);
+      throw new Refusal(403, "blocked_resolution", String((e as Error).message));
+    }
+    return { conn, ip: reached };
+  };
+
+  const handle = async (client: Deno.Conn): Promise<void> => {
+    const d: Decision = {
+      host: "",
+      ip: null,
+      port: null,
+      method: "",
+      allowed: false,
+      reason: "",
+      bytes_up: 0,
+      bytes_down: 0,
+    };
+    let upstream: Deno.Conn | undefined;
+    const headTimer = new IdleTimer(idleMs, () => safeClose(client));
+    try {
+      const read = await readHead(client, maxHeaderBytes);
+      headTimer.stop();
+      if (!read.ok) {
+        if (read.failure === "closed" && !headTimer.fired) return;
+        if (read.failure === "too_large") throw new Refusal(431, "header_too_large");
+        throw new Refusal(400, headTimer.fired ? "header_timeout" : "malformed_request");
+      }
+      const { head, rest } = read;
+      d.method = head.method;
+      const target = parseTarget(head);
+      d.host = target.host;
+      d.port = target.port;
+      const decided = await decide(target);
+      d.host = decided.host;
+      const byName = decided.match === "wildcard" && options.wildcardDialByName === true;
+      const dialed = await dial(decided.host, decided.pinned, target.port, byName);
+      upstream = dialed.conn;
+      d.ip = dialed.ip;
+      d.allowed = true;
+      d.reason = decided.match === "unsafe"
+        ? "unsafe_test_allow_all"
+        : decided.match === "wildcard"
+        ? "allowlisted_wildcard"
+        : "allowlisted";
+      const counters = { up: 0, down: 0 };
+      if (head.method === "CONNECT") {
+        await writeAll(client, new TextEncoder().encode("HTTP/1.1 200 Connection Established\r\n\r\n"));
+      } else {
+        const defaultPort = target.port === 80;
+        const hostText = decided.host.includes(":") ? `[${decided.host}]` : decided.host;
+        const hostHeader = defaultPort ? hostText : `${hostText}:${target.port}`;
+        const upHead = latin1Bytes(originFormHead(head, hostHeader, target.path ?? "/"));
+        await writeAll(upstream, upHead);
+        counters.up += upHead.length;
+      }
+      if (rest.length > 0) {
+        await writeAll(upstream, rest);
+        counters.up += rest.length;
+      }
+      await relay(client, upstream, idleMs, counters);
+      d.bytes_up = counters.up;
+      d.bytes_down = counters.down;
+    } catch (e) {
+      const refusal = e instanceof Refusal
+        ? e
+        : new Refusal(502, "proxy_error", String((e as Error)?.message ?? e));
+      if (!d.allowed) {
+        d.reason = refusal.reason;
+        if (refusal.detail !== undefined) d.detail = refusal.detail;
+        try {
+          await writeAll(
+            client,
+            statusResponse(refusal.status, STATUS_TEXT[refusal.status] ?? "Error"),
+          );
+        } catch {
+          // the client went away
+        }
+      } else if (d.reason === "") d.reason = refusal.reason;
+    } finally {
+      headTimer.stop();
+      safeClose(upstream);
+      safeClose(client);
+      if (d.method !== "" || d.reason !== "") record(d);
+    }
+  };
+
+  const acceptLoop = (async () => {
+    for await (const conn of listener) {
+      if (active.size >= maxConnections) {
+        const d: Decision = {
+          host: "",
+          ip: null,
+          port: null,
+          method: "",
+          allowed: false,
+          reason: "too_many_connections",
+          bytes_up: 0,
+          bytes_down: 0,
+        };
+        record(d);
+        writeAll(conn, statusResponse(503, STATUS_TEXT[503]!)).catch(() => {}).finally(() =>
+          safeClose(conn)
+        );
+        continue;
+      }
+      active.add(conn);
+      const p = handle(conn).finally(() => {
+        active.delete(conn);
+        handlers.delete(p);
+      });
+      handlers.add(p);
+    }
+  })().catch(() => {});
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    safeClose(listener);
+    for (const c of active) safeClose(c);
+    await acceptLoop;
+    await Promise.allSettled([...handlers]);
+  };
+  options.signal?.addEventListener("abort", () => void close(), { once: true });
+
+  log({ event: "proxy.ready", host: addr.hostname, port: addr.port });
+  const host = addr.hostname;
+  return {
+    host,
+    port: addr.port,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`,
+    connections: () => decisions.map((d) => ({ ...d })),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * The {@link EgressProxy} port over {@link startEgressProxy} (in-process).
+ *
+ * @example
+ * ```ts ignore
+ * import { LocalEgressProxy } from "./egress_proxy.ts";
+ * const handle = await new LocalEgressProxy().launch({ allowlist: ["api.example.com"] });
+ * await handle.close();
+ * ```
+ */
+export class LocalEgressProxy implements EgressProxy {
+  #defaults: Omit<EgressProxyOptions, "allowlist">;
+
+  /** Defaults applied to every launch (resolver, log, timeouts, ...). */
+  constructor(defaults: Omit<EgressProxyOptions, "allowlist"> = {}) {
+    this.#defaults = defaults;
+  }
+
+  /** Starts a proxy; `listen` is `host:port` (default `127.0.0.1:0`). */
+  async launch(
+    spec: { allowlist: string[]; listen?: string; allowCidrs?: string[] },
+  ): Promise<EgressProxyHandle> {
+    const listen = spec.listen ? splitHostPort(spec.listen, { allowZeroPort: true }) : null;
+    return await startEgressProxy({
+      ...this.#defaults,
+      allowlist: spec.allowlist,
+      ...(listen ? { hostname: listen.host, port: listen.port ?? 0 } : {}),
+      ...(spec.allowCidrs ? { allowCidrs: spec.allowCidrs } : {}),
+    });
+  }
+}

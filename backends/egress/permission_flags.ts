@@ -1,0 +1,68 @@
+/**
+ * The Deno permission flags the egress proxy child runs under: `--allow-net` for its listen
+ * address, the allowlisted hosts and the addresses they were pinned to at start, and nothing
+ * else (no read, write, run, ffi, sys; env only for the one named test switch). Even if the
+ * proxy's own checks had a bug, Deno refuses a connection to anything not named here.
+ *
+ * @example
+ * ```ts
+ * import { permissionFlagsForProxy } from "./permission_flags.ts";
+ * const flags = permissionFlagsForProxy({
+ *   listen: "0.0.0.0:8080",
+ *   allowlist: ["api.example.com"],
+ *   pinned: { "api.example.com": ["93.184.216.34"] },
+ * });
+ * console.assert(flags[0] === "--allow-net=0.0.0.0:8080,api.example.com,93.184.216.34");
+ * ```
+ * @module
+ */
+import { parseAllowlistEntry, splitHostPort } from "./allowlist.ts";
+
+/** The only environment variable the proxy child may read (a test-only switch). */
+export const UNSAFE_TEST_ENV = "ZU_PROXY_UNSAFE_TEST_ALLOW_ALL";
+
+/** Input of {@link permissionFlagsForProxy}. */
+export interface ProxyPermissionInput {
+  /** Listen address `host:port` (port 0 = any free port). */
+  listen: string;
+  /** The allowlist entries as given to the proxy. */
+  allowlist: readonly string[];
+  /**
+   * Addresses each exact host name was resolved to once at start (already filtered: only
+   * addresses the proxy's checks accept belong here). Keys are normalised host names.
+   */
+  pinned?: Readonly<Record<string, readonly string[]>>;
+}
+
+function withPort(host: string, port: number | null): string {
+  const h = host.includes(":") ? `[${host}]` : host;
+  return port === null ? h : `${h}:${port}`;
+}
+
+/**
+ * Computes the proxy child's permission flags: one `--allow-net=` (listen address, every
+ * allowlisted host or `*.domain`, and every pinned address, each with the entry's port when it
+ * has one) and `--allow-env=ZU_PROXY_UNSAFE_TEST_ALLOW_ALL`. Nothing else.
+ *
+ * @example
+ * ```ts
+ * import { permissionFlagsForProxy } from "./permission_flags.ts";
+ * const flags = permissionFlagsForProxy({ listen: "127.0.0.1:0", allowlist: ["127.0.0.1:8081"] });
+ * console.assert(flags[0] === "--allow-net=127.0.0.1:0,127.0.0.1:8081");
+ * ```
+ */
+export function permissionFlagsForProxy(input: ProxyPermissionInput): string[] {
+  const listen = splitHostPort(input.listen, { allowZeroPort: true });
+  const net: string[] = [withPort(listen.host, listen.port ?? 0)];
+  const add = (item: string) => {
+    if (item.includes(",")) throw new TypeError(`Cannot grant "${item}": it contains ","`);
+    if (!net.includes(item)) net.push(item);
+  };
+  for (const text of input.allowlist) {
+    const entry = parseAllowlistEntry(text);
+    add(withPort(entry.wildcard ? `*.${entry.host}` : entry.host, entry.port));
+    if (entry.wildcard || entry.ip) continue;
+    for (const ip of input.pinned?.[entry.host] ?? []) add(withPort(ip, entry.port));
+  }
+  return [`--allow-net=${net.join(",")}`, `--allow-env=${UNSAFE_TEST_ENV}`];
+}

@@ -1,0 +1,494 @@
+/**
+ * `SandboxLauncher`: runs a whole agent in the runtime image on an internal Docker network
+ * whose only route out is an egress-proxy sidecar.
+ *
+ * Topology per run (everything labelled `zu.managed=1`, `zu.run=<run id>`):
+ *
+ * ```
+ * internal network zu-net-<id> (Internal: true, no route out)
+ *   ├─ agent container: caps dropped, no-new-privileges, seccomp, read-only root, non-root,
+ *   │    HTTP(S)_PROXY=http://<proxy ip>:8080, ZU_SANDBOXED=1, ZU_SANDBOX_NETWORK=zu-net-<id>,
+ *   │    DNS pointed at nothing (the proxy resolves)
+ *   └─ proxy sidecar: `deno run --allow-net=<listen, allowlisted hosts, pinned addresses>
+ *        sidecar.ts`, equally hardened, ALSO on zu-egress-<id> (a normal bridge network), so
+ *        only the proxy has a second leg
+ * ```
+ *
+ * The allowlist is the agent's declared egress plus the model provider's host; names are
+ * resolved once on the host at start and pinned. Every stdout line of the agent of the form
+ * `{"zu_event": <Event>}` is appended to the host's canonical sink as it arrives; the proxy's
+ * decisions can be recorded as `harness.egress.observed` events (a fact the agent cannot
+ * author). The run's own timeout applies; on timeout, cancellation or error everything is torn
+ * down in `finally`.
+ *
+ * @example
+ * ```ts ignore
+ * import { SandboxLauncher } from "./launcher.ts";
+ * import { MemorySink } from "../sinks/memory/mod.ts";
+ * const sink = new MemorySink();
+ * const launcher = new SandboxLauncher({ sink });
+ * const outcome = await launcher.run({
+ *   command: ["deno", "run", "--allow-net", "--allow-env", "cli/main.ts", "run", "--inside-sandbox", "agent"],
+ *   allowlist: ["api.example.com"],
+ *   modelHost: "api.openai.com",
+ *   timeoutMs: 10 * 60_000,
+ * });
+ * console.log(outcome.exitCode, outcome.events);
+ * ```
+ * @module
+ */
+import type Dockerode from "dockerode";
+import { EGRESS_OBSERVED, type Event, newEvent } from "../core/events.ts";
+import type { EventSink } from "../core/types.ts";
+import type { Resolver } from "../core/net_guard.ts";
+import { ZuError } from "../core/errors.ts";
+import { pinAllowlist } from "./egress/spawn_proxy_process.ts";
+import { proxyCommand } from "./egress/proxy_command.ts";
+import { parseAllowlistEntry } from "./egress/allowlist.ts";
+import {
+  dockerStatus,
+  followOutput,
+  type FollowedOutput,
+  hardenedHostConfig,
+  launcherLabels,
+  removeContainer,
+  removeNetwork,
+  TextTail,
+} from "./_launcher_docker.ts";
+
+/** Default image for the agent and the proxy. */
+export const DEFAULT_LAUNCHER_IMAGE = "zu-runtime:0.1.0";
+/** The port the sidecar listens on. */
+export const SIDECAR_PORT = 8080;
+
+/** Options of {@link SandboxLauncher}. */
+export interface SandboxLauncherOptions {
+  /** The host's canonical sink: contained events land here as they happen. Required. */
+  sink: EventSink;
+  /** dockerode client. Default: a client on `/var/run/docker.sock` (or `DOCKER_HOST`). */
+  docker?: Dockerode;
+  /** Agent image. Default `zu-runtime:0.1.0`. */
+  image?: string;
+  /** Proxy image (needs deno and zu's sources). Default: `image`. */
+  proxyImage?: string;
+  /** Where zu's sources are inside the proxy image. Default `/opt/zu`. */
+  zuRoot?: string;
+  /**
+   * A host checkout of zu bind-mounted read-only at `zuRoot` in the proxy container (so the
+   * sidecar runs the host's sources, e.g. in tests). Default none (the image's copy).
+   */
+  zuSourceBind?: string;
+  /** The deno binary inside the images. Default `/usr/local/bin/deno`. */
+  denoPath?: string;
+  /** Inline seccomp profile JSON. Default `seccomp/profiles/block.json`. */
+  seccompProfile?: string;
+  /** Waits this long for the sidecar's `proxy.ready`. Default 20000 ms. */
+  proxyReadyTimeoutMs?: number;
+  /** Every JSON line the proxy prints. */
+  onProxyLine?: (line: Record<string, unknown>) => void;
+  /** Agent stdout lines that are not events. */
+  onAgentText?: (text: string) => void;
+  /** Agent stderr. */
+  onAgentStderr?: (text: string) => void;
+}
+
+/** One contained run. */
+export interface LaunchRequest {
+  /** The in-container argv (e.g. `deno run ... cli/main.ts run --inside-sandbox <agent>`). */
+  command: string[];
+  /** The agent's declared egress (hosts, `host:port`, `*.domain`). `*` is refused. */
+  allowlist: readonly string[];
+  /** The model provider's host (added to the allowlist), or null for none. */
+  modelHost?: string | null;
+  /** The run's timeout: the agent container is killed after this long. Required. */
+  timeoutMs: number;
+  /** Non-global CIDRs the proxy lets through (internal services, test networks). */
+  allowCidrs?: readonly string[];
+  /** Resolves allowlisted names once at start (host side). Default the system resolver. */
+  resolver?: Resolver;
+  /** Extra environment for the agent (proxy variables cannot be overridden). */
+  env?: Record<string, string>;
+  /** Read-only binds `host:container` for the agent (e.g. the agent directory). */
+  binds?: readonly string[];
+  /** Working directory in the agent container. */
+  workdir?: string;
+  /** Run id for labels and names. Default a fresh uuid. */
+  runId?: string;
+  /** When set, each proxy decision is appended as `harness.egress.observed` on this task. */
+  taskId?: string;
+  /** Networks the proxy ALSO joins (e.g. a test origin's network). Default none. */
+  proxyNetworks?: readonly string[];
+  /** Agent memory in bytes. Default 1 GiB (the cap). */
+  memoryBytes?: number;
+  /** Agent CPUs. Default 1. */
+  cpus?: number;
+  /** Cancels the run; everything is torn down and the signal's reason is thrown. */
+  signal?: AbortSignal;
+}
+
+/** What a contained run did. */
+export interface LaunchOutcome {
+  /** The agent's exit code (137 when killed), or null when it never ran. */
+  exitCode: number | null;
+  /** Killed at the run's timeout. */
+  timedOut: boolean;
+  /** Events appended to the sink from the agent. */
+  events: number;
+  /** `zu_event` lines refused as malformed. */
+  rejectedEvents: number;
+  /** The proxy's decision lines. */
+  proxyDecisions: Record<string, unknown>[];
+  /** The proxy's final allowlist. */
+  allowlist: string[];
+  /** The permission flags the proxy ran under. */
+  proxyFlags: string[];
+  /** The internal network's name. */
+  network: string;
+  /** The last 64 KiB of the agent's stderr. */
+  stderr: string;
+  /** Wall time in ms. */
+  durationMs: number;
+}
+
+const EVENT_KEYS = ["event_id", "trace_id", "task_id", "type", "ts", "source"] as const;
+
+/** Turns one `zu_event` object into an Event (chain fields dropped), or null when malformed. */
+export function eventFromContained(value: unknown): Event | null {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  const v = value as Record<string, unknown>;
+  for (const k of EVENT_KEYS) if (typeof v[k] !== "string" || v[k] === "") return null;
+  if (v.parent_id !== null && v.parent_id !== undefined && typeof v.parent_id !== "string") {
+    return null;
+  }
+  try {
+    return newEvent({
+      event_id: v.event_id as string,
+      trace_id: v.trace_id as string,
+      task_id: v.task_id as string,
+      parent_id: (v.parent_id as string | null | undefined) ?? null,
+      type: v.type as string,
+      ts: v.ts as string,
+      source: v.source as string,
+      payload: (v.payload ?? {}) as Record<string, unknown>,
+    });
+  } catch {
+    return null;
+  }
+}
+
+/** Formats an event for the contained side: `{"zu_event": event}` on one line. */
+export function containedEventLine(event: Event): string {
+  return JSON.stringify({ zu_event: event });
+}
+
+async function defaultSeccomp(): Promise<string> {
+  const text = await Deno.readTextFile(new URL("../seccomp/profiles/block.json", import.meta.url));
+  return JSON.stringify(JSON.parse(text));
+}
+
+function shortId(runId: string): string {
+  return runId.replace(/[^a-zA-Z0-9]/g, "").slice(0, 12).toLowerCase() ||
+    crypto.randomUUID().slice(0, 8);
+}
+
+/** The whole agent in a container behind the egress proxy. */
+export class SandboxLauncher {
+  #options: SandboxLauncherOptions;
+  #docker: Dockerode | undefined;
+
+  /** Creates a launcher writing contained events to `options.sink`. */
+  constructor(options: SandboxLauncherOptions) {
+    this.#options = options;
+    this.#docker = options.docker;
+  }
+
+  async #client(): Promise<Dockerode> {
+    if (this.#docker) return this.#docker;
+    const mod = await import("dockerode");
+    let socketPath = "/var/run/docker.sock";
+    try {
+      const host = Deno.env.get("DOCKER_HOST");
+      if (host?.startsWith("unix://")) socketPath = host.slice("unix://".length);
+    } catch {
+      // no env access: the default socket
+    }
+    this.#docker = new mod.default({ socketPath });
+    return this.#docker;
+  }
+
+  /**
+   * Runs `request.command` in a fresh hardened container behind a fresh proxy sidecar and
+   * resolves when it exits or is killed at `timeoutMs`. Throws the signal's reason when
+   * cancelled, after tearing everything down.
+   */
+  async run(request: LaunchRequest): Promise<LaunchOutcome> {
+    if (!(request.timeoutMs > 0)) {
+      throw new RangeError(`Cannot launch: timeoutMs must be positive, got ${request.timeoutMs}`);
+    }
+    request.signal?.throwIfAborted();
+    const started = performance.now();
+    const o = this.#options;
+    const docker = await this.#client();
+    const runId = request.runId ?? crypto.randomUUID();
+    const id = shortId(runId);
+    const netName = `zu-net-${id}`;
+    const egressName = `zu-egress-${id}`;
+    const image = o.image ?? DEFAULT_LAUNCHER_IMAGE;
+    const proxyImage = o.proxyImage ?? image;
+    const zuRoot = o.zuRoot ?? "/opt/zu";
+    const deno = o.denoPath ?? "/usr/local/bin/deno";
+    const seccomp = o.seccompProfile ?? await defaultSeccomp();
+    const allowlist = [...request.allowlist];
+    if (request.modelHost) allowlist.push(request.modelHost);
+    const unique = [...new Set(allowlist)];
+    for (const entry of unique) parseAllowlistEntry(entry); // TypeError on "*" or junk
+    const allowCidrs = [...(request.allowCidrs ?? [])];
+
+    const created = { networks: [] as string[], containers: [] as string[] };
+    const followers: FollowedOutput[] = [];
+    const decisions: Record<string, unknown>[] = [];
+    const stderr = new TextTail(65536);
+    let appendChain: Promise<void> = Promise.resolve();
+    let appendError: unknown = null;
+    let events = 0;
+    let rejected = 0;
+    const append = (event: Event) => {
+      appendChain = appendChain.then(() => o.sink.append(event)).then(
+        () => {},
+        (e) => {
+          appendError ??= e;
+        },
+      );
+    };
+
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(request.signal?.reason);
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    const aborted = new Promise<"aborted">((resolve) => {
+      if (abort.signal.aborted) resolve("aborted");
+      abort.signal.addEventListener("abort", () => resolve("aborted"), { once: true });
+    });
+
+    let failed = false;
+    try {
+      // 1. Networks: internal (no route out) and the proxy's egress leg.
+      const labels = launcherLabels(runId, "network");
+      const net = await docker.createNetwork({
+        Name: netName,
+        Internal: true,
+        CheckDuplicate: true,
+        Labels: labels,
+      });
+      created.networks.push(net.id);
+      const egress = await docker.createNetwork({
+        Name: egressName,
+        Internal: false,
+        CheckDuplicate: true,
+        Labels: launcherLabels(runId, "egress"),
+      });
+      created.networks.push(egress.id);
+
+      // 2. Pin the allowlist once (host side) and compute the proxy's exact flags.
+      const pins = await pinAllowlist(unique, {
+        ...(request.resolver ? { resolver: request.resolver } : {}),
+        allowCidrs,
+      });
+      const listen = `0.0.0.0:${SIDECAR_PORT}`;
+      const { flags, args } = proxyCommand({
+        listen,
+        allowlist: unique,
+        pins,
+        allowCidrs,
+        sidecarPath: `${zuRoot}/backends/egress/sidecar.ts`,
+      });
+
+      // 3. The proxy sidecar: internal network + its egress leg (+ extra networks).
+      const proxy = await docker.createContainer({
+        name: `zu-proxy-${id}`,
+        Image: proxyImage,
+        Cmd: [deno, ...args],
+        Entrypoint: [],
+        User: "10001:10001",
+        Env: ["NO_COLOR=1", "DENO_DIR=/tmp/.deno", "HOME=/tmp"],
+        Labels: launcherLabels(runId, "proxy"),
+        HostConfig: hardenedHostConfig({
+          network: netName,
+          seccomp,
+          memoryBytes: 256 * 1024 * 1024,
+          pids: 128,
+          cpus: 1,
+          ...(o.zuSourceBind ? { binds: [`${o.zuSourceBind}:${zuRoot}`] } : {}),
+        }),
+      });
+      created.containers.push(proxy.id);
+      await egress.connect({ Container: proxy.id });
+      for (const extra of request.proxyNetworks ?? []) {
+        await docker.getNetwork(extra).connect({ Container: proxy.id });
+      }
+      let readyResolve!: () => void;
+      const ready = new Promise<"ready">((r) => readyResolve = () => r("ready"));
+      await proxy.start();
+      const proxyLogs = new TextTail(16384);
+      followers.push(
+        await followOutput(docker, proxy, {
+          onLine: (line) => {
+            o.onProxyLine?.(line);
+            if (line.event === "proxy.ready") readyResolve();
+            if (line.event === "proxy.decision") {
+              decisions.push(line);
+              if (request.taskId) {
+                append(newEvent({
+                  task_id: request.taskId,
+                  type: EGRESS_OBSERVED,
+                  source: "egress_proxy",
+                  payload: { ...line, run_id: runId },
+                }));
+              }
+            }
+          },
+          onText: (t) => proxyLogs.push(t + "\n"),
+          onStderr: (t) => proxyLogs.push(t),
+        }),
+      );
+      let readyTimer: ReturnType<typeof setTimeout> | undefined;
+      const readyMs = o.proxyReadyTimeoutMs ?? 20_000;
+      const state = await Promise.race([
+        ready,
+        proxy.wait().then(() => "exited" as const),
+        aborted,
+        new Promise<"timeout">((r) => readyTimer = setTimeout(() => r("timeout"), readyMs)),
+      ]);
+      clearTimeout(readyTimer);
+      if (state === "aborted") throw abort.signal.reason;
+      if (state !== "ready") {
+        throw new ZuError(
+          "sandbox_proxy_failed",
+          `Cannot start sandbox run "${runId}": the egress proxy ${
+            state === "exited" ? "exited" : `was not ready within ${readyMs} ms`
+          }: ${proxyLogs.text.trim().slice(-2000)}`,
+        );
+      }
+      const info = await proxy.inspect();
+      const proxyIp = info.NetworkSettings.Networks[netName]?.IPAddress;
+      if (!proxyIp) {
+        throw new ZuError("sandbox_proxy_failed", `Cannot start sandbox run "${runId}": proxy has no address`);
+      }
+      const proxyUrl = `http://${proxyIp}:${SIDECAR_PORT}`;
+
+      // 4. The agent: internal network only, proxy as its only way out.
+      const env: Record<string, string> = {
+        ...(request.env ?? {}),
+        ZU_SANDBOXED: "1",
+        ZU_SANDBOX_NETWORK: netName,
+        ZU_RUN_ID: runId,
+        HTTP_PROXY: proxyUrl,
+        HTTPS_PROXY: proxyUrl,
+        http_proxy: proxyUrl,
+        https_proxy: proxyUrl,
+        NO_PROXY: "",
+        no_proxy: "",
+      };
+      const agent = await docker.createContainer({
+        name: `zu-agent-${id}`,
+        Image: image,
+        Cmd: request.command,
+        Entrypoint: [],
+        User: "10001:10001",
+        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        Labels: launcherLabels(runId, "agent"),
+        ...(request.workdir ? { WorkingDir: request.workdir } : {}),
+        HostConfig: hardenedHostConfig({
+          network: netName,
+          seccomp,
+          memoryBytes: request.memoryBytes ?? 1024 * 1024 * 1024,
+          pids: 256,
+          cpus: request.cpus ?? 1,
+          dns: ["127.0.0.1"],
+          extraHosts: [`zu-proxy:${proxyIp}`],
+          ...(request.binds ? { binds: request.binds } : {}),
+        }),
+      });
+      created.containers.push(agent.id);
+      await agent.start();
+      const agentOut = await followOutput(docker, agent, {
+        onLine: (line) => {
+          if (!("zu_event" in line)) {
+            o.onAgentText?.(JSON.stringify(line));
+            return;
+          }
+          const event = eventFromContained(line.zu_event);
+          if (event === null) {
+            rejected++;
+            return;
+          }
+          events++;
+          append(event);
+        },
+        ...(o.onAgentText ? { onText: o.onAgentText } : {}),
+        onStderr: (t) => {
+          stderr.push(t);
+          o.onAgentStderr?.(t);
+        },
+      });
+      followers.push(agentOut);
+
+      // 5. Wait for the agent: its exit, the run's timeout, or cancellation.
+      let runTimer: ReturnType<typeof setTimeout> | undefined;
+      const outcome = await Promise.race([
+        agent.wait().then((r: { StatusCode: number }) => ({ kind: "exited" as const, code: r.StatusCode })),
+        new Promise<{ kind: "timeout" }>((r) =>
+          runTimer = setTimeout(() => r({ kind: "timeout" }), request.timeoutMs)
+        ),
+        aborted.then(() => ({ kind: "aborted" as const })),
+      ]);
+      clearTimeout(runTimer);
+      if (outcome.kind === "aborted") throw abort.signal.reason;
+      let exitCode: number;
+      if (outcome.kind === "timeout") {
+        try {
+          await agent.kill({ signal: "SIGKILL" });
+        } catch (e) {
+          if (dockerStatus(e) !== 409 && dockerStatus(e) !== 404) throw e;
+        }
+        exitCode = ((await agent.wait()) as { StatusCode: number }).StatusCode;
+      } else exitCode = outcome.code;
+      // All output of the agent has been read once its log stream ends.
+      await agentOut.done;
+      await appendChain;
+      if (appendError !== null) throw appendError;
+      return {
+        exitCode,
+        timedOut: outcome.kind === "timeout",
+        events,
+        rejectedEvents: rejected,
+        proxyDecisions: decisions,
+        allowlist: unique,
+        proxyFlags: flags,
+        network: netName,
+        stderr: stderr.text,
+        durationMs: Math.round(performance.now() - started),
+      };
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      request.signal?.removeEventListener("abort", onAbort);
+      for (const f of followers) f.stop();
+      const errors: unknown[] = [];
+      for (const c of created.containers.reverse()) {
+        await removeContainer(docker, c).catch((e) => errors.push(e));
+      }
+      for (const n of created.networks.reverse()) {
+        await removeNetwork(docker, n).catch((e) => errors.push(e));
+      }
+      await appendChain;
+      if (errors.length > 0 && !failed) {
+        // Teardown failures must not pass silently; the reaper catches what is left.
+        throw new ZuError(
+          "sandbox_teardown_failed",
+          `Cannot tear down sandbox run "${runId}": ${String(errors[0])}`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The offline modes of the jailed child: `offline` (replay the bundle) and `harden` (replay
+ * every perturbed variant). The bundle arrives decrypted on stdin; the child has no network and
+ * needs no key.
+ *
+ * @module
+ */
+import { writeJailLine } from "./_protocol.ts";
+import { installDenialHandlers, safeEnv } from "./jail_child.ts";
+
+async function readStdin(): Promise<string> {
+  return await new Response(Deno.stdin.readable).text();
+}
+
+/** Runs `mode` for the agent file `agent` with command options `options`. */
+export async function runOfflineMode(
+  mode: string,
+  agent: string,
+  options: Record<string, unknown>,
+): Promise<void> {
+  const { loadAgentConfig } = await import("../../agent/config.ts");
+  const { parseBundle } = await import("../../harness/bundle.ts");
+  const bundle = parseBundle(await readStdin(), String(options.bundlePath ?? "<stdin>"));
+  const config = await loadAgentConfig(agent, { env: safeEnv });
+  if (mode === "offline") {
+    const { replayOffline } = await import("../../harness/offline.ts");
+    let ctx: { task_id: string; trace_id: string } | null = null;
+    installDenialHandlers(() => ctx);
+    const modelMode = options.model === "hijacked" ? "hijacked" : "script";
+    const out = await replayOffline(config, bundle, { mode: modelMode, env: safeEnv });
+    const first = out.events[0];
+    if (first) ctx = { task_id: first.task_id, trace_id: first.trace_id };
+    for (const event of out.events) writeJailLine({ zu_jail: "event", event });
+    writeJailLine({
+      zu_jail: "result",
+      result: {
+        result: out.result,
+        unused: out.unused,
+        fixtureErrors: out.fixtureErrors,
+        attack: out.attack,
+      },
+    });
+    return;
+  }
+  throw new TypeError(`Unknown jail mode "${mode}"`);
+}

@@ -1,0 +1,60 @@
+/**
+ * The line protocol between a jailed child and its host: one JSON object per stdout line with a
+ * `zu_jail` key. Anything else the child prints is passed through as output.
+ *
+ * @module
+ */
+import type { Event } from "../../core/events.ts";
+
+/** An event emitted inside the child. */
+export interface EventMessage {
+  /** Discriminator. */
+  zu_jail: "event";
+  /** The event (not yet linked by the host's sink). */
+  event: Event;
+}
+
+/** The child's final answer. */
+export interface ResultMessage {
+  /** Discriminator. */
+  zu_jail: "result";
+  /** Command-specific result data. */
+  result: unknown;
+}
+
+/** The child failed in a way the host should report. */
+export interface ErrorMessage {
+  /** Discriminator. */
+  zu_jail: "error";
+  /** `usage`/`config_invalid` etc. for a user error, `bug` otherwise. */
+  code: string;
+  /** A user error (exit 2), not a bug. */
+  user: boolean;
+  /** One line. */
+  message: string;
+  /** Stack for bugs. */
+  stack?: string;
+}
+
+/** Any protocol message. */
+export type JailMessage = EventMessage | ResultMessage | ErrorMessage;
+
+/** Parses one line; `null` when it is not a protocol message. */
+export function parseJailLine(line: string): JailMessage | null {
+  if (!line.startsWith('{"zu_jail"')) return null;
+  try {
+    const v = JSON.parse(line) as JailMessage;
+    if (v && typeof v === "object" && typeof v.zu_jail === "string") return v;
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+const enc = new TextEncoder();
+
+/** Writes one protocol message as a line on stdout (synchronously, so order is kept). */
+export function writeJailLine(msg: JailMessage): void {
+  let bytes = enc.encode(JSON.stringify(Object.assign({ zu_jail: msg.zu_jail }, msg)) + "\n");
+  while (bytes.length) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+}

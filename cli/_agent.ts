@@ -1,0 +1,106 @@
+/**
+ * Finding and loading the agent a command works on, and describing it to the permission jail.
+ *
+ * @module
+ */
+import { UserError } from "../core/errors.ts";
+import type { AgentConfig } from "../agent/config.ts";
+import type { JailAgent, JailProvider } from "../backends/permissions/permission_flags.ts";
+import { DEFAULT_DB, resolvePath } from "./_event_log.ts";
+import type { CliIo } from "./_io.ts";
+
+/** An agent file found and checked. */
+export interface LoadedAgent {
+  /** What the user typed (or `.`). */
+  arg: string;
+  /** The agent file. */
+  file: string;
+  /** Its directory. */
+  dir: string;
+  /** The checked configuration. */
+  config: AgentConfig;
+}
+
+const NAMES = ["agent.yaml", "agent.yml", "agent.json"];
+
+/** Resolves `arg` (a directory or an agent file; default `.`) to the agent file. */
+export function findAgentFile(io: CliIo, arg: string | undefined): string {
+  const shown = arg ?? ".";
+  const path = resolvePath(io.cwd, shown);
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(path);
+  } catch {
+    throw new UserError(
+      "agent_not_found",
+      `Cannot find agent "${shown}": no such file or directory; create one with "zu init ${shown}"`,
+    );
+  }
+  if (!st.isDirectory) return path;
+  for (const n of NAMES) {
+    try {
+      if (Deno.statSync(`${path.replace(/\/$/, "")}/${n}`).isFile) return `${path.replace(/\/$/, "")}/${n}`;
+    } catch {
+      // next
+    }
+  }
+  throw new UserError(
+    "agent_not_found",
+    `Cannot find agent "${shown}": the directory holds no agent.yaml; create one with "zu init ${shown}" or pass the agent's path`,
+  );
+}
+
+/** Finds and loads the agent named by `arg`; every problem is a one-line `UserError`. */
+export async function loadAgent(io: CliIo, arg: string | undefined): Promise<LoadedAgent> {
+  const file = findAgentFile(io, arg);
+  const { loadAgentConfig } = await import("../agent/config.ts");
+  let config: AgentConfig;
+  try {
+    config = await loadAgentConfig(file, { env: (k: string) => io.env(k) });
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    if (err instanceof SyntaxError || err instanceof TypeError) {
+      throw new UserError("config_invalid", `Cannot load agent "${file}": ${err.message.split("\n")[0]}`);
+    }
+    throw err;
+  }
+  return { arg: arg ?? ".", file, dir: config.agentDir, config };
+}
+
+function provider(p: AgentConfig["provider"]): JailProvider {
+  return { name: p.name, baseUrl: p.base_url, baseUrlEnv: p.base_url_env, apiKeyEnv: p.api_key_env };
+}
+
+/** Describes the agent to the jail: its tools' declared egress, target, domains and providers. */
+export async function jailAgentOf(io: CliIo, agent: LoadedAgent): Promise<JailAgent> {
+  const { assembleRun } = await import("../agent/config.ts");
+  const assembled = await assembleRun(agent.config, { env: (k: string) => io.env(k) });
+  const tools = [...assembled.plugins.tools.values()].map((t) => ({
+    name: t.name,
+    egress: [...(t.egress ?? [])],
+  }));
+  return {
+    agentDir: agent.dir,
+    tools,
+    target: assembled.spec.target,
+    allowedDomains: agent.config.allowed_domains ?? [],
+    provider: provider(agent.config.provider),
+    extraProviders: [...agent.config.providers.values()].map(provider),
+  };
+}
+
+/**
+ * The event log a command writes to: `--db` when given, else the agent's SQLite or JSONL
+ * `event_sink` path, else `.zu/events.db` in the working directory.
+ */
+export function eventLogPath(io: CliIo, agent: LoadedAgent | null, flag: string | undefined): string {
+  if (flag) return resolvePath(io.cwd, flag);
+  const sink = agent?.config.event_sink;
+  if (sink && (sink.driver === "sqlite" || sink.driver === "jsonl") && sink.path && sink.path !== ":memory:") {
+    return sink.path.startsWith("/") ? sink.path : resolvePath(agent.dir, sink.path);
+  }
+  if (sink && (sink.driver === "sqlite" || sink.driver === "jsonl") && !sink.path) {
+    return resolvePath(agent.dir, sink.driver === "sqlite" ? ".zu/events.db" : ".zu/events.jsonl");
+  }
+  return resolvePath(io.cwd, DEFAULT_DB);
+}

@@ -1,0 +1,301 @@
+/**
+ * `zu events`: read the event log (SQLite or JSONL): list, show, tail, export, verify, stats.
+ *
+ * @module
+ */
+import type { Event } from "../core/events.ts";
+import type { EventFilter, EventSink, StoredEvent } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
+import {
+  bool,
+  type CommandContext,
+  type CommandDef,
+  type FlagDef,
+  num,
+  printJson,
+  str,
+} from "./_command.ts";
+import { DEFAULT_DB, openEventLog } from "./_event_log.ts";
+
+const DB_FLAG: FlagDef = {
+  type: "string",
+  placeholder: "path",
+  description: `Event log: an SQLite file, or a .jsonl trace (default: ${DEFAULT_DB})`,
+};
+
+const FILTER_FLAGS: Record<string, FlagDef> = {
+  db: DB_FLAG,
+  type: { type: "string", description: "Only events of this type (e.g. harness.tool.invoked)" },
+  trace: { type: "string", placeholder: "id", description: "Only events of this trace" },
+  task: { type: "string", placeholder: "id", description: "Only events of this task" },
+  source: { type: "string", description: "Only events from this source (loop, a tool name, ...)" },
+  "after-seq": { type: "number", description: "Only events after this sequence number" },
+  limit: { type: "number", description: "At most this many events" },
+  json: { type: "boolean", description: "Print JSON instead of text" },
+};
+
+function filterOf(ctx: CommandContext): EventFilter {
+  const f: Record<string, string> = {};
+  const map: [string, string][] = [["type", "type"], ["trace", "trace_id"], ["task", "task_id"], [
+    "source",
+    "source",
+  ]];
+  for (const [flag, key] of map) {
+    const v = str(ctx, flag);
+    if (v !== undefined) f[key] = v;
+  }
+  return f;
+}
+
+async function withLog<T>(ctx: CommandContext, fn: (sink: EventSink) => Promise<T>): Promise<T> {
+  const sink = await openEventLog(ctx.io, str(ctx, "db") ?? DEFAULT_DB, { mustExist: true });
+  try {
+    return await fn(sink);
+  } finally {
+    await sink.close();
+  }
+}
+
+async function queryStored(
+  sink: EventSink,
+  filter: EventFilter,
+  afterSeq: number,
+  limit: number | undefined,
+): Promise<StoredEvent[]> {
+  const opts = { afterSeq, ...(limit !== undefined ? { limit } : {}) };
+  if (sink.queryWithSeq) return await sink.queryWithSeq(filter, opts);
+  const events = await sink.query(filter, opts);
+  return events.map((event, i) => ({ seq: afterSeq + i + 1, event }));
+}
+
+function line(s: StoredEvent): string {
+  const e = s.event;
+  return `${String(s.seq).padStart(6)}  ${e.ts}  ${e.type}  ${e.source}  trace=${e.trace_id.slice(0, 8)}  ${e.event_id}\n`;
+}
+
+function nonNegative(ctx: CommandContext, name: string): number | undefined {
+  const v = num(ctx, name);
+  if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
+    throw new UserError(
+      "usage",
+      `flag "--${name}" needs a whole number >= 0, got "${v}"; see "${ctx.path.join(" ")} --help"`,
+    );
+  }
+  return v;
+}
+
+const list: CommandDef = {
+  name: "list",
+  summary: "List events, oldest first",
+  flags: FILTER_FLAGS,
+  examples: ["zu events list --type harness.defense.blocked", "zu events list --db trace.jsonl --limit 20"],
+  run: (ctx) =>
+    withLog(ctx, async (sink) => {
+      const rows = await queryStored(
+        sink,
+        filterOf(ctx),
+        nonNegative(ctx, "after-seq") ?? 0,
+        nonNegative(ctx, "limit"),
+      );
+      if (bool(ctx, "json")) printJson(ctx.io, rows.map((r) => ({ seq: r.seq, ...r.event })));
+      else for (const r of rows) ctx.io.stdout(line(r));
+      return 0;
+    }),
+};
+
+const show: CommandDef = {
+  name: "show",
+  summary: "Print one event as JSON",
+  positionals: [{ name: "event-id", description: "The event's id" }],
+  flags: { db: DB_FLAG },
+  run: (ctx) =>
+    withLog(ctx, async (sink) => {
+      const id = ctx.positionals[0] ?? "";
+      const [event] = await sink.query({ event_id: id }, { limit: 1 });
+      if (!event) {
+        ctx.io.stderr(`error: no event "${id}" in the log; list ids with "zu events list"\n`);
+        return 1;
+      }
+      printJson(ctx.io, event);
+      return 0;
+    }),
+};
+
+const tail: CommandDef = {
+  name: "tail",
+  summary: "Print the last events; with --follow, keep printing new ones until Ctrl-C",
+  flags: {
+    ...FILTER_FLAGS,
+    limit: { type: "number", description: "How many of the last events to print first", default: 10 },
+    follow: { type: "boolean", short: "f", description: "Keep polling for new events until interrupted" },
+    "interval-ms": { type: "number", description: "Polling interval with --follow", default: 500 },
+  },
+  run: (ctx) =>
+    withLog(ctx, async (sink) => {
+      const filter = filterOf(ctx);
+      const n = nonNegative(ctx, "limit") ?? 10;
+      const all = await queryStored(sink, filter, nonNegative(ctx, "after-seq") ?? 0, undefined);
+      const last = all.slice(Math.max(0, all.length - n));
+      const print = (rows: StoredEvent[]): void => {
+        if (bool(ctx, "json")) for (const r of rows) ctx.io.stdout(JSON.stringify({ seq: r.seq, ...r.event }) + "\n");
+        else for (const r of rows) ctx.io.stdout(line(r));
+      };
+      print(last);
+      if (!bool(ctx, "follow")) return 0;
+      let after = all.length ? all[all.length - 1]!.seq : (nonNegative(ctx, "after-seq") ?? 0);
+      const interval = Math.max(50, num(ctx, "interval-ms") ?? 500);
+      const signal = ctx.io.signal;
+      while (!signal?.aborted) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, interval);
+          signal?.addEventListener("abort", () => {
+            clearTimeout(t);
+            resolve();
+          }, { once: true });
+        });
+        if (signal?.aborted) break;
+        const fresh = await queryStored(sink, filter, after, 1000);
+        if (fresh.length) {
+          print(fresh);
+          after = fresh[fresh.length - 1]!.seq;
+        }
+      }
+      return 0;
+    }),
+};
+
+const exportCmd: CommandDef = {
+  name: "export",
+  summary: "Write events as JSON lines (to stdout or a file)",
+  flags: {
+    ...FILTER_FLAGS,
+    format: { type: "string", description: "Output format", choices: ["jsonl"], default: "jsonl" },
+    out: { type: "string", placeholder: "path", description: "Write to this file instead of stdout" },
+  },
+  run: (ctx) =>
+    withLog(ctx, async (sink) => {
+      const out = str(ctx, "out");
+      const chunks: string[] = [];
+      let n = 0;
+      const limit = nonNegative(ctx, "limit");
+      for await (const e of sink.stream(filterOf(ctx), { afterSeq: nonNegative(ctx, "after-seq") ?? 0 })) {
+        if (limit !== undefined && n >= limit) break;
+        const text = JSON.stringify(e) + "\n";
+        if (out) chunks.push(text);
+        else ctx.io.stdout(text);
+        n++;
+      }
+      if (out) {
+        const { resolvePath } = await import("./_event_log.ts");
+        await Deno.writeTextFile(resolvePath(ctx.io.cwd, out), chunks.join(""));
+        ctx.io.stderr(`wrote ${n} events to ${out}\n`);
+      }
+      return 0;
+    }),
+};
+
+function decodeHmacKey(raw: string, name: string): Uint8Array {
+  const t = raw.trim();
+  if (/^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0) {
+    return new Uint8Array(t.match(/../g)!.map((h) => parseInt(h, 16)));
+  }
+  try {
+    return Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+  } catch {
+    throw new UserError("key_invalid", `Cannot verify signatures: $${name} is neither hex nor base64`);
+  }
+}
+
+const verify: CommandDef = {
+  name: "verify",
+  summary: "Verify the hash chain of every trace (and signatures with --key-env)",
+  flags: {
+    db: DB_FLAG,
+    trace: { type: "string", placeholder: "id", description: "Only this trace" },
+    "key-env": {
+      type: "string",
+      placeholder: "NAME",
+      description: "Environment variable holding the HMAC signing key (hex or base64)",
+    },
+    json: { type: "boolean", description: "Print JSON instead of text" },
+  },
+  run: (ctx) =>
+    withLog(ctx, async (sink) => {
+      const { verifyChain } = await import("../core/chain.ts");
+      const keyEnv = str(ctx, "key-env");
+      let key: Uint8Array | null = null;
+      if (keyEnv) {
+        const raw = ctx.io.env(keyEnv);
+        if (!raw) {
+          throw new UserError("key_missing", `Cannot verify signatures: $${keyEnv} is not set; export it or drop --key-env`);
+        }
+        key = decodeHmacKey(raw, keyEnv);
+      }
+      const traces = new Map<string, Event[]>();
+      const filter: EventFilter = str(ctx, "trace") ? { trace_id: str(ctx, "trace")! } : {};
+      for await (const e of sink.stream(filter)) {
+        let list = traces.get(e.trace_id);
+        if (!list) traces.set(e.trace_id, list = []);
+        list.push(e);
+      }
+      const report = [...traces].map(([trace, events]) => ({
+        trace,
+        events: events.length,
+        violations: verifyChain(events, { key }),
+      }));
+      const bad = report.filter((r) => r.violations.length > 0);
+      if (bool(ctx, "json")) {
+        printJson(ctx.io, { ok: bad.length === 0, traces: report, signed: key !== null });
+      } else {
+        for (const r of report) {
+          ctx.io.stdout(`${r.violations.length ? "FAIL" : "ok  "} ${r.trace}  ${r.events} events\n`);
+          for (const v of r.violations) ctx.io.stdout(`       ${v}\n`);
+        }
+        ctx.io.stdout(
+          `${report.length - bad.length}/${report.length} traces intact${key ? " (signatures checked)" : ""}\n`,
+        );
+      }
+      return bad.length ? 1 : 0;
+    }),
+};
+
+const stats: CommandDef = {
+  name: "stats",
+  summary: "Count events by type, source and trace",
+  flags: { ...FILTER_FLAGS },
+  run: (ctx) =>
+    withLog(ctx, async (sink) => {
+      const byType = new Map<string, number>();
+      const bySource = new Map<string, number>();
+      const traces = new Set<string>();
+      let total = 0;
+      let first: string | null = null;
+      let last: string | null = null;
+      for await (const e of sink.stream(filterOf(ctx), { afterSeq: nonNegative(ctx, "after-seq") ?? 0 })) {
+        total++;
+        byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+        bySource.set(e.source, (bySource.get(e.source) ?? 0) + 1);
+        traces.add(e.trace_id);
+        first ??= e.ts;
+        last = e.ts;
+      }
+      const sorted = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+      const out = { events: total, traces: traces.size, first, last, by_type: sorted(byType), by_source: sorted(bySource) };
+      if (bool(ctx, "json")) {
+        printJson(ctx.io, out);
+        return 0;
+      }
+      ctx.io.stdout(`${total} events in ${traces.size} traces${first ? ` from ${first} to ${last}` : ""}\n`);
+      for (const [t, n] of Object.entries(out.by_type)) ctx.io.stdout(`${String(n).padStart(8)}  ${t}\n`);
+      return 0;
+    }),
+};
+
+/** `zu events`. */
+export const eventsCommand: CommandDef = {
+  name: "events",
+  summary: "Read the event log: list, show, tail, export, verify, stats",
+  description: `Works on the SQLite event log (default ${DEFAULT_DB}) or a JSONL trace (--db x.jsonl).
+Encrypted logs are read with the keys in ZU_EVENT_KEY / ZU_EVENT_KEY_<id>.`,
+  subcommands: [list, show, tail, exportCmd, verify, stats],
+};

@@ -1,0 +1,48 @@
+/**
+ * The command tree of `zu`, in the order `zu --help` lists it.
+ *
+ * @module
+ */
+import type { CommandDef } from "./_command.ts";
+import { buildCommand } from "./cmd_build.ts";
+import { captureCommand } from "./cmd_capture.ts";
+import { demoCommand } from "./cmd_demo.ts";
+import { doctorCommand } from "./cmd_doctor.ts";
+import { eventsCommand } from "./cmd_events.ts";
+import { explainPermissionsCommand } from "./cmd_explain_permissions.ts";
+import { hardenCommand } from "./cmd_harden.ts";
+import { initCommand } from "./cmd_init.ts";
+import { replayCommand } from "./cmd_replay.ts";
+import { runCommand } from "./cmd_run.ts";
+import { sandboxCommand } from "./cmd_sandbox.ts";
+
+/** zu's version. */
+export const VERSION = "0.1.0";
+
+/** Every command, in help order. */
+export function allCommands(): CommandDef[] {
+  return [
+    demoCommand,
+    initCommand,
+    runCommand,
+    captureCommand,
+    replayCommand,
+    hardenCommand,
+    buildCommand,
+    eventsCommand,
+    sandboxCommand,
+    doctorCommand,
+    explainPermissionsCommand,
+  ];
+}
+
+/** The root `zu` command (a group). */
+export function rootCommand(): CommandDef {
+  return {
+    name: "zu",
+    summary: "run LLM agents safely and harden them offline before any live run",
+    description: `Start with "zu demo" (offline, no Docker needed), then "zu init my-agent".
+Exit codes: 0 success, 1 the run or check failed, 2 usage or configuration error.`,
+    subcommands: allCommands(),
+  };
+}

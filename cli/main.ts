@@ -1,0 +1,71 @@
+/**
+ * The `zu` command line: `main(args, io?)` parses, dispatches to one command and returns the
+ * exit code (0 success, 1 the run or check failed, 2 usage or configuration error). A user
+ * error prints one `error: ...` line; anything else is a bug and prints its stack.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./main.ts";
+ * const code = await main(["explain-permissions", "fixtures/agents/shop-price"]);
+ * ```
+ * @module
+ */
+import { ContainmentRequired, DecryptError, UserError, ZuError } from "../core/errors.ts";
+import { dispatch } from "./_command.ts";
+import { type CliIo, defaultIo } from "./_io.ts";
+import { rootCommand } from "./commands.ts";
+
+export type { CliIo } from "./_io.ts";
+
+/** The error codes that mean "the user can fix this" (exit 2) when not a `UserError` already. */
+const USER_CODE = /^(usage|decrypt_failed|containment_required)$|_(invalid|missing|unavailable|not_found)$/;
+
+/** True when `err` is the user's to fix (one line, exit 2) rather than a bug. */
+export function isUserFacing(err: unknown): err is Error {
+  if (err instanceof UserError || err instanceof DecryptError || err instanceof ContainmentRequired) {
+    return true;
+  }
+  return err instanceof ZuError && USER_CODE.test(err.code);
+}
+
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** Runs the CLI with `args`; returns the exit code. Never calls `Deno.exit`. */
+export async function main(args: readonly string[], io?: CliIo): Promise<number> {
+  const cliIo = io ?? defaultIo();
+  try {
+    return await dispatch(rootCommand(), args, ["zu"], cliIo);
+  } catch (err) {
+    if (isUserFacing(err)) {
+      cliIo.stderr(`error: ${oneLine(err.message)}\n`);
+      return 2;
+    }
+    const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
+    cliIo.stderr(`zu: internal error (a bug, please report it):\n${text}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) Deno.exit(130);
+    interrupted = true;
+    controller.abort(new DOMException("Interrupted", "AbortError"));
+  };
+  try {
+    Deno.addSignalListener("SIGINT", onSigint);
+  } catch {
+    // no signal permission or unsupported: Ctrl-C kills the process as usual
+  }
+  const code = await main(Deno.args, defaultIo(controller.signal));
+  try {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  } catch {
+    // ignore
+  }
+  Deno.exit(code);
+}

@@ -1,0 +1,212 @@
+/**
+ * zu's per-trace hash chain (ZU-AUDIT-1): link events, verify a chain, verify against an external
+ * anchor. Violation strings are zu's, character for character.
+ *
+ * `hash` = SHA-256 hex of {@link canonicalJson} of the event without `hash`, `prev_hash` and
+ * `sig`, plus `prev_hash` = the previous hash of the trace. `sig` = HMAC-SHA256(key, hash hex).
+ *
+ * @example
+ * ```ts
+ * import { linkEvent, verifyChain } from "./chain.ts";
+ * import { newEvent } from "./events.ts";
+ * const a = linkEvent(newEvent({ task_id: "t", type: "harness.task.started" }), null);
+ * const b = linkEvent(newEvent({ task_id: "t", type: "harness.turn.started" }), a.hash);
+ * console.assert(verifyChain([a, b]).length === 0);
+ * ```
+ * @module
+ */
+import { createHash, createHmac } from "node:crypto";
+import { canonicalJson } from "./canonical_json.ts";
+import type { Event } from "./events.ts";
+import { PyFloat } from "./json.ts";
+
+/** The body zu hashes: the event minus `hash`/`prev_hash`/`sig`, plus the given `prev_hash`. */
+export function digestBody(event: Event, prevHash: string | null): Record<string, unknown> {
+  return {
+    event_id: event.event_id,
+    trace_id: event.trace_id,
+    task_id: event.task_id,
+    parent_id: event.parent_id ?? null,
+    type: event.type,
+    ts: event.ts,
+    source: event.source,
+    payload: event.payload,
+    schema_version: event.schema_version,
+    prev_hash: prevHash,
+  };
+}
+
+/** The exact text {@link eventDigest} hashes. */
+export function canonicalEventText(event: Event, prevHash: string | null): string {
+  return canonicalJson(digestBody(event, prevHash));
+}
+
+/**
+ * SHA-256 hex of the event's canonical content bound to `prevHash`. Throws `TypeError` naming the
+ * event when its payload is not JSON.
+ */
+export function eventDigest(event: Event, prevHash: string | null): string {
+  let text: string;
+  try {
+    text = canonicalEventText(event, prevHash);
+  } catch (e) {
+    throw new TypeError(
+      `Cannot hash event "${event.event_id}": ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  }
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** HMAC-SHA256 of the digest hex with `key`, lowercase hex. */
+export function signDigest(digest: string, key: Uint8Array): string {
+  return createHmac("sha256", key).update(digest, "utf8").digest("hex");
+}
+
+/**
+ * A frozen copy of `event` linked after `prevHash`: `prev_hash`, `hash`, and `sig` (HMAC when a
+ * key is given, else `null`).
+ */
+export function linkEvent(event: Event, prevHash: string | null, key?: Uint8Array | null): Event {
+  const digest = eventDigest(event, prevHash);
+  const sig = key ? signDigest(digest, key) : null;
+  return Object.freeze({ ...event, prev_hash: prevHash, hash: digest, sig });
+}
+
+/** Python's `repr()` of a `str`. */
+export function pyStrRepr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === quote || ch === "\\") out += "\\" + ch;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (cp < 0x20 || cp === 0x7f) out += "\\x" + cp.toString(16).padStart(2, "0");
+    else if (cp >= 0x80 && cp <= 0xa0) out += "\\x" + cp.toString(16).padStart(2, "0");
+    else if (cp >= 0xd800 && cp <= 0xdfff) out += "\\u" + cp.toString(16).padStart(4, "0");
+    else out += ch;
+  }
+  return out + quote;
+}
+
+/** Python's `repr()` of a JSON-ish value (str, None, bool, int, float). */
+export function pyRepr(v: unknown): string {
+  if (v === null || v === undefined) return "None";
+  if (typeof v === "string") return pyStrRepr(v);
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof PyFloat) return v.toString();
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : new PyFloat(v).toString();
+  return String(v);
+}
+
+/** Python's `str()` of a JSON-ish value: `None`, `True`, `42`, `3.0`, or the string itself. */
+export function pyStr(v: unknown): string {
+  return typeof v === "string" ? v : pyRepr(v);
+}
+
+/** Options of {@link verifyChain}. */
+export interface VerifyChainOptions {
+  /** The expected `prev_hash` of the first event (a known predecessor when verifying a tail). Default `null`. */
+  head?: string | null;
+  /** The HMAC key; when given, every `sig` is checked. Default none. */
+  key?: Uint8Array | null;
+}
+
+/**
+ * Verifies linked events of one trace in append order. Returns zu's violation strings; an empty
+ * list means intact. Per event the order is: prev_hash break, content tamper, signature mismatch.
+ *
+ * @example
+ * ```ts
+ * import { linkEvent, verifyChain } from "./chain.ts";
+ * import { newEvent } from "./events.ts";
+ * const a = linkEvent(newEvent({ task_id: "t", type: "harness.task.started" }), null);
+ * console.assert(verifyChain([a], { head: "x" })[0]?.includes("prev_hash break") === true);
+ * ```
+ */
+export function verifyChain(events: Iterable<Event>, options: VerifyChainOptions = {}): string[] {
+  const violations: string[] = [];
+  const key = options.key ?? null;
+  let prev: string | null = options.head ?? null;
+  for (const event of events) {
+    if (event.hash === null || event.hash === undefined) {
+      violations.push(`${event.event_id}: event is not linked (no hash)`);
+      prev = null;
+      continue;
+    }
+    const found = event.prev_hash ?? null;
+    if (found !== prev) {
+      violations.push(
+        `${event.event_id}: prev_hash break (expected ${pyRepr(prev)}, found ${
+          pyRepr(found)
+        }) — reorder/insert/delete`,
+      );
+    }
+    if (event.hash !== eventDigest(event, found)) {
+      violations.push(`${event.event_id}: content tamper (hash mismatch)`);
+    }
+    if (key !== null && event.sig !== signDigest(event.hash, key)) {
+      violations.push(
+        `${event.event_id}: signature mismatch — content edited and re-linked without the key, or unsigned`,
+      );
+    }
+    prev = event.hash;
+  }
+  return violations;
+}
+
+/** The `hash` of the last event (of `traceId`, when given), or `null` when there is none. */
+export function chainHead(events: readonly Event[], traceId?: string | null): string | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (traceId === undefined || traceId === null || e.trace_id === traceId) return e.hash ?? null;
+  }
+  return null;
+}
+
+/** One external anchor record: the head observed after the first `seq` events of a trace. */
+export interface AnchorRecord {
+  /** The trace. */
+  trace_id: unknown;
+  /** How many events of the trace the head covers (1-based). */
+  seq: unknown;
+  /** The anchored head hash. */
+  head: unknown;
+}
+
+/**
+ * Re-derives each anchored head from content (ignoring stored hashes) and reports every
+ * divergence with zu's strings; a clean re-link of an edited trace is caught here.
+ */
+export function verifyAgainstAnchor(
+  events: readonly Event[],
+  records: Iterable<AnchorRecord>,
+): string[] {
+  const violations: string[] = [];
+  for (const rec of records) {
+    const tid = rec.trace_id;
+    const seq = rec.seq;
+    const tidText = pyStr(tid);
+    const traceEvents = events.filter((e) => e.trace_id === tidText);
+    const isInt = (typeof seq === "number" && Number.isInteger(seq)) || typeof seq === "bigint" ||
+      typeof seq === "boolean";
+    const n = isInt ? Number(seq) : NaN;
+    if (!isInt || n < 1 || n > traceEvents.length) {
+      violations.push(`anchor for trace ${tidText}: seq ${pyRepr(seq)} out of range`);
+      continue;
+    }
+    let prev: string | null = null;
+    for (const event of traceEvents.slice(0, n)) prev = eventDigest(event, prev);
+    if (prev !== rec.head) {
+      violations.push(
+        `anchor for trace ${tidText} seq ${pyStr(seq)}: re-derived head ${
+          pyRepr(prev)
+        } != anchored ${pyRepr(rec.head)} — full rewrite / divergence`,
+      );
+    }
+  }
+  return violations;
+}

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import {
+  isPyFloat,
+  parseEventJson,
+  parseJson,
+  pydanticFloatRepr,
+  PyFloat,
+  pyFloat,
+  toZuJson,
+  zuJson,
+} from "./json.ts";
+import { newEvent } from "./events.ts";
+import { compatLines } from "./_test_compat.ts";
+
+Deno.test("parseJson keeps integral floats as PyFloat and big ints as bigint", () => {
+  const v = parseJson(
+    '{"a":3.0,"b":1e+16,"c":9007199254740993,"d":0.5,"e":7,"f":"3.0","g":-0.0}',
+  ) as Record<string, unknown>;
+  assert.ok(isPyFloat(v.a) && (v.a as PyFloat).value === 3);
+  assert.ok(isPyFloat(v.b));
+  assert.equal(v.c, 9007199254740993n);
+  assert.equal(v.d, 0.5);
+  assert.equal(v.e, 7);
+  assert.equal(v.f, "3.0");
+  assert.ok(isPyFloat(v.g) && Object.is((v.g as PyFloat).value, -0));
+  assert.equal(+(v.a as PyFloat) * 2, 6);
+});
+
+Deno.test("parseJson takes the fast path without changing plain values", () => {
+  const text = '{"ts":"2026-03-14T09:26:53.589793Z","h":"3e5a","n":[1,2.5]}';
+  assert.deepEqual(parseJson(text), JSON.parse(text));
+  assert.throws(() => parseJson("{bad"), SyntaxError);
+});
+
+Deno.test("toZuJson reproduces zu's model_dump_json byte for byte for every compat event", () => {
+  const lines = [
+    ...compatLines("chain/chain.jsonl"),
+    ...compatLines("sink/expected.jsonl").map((l) => JSON.parse(l).json as string),
+  ];
+  for (const line of lines) assert.equal(toZuJson(parseEventJson(line)), line);
+});
+
+Deno.test("zuJson writes floats the way Pydantic does", () => {
+  assert.equal(
+    zuJson([pyFloat(3), 1e-7, pyFloat(1e16), 0.0001, 1e-5, 2 ** 70]),
+    "[3.0,1e-7,1e+16,0.0001,1e-5,1180591620717411303424]",
+  );
+  assert.equal(pydanticFloatRepr(1.5e300), "1.5e+300");
+  assert.throws(() => zuJson({ x: Infinity }), /\$\.x/);
+});
+
+Deno.test("toZuJson writes the twelve fields in zu's order", () => {
+  const e = newEvent({
+    task_id: "t",
+    type: "harness.turn.started",
+    payload: { step: 1 },
+    event_id: "e",
+    ts: "2026-01-01T00:00:00Z",
+  });
+  assert.equal(
+    toZuJson(e),
+    '{"event_id":"e","trace_id":"t","task_id":"t","parent_id":null,"type":"harness.turn.started","ts":"2026-01-01T00:00:00Z","source":"loop","payload":{"step":1},"schema_version":1,"prev_hash":null,"hash":null,"sig":null}',
+  );
+});
+
+Deno.test("parseEventJson rejects a JSON value that is not an event", () => {
+  assert.throws(() => parseEventJson("[1]"), TypeError);
+  assert.throws(() => parseEventJson('{"event_id":"x"}'), /trace_id/);
+});

@@ -1,0 +1,435 @@
+/**
+ * `SqliteSink`: the durable canonical event log on `node:sqlite`, with zu's schema and blob
+ * layout, so zu reads what it writes and it reads what zu writes.
+ *
+ * - WAL, `synchronous=FULL`, `busy_timeout`, `BEGIN IMMEDIATE`; one connection, one writer.
+ * - `append` is idempotent on `event_id` (a repeat returns the stored copy) and resolves only
+ *   after its transaction committed. Concurrent appends share one transaction (group commit).
+ * - Each event is linked into its trace's hash chain; the head is read from the database, so the
+ *   chain continues after a restart and across processes writing the same file.
+ * - Filters use an allowlist and bound values; streams page by `seq` (keyset, never OFFSET).
+ *
+ * @example
+ * ```ts
+ * import { SqliteSink } from "./sqlite_sink.ts";
+ * import { newEvent } from "../../core/events.ts";
+ * await using sink = new SqliteSink(":memory:");
+ * const e = await sink.append(newEvent({ task_id: "t", type: "harness.task.started" }));
+ * console.assert(e.hash !== null && (await sink.count({ task_id: "t" })) === 1);
+ * ```
+ * @module
+ */
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import { linkEvent } from "../../core/chain.ts";
+import { encodePayload, IdentityCodec, rowAad } from "../../core/codec.ts";
+import type { Event } from "../../core/events.ts";
+import { toZuJson } from "../../core/json.ts";
+import type {
+  EventFilter,
+  EventSink,
+  PayloadCodec,
+  QueryOptions,
+  StoredEvent,
+  StreamOptions,
+} from "../../core/types.ts";
+import {
+  checkFilterFieldName,
+  checkNonNegativeInt,
+  compileFilter,
+  ctxIndexEntries,
+} from "../_filter.ts";
+import { isBusy, openEventDatabase } from "./_schema.ts";
+import { decodeRow, type EventRow, ROW_COLUMNS } from "./_rows.ts";
+
+/** Options of {@link SqliteSink}. */
+export interface SqliteSinkOptions {
+  /** Codec for new rows. Default {@link IdentityCodec} (version 0). */
+  codec?: PayloadCodec;
+  /** Extra codecs to read older rows with (identity and `codec` are always included). */
+  readCodecs?: readonly PayloadCodec[];
+  /** SQLite busy timeout in ms. Default 5000. */
+  busyTimeoutMs?: number;
+  /** HMAC key: linked events get `sig`. Default none. */
+  signKey?: Uint8Array;
+  /** ctx fields to index and filter on (zu's `register_event_filter`). Default none. */
+  filterFields?: Iterable<string>;
+  /** Most events per group-commit transaction. Default 1000. */
+  maxBatch?: number;
+}
+
+interface Pending {
+  event: Event;
+  resolve: (e: Event) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Head {
+  seq: number;
+  hash: string | null;
+}
+
+interface Prepared {
+  event: Event;
+  pending: Pending;
+  blob: Uint8Array;
+  index: [string, string][];
+}
+
+const MAX_ATTEMPTS = 40;
+
+/** The canonical, durable event sink. */
+export class SqliteSink implements EventSink {
+  /** The database path. */
+  readonly path: string;
+  #db: DatabaseSync;
+  #codec: PayloadCodec;
+  #codecs = new Map<number, PayloadCodec>();
+  #signKey: Uint8Array | null;
+  #ctxFields = new Set<string>();
+  #maxBatch: number;
+  #heads = new Map<string, Head>();
+  #stmts = new Map<string, StatementSync>();
+  #pending: Pending[] = [];
+  #flushing: Promise<void> | null = null;
+  #closed = false;
+  #dbClosed = false;
+
+  /**
+   * Opens or creates the log at `path` (`":memory:"` for a private in-memory log). Throws
+   * `UserError` naming the path when the file is not an SQLite event log.
+   */
+  constructor(path = "./zu.db", options: SqliteSinkOptions = {}) {
+    this.path = path;
+    this.#codec = options.codec ?? new IdentityCodec();
+    this.#codecs.set(0, new IdentityCodec());
+    for (const c of options.readCodecs ?? []) this.#codecs.set(c.version, c);
+    this.#codecs.set(this.#codec.version, this.#codec);
+    this.#signKey = options.signKey ?? null;
+    this.#maxBatch = options.maxBatch ?? 1000;
+    for (const f of options.filterFields ?? []) this.registerFilterField(f);
+    this.#db = openEventDatabase(path, { busyTimeoutMs: options.busyTimeoutMs ?? 5000 });
+  }
+
+  /** Indexes `payload.ctx[field]` of new events and lets filters use it. */
+  registerFilterField(field: string): void {
+    checkFilterFieldName(field);
+    this.#ctxFields.add(field);
+  }
+
+  #stmt(sql: string): StatementSync {
+    let s = this.#stmts.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /**
+   * Stores `event`, linked into its trace's chain unless it already has a hash. Resolves with the
+   * stored copy once its transaction committed; a repeat of a stored `event_id` resolves with the
+   * stored copy. Rejects with `TypeError` naming the event when it is not JSON-serialisable.
+   */
+  append(event: Event): Promise<Event> {
+    if (this.#closed) {
+      return Promise.reject(new TypeError(`Cannot append event "${event?.event_id}": the sink is closed`));
+    }
+    try {
+      toZuJson(event);
+    } catch (e) {
+      return Promise.reject(
+        new TypeError(
+          `Cannot append event "${event?.event_id}": it is not JSON-serialisable (${
+            e instanceof Error ? e.message : e
+          })`,
+          { cause: e },
+        ),
+      );
+    }
+    return new Promise<Event>((resolve, reject) => {
+      this.#pending.push({ event, resolve, reject });
+      if (this.#flushing === null) this.#flushing = this.#flushLoop();
+    });
+  }
+
+  async #flushLoop(): Promise<void> {
+    try {
+      // Let appenders resolved in the same tick queue up, so they share one transaction.
+      for (let i = 0; i < 3; i++) await Promise.resolve();
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, this.#maxBatch);
+        try {
+          await this.#writeBatch(batch);
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+        }
+        if (this.#pending.length === 0) await Promise.resolve();
+      }
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
+  #readById(eventId: string): EventRow | undefined {
+    return this.#stmt(`SELECT ${ROW_COLUMNS} FROM events WHERE event_id = ?`).get(eventId) as
+      | EventRow
+      | undefined;
+  }
+
+  async #loadHead(traceId: string): Promise<Head> {
+    const row = this.#stmt(
+      `SELECT ${ROW_COLUMNS} FROM events WHERE trace_id = ? ORDER BY seq DESC LIMIT 1`,
+    ).get(traceId) as EventRow | undefined;
+    if (row === undefined) return { seq: 0, hash: null };
+    const ev = await decodeRow(row, this.#codecs);
+    return { seq: row.seq, hash: ev.hash };
+  }
+
+  #maxSeq(traceId: string): number {
+    const r = this.#stmt("SELECT MAX(seq) AS m FROM events WHERE trace_id = ?").get(traceId) as {
+      m: number | null;
+    };
+    return r.m ?? 0;
+  }
+
+  async #writeBatch(batch: Pending[]): Promise<void> {
+    let work = batch;
+    for (let attempt = 0; work.length > 0; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new Error(
+          `Cannot append to "${this.path}": the log kept changing under concurrent writers (${MAX_ATTEMPTS} attempts)`,
+        );
+      }
+      // 1. Repeats: already stored, or earlier in this batch (those settle with the first).
+      const fresh: Pending[] = [];
+      const seen = new Map<string, Pending>();
+      for (const p of work) {
+        const first = seen.get(p.event.event_id);
+        if (first !== undefined) {
+          const [res, rej] = [first.resolve, first.reject];
+          first.resolve = (e) => {
+            res(e);
+            p.resolve(e);
+          };
+          first.reject = (e) => {
+            rej(e);
+            p.reject(e);
+          };
+          continue;
+        }
+        const row = this.#readById(p.event.event_id);
+        if (row !== undefined) {
+          Promise.resolve().then(() => decodeRow(row, this.#codecs)).then(p.resolve, p.reject);
+          continue;
+        }
+        seen.set(p.event.event_id, p);
+        fresh.push(p);
+      }
+      // 2. Link against known heads and encode (async), outside the transaction.
+      const heads = new Map<string, Head>();
+      for (const p of fresh) {
+        const t = p.event.trace_id;
+        if (heads.has(t)) continue;
+        let h = this.#heads.get(t);
+        if (h === undefined) {
+          try {
+            h = await this.#loadHead(t);
+          } catch (e) {
+            p.reject(new Error(`Cannot append event "${p.event.event_id}": the head of trace "${t}" cannot be read`, { cause: e }));
+            continue;
+          }
+          this.#heads.set(t, h);
+        }
+        heads.set(t, { ...h });
+      }
+      const prepared: Prepared[] = [];
+      const running = new Map<string, string | null>();
+      for (const p of fresh) {
+        const t = p.event.trace_id;
+        if (!heads.has(t)) continue;
+        try {
+          const linked = p.event.hash === null || p.event.hash === undefined
+            ? linkEvent(p.event, running.has(t) ? running.get(t)! : heads.get(t)!.hash, this.#signKey)
+            : (Object.isFrozen(p.event) ? p.event : Object.freeze({ ...p.event }));
+          const blob = await encodePayload(this.#codec, toZuJson(linked), rowAad(linked));
+          prepared.push({ event: linked, pending: p, blob, index: ctxIndexEntries(linked, this.#ctxFields) });
+          running.set(t, linked.hash);
+        } catch (e) {
+          p.reject(new TypeError(`Cannot append event "${p.event.event_id}": ${e instanceof Error ? e.message : e}`, { cause: e }));
+        }
+      }
+      // 3. One transaction, synchronous from BEGIN to COMMIT.
+      const outcome = await this.#commit(prepared, heads);
+      if (outcome === "ok") {
+        for (const x of prepared) x.pending.resolve(x.event);
+        return;
+      }
+      // The log moved under us (another writer): reload the heads and redo the batch.
+      for (const t of outcome) this.#heads.delete(t);
+      work = prepared.map((x) => x.pending);
+    }
+  }
+
+  /** Writes `prepared` in one transaction. Returns "ok", or the traces whose head moved. */
+  async #commit(prepared: Prepared[], heads: Map<string, Head>): Promise<"ok" | string[]> {
+    if (prepared.length === 0) return "ok";
+    await this.#begin();
+    const db = this.#db;
+    try {
+      const moved: string[] = [];
+      for (const [t, h] of heads) {
+        if (!prepared.some((x) => x.event.trace_id === t)) continue;
+        if (this.#maxSeq(t) !== h.seq) moved.push(t);
+      }
+      if (moved.length > 0) {
+        db.exec("ROLLBACK");
+        return moved;
+      }
+      const insert = this.#stmt(
+        "INSERT INTO events (event_id, trace_id, task_id, parent_id, type, source, data) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING RETURNING seq",
+      );
+      const index = this.#stmt(
+        "INSERT OR REPLACE INTO event_index (event_id, field, value) VALUES (?, ?, ?)",
+      );
+      const newHeads = new Map<string, Head>();
+      for (const x of prepared) {
+        const e = x.event;
+        const r = insert.get(
+          e.event_id,
+          e.trace_id,
+          e.task_id,
+          e.parent_id ?? null,
+          e.type,
+          e.source,
+          x.blob,
+        ) as { seq: number } | undefined;
+        if (r === undefined) {
+          // Stored meanwhile by another writer: retry the batch (it will be seen as a repeat).
+          db.exec("ROLLBACK");
+          return [e.trace_id];
+        }
+        for (const [field, value] of x.index) index.run(e.event_id, field, value);
+        newHeads.set(e.trace_id, { seq: r.seq, hash: e.hash });
+      }
+      db.exec("COMMIT");
+      for (const [t, h] of newHeads) this.#heads.set(t, h);
+      return "ok";
+    } catch (e) {
+      if (db.isTransaction) {
+        try {
+          db.exec("ROLLBACK");
+        } catch { /* the original error matters */ }
+      }
+      throw e;
+    }
+  }
+
+  async #begin(): Promise<void> {
+    let delay = 2;
+    for (let attempt = 0;; attempt++) {
+      try {
+        this.#db.exec("BEGIN IMMEDIATE");
+        return;
+      } catch (e) {
+        if (!isBusy(e) || attempt >= 30) {
+          throw new Error(`Cannot append to "${this.path}": ${e instanceof Error ? e.message : e}`, { cause: e });
+        }
+        await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+        delay = Math.min(delay * 2, 250);
+      }
+    }
+  }
+
+  #where(filter: EventFilter | undefined, afterSeq: number): [string, SQLInputValue[]] {
+    const clauses = compileFilter(filter, this.#ctxFields);
+    const parts = ["seq > ?"];
+    const params: SQLInputValue[] = [afterSeq];
+    for (const c of clauses) {
+      if (c.column) {
+        if (c.value === null) parts.push(`${c.field} IS NULL`);
+        else {
+          parts.push(`${c.field} = ?`);
+          params.push(c.value);
+        }
+      } else if (c.value === null) {
+        parts.push("event_id NOT IN (SELECT event_id FROM event_index WHERE field = ?)");
+        params.push(c.field);
+      } else {
+        parts.push("event_id IN (SELECT event_id FROM event_index WHERE field = ? AND value = ?)");
+        params.push(c.field, c.value);
+      }
+    }
+    return [parts.join(" AND "), params];
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#dbClosed) throw new TypeError(`Cannot ${what}: the sink "${this.path}" is closed`);
+  }
+
+  /** Events matching `filter` with their seq, in seq order (`afterSeq` exclusive). */
+  async queryWithSeq(filter?: EventFilter, options: QueryOptions = {}): Promise<StoredEvent[]> {
+    this.#checkOpen("query events");
+    const after = checkNonNegativeInt("afterSeq", options.afterSeq, 0);
+    const limit = checkNonNegativeInt("limit", options.limit, -1);
+    const [where, params] = this.#where(filter, after);
+    const sql = `SELECT ${ROW_COLUMNS} FROM events WHERE ${where} ORDER BY seq ASC` +
+      (limit >= 0 ? " LIMIT ?" : "");
+    if (limit >= 0) params.push(limit);
+    const rows = this.#stmt(sql).all(...params) as unknown as EventRow[];
+    const out: StoredEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      out[i] = { seq: row.seq, event: await decodeRow(row, this.#codecs) };
+    }
+    return out;
+  }
+
+  /** Events matching `filter`, in seq order. */
+  async query(filter?: EventFilter, options: QueryOptions = {}): Promise<Event[]> {
+    return (await this.queryWithSeq(filter, options)).map((s) => s.event);
+  }
+
+  /** Events matching `filter`, page by page (keyset on seq, never OFFSET). */
+  async *stream(filter?: EventFilter, options: StreamOptions = {}): AsyncGenerator<Event> {
+    const batch = checkNonNegativeInt("batchSize", options.batchSize, 500) || 500;
+    let after = checkNonNegativeInt("afterSeq", options.afterSeq, 0);
+    while (true) {
+      options.signal?.throwIfAborted();
+      const page = await this.queryWithSeq(filter, { afterSeq: after, limit: batch });
+      for (const s of page) yield s.event;
+      if (page.length < batch) return;
+      after = page[page.length - 1]!.seq;
+    }
+  }
+
+  /** Number of events matching `filter`. */
+  count(filter?: EventFilter): Promise<number> {
+    try {
+      this.#checkOpen("count events");
+      const [where, params] = this.#where(filter, 0);
+      const r = this.#stmt(`SELECT COUNT(*) AS n FROM events WHERE ${where}`).get(...params) as {
+        n: number;
+      };
+      return Promise.resolve(r.n);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Waits for pending appends, then closes the database. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#flushing !== null) await this.#flushing;
+    if (!this.#dbClosed) {
+      this.#dbClosed = true;
+      this.#stmts.clear();
+      this.#db.close();
+    }
+  }
+
+  /** Same as {@link SqliteSink.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
