@@ -30,6 +30,7 @@ export const ENCRYPTION_MODES: readonly EncryptionMode[] = Object.freeze([
   "managed",
 ]);
 
+const SINK_OPTIONS = ["busy_timeout_ms", "max_batch", "filter_fields", "durable", "sign_key_env"];
 const TOP_KEYS = [
   "provider",
   "providers",
@@ -237,17 +238,42 @@ function parseProvider(r: Reader, value: unknown, key: string): ProviderConfig {
   const options = obj.options === undefined || obj.options === null
     ? {}
     : r.mapping(obj.options, r.join(key, "options"));
-  return {
+  const apiKey = r.optString(obj, "api_key", key);
+  if (apiKey !== null) {
+    r.warnings.push(
+      `Agent "${r.file}": key "${
+        r.join(key, "api_key")
+      }" puts a secret in the file (prefer "api_key_env")`,
+    );
+  }
+  return withApiKey({
     name,
     model: r.optString(obj, "model", key),
     api_key_env: r.optString(obj, "api_key_env", key),
     base_url_env: r.optString(obj, "base_url_env", key),
-    api_key: r.optString(obj, "api_key", key),
     base_url: r.optString(obj, "base_url", key),
     max_tokens: r.optInt(obj, "max_tokens", key, 1),
     script,
     options: { ...options },
-  };
+  }, apiKey);
+}
+
+/**
+ * Adds `api_key` to a provider block as a non-enumerable property, so printing or serialising
+ * a config (`JSON.stringify`, `Deno.inspect`, spreading) never shows the key.
+ */
+export function withApiKey(
+  config: Omit<ProviderConfig, "api_key">,
+  apiKey: string | null,
+): ProviderConfig {
+  const out = { ...config } as ProviderConfig;
+  Object.defineProperty(out, "api_key", {
+    value: apiKey,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
+  return out;
 }
 
 function parsePluginRef(r: Reader, value: unknown, key: string): PluginRef {
@@ -281,9 +307,16 @@ function parseSink(r: Reader, value: unknown, key: string): EventSinkConfig {
     );
   }
   const encryption = r.choice(obj, "encryption", key, ENCRYPTION_MODES, "none");
+  if (driver === "jsonl" && encryption !== "none") {
+    r.fail(
+      r.join(key, "encryption"),
+      `"${encryption}" is not supported by driver "jsonl" (a JSONL trace is plain text; use "sqlite")`,
+    );
+  }
   const options = obj.options === undefined || obj.options === null
     ? {}
     : r.mapping(obj.options, r.join(key, "options"));
+  r.unknownKeys(options, SINK_OPTIONS, r.join(key, "options"));
   return { driver, path: r.optString(obj, "path", key), encryption, options: { ...options } };
 }
 

@@ -18,6 +18,7 @@ import {
   TOOL_INVOKED,
   TOOL_RETURNED,
 } from "../core/events.ts";
+import { isPyFloat } from "../core/json.ts";
 import type { Tool } from "../core/types.ts";
 import { argMismatch } from "./_arg_check.ts";
 import { jsonClone, pyDumps, pyLen, uuid5 } from "./_py.ts";
@@ -44,10 +45,9 @@ export interface Invocation {
 /** Python truthiness of a JSON value. */
 function truthy(v: unknown): boolean {
   if (v === null || v === undefined || v === false || v === 0 || v === "") return false;
+  if (isPyFloat(v)) return v.value !== 0;
   if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === "object") {
-    return Object.keys(v).length > 0 || !(Object.getPrototypeOf(v) === Object.prototype);
-  }
+  if (typeof v === "object") return Object.keys(v).length > 0;
   return true;
 }
 
@@ -298,16 +298,14 @@ export async function invoke(
   }
 
   obs = { ...obs };
-  if ("_taint" in obs) {
-    const flag = obs._taint;
+  // A truthy `_taint` is popped and taints the run; a falsy one is left as it is (zu).
+  if (truthy(obs._taint)) {
     delete obs._taint;
-    if (truthy(flag)) {
-      run.tainted = true;
-      await run.emit(TAINT_RAISED, { source: name, detail: "tool flagged hostile content" }, {
-        parent: turnId,
-        source: name,
-      });
-    }
+    run.tainted = true;
+    await run.emit(TAINT_RAISED, { source: name, detail: "tool flagged hostile content" }, {
+      parent: turnId,
+      source: name,
+    });
   }
   if (isPlainObject(obs.content_view)) {
     run.tainted = true;

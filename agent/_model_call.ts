@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ModelRequest, ModelResponse, TaskSpec } from "../core/contracts.ts";
+import type { Message, ModelRequest, ModelResponse, TaskSpec } from "../core/contracts.ts";
 import type { ModelProvider, Tool } from "../core/types.ts";
 import type { Invocation } from "./_invoke.ts";
 import type { Run } from "./_run.ts";
@@ -113,4 +113,30 @@ async function extractObservation(
     out[k] = notes.join("\n");
   }
   return out;
+}
+
+/** Tool messages kept verbatim when the history is bounded. */
+export const KEEP_RECENT_TOOL_MESSAGES = 3;
+
+/**
+ * Bounds the history sent to the model: when its content exceeds `maxChars`, every tool message
+ * but the last three is replaced by a stub pointing at `recall`. The run's own history is not
+ * changed.
+ */
+export function boundHistory(messages: readonly Message[], maxChars: number | null): Message[] {
+  const copy = messages.map((m) => ({ ...m }) as Message);
+  if (maxChars === null) return copy;
+  const size = copy.reduce((n, m) => n + (typeof m.content === "string" ? m.content.length : 0), 0);
+  if (size <= maxChars) return copy;
+  const toolIndexes = copy.flatMap((m, i) => (m.role === "tool" ? [i] : []));
+  for (const i of toolIndexes.slice(0, -KEEP_RECENT_TOOL_MESSAGES)) {
+    const m = copy[i];
+    if (m === undefined || m.role !== "tool") continue;
+    copy[i] = {
+      role: "tool",
+      name: m.name,
+      content: `[${m.content.length} chars … elided … use recall(<keyword>)]`,
+    };
+  }
+  return copy;
 }

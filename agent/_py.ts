@@ -26,6 +26,15 @@ export function pyLen(value: unknown): number {
   return 0;
 }
 
+// Python's str.isprintable() is false for these categories (the space excepted).
+const NON_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
+
+function pyEscape(c: number): string {
+  if (c < 0x100) return `\\x${c.toString(16).padStart(2, "0")}`;
+  if (c < 0x10000) return `\\u${c.toString(16).padStart(4, "0")}`;
+  return `\\U${c.toString(16).padStart(8, "0")}`;
+}
+
 /** Python's `repr()` of a string (quote choice and escapes as CPython). */
 export function pyReprString(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
@@ -36,7 +45,7 @@ export function pyReprString(s: string): string {
     else if (ch === "\n") out += "\\n";
     else if (ch === "\r") out += "\\r";
     else if (ch === "\t") out += "\\t";
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
+    else if (ch !== " " && NON_PRINTABLE.test(ch)) out += pyEscape(c);
     else out += ch;
   }
   return out + quote;

@@ -26,3 +26,9 @@ Deno.test("pyLen counts code points and pyRepr / pyStrScalar follow Python", () 
   equal(pyStrScalar(0.5), "0.5");
   equal(pyStrScalar(true), null);
 });
+
+Deno.test("pyReprString escapes what Python does not print", () => {
+  equal(pyRepr("a\u2028b\x00\u00a0é"), "'a\\u2028b\\x00\\xa0é'");
+  equal(pyRepr('say "hi"'), `'say "hi"'`);
+  equal(pyRepr(`it's "x"`), `'it\\'s "x"'`);
+});

@@ -40,7 +40,7 @@ import {
 } from "./action_policy_gate.ts";
 import { AllowedDomainsGate, NAVIGATION_TOOLS } from "./allowed_domains_gate.ts";
 import type { RunTaskOptions } from "./loop.ts";
-import { configError, parseAgentDocument } from "./_config_parse.ts";
+import { configError, parseAgentDocument, withApiKey } from "./_config_parse.ts";
 import {
   instantiate,
   type PluginKind,
@@ -50,7 +50,7 @@ import {
 } from "./_config_plugins.ts";
 import { type AgentRegistries, ConfigProblem, type ProviderContext } from "./_config_registries.ts";
 import type { AgentConfig, EventSinkConfig, PluginRef, ProviderConfig } from "./_config_types.ts";
-import type { EnvFn } from "./providers/_post_json.ts";
+import { type EnvFn, realEnv } from "./providers/_post_json.ts";
 
 export type {
   ActionPolicyEntry,
@@ -291,7 +291,8 @@ async function buildProvider(
       provider = registries.providers.get(resolved.name)(pc, context);
     } else {
       const { name: _n, options, ...rest } = pc;
-      provider = instantiate(resolved.value, { ...rest, ...options });
+      const key = pc.api_key === null ? {} : { api_key: pc.api_key };
+      provider = instantiate(resolved.value, { ...rest, ...key, ...options });
     }
   } catch (e) {
     if (e instanceof ConfigProblem) throw configError(config.path, `${key}.${e.subKey}`, e.message);
@@ -353,7 +354,7 @@ async function buildAll(
   }
   const finishProvider = config.replay.finish_model === null ? null : await buildProvider(
     config,
-    { ...config.provider, model: config.replay.finish_model },
+    withApiKey({ ...config.provider, model: config.replay.finish_model }, config.provider.api_key),
     "replay.finish_model",
     registries,
     context,
@@ -485,14 +486,36 @@ export const DEFAULT_SINK_PATHS: Readonly<Record<string, string>> = Object.freez
   jsonl: ".zu/events.jsonl",
 });
 
-function sinkOptions(cfg: EventSinkConfig): Record<string, unknown> {
-  const names: Record<string, string> = {
-    busy_timeout_ms: "busyTimeoutMs",
-    max_batch: "maxBatch",
-    filter_fields: "filterFields",
-  };
+/** Sink options an agent file may set, zu-style names to ours. */
+export const SINK_OPTION_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  busy_timeout_ms: "busyTimeoutMs",
+  max_batch: "maxBatch",
+  filter_fields: "filterFields",
+  durable: "durable",
+  sign_key_env: "signKey",
+});
+
+async function sinkOptions(cfg: EventSinkConfig, env: EnvFn): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(cfg.options)) out[names[k] ?? k] = v;
+  for (const [k, v] of Object.entries(cfg.options)) {
+    const name = SINK_OPTION_NAMES[k];
+    if (name === undefined) continue;
+    if (k === "sign_key_env") {
+      const raw = typeof v === "string" ? env(v) : undefined;
+      if (raw === undefined || raw === "") {
+        throw new UserError(
+          "config_invalid",
+          `Cannot open event sink "${cfg.driver}": signing key variable ${
+            JSON.stringify(v)
+          } is not set`,
+        );
+      }
+      const { decodeKey } = await import("../sinks/encryption/decode_key.ts");
+      out[name] = decodeKey(raw, String(v));
+    } else {
+      out[name] = v;
+    }
+  }
   return out;
 }
 
@@ -506,16 +529,19 @@ export function eventSinkFromConfig(
   options: EventSinkFromConfigOptions = {},
 ): EventSinkFactory {
   return async () => {
-    const extra = sinkOptions(cfg);
+    const env = options.env ?? realEnv;
+    const extra = await sinkOptions(cfg, env);
     let codec: unknown = undefined;
     if (cfg.encryption !== "none") {
       const { createCodec } = await import("../sinks/encryption/create_codec.ts");
       try {
-        codec = createCodec(cfg.encryption, options.env ? { env: options.env } : {});
+        codec = createCodec(cfg.encryption, { env });
       } catch (e) {
         throw new UserError(
           "config_invalid",
-          `Cannot open event sink "${cfg.driver}": encryption "${cfg.encryption}" ${errorText(e)}`,
+          `Cannot open event sink "${cfg.driver}" with encryption "${cfg.encryption}": ${
+            errorText(e)
+          }`,
         );
       }
     }
@@ -538,9 +564,8 @@ export function eventSinkFromConfig(
       return new SqliteSink(path, withCodec);
     }
     if (cfg.driver === "jsonl") {
-      const jsonl = "../sinks/jsonl/mod.ts";
-      const { JsonlSink } = await import(jsonl);
-      return new JsonlSink(path, withCodec) as EventSink;
+      const { JsonlSink } = await import("../sinks/jsonl/mod.ts");
+      return new JsonlSink(path, extra);
     }
     throw new UserError("config_invalid", `Cannot open event sink "${cfg.driver}": unknown driver`);
   };

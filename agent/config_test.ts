@@ -381,6 +381,10 @@ Deno.test("loadAgentConfig errors name the file and the key in one line", async 
       'Cannot load agent "A": trace_sinks[0].encryption must be one of "none", "aesgcm", "managed", got "rot13"',
     ],
     [
+      `${BASE}trace_sinks: [{driver: jsonl, encryption: aesgcm}]\n`,
+      'Cannot load agent "A": trace_sinks[0].encryption "aesgcm" is not supported by driver "jsonl" (a JSONL trace is plain text; use "sqlite")',
+    ],
+    [
       `${BASE}containment: strict\n`,
       'Cannot load agent "A": containment must be one of "audit", "required", got "strict"',
     ],
@@ -516,6 +520,26 @@ Deno.test("eventSinkFromConfig opens an encrypted sink and refuses a missing key
       newEvent({ task_id: "4f0c6a53-8f0e-4a51-9a52-3f8f2f8f1a01", type: "data.x" }),
     );
     assert.equal(await sink.count(), 1);
+    const signed = await eventSinkFromConfig(
+      { driver: "sqlite", path: "signed.db", encryption: "none", options: { sign_key_env: "K" } },
+      dir,
+      { env: (n) => (n === "K" ? "22".repeat(32) : undefined) },
+    )();
+    const linked = await signed.append(
+      newEvent({ task_id: "4f0c6a53-8f0e-4a51-9a52-3f8f2f8f1a01", type: "data.z" }),
+    );
+    assert.match(linked.sig ?? "", /^[0-9a-f]{64}$/);
+    await signed.close();
+    const jsonl = await eventSinkFromConfig(
+      { driver: "jsonl", path: "trace/run.jsonl", encryption: "none", options: { durable: false } },
+      dir,
+    )();
+    await jsonl.append(
+      newEvent({ task_id: "4f0c6a53-8f0e-4a51-9a52-3f8f2f8f1a01", type: "data.y" }),
+    );
+    assert.equal(await jsonl.count(), 1);
+    assert.ok((await Deno.stat(join(dir, "trace/run.jsonl"))).isFile);
+    await jsonl.close();
     const memory = await eventSinkFromConfig(
       { driver: "memory", path: null, encryption: "none", options: {} },
       dir,
@@ -556,4 +580,65 @@ Deno.test("The shop-price agent runs to success with its page served by a fixtur
   assert.deepEqual(served, ["https://shop.example/products/espresso-grinder"]);
   const types = (await sink.query()).map((e) => e.type);
   assert.ok(types.includes("data.source.fetched"), types.join());
+});
+
+Deno.test("The cafe-hours agent replays its capture to success", async () => {
+  const { runTask } = await import("./loop.ts");
+  const { EventBus } = await import("../core/bus.ts");
+  const { MemorySink } = await import("../sinks/memory/mod.ts");
+  const { HttpFetch } = await import("./tools/mod.ts");
+  const dir = new URL("../fixtures/agents/cafe-hours/", import.meta.url);
+  const config = await loadAgentConfig(dir.pathname);
+  assert.deepEqual(config.warnings, []);
+  const capture = JSON.parse(await Deno.readTextFile(new URL("fixtures/capture.json", dir)));
+  const observations = [...capture.observations.http_fetch] as Array<
+    { status: number; url: string; html: string }
+  >;
+  const run = await assembleRun(config);
+  const fetchTool = new HttpFetch({
+    transport: (req) => {
+      const next = observations.shift();
+      assert.equal(req.url, next?.url);
+      return Promise.resolve({ status: next!.status, body: next!.html });
+    },
+  });
+  fetchTool.tier = 1;
+  run.plugins.tools.set("http_fetch", fetchTool);
+  const sink = new MemorySink();
+  await using bus = new EventBus(sink);
+  const result = await runTask(
+    run.spec,
+    ScriptedProvider.fromMoves(capture.moves),
+    run.plugins,
+    bus,
+    run.runOptions,
+  );
+  assert.deepEqual(result, {
+    status: "success",
+    value: { name: "Padaria Aurora", opens: "07:30", closes: "19:00" },
+    reason: null,
+  });
+  assert.equal(observations.length, 0);
+  assert.equal(capture.task, run.spec.query);
+});
+
+Deno.test("An api_key written in the agent file warns and never shows in the config", async () => {
+  const secret = "sk-in-file-0123456789abcdef";
+  const dir = await agentDir({
+    "agent.yaml": `provider: {name: openai-compatible, model: m, api_key: ${secret}}\n`,
+  });
+  try {
+    const config = await loadAgentConfig(join(dir, "agent.yaml"));
+    assert.equal(config.warnings.length, 1);
+    assert.match(config.warnings[0]!, /"provider\.api_key" puts a secret in the file/);
+    assert.equal(config.provider.api_key, secret);
+    for (const view of [JSON.stringify(config), Deno.inspect(config, { depth: 10 })]) {
+      assert.ok(!view.includes(secret), view);
+    }
+    const run = await assembleRun(config, { task: { query: "q" } });
+    assert.ok(!Deno.inspect(run, { depth: 10 }).includes(secret));
+    assert.ok(!JSON.stringify(run).includes(secret));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

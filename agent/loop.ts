@@ -37,6 +37,7 @@ import type { Clock, IdSource, ModelProvider, RunPlugins } from "../core/types.t
 import { type Invocation, invoke } from "./_invoke.ts";
 import { climb, pause, terminal } from "./_ladder.ts";
 import {
+  boundHistory,
   completeWithin,
   shapeForModel,
   systemMessage,
@@ -44,6 +45,7 @@ import {
   userMessage,
 } from "./_model_call.ts";
 import { parseValue } from "./_parse_value.ts";
+import { jsonClone } from "./_py.ts";
 import { replayTrack } from "./_replay.ts";
 import { errorText, realSleep, Run, sortedMap, systemClock, systemIds, worst } from "./_run.ts";
 import {
@@ -68,6 +70,8 @@ export interface RunTaskOptions {
   traceId?: string;
   /** Cap of each content field the model sees. Default: no cap. */
   maxObservationChars?: number | null;
+  /** Bound on the history's characters; older tool messages become recall stubs. Default: none. */
+  maxContextChars?: number | null;
   /** `truncate` (default) or `extract` (one provider call per chunk, at most 16). */
   observationStrategy?: "truncate" | "extract";
   /** A recorded track to replay first when it matches the task. Default none. */
@@ -149,9 +153,11 @@ export async function runTask(
   run.messages.push({ role: "user", content: userMessage(spec) });
 
   let finishing = false;
+  let budget = spec.budget;
   const track = options.track ?? null;
   if (track !== null && track.matches(spec.query) && track.steps.length > 0) {
     if (options.replayBudget) {
+      budget = options.replayBudget;
       run.wallS = options.replayBudget.wall_time_s;
       run.maxTokens = options.replayBudget.max_tokens;
     }
@@ -182,18 +188,18 @@ export async function runTask(
       finishing = true;
     }
   }
-  return modelLoop(run, provider, options, finishing);
+  return modelLoop(run, provider, options, { finishing, budget });
 }
 
 async function modelLoop(
   run: Run,
   provider: ModelProvider,
   options: RunTaskOptions,
-  finishing: boolean,
+  state: { finishing: boolean; budget: Budget },
 ): Promise<Result> {
-  const spec = run.spec;
-  const budget = options.replayBudget && finishing ? options.replayBudget : spec.budget;
+  const { finishing, budget } = state;
   for (let step = 1; step <= budget.max_steps; step++) {
+    run.signal?.throwIfAborted();
     const over = run.budgetExceeded();
     if (over !== null) return terminal(run, over);
     const chosen = finishing && options.finishProvider
@@ -203,7 +209,7 @@ async function modelLoop(
     run.turnStart = run.events.length - 1;
     const active = run.active();
     const response = await completeWithin(run, chosen, {
-      messages: run.messages.map((m) => ({ ...m }) as Message),
+      messages: boundHistory(run.messages, options.maxContextChars ?? null),
       tools: [...active.values()].map((t) => ({ ...t.schema })),
       params: {},
     });
@@ -306,8 +312,8 @@ async function modelLoop(
         continue;
       }
     }
-    await run.emit(RECORD_EXTRACTED, { value });
-    await run.emit(TASK_COMPLETED, { value });
+    await run.emit(RECORD_EXTRACTED, { value: jsonClone(value) });
+    await run.emit(TASK_COMPLETED, { value: jsonClone(value) });
     return { status: "success", value, reason: null };
   }
   return terminal(run, "budget:max_steps");

@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
-import { parseJson } from "../core/json.ts";
+import { verifyChain } from "../core/chain.ts";
+import { parseJson, zuJson } from "../core/json.ts";
 import type { Event } from "../core/events.ts";
 import { runScenario } from "../testing/run_scenario.ts";
 import { loopScenarioDirs } from "./_compat_dir.ts";
@@ -38,5 +39,24 @@ for (const dir of dirs) {
     deepStrictEqual(shape(first.events), plain(expected.events));
     deepStrictEqual(second.events.map((e) => e.type), first.events.map((e) => e.type));
     deepStrictEqual(plain(second.result), plain(first.result));
+    deepStrictEqual(verifyChain(first.events), []);
+  });
+}
+
+for (const dir of dirs) {
+  const name = dir.pathname.split("/").filter(Boolean).pop();
+  Deno.test(`runTask writes payloads byte-identical to zu's events.jsonl for ${name}`, async (t) => {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(new URL("events.jsonl", dir));
+    } catch {
+      await t.step({ name: "no events.jsonl", ignore: true, fn: () => {} });
+      return;
+    }
+    const theirs = text.split("\n").filter((l) => l !== "").map((l) =>
+      zuJson((parseJson(l) as { payload: unknown }).payload)
+    );
+    const { events } = await runScenario(dir);
+    deepStrictEqual(events.map((e) => zuJson(e.payload)), theirs);
   });
 }

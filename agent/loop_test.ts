@@ -427,3 +427,28 @@ Deno.test("runTask ends terminal when the model finalises with blank text", asyn
   );
   equal(result.reason, "model finalised with no answer");
 });
+
+Deno.test("runTask bounds the history for the model and keeps the last three tool messages", async () => {
+  const { bus } = collectingBus();
+  const provider = new RecordingProvider([
+    call("t"),
+    call("t"),
+    call("t"),
+    call("t"),
+    call("t"),
+    say("{}"),
+  ]);
+  await runTask(
+    newTaskSpec({ query: "q" }),
+    provider,
+    plugins([fixtureTool("t", () => ({ text: "x".repeat(100) }))]),
+    bus,
+    {
+      maxContextChars: 300,
+    },
+  );
+  const tools = provider.requests[5]?.messages.filter((m) => m.role === "tool") ?? [];
+  equal(tools.length, 5);
+  ok(tools.slice(0, 2).every((m) => m.content.includes("use recall(<keyword>)")));
+  ok(tools.slice(2).every((m) => m.content.includes("x".repeat(100))));
+});

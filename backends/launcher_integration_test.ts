@@ -45,15 +45,23 @@ async function viaProxy(request) {
 }
 console.log("not an event line");
 emit("harness.task.started", { query: "launcher test" });
+console.error("gate", performance.now());
 const gate = await fetch("http://origin.test:8000/gate");
 emit("data.source.fetched", { url: "http://origin.test:8000/gate", status: gate.status, body: await gate.text() });
 const r = {};
+console.error('r.direct', performance.now());
 r.direct = await withTimeout(Deno.connect({ hostname: ORIGIN_IP, port: 8000 }).then((c) => { c.close(); return "connected"; }, (e) => "failed: " + e.name), 4000);
+console.error('r.connectAllowed', performance.now());
 r.connectAllowed = await viaProxy("CONNECT origin.test:8000 HTTP/1.1\\r\\nHost: origin.test:8000\\r\\n\\r\\n");
+console.error('r.offlistFetch', performance.now());
 r.offlistFetch = (await fetch("http://offlist.test/")).status;
+console.error('r.offlistConnect', performance.now());
 r.offlistConnect = await viaProxy("CONNECT offlist.test:443 HTTP/1.1\\r\\n\\r\\n");
+console.error('r.rebind', performance.now());
 r.rebind = await viaProxy("CONNECT rebind.test:8000 HTTP/1.1\\r\\n\\r\\n");
+console.error('r.bareIp', performance.now());
 r.bareIp = await viaProxy("CONNECT " + ORIGIN_IP + ":8000 HTTP/1.1\\r\\n\\r\\n");
+console.error('r.metadata', performance.now());
 r.metadata = [];
 for (const e of ${JSON.stringify(METADATA_ENCODINGS)}) {
   r.metadata.push(await viaProxy("CONNECT " + e + ":80 HTTP/1.1\\r\\n\\r\\n"));

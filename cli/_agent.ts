@@ -39,7 +39,9 @@ export function findAgentFile(io: CliIo, arg: string | undefined): string {
   if (!st.isDirectory) return path;
   for (const n of NAMES) {
     try {
-      if (Deno.statSync(`${path.replace(/\/$/, "")}/${n}`).isFile) return `${path.replace(/\/$/, "")}/${n}`;
+      if (Deno.statSync(`${path.replace(/\/$/, "")}/${n}`).isFile) {
+        return `${path.replace(/\/$/, "")}/${n}`;
+      }
     } catch {
       // next
     }
@@ -60,7 +62,10 @@ export async function loadAgent(io: CliIo, arg: string | undefined): Promise<Loa
   } catch (err) {
     if (err instanceof UserError) throw err;
     if (err instanceof SyntaxError || err instanceof TypeError) {
-      throw new UserError("config_invalid", `Cannot load agent "${file}": ${err.message.split("\n")[0]}`);
+      throw new UserError(
+        "config_invalid",
+        `Cannot load agent "${file}": ${err.message.split("\n")[0]}`,
+      );
     }
     throw err;
   }
@@ -68,7 +73,12 @@ export async function loadAgent(io: CliIo, arg: string | undefined): Promise<Loa
 }
 
 function provider(p: AgentConfig["provider"]): JailProvider {
-  return { name: p.name, baseUrl: p.base_url, baseUrlEnv: p.base_url_env, apiKeyEnv: p.api_key_env };
+  return {
+    name: p.name,
+    baseUrl: p.base_url,
+    baseUrlEnv: p.base_url_env,
+    apiKeyEnv: p.api_key_env,
+  };
 }
 
 /** Describes the agent to the jail: its tools' declared egress, target, domains and providers. */
@@ -93,10 +103,17 @@ export async function jailAgentOf(io: CliIo, agent: LoadedAgent): Promise<JailAg
  * The event log a command writes to: `--db` when given, else the agent's SQLite or JSONL
  * `event_sink` path, else `.zu/events.db` in the working directory.
  */
-export function eventLogPath(io: CliIo, agent: LoadedAgent | null, flag: string | undefined): string {
+export function eventLogPath(
+  io: CliIo,
+  agent: LoadedAgent | null,
+  flag: string | undefined,
+): string {
   if (flag) return resolvePath(io.cwd, flag);
   const sink = agent?.config.event_sink;
-  if (sink && (sink.driver === "sqlite" || sink.driver === "jsonl") && sink.path && sink.path !== ":memory:") {
+  if (
+    sink && (sink.driver === "sqlite" || sink.driver === "jsonl") && sink.path &&
+    sink.path !== ":memory:"
+  ) {
     return sink.path.startsWith("/") ? sink.path : resolvePath(agent.dir, sink.path);
   }
   if (sink && (sink.driver === "sqlite" || sink.driver === "jsonl") && !sink.path) {

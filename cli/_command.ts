@@ -98,13 +98,33 @@ function showDefault(v: FlagDef["default"]): string {
   return ` (default: ${String(v)})`;
 }
 
+const HELP_WIDTH = 100;
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let cur = "";
+  for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
+    if (cur && cur.length + 1 + word.length > width) {
+      lines.push(cur);
+      cur = word;
+    } else {
+      cur = cur ? `${cur} ${word}` : word;
+    }
+  }
+  if (cur) lines.push(cur);
+  return lines.length ? lines : [""];
+}
+
 function table(rows: [string, string][], indent = 2): string {
-  const width = Math.min(32, Math.max(...rows.map(([a]) => a.length)));
+  const width = Math.min(28, Math.max(...rows.map(([a]) => a.length)));
+  const descWidth = Math.max(30, HELP_WIDTH - indent - width - 2);
+  const pad = " ".repeat(indent + width + 2);
   return rows.map(([a, b]) => {
-    const pad = a.length > width
-      ? `\n${" ".repeat(indent + width + 2)}`
-      : " ".repeat(width - a.length + 2);
-    return `${" ".repeat(indent)}${a}${pad}${b}`.trimEnd();
+    const body = wrap(b, descWidth);
+    const head = a.length > width
+      ? `${" ".repeat(indent)}${a}\n${pad}${body[0]}`
+      : `${" ".repeat(indent)}${a}${" ".repeat(width - a.length + 2)}${body[0]}`;
+    return [head, ...body.slice(1).map((l) => `${pad}${l}`)].join("\n").trimEnd();
   }).join("\n");
 }
 

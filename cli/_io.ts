@@ -13,6 +13,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** Reads an environment variable; `undefined` when unset or not permitted. */
   env(name: string): string | undefined;
+  /** The environment variables whose names start with `prefix` (e.g. `ZU_`). */
+  envWithPrefix(prefix: string): Record<string, string>;
   /** The working directory that relative paths are resolved against. */
   cwd: string;
   /** Standard error is a terminal (progress redraws in place). */
@@ -27,9 +29,15 @@ const encoder = new TextEncoder();
 
 function writeAllSync(file: { writeSync(p: Uint8Array): number }, text: string): void {
   let bytes = encoder.encode(text);
-  while (bytes.length > 0) {
-    const n = file.writeSync(bytes);
-    bytes = bytes.subarray(n);
+  try {
+    while (bytes.length > 0) {
+      const n = file.writeSync(bytes);
+      bytes = bytes.subarray(n);
+    }
+  } catch (err) {
+    // The reader went away (`zu events list | head`): drop the rest quietly.
+    if (err instanceof Deno.errors.BrokenPipe) return;
+    throw err;
   }
 }
 
@@ -53,6 +61,22 @@ export function defaultIo(signal?: AbortSignal): CliIo {
     stdout: (text) => writeAllSync(Deno.stdout, text),
     stderr: (text) => writeAllSync(Deno.stderr, text),
     env: safeEnv,
+    envWithPrefix: (prefix) => {
+      let all: Record<string, string> = {};
+      try {
+        all = Deno.env.toObject();
+      } catch {
+        // scoped --allow-env: read the names zu knows
+        const id = safeEnv("ZU_EVENT_KEY_ID") ?? "default";
+        for (
+          const k of ["ZU_FIXTURE_KEY", "ZU_EVENT_KEY", "ZU_EVENT_KEY_ID", `ZU_EVENT_KEY_${id}`]
+        ) {
+          const v = safeEnv(k);
+          if (v !== undefined) all[k] = v;
+        }
+      }
+      return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(prefix)));
+    },
     cwd: Deno.cwd(),
     isTTY,
     noColor: Deno.noColor || safeEnv("NO_COLOR") !== undefined || !isTTY,
@@ -96,6 +120,8 @@ export function captureIo(options: CaptureIoOptions = {}): CapturedIo {
     stdout: (t) => void out.push(t),
     stderr: (t) => void err.push(t),
     env: (name) => env[name],
+    envWithPrefix: (prefix) =>
+      Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith(prefix))),
     cwd: options.cwd ?? Deno.cwd(),
     isTTY: options.isTTY ?? false,
     noColor: true,

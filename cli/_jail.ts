@@ -15,7 +15,7 @@ import {
   type JailAgent,
   type RunPermissions,
 } from "../backends/permissions/permission_flags.ts";
-import { type LoadedAgent, jailAgentOf } from "./_agent.ts";
+import { jailAgentOf, type LoadedAgent } from "./_agent.ts";
 import type { CliIo } from "./_io.ts";
 
 /** The child program. */
@@ -80,6 +80,8 @@ export interface RunJailedOptions {
   input?: string;
   /** Called for each event after it was stored. */
   onEvent?: (e: Event) => void;
+  /** Called for each progress report of the child. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The child's outcome plus the stored events. */
@@ -93,15 +95,22 @@ export interface JailedRun {
 }
 
 /** Runs the agent in a jailed child and stores its events. Child user errors become `UserError`s. */
-export async function runJailed(io: CliIo, agent: LoadedAgent, options: RunJailedOptions): Promise<JailedRun> {
+export async function runJailed(
+  io: CliIo,
+  agent: LoadedAgent,
+  options: RunJailedOptions,
+): Promise<JailedRun> {
   const events: Event[] = [];
   const args = ["--agent", agent.file, "--mode", options.mode];
-  if (options.dns && Object.keys(options.dns).length) args.push("--dns", JSON.stringify(options.dns));
+  if (options.dns && Object.keys(options.dns).length) {
+    args.push("--dns", JSON.stringify(options.dns));
+  }
   if (options.childOptions) args.push("--options", JSON.stringify(options.childOptions));
   const outcome = await runInJail(JAIL_ENTRY, args, options.perms, {
     ...(io.signal ? { signal: io.signal } : {}),
     ...(options.input !== undefined ? { input: options.input } : {}),
     onOutput: (line) => io.stderr(`${line}\n`),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     onEvent: async (e) => {
       const stored = options.sink ? await options.sink.append(e) : e;
       events.push(stored);
@@ -111,7 +120,9 @@ export async function runJailed(io: CliIo, agent: LoadedAgent, options: RunJaile
   if (outcome.error) {
     if (outcome.error.user) throw new UserError(outcome.error.code, outcome.error.message);
     if (outcome.error.code !== "bug") throw new ZuError(outcome.error.code, outcome.error.message);
-    throw new Error(`The jailed child failed: ${outcome.error.message}\n${outcome.error.stack ?? ""}`);
+    throw new Error(
+      `The jailed child failed: ${outcome.error.message}\n${outcome.error.stack ?? ""}`,
+    );
   }
   if (outcome.result === undefined) {
     if (io.signal?.aborted) throw new UserError("interrupted", "Interrupted");

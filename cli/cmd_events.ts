@@ -70,7 +70,9 @@ async function queryStored(
 
 function line(s: StoredEvent): string {
   const e = s.event;
-  return `${String(s.seq).padStart(6)}  ${e.ts}  ${e.type}  ${e.source}  trace=${e.trace_id.slice(0, 8)}  ${e.event_id}\n`;
+  return `${String(s.seq).padStart(6)}  ${e.ts}  ${e.type}  ${e.source}  trace=${
+    e.trace_id.slice(0, 8)
+  }  ${e.event_id}\n`;
 }
 
 function nonNegative(ctx: CommandContext, name: string): number | undefined {
@@ -88,7 +90,10 @@ const list: CommandDef = {
   name: "list",
   summary: "List events, oldest first",
   flags: FILTER_FLAGS,
-  examples: ["zu events list --type harness.defense.blocked", "zu events list --db trace.jsonl --limit 20"],
+  examples: [
+    "zu events list --type harness.defense.blocked",
+    "zu events list --db trace.jsonl --limit 20",
+  ],
   run: (ctx) =>
     withLog(ctx, async (sink) => {
       const rows = await queryStored(
@@ -126,8 +131,16 @@ const tail: CommandDef = {
   summary: "Print the last events; with --follow, keep printing new ones until Ctrl-C",
   flags: {
     ...FILTER_FLAGS,
-    limit: { type: "number", description: "How many of the last events to print first", default: 10 },
-    follow: { type: "boolean", short: "f", description: "Keep polling for new events until interrupted" },
+    limit: {
+      type: "number",
+      description: "How many of the last events to print first",
+      default: 10,
+    },
+    follow: {
+      type: "boolean",
+      short: "f",
+      description: "Keep polling for new events until interrupted",
+    },
     "interval-ms": { type: "number", description: "Polling interval with --follow", default: 500 },
   },
   run: (ctx) =>
@@ -137,8 +150,9 @@ const tail: CommandDef = {
       const all = await queryStored(sink, filter, nonNegative(ctx, "after-seq") ?? 0, undefined);
       const last = all.slice(Math.max(0, all.length - n));
       const print = (rows: StoredEvent[]): void => {
-        if (bool(ctx, "json")) for (const r of rows) ctx.io.stdout(JSON.stringify({ seq: r.seq, ...r.event }) + "\n");
-        else for (const r of rows) ctx.io.stdout(line(r));
+        if (bool(ctx, "json")) {
+          for (const r of rows) ctx.io.stdout(JSON.stringify({ seq: r.seq, ...r.event }) + "\n");
+        } else for (const r of rows) ctx.io.stdout(line(r));
       };
       print(last);
       if (!bool(ctx, "follow")) return 0;
@@ -170,7 +184,11 @@ const exportCmd: CommandDef = {
   flags: {
     ...FILTER_FLAGS,
     format: { type: "string", description: "Output format", choices: ["jsonl"], default: "jsonl" },
-    out: { type: "string", placeholder: "path", description: "Write to this file instead of stdout" },
+    out: {
+      type: "string",
+      placeholder: "path",
+      description: "Write to this file instead of stdout",
+    },
   },
   run: (ctx) =>
     withLog(ctx, async (sink) => {
@@ -178,7 +196,9 @@ const exportCmd: CommandDef = {
       const chunks: string[] = [];
       let n = 0;
       const limit = nonNegative(ctx, "limit");
-      for await (const e of sink.stream(filterOf(ctx), { afterSeq: nonNegative(ctx, "after-seq") ?? 0 })) {
+      for await (
+        const e of sink.stream(filterOf(ctx), { afterSeq: nonNegative(ctx, "after-seq") ?? 0 })
+      ) {
         if (limit !== undefined && n >= limit) break;
         const text = JSON.stringify(e) + "\n";
         if (out) chunks.push(text);
@@ -202,7 +222,10 @@ function decodeHmacKey(raw: string, name: string): Uint8Array {
   try {
     return Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
   } catch {
-    throw new UserError("key_invalid", `Cannot verify signatures: $${name} is neither hex nor base64`);
+    throw new UserError(
+      "key_invalid",
+      `Cannot verify signatures: $${name} is neither hex nor base64`,
+    );
   }
 }
 
@@ -227,7 +250,10 @@ const verify: CommandDef = {
       if (keyEnv) {
         const raw = ctx.io.env(keyEnv);
         if (!raw) {
-          throw new UserError("key_missing", `Cannot verify signatures: $${keyEnv} is not set; export it or drop --key-env`);
+          throw new UserError(
+            "key_missing",
+            `Cannot verify signatures: $${keyEnv} is not set; export it or drop --key-env`,
+          );
         }
         key = decodeHmacKey(raw, keyEnv);
       }
@@ -248,11 +274,15 @@ const verify: CommandDef = {
         printJson(ctx.io, { ok: bad.length === 0, traces: report, signed: key !== null });
       } else {
         for (const r of report) {
-          ctx.io.stdout(`${r.violations.length ? "FAIL" : "ok  "} ${r.trace}  ${r.events} events\n`);
+          ctx.io.stdout(
+            `${r.violations.length ? "FAIL" : "ok  "} ${r.trace}  ${r.events} events\n`,
+          );
           for (const v of r.violations) ctx.io.stdout(`       ${v}\n`);
         }
         ctx.io.stdout(
-          `${report.length - bad.length}/${report.length} traces intact${key ? " (signatures checked)" : ""}\n`,
+          `${report.length - bad.length}/${report.length} traces intact${
+            key ? " (signatures checked)" : ""
+          }\n`,
         );
       }
       return bad.length ? 1 : 0;
@@ -271,7 +301,9 @@ const stats: CommandDef = {
       let total = 0;
       let first: string | null = null;
       let last: string | null = null;
-      for await (const e of sink.stream(filterOf(ctx), { afterSeq: nonNegative(ctx, "after-seq") ?? 0 })) {
+      for await (
+        const e of sink.stream(filterOf(ctx), { afterSeq: nonNegative(ctx, "after-seq") ?? 0 })
+      ) {
         total++;
         byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
         bySource.set(e.source, (bySource.get(e.source) ?? 0) + 1);
@@ -279,14 +311,26 @@ const stats: CommandDef = {
         first ??= e.ts;
         last = e.ts;
       }
-      const sorted = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
-      const out = { events: total, traces: traces.size, first, last, by_type: sorted(byType), by_source: sorted(bySource) };
+      const sorted = (m: Map<string, number>) =>
+        Object.fromEntries([...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+      const out = {
+        events: total,
+        traces: traces.size,
+        first,
+        last,
+        by_type: sorted(byType),
+        by_source: sorted(bySource),
+      };
       if (bool(ctx, "json")) {
         printJson(ctx.io, out);
         return 0;
       }
-      ctx.io.stdout(`${total} events in ${traces.size} traces${first ? ` from ${first} to ${last}` : ""}\n`);
-      for (const [t, n] of Object.entries(out.by_type)) ctx.io.stdout(`${String(n).padStart(8)}  ${t}\n`);
+      ctx.io.stdout(
+        `${total} events in ${traces.size} traces${first ? ` from ${first} to ${last}` : ""}\n`,
+      );
+      for (const [t, n] of Object.entries(out.by_type)) {
+        ctx.io.stdout(`${String(n).padStart(8)}  ${t}\n`);
+      }
       return 0;
     }),
 };
@@ -295,7 +339,8 @@ const stats: CommandDef = {
 export const eventsCommand: CommandDef = {
   name: "events",
   summary: "Read the event log: list, show, tail, export, verify, stats",
-  description: `Works on the SQLite event log (default ${DEFAULT_DB}) or a JSONL trace (--db x.jsonl).
+  description:
+    `Works on the SQLite event log (default ${DEFAULT_DB}) or a JSONL trace (--db x.jsonl).
 Encrypted logs are read with the keys in ZU_EVENT_KEY / ZU_EVENT_KEY_<id>.`,
   subcommands: [list, show, tail, exportCmd, verify, stats],
 };

@@ -103,7 +103,11 @@ zu run ${name}                    # live, in the permission jail (OPENAI_API_KEY
 export const initCommand: CommandDef = {
   name: "init",
   summary: "Scaffold an agent: agent.yaml, the page it reads, a capture and a README",
-  positionals: [{ name: "dir", description: "Directory to create the agent in (default: .)", optional: true }],
+  positionals: [{
+    name: "dir",
+    description: "Directory to create the agent in (default: .)",
+    optional: true,
+  }],
   flags: {
     force: { type: "boolean", description: "Overwrite files that already exist" },
     json: { type: "boolean", description: "Print the written files as JSON" },
@@ -132,7 +136,9 @@ export const initCommand: CommandDef = {
       if (clash.length) {
         throw new UserError(
           "init_exists",
-          `Cannot scaffold "${dirArg}": ${clash.map((c) => `"${c}"`).join(", ")} already exist; pass --force to overwrite`,
+          `Cannot scaffold "${dirArg}": ${
+            clash.map((c) => `"${c}"`).join(", ")
+          } already exist; pass --force to overwrite`,
         );
       }
     }

@@ -18,11 +18,14 @@ import { rootCommand } from "./commands.ts";
 export type { CliIo } from "./_io.ts";
 
 /** The error codes that mean "the user can fix this" (exit 2) when not a `UserError` already. */
-const USER_CODE = /^(usage|decrypt_failed|containment_required)$|_(invalid|missing|unavailable|not_found)$/;
+const USER_CODE =
+  /^(usage|decrypt_failed|containment_required)$|_(invalid|missing|unavailable|not_found)$/;
 
 /** True when `err` is the user's to fix (one line, exit 2) rather than a bug. */
 export function isUserFacing(err: unknown): err is Error {
-  if (err instanceof UserError || err instanceof DecryptError || err instanceof ContainmentRequired) {
+  if (
+    err instanceof UserError || err instanceof DecryptError || err instanceof ContainmentRequired
+  ) {
     return true;
   }
   return err instanceof ZuError && USER_CODE.test(err.code);

@@ -60,6 +60,28 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+// Keys repeat across events; cache their escaped form (bounded).
+const keyCache = new Map<string, string>();
+function escapedKey(k: string): string {
+  let e = keyCache.get(k);
+  if (e === undefined) {
+    e = pythonJsonString(k);
+    if (keyCache.size > 4096) keyCache.clear();
+    keyCache.set(k, e);
+  }
+  return e;
+}
+
+// UTF-16 order equals code point order unless a key holds a surrogate or U+E000..U+FFFF.
+// deno-lint-ignore no-control-regex
+const NEEDS_CODE_POINT_SORT = /[\ud800-\uffff]/;
+
+function sortKeys(keys: string[]): string[] {
+  keys.sort();
+  if (keys.length > 1 && NEEDS_CODE_POINT_SORT.test(keys.join(""))) keys.sort(compareCodePoints);
+  return keys;
+}
+
 function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
@@ -70,6 +92,8 @@ function where(path: string): string {
 }
 
 interface Writer {
+  /** Track the path for error messages (second pass only, after a failure). */
+  paths: boolean;
   sort: boolean;
   item: string;
   key: string;
@@ -101,20 +125,25 @@ function write(v: unknown, path: string, w: Writer): string {
       w.stack.push(v);
       let out: string;
       if (Array.isArray(v)) {
-        const parts: string[] = [];
-        for (let i = 0; i < v.length; i++) parts.push(write(v[i], `${path}[${i}]`, w));
-        out = `[${parts.join(w.item)}]`;
+        out = "[";
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) out += w.item;
+          out += write(v[i], w.paths ? `${path}[${i}]` : path, w);
+        }
+        out += "]";
       } else if (isPlainObject(v)) {
         const rec = v as Record<string, unknown>;
-        const keys = Object.keys(rec);
-        if (w.sort) keys.sort(compareCodePoints);
-        const parts: string[] = [];
+        const keys = w.sort ? sortKeys(Object.keys(rec)) : Object.keys(rec);
+        out = "{";
+        let first = true;
         for (const k of keys) {
           const item = rec[k];
           if (item === undefined) continue;
-          parts.push(`${pythonJsonString(k)}${w.key}${write(item, `${path}.${k}`, w)}`);
+          if (!first) out += w.item;
+          first = false;
+          out += escapedKey(k) + w.key + write(item, w.paths ? `${path}.${k}` : path, w);
         }
-        out = `{${parts.join(w.item)}}`;
+        out += "}";
       } else {
         throw new TypeError(
           `Cannot write ${where(path)} as JSON: a "${
@@ -142,7 +171,17 @@ function write(v: unknown, path: string, w: Writer): string {
  */
 export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions = {}): string {
   const [item, key] = options.separators ?? [", ", ": "];
-  return write(value, "", { sort: options.sortKeys ?? false, item, key, stack: [] });
+  return run(value, options.sortKeys ?? false, item, key);
+}
+
+function run(value: unknown, sort: boolean, item: string, key: string): string {
+  try {
+    return write(value, "", { paths: false, sort, item, key, stack: [] });
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    // Redo with paths so the message says where the bad value is.
+    return write(value, "", { paths: true, sort, item, key, stack: [] });
+  }
 }
 
 /**
@@ -155,5 +194,5 @@ export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions 
  * ```
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, "", { sort: true, item: ",", key: ":", stack: [] });
+  return run(value, true, ",", ":");
 }

@@ -21,20 +21,49 @@ import type { PayloadCodec } from "./types.ts";
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * A codec that can also work synchronously (every codec zu ships). Sinks use the synchronous
+ * methods when present, to keep a transaction free of awaits.
+ */
+export interface SyncPayloadCodec extends PayloadCodec {
+  /** Like `encodeBody`, synchronously; throws instead of rejecting. */
+  encodeBodySync(plaintext: string, aad: Uint8Array): Uint8Array;
+  /** Like `decodeBody`, synchronously; throws instead of rejecting. */
+  decodeBodySync(body: Uint8Array, aad: Uint8Array): string;
+}
+
+/** True when `codec` has the synchronous methods of {@link SyncPayloadCodec}. */
+export function isSyncCodec(codec: PayloadCodec): codec is SyncPayloadCodec {
+  const c = codec as Partial<SyncPayloadCodec>;
+  return typeof c.encodeBodySync === "function" && typeof c.decodeBodySync === "function";
+}
+
 /** Version 0: the body is the UTF-8 text; the AAD is ignored. */
-export class IdentityCodec implements PayloadCodec {
+export class IdentityCodec implements SyncPayloadCodec {
   /** Always 0. */
   readonly version = 0;
   /** UTF-8 of `plaintext`. */
-  encodeBody(plaintext: string, _aad: Uint8Array): Promise<Uint8Array> {
-    return Promise.resolve(encoder.encode(plaintext));
+  encodeBody(plaintext: string, aad: Uint8Array): Promise<Uint8Array> {
+    return Promise.resolve(this.encodeBodySync(plaintext, aad));
   }
   /** The UTF-8 text of `body`. Rejects with `DecryptError` on invalid UTF-8. */
-  decodeBody(body: Uint8Array, _aad: Uint8Array): Promise<string> {
+  decodeBody(body: Uint8Array, aad: Uint8Array): Promise<string> {
     try {
-      return Promise.resolve(strictDecoder.decode(body));
+      return Promise.resolve(this.decodeBodySync(body, aad));
     } catch (e) {
-      return Promise.reject(new DecryptError("Cannot decode body: it is not valid UTF-8", { cause: e }));
+      return Promise.reject(e);
+    }
+  }
+  /** UTF-8 of `plaintext`. */
+  encodeBodySync(plaintext: string, _aad: Uint8Array): Uint8Array {
+    return encoder.encode(plaintext);
+  }
+  /** The UTF-8 text of `body`; throws `DecryptError` on invalid UTF-8. */
+  decodeBodySync(body: Uint8Array, _aad: Uint8Array): string {
+    try {
+      return strictDecoder.decode(body);
+    } catch (e) {
+      throw new DecryptError("Cannot decode body: it is not valid UTF-8", { cause: e });
     }
   }
 }
@@ -67,6 +96,23 @@ export function checkCodecVersion(codec: PayloadCodec): number {
     throw new RangeError(`Cannot use codec: version "${String(v)}" must be an integer in 0..255`);
   }
   return v;
+}
+
+/** Synchronous {@link encodePayload} for a {@link SyncPayloadCodec}. */
+export function encodePayloadSync(codec: SyncPayloadCodec, plaintext: string, aad: Uint8Array): Uint8Array {
+  const version = checkCodecVersion(codec);
+  if (codec instanceof IdentityCodec) {
+    // One allocation: room for the version byte and the worst-case UTF-8 length.
+    const buf = new Uint8Array(plaintext.length * 3 + 1);
+    const { written } = encoder.encodeInto(plaintext, buf.subarray(1));
+    buf[0] = version;
+    return buf.slice(0, written + 1);
+  }
+  const body = codec.encodeBodySync(plaintext, aad);
+  const blob = new Uint8Array(body.length + 1);
+  blob[0] = version;
+  blob.set(body, 1);
+  return blob;
 }
 
 /** The blob: the codec's version byte followed by its body. */
@@ -105,6 +151,35 @@ function known(codecs: CodecRegistry): string {
 }
 
 /**
+ * Synchronous {@link decodePayload}; returns `null` when the blob's codec is not synchronous (use
+ * the async form then). Throws the same errors.
+ */
+export function decodePayloadSync(
+  blob: Uint8Array,
+  aad: Uint8Array,
+  codecs: CodecRegistry,
+  options: DecodePayloadOptions = {},
+): string | null {
+  const what = options.eventId === undefined ? "payload" : `event "${options.eventId}"`;
+  if (blob.length === 0) throw new DecryptError(`Cannot decode ${what}: the stored blob is empty`);
+  const version = blob[0]!;
+  const codec = lookup(codecs, version);
+  if (codec === undefined) {
+    throw new ZuError(
+      "codec_unknown",
+      `Cannot decode ${what}: codec version ${version} is not configured (configured: ${known(codecs)})`,
+    );
+  }
+  if (!isSyncCodec(codec)) return null;
+  try {
+    return codec.decodeBodySync(blob.subarray(1), aad);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new DecryptError(`Cannot decode ${what} with codec version ${version}: ${why}`, { cause: e });
+  }
+}
+
+/**
  * Decodes a blob with the codec its first byte names. Rejects with `ZuError` (code
  * `codec_unknown`) naming the version when no codec is configured for it, and with `DecryptError`
  * naming the event and codec when decryption fails (wrong key, tampered blob or AAD).
@@ -128,6 +203,7 @@ export async function decodePayload(
     );
   }
   try {
+    if (isSyncCodec(codec)) return codec.decodeBodySync(blob.subarray(1), aad);
     return await codec.decodeBody(blob.subarray(1), aad);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);

@@ -76,10 +76,69 @@ export function numberValue(value: number | PyFloat | bigint): number {
   return typeof value === "number" ? value : Number(value instanceof PyFloat ? value.value : value);
 }
 
-// A number token that may be ambiguous for plain JSON.parse: an exponent, an all-zero fraction,
-// a long fraction or a long integer. Tokens only start after `:`, `,`, `[` or at the start.
-const AMBIGUOUS =
-  /(?:^|[:,[])\s*-?\d+(?:\.\d+)?[eE]|(?:^|[:,[])\s*-?\d+\.(?:0+(?![0-9])|\d{16})|(?:^|[:,[])\s*-?\d{16}/;
+/** True when the number token `text[start, end)` would lose zu's meaning under plain JSON.parse. */
+function ambiguousNumber(text: string, start: number, end: number): boolean {
+  let i = start;
+  if (text.charCodeAt(i) === 45) i++; // -
+  const intStart = i;
+  while (i < end && isDigit(text.charCodeAt(i))) i++;
+  if (i - intStart >= 16) return true; // maybe beyond 2^53
+  if (i < end && text.charCodeAt(i) === 46) { // .
+    i++;
+    const fracStart = i;
+    let allZero = true;
+    while (i < end && isDigit(text.charCodeAt(i))) {
+      if (text.charCodeAt(i) !== 48) allZero = false;
+      i++;
+    }
+    if (allZero || i - fracStart >= 16) return true; // integral float, or may round to one
+  }
+  return i < end; // an exponent follows
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * True when plain `JSON.parse` would lose a float-vs-int or a big-int distinction in `text`:
+ * scans only the text between string literals (strings are skipped with `indexOf`).
+ */
+function needsReviver(text: string): boolean {
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const q = text.indexOf('"', i);
+    const stop = q < 0 ? n : q;
+    // Structural text between strings: look at number tokens only.
+    for (let j = i; j < stop; j++) {
+      const c = text.charCodeAt(j);
+      if (c === 45 || isDigit(c)) {
+        let k = j + 1;
+        while (k < stop) {
+          const d = text.charCodeAt(k);
+          if (isDigit(d) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45) k++;
+          else break;
+        }
+        if (ambiguousNumber(text, j, k)) return true;
+        j = k - 1;
+      }
+    }
+    if (q < 0) return false;
+    // Skip the string literal: find its closing quote (not escaped).
+    let k = q + 1;
+    while (true) {
+      const e = text.indexOf('"', k);
+      if (e < 0) return false; // malformed; JSON.parse reports it
+      let bs = 0;
+      for (let b = e - 1; b > q && text.charCodeAt(b) === 92; b--) bs++;
+      k = e + 1;
+      if (bs % 2 === 0) break;
+    }
+    i = k;
+  }
+  return false;
+}
 
 function reviver(this: unknown, _key: string, value: unknown, context?: { source?: string }) {
   if (typeof value !== "number") return value;
@@ -103,7 +162,7 @@ function reviver(this: unknown, _key: string, value: unknown, context?: { source
  * ```
  */
 export function parseJson(text: string): unknown {
-  if (!AMBIGUOUS.test(text)) return JSON.parse(text);
+  if (!needsReviver(text)) return JSON.parse(text);
   // deno-lint-ignore no-explicit-any
   return JSON.parse(text, reviver as any);
 }
@@ -167,12 +226,12 @@ function isPlainObject(v: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function describe(path: string): string {
-  return path === "" ? "$" : `$${path}`;
+function describe(path: string | null): string {
+  return path === "" || path === null ? "$" : `$${path}`;
 }
 
 /** Writes one JSON number of zu: ints in full, floats the Pydantic way. */
-function zuNumber(v: number, path: string): string {
+function zuNumber(v: number, path: string | null): string {
   if (!Number.isFinite(v)) {
     throw new TypeError(
       `Cannot write ${describe(path)} as JSON: "${String(v)}" is not a finite number`,
@@ -184,7 +243,19 @@ function zuNumber(v: number, path: string): string {
   return pydanticFloatRepr(v);
 }
 
-function writeZu(v: unknown, path: string, stack: object[]): string {
+const zuKeys = new Map<string, string>();
+function quoteKey(k: string): string {
+  let q = zuKeys.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (zuKeys.size > 4096) zuKeys.clear();
+    zuKeys.set(k, q);
+  }
+  return q;
+}
+
+// `path` is null on the fast first pass; a failure is redone with paths for the message.
+function writeZu(v: unknown, path: string | null, stack: object[]): string {
   switch (typeof v) {
     case "string":
       return JSON.stringify(v);
@@ -203,17 +274,25 @@ function writeZu(v: unknown, path: string, stack: object[]): string {
       stack.push(v);
       let out: string;
       if (Array.isArray(v)) {
-        const parts: string[] = [];
-        for (let i = 0; i < v.length; i++) parts.push(writeZu(v[i], `${path}[${i}]`, stack));
-        out = `[${parts.join(",")}]`;
-      } else if (isPlainObject(v)) {
-        const parts: string[] = [];
-        for (const k of Object.keys(v)) {
-          const item = (v as Record<string, unknown>)[k];
-          if (item === undefined) continue;
-          parts.push(`${JSON.stringify(k)}:${writeZu(item, `${path}.${k}`, stack)}`);
+        out = "[";
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) out += ",";
+          out += writeZu(v[i], path === null ? null : `${path}[${i}]`, stack);
         }
-        out = `{${parts.join(",")}}`;
+        out += "]";
+      } else if (isPlainObject(v)) {
+        out = "{";
+        let first = true;
+        const rec = v as Record<string, unknown>;
+        for (const k in rec) {
+          if (!Object.hasOwn(rec, k)) continue;
+          const item = rec[k];
+          if (item === undefined) continue;
+          if (!first) out += ",";
+          first = false;
+          out += quoteKey(k) + ":" + writeZu(item, path === null ? null : `${path}.${k}`, stack);
+        }
+        out += "}";
       } else {
         throw new TypeError(
           `Cannot write ${describe(path)} as JSON: a "${
@@ -241,7 +320,16 @@ function writeZu(v: unknown, path: string, stack: object[]): string {
  * ```
  */
 export function zuJson(value: unknown): string {
-  return writeZu(value, "", []);
+  return withPaths((p) => writeZu(value, p, []));
+}
+
+function withPaths(fn: (path: string | null) => string): string {
+  try {
+    return fn(null);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return fn("");
+  }
 }
 
 const FIELD_ORDER = [
@@ -271,12 +359,17 @@ const FIELD_ORDER = [
  * ```
  */
 export function toZuJson(event: Event): string {
-  const parts: string[] = [];
-  for (const k of FIELD_ORDER) {
-    const v = (event as unknown as Record<string, unknown>)[k];
-    parts.push(`"${k}":${writeZu(v === undefined ? null : v, `.${k}`, [])}`);
-  }
-  return `{${parts.join(",")}}`;
+  const rec = event as unknown as Record<string, unknown>;
+  return withPaths((path) => {
+    let out = "{";
+    for (let i = 0; i < FIELD_ORDER.length; i++) {
+      const k = FIELD_ORDER[i]!;
+      const v = rec[k];
+      out += (i === 0 ? '"' : ',"') + k + '":' +
+        writeZu(v === undefined ? null : v, path === null ? null : `.${k}`, []);
+    }
+    return out + "}";
+  });
 }
 
 /**

@@ -26,12 +26,19 @@ import { MemorySink } from "../sinks/memory/mod.ts";
 
 /** A scenario tool as `scenario.json` describes it. */
 export interface ScenarioToolSpec {
+  /** Tier. Default 1. */
   tier?: number;
+  /** Capability tokens. Default none. */
   capabilities?: string[];
+  /** Egress hosts. Default none. */
   egress?: string[];
+  /** Schema description. */
   description?: string;
+  /** System-prompt line. */
   prompt_fragment?: string;
+  /** JSON Schema of the arguments. */
   parameters?: Record<string, unknown>;
+  /** `{kind: fixed | by_arg | sequence | raise | security_block | oversized, ...}`. */
   behaviour: Record<string, unknown>;
 }
 
@@ -55,8 +62,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** An exception whose `name` is the Python class name zu would print. */
 function pythonError(cls: string, message: string): Error {
-  const err = new Error(cls === "KeyError" ? pyReprString(message) : message);
-  err.name = cls;
+  const name = cls.split(".").pop() ?? cls;
+  // str(KeyError("k")) is the repr of the key.
+  const err = new Error(name === "KeyError" ? pyReprString(message) : message);
+  err.name = name;
   return err;
 }
 

@@ -103,15 +103,59 @@ export function jsonschemaMessage(e: ErrorObject, data: unknown): string {
   }
 }
 
-/** The error `jsonschema.validate` would raise: shallowest first, then schema order. */
+function jsonType(v: unknown, t: string): boolean {
+  switch (t) {
+    case "object":
+      return v !== null && typeof v === "object" && !Array.isArray(v);
+    case "array":
+      return Array.isArray(v);
+    case "string":
+      return typeof v === "string";
+    case "integer":
+      return typeof v === "number" && Number.isInteger(v);
+    case "number":
+      return typeof v === "number";
+    case "boolean":
+      return typeof v === "boolean";
+    case "null":
+      return v === null;
+    default:
+      return false;
+  }
+}
+
+/**
+ * jsonschema's `not error._matches_type()`: true when the failing subschema has no `type`, or the
+ * instance does not match it (such errors are preferred).
+ */
+function mismatchesType(e: ErrorObject, schema: unknown, data: unknown): boolean {
+  const parentPath = e.schemaPath.replace(/^#/, "").split("/").slice(0, -1).join("/");
+  const sub = pointerGet(schema, parentPath);
+  if (sub === null || typeof sub !== "object") return true;
+  const t = (sub as Record<string, unknown>).type;
+  if (t === undefined) return true;
+  const instance = pointerGet(data, e.instancePath);
+  const types = Array.isArray(t) ? t.map(String) : [String(t)];
+  return !types.some((x) => jsonType(instance, x));
+}
+
+/**
+ * The error `jsonschema.validate` would raise (`best_match`): the shallowest, then one whose
+ * instance does not match its subschema's type, then the first in schema order.
+ */
 export function bestError(
   errors: readonly ErrorObject[],
   schema: unknown,
+  data: unknown,
 ): ErrorObject | undefined {
-  // Ajv reports one "additionalProperties" error per extra key; jsonschema joins them.
+  const weak = (e: ErrorObject) => e.keyword === "anyOf" || e.keyword === "oneOf";
   const sorted = [...errors].filter((e) => e.keyword !== "if").sort((a, b) => {
     const d = depth(a) - depth(b);
     if (d !== 0) return d;
+    const w = Number(weak(a)) - Number(weak(b));
+    if (w !== 0) return w;
+    const m = Number(mismatchesType(b, schema, data)) - Number(mismatchesType(a, schema, data));
+    if (m !== 0) return m;
     return compareTuples(schemaOrder(schema, a.schemaPath), schemaOrder(schema, b.schemaPath));
   });
   return sorted[0];

@@ -64,7 +64,7 @@ export class SchemaValidator implements Validator {
     const data = plain(value);
     if (validate(data)) return null;
     const errors = validate.errors ?? [];
-    const best = bestError(errors, schema);
+    const best = bestError(errors, schema, data);
     if (best === undefined) return { severity: "retry", detector: this.name, detail: "invalid" };
     const detail = best.keyword === "additionalProperties"
       ? additionalMessage(errors, best)

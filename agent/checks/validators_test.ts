@@ -79,3 +79,18 @@ Deno.test("grounding writes floats as Python str and joins pages with a newline"
 Deno.test("builtinValidators builds every validator under its registry name", () => {
   for (const [name, make] of builtinValidators()) equal(make().name, name);
 });
+
+Deno.test("schema prefers a type mismatch over another error at the same depth", () => {
+  const schema = {
+    type: "object",
+    properties: { a: { type: "string", enum: ["x"] }, b: { type: "string" } },
+  };
+  equal(
+    new SchemaValidator().check({ a: "y", b: 1 }, schemaCtx(schema))?.detail,
+    "1 is not of type 'string'",
+  );
+  equal(
+    new SchemaValidator().check({ a: "y", b: "z" }, schemaCtx(schema))?.detail,
+    "'y' is not one of ['x']",
+  );
+});

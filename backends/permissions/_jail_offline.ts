@@ -42,5 +42,31 @@ export async function runOfflineMode(
     });
     return;
   }
+  if (mode === "harden") {
+    const { harden } = await import("../../harness/harden.ts");
+    let provider = undefined;
+    const modelMode = options.model === "hijacked" ? "hijacked" : options.model === "live" ? "live" : "script";
+    if (modelMode === "live") {
+      const { assembleRun } = await import("../../agent/config.ts");
+      provider = (await assembleRun(config, { env: safeEnv })).provider;
+    }
+    const perturb = Array.isArray(options.perturb)
+      ? (options.perturb as string[])
+      : options.perturb === "none"
+      ? "none"
+      : "all";
+    const report = await harden(config.agentDir, {
+      bundle,
+      mode: modelMode,
+      perturb,
+      ...(provider ? { provider } : {}),
+      ...(typeof options.minScore === "number" ? { minScore: options.minScore } : {}),
+      ...(typeof options.workers === "number" ? { workers: options.workers } : {}),
+      ...(typeof options.seed === "number" ? { seed: options.seed } : {}),
+      onProgress: (done, total) => writeJailLine({ zu_jail: "progress", done, total }),
+    });
+    writeJailLine({ zu_jail: "result", result: { report } });
+    return;
+  }
   throw new TypeError(`Unknown jail mode "${mode}"`);
 }

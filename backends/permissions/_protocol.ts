@@ -36,8 +36,18 @@ export interface ErrorMessage {
   stack?: string;
 }
 
+/** Progress of long work (harden variants). */
+export interface ProgressMessage {
+  /** Discriminator. */
+  zu_jail: "progress";
+  /** Units done. */
+  done: number;
+  /** Units in all. */
+  total: number;
+}
+
 /** Any protocol message. */
-export type JailMessage = EventMessage | ResultMessage | ErrorMessage;
+export type JailMessage = EventMessage | ResultMessage | ErrorMessage | ProgressMessage;
 
 /** Parses one line; `null` when it is not a protocol message. */
 export function parseJailLine(line: string): JailMessage | null {

@@ -24,6 +24,8 @@ export interface RunInJailOptions {
   signal?: AbortSignal;
   /** Called, in order, for each event the child emits; awaited before the next one. */
   onEvent?: (event: Event) => void | Promise<void>;
+  /** Called for each progress message (done, total). */
+  onProgress?: (done: number, total: number) => void;
   /** Called for each stdout line that is not a protocol message (default: kept in `output`). */
   onOutput?: (line: string) => void;
   /** The child's whole environment. Default: PATH, HOME, DENO_DIR, XDG_CACHE_HOME, TMPDIR, NO_COLOR and the permitted env keys, from the host. */
@@ -179,6 +181,8 @@ export async function runInJail(
       result = msg.result;
     } else if (msg.zu_jail === "error") {
       error = msg;
+    } else if (msg.zu_jail === "progress") {
+      options.onProgress?.(msg.done, msg.total);
     }
   }
   const status = await child.status;

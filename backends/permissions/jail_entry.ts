@@ -18,10 +18,11 @@ import { writeJailLine } from "./_protocol.ts";
 import { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 import { jailTools } from "./jail_tool.ts";
 
-
 function camel(args: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(args)) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  for (const [k, v] of Object.entries(args)) {
+    out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  }
   return out;
 }
 
@@ -42,7 +43,9 @@ export async function pinnedRegistries(dns: Record<string, string[]>): Promise<A
     const ips = dns[host.toLowerCase().replace(/\.$/, "")];
     if (ips && ips.length) return Promise.resolve([...ips]);
     return Promise.reject(
-      new Deno.errors.NotCapable(`Requires net access to "${host}": it was not declared, so the jail did not resolve it`),
+      new Deno.errors.NotCapable(
+        `Requires net access to "${host}": it was not declared, so the jail did not resolve it`,
+      ),
     );
   };
   tools.register("http_fetch", (args = {}) => {
@@ -54,11 +57,22 @@ export async function pinnedRegistries(dns: Record<string, string[]>): Promise<A
 
 function fail(err: unknown): never {
   if (err instanceof UserError || (err instanceof ZuError && err.code !== "bug")) {
-    writeJailLine({ zu_jail: "error", code: err.code, user: err instanceof UserError, message: err.message });
+    writeJailLine({
+      zu_jail: "error",
+      code: err.code,
+      user: err instanceof UserError,
+      message: err.message,
+    });
     Deno.exit(2);
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  writeJailLine({ zu_jail: "error", code: "bug", user: false, message: `${e.name}: ${e.message}`, stack: e.stack ?? "" });
+  writeJailLine({
+    zu_jail: "error",
+    code: "bug",
+    user: false,
+    message: `${e.name}: ${e.message}`,
+    stack: e.stack ?? "",
+  });
   Deno.exit(1);
 }
 
@@ -72,7 +86,10 @@ async function live(agent: string, dns: Record<string, string[]> | null): Promis
   installDenialHandlers({ task_id: run.spec.task_id, trace_id: run.spec.task_id });
   const bus = new EventBus(new LineSink());
   const plugins = { ...run.plugins, tools: jailTools(run.plugins.tools) };
-  const result = await runTask(run.spec, run.provider, plugins, bus, { ...run.runOptions, env: safeEnv });
+  const result = await runTask(run.spec, run.provider, plugins, bus, {
+    ...run.runOptions,
+    env: safeEnv,
+  });
   await bus.close();
   writeJailLine({
     zu_jail: "result",

@@ -123,6 +123,12 @@ export const DENY_RANGES: readonly { range: string; why: string; droppable: bool
   { range: "[fd00:ec2::254]", why: "IPv6 cloud metadata service", droppable: false },
 ];
 
+/**
+ * Env keys every child may read: npm:yaml checks its `LOG_TOKENS`/`LOG_STREAM` debug switches
+ * while parsing agent.yaml. The child's environment is cleared, so they are unset there.
+ */
+export const PARSER_ENV_KEYS: readonly string[] = ["LOG_STREAM", "LOG_TOKENS"];
+
 /** Default API host of a provider name (`null` for a provider that makes no network call). */
 export function defaultProviderHost(name: string): string | null {
   const n = name.toLowerCase();
@@ -252,6 +258,9 @@ export function computeRunPermissions(
     if (r.keyEnv) envKeys.set(r.keyEnv, `provider "${p.name}" API key`);
     if (r.baseEnv) envKeys.set(r.baseEnv, `provider "${p.name}" base URL`);
   }
+  for (const k of PARSER_ENV_KEYS) {
+    envKeys.set(k, "read by npm:yaml while parsing agent.yaml (a debug switch; unset in the child)");
+  }
   for (const k of options.envKeys ?? []) {
     if (!envKeys.has(k)) envKeys.set(k, "requested by the command");
   }
@@ -288,38 +297,6 @@ export function computeRunPermissions(
     )
       .map((h) => parseIpLiteral(h)).filter((ip): ip is string => ip !== null);
     const localhost = netList.some((e) => hostOfEntry(e) === "localhost");
-    for (const d of DENY_RANGES) {
-      const inside = declaredIps.find((ip) =>
-        d.range.startsWith("[")
-          ? `[${ip}]` === d.range
-          : !ip.includes(":") && cidrContains(d.range, ip)
-      );
-      const byName = localhost && (d.range === "[::1]");
-      if ((inside || byName) && d.droppable) {
-        explain.push({
-          flag: "--deny-net",
-          value: d.range,
-          why: `not denied: the declared host "${
-            inside ?? "localhost"
-          }" lies in it (only the declared host:port is allowed)`,
-        });
-        continue;
-      }
-      if (inside && !d.droppable) {
-        explain.push({
-          flag: "--deny-net",
-          value: d.range,
-          why: `${d.why}; the declared host "${inside}" is refused`,
-        });
-      } else {
-        explain.push({
-          flag: "--deny-net",
-          value: d.range,
-          why: `${d.why}; also applied to resolved addresses`,
-        });
-      }
-      denyNet.push(d.range);
-    }
     if (netList.length) {
       flags.push(`--allow-net=${netList.join(",")}`);
       for (const h of netList) {
@@ -332,6 +309,40 @@ export function computeRunPermissions(
         why: "nothing declared: the child gets no network at all",
       });
     }
+    const denyExplain: PermissionReason[] = [];
+    for (const d of DENY_RANGES) {
+      const inside = declaredIps.find((ip) =>
+        d.range.startsWith("[")
+          ? `[${ip}]` === d.range
+          : !ip.includes(":") && cidrContains(d.range, ip)
+      );
+      const byName = localhost && (d.range === "[::1]");
+      if ((inside || byName) && d.droppable) {
+        denyExplain.push({
+          flag: "--deny-net",
+          value: d.range,
+          why: `not denied: the declared host "${
+            inside ?? "localhost"
+          }" lies in it (only the declared host:port is allowed)`,
+        });
+        continue;
+      }
+      if (inside && !d.droppable) {
+        denyExplain.push({
+          flag: "--deny-net",
+          value: d.range,
+          why: `${d.why}; the declared host "${inside}" is refused`,
+        });
+      } else {
+        denyExplain.push({
+          flag: "--deny-net",
+          value: d.range,
+          why: `${d.why}; also applied to resolved addresses`,
+        });
+      }
+      denyNet.push(d.range);
+    }
+    explain.push(...denyExplain);
     flags.push(`--deny-net=${denyNet.join(",")}`);
   } else {
     explain.push({

@@ -20,19 +20,27 @@ Deno.test("open egress grants the task target and allowed_domains, never a blank
 });
 
 Deno.test("the provider's host and key env come from the provider, its base URL env or its default", () => {
-  const openai = computeRunPermissions({ agentDir: "/a", tools: [], provider: { name: "openai-compatible" } }, {
+  const openai = computeRunPermissions({
+    agentDir: "/a",
+    tools: [],
+    provider: { name: "openai-compatible" },
+  }, {
     mode: "live",
   });
   equal(flag(openai.flags, "--allow-net"), "--allow-net=api.openai.com");
-  equal(flag(openai.flags, "--allow-env"), "--allow-env=OPENAI_API_KEY");
+  equal(flag(openai.flags, "--allow-env"), "--allow-env=LOG_STREAM,LOG_TOKENS,OPENAI_API_KEY");
   const custom = computeRunPermissions({
     agentDir: "/a",
     tools: [],
     provider: { name: "openai-compatible", apiKeyEnv: "MY_KEY", baseUrlEnv: "MY_BASE" },
   }, { mode: "live", env: (k) => k === "MY_BASE" ? "http://127.0.0.1:8181/v1" : undefined });
   equal(flag(custom.flags, "--allow-net"), "--allow-net=127.0.0.1:8181");
-  equal(flag(custom.flags, "--allow-env"), "--allow-env=MY_BASE,MY_KEY");
-  const anthropic = computeRunPermissions({ agentDir: "/a", tools: [], provider: { name: "anthropic" } }, {
+  equal(flag(custom.flags, "--allow-env"), "--allow-env=LOG_STREAM,LOG_TOKENS,MY_BASE,MY_KEY");
+  const anthropic = computeRunPermissions({
+    agentDir: "/a",
+    tools: [],
+    provider: { name: "anthropic" },
+  }, {
     mode: "live",
   });
   equal(flag(anthropic.flags, "--allow-net"), "--allow-net=api.anthropic.com");
@@ -60,7 +68,10 @@ Deno.test("a declared loopback host lifts only the loopback deny; metadata range
   ok(p.denyNet.includes("169.254.0.0/16"));
   ok(p.denyNet.includes("10.0.0.0/8"));
   ok(p.denyNet.includes("0.0.0.0/8"));
-  const plain = computeRunPermissions({ agentDir: "/a", tools: [{ name: "t", egress: ["shop.example"] }] }, {
+  const plain = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{ name: "t", egress: ["shop.example"] }],
+  }, {
     mode: "live",
   });
   ok(plain.denyNet.includes("127.0.0.0/8") && plain.denyNet.includes("[::1]"));
@@ -72,7 +83,10 @@ Deno.test("names resolved by the host add their pinned addresses with the same p
     tools: [{ name: "t", egress: ["shop.example", "api.example:8443"] }],
   }, {
     mode: "live",
-    resolved: { "shop.example": ["93.184.216.34", "2606:2800:220:1::1"], "api.example": ["93.184.216.35"] },
+    resolved: {
+      "shop.example": ["93.184.216.34", "2606:2800:220:1::1"],
+      "api.example": ["93.184.216.35"],
+    },
   });
   deepEqual(p.net, [
     "93.184.216.34",
@@ -92,7 +106,7 @@ Deno.test("reads are limited to the agent directory and writes to the given outp
   equal(flag(p.flags, "--allow-write"), "--allow-write=/out/capture.json");
   const none = computeRunPermissions({ agentDir: "/agents/a", tools: [] }, { mode: "offline" });
   equal(flag(none.flags, "--allow-write"), undefined);
-  equal(flag(none.flags, "--allow-env"), undefined);
+  equal(flag(none.flags, "--allow-env"), "--allow-env=LOG_STREAM,LOG_TOKENS");
 });
 
 Deno.test("netEntryOfUrl keeps a non-default port and brackets IPv6", () => {

@@ -13,7 +13,7 @@
  * @module
  */
 import { UserError } from "../../core/errors.ts";
-import type { PayloadCodec } from "../../core/types.ts";
+import type { SyncPayloadCodec } from "../../core/codec.ts";
 import { openGcm, sealGcm } from "./_aes_gcm.ts";
 import { checkKeyLength, decodeKey, denoEnv, type EnvReader } from "./decode_key.ts";
 
@@ -29,7 +29,7 @@ export interface AesGcmFromEnvOptions {
 }
 
 /** AES-256-GCM with a single 32-byte key (zu's `AesGcmCodec`, version 1). */
-export class AesGcmCodec implements PayloadCodec {
+export class AesGcmCodec implements SyncPayloadCodec {
   /** Always 1. */
   readonly version = 1;
   #key: Uint8Array;
@@ -59,7 +59,7 @@ export class AesGcmCodec implements PayloadCodec {
   /** `nonce ‖ ct ‖ tag` of the UTF-8 text, bound to `aad`. */
   encodeBody(plaintext: string, aad: Uint8Array): Promise<Uint8Array> {
     try {
-      return Promise.resolve(sealGcm(this.#key, encoder.encode(plaintext), aad));
+      return Promise.resolve(this.encodeBodySync(plaintext, aad));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -68,9 +68,23 @@ export class AesGcmCodec implements PayloadCodec {
   /** The text; rejects when the key is wrong or the body or AAD was tampered with. */
   decodeBody(body: Uint8Array, aad: Uint8Array): Promise<string> {
     try {
-      return Promise.resolve(decoder.decode(openGcm(this.#key, body, aad)));
+      return Promise.resolve(this.decodeBodySync(body, aad));
     } catch (e) {
-      return Promise.reject(new Error(`AES-256-GCM (v1): ${e instanceof Error ? e.message : e}`));
+      return Promise.reject(e);
+    }
+  }
+
+  /** Synchronous {@link AesGcmCodec.encodeBody}. */
+  encodeBodySync(plaintext: string, aad: Uint8Array): Uint8Array {
+    return sealGcm(this.#key, encoder.encode(plaintext), aad);
+  }
+
+  /** Synchronous {@link AesGcmCodec.decodeBody}; throws on a wrong key or tampering. */
+  decodeBodySync(body: Uint8Array, aad: Uint8Array): string {
+    try {
+      return decoder.decode(openGcm(this.#key, body, aad));
+    } catch (e) {
+      throw new Error(`AES-256-GCM (v1): ${e instanceof Error ? e.message : e}`);
     }
   }
 }

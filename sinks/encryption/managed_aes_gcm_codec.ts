@@ -13,7 +13,8 @@
  * ```
  * @module
  */
-import type { KeyProvider, PayloadCodec } from "../../core/types.ts";
+import type { SyncPayloadCodec } from "../../core/codec.ts";
+import type { KeyProvider } from "../../core/types.ts";
 import { openGcm, sealGcm } from "./_aes_gcm.ts";
 import { checkKeyLength, type EnvReader } from "./decode_key.ts";
 import { EnvKeyProvider } from "./env_key_provider.ts";
@@ -30,7 +31,7 @@ function bindKid(aad: Uint8Array, kid: Uint8Array): Uint8Array {
 }
 
 /** AES-256-GCM keyed by a {@link KeyProvider} (zu's `ManagedAesGcmCodec`, version 2). */
-export class ManagedAesGcmCodec implements PayloadCodec {
+export class ManagedAesGcmCodec implements SyncPayloadCodec {
   /** Always 2. */
   readonly version = 2;
   #provider: KeyProvider;
@@ -68,17 +69,7 @@ export class ManagedAesGcmCodec implements PayloadCodec {
   /** `kid_len ‖ kid ‖ nonce ‖ ct ‖ tag` under the current key id. */
   encodeBody(plaintext: string, aad: Uint8Array): Promise<Uint8Array> {
     try {
-      const kid = this.#provider.currentKeyId();
-      const kidBytes = encoder.encode(kid);
-      if (kidBytes.length < 1 || kidBytes.length > 255) {
-        throw new RangeError(`Cannot encrypt: key id "${kid}" must be 1..255 UTF-8 bytes, got ${kidBytes.length}`);
-      }
-      const sealed = sealGcm(this.#key(kid), encoder.encode(plaintext), bindKid(aad, kidBytes));
-      const out = new Uint8Array(1 + kidBytes.length + sealed.length);
-      out[0] = kidBytes.length;
-      out.set(kidBytes, 1);
-      out.set(sealed, 1 + kidBytes.length);
-      return Promise.resolve(out);
+      return Promise.resolve(this.encodeBodySync(plaintext, aad));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -86,6 +77,32 @@ export class ManagedAesGcmCodec implements PayloadCodec {
 
   /** The text; rejects on an unknown key id, a wrong key, or tampering. */
   decodeBody(body: Uint8Array, aad: Uint8Array): Promise<string> {
+    try {
+      return Promise.resolve(this.decodeBodySync(body, aad));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Synchronous {@link ManagedAesGcmCodec.encodeBody}. */
+  encodeBodySync(plaintext: string, aad: Uint8Array): Uint8Array {
+    const kid = this.#provider.currentKeyId();
+    const kidBytes = encoder.encode(kid);
+    if (kidBytes.length < 1 || kidBytes.length > 255) {
+      throw new RangeError(
+        `Cannot encrypt: key id "${kid}" must be 1..255 UTF-8 bytes, got ${kidBytes.length}`,
+      );
+    }
+    const sealed = sealGcm(this.#key(kid), encoder.encode(plaintext), bindKid(aad, kidBytes));
+    const out = new Uint8Array(1 + kidBytes.length + sealed.length);
+    out[0] = kidBytes.length;
+    out.set(kidBytes, 1);
+    out.set(sealed, 1 + kidBytes.length);
+    return out;
+  }
+
+  /** Synchronous {@link ManagedAesGcmCodec.decodeBody}; throws on failure. */
+  decodeBodySync(body: Uint8Array, aad: Uint8Array): string {
     try {
       if (body.length < 1) throw new Error("the body is empty");
       const klen = body[0]!;
@@ -106,12 +123,12 @@ export class ManagedAesGcmCodec implements PayloadCodec {
         throw new Error(`key id "${kid}": ${e instanceof Error ? e.message : e}`);
       }
       try {
-        return Promise.resolve(decoder.decode(openGcm(key, body.subarray(1 + klen), bindKid(aad, kidBytes))));
+        return decoder.decode(openGcm(key, body.subarray(1 + klen), bindKid(aad, kidBytes)));
       } catch (e) {
         throw new Error(`key id "${kid}": ${e instanceof Error ? e.message : e}`);
       }
     } catch (e) {
-      return Promise.reject(new Error(`managed AES-256-GCM (v2): ${e instanceof Error ? e.message : e}`));
+      throw new Error(`managed AES-256-GCM (v2): ${e instanceof Error ? e.message : e}`);
     }
   }
 }

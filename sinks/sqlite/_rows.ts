@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { decodePayload, rowAad } from "../../core/codec.ts";
+import { decodePayload, decodePayloadSync, rowAad } from "../../core/codec.ts";
 import type { Event } from "../../core/events.ts";
 import { parseEventJson } from "../../core/json.ts";
 import type { PayloadCodec } from "../../core/types.ts";
@@ -44,8 +44,11 @@ function parse(row: EventRow, text: string): Event {
   }
 }
 
-/** Decodes and parses a row; codec-0 rows take a synchronous path. */
-export function decodeRow(row: EventRow, codecs: ReadonlyMap<number, PayloadCodec>): Promise<Event> | Event {
+/** Decodes and parses a row; rows of synchronous codecs (all of zu's) take no promise. */
+export function decodeRow(
+  row: EventRow,
+  codecs: ReadonlyMap<number, PayloadCodec>,
+): Promise<Event> | Event {
   const data = row.data;
   if (typeof data === "string") return parse(row, data);
   if (data.length > 0 && data[0] === 0 && codecs.has(0)) {
@@ -53,9 +56,15 @@ export function decodeRow(row: EventRow, codecs: ReadonlyMap<number, PayloadCode
     try {
       text = utf8.decode(data.subarray(1));
     } catch (e) {
-      throw new SyntaxError(`Cannot read event "${row.event_id}" (seq ${row.seq}): its body is not UTF-8`, { cause: e });
+      throw new SyntaxError(
+        `Cannot read event "${row.event_id}" (seq ${row.seq}): its body is not UTF-8`,
+        { cause: e },
+      );
     }
     return parse(row, text);
   }
-  return decodePayload(data, rowAad(row), codecs, { eventId: row.event_id }).then((t) => parse(row, t));
+  const aad = rowAad(row);
+  const text = decodePayloadSync(data, aad, codecs, { eventId: row.event_id });
+  if (text !== null) return parse(row, text);
+  return decodePayload(data, aad, codecs, { eventId: row.event_id }).then((t) => parse(row, t));
 }

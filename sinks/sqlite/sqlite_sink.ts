@@ -21,7 +21,13 @@
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { linkEvent } from "../../core/chain.ts";
-import { encodePayload, IdentityCodec, rowAad } from "../../core/codec.ts";
+import {
+  encodePayload,
+  encodePayloadSync,
+  IdentityCodec,
+  isSyncCodec,
+  rowAad,
+} from "../../core/codec.ts";
 import type { Event } from "../../core/events.ts";
 import { toZuJson } from "../../core/json.ts";
 import type {
@@ -134,17 +140,8 @@ export class SqliteSink implements EventSink {
     if (this.#closed) {
       return Promise.reject(new TypeError(`Cannot append event "${event?.event_id}": the sink is closed`));
     }
-    try {
-      toZuJson(event);
-    } catch (e) {
-      return Promise.reject(
-        new TypeError(
-          `Cannot append event "${event?.event_id}": it is not JSON-serialisable (${
-            e instanceof Error ? e.message : e
-          })`,
-          { cause: e },
-        ),
-      );
+    if (event === null || typeof event !== "object" || typeof event.event_id !== "string") {
+      return Promise.reject(new TypeError("Cannot append: the value is not an event (no event_id)"));
     }
     return new Promise<Event>((resolve, reject) => {
       this.#pending.push({ event, resolve, reject });
@@ -170,10 +167,15 @@ export class SqliteSink implements EventSink {
     }
   }
 
-  #readById(eventId: string): EventRow | undefined {
-    return this.#stmt(`SELECT ${ROW_COLUMNS} FROM events WHERE event_id = ?`).get(eventId) as
-      | EventRow
-      | undefined;
+  /** Rows already stored among `ids` (one query for the whole batch). */
+  #storedRows(ids: string[]): Map<string, EventRow> {
+    const out = new Map<string, EventRow>();
+    if (ids.length === 0) return out;
+    const rows = this.#stmt(
+      `SELECT ${ROW_COLUMNS} FROM events WHERE event_id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(ids)) as unknown as EventRow[];
+    for (const r of rows) out.set(r.event_id, r);
+    return out;
   }
 
   async #loadHead(traceId: string): Promise<Head> {
@@ -192,6 +194,14 @@ export class SqliteSink implements EventSink {
     return r.m ?? 0;
   }
 
+  #encode(event: Event): Uint8Array | Promise<Uint8Array> {
+    const text = toZuJson(event);
+    const aad = rowAad(event);
+    return isSyncCodec(this.#codec)
+      ? encodePayloadSync(this.#codec, text, aad)
+      : encodePayload(this.#codec, text, aad);
+  }
+
   async #writeBatch(batch: Pending[]): Promise<void> {
     let work = batch;
     for (let attempt = 0; work.length > 0; attempt++) {
@@ -201,10 +211,12 @@ export class SqliteSink implements EventSink {
         );
       }
       // 1. Repeats: already stored, or earlier in this batch (those settle with the first).
+      const stored = this.#storedRows(work.map((p) => p.event.event_id));
       const fresh: Pending[] = [];
       const seen = new Map<string, Pending>();
       for (const p of work) {
-        const first = seen.get(p.event.event_id);
+        const id = p.event.event_id;
+        const first = seen.get(id);
         if (first !== undefined) {
           const [res, rej] = [first.resolve, first.reject];
           first.resolve = (e) => {
@@ -217,15 +229,15 @@ export class SqliteSink implements EventSink {
           };
           continue;
         }
-        const row = this.#readById(p.event.event_id);
+        const row = stored.get(id);
         if (row !== undefined) {
           Promise.resolve().then(() => decodeRow(row, this.#codecs)).then(p.resolve, p.reject);
           continue;
         }
-        seen.set(p.event.event_id, p);
+        seen.set(id, p);
         fresh.push(p);
       }
-      // 2. Link against known heads and encode (async), outside the transaction.
+      // 2. Link against known heads and encode, outside the transaction.
       const heads = new Map<string, Head>();
       for (const p of fresh) {
         const t = p.event.trace_id;
@@ -235,27 +247,46 @@ export class SqliteSink implements EventSink {
           try {
             h = await this.#loadHead(t);
           } catch (e) {
-            p.reject(new Error(`Cannot append event "${p.event.event_id}": the head of trace "${t}" cannot be read`, { cause: e }));
+            p.reject(
+              new Error(
+                `Cannot append event "${p.event.event_id}": the head of trace "${t}" cannot be read (${
+                  e instanceof Error ? e.message : e
+                })`,
+                { cause: e },
+              ),
+            );
             continue;
           }
           this.#heads.set(t, h);
         }
-        heads.set(t, { ...h });
+        heads.set(t, h);
       }
       const prepared: Prepared[] = [];
       const running = new Map<string, string | null>();
       for (const p of fresh) {
         const t = p.event.trace_id;
-        if (!heads.has(t)) continue;
+        const head = heads.get(t);
+        if (head === undefined) continue;
         try {
           const linked = p.event.hash === null || p.event.hash === undefined
-            ? linkEvent(p.event, running.has(t) ? running.get(t)! : heads.get(t)!.hash, this.#signKey)
+            ? linkEvent(p.event, running.has(t) ? running.get(t)! : head.hash, this.#signKey)
             : (Object.isFrozen(p.event) ? p.event : Object.freeze({ ...p.event }));
-          const blob = await encodePayload(this.#codec, toZuJson(linked), rowAad(linked));
-          prepared.push({ event: linked, pending: p, blob, index: ctxIndexEntries(linked, this.#ctxFields) });
+          const encoded = this.#encode(linked);
+          const blob = encoded instanceof Uint8Array ? encoded : await encoded;
+          prepared.push({
+            event: linked,
+            pending: p,
+            blob,
+            index: ctxIndexEntries(linked, this.#ctxFields),
+          });
           running.set(t, linked.hash);
         } catch (e) {
-          p.reject(new TypeError(`Cannot append event "${p.event.event_id}": ${e instanceof Error ? e.message : e}`, { cause: e }));
+          const why = e instanceof Error ? e.message : String(e);
+          p.reject(
+            e instanceof TypeError
+              ? new TypeError(`Cannot append event "${p.event.event_id}": it is not JSON-serialisable (${why})`, { cause: e })
+              : new Error(`Cannot append event "${p.event.event_id}": ${why}`, { cause: e }),
+          );
         }
       }
       // 3. One transaction, synchronous from BEGIN to COMMIT.
@@ -264,7 +295,7 @@ export class SqliteSink implements EventSink {
         for (const x of prepared) x.pending.resolve(x.event);
         return;
       }
-      // The log moved under us (another writer): reload the heads and redo the batch.
+      // The log moved under us (another writer): reload those heads and redo the batch.
       for (const t of outcome) this.#heads.delete(t);
       work = prepared.map((x) => x.pending);
     }
@@ -380,7 +411,8 @@ export class SqliteSink implements EventSink {
     const out: StoredEvent[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      out[i] = { seq: row.seq, event: await decodeRow(row, this.#codecs) };
+      const ev = decodeRow(row, this.#codecs);
+      out[i] = { seq: row.seq, event: ev instanceof Promise ? await ev : ev };
     }
     return out;
   }

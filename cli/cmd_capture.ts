@@ -1,0 +1,82 @@
+/**
+ * `zu capture [agent]`: one live run in the jail; on success its tool observations (the full
+ * content, not the summarised copy) and the model's moves are saved as the capture bundle.
+ *
+ * @module
+ */
+import type { Result } from "../core/contracts.ts";
+import { bool, type CommandDef, str } from "./_command.ts";
+import { eventLogPath, loadAgent } from "./_agent.ts";
+import { openEventLog, resolvePath } from "./_event_log.ts";
+import { permissionsFor, runJailed } from "./_jail.ts";
+import { Progress } from "./_progress.ts";
+import { reportRun } from "./_run_report.ts";
+import { AGENT_ARG, RUN_FLAGS } from "./cmd_run.ts";
+
+/** `zu capture`. */
+export const captureCommand: CommandDef = {
+  name: "capture",
+  summary: "Run the agent live once (jailed) and save the run as its capture bundle",
+  description:
+    `The bundle is written only when the run succeeds, encrypted when ZU_FIXTURE_KEY is set.
+Offline replay and harden then work from it at $0.`,
+  positionals: [{ ...AGENT_ARG }],
+  flags: {
+    out: {
+      type: "string",
+      placeholder: "path",
+      description: "Where to write the bundle (default: <agent>/fixtures/capture.json)",
+    },
+    ...RUN_FLAGS,
+  },
+  examples: ["zu capture my-agent", "ZU_FIXTURE_KEY=... zu capture my-agent"],
+  run: async (ctx) => {
+    const agent = await loadAgent(ctx.io, ctx.positionals[0]);
+    const { bundlePath, fixtureKeyProvider, writeBundle } = await import("../harness/bundle.ts");
+    const { captureBundle } = await import("../harness/capture.ts");
+    const out = str(ctx, "out") ? resolvePath(ctx.io.cwd, str(ctx, "out")!) : bundlePath(agent.dir);
+    const { perms, dns } = await permissionsFor(ctx.io, agent, { mode: "live", resolve: true });
+    const db = eventLogPath(ctx.io, agent, str(ctx, "db"));
+    const sink = await openEventLog(ctx.io, db, {
+      mustExist: false,
+      encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
+    });
+    const steps = agent.config.task?.budget?.max_steps ?? agent.config.budget.max_steps;
+    const progress = new Progress(ctx.io, "capture", steps);
+    let run;
+    try {
+      run = await runJailed(ctx.io, agent, {
+        mode: "live",
+        perms,
+        dns,
+        sink,
+        onEvent: (e) => {
+          if (e.type === "harness.turn.started") progress.tick(1, e.type);
+        },
+      });
+    } finally {
+      progress.finish();
+      await sink.close();
+    }
+    const r = run.result as { result: Result; task: string; model: string | null };
+    const lines: string[] = [];
+    if (r.result.status === "success") {
+      const bundle = captureBundle(run.events, r.result, { task: r.task, model: r.model });
+      await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
+      const env = ctx.io.envWithPrefix("ZU_");
+      await writeBundle(out, bundle, { env });
+      const encrypted = fixtureKeyProvider(env) !== null;
+      lines.push(`bundle: ${out}${encrypted ? " (encrypted)" : ""}`);
+    } else {
+      lines.push("bundle: not written (only a successful run makes a bundle)");
+    }
+    return reportRun(ctx.io, {
+      result: r.result,
+      events: run.events,
+      db,
+      json: bool(ctx, "json"),
+      extra: { bundle: r.result.status === "success" ? out : null },
+      lines,
+    });
+  },
+};

@@ -1,0 +1,66 @@
+/**
+ * `zu explain-permissions [agent]`: print the exact Deno flags a jailed run of the agent gets,
+ * and why each one is there.
+ *
+ * @module
+ */
+import { bool, type CommandDef, printJson, str } from "./_command.ts";
+import { loadAgent } from "./_agent.ts";
+import { JAIL_ENTRY, permissionsFor } from "./_jail.ts";
+import { AGENT_ARG } from "./cmd_run.ts";
+
+/** `zu explain-permissions`. */
+export const explainPermissionsCommand: CommandDef = {
+  name: "explain-permissions",
+  summary: "Print the exact Deno permission flags a run of the agent gets, and why",
+  positionals: [{ ...AGENT_ARG }],
+  flags: {
+    mode: {
+      type: "string",
+      description: "live (zu run, zu capture) or offline (zu replay, zu harden)",
+      choices: ["live", "offline"],
+      default: "live",
+    },
+    resolve: {
+      type: "boolean",
+      description: "Resolve the declared names now and show their pinned addresses",
+    },
+    json: { type: "boolean", description: "Print JSON" },
+  },
+  examples: [
+    "zu explain-permissions my-agent",
+    "zu explain-permissions my-agent --mode offline --json",
+  ],
+  run: async (ctx) => {
+    const agent = await loadAgent(ctx.io, ctx.positionals[0]);
+    const mode = str(ctx, "mode") === "offline" ? "offline" : "live";
+    const { perms } = await permissionsFor(ctx.io, agent, { mode, resolve: bool(ctx, "resolve") });
+    const command = [
+      "deno",
+      "run",
+      ...perms.flags,
+      JAIL_ENTRY.pathname,
+      "--agent",
+      agent.file,
+      "--mode",
+      mode,
+    ];
+    if (bool(ctx, "json")) {
+      printJson(ctx.io, {
+        agent: agent.file,
+        mode,
+        flags: perms.flags,
+        explain: perms.explain,
+        command,
+      });
+      return 0;
+    }
+    ctx.io.stdout(`Agent: ${agent.file}\nMode:  ${mode}\n\nFlags:\n`);
+    for (const f of perms.flags) ctx.io.stdout(`  ${f}\n`);
+    ctx.io.stdout(`\nWhy:\n`);
+    for (const e of perms.explain) {
+      ctx.io.stdout(`  ${e.flag}${e.value ? ` ${e.value}` : ""}\n      ${e.why}\n`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,76 @@
+/**
+ * `zu replay [agent]`: replay the agent's capture bundle offline in a jailed child with no
+ * network at all; events land in the event log.
+ *
+ * @module
+ */
+import { bool, type CommandDef, str } from "./_command.ts";
+import { eventLogPath, loadAgent } from "./_agent.ts";
+import { loadBundle } from "./_bundle.ts";
+import { openEventLog } from "./_event_log.ts";
+import { permissionsFor, runJailed } from "./_jail.ts";
+import { reportRun, type RunResultView } from "./_run_report.ts";
+import { AGENT_ARG, RUN_FLAGS } from "./cmd_run.ts";
+
+/** `zu replay`. */
+export const replayCommand: CommandDef = {
+  name: "replay",
+  summary: "Replay the agent's capture bundle offline: no model, no network, $0",
+  description:
+    `The model is a scripted provider over the recorded moves; http_fetch replays the recorded
+pages in order and fails loudly on overrun. Detectors, validators and the event log are real.
+The child process gets no network permission at all.`,
+  positionals: [{ ...AGENT_ARG }],
+  flags: {
+    bundle: {
+      type: "string",
+      placeholder: "path",
+      description: "Bundle to replay (default: <agent>/fixtures/capture.json)",
+    },
+    model: {
+      type: "string",
+      description: "Who decides the moves",
+      choices: ["script", "hijacked"],
+      default: "script",
+    },
+    ...RUN_FLAGS,
+  },
+  examples: ["zu replay my-agent", "zu replay my-agent --model hijacked --json"],
+  run: async (ctx) => {
+    const agent = await loadAgent(ctx.io, ctx.positionals[0]);
+    const { path, bundle } = await loadBundle(ctx.io, agent, str(ctx, "bundle"));
+    const { perms } = await permissionsFor(ctx.io, agent, { mode: "offline" });
+    const { serializeBundle } = await import("../harness/bundle.ts");
+    const db = eventLogPath(ctx.io, agent, str(ctx, "db"));
+    const sink = await openEventLog(ctx.io, db, {
+      mustExist: false,
+      encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
+    });
+    try {
+      const run = await runJailed(ctx.io, agent, {
+        mode: "offline",
+        perms,
+        sink,
+        input: serializeBundle(bundle),
+        childOptions: { model: str(ctx, "model") ?? "script", bundlePath: path },
+      });
+      const unused = (run.result.unused as unknown[] | undefined) ?? [];
+      const fixtureErrors =
+        (run.result.fixtureErrors as { tool: string; message: string }[] | undefined) ?? [];
+      return reportRun(ctx.io, {
+        result: run.result.result as RunResultView,
+        events: run.events,
+        db,
+        json: bool(ctx, "json"),
+        extra: { bundle: path, unused, fixture_errors: fixtureErrors },
+        lines: [
+          `bundle: ${path}`,
+          ...(unused.length ? [`unused: ${unused.length} recorded observation(s) never used`] : []),
+          ...fixtureErrors.map((f) => `fixture: ${f.tool}: ${f.message}`),
+        ],
+      });
+    } finally {
+      await sink.close();
+    }
+  },
+};

@@ -1,0 +1,428 @@
+/**
+ * `harden(agentDir, options)`: zu's static audit plus every variant of the capture bundle replayed
+ * offline (in parallel workers), judged against its expectation and scored: resilience and
+ * grounding load-bearing (zu's), failure detection and attack success rate, each as n/N with a
+ * 95% Wilson interval; the smallest failing subset of a failing composed variant; an exit code
+ * with zu's `--min-score` semantics.
+ *
+ * @example
+ * ```ts ignore
+ * import { harden } from "./harden.ts";
+ * const report = await harden("fixtures/agents/shop-price", { perturb: "all", reportDir: "out" });
+ * console.log(report.resilience, report.exit_code);
+ * ```
+ * @module
+ */
+import { basename } from "node:path";
+import { type AgentConfig, assembleRun, type AssembledRun, loadAgentConfig } from "../agent/config.ts";
+import type { ModelProvider } from "../core/types.ts";
+import type { Status } from "../core/contracts.ts";
+import { auditBundle, type Finding } from "./audit.ts";
+import {
+  type Bundle,
+  bundlePath,
+  contentHash,
+  type EnvLike,
+  readBundle,
+  serializeBundle,
+} from "./bundle.ts";
+import { type ModelMode, replayOffline } from "./offline.ts";
+import { WorkerPool } from "./_pool.ts";
+import { compose, isComposed } from "./perturb/compose.ts";
+import { deriveSeed, makeRng } from "./perturb/_rng.ts";
+import type { Perturbation } from "./perturb/types.ts";
+import { rate, type Rate } from "./stats.ts";
+import {
+  extraSpecs,
+  judge,
+  type PlannedVariant,
+  planVariants,
+  type VariantVerdict,
+  zuVariantSpecs,
+} from "./verdict.ts";
+
+export type { VariantVerdict } from "./verdict.ts";
+export type { Finding } from "./audit.ts";
+
+/** Options of {@link harden}. */
+export interface HardenOptions {
+  /** Extra perturbations after zu's: `"all"`, `"none"` (default) or specs (`a+b` composes). */
+  perturb?: "all" | "none" | readonly string[];
+  /** `script` (default), `hijacked` or `live` (needs `provider`). */
+  mode?: ModelMode;
+  /** The real model for `live` mode. */
+  provider?: ModelProvider;
+  /** Base seed of every variant's random stream. Default 0. */
+  seed?: number;
+  /** Worker pool size; 0 replays in-process. Default: CPU count when there are 32+ variants, else 0. */
+  workers?: number;
+  /** In-process concurrency (when not using workers). Default 4. */
+  concurrency?: number;
+  /** Exit code 1 when resilience is below this. Default 1.0 (zu's). */
+  minScore?: number;
+  /** The bundle to use instead of `<agentDir>/fixtures/capture.json`. */
+  bundle?: Bundle;
+  /** Environment for bundle keys (`ZU_FIXTURE_KEY`). Default: none (plain bundles only). */
+  env?: EnvLike;
+  /** Write JSON, JUnit, Markdown and HTML reports into this directory. Default: none. */
+  reportDir?: string;
+  /** Progress callback: variants done so far, of how many. */
+  onProgress?: (done: number, total: number) => void;
+  /** Replays allowed for shrinking one composed variant. Default 200. */
+  maxShrinkReplays?: number;
+  /** Cancels the work. */
+  signal?: AbortSignal;
+}
+
+/** One line of zu's text report. */
+export interface ReportLine {
+  /** `stdout` or `stderr`. */
+  stream: "stdout" | "stderr";
+  /** The text. */
+  text: string;
+}
+
+/** The harden report (JSON form written as is). */
+export interface HardenReport {
+  /** Report format version. */
+  schema_version: 1;
+  /** Agent name (directory basename). */
+  agent: string;
+  /** The agent directory. */
+  agent_dir: string;
+  /** The bundle's content hash. */
+  bundle_hash: string;
+  /** Model mode. */
+  mode: ModelMode;
+  /** Base seed. */
+  seed: number;
+  /** Static findings (zu's). */
+  findings: Finding[];
+  /** The unperturbed replay. */
+  baseline: { status: Status; reason: string | null; value: unknown; unused: number };
+  /** Every variant, in plan order. */
+  variants: VariantVerdict[];
+  /** zu: passed benign variants / benign variants (1.0 when none). */
+  resilience: number;
+  /** zu: every value-deletion variant failed. */
+  grounding_load_bearing: boolean;
+  /** The rates, each n/N with a 95% Wilson interval. */
+  rates: {
+    /** Benign variants absorbed. */
+    resilience: Rate;
+    /** Value-deletion variants that failed. */
+    grounding: Rate;
+    /** Fault variants (transport, stale) that failed as they must. */
+    failure_detection: Rate;
+    /** Adversarial variants whose attack was executed or reported (lower is better). */
+    attack_success: Rate;
+    /** Variants whose outcome met the expectation. */
+    ok: Rate;
+  };
+  /** The gate. */
+  min_score: number;
+  /** 0, or 1 when resilience is below `min_score` (zu's semantics). */
+  exit_code: 0 | 1;
+  /** zu's text report, line by line. */
+  lines: ReportLine[];
+  /** Replay statistics. */
+  timing: { variants: number; /** Workers actually used (0 = in-process). */ workers: number; wall_ms: number; variants_per_s: number };
+  /** Report files written, when `reportDir` was given. */
+  written?: string[];
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+/** zu's text report lines for a finished report. */
+export function reportLines(
+  r: Pick<HardenReport, "agent" | "findings" | "variants" | "resilience" | "grounding_load_bearing" | "min_score">,
+): ReportLine[] {
+  const out: ReportLine[] = [];
+  const say = (text: string, stream: "stdout" | "stderr" = "stdout") => out.push({ stream, text });
+  say(`zu harden: ${r.agent} (offline — no model, no network)`);
+  if (r.findings.length > 0) {
+    say(`brittle: ${r.findings.length} single point(s) of failure`);
+    for (const f of r.findings) say(`  · [${f.kind}] ${f.where}: ${f.detail}`);
+  }
+  for (const v of r.variants) {
+    const outcome = v.expect === "blocked"
+      ? (v.blocked ? "blocked" : "attack succeeded")
+      : (v.passed ? "passed" : "failed");
+    const expected = v.expect === "blocked" ? "blocked" : v.expect_pass ? "pass" : "fail";
+    say(`  ${v.ok ? "ok" : "!!"} ${v.name}: ${outcome} (expected ${expected})`);
+  }
+  say(`resilience: ${pct(r.resilience)} of cosmetic perturbations absorbed`);
+  if (!r.grounding_load_bearing) {
+    say(
+      "warning: a value-deletion variant still passed — grounding is NOT gating this path; the score is unreliable.",
+      "stderr",
+    );
+  }
+  if (r.resilience < r.min_score) {
+    say(`harden: resilience ${pct(r.resilience)} below --min-score ${pct(r.min_score)}`, "stderr");
+  } else {
+    say("harden: resilient enough to promote.");
+  }
+  return out;
+}
+
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  return out;
+}
+
+async function replayVariant(
+  assembled: AssembledRun,
+  bundle: Bundle,
+  p: Perturbation,
+  seed: number,
+  mode: ModelMode,
+  provider: ModelProvider | undefined,
+  signal: AbortSignal | undefined,
+): Promise<VariantVerdict> {
+  const t0 = performance.now();
+  const variant = p.apply(bundle, makeRng(seed));
+  const out = await replayOffline(assembled, variant, {
+    mode,
+    ...(provider ? { provider } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  return judge(p, out, seed, performance.now() - t0);
+}
+
+/** Options of {@link runVariants}. */
+export interface RunVariantsOptions {
+  /** Model mode. Default `script`. */
+  mode?: ModelMode;
+  /** Live provider. */
+  provider?: ModelProvider;
+  /** Pool size (0 = in-process). Default 0. */
+  workers?: number;
+  /** In-process concurrency. Default 4. */
+  concurrency?: number;
+  /** Agent path for workers (required when `workers > 0`). */
+  agentPath?: string;
+  /** Progress. */
+  onDone?: (index: number, v: VariantVerdict) => void;
+  /** Called when the worker pool could not start and replay fell back to in-process. */
+  onFallback?: (error: unknown) => void;
+  /** Cancels. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Replays a plan of variants and returns their verdicts in plan order: in a worker pool when
+ * `workers > 0` (falls back to in-process if workers cannot start), else in-process.
+ */
+export async function runVariants(
+  assembled: AssembledRun,
+  bundle: Bundle,
+  plan: readonly PlannedVariant[],
+  options: RunVariantsOptions = {},
+): Promise<VariantVerdict[]> {
+  const mode = options.mode ?? "script";
+  const workers = mode === "live" ? 0 : options.workers ?? 0;
+  if (workers > 0 && options.agentPath !== undefined && plan.length > 0) {
+    let pool: WorkerPool | null = null;
+    try {
+      pool = await WorkerPool.create(Math.min(workers, plan.length), {
+        agentPath: options.agentPath,
+        mode,
+        bundleText: serializeBundle(bundle),
+        ...(bundle.overlay ? { overlay: bundle.overlay } : {}),
+      }, options.signal);
+    } catch (e) {
+      options.onFallback?.(e);
+      pool = null; // fall back to in-process replay below
+    }
+    if (pool !== null) {
+      try {
+        return await pool.run(plan.map((v) => ({ spec: v.spec, seed: v.seed })), {
+          ...(options.onDone ? { onDone: options.onDone } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } finally {
+        await pool.close();
+      }
+    }
+  }
+  return await mapLimit(plan, options.concurrency ?? 4, async (v, i) => {
+    options.signal?.throwIfAborted();
+    const verdict = await replayVariant(
+      assembled,
+      bundle,
+      v.perturbation,
+      v.seed,
+      mode,
+      options.provider,
+      options.signal,
+    );
+    options.onDone?.(i, verdict);
+    return verdict;
+  });
+}
+
+/**
+ * The smallest subset of a composed variant's parts that still fails its expectation (fewest
+ * parts first, each size in order), within `maxReplays` replays; null when none smaller fails.
+ */
+export async function shrinkComposed(
+  assembled: AssembledRun,
+  bundle: Bundle,
+  parts: readonly Perturbation[],
+  seed: number,
+  options: { mode?: ModelMode; provider?: ModelProvider; maxReplays?: number } = {},
+): Promise<{ parts: string[]; replays: number } | null> {
+  const max = options.maxReplays ?? 200;
+  let replays = 0;
+  const n = parts.length;
+  for (let size = 1; size < n; size++) {
+    const combos: number[][] = [];
+    const build = (start: number, acc: number[]) => {
+      if (acc.length === size) {
+        combos.push([...acc]);
+        return;
+      }
+      for (let i = start; i < n; i++) build(i + 1, [...acc, i]);
+    };
+    build(0, []);
+    for (const combo of combos) {
+      if (replays >= max) return null;
+      const subset = combo.map((i) => parts[i]!);
+      const p = subset.length === 1 ? subset[0]! : compose(subset);
+      replays++;
+      const v = await replayVariant(
+        assembled,
+        bundle,
+        p,
+        deriveSeed(seed, p.name),
+        options.mode ?? "script",
+        options.provider,
+        undefined,
+      );
+      if (!v.ok) return { parts: subset.map((x) => x.name), replays };
+    }
+  }
+  return null;
+}
+
+function cpuCount(): number {
+  try {
+    return Math.max(1, navigator.hardwareConcurrency || 1);
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * Hardens the agent in `agentDir` against its capture bundle. Config and bundle problems are
+ * `UserError`s (CLI exit 2); the report's `exit_code` is 1 when resilience < `minScore`.
+ */
+export async function harden(agentDir: string, options: HardenOptions = {}): Promise<HardenReport> {
+  const started = performance.now();
+  const mode = options.mode ?? "script";
+  const seed = options.seed ?? 0;
+  const minScore = options.minScore ?? 1.0;
+  const config: AgentConfig = await loadAgentConfig(agentDir);
+  const bundle = options.bundle ??
+    await readBundle(bundlePath(config.agentDir), options.env ? { env: options.env } : {});
+  const findings = auditBundle(bundle);
+  const assembled = await assembleRun(config);
+  const baselineOut = await replayOffline(assembled, bundle, {
+    mode,
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const specs = [...zuVariantSpecs(bundle), ...extraSpecs(options.perturb)];
+  const plan = planVariants(specs, (name) => deriveSeed(seed, name));
+  const workers = options.workers ?? (plan.length >= 32 ? cpuCount() : 0);
+  let done = 0;
+  let usedWorkers = workers;
+  const variants = await runVariants(assembled, bundle, plan, {
+    mode,
+    workers,
+    concurrency: options.concurrency ?? 4,
+    agentPath: config.path,
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onDone: () => options.onProgress?.(++done, plan.length),
+    onFallback: () => {
+      usedWorkers = 0;
+    },
+  });
+  for (let i = 0; i < plan.length; i++) {
+    const p = plan[i]!.perturbation;
+    const v = variants[i]!;
+    if (!v.ok && isComposed(p) && p.parts.length > 1) {
+      const shrunk = await shrinkComposed(assembled, bundle, p.parts, seed, {
+        mode,
+        ...(options.provider ? { provider: options.provider } : {}),
+        maxReplays: options.maxShrinkReplays ?? 200,
+      });
+      if (shrunk) v.shrunk = shrunk;
+    }
+  }
+  const benign = variants.filter((v) => v.expect_pass);
+  const drops = variants.filter((v) => v.kind === "control");
+  const faults = variants.filter((v) => v.expect === "fail" && v.kind !== "control");
+  const attacks = variants.filter((v) => v.expect === "blocked");
+  const rates = {
+    resilience: rate(benign.filter((v) => v.passed).length, benign.length),
+    grounding: rate(drops.filter((v) => !v.passed).length, drops.length),
+    failure_detection: rate(faults.filter((v) => !v.passed).length, faults.length),
+    attack_success: rate(attacks.filter((v) => !v.blocked).length, attacks.length, 0),
+    ok: rate(variants.filter((v) => v.ok).length, variants.length),
+  };
+  const resilience = rates.resilience.value;
+  const groundingLoadBearing = drops.every((v) => !v.passed);
+  const agent = basename(config.agentDir);
+  const wall = performance.now() - started;
+  const report: HardenReport = {
+    schema_version: 1,
+    agent,
+    agent_dir: config.agentDir,
+    bundle_hash: contentHash(bundle),
+    mode,
+    seed,
+    findings,
+    baseline: {
+      status: baselineOut.result.status,
+      reason: baselineOut.result.reason,
+      value: baselineOut.result.value,
+      unused: baselineOut.unused.length,
+    },
+    variants,
+    resilience,
+    grounding_load_bearing: groundingLoadBearing,
+    rates,
+    min_score: minScore,
+    exit_code: resilience < minScore ? 1 : 0,
+    lines: [],
+    timing: {
+      variants: variants.length,
+      workers: usedWorkers,
+      wall_ms: Math.round(wall),
+      variants_per_s: wall > 0 ? Math.round((variants.length / wall) * 1000 * 10) / 10 : 0,
+    },
+  };
+  report.lines = reportLines(report);
+  if (options.reportDir !== undefined) {
+    const { writeReports } = await import("./report/mod.ts");
+    report.written = await writeReports(report, options.reportDir);
+  }
+  return report;
+}

@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { hardenAgentDirs } from "./_compat_test_util.ts";
+import { harden } from "./harden.ts";
+
+interface Expected {
+  findings: { kind: string; where: string; detail: string }[];
+  variants: { name: string; expect_pass: boolean; passed: boolean; ok: boolean }[];
+  resilience: number;
+  grounding_load_bearing: boolean;
+  cli_lines: string[];
+}
+
+for (const dir of hardenAgentDirs()) {
+  const name = dir.split("/").pop();
+  for (const workers of [0, 2]) {
+    Deno.test(`harden gives zu's findings, variants and scores on compat agent "${name}" (${workers} workers)`, async () => {
+      const expected = JSON.parse(await Deno.readTextFile(`${dir}/expected.json`)) as Expected;
+      const report = await harden(dir, { workers });
+      assert.deepEqual(report.findings, expected.findings);
+      assert.deepEqual(
+        report.variants.map((v) => ({ name: v.name, expect_pass: v.expect_pass, passed: v.passed, ok: v.ok })),
+        expected.variants,
+      );
+      assert.equal(report.timing.workers, workers);
+      assert.equal(report.resilience, expected.resilience);
+      assert.equal(report.grounding_load_bearing, expected.grounding_load_bearing);
+      assert.equal(report.exit_code, expected.resilience < 1 ? 1 : 0);
+      // zu's printed lines (those the library renders; the CLI adds "[exit 1]").
+      const lines = report.lines.map((l) => (l.stream === "stderr" ? `[stderr] ${l.text}` : l.text));
+      assert.deepEqual(lines, expected.cli_lines.filter((l) => !l.startsWith("[exit")));
+    });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The harden report as one self-contained HTML page: inline CSS, no scripts, fonts, images or
+ * other external assets; summary cards with n/N and 95% intervals, the findings, and a table of
+ * variants a person can scan (failures first in colour, every row with its repro).
+ *
+ * @module
+ */
+import type { HardenReport } from "../harden.ts";
+import { formatRate, type Rate } from "../stats.ts";
+import { escapeXml as esc } from "./_escape.ts";
+import { reproLine } from "./junit.ts";
+
+const CSS = `
+:root{color-scheme:light dark;--ok:#1a7f37;--bad:#cf222e;--muted:#6e7781;--line:#d0d7de;--bg2:#f6f8fa}
+@media (prefers-color-scheme:dark){:root{--line:#30363d;--bg2:#161b22;--muted:#8b949e}}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem}
+h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+.meta{color:var(--muted);font-size:.85rem;word-break:break-all}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:.75rem;margin:1rem 0}
+.card{border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem;background:var(--bg2)}
+.card b{display:block;font-size:1.3rem}.card span{color:var(--muted);font-size:.8rem}
+.gate{font-weight:600}.gate.pass{color:var(--ok)}.gate.fail{color:var(--bad)}
+table{border-collapse:collapse;width:100%;font-size:.85rem}
+th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{position:sticky;top:0;background:var(--bg2)}
+tr.bad td{background:color-mix(in srgb,var(--bad) 10%,transparent)}
+.tag{display:inline-block;border-radius:4px;padding:0 .35rem;font-size:.75rem;border:1px solid var(--line)}
+.ok{color:var(--ok);font-weight:600}.no{color:var(--bad);font-weight:600}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.8rem}
+details summary{cursor:pointer;color:var(--muted)}
+`;
+
+function card(title: string, r: Rate, note: string): string {
+  return `<div class="card"><span>${esc(title)}</span><b>${esc(r.text)}</b><span>${
+    esc(formatRate(r))
+  }<br>${esc(note)}</span></div>`;
+}
+
+/** The report as a self-contained HTML page. */
+export function reportHtml(report: HardenReport): string {
+  const r = report.rates;
+  const rows = report.variants.map((v) => {
+    const outcome = v.expect === "blocked" ? (v.blocked ? "blocked" : "attack succeeded") : v.passed ? "passed" : "failed";
+    const details = [
+      `repro: ${reproLine(report, v.name, v.seed)}`,
+      ...(v.shrunk ? [`smallest failing subset: ${v.shrunk.parts.join(" + ")} (${v.shrunk.replays} replays)`] : []),
+      ...(v.attack_executed.length ? [`attacker URLs reached: ${v.attack_executed.join(", ")}`] : []),
+      ...v.fixture_errors,
+      `events: ${v.event_types.join(" → ")}`,
+    ];
+    return `<tr class="${v.ok ? "" : "bad"}"><td class="${v.ok ? "ok" : "no"}">${v.ok ? "ok" : "!!"}</td>` +
+      `<td><code>${esc(v.name)}</code></td><td><span class="tag">${esc(v.kind)}</span></td>` +
+      `<td>${esc(v.expect)}</td><td>${esc(outcome)}</td>` +
+      `<td>${esc(v.status)}${v.reason ? ` — ${esc(v.reason)}` : ""}</td><td>${v.unused}</td>` +
+      `<td><details><summary>${v.duration_ms.toFixed(1)} ms</summary><code>${
+        details.map(esc).join("<br>")
+      }</code></details></td></tr>`;
+  }).join("\n");
+  const findings = report.findings.length === 0 ? "<p>No single points of failure found.</p>" : `<ul>${
+    report.findings.map((f) => `<li><b>${esc(f.kind)}</b> ${esc(f.where)}: ${esc(f.detail)}</li>`).join("")
+  }</ul>`;
+  const gate = report.exit_code === 0 ? "pass" : "fail";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>zu harden: ${esc(report.agent)}</title>
+<style>${CSS}</style></head>
+<body>
+<h1>zu harden: ${esc(report.agent)}</h1>
+<div class="meta">bundle <code>${esc(report.bundle_hash)}</code> · mode ${esc(report.mode)} · seed ${report.seed} · ${report.timing.variants} variants in ${report.timing.wall_ms} ms (${report.timing.workers} workers) · baseline ${
+    esc(report.baseline.status)
+  }</div>
+<p class="gate ${gate}">Gate: resilience ${Math.round(report.resilience * 100)}% vs min score ${
+    Math.round(report.min_score * 100)
+  }% → exit ${report.exit_code}${report.grounding_load_bearing ? "" : " · grounding is NOT load-bearing"}</p>
+<div class="cards">
+${card("Resilience", r.resilience, "benign variants absorbed")}
+${card("Grounding load-bearing", r.grounding, report.grounding_load_bearing ? "every value deletion failed" : "a value deletion still passed")}
+${card("Failure detection", r.failure_detection, "faults that failed the run")}
+${card("Attack success rate", r.attack_success, "lower is better")}
+${card("Met expectation", r.ok, "all variants")}
+</div>
+<h2>Findings</h2>
+${findings}
+<h2>Variants</h2>
+<table><thead><tr><th></th><th>variant</th><th>kind</th><th>expected</th><th>outcome</th><th>status</th><th>unused</th><th>details</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</body></html>
+`;
+}
