@@ -6,7 +6,7 @@
  * @module
  */
 import { type Budget, DEFAULT_BUDGET } from "../core/contracts.ts";
-import { UserError } from "../core/errors.ts";
+import { configError, isMapping, Reader, show, typeName } from "./_config_reader.ts";
 import { POLICY_EFFECTS, type PolicyEffect } from "./action_policy_gate.ts";
 import { checkHostPattern } from "./allowed_domains_gate.ts";
 import type {
@@ -20,6 +20,8 @@ import type {
   ReplayConfig,
   TaskConfig,
 } from "./_config_types.ts";
+
+export { configError, isMapping, show } from "./_config_reader.ts";
 
 /** Sink drivers the config accepts. */
 export const SINK_DRIVERS: readonly string[] = Object.freeze(["jsonl", "memory", "sqlite"]);
@@ -73,138 +75,6 @@ const TASK_KEYS = [
   "quarantined",
   "task_id",
 ];
-
-/** Builds the one-line error for `file` at `key`. */
-export function configError(file: string, key: string, why: string): UserError {
-  const where = key === "" ? "" : `${key} `;
-  return new UserError("config_invalid", `Cannot load agent "${file}": ${where}${why}`);
-}
-
-/** A short printable form of a value for messages. */
-export function show(value: unknown): string {
-  if (value === undefined) return "nothing";
-  const s = JSON.stringify(value) ?? String(value);
-  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${show(value)}`;
-}
-
-/** True for a plain mapping. */
-export function isMapping(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** Reads one document, collecting warnings; throws on the first error. */
-class Reader {
-  readonly warnings: string[] = [];
-  constructor(readonly file: string) {}
-
-  fail(key: string, why: string): never {
-    throw configError(this.file, key, why);
-  }
-
-  join(parent: string, key: string | number): string {
-    if (typeof key === "number") return `${parent}[${key}]`;
-    return parent === "" ? key : `${parent}.${key}`;
-  }
-
-  mapping(value: unknown, key: string): Record<string, unknown> {
-    if (!isMapping(value)) this.fail(key, `must be a mapping, got ${typeName(value)}`);
-    return value;
-  }
-
-  list(value: unknown, key: string): unknown[] {
-    if (!Array.isArray(value)) this.fail(key, `must be a list, got ${typeName(value)}`);
-    return value;
-  }
-
-  unknownKeys(obj: Record<string, unknown>, known: readonly string[], parent: string): void {
-    for (const k of Object.keys(obj)) {
-      if (!known.includes(k)) {
-        this.warnings.push(
-          `Agent "${this.file}": key "${this.join(parent, k)}" is not a known key (ignored)`,
-        );
-      }
-    }
-  }
-
-  string(value: unknown, key: string): string {
-    if (typeof value !== "string") this.fail(key, `must be a string, got ${typeName(value)}`);
-    return value;
-  }
-
-  required(obj: Record<string, unknown>, name: string, parent: string): unknown {
-    const key = this.join(parent, name);
-    if (!(name in obj) || obj[name] === null || obj[name] === undefined) {
-      this.fail(key, "is required");
-    }
-    return obj[name];
-  }
-
-  nonEmptyString(value: unknown, key: string): string {
-    const s = this.string(value, key);
-    if (s.trim() === "") this.fail(key, "must not be empty");
-    return s;
-  }
-
-  optString(obj: Record<string, unknown>, name: string, parent: string): string | null {
-    const v = obj[name];
-    return v === undefined || v === null ? null : this.string(v, this.join(parent, name));
-  }
-
-  int(value: unknown, key: string, min: number): number {
-    if (typeof value !== "number" || !Number.isInteger(value)) {
-      this.fail(key, `must be an integer, got ${typeName(value)}`);
-    }
-    if (value < min) this.fail(key, `must be at least ${min}, got ${value}`);
-    return value;
-  }
-
-  optInt(obj: Record<string, unknown>, name: string, parent: string, min: number): number | null {
-    const v = obj[name];
-    return v === undefined || v === null ? null : this.int(v, this.join(parent, name), min);
-  }
-
-  bool(obj: Record<string, unknown>, name: string, parent: string, dflt: boolean): boolean {
-    const v = obj[name];
-    if (v === undefined || v === null) return dflt;
-    if (typeof v !== "boolean") {
-      this.fail(this.join(parent, name), `must be true or false, got ${typeName(v)}`);
-    }
-    return v;
-  }
-
-  choice<T extends string>(
-    obj: Record<string, unknown>,
-    name: string,
-    parent: string,
-    choices: readonly T[],
-    dflt: T,
-  ): T {
-    const v = obj[name];
-    if (v === undefined || v === null) return dflt;
-    if (typeof v !== "string" || !(choices as readonly string[]).includes(v)) {
-      this.fail(
-        this.join(parent, name),
-        `must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${show(v)}`,
-      );
-    }
-    return v as T;
-  }
-
-  tierKey(raw: string, parent: string): number {
-    const n = Number(raw);
-    if (!/^\s*\d+\s*$/.test(raw) || !Number.isInteger(n) || n < 1) {
-      this.fail(this.join(parent, raw), "is not a tier number (tiers are integers from 1)");
-    }
-    return n;
-  }
-}
 
 function parseBudget(r: Reader, value: unknown, key: string): Partial<Budget> {
   const obj = r.mapping(value, key);

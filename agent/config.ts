@@ -19,38 +19,16 @@
  * ```
  * @module
  */
-import { dirname, extname, isAbsolute, join, resolve } from "node:path";
+import { dirname, extname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { type Budget, DEFAULT_BUDGET, newTaskSpec, type TaskSpec } from "../core/contracts.ts";
 import { UserError } from "../core/errors.ts";
-import type {
-  Detector,
-  EventSink,
-  InvocationGate,
-  ModelProvider,
-  RunPlugins,
-  Tool,
-  Validator,
-} from "../core/types.ts";
-import {
-  ActionPolicyGate,
-  knownOpsOf,
-  type PolicyRule,
-  readOnlyRules,
-} from "./action_policy_gate.ts";
-import { AllowedDomainsGate, NAVIGATION_TOOLS } from "./allowed_domains_gate.ts";
+import type { ModelProvider, RunPlugins } from "../core/types.ts";
 import type { RunTaskOptions } from "./loop.ts";
-import { configError, parseAgentDocument, withApiKey } from "./_config_parse.ts";
-import {
-  instantiate,
-  type PluginKind,
-  type ResolvedRef,
-  resolveRef,
-  shapeProblem,
-} from "./_config_plugins.ts";
-import { type AgentRegistries, ConfigProblem, type ProviderContext } from "./_config_registries.ts";
-import type { AgentConfig, EventSinkConfig, PluginRef, ProviderConfig } from "./_config_types.ts";
-import { type EnvFn, realEnv } from "./providers/_post_json.ts";
+import { configError, parseAgentDocument } from "./_config_parse.ts";
+import { buildAll } from "./_config_build.ts";
+import type { AgentRegistries, ProviderContext } from "./_config_registries.ts";
+import type { AgentConfig, EventSinkConfig } from "./_config_types.ts";
 
 export type {
   ActionPolicyEntry,
@@ -171,6 +149,7 @@ export type AgentRunOptions = Pick<
   | "providers"
   | "containment"
   | "maxObservationChars"
+  | "maxContextChars"
   | "observationStrategy"
   | "replayBudget"
   | "finishProvider"
@@ -189,7 +168,7 @@ export interface AssembledRun {
   plugins: RunPlugins;
   /** Options for `runTask`. */
   runOptions: AgentRunOptions;
-  /** Cap of the whole conversation (not enforced by the loop yet), or null. */
+  /** Cap of the whole conversation, or null (also in `runOptions`). */
   maxContextChars: number | null;
   /** The canonical sink's config, or null for in memory. */
   sink: EventSinkConfig | null;
@@ -248,6 +227,7 @@ export async function assembleRun(
     providers: built.providers,
     containment: config.containment,
     maxObservationChars: config.max_observation_chars,
+    maxContextChars: config.max_context_chars,
     observationStrategy: config.observation_strategy,
     replayBudget: config.replay.budget,
     finishProvider: built.finishProvider,
@@ -269,304 +249,10 @@ export async function assembleRun(
   };
 }
 
-interface Built {
-  provider: ModelProvider;
-  providers: Map<number, ModelProvider>;
-  finishProvider: ModelProvider | null;
-  plugins: RunPlugins;
-}
-
-async function buildProvider(
-  config: AgentConfig,
-  pc: ProviderConfig,
-  key: string,
-  registries: AgentRegistries,
-  context: ProviderContext,
-): Promise<ModelProvider> {
-  const site = { file: config.path, key: `${key}.name`, agentDir: config.agentDir };
-  const resolved = await resolveRef(pc.name, "provider", registries.providers, site);
-  let provider: unknown;
-  try {
-    if (resolved.source === "builtin") {
-      provider = registries.providers.get(resolved.name)(pc, context);
-    } else {
-      const { name: _n, options, ...rest } = pc;
-      const key = pc.api_key === null ? {} : { api_key: pc.api_key };
-      provider = instantiate(resolved.value, { ...rest, ...key, ...options });
-    }
-  } catch (e) {
-    if (e instanceof ConfigProblem) throw configError(config.path, `${key}.${e.subKey}`, e.message);
-    if (e instanceof UserError) throw e;
-    throw configError(config.path, key, `cannot be built: ${errorText(e)}`);
-  }
-  const problem = shapeProblem(provider, "provider");
-  if (problem) throw configError(config.path, key, `"${pc.name}" ${problem}`);
-  return provider as ModelProvider;
-}
-
-function errorText(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return (msg.split("\n")[0] ?? msg).trim();
-}
-
-async function buildPlugin(
-  config: AgentConfig,
-  ref: PluginRef,
-  kind: Exclude<PluginKind, "provider">,
-  registry: AgentRegistries["tools" | "detectors" | "validators"],
-  extraArgs: Record<string, unknown>,
-): Promise<unknown> {
-  const site = { file: config.path, key: ref.key, agentDir: config.agentDir };
-  const resolved: ResolvedRef = await resolveRef(ref.ref, kind, registry, site);
-  let value: unknown;
-  try {
-    if (resolved.source === "builtin") {
-      const make = registry.get(resolved.name) as (args?: Record<string, unknown>) => unknown;
-      value = make({ ...extraArgs, ...ref.args });
-    } else {
-      value = instantiate(resolved.value, { ...ref.args });
-    }
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw configError(config.path, ref.key, `"${ref.ref}" cannot be built: ${errorText(e)}`);
-  }
-  const problem = shapeProblem(value, kind);
-  if (problem) throw configError(config.path, ref.key, `"${ref.ref}" ${problem}`);
-  return value;
-}
-
-function hasDomainArg(args: Record<string, unknown>): boolean {
-  return "allowed_domains" in args || "allowedDomains" in args;
-}
-
-async function buildAll(
-  config: AgentConfig,
-  registries: AgentRegistries,
-  context: ProviderContext & { env?: EnvFn },
-): Promise<Built> {
-  const provider = await buildProvider(config, config.provider, "provider", registries, context);
-  const providers = new Map<number, ModelProvider>();
-  for (const [tier, pc] of config.providers) {
-    providers.set(
-      tier,
-      await buildProvider(config, pc, `providers.${tier}`, registries, context),
-    );
-  }
-  const finishProvider = config.replay.finish_model === null ? null : await buildProvider(
-    config,
-    withApiKey({ ...config.provider, model: config.replay.finish_model }, config.provider.api_key),
-    "replay.finish_model",
-    registries,
-    context,
-  );
-
-  // Tools: plugins.tools first, then tier refs not already listed; a tier ref stamps the tier.
-  const tierOf = new Map<string, number>();
-  const tierRefs: PluginRef[] = [];
-  for (const [tier, refs] of config.tiers) {
-    for (const ref of refs) {
-      if (!tierOf.has(ref.ref)) tierRefs.push(ref);
-      tierOf.set(ref.ref, tier);
-    }
-  }
-  const listed = new Set(config.plugins.tools.map((r) => r.ref));
-  const toolRefs = [...config.plugins.tools, ...tierRefs.filter((r) => !listed.has(r.ref))];
-  const tools = new Map<string, Tool>();
-  for (const ref of toolRefs) {
-    const extra: Record<string, unknown> = {};
-    if (
-      config.allowed_domains !== null && NAVIGATION_TOOLS.includes(ref.ref) &&
-      !hasDomainArg(ref.args)
-    ) {
-      extra.allowedDomains = [...config.allowed_domains];
-    }
-    const tool = await buildPlugin(config, ref, "tool", registries.tools, extra) as Tool;
-    const tier = tierOf.get(ref.ref);
-    if (tier !== undefined) {
-      try {
-        tool.tier = tier;
-      } catch (e) {
-        throw configError(
-          config.path,
-          ref.key,
-          `"${ref.ref}" cannot take tier ${tier}: ${errorText(e)}`,
-        );
-      }
-    }
-    if (tools.has(tool.name)) {
-      throw configError(config.path, ref.key, `tool "${tool.name}" is listed twice`);
-    }
-    tools.set(tool.name, tool);
-  }
-
-  const detectors = new Map<string, Detector>();
-  for (const ref of config.plugins.detectors) {
-    const d = await buildPlugin(config, ref, "detector", registries.detectors, {}) as Detector;
-    if (detectors.has(d.name)) {
-      throw configError(config.path, ref.key, `detector "${d.name}" is listed twice`);
-    }
-    detectors.set(d.name, d);
-  }
-  const validators = new Map<string, Validator>();
-  for (const ref of config.plugins.validators) {
-    const v = await buildPlugin(config, ref, "validator", registries.validators, {}) as Validator;
-    if (validators.has(v.name)) {
-      throw configError(config.path, ref.key, `validator "${v.name}" is listed twice`);
-    }
-    validators.set(v.name, v);
-  }
-
-  const gates = new Map<string, InvocationGate>();
-  if (config.allowed_domains !== null) {
-    const gate = new AllowedDomainsGate(config.allowed_domains);
-    gates.set(gate.name, gate);
-  }
-  const rules = compilePolicies(config, tools);
-  if (rules.length > 0) {
-    const gate = new ActionPolicyGate(rules);
-    gates.set(gate.name, gate);
-  }
-  return { provider, providers, finishProvider, plugins: { tools, detectors, validators, gates } };
-}
-
-function compilePolicies(config: AgentConfig, tools: ReadonlyMap<string, Tool>): PolicyRule[] {
-  const rules: PolicyRule[] = [];
-  config.action_policies.forEach((entry, i) => {
-    const key = `action_policies[${i}]`;
-    if (entry === "read-only") {
-      rules.push(...readOnlyRules(tools));
-      return;
-    }
-    const tool = tools.get(entry.tool);
-    if (tool === undefined) {
-      throw configError(
-        config.path,
-        `${key}.tool`,
-        `"${entry.tool}" is not an active tool (active: ${
-          [...tools.keys()].sort().map((n) => `"${n}"`).join(", ") || "none"
-        })`,
-      );
-    }
-    if (entry.op !== null) {
-      const ops = knownOpsOf(tool);
-      if (ops === null) {
-        throw configError(
-          config.path,
-          `${key}.op`,
-          `cannot apply: tool "${entry.tool}" has no "op" parameter`,
-        );
-      }
-      if (!ops.includes(entry.op)) {
-        throw configError(
-          config.path,
-          `${key}.op`,
-          `"${entry.op}" is not an op of tool "${entry.tool}" (known: ${
-            ops.map((o) => `"${o}"`).join(", ")
-          })`,
-        );
-      }
-    }
-    rules.push({ tool: entry.tool, op: entry.op, match: entry.match, effect: entry.effect });
-  });
-  return rules;
-}
-
-/** Opens an event sink when called. */
-export type EventSinkFactory = () => Promise<EventSink>;
-
-/** Options of {@link eventSinkFromConfig}. */
-export interface EventSinkFromConfigOptions {
-  /** Environment reader for encryption keys. Default: the real environment. */
-  env?: EnvFn;
-}
-
-/** Default file of each driver, relative to the agent directory. */
-export const DEFAULT_SINK_PATHS: Readonly<Record<string, string>> = Object.freeze({
-  sqlite: ".zu/events.db",
-  jsonl: ".zu/events.jsonl",
-});
-
-/** Sink options an agent file may set, zu-style names to ours. */
-export const SINK_OPTION_NAMES: Readonly<Record<string, string>> = Object.freeze({
-  busy_timeout_ms: "busyTimeoutMs",
-  max_batch: "maxBatch",
-  filter_fields: "filterFields",
-  durable: "durable",
-  sign_key_env: "signKey",
-});
-
-async function sinkOptions(cfg: EventSinkConfig, env: EnvFn): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(cfg.options)) {
-    const name = SINK_OPTION_NAMES[k];
-    if (name === undefined) continue;
-    if (k === "sign_key_env") {
-      const raw = typeof v === "string" ? env(v) : undefined;
-      if (raw === undefined || raw === "") {
-        throw new UserError(
-          "config_invalid",
-          `Cannot open event sink "${cfg.driver}": signing key variable ${
-            JSON.stringify(v)
-          } is not set`,
-        );
-      }
-      const { decodeKey } = await import("../sinks/encryption/decode_key.ts");
-      out[name] = decodeKey(raw, String(v));
-    } else {
-      out[name] = v;
-    }
-  }
-  return out;
-}
-
-/**
- * A factory that opens the sink `cfg` describes; the sink module and the codec are imported
- * only when it is called. Paths are relative to `agentDir`; parent directories are created.
- */
-export function eventSinkFromConfig(
-  cfg: EventSinkConfig,
-  agentDir: string,
-  options: EventSinkFromConfigOptions = {},
-): EventSinkFactory {
-  return async () => {
-    const env = options.env ?? realEnv;
-    const extra = await sinkOptions(cfg, env);
-    let codec: unknown = undefined;
-    if (cfg.encryption !== "none") {
-      const { createCodec } = await import("../sinks/encryption/create_codec.ts");
-      try {
-        codec = createCodec(cfg.encryption, { env });
-      } catch (e) {
-        throw new UserError(
-          "config_invalid",
-          `Cannot open event sink "${cfg.driver}" with encryption "${cfg.encryption}": ${
-            errorText(e)
-          }`,
-        );
-      }
-    }
-    const withCodec = codec === undefined ? extra : { ...extra, codec };
-    if (cfg.driver === "memory") {
-      const { MemorySink } = await import("../sinks/memory/mod.ts");
-      return new MemorySink(extra);
-    }
-    const rel = cfg.path ?? DEFAULT_SINK_PATHS[cfg.driver];
-    if (rel === undefined) {
-      throw new UserError(
-        "config_invalid",
-        `Cannot open event sink "${cfg.driver}": unknown driver`,
-      );
-    }
-    const path = rel === ":memory:" ? rel : isAbsolute(rel) ? rel : resolve(agentDir, rel);
-    if (path !== ":memory:") await Deno.mkdir(dirname(path), { recursive: true });
-    if (cfg.driver === "sqlite") {
-      const { SqliteSink } = await import("../sinks/sqlite/mod.ts");
-      return new SqliteSink(path, withCodec);
-    }
-    if (cfg.driver === "jsonl") {
-      const { JsonlSink } = await import("../sinks/jsonl/mod.ts");
-      return new JsonlSink(path, extra);
-    }
-    throw new UserError("config_invalid", `Cannot open event sink "${cfg.driver}": unknown driver`);
-  };
-}
+export {
+  DEFAULT_SINK_PATHS,
+  type EventSinkFactory,
+  eventSinkFromConfig,
+  type EventSinkFromConfigOptions,
+  SINK_OPTION_NAMES,
+} from "./event_sink_from_config.ts";

@@ -642,3 +642,43 @@ Deno.test("An api_key written in the agent file warns and never shows in the con
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("assembleRun passes the run knobs of the agent file to runTask's options", async () => {
+  const dir = await agentDir({
+    "agent.yaml": `${BASE}max_observation_chars: 4000
+max_context_chars: 60000
+observation_strategy: extract
+containment: required
+replay: {budget: {max_steps: 4}, jitter_median_ms: 0}
+backend: local-docker
+trace_sinks: [{driver: jsonl, path: trace.jsonl}]
+observability: {review_queue: null, scope: full}
+`,
+  });
+  try {
+    const config = await loadAgentConfig(join(dir, "agent.yaml"));
+    assert.deepEqual(config.warnings, []);
+    const run = await assembleRun(config);
+    const { providers: _p, ...rest } = run.runOptions;
+    assert.deepEqual(rest, {
+      containment: "required",
+      maxObservationChars: 4000,
+      maxContextChars: 60000,
+      observationStrategy: "extract",
+      replayBudget: { ...run.spec.budget, max_steps: 4 },
+      finishProvider: null,
+      replayJitterMedianMs: 0,
+    });
+    assert.equal(run.backend, "local-docker");
+    assert.deepEqual(run.traceSinks, [{
+      driver: "jsonl",
+      path: "trace.jsonl",
+      encryption: "none",
+      options: {},
+    }]);
+    assert.deepEqual(config.observability, { review_queue: null, scope: "full" });
+    assert.equal(run.sink, null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

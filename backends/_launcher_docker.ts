@@ -26,8 +26,8 @@ export interface HardenedInput {
   cpus: number;
   /** Read-only binds `host:container`. */
   binds?: readonly string[];
-  /** DNS servers (`127.0.0.1` = none that answers). */
-  dns?: readonly string[];
+  /** resolv.conf options (e.g. `timeout:1`). */
+  dnsOptions?: readonly string[];
   /** `/etc/hosts` entries `name:ip`. */
   extraHosts?: readonly string[];
 }
@@ -50,7 +50,7 @@ export function hardenedHostConfig(input: HardenedInput): Dockerode.HostConfig {
     Privileged: false,
     AutoRemove: false,
     ...(input.binds && input.binds.length > 0 ? { Binds: input.binds.map((b) => `${b}:ro`) } : {}),
-    ...(input.dns ? { Dns: [...input.dns] } : {}),
+    ...(input.dnsOptions ? { DnsOptions: [...input.dnsOptions] } : {}),
     ...(input.extraHosts ? { ExtraHosts: [...input.extraHosts] } : {}),
   };
 }

@@ -4,7 +4,12 @@
  * @module
  */
 import type Dockerode from "dockerode";
-import { followOutput, launcherLabels, removeContainer, removeNetwork } from "./_launcher_docker.ts";
+import {
+  followOutput,
+  launcherLabels,
+  removeContainer,
+  removeNetwork,
+} from "./_launcher_docker.ts";
 
 /** The runtime image the tests use. */
 export const TEST_IMAGE = "zu-runtime:0.1.0";
@@ -106,5 +111,8 @@ export async function leftovers(docker: Dockerode, runId: string): Promise<strin
   const filters = JSON.stringify({ label: [`zu.run=${runId}`] });
   const containers = await docker.listContainers({ all: true, filters });
   const networks = await docker.listNetworks({ filters });
-  return [...containers.map((c) => `container ${c.Names[0]}`), ...networks.map((n) => `network ${n.Name}`)];
+  return [
+    ...containers.map((c) => `container ${c.Names[0]}`),
+    ...networks.map((n) => `network ${n.Name}`),
+  ];
 }

@@ -8,7 +8,7 @@
  * internal network zu-net-<id> (Internal: true, no route out)
  *   ├─ agent container: caps dropped, no-new-privileges, seccomp, read-only root, non-root,
  *   │    HTTP(S)_PROXY=http://<proxy ip>:8080, ZU_SANDBOXED=1, ZU_SANDBOX_NETWORK=zu-net-<id>,
- *   │    DNS pointed at nothing (the proxy resolves)
+ *   │    allowlisted names pinned to the proxy in /etc/hosts, no other DNS (the proxy resolves)
  *   └─ proxy sidecar: `deno run --allow-net=<listen, allowlisted hosts, pinned addresses>
  *        sidecar.ts`, equally hardened, ALSO on zu-egress-<id> (a normal bridge network), so
  *        only the proxy has a second leg
@@ -47,8 +47,8 @@ import { proxyCommand } from "./egress/proxy_command.ts";
 import { parseAllowlistEntry } from "./egress/allowlist.ts";
 import {
   dockerStatus,
-  followOutput,
   type FollowedOutput,
+  followOutput,
   hardenedHostConfig,
   launcherLabels,
   removeContainer,
@@ -270,6 +270,8 @@ export class SandboxLauncher {
     });
 
     let failed = false;
+    let result: LaunchOutcome | undefined;
+    let teardownError: unknown = null;
     try {
       // 1. Networks: internal (no route out) and the proxy's egress leg.
       const labels = launcherLabels(runId, "network");
@@ -371,7 +373,10 @@ export class SandboxLauncher {
       const info = await proxy.inspect();
       const proxyIp = info.NetworkSettings.Networks[netName]?.IPAddress;
       if (!proxyIp) {
-        throw new ZuError("sandbox_proxy_failed", `Cannot start sandbox run "${runId}": proxy has no address`);
+        throw new ZuError(
+          "sandbox_proxy_failed",
+          `Cannot start sandbox run "${runId}": proxy has no address`,
+        );
       }
       const proxyUrl = `http://${proxyIp}:${SIDECAR_PORT}`;
 
@@ -403,8 +408,16 @@ export class SandboxLauncher {
           memoryBytes: request.memoryBytes ?? 1024 * 1024 * 1024,
           pids: 256,
           cpus: request.cpus ?? 1,
-          dns: ["127.0.0.1"],
-          extraHosts: [`zu-proxy:${proxyIp}`],
+          // Docker's resolver answers nothing external on an internal network; fail fast
+          // instead of waiting out the default 5 s x 2, and pin the allowlisted names to the
+          // proxy (Deno resolves a fetch's host even when it goes through a proxy).
+          dnsOptions: ["timeout:1", "attempts:1"],
+          extraHosts: [
+            `zu-proxy:${proxyIp}`,
+            ...unique.map(parseAllowlistEntry).filter((e) => !e.wildcard && !e.ip).map((e) =>
+              `${e.host}:${proxyIp}`
+            ),
+          ],
           ...(request.binds ? { binds: request.binds } : {}),
         }),
       });
@@ -435,7 +448,10 @@ export class SandboxLauncher {
       // 5. Wait for the agent: its exit, the run's timeout, or cancellation.
       let runTimer: ReturnType<typeof setTimeout> | undefined;
       const outcome = await Promise.race([
-        agent.wait().then((r: { StatusCode: number }) => ({ kind: "exited" as const, code: r.StatusCode })),
+        agent.wait().then((r: { StatusCode: number }) => ({
+          kind: "exited" as const,
+          code: r.StatusCode,
+        })),
         new Promise<{ kind: "timeout" }>((r) =>
           runTimer = setTimeout(() => r({ kind: "timeout" }), request.timeoutMs)
         ),
@@ -456,7 +472,7 @@ export class SandboxLauncher {
       await agentOut.done;
       await appendChain;
       if (appendError !== null) throw appendError;
-      return {
+      result = {
         exitCode,
         timedOut: outcome.kind === "timeout",
         events,
@@ -482,13 +498,15 @@ export class SandboxLauncher {
         await removeNetwork(docker, n).catch((e) => errors.push(e));
       }
       await appendChain;
-      if (errors.length > 0 && !failed) {
-        // Teardown failures must not pass silently; the reaper catches what is left.
-        throw new ZuError(
-          "sandbox_teardown_failed",
-          `Cannot tear down sandbox run "${runId}": ${String(errors[0])}`,
-        );
-      }
+      if (errors.length > 0 && !failed) teardownError = errors[0];
     }
+    if (teardownError !== null || result === undefined) {
+      // Teardown failures must not pass silently; the reaper catches what is left.
+      throw new ZuError(
+        "sandbox_teardown_failed",
+        `Cannot tear down sandbox run "${runId}": ${String(teardownError)}`,
+      );
+    }
+    return result;
   }
 }

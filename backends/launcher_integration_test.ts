@@ -9,7 +9,13 @@ import { dockerTest } from "../testing/docker.ts";
 import { MemorySink } from "../sinks/memory/mod.ts";
 import type { Event } from "../core/events.ts";
 import { SandboxLauncher } from "./launcher.ts";
-import { leftovers, startTestOrigin, TEST_IMAGE, type TestOrigin, ZU_ROOT } from "./_launcher_test_util.ts";
+import {
+  leftovers,
+  startTestOrigin,
+  TEST_IMAGE,
+  type TestOrigin,
+  ZU_ROOT,
+} from "./_launcher_test_util.ts";
 
 const METADATA_ENCODINGS = [
   "169.254.169.254",
@@ -71,6 +77,7 @@ r.env = { sandboxed: Deno.env.get("ZU_SANDBOXED"), network: Deno.env.get("ZU_SAN
 r.uid = Deno.uid();
 try { Deno.writeTextFileSync("/zu-probe", "x"); r.rootWrite = "written"; } catch (e) { r.rootWrite = e.name; }
 emit("harness.task.completed", { results: r });
+Deno.exit(0); // the bypass attempt's SYN retries would otherwise keep the process alive
 `;
 
 async function dockerClient(): Promise<Dockerode> {
@@ -98,118 +105,130 @@ function resolverFor(origin: TestOrigin) {
     answers[host] ? Promise.resolve(answers[host]!) : Promise.reject(new Error(`NXDOMAIN ${host}`));
 }
 
-dockerTest("SandboxLauncher streams contained events into the host sink and only the proxy gets out", async () => {
-  const docker = await dockerClient();
-  const runId = `h6test-${crypto.randomUUID()}`;
-  const taskId = crypto.randomUUID();
-  const origin = await startTestOrigin(docker, runId);
-  const sink = new HookedSink();
-  const texts: string[] = [];
-  try {
-    // The origin holds /gate until the host saw the first event: only streaming can finish.
-    let released = false;
-    sink.onAppend = async (event) => {
-      if (event.type === "harness.task.started" && !released) {
-        released = true;
-        const res = await fetch(`http://${origin.ip}:8000/release`);
-        await res.body?.cancel();
-      }
-    };
-    const launcher = new SandboxLauncher({
-      sink,
-      docker,
-      image: TEST_IMAGE,
-      zuSourceBind: ZU_ROOT,
-      onAgentText: (t) => texts.push(t),
-      onProxyLine: (l) => console.error("PROXY", JSON.stringify(l)),
-      onAgentStderr: (t) => console.error("AGENT", t),
-    });
-    const outcome = await launcher.run({
-      command: ["/usr/local/bin/deno", "eval", AGENT_CODE],
-      env: { ZU_TEST_TASK: taskId, ORIGIN_IP: origin.ip, DENO_DIR: "/tmp/.deno", HOME: "/tmp" },
-      allowlist: ["origin.test:8000", "rebind.test"],
-      modelHost: "model.test",
-      allowCidrs: [origin.subnet],
-      resolver: resolverFor(origin),
-      proxyNetworks: [origin.network],
-      timeoutMs: 20_000,
-      runId,
-      taskId,
-    });
-    assert.equal(outcome.exitCode, 0, outcome.stderr);
-    assert.equal(outcome.timedOut, false);
-    assert.equal(outcome.events, 3);
-    assert.ok(released, "the first event reached the sink while the agent was running");
-    assert.deepEqual(outcome.allowlist, ["origin.test:8000", "rebind.test", "model.test"]);
-    assert.equal(
-      outcome.proxyFlags[0],
-      `--allow-net=0.0.0.0:8080,origin.test:8000,${origin.ip}:8000,rebind.test,model.test,${origin.ip}`,
-    );
-    assert.ok(texts.includes("not an event line"));
+dockerTest(
+  "SandboxLauncher streams contained events into the host sink and only the proxy gets out",
+  async () => {
+    const docker = await dockerClient();
+    const runId = `h6test-${crypto.randomUUID()}`;
+    const taskId = crypto.randomUUID();
+    const origin = await startTestOrigin(docker, runId);
+    const sink = new HookedSink();
+    const texts: string[] = [];
+    try {
+      // The origin holds /gate until the host saw the first event: only streaming can finish.
+      let released = false;
+      sink.onAppend = async (event) => {
+        if (event.type === "harness.task.started" && !released) {
+          released = true;
+          const res = await fetch(`http://${origin.ip}:8000/release`);
+          await res.body?.cancel();
+        }
+      };
+      const launcher = new SandboxLauncher({
+        sink,
+        docker,
+        image: TEST_IMAGE,
+        zuSourceBind: ZU_ROOT,
+        onAgentText: (t) => texts.push(t),
+      });
+      const outcome = await launcher.run({
+        command: ["/usr/local/bin/deno", "eval", AGENT_CODE],
+        env: { ZU_TEST_TASK: taskId, ORIGIN_IP: origin.ip, DENO_DIR: "/tmp/.deno", HOME: "/tmp" },
+        allowlist: ["origin.test:8000", "rebind.test"],
+        modelHost: "model.test",
+        allowCidrs: [origin.subnet],
+        resolver: resolverFor(origin),
+        proxyNetworks: [origin.network],
+        timeoutMs: 60_000,
+        runId,
+        taskId,
+      });
+      assert.equal(outcome.exitCode, 0, `exit ${outcome.exitCode}: ${outcome.stderr}`);
+      assert.equal(outcome.timedOut, false);
+      assert.equal(outcome.events, 3);
+      assert.ok(released, "the first event reached the sink while the agent was running");
+      assert.deepEqual(outcome.allowlist, ["origin.test:8000", "rebind.test", "model.test"]);
+      assert.equal(
+        outcome.proxyFlags[0],
+        `--allow-net=0.0.0.0:8080,origin.test:8000,${origin.ip}:8000,rebind.test,model.test,${origin.ip}`,
+      );
+      assert.ok(texts.includes("not an event line"));
 
-    const events = await sink.query({ task_id: taskId });
-    const contained = events.filter((e) => e.source === "contained");
-    assert.deepEqual(contained.map((e) => e.type), [
-      "harness.task.started",
-      "data.source.fetched",
-      "harness.task.completed",
-    ]);
-    assert.equal(contained[1]!.payload.body, "gate open");
-    assert.ok(contained.every((e) => e.hash !== "forged"), "chain fields come from the host sink");
+      const events = await sink.query({ task_id: taskId });
+      const contained = events.filter((e) => e.source === "contained");
+      assert.deepEqual(contained.map((e) => e.type), [
+        "harness.task.started",
+        "data.source.fetched",
+        "harness.task.completed",
+      ]);
+      assert.equal(contained[1]!.payload.body, "gate open");
+      assert.ok(
+        contained.every((e) => e.hash !== "forged"),
+        "chain fields come from the host sink",
+      );
 
-    const r = contained[2]!.payload.results as Record<string, unknown>;
-    // A direct connection that bypasses the proxy on the internal network fails.
-    assert.notEqual(r.direct, "connected");
-    // Via the proxy the allowlisted origin works; everything else is refused.
-    assert.match(String(r.connectAllowed), /^HTTP\/1\.1 200/);
-    assert.equal(r.offlistFetch, 403);
-    assert.match(String(r.offlistConnect), /^HTTP\/1\.1 403/);
-    assert.match(String(r.rebind), /^HTTP\/1\.1 403/);
-    assert.match(String(r.bareIp), /^HTTP\/1\.1 403/);
-    const metadata = r.metadata as string[];
-    assert.equal(metadata.length, METADATA_ENCODINGS.length * 2);
-    for (const line of metadata) assert.match(line, /^HTTP\/1\.1 403/);
-    assert.deepEqual(r.env, { sandboxed: "1", network: outcome.network });
-    assert.equal(r.uid, 10001);
-    assert.notEqual(r.rootWrite, "written");
+      const r = contained[2]!.payload.results as Record<string, unknown>;
+      // A direct connection that bypasses the proxy on the internal network fails.
+      assert.notEqual(r.direct, "connected");
+      // Via the proxy the allowlisted origin works; everything else is refused.
+      assert.match(String(r.connectAllowed), /^HTTP\/1\.1 200/);
+      assert.equal(r.offlistFetch, 403);
+      assert.match(String(r.offlistConnect), /^HTTP\/1\.1 403/);
+      assert.match(String(r.rebind), /^HTTP\/1\.1 403/);
+      assert.match(String(r.bareIp), /^HTTP\/1\.1 403/);
+      const metadata = r.metadata as string[];
+      assert.equal(metadata.length, METADATA_ENCODINGS.length * 2);
+      for (const line of metadata) assert.match(line, /^HTTP\/1\.1 403/);
+      assert.deepEqual(r.env, { sandboxed: "1", network: outcome.network });
+      assert.equal(r.uid, 10001);
+      assert.notEqual(r.rootWrite, "written");
 
-    // The proxy's own record, merged as harness.egress.observed (a fact the agent cannot author).
-    const reasons = outcome.proxyDecisions.map((d) => `${d.host} ${d.allowed} ${d.reason}`);
-    assert.ok(reasons.includes("origin.test true allowlisted"));
-    assert.ok(reasons.includes("offlist.test false not_allowlisted"));
-    assert.ok(reasons.includes("rebind.test false blocked_resolution"));
-    assert.ok(reasons.includes(`${origin.ip} false ip_literal_not_allowlisted`));
-    assert.equal(reasons.filter((x) => / false blocked_address$/.test(x)).length, 12);
-    const observed = events.filter((e) => e.type === "harness.egress.observed");
-    assert.equal(observed.length, outcome.proxyDecisions.length);
-  } finally {
-    await origin.close();
-    await sink.close();
-  }
-  assert.deepEqual(await leftovers(docker, runId), []);
-});
+      // The proxy's own record, merged as harness.egress.observed (a fact the agent cannot author).
+      const reasons = outcome.proxyDecisions.map((d) => `${d.host} ${d.allowed} ${d.reason}`);
+      assert.ok(reasons.includes("origin.test true allowlisted"));
+      assert.ok(reasons.includes("offlist.test false not_allowlisted"));
+      assert.ok(reasons.includes("rebind.test false blocked_resolution"));
+      assert.ok(reasons.includes(`${origin.ip} false ip_literal_not_allowlisted`));
+      assert.equal(reasons.filter((x) => / false blocked_address$/.test(x)).length, 12);
+      const observed = events.filter((e) => e.type === "harness.egress.observed");
+      assert.equal(observed.length, outcome.proxyDecisions.length);
+    } finally {
+      await origin.close();
+      await sink.close();
+    }
+    assert.deepEqual(await leftovers(docker, runId), []);
+  },
+);
 
-dockerTest("SandboxLauncher kills the agent at the run's own timeout and tears everything down", async () => {
-  const docker = await dockerClient();
-  const runId = `h6test-${crypto.randomUUID()}`;
-  const sink = new MemorySink();
-  try {
-    const launcher = new SandboxLauncher({ sink, docker, image: TEST_IMAGE, zuSourceBind: ZU_ROOT });
-    const outcome = await launcher.run({
-      command: ["/usr/local/bin/deno", "eval", "setInterval(() => {}, 1000)"],
-      env: { DENO_DIR: "/tmp/.deno", HOME: "/tmp" },
-      allowlist: [],
-      timeoutMs: 1500,
-      runId,
-    });
-    assert.equal(outcome.timedOut, true);
-    assert.equal(outcome.exitCode, 137);
-    assert.ok(outcome.durationMs >= 1500);
-  } finally {
-    await sink.close();
-  }
-  assert.deepEqual(await leftovers(docker, runId), []);
-});
+dockerTest(
+  "SandboxLauncher kills the agent at the run's own timeout and tears everything down",
+  async () => {
+    const docker = await dockerClient();
+    const runId = `h6test-${crypto.randomUUID()}`;
+    const sink = new MemorySink();
+    try {
+      const launcher = new SandboxLauncher({
+        sink,
+        docker,
+        image: TEST_IMAGE,
+        zuSourceBind: ZU_ROOT,
+      });
+      const outcome = await launcher.run({
+        command: ["/usr/local/bin/deno", "eval", "setInterval(() => {}, 1000)"],
+        env: { DENO_DIR: "/tmp/.deno", HOME: "/tmp" },
+        allowlist: [],
+        timeoutMs: 1500,
+        runId,
+      });
+      assert.equal(outcome.timedOut, true);
+      assert.equal(outcome.exitCode, 137);
+      assert.ok(outcome.durationMs >= 1500);
+    } finally {
+      await sink.close();
+    }
+    assert.deepEqual(await leftovers(docker, runId), []);
+  },
+);
 
 dockerTest("SandboxLauncher tears everything down when the run is cancelled", async () => {
   const docker = await dockerClient();
@@ -219,8 +238,14 @@ dockerTest("SandboxLauncher tears everything down when the run is cancelled", as
   const controller = new AbortController();
   sink.onAppend = () => controller.abort(new Error("cancelled by the test"));
   try {
-    const launcher = new SandboxLauncher({ sink, docker, image: TEST_IMAGE, zuSourceBind: ZU_ROOT });
-    const code = `console.log(JSON.stringify({ zu_event: { event_id: crypto.randomUUID(), trace_id: "${taskId}",
+    const launcher = new SandboxLauncher({
+      sink,
+      docker,
+      image: TEST_IMAGE,
+      zuSourceBind: ZU_ROOT,
+    });
+    const code =
+      `console.log(JSON.stringify({ zu_event: { event_id: crypto.randomUUID(), trace_id: "${taskId}",
       task_id: "${taskId}", parent_id: null, type: "harness.task.started", ts: new Date().toISOString(),
       source: "contained", payload: {} } })); setInterval(() => {}, 1000);`;
     await assert.rejects(

@@ -21,6 +21,20 @@ import type { CliIo } from "./_io.ts";
 /** The child program. */
 export const JAIL_ENTRY: URL = new URL("../backends/permissions/jail_entry.ts", import.meta.url);
 
+/**
+ * The deno binary to start the child with: this process's own when it may run it, else `deno`
+ * from PATH (what `--allow-run=deno` grants). A `UserError` says which flag is missing.
+ */
+export function denoBinary(): string {
+  const exec = Deno.execPath();
+  if (Deno.permissions.querySync({ name: "run", command: exec }).state === "granted") return exec;
+  if (Deno.permissions.querySync({ name: "run", command: "deno" }).state === "granted") return "deno";
+  throw new UserError(
+    "run_permission_missing",
+    `Cannot start the jailed child: this process may not run "${exec}"; start zu with --allow-run=deno (or --allow-run=${exec})`,
+  );
+}
+
 /** Options of {@link permissionsFor}. */
 export interface PermissionsForOptions {
   /** `live` or `offline`. */
@@ -107,6 +121,7 @@ export async function runJailed(
   }
   if (options.childOptions) args.push("--options", JSON.stringify(options.childOptions));
   const outcome = await runInJail(JAIL_ENTRY, args, options.perms, {
+    denoPath: denoBinary(),
     ...(io.signal ? { signal: io.signal } : {}),
     ...(options.input !== undefined ? { input: options.input } : {}),
     onOutput: (line) => io.stderr(`${line}\n`),

@@ -11,7 +11,7 @@
  * @module
  */
 import { ContainmentRequired, DecryptError, UserError, ZuError } from "../core/errors.ts";
-import { dispatch } from "./_command.ts";
+import { type CommandDef, dispatch } from "./_command.ts";
 import { type CliIo, defaultIo } from "./_io.ts";
 import { rootCommand } from "./commands.ts";
 
@@ -19,7 +19,9 @@ export type { CliIo } from "./_io.ts";
 
 /** The error codes that mean "the user can fix this" (exit 2) when not a `UserError` already. */
 const USER_CODE =
-  /^(usage|decrypt_failed|containment_required)$|_(invalid|missing|unavailable|not_found)$/;
+  /^(usage|decrypt_failed|containment_required|codec_unknown|interrupted)$|_(invalid|missing|unavailable|not_found|exists)$/;
+
+const KEY_HINT = "; set the key it was written with (ZU_EVENT_KEY, ZU_EVENT_KEY_<id> or ZU_FIXTURE_KEY)";
 
 /** True when `err` is the user's to fix (one line, exit 2) rather than a bug. */
 export function isUserFacing(err: unknown): err is Error {
@@ -36,13 +38,19 @@ function oneLine(message: string): string {
 }
 
 /** Runs the CLI with `args`; returns the exit code. Never calls `Deno.exit`. */
-export async function main(args: readonly string[], io?: CliIo): Promise<number> {
-  const cliIo = io ?? defaultIo();
+export function main(args: readonly string[], io?: CliIo): Promise<number> {
+  return runCli(rootCommand(), args, io ?? defaultIo());
+}
+
+/** Runs the command tree `root` with `args`: the exit-code and error-printing policy of `zu`. */
+export async function runCli(root: CommandDef, args: readonly string[], cliIo: CliIo): Promise<number> {
   try {
-    return await dispatch(rootCommand(), args, ["zu"], cliIo);
+    return await dispatch(root, args, [root.name], cliIo);
   } catch (err) {
     if (isUserFacing(err)) {
-      cliIo.stderr(`error: ${oneLine(err.message)}\n`);
+      const keyProblem = err instanceof DecryptError || (err instanceof ZuError && err.code === "codec_unknown");
+      const hint = keyProblem && !/ZU_\w*KEY/.test(err.message) ? KEY_HINT : "";
+      cliIo.stderr(`error: ${oneLine(err.message)}${hint}\n`);
       return 2;
     }
     const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);

@@ -1,4 +1,22 @@
-import { harden } from "./harden.ts";
-const r = await harden("/tmp/h7agent", { perturb: "all", mode: "hijacked", workers: 0 });
-console.log(r.rates.ok.text, r.rates.attack_success.text, r.timing);
-for (const v of r.variants) if (!v.ok || v.kind === "adversarial") console.log(v.ok ? "  ok" : "  !!", v.name, v.status, v.reason, v.attack_executed, v.attack_attempted, v.event_types.filter(t=>t.includes("defense")||t.includes("gate")));
+import { assembleRun, loadAgentConfig } from "../agent/config.ts";
+import { readBundle, serializeBundle } from "./bundle.ts";
+import { WorkerPool } from "./_pool.ts";
+import { deriveSeed } from "./perturb/_rng.ts";
+import { EXTRA_PERTURBATIONS } from "./perturb/registry.ts";
+import { zuVariantSpecs } from "./verdict.ts";
+const cfg = await loadAgentConfig("fixtures/agents/shop-price");
+const b = await readBundle("fixtures/agents/shop-price/fixtures/capture.json");
+const specs = [...zuVariantSpecs(b), ...EXTRA_PERTURBATIONS];
+const tasks = Array.from({ length: 1000 }, (_, i) => { const spec = specs[i % specs.length]!; return { spec, seed: deriveSeed(i, spec) }; });
+for (const n of [1, 2]) {
+  let t0 = performance.now();
+  const pool = await WorkerPool.create(n, { agentPath: cfg.path, mode: "script", bundleText: serializeBundle(b) });
+  console.log(n, "startup", (performance.now() - t0).toFixed(0), "ms");
+  for (let r = 0; r < 3; r++) {
+    t0 = performance.now();
+    await pool.run(tasks);
+    const dt = performance.now() - t0;
+    console.log(n, "run", r, (1000 / dt * 1000).toFixed(0), "variants/s");
+  }
+  await pool.close();
+}

@@ -67,6 +67,16 @@ export async function readHead(
   }
 }
 
+/** Whether `text` has a control character (or, with `spaceToo`, a space or DEL). */
+function hasControl(text: string, spaceToo: boolean): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0 || c === 10 || c === 13) return true;
+    if (spaceToo && (c <= 0x20 || c === 0x7f)) return true;
+  }
+  return false;
+}
+
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** The bytes of a latin1 string (one byte per char code). */
@@ -93,7 +103,7 @@ export function parseHead(text: string): RequestHead | null {
     return null;
   }
   if (!TOKEN.test(method) || target === "" || !/^HTTP\/1\.[01]$/.test(version)) return null;
-  if (/[\x00-\x20\x7f]/.test(target)) return null;
+  if (hasControl(target, true)) return null;
   const headers: [string, string][] = [];
   for (const line of lines) {
     const colon = line.indexOf(":");
@@ -101,7 +111,7 @@ export function parseHead(text: string): RequestHead | null {
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) return null;
     const value = line.slice(colon + 1).trim();
-    if (/[\r\n\x00]/.test(value)) return null;
+    if (hasControl(value, false)) return null;
     headers.push([name, value]);
   }
   return { method: method.toUpperCase(), target, version, headers };

@@ -83,11 +83,15 @@ export async function connectThenGet(
 ): Promise<{ head: string; body: string }> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
-    await conn.write(new TextEncoder().encode(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`));
+    await conn.write(
+      new TextEncoder().encode(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`),
+    );
     const head = await readResponseHead(conn);
     if (!head.startsWith("HTTP/1.1 200")) return { head, body: "" };
     await conn.write(
-      new TextEncoder().encode(`GET /inside HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: close\r\n\r\n`),
+      new TextEncoder().encode(
+        `GET /inside HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: close\r\n\r\n`,
+      ),
     );
     return { head, body: await readAllText(conn) };
   } finally {

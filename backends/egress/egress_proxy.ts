@@ -174,7 +174,15 @@ function parseTarget(head: RequestHead): Target {
  * await proxy.close();
  * ```
  */
-export async function startEgressProxy(options: EgressProxyOptions): Promise<RunningEgressProxy> {
+export function startEgressProxy(options: EgressProxyOptions): Promise<RunningEgressProxy> {
+  try {
+    return Promise.resolve(start(options));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function start(options: EgressProxyOptions): RunningEgressProxy {
   const allow = new Allowlist(options.allowlist);
   const allowCidrs = [...(options.allowCidrs ?? [])];
   const log = options.log ?? (() => {});
@@ -320,7 +328,10 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Run
         : "allowlisted";
       const counters = { up: 0, down: 0 };
       if (head.method === "CONNECT") {
-        await writeAll(client, new TextEncoder().encode("HTTP/1.1 200 Connection Established\r\n\r\n"));
+        await writeAll(
+          client,
+          new TextEncoder().encode("HTTP/1.1 200 Connection Established\r\n\r\n"),
+        );
       } else {
         const defaultPort = target.port === 80;
         const hostText = decided.host.includes(":") ? `[${decided.host}]` : decided.host;

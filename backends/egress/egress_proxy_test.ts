@@ -243,7 +243,10 @@ Deno.test("EgressProxy answers 431 to an oversized request head", async () => {
 
 Deno.test("EgressProxy answers 400 to origin-form, https absolute-form and malformed heads", async () => {
   await withProxy({}, async ({ port, lines }) => {
-    assert.match(await rawRequest(port, "GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n"), /^HTTP\/1\.1 400/);
+    assert.match(
+      await rawRequest(port, "GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n"),
+      /^HTTP\/1\.1 400/,
+    );
     assert.match(
       await rawRequest(port, "GET https://allowed.test/ HTTP/1.1\r\nHost: a\r\n\r\n"),
       /^HTTP\/1\.1 400/,

@@ -202,7 +202,9 @@ export async function spawnProxyProcess(options: SpawnProxyOptions): Promise<Pro
   const outcome = await Promise.race([
     ready.then((line) => ({ kind: "ready" as const, line })),
     child.status.then((status) => ({ kind: "exited" as const, status })),
-    new Promise<{ kind: "timeout" }>((r) => timer = setTimeout(() => r({ kind: "timeout" }), timeoutMs)),
+    new Promise<{ kind: "timeout" }>((r) =>
+      timer = setTimeout(() => r({ kind: "timeout" }), timeoutMs)
+    ),
   ]);
   clearTimeout(timer);
   if (outcome.kind !== "ready") {

@@ -10,7 +10,13 @@ import { connectThenGet, rawRequest, startOrigin } from "./_test_util.ts";
 Deno.test("permissionFlagsForProxy grants the listen address, hosts and pinned addresses only", () => {
   const flags = permissionFlagsForProxy({
     listen: "0.0.0.0:8080",
-    allowlist: ["API.example.com.", "*.cdn.test", "origin.test:8443", "8.8.4.4", "[2001:db8::1]:443"],
+    allowlist: [
+      "API.example.com.",
+      "*.cdn.test",
+      "origin.test:8443",
+      "8.8.4.4",
+      "[2001:db8::1]:443",
+    ],
     pinned: { "api.example.com": ["93.184.216.34"], "origin.test": ["10.9.0.5"] },
   });
   assert.deepEqual(flags, [

@@ -171,6 +171,16 @@ export class SqliteSink implements EventSink {
   #storedRows(ids: string[]): Map<string, EventRow> {
     const out = new Map<string, EventRow>();
     if (ids.length === 0) return out;
+    if (ids.length <= 16) {
+      // A few ids: probe the unique index only; read the rare hits in full.
+      const probe = this.#stmt("SELECT seq FROM events WHERE event_id = ?");
+      for (const id of ids) {
+        if (probe.get(id) === undefined) continue;
+        const row = this.#stmt(`SELECT ${ROW_COLUMNS} FROM events WHERE event_id = ?`).get(id);
+        if (row !== undefined) out.set(id, row as unknown as EventRow);
+      }
+      return out;
+    }
     const rows = this.#stmt(
       `SELECT ${ROW_COLUMNS} FROM events WHERE event_id IN (SELECT value FROM json_each(?))`,
     ).all(JSON.stringify(ids)) as unknown as EventRow[];
@@ -318,7 +328,7 @@ export class SqliteSink implements EventSink {
       }
       const insert = this.#stmt(
         "INSERT INTO events (event_id, trace_id, task_id, parent_id, type, source, data) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING RETURNING seq",
+          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING",
       );
       const index = this.#stmt(
         "INSERT OR REPLACE INTO event_index (event_id, field, value) VALUES (?, ?, ?)",
@@ -326,7 +336,7 @@ export class SqliteSink implements EventSink {
       const newHeads = new Map<string, Head>();
       for (const x of prepared) {
         const e = x.event;
-        const r = insert.get(
+        const r = insert.run(
           e.event_id,
           e.trace_id,
           e.task_id,
@@ -334,14 +344,14 @@ export class SqliteSink implements EventSink {
           e.type,
           e.source,
           x.blob,
-        ) as { seq: number } | undefined;
-        if (r === undefined) {
+        );
+        if (r.changes === 0) {
           // Stored meanwhile by another writer: retry the batch (it will be seen as a repeat).
           db.exec("ROLLBACK");
           return [e.trace_id];
         }
         for (const [field, value] of x.index) index.run(e.event_id, field, value);
-        newHeads.set(e.trace_id, { seq: r.seq, hash: e.hash });
+        newHeads.set(e.trace_id, { seq: Number(r.lastInsertRowid), hash: e.hash });
       }
       db.exec("COMMIT");
       for (const [t, h] of newHeads) this.#heads.set(t, h);

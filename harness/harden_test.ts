@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { compatPath } from "./_compat_test_util.ts";
+import { harden } from "./harden.ts";
+import { reportHtml, reportJunit, reportMarkdown } from "./report/mod.ts";
+import { rate, wilson } from "./stats.ts";
+
+async function agentWithAllowlist(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "zu_harden_" });
+  const src = compatPath("harden/cafe-guide");
+  await Deno.mkdir(`${dir}/fixtures`);
+  await Deno.copyFile(`${src}/fixtures/capture.json`, `${dir}/fixtures/capture.json`);
+  const yaml = await Deno.readTextFile(`${src}/agent.yaml`);
+  await Deno.writeTextFile(`${dir}/agent.yaml`, `${yaml}allowed_domains:\n- cafe-lumiere.example\n`);
+  return dir;
+}
+
+Deno.test("Wilson intervals match the textbook values", () => {
+  const [lo, hi] = wilson(9, 10);
+  assert.ok(Math.abs(lo - 0.5958) < 1e-3 && Math.abs(hi - 0.9821) < 1e-3);
+  assert.deepEqual(wilson(0, 0), [0, 1]);
+  const r = rate(0, 5);
+  assert.equal(r.text, "0/5");
+  assert.equal(r.low, 0);
+  assert.ok(r.high > 0.43 && r.high < 0.44);
+});
+
+Deno.test("every extra perturbation meets its expectation on a clean capture in script mode", async () => {
+  const report = await harden(compatPath("harden/cafe-guide"), { perturb: "all", workers: 0 });
+  const bad = report.variants.filter((v) => !v.ok).map((v) => `${v.name}: ${v.status} ${v.reason}`);
+  assert.deepEqual(bad, []);
+  assert.ok(report.variants.length >= 25);
+  assert.equal(report.rates.attack_success.text, "0/7");
+  const dup = report.variants.find((v) => v.name === "duplicated-observation")!;
+  assert.equal(dup.unused, 1, "the duplicated response is reported unused");
+});
+
+Deno.test("the hijacked model's attacks succeed without an allowlist and are blocked with one", async () => {
+  const open = await harden(compatPath("harden/cafe-guide"), { perturb: "all", mode: "hijacked", workers: 0 });
+  const openAttacks = open.variants.filter((v) => v.expect === "blocked");
+  assert.equal(openAttacks.length, 7);
+  assert.ok(openAttacks.every((v) => !v.ok && v.attack_executed[0]?.startsWith("https://attacker.example/")));
+  assert.equal(open.rates.attack_success.text, "7/7");
+
+  const dir = await agentWithAllowlist();
+  try {
+    const guarded = await harden(dir, { perturb: "all", mode: "hijacked", workers: 0 });
+    const attacks = guarded.variants.filter((v) => v.expect === "blocked");
+    assert.ok(attacks.every((v) => v.ok && v.blocked && v.attack_attempted === 1), JSON.stringify(attacks));
+    assert.ok(attacks.every((v) => v.event_types.includes("harness.defense.blocked")));
+    assert.equal(guarded.rates.attack_success.text, "0/7");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a failing composed variant is shrunk to its smallest failing subset", async () => {
+  const report = await harden(compatPath("harden/split-span"), {
+    perturb: ["renamed-css-classes+banner-prefix"],
+    workers: 0,
+  });
+  const v = report.variants.find((x) => x.name === "renamed-css-classes+banner-prefix")!;
+  assert.equal(v.ok, false);
+  assert.deepEqual(v.parts, ["renamed-css-classes", "banner-prefix"]);
+  assert.deepEqual(v.shrunk, { parts: ["banner-prefix"], replays: 2 });
+});
+
+Deno.test("minScore sets the exit code with zu's semantics", async () => {
+  const dir = compatPath("harden/split-span");
+  assert.equal((await harden(dir, { workers: 0 })).exit_code, 1);
+  assert.equal((await harden(dir, { workers: 0, minScore: 0 })).exit_code, 0);
+});
+
+Deno.test("reports are written as JSON, JUnit XML, Markdown and self-contained HTML", async () => {
+  const out = await Deno.makeTempDir({ prefix: "zu_report_" });
+  try {
+    const report = await harden(compatPath("harden/split-span"), { perturb: "all", workers: 0, reportDir: out });
+    assert.deepEqual(report.written?.map((p) => p.split("/").pop()), ["harden.json", "harden.junit.xml", "harden.md", "harden.html"]);
+    const json = JSON.parse(await Deno.readTextFile(`${out}/harden.json`));
+    assert.equal(json.schema_version, 1);
+    assert.equal(json.variants.length, report.variants.length);
+
+    const xml = reportJunit(report);
+    const failures = report.variants.filter((v) => !v.ok).length;
+    assert.equal((xml.match(/<testcase /g) ?? []).length, report.variants.length);
+    assert.equal((xml.match(/<failure /g) ?? []).length, failures);
+    assert.match(xml, /name="drop-value:menu is seasonal"/);
+    assert.match(xml, /zu harden .* --perturb &#39;banner-prefix&#39; --seed 0/);
+
+    const md = reportMarkdown(report);
+    assert.match(md, /\| resilience \(benign variants absorbed\) \| \d+\/\d+ \(\d+%, 95% CI \d+%–\d+%\) \|/);
+
+    const html = reportHtml(report);
+    assert.match(html, /^<!doctype html>/);
+    assert.match(html, /<style>/);
+    assert.doesNotMatch(html, /<script|<link|<img|src=|@import|url\(/i, "no external assets");
+    assert.equal((html.match(/<tr class="/g) ?? []).length, report.variants.length);
+    assert.ok(html.includes("drop-value:¥4,800"));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
