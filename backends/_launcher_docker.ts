@@ -4,55 +4,104 @@
  * @module
  */
 import type Dockerode from "dockerode";
+import { ZuError } from "../core/errors.ts";
 import { PassThrough, Readable } from "node:stream";
 import { readJsonLines } from "./egress/_json_lines.ts";
+import { hardenedCreateOptions, managedLabels } from "./docker/hardening.ts";
 
-/** Labels put on everything the launcher creates. */
-export function launcherLabels(runId: string, role: string): Record<string, string> {
-  return { "zu.managed": "1", "zu.run": runId, "zu.role": role };
+/** Start time of this process (`/proc/self/stat` field 22), or "" when unreadable. */
+export function ownStartTime(): string {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19] ?? "";
+  } catch {
+    return "";
+  }
 }
 
-/** Inputs of {@link hardenedHostConfig}. */
-export interface HardenedInput {
-  /** Network to create the container on (it starts there; no `none` mode). */
+/** Labels put on everything the launcher creates: H5's managed labels plus `zu.role`. */
+export function launcherLabels(runId: string, role: string): Record<string, string> {
+  return {
+    ...managedLabels({
+      runId,
+      ownerPid: Deno.pid,
+      ownerStart: ownStartTime(),
+      createdAt: Date.now(),
+    }),
+    "zu.role": role,
+  };
+}
+
+/** Inputs of {@link launcherCreateOptions}. */
+export interface LauncherContainerInput {
+  /** Container name. */
+  name: string;
+  /** Image. */
+  image: string;
+  /** Argv. */
+  cmd: string[];
+  /** Environment. */
+  env: Record<string, string>;
+  /** Run id (labels). */
+  runId: string;
+  /** `zu.role` label. */
+  role: string;
+  /** Network to create the container on. */
   network: string;
   /** Inline seccomp profile JSON. */
   seccomp: string;
-  /** Memory in bytes (capped at 1 GiB). */
+  /** Memory in bytes (the floor caps it at 1 GiB). */
   memoryBytes: number;
-  /** Max pids (capped at 256). */
+  /** Max pids (the floor caps it at 256). */
   pids: number;
-  /** CPUs. */
+  /** CPUs (the floor caps it at the host's). */
   cpus: number;
+  /** Working directory. */
+  workdir?: string;
   /** Read-only binds `host:container`. */
   binds?: readonly string[];
   /** resolv.conf options (e.g. `timeout:1`). */
   dnsOptions?: readonly string[];
-  /** `/etc/hosts` entries `name:ip`. */
-  extraHosts?: readonly string[];
+  /** `/etc/hosts` entries. */
+  extraHosts?: Readonly<Record<string, string>>;
 }
 
-const GIB = 1024 * 1024 * 1024;
-
-/** CapDrop ALL, no-new-privileges, inline seccomp, read-only root, noexec /tmp, limits. */
-export function hardenedHostConfig(input: HardenedInput): Dockerode.HostConfig {
-  const memory = Math.min(input.memoryBytes, GIB);
-  return {
-    NetworkMode: input.network,
-    CapDrop: ["ALL"],
-    SecurityOpt: ["no-new-privileges", `seccomp=${input.seccomp}`],
-    ReadonlyRootfs: true,
-    Tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
-    PidsLimit: Math.min(input.pids, 256),
-    Memory: memory,
-    MemorySwap: memory,
-    NanoCpus: Math.round(input.cpus * 1e9),
-    Privileged: false,
-    AutoRemove: false,
-    ...(input.binds && input.binds.length > 0 ? { Binds: input.binds.map((b) => `${b}:ro`) } : {}),
-    ...(input.dnsOptions ? { DnsOptions: [...input.dnsOptions] } : {}),
-    ...(input.extraHosts ? { ExtraHosts: [...input.extraHosts] } : {}),
-  };
+/**
+ * Create options on the sandbox floor of `backends/docker/hardening.ts` (caps, seccomp,
+ * read-only root, non-root, limits, labels), plus only additive, non-loosening settings:
+ * read-only binds, resolv.conf options, the `zu.role` label, an empty entrypoint.
+ */
+export function launcherCreateOptions(
+  input: LauncherContainerInput,
+): Dockerode.ContainerCreateOptions {
+  const labels = launcherLabels(input.runId, input.role);
+  const options = hardenedCreateOptions({
+    image: input.image,
+    cmd: input.cmd,
+    env: input.env,
+    memoryBytes: input.memoryBytes,
+    pidsLimit: input.pids,
+    cpus: input.cpus,
+    ...(input.workdir ? { workdir: input.workdir } : {}),
+    ...(input.extraHosts ? { extraHosts: { ...input.extraHosts } } : {}),
+  }, {
+    name: input.name,
+    runId: input.runId,
+    seccompJson: input.seccomp,
+    networkMode: input.network,
+    ownerPid: Deno.pid,
+    ownerStart: labels["zu.pidstart"] ?? "",
+    createdAt: Number(labels["zu.created"]),
+    hostCpus: navigator.hardwareConcurrency || 1,
+  });
+  options.Labels = { ...options.Labels, "zu.role": input.role };
+  options.Entrypoint = [];
+  const host = options.HostConfig ?? {};
+  if (input.binds && input.binds.length > 0) host.Binds = input.binds.map((b) => `${b}:ro`);
+  if (input.dnsOptions) host.DnsOptions = [...input.dnsOptions];
+  options.HostConfig = host;
+  return options;
 }
 
 /** A followed container output. */
@@ -65,7 +114,7 @@ export interface FollowedOutput {
 
 /**
  * Follows a container's stdout (JSON lines to `onLine`, anything else to `onText`) and stderr
- * (`onStderr`) from its first byte, until the container stops.
+ * (`onStderr`) until the container stops: `attach` before it starts, or `logs` after.
  */
 export async function followOutput(
   docker: Dockerode,
@@ -75,10 +124,16 @@ export async function followOutput(
     onText?: (text: string) => void;
     onStderr?: (text: string) => void;
   },
+  mode: "attach" | "logs" = "logs",
 ): Promise<FollowedOutput> {
-  const raw = await container.logs({ follow: true, stdout: true, stderr: true }) as unknown as
-    & NodeJS.ReadableStream
-    & { destroy?: () => void };
+  // "attach" (before start) streams live output and does not depend on the log driver's
+  // rotation; "logs" replays from the first byte of a running container.
+  const raw =
+    (mode === "attach"
+      ? await container.attach({ stream: true, stdout: true, stderr: true })
+      : await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as
+        & NodeJS.ReadableStream
+        & { destroy?: () => void };
   const out = new PassThrough();
   const err = new PassThrough();
   docker.modem.demuxStream(raw, out, err);
@@ -155,4 +210,34 @@ export class TextTail {
   get text(): string {
     return this.#text;
   }
+}
+
+/** One clear line for a dead daemon or a missing image; other errors pass through. */
+export function dockerError(e: unknown, runId: string, image: string): unknown {
+  const status = dockerStatus(e);
+  if (status === 404 && /image/i.test(String((e as Error)?.message))) {
+    return new ZuError(
+      "image_missing",
+      `Cannot start sandbox run "${runId}": image "${image}" is not present locally; run "zu sandbox image build"`,
+      { cause: e },
+    );
+  }
+  const code = (e as { code?: unknown })?.code;
+  if (code === "ENOENT" || code === "ECONNREFUSED") {
+    return new ZuError(
+      "docker_unavailable",
+      `Cannot start sandbox run "${runId}": the Docker daemon is not reachable (is dockerd running?)`,
+      { cause: e },
+    );
+  }
+  return e;
+}
+
+/** A short, unique name part for a run: a prefix of its id plus random hex. */
+export function shortId(runId: string): string {
+  const prefix = runId.replace(/[^a-zA-Z0-9]/g, "").slice(0, 8).toLowerCase();
+  const random = crypto.getRandomValues(new Uint8Array(3));
+  return `${prefix}${prefix ? "-" : ""}${
+    [...random].map((b) => b.toString(16).padStart(2, "0")).join("")
+  }`;
 }

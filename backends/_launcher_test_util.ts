@@ -35,6 +35,9 @@ Deno.serve({ hostname: "0.0.0.0", port: 8000, onListen: () => console.log(JSON.s
 });
 `;
 
+/** Names Docker's resolver answers for the origin on its network (for wildcard tests). */
+export const ORIGIN_ALIASES: readonly string[] = ["api.wild.test"];
+
 /** A running origin. */
 export interface TestOrigin {
   /** Its network's name. */
@@ -70,6 +73,7 @@ export async function startTestOrigin(docker: Dockerode, runId: string): Promise
       User: "10001:10001",
       Env: ["DENO_DIR=/tmp/.deno", "HOME=/tmp", "NO_COLOR=1"],
       Labels: launcherLabels(runId, "test-origin"),
+      NetworkingConfig: { EndpointsConfig: { [name]: { Aliases: [...ORIGIN_ALIASES] } } },
       HostConfig: {
         NetworkMode: name,
         CapDrop: ["ALL"],

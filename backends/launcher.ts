@@ -45,21 +45,32 @@ import { ZuError } from "../core/errors.ts";
 import { pinAllowlist } from "./egress/spawn_proxy_process.ts";
 import { proxyCommand } from "./egress/proxy_command.ts";
 import { parseAllowlistEntry } from "./egress/allowlist.ts";
+import { loadSeccompProfile } from "../seccomp/mod.ts";
+import { checkImagePolicy, DEFAULT_IMAGE_POLICY, type ImagePolicy } from "./docker/image_policy.ts";
 import {
+  dockerError,
   dockerStatus,
   type FollowedOutput,
   followOutput,
-  hardenedHostConfig,
+  launcherCreateOptions,
   launcherLabels,
   removeContainer,
   removeNetwork,
+  shortId,
   TextTail,
 } from "./_launcher_docker.ts";
+import { SIDECAR_PORT, startSidecar } from "./_launcher_proxy.ts";
+import { eventFromContained, modelHostEntry } from "./_launcher_events.ts";
 
 /** Default image for the agent and the proxy. */
 export const DEFAULT_LAUNCHER_IMAGE = "zu-runtime:0.1.0";
-/** The port the sidecar listens on. */
-export const SIDECAR_PORT = 8080;
+export { SIDECAR_PORT };
+export {
+  containedEventLine,
+  eventFromContained,
+  HOST_ONLY_TYPES,
+  modelHostEntry,
+} from "./_launcher_events.ts";
 
 /** Options of {@link SandboxLauncher}. */
 export interface SandboxLauncherOptions {
@@ -80,8 +91,10 @@ export interface SandboxLauncherOptions {
   zuSourceBind?: string;
   /** The deno binary inside the images. Default `/usr/local/bin/deno`. */
   denoPath?: string;
-  /** Inline seccomp profile JSON. Default `seccomp/profiles/block.json`. */
-  seccompProfile?: string;
+  /** Seccomp profile for both containers: a shipped name or a file path. Default `block`. */
+  seccomp?: string;
+  /** Which images may run. Default local images only (`backends/docker/image_policy.ts`). */
+  imagePolicy?: ImagePolicy;
   /** Waits this long for the sidecar's `proxy.ready`. Default 20000 ms. */
   proxyReadyTimeoutMs?: number;
   /** Every JSON line the proxy prints. */
@@ -98,7 +111,10 @@ export interface LaunchRequest {
   command: string[];
   /** The agent's declared egress (hosts, `host:port`, `*.domain`). `*` is refused. */
   allowlist: readonly string[];
-  /** The model provider's host (added to the allowlist), or null for none. */
+  /**
+   * The model provider's host (added to the allowlist), or its base URL
+   * (`https://api.openai.com/v1` adds `api.openai.com`), or null for none.
+   */
   modelHost?: string | null;
   /** The run's timeout: the agent container is killed after this long. Required. */
   timeoutMs: number;
@@ -150,47 +166,6 @@ export interface LaunchOutcome {
   durationMs: number;
 }
 
-const EVENT_KEYS = ["event_id", "trace_id", "task_id", "type", "ts", "source"] as const;
-
-/** Turns one `zu_event` object into an Event (chain fields dropped), or null when malformed. */
-export function eventFromContained(value: unknown): Event | null {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
-  const v = value as Record<string, unknown>;
-  for (const k of EVENT_KEYS) if (typeof v[k] !== "string" || v[k] === "") return null;
-  if (v.parent_id !== null && v.parent_id !== undefined && typeof v.parent_id !== "string") {
-    return null;
-  }
-  try {
-    return newEvent({
-      event_id: v.event_id as string,
-      trace_id: v.trace_id as string,
-      task_id: v.task_id as string,
-      parent_id: (v.parent_id as string | null | undefined) ?? null,
-      type: v.type as string,
-      ts: v.ts as string,
-      source: v.source as string,
-      payload: (v.payload ?? {}) as Record<string, unknown>,
-    });
-  } catch {
-    return null;
-  }
-}
-
-/** Formats an event for the contained side: `{"zu_event": event}` on one line. */
-export function containedEventLine(event: Event): string {
-  return JSON.stringify({ zu_event: event });
-}
-
-async function defaultSeccomp(): Promise<string> {
-  const text = await Deno.readTextFile(new URL("../seccomp/profiles/block.json", import.meta.url));
-  return JSON.stringify(JSON.parse(text));
-}
-
-function shortId(runId: string): string {
-  return runId.replace(/[^a-zA-Z0-9]/g, "").slice(0, 12).toLowerCase() ||
-    crypto.randomUUID().slice(0, 8);
-}
-
 /** The whole agent in a container behind the egress proxy. */
 export class SandboxLauncher {
   #options: SandboxLauncherOptions;
@@ -237,9 +212,11 @@ export class SandboxLauncher {
     const proxyImage = o.proxyImage ?? image;
     const zuRoot = o.zuRoot ?? "/opt/zu";
     const deno = o.denoPath ?? "/usr/local/bin/deno";
-    const seccomp = o.seccompProfile ?? await defaultSeccomp();
+    const seccomp = (await loadSeccompProfile(o.seccomp ?? "block")).json;
+    checkImagePolicy(image, o.imagePolicy ?? DEFAULT_IMAGE_POLICY);
+    checkImagePolicy(proxyImage, o.imagePolicy ?? DEFAULT_IMAGE_POLICY);
     const allowlist = [...request.allowlist];
-    if (request.modelHost) allowlist.push(request.modelHost);
+    if (request.modelHost) allowlist.push(modelHostEntry(request.modelHost));
     const unique = [...new Set(allowlist)];
     for (const entry of unique) parseAllowlistEntry(entry); // TypeError on "*" or junk
     const allowCidrs = [...(request.allowCidrs ?? [])];
@@ -280,6 +257,8 @@ export class SandboxLauncher {
         Internal: true,
         CheckDuplicate: true,
         Labels: labels,
+      }).catch((e) => {
+        throw dockerError(e, runId, image);
       });
       created.networks.push(net.id);
       const egress = await docker.createNetwork({
@@ -305,79 +284,35 @@ export class SandboxLauncher {
       });
 
       // 3. The proxy sidecar: internal network + its egress leg (+ extra networks).
-      const proxy = await docker.createContainer({
+      const sidecar = await startSidecar(docker, {
         name: `zu-proxy-${id}`,
-        Image: proxyImage,
-        Cmd: [deno, ...args],
-        Entrypoint: [],
-        User: "10001:10001",
-        Env: ["NO_COLOR=1", "DENO_DIR=/tmp/.deno", "HOME=/tmp"],
-        Labels: launcherLabels(runId, "proxy"),
-        HostConfig: hardenedHostConfig({
-          network: netName,
-          seccomp,
-          memoryBytes: 256 * 1024 * 1024,
-          pids: 128,
-          cpus: 1,
-          ...(o.zuSourceBind ? { binds: [`${o.zuSourceBind}:${zuRoot}`] } : {}),
-        }),
-      });
-      created.containers.push(proxy.id);
-      await egress.connect({ Container: proxy.id });
-      for (const extra of request.proxyNetworks ?? []) {
-        await docker.getNetwork(extra).connect({ Container: proxy.id });
-      }
-      let readyResolve!: () => void;
-      const ready = new Promise<"ready">((r) => readyResolve = () => r("ready"));
-      await proxy.start();
-      const proxyLogs = new TextTail(16384);
-      followers.push(
-        await followOutput(docker, proxy, {
-          onLine: (line) => {
-            o.onProxyLine?.(line);
-            if (line.event === "proxy.ready") readyResolve();
-            if (line.event === "proxy.decision") {
-              decisions.push(line);
-              if (request.taskId) {
-                append(newEvent({
-                  task_id: request.taskId,
-                  type: EGRESS_OBSERVED,
-                  source: "egress_proxy",
-                  payload: { ...line, run_id: runId },
-                }));
-              }
-            }
-          },
-          onText: (t) => proxyLogs.push(t + "\n"),
-          onStderr: (t) => proxyLogs.push(t),
-        }),
-      );
-      let readyTimer: ReturnType<typeof setTimeout> | undefined;
-      const readyMs = o.proxyReadyTimeoutMs ?? 20_000;
-      const state = await Promise.race([
-        ready,
-        proxy.wait().then(() => "exited" as const),
+        image: proxyImage,
+        cmd: [deno, ...args],
+        runId,
+        network: netName,
+        extraNetworks: [egressName, ...(request.proxyNetworks ?? [])],
+        seccomp,
+        readyTimeoutMs: o.proxyReadyTimeoutMs ?? 20_000,
         aborted,
-        new Promise<"timeout">((r) => readyTimer = setTimeout(() => r("timeout"), readyMs)),
-      ]);
-      clearTimeout(readyTimer);
-      if (state === "aborted") throw abort.signal.reason;
-      if (state !== "ready") {
-        throw new ZuError(
-          "sandbox_proxy_failed",
-          `Cannot start sandbox run "${runId}": the egress proxy ${
-            state === "exited" ? "exited" : `was not ready within ${readyMs} ms`
-          }: ${proxyLogs.text.trim().slice(-2000)}`,
-        );
-      }
-      const info = await proxy.inspect();
-      const proxyIp = info.NetworkSettings.Networks[netName]?.IPAddress;
-      if (!proxyIp) {
-        throw new ZuError(
-          "sandbox_proxy_failed",
-          `Cannot start sandbox run "${runId}": proxy has no address`,
-        );
-      }
+        ...(o.zuSourceBind ? { binds: [`${o.zuSourceBind}:${zuRoot}`] } : {}),
+        onCreated: (containerId) => created.containers.push(containerId),
+        onLine: (line) => {
+          o.onProxyLine?.(line);
+          if (line.event !== "proxy.decision") return;
+          decisions.push(line);
+          if (request.taskId) {
+            append(newEvent({
+              task_id: request.taskId,
+              type: EGRESS_OBSERVED,
+              source: "egress_proxy",
+              payload: { ...line, run_id: runId },
+            }));
+          }
+        },
+      });
+      followers.push(sidecar.output);
+      if (sidecar.state === "aborted") throw abort.signal.reason;
+      const proxyIp = sidecar.ip;
       const proxyUrl = `http://${proxyIp}:${SIDECAR_PORT}`;
 
       // 4. The agent: internal network only, proxy as its only way out.
@@ -390,39 +325,36 @@ export class SandboxLauncher {
         HTTPS_PROXY: proxyUrl,
         http_proxy: proxyUrl,
         https_proxy: proxyUrl,
-        NO_PROXY: "",
-        no_proxy: "",
+        NO_PROXY: "localhost,127.0.0.1",
+        no_proxy: "localhost,127.0.0.1",
       };
-      const agent = await docker.createContainer({
+      const pinnedNames: Record<string, string> = { "zu-proxy": proxyIp };
+      for (const e of unique.map(parseAllowlistEntry)) {
+        // Docker's resolver answers nothing external on an internal network; pin the
+        // allowlisted names to the proxy (Deno resolves a fetch's host even through a proxy).
+        if (!e.wildcard && !e.ip && /^[a-z0-9.-]+$/.test(e.host)) pinnedNames[e.host] = proxyIp;
+      }
+      const agent = await docker.createContainer(launcherCreateOptions({
         name: `zu-agent-${id}`,
-        Image: image,
-        Cmd: request.command,
-        Entrypoint: [],
-        User: "10001:10001",
-        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        Labels: launcherLabels(runId, "agent"),
-        ...(request.workdir ? { WorkingDir: request.workdir } : {}),
-        HostConfig: hardenedHostConfig({
-          network: netName,
-          seccomp,
-          memoryBytes: request.memoryBytes ?? 1024 * 1024 * 1024,
-          pids: 256,
-          cpus: request.cpus ?? 1,
-          // Docker's resolver answers nothing external on an internal network; fail fast
-          // instead of waiting out the default 5 s x 2, and pin the allowlisted names to the
-          // proxy (Deno resolves a fetch's host even when it goes through a proxy).
-          dnsOptions: ["timeout:1", "attempts:1"],
-          extraHosts: [
-            `zu-proxy:${proxyIp}`,
-            ...unique.map(parseAllowlistEntry).filter((e) => !e.wildcard && !e.ip).map((e) =>
-              `${e.host}:${proxyIp}`
-            ),
-          ],
-          ...(request.binds ? { binds: request.binds } : {}),
-        }),
+        image,
+        cmd: request.command,
+        env,
+        runId,
+        role: "agent",
+        network: netName,
+        seccomp,
+        memoryBytes: request.memoryBytes ?? 1024 * 1024 * 1024,
+        pids: 256,
+        cpus: request.cpus ?? 1,
+        // Fail other lookups fast instead of waiting out the default 5 s x 2.
+        dnsOptions: ["timeout:1", "attempts:1"],
+        extraHosts: pinnedNames,
+        ...(request.workdir ? { workdir: request.workdir } : {}),
+        ...(request.binds ? { binds: request.binds } : {}),
+      })).catch((e) => {
+        throw dockerError(e, runId, image);
       });
       created.containers.push(agent.id);
-      await agent.start();
       const agentOut = await followOutput(docker, agent, {
         onLine: (line) => {
           if (!("zu_event" in line)) {
@@ -442,8 +374,9 @@ export class SandboxLauncher {
           stderr.push(t);
           o.onAgentStderr?.(t);
         },
-      });
+      }, "attach");
       followers.push(agentOut);
+      await agent.start();
 
       // 5. Wait for the agent: its exit, the run's timeout, or cancellation.
       let runTimer: ReturnType<typeof setTimeout> | undefined;

@@ -59,6 +59,8 @@ console.error('r.direct', performance.now());
 r.direct = await withTimeout(Deno.connect({ hostname: ORIGIN_IP, port: 8000 }).then((c) => { c.close(); return "connected"; }, (e) => "failed: " + e.name), 4000);
 console.error('r.connectAllowed', performance.now());
 r.connectAllowed = await viaProxy("CONNECT origin.test:8000 HTTP/1.1\\r\\nHost: origin.test:8000\\r\\n\\r\\n");
+r.wildcard = await viaProxy("CONNECT api.wild.test:8000 HTTP/1.1\\r\\n\\r\\n");
+r.wildcardApex = await viaProxy("CONNECT wild.test:8000 HTTP/1.1\\r\\n\\r\\n");
 console.error('r.offlistFetch', performance.now());
 r.offlistFetch = (await fetch("http://offlist.test/")).status;
 console.error('r.offlistConnect', performance.now());
@@ -76,6 +78,7 @@ for (const e of ${JSON.stringify(METADATA_ENCODINGS)}) {
 r.env = { sandboxed: Deno.env.get("ZU_SANDBOXED"), network: Deno.env.get("ZU_SANDBOX_NETWORK") };
 r.uid = Deno.uid();
 try { Deno.writeTextFileSync("/zu-probe", "x"); r.rootWrite = "written"; } catch (e) { r.rootWrite = e.name; }
+emit("harness.egress.observed", { host: "forged.test", allowed: true });
 emit("harness.task.completed", { results: r });
 Deno.exit(0); // the bypass attempt's SYN retries would otherwise keep the process alive
 `;
@@ -134,7 +137,7 @@ dockerTest(
       const outcome = await launcher.run({
         command: ["/usr/local/bin/deno", "eval", AGENT_CODE],
         env: { ZU_TEST_TASK: taskId, ORIGIN_IP: origin.ip, DENO_DIR: "/tmp/.deno", HOME: "/tmp" },
-        allowlist: ["origin.test:8000", "rebind.test"],
+        allowlist: ["origin.test:8000", "rebind.test", "*.wild.test"],
         modelHost: "model.test",
         allowCidrs: [origin.subnet],
         resolver: resolverFor(origin),
@@ -146,11 +149,18 @@ dockerTest(
       assert.equal(outcome.exitCode, 0, `exit ${outcome.exitCode}: ${outcome.stderr}`);
       assert.equal(outcome.timedOut, false);
       assert.equal(outcome.events, 3);
+      assert.equal(outcome.rejectedEvents, 1, "a forged host-only fact is refused");
       assert.ok(released, "the first event reached the sink while the agent was running");
-      assert.deepEqual(outcome.allowlist, ["origin.test:8000", "rebind.test", "model.test"]);
+      assert.deepEqual(outcome.allowlist, [
+        "origin.test:8000",
+        "rebind.test",
+        "*.wild.test",
+        "model.test",
+      ]);
       assert.equal(
         outcome.proxyFlags[0],
-        `--allow-net=0.0.0.0:8080,origin.test:8000,${origin.ip}:8000,rebind.test,model.test,${origin.ip}`,
+        `--allow-net=0.0.0.0:8080,origin.test:8000,${origin.ip}:8000,rebind.test,*.wild.test,` +
+          `model.test,${origin.ip}`,
       );
       assert.ok(texts.includes("not an event line"));
 
@@ -174,6 +184,10 @@ dockerTest(
       assert.match(String(r.connectAllowed), /^HTTP\/1\.1 200/);
       assert.equal(r.offlistFetch, 403);
       assert.match(String(r.offlistConnect), /^HTTP\/1\.1 403/);
+      // A wildcard entry: the subdomain passes (dialled by name under Deno's *.domain grant and
+      // checked after connecting), the apex does not.
+      assert.match(String(r.wildcard), /^HTTP\/1\.1 200/);
+      assert.match(String(r.wildcardApex), /^HTTP\/1\.1 403/);
       assert.match(String(r.rebind), /^HTTP\/1\.1 403/);
       assert.match(String(r.bareIp), /^HTTP\/1\.1 403/);
       const metadata = r.metadata as string[];
@@ -187,6 +201,7 @@ dockerTest(
       const reasons = outcome.proxyDecisions.map((d) => `${d.host} ${d.allowed} ${d.reason}`);
       assert.ok(reasons.includes("origin.test true allowlisted"));
       assert.ok(reasons.includes("offlist.test false not_allowlisted"));
+      assert.ok(reasons.includes("api.wild.test true allowlisted_wildcard"));
       assert.ok(reasons.includes("rebind.test false blocked_resolution"));
       assert.ok(reasons.includes(`${origin.ip} false ip_literal_not_allowlisted`));
       assert.equal(reasons.filter((x) => / false blocked_address$/.test(x)).length, 12);

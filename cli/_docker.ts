@@ -20,7 +20,9 @@ export async function pingDocker(io: CliIo, timeoutMs = 2000): Promise<string | 
     conn = await Deno.connect({ transport: "unix", path });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return `no Docker daemon (no socket at ${path})`;
-    if (err instanceof Deno.errors.NotCapable) return `no permission to reach the Docker socket ${path}`;
+    if (err instanceof Deno.errors.NotCapable) {
+      return `no permission to reach the Docker socket ${path}`;
+    }
     return `no Docker daemon at ${path} (${err instanceof Error ? err.message : String(err)})`;
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -31,12 +33,20 @@ export async function pingDocker(io: CliIo, timeoutMs = 2000): Promise<string | 
       const n = await conn.read(buf);
       return n ? new TextDecoder().decode(buf.subarray(0, n)) : "";
     })();
-    const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    const timeout = new Promise<string>((
+      resolve,
+    ) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
     const text = await Promise.race([answer, timeout]);
-    if (text === "timeout") return `the Docker daemon at ${path} did not answer within ${timeoutMs} ms`;
-    return /^HTTP\/1\.[01] 200/.test(text) ? null : `the Docker daemon at ${path} answered "${text.split("\r\n")[0]}"`;
+    if (text === "timeout") {
+      return `the Docker daemon at ${path} did not answer within ${timeoutMs} ms`;
+    }
+    return /^HTTP\/1\.[01] 200/.test(text)
+      ? null
+      : `the Docker daemon at ${path} answered "${text.split("\r\n")[0]}"`;
   } catch (err) {
-    return `the Docker daemon at ${path} failed: ${err instanceof Error ? err.message : String(err)}`;
+    return `the Docker daemon at ${path} failed: ${
+      err instanceof Error ? err.message : String(err)
+    }`;
   } finally {
     clearTimeout(timer);
     try {
@@ -47,13 +57,130 @@ export async function pingDocker(io: CliIo, timeoutMs = 2000): Promise<string | 
   }
 }
 
+/** A small answer from the Docker Engine API. */
+export interface DockerAnswer {
+  /** HTTP status. */
+  status: number;
+  /** The body (JSON parsed when it is JSON). */
+  body: unknown;
+}
+
+/** One `GET` to the Docker Engine API over the unix socket (HTTP/1.0, bounded by `timeoutMs`). */
+export async function dockerGet(io: CliIo, path: string, timeoutMs = 3000): Promise<DockerAnswer> {
+  const conn = await Deno.connect({ transport: "unix", path: dockerSocket(io) });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const work = (async () => {
+      await conn.write(new TextEncoder().encode(`GET ${path} HTTP/1.0\r\nHost: docker\r\n\r\n`));
+      const chunks: Uint8Array[] = [];
+      const buf = new Uint8Array(16384);
+      let total = 0;
+      while (total < 4_000_000) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        chunks.push(buf.slice(0, n));
+        total += n;
+      }
+      const all = new Uint8Array(total);
+      let o = 0;
+      for (const c of chunks) {
+        all.set(c, o);
+        o += c.length;
+      }
+      return new TextDecoder().decode(all);
+    })();
+    const timeout = new Promise<never>((_, reject) =>
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+    );
+    const text = await Promise.race([work, timeout]);
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
+    const raw = text.slice(text.indexOf("\r\n\r\n") + 4);
+    let body: unknown = raw;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = raw;
+    }
+    return { status, body };
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch {
+      // closed
+    }
+  }
+}
+
+/** Options of a backend for the CLI: the socket from `DOCKER_HOST` when set. */
+export function socketOptions(io: CliIo): { socketPath: string } {
+  return { socketPath: dockerSocket(io) };
+}
+
+/** True when the daemon has `image` locally. */
+export async function imagePresent(io: CliIo, image: string): Promise<boolean> {
+  const a = await dockerGet(io, `/images/${encodeURIComponent(image)}/json`).catch(() => null);
+  return a?.status === 200;
+}
+
+// Runs inside the container: reads the recorded page on stdin, extracts the heading (a tool
+// call on real content), and shows that the sandbox has no network.
+const DEMO_TOOL = `
+const html = await new Response(Deno.stdin.readable).text();
+const pick = (re) => (re.exec(html)?.[1] ?? "").replace(/<[^>]*>/g, "").trim();
+const out = { title: pick(/<h1[^>]*>([\\s\\S]*?)<\\/h1>/i) || pick(/<title[^>]*>([\\s\\S]*?)<\\/title>/i), bytes: html.length };
+try {
+  await fetch("http://1.1.1.1/", { signal: AbortSignal.timeout(2000) });
+  out.network = "reachable";
+} catch (e) {
+  const m = String(e?.cause?.message ?? e?.message ?? e).split("\\n")[0];
+  out.network = "none (" + m.slice(m.lastIndexOf(": ") + 2).slice(0, 60) + ")";
+}
+console.log(JSON.stringify(out));
+`;
+
 /** The demo's sandbox step: one tool call in a hardened container, or why it was skipped. */
 export async function demoSandboxCall(
   io: CliIo,
-  _pageHtml: string,
-  _signal?: AbortSignal,
+  pageHtml: string,
+  signal?: AbortSignal,
 ): Promise<{ ran: boolean; detail: string }> {
   const why = await pingDocker(io);
   if (why) return { ran: false, detail: `skipped (${why})` };
-  return { ran: false, detail: "skipped (the Docker backend is not available in this build)" };
+  const { LocalDockerBackend, RUNTIME_IMAGE } = await import("../backends/docker/mod.ts");
+  if (!(await imagePresent(io, RUNTIME_IMAGE))) {
+    return {
+      ran: false,
+      detail: `skipped (image ${RUNTIME_IMAGE} is missing; build it with "zu sandbox image build")`,
+    };
+  }
+  await using backend = new LocalDockerBackend(socketOptions(io));
+  const handle = await backend.launch({
+    image: RUNTIME_IMAGE,
+    runId: `zu-demo-${crypto.randomUUID().slice(0, 8)}`,
+  });
+  try {
+    const r = await backend.execEntrypoint(handle, ["/usr/local/bin/deno", "eval", DEMO_TOOL], {
+      stdin: pageHtml,
+      timeoutMs: 60_000,
+      ...(signal ? { signal } : {}),
+    });
+    if (r.exitCode !== 0) {
+      return {
+        ran: false,
+        detail: `the sandboxed call failed (exit ${r.exitCode}): ${r.stderr.trim().split("\n")[0]}`,
+      };
+    }
+    const out = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as {
+      title?: string;
+      network?: string;
+    };
+    return {
+      ran: true,
+      detail:
+        `ran one tool call in ${RUNTIME_IMAGE} (caps dropped, seccomp, read-only root, non-root, no network): heading "${out.title}", network ${out.network}`,
+    };
+  } finally {
+    await backend.destroy(handle);
+  }
 }

@@ -77,7 +77,7 @@ export async function openEventLog(
     if (dir) await Deno.mkdir(dir, { recursive: true });
   }
   if (isJsonlPath(abs)) {
-    const { JsonlSink } = await import("../sinks/jsonl/jsonl_sink.ts");
+    const { JsonlSink } = await import("../sinks/jsonl/mod.ts");
     return new JsonlSink(abs);
   }
   const { SqliteSink } = await import("../sinks/sqlite/mod.ts");

@@ -28,7 +28,9 @@ export const JAIL_ENTRY: URL = new URL("../backends/permissions/jail_entry.ts", 
 export function denoBinary(): string {
   const exec = Deno.execPath();
   if (Deno.permissions.querySync({ name: "run", command: exec }).state === "granted") return exec;
-  if (Deno.permissions.querySync({ name: "run", command: "deno" }).state === "granted") return "deno";
+  if (Deno.permissions.querySync({ name: "run", command: "deno" }).state === "granted") {
+    return "deno";
+  }
   throw new UserError(
     "run_permission_missing",
     `Cannot start the jailed child: this process may not run "${exec}"; start zu with --allow-run=deno (or --allow-run=${exec})`,

@@ -61,31 +61,89 @@ Deno.test("bad input everywhere is one line, exit 2, and leaves the event databa
     await Deno.copyFile(`${dir}/good/agent.yaml`, `${dir}/enc/agent.yaml`);
     const { readBundle, writeBundle } = await import("../harness/bundle.ts");
     const plain = await readBundle(`${dir}/good/fixtures/capture.json`);
-    await writeBundle(`${dir}/enc/fixtures/capture.json`, plain, { env: { ZU_FIXTURE_KEY: KEY_A } });
+    await writeBundle(`${dir}/enc/fixtures/capture.json`, plain, {
+      env: { ZU_FIXTURE_KEY: KEY_A },
+    });
     // no agent file in a directory
     await Deno.mkdir(`${dir}/empty`);
 
     const cases: Case[] = [
-      { name: "missing agent", args: ["replay", "nowhere", "--db", "events.db"], message: /Cannot find agent "nowhere".*zu init/ },
-      { name: "directory without agent", args: ["run", "empty", "--db", "events.db"], message: /holds no agent\.yaml/ },
-      { name: "malformed yaml (replay)", args: ["replay", "bad-yaml", "--db", "events.db"], message: /bad-yaml\/agent\.yaml/ },
-      { name: "malformed yaml (run)", args: ["run", "bad-yaml", "--db", "events.db"], message: /not valid YAML/ },
-      { name: "missing provider", args: ["capture", "no-provider", "--db", "events.db"], message: /provider/ },
-      { name: "malformed bundle", args: ["replay", "bad-bundle", "--db", "events.db"], message: /Cannot load bundle/ },
-      { name: "bundle of the wrong shape", args: ["harden", "odd-bundle"], message: /Cannot load bundle/ },
-      { name: "missing bundle", args: ["replay", "good", "--bundle", "nope.json", "--db", "events.db"], message: /zu capture/ },
+      {
+        name: "missing agent",
+        args: ["replay", "nowhere", "--db", "events.db"],
+        message: /Cannot find agent "nowhere".*zu init/,
+      },
+      {
+        name: "directory without agent",
+        args: ["run", "empty", "--db", "events.db"],
+        message: /holds no agent\.yaml/,
+      },
+      {
+        name: "malformed yaml (replay)",
+        args: ["replay", "bad-yaml", "--db", "events.db"],
+        message: /bad-yaml\/agent\.yaml/,
+      },
+      {
+        name: "malformed yaml (run)",
+        args: ["run", "bad-yaml", "--db", "events.db"],
+        message: /not valid YAML/,
+      },
+      {
+        name: "missing provider",
+        args: ["capture", "no-provider", "--db", "events.db"],
+        message: /provider/,
+      },
+      {
+        name: "malformed bundle",
+        args: ["replay", "bad-bundle", "--db", "events.db"],
+        message: /Cannot load bundle/,
+      },
+      {
+        name: "bundle of the wrong shape",
+        args: ["harden", "odd-bundle"],
+        message: /Cannot load bundle/,
+      },
+      {
+        name: "missing bundle",
+        args: ["replay", "good", "--bundle", "nope.json", "--db", "events.db"],
+        message: /zu capture/,
+      },
       {
         name: "wrong fixture key",
         args: ["replay", "enc", "--db", "events.db"],
         env: { ZU_FIXTURE_KEY: KEY_B },
         message: /Cannot load bundle .*decrypt/,
       },
-      { name: "encrypted bundle without key", args: ["replay", "enc", "--db", "events.db"], message: /ZU_FIXTURE_KEY/ },
-      { name: "bad report extension", args: ["harden", "good", "--report", "r.pdf"], message: /\.html, \.json/ },
-      { name: "unknown perturbation", args: ["harden", "good", "--perturb", "nope"], message: /Unknown perturbation "nope"/ },
-      { name: "events on a missing db", args: ["events", "list", "--db", "missing.db"], message: /does not exist/ },
-      { name: "unknown command", args: ["frobnicate", "--db", "events.db"], message: /unknown command/ },
-      { name: "unknown flag", args: ["replay", "good", "--db", "events.db", "--fast"], message: /unknown flag "--fast"/ },
+      {
+        name: "encrypted bundle without key",
+        args: ["replay", "enc", "--db", "events.db"],
+        message: /ZU_FIXTURE_KEY/,
+      },
+      {
+        name: "bad report extension",
+        args: ["harden", "good", "--report", "r.pdf"],
+        message: /\.html, \.json/,
+      },
+      {
+        name: "unknown perturbation",
+        args: ["harden", "good", "--perturb", "nope"],
+        message: /Unknown perturbation "nope"/,
+      },
+      {
+        name: "events on a missing db",
+        args: ["events", "list", "--db", "missing.db"],
+        message: /does not exist/,
+      },
+      {
+        name: "unknown command",
+        args: ["frobnicate", "--db", "events.db"],
+        message: /unknown command/,
+      },
+      {
+        name: "unknown flag",
+        args: ["replay", "good", "--db", "events.db", "--fast"],
+        message: /unknown flag "--fast"/,
+      },
     ];
     for (const c of cases) {
       const io = captureIo({ cwd: dir, env: c.env ?? {} });
@@ -111,7 +169,13 @@ Deno.test("reading an encrypted event log with the wrong key is one line, exit 2
     const db = `${dir}/enc.db`;
     const env = (k: string) => (k === "ZU_EVENT_KEY" ? KEY_A : undefined);
     const sink = new SqliteSink(db, { codec: AesGcmCodec.fromEnv({ env }) });
-    await sink.append(newEvent({ task_id: crypto.randomUUID(), type: "harness.task.started", payload: { q: "secret" } }));
+    await sink.append(
+      newEvent({
+        task_id: crypto.randomUUID(),
+        type: "harness.task.started",
+        payload: { q: "secret" },
+      }),
+    );
     await sink.close();
     const before = await digest(db);
     const good = captureIo({ cwd: dir, env: { ZU_EVENT_KEY: KEY_A } });

@@ -49,7 +49,11 @@ export interface SandboxStep {
   detail: string;
 }
 
-async function sandboxStep(io: CliIo, pageHtml: string, signal?: AbortSignal): Promise<SandboxStep> {
+async function sandboxStep(
+  io: CliIo,
+  pageHtml: string,
+  signal?: AbortSignal,
+): Promise<SandboxStep> {
   let docker: typeof import("./_docker.ts");
   try {
     docker = await import("./_docker.ts");
@@ -73,7 +77,12 @@ hardens it against every perturbation, writes the events to an SQLite log and an
 and prints the next commands to try. With a Docker daemon and the zu-runtime image it also runs
 one tool call in a hardened, network-less sandbox.`,
   flags: {
-    out: { type: "string", placeholder: "dir", description: "Output directory", default: ".zu/demo" },
+    out: {
+      type: "string",
+      placeholder: "dir",
+      description: "Output directory",
+      default: ".zu/demo",
+    },
     "no-sandbox": { type: "boolean", description: "Skip the Docker sandbox step" },
     json: { type: "boolean", description: "Print the outcome as JSON" },
   },
@@ -100,7 +109,10 @@ one tool call in a hardened, network-less sandbox.`,
     say(`zu demo: agent "${relative(io.cwd, agentDir)}", offline (no model, no network, $0)`);
 
     // 1. Offline replay, events into the SQLite log.
-    const replay = await replayOffline(config, bundle, { env, ...(io.signal ? { signal: io.signal } : {}) });
+    const replay = await replayOffline(config, bundle, {
+      env,
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
     await Deno.mkdir(outDir, { recursive: true });
     const sink = await openEventLog(io, dbPath, { mustExist: false });
     let stored: Event[] = [];
@@ -111,7 +123,9 @@ one tool call in a hardened, network-less sandbox.`,
     }
     const trace = stored[0]?.trace_id ?? "";
     say(
-      `1. replay:  ${replay.result.status}, ${stored.length} events -> ${relative(io.cwd, dbPath)} (trace ${trace.slice(0, 8)})`,
+      `1. replay:  ${replay.result.status}, ${stored.length} events -> ${
+        relative(io.cwd, dbPath)
+      } (trace ${trace.slice(0, 8)})`,
     );
     if (replay.result.value) say(`            answer ${JSON.stringify(replay.result.value)}`);
 
@@ -132,12 +146,15 @@ one tool call in a hardened, network-less sandbox.`,
     say(
       `2. harden:  ${report.variants.length} variants, ${r.ok.n}/${r.ok.total} as expected; resilience ${
         Math.round(report.resilience * 100)
-      }%, grounding ${report.grounding_load_bearing ? "load-bearing" : "NOT load-bearing"}, attacks succeeded ${r.attack_success.text}`,
+      }%, grounding ${
+        report.grounding_load_bearing ? "load-bearing" : "NOT load-bearing"
+      }, attacks succeeded ${r.attack_success.text}`,
     );
     say(`            report -> ${relative(io.cwd, reportPath)}`);
 
     // 3. One tool call in a hardened sandbox, when Docker is here.
-    const page = ((bundle.observations.http_fetch ?? [])[0]?.html as string | undefined) ?? "<p>zu</p>";
+    const page = ((bundle.observations.http_fetch ?? [])[0]?.html as string | undefined) ??
+      "<p>zu</p>";
     const sandbox: SandboxStep = bool(ctx, "no-sandbox")
       ? { ran: false, detail: "skipped (--no-sandbox)" }
       : await sandboxStep(io, page, io.signal);
@@ -157,7 +174,12 @@ one tool call in a hardened, network-less sandbox.`,
         agent: agentDir,
         db: dbPath,
         report: reportPath,
-        replay: { status: replay.result.status, value: replay.result.value, events: stored.length, trace_id: trace },
+        replay: {
+          status: replay.result.status,
+          value: replay.result.value,
+          events: stored.length,
+          trace_id: trace,
+        },
         harden: {
           variants: report.variants.length,
           as_expected: r.ok.text,
@@ -176,6 +198,7 @@ one tool call in a hardened, network-less sandbox.`,
       say("");
       say("Next, try:");
       for (const n of next) say(`  ${n}`);
+      say('(zu is "deno task zu" in this checkout, or install it: see docs/cli.md)');
     }
     stored = [];
     return ok ? 0 : 1;

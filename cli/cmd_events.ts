@@ -15,16 +15,25 @@ import {
   printJson,
   str,
 } from "./_command.ts";
+import { eventLogPath, findAgentFile, loadAgent } from "./_agent.ts";
 import { DEFAULT_DB, openEventLog } from "./_event_log.ts";
 
 const DB_FLAG: FlagDef = {
   type: "string",
   placeholder: "path",
-  description: `Event log: an SQLite file, or a .jsonl trace (default: ${DEFAULT_DB})`,
+  description:
+    `Event log: an SQLite file, or a .jsonl trace (default: the agent's event_sink, else ${DEFAULT_DB})`,
+};
+
+const AGENT_FLAG: FlagDef = {
+  type: "string",
+  placeholder: "path",
+  description: "Read the event_sink of this agent (default: ./agent.yaml when present)",
 };
 
 const FILTER_FLAGS: Record<string, FlagDef> = {
   db: DB_FLAG,
+  agent: AGENT_FLAG,
   type: { type: "string", description: "Only events of this type (e.g. harness.tool.invoked)" },
   trace: { type: "string", placeholder: "id", description: "Only events of this trace" },
   task: { type: "string", placeholder: "id", description: "Only events of this task" },
@@ -47,8 +56,27 @@ function filterOf(ctx: CommandContext): EventFilter {
   return f;
 }
 
+/**
+ * The log to read: `--db`, else the event_sink of `--agent` (or of `./agent.yaml` when there is
+ * one), else `.zu/events.db`.
+ */
+async function logPath(ctx: CommandContext): Promise<string> {
+  const db = str(ctx, "db");
+  if (db) return db;
+  const agentArg = str(ctx, "agent");
+  let file: string | null = null;
+  try {
+    file = findAgentFile(ctx.io, agentArg ?? ".");
+  } catch (err) {
+    if (agentArg !== undefined) throw err;
+  }
+  if (file === null) return DEFAULT_DB;
+  const agent = await loadAgent(ctx.io, file);
+  return eventLogPath(ctx.io, agent, undefined);
+}
+
 async function withLog<T>(ctx: CommandContext, fn: (sink: EventSink) => Promise<T>): Promise<T> {
-  const sink = await openEventLog(ctx.io, str(ctx, "db") ?? DEFAULT_DB, { mustExist: true });
+  const sink = await openEventLog(ctx.io, await logPath(ctx), { mustExist: true });
   try {
     return await fn(sink);
   } finally {
@@ -112,7 +140,7 @@ const show: CommandDef = {
   name: "show",
   summary: "Print one event as JSON",
   positionals: [{ name: "event-id", description: "The event's id" }],
-  flags: { db: DB_FLAG },
+  flags: { db: DB_FLAG, agent: AGENT_FLAG },
   run: (ctx) =>
     withLog(ctx, async (sink) => {
       const id = ctx.positionals[0] ?? "";
@@ -234,6 +262,7 @@ const verify: CommandDef = {
   summary: "Verify the hash chain of every trace (and signatures with --key-env)",
   flags: {
     db: DB_FLAG,
+    agent: AGENT_FLAG,
     trace: { type: "string", placeholder: "id", description: "Only this trace" },
     "key-env": {
       type: "string",

@@ -6,8 +6,17 @@
  */
 import { UserError } from "../core/errors.ts";
 import type { HardenReport } from "../harness/harden.ts";
-import { bool, type CommandContext, type CommandDef, type FlagDef, list, num, printJson, str } from "./_command.ts";
-import { type LoadedAgent, loadAgent } from "./_agent.ts";
+import {
+  bool,
+  type CommandContext,
+  type CommandDef,
+  type FlagDef,
+  list,
+  num,
+  printJson,
+  str,
+} from "./_command.ts";
+import { loadAgent, type LoadedAgent } from "./_agent.ts";
 import { loadBundle } from "./_bundle.ts";
 import { resolvePath } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
@@ -54,7 +63,11 @@ export async function checkPerturbations(specs: readonly string[], command: stri
 }
 
 /** Writes `report` to `path` in the format its extension names. */
-export async function writeReport(report: HardenReport, path: string, format: string): Promise<void> {
+export async function writeReport(
+  report: HardenReport,
+  path: string,
+  format: string,
+): Promise<void> {
   const r = await import("../harness/report/mod.ts");
   const text = format === "html"
     ? r.reportHtml(report)
@@ -83,10 +96,18 @@ export interface HardenRequest {
 }
 
 /** Hardens `agent` in a jailed child (no network unless `--model live`), with progress. */
-export async function hardenJailed(io: CliIo, agent: LoadedAgent, req: HardenRequest): Promise<HardenReport> {
+export async function hardenJailed(
+  io: CliIo,
+  agent: LoadedAgent,
+  req: HardenRequest,
+): Promise<HardenReport> {
   const { bundle, path } = await loadBundle(io, agent, req.bundle);
   const live = req.model === "live";
-  const { perms } = await permissionsFor(io, agent, live ? { mode: "live", providerOnly: true } : { mode: "offline" });
+  const { perms } = await permissionsFor(
+    io,
+    agent,
+    live ? { mode: "live", providerOnly: true } : { mode: "offline" },
+  );
   const { serializeBundle } = await import("../harness/bundle.ts");
   const progress = new Progress(io, "harden", 0);
   try {
@@ -118,15 +139,27 @@ export async function hardenRequest(ctx: CommandContext): Promise<HardenRequest>
   const command = ctx.path.join(" ");
   const minScore = num(ctx, "min-score") ?? 1;
   if (!(minScore >= 0 && minScore <= 1)) {
-    throw new UserError("usage", `flag "--min-score" needs a number from 0 to 1, got "${minScore}"; see "${command} --help"`);
+    throw new UserError(
+      "usage",
+      `flag "--min-score" needs a number from 0 to 1, got "${minScore}"; see "${command} --help"`,
+    );
   }
   const workers = num(ctx, "workers");
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0 && workers <= 64)) {
-    throw new UserError("usage", `flag "--workers" needs a whole number from 0 to 64, got "${workers}"; see "${command} --help"`);
+    throw new UserError(
+      "usage",
+      `flag "--workers" needs a whole number from 0 to 64, got "${workers}"; see "${command} --help"`,
+    );
   }
   const perturb = list(ctx, "perturb");
   await checkPerturbations(perturb, command);
-  return { bundle: str(ctx, "bundle"), model: str(ctx, "model") ?? "script", perturb, minScore, workers };
+  return {
+    bundle: str(ctx, "bundle"),
+    model: str(ctx, "model") ?? "script",
+    perturb,
+    minScore,
+    workers,
+  };
 }
 
 /** Flags shared by `harden`, `build` and `demo`. */
@@ -181,11 +214,15 @@ Benign variants must pass, dropped values must fail, attacks must be blocked.`,
     const format = reportPath ? reportFormat(reportPath, ctx.path.join(" ")) : null;
     const agent = await loadAgent(ctx.io, ctx.positionals[0]);
     const report = await hardenJailed(ctx.io, agent, req);
-    if (reportPath && format) await writeReport(report, resolvePath(ctx.io.cwd, reportPath), format);
+    if (reportPath && format) {
+      await writeReport(report, resolvePath(ctx.io.cwd, reportPath), format);
+    }
     if (bool(ctx, "json")) {
       printJson(ctx.io, report);
     } else {
-      for (const l of report.lines) (l.stream === "stderr" ? ctx.io.stderr : ctx.io.stdout)(`${l.text}\n`);
+      for (const l of report.lines) {
+        (l.stream === "stderr" ? ctx.io.stderr : ctx.io.stdout)(`${l.text}\n`);
+      }
       const r = report.rates;
       ctx.io.stdout(
         `variants: ${report.variants.length} (${r.ok.n}/${r.ok.total} as expected), attack success ${r.attack_success.n}/${r.attack_success.total}, ${report.timing.variants_per_s} variants/s\n`,

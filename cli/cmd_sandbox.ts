@@ -5,10 +5,21 @@
  * @module
  */
 import { UserError } from "../core/errors.ts";
-import type { CommandDef } from "./_command.ts";
+import { bool, type CommandContext, type CommandDef, num, printJson, str } from "./_command.ts";
+import { pingDocker } from "./_docker.ts";
 
-const notYet = () =>
-  Promise.reject(new UserError("not_available", "zu sandbox is not available yet"));
+/** Refuses (exit 2, one line) when no Docker daemon answers. */
+export async function requireDocker(ctx: CommandContext): Promise<void> {
+  const why = await pingDocker(ctx.io);
+  if (why) {
+    throw new UserError(
+      "docker_unavailable",
+      `Cannot run "${
+        ctx.path.join(" ")
+      }": ${why}; start Docker (or set DOCKER_HOST) and check with "zu doctor"`,
+    );
+  }
+}
 
 const imageBuild: CommandDef = {
   name: "build",
@@ -16,9 +27,42 @@ const imageBuild: CommandDef = {
   flags: {
     browser: { type: "boolean", description: "Also build the browser image" },
     tag: { type: "string", description: "Image tag (default: zu-runtime:<version>)" },
+    force: { type: "boolean", description: "Rebuild even when an identical image exists" },
     json: { type: "boolean", description: "Print JSON" },
   },
-  run: notYet,
+  run: async (ctx) => {
+    await requireDocker(ctx);
+    const signal = ctx.io.signal;
+    const onProgress = (line: string) => {
+      if (!bool(ctx, "json")) ctx.io.stderr(`${line}\n`);
+    };
+    const common = {
+      onProgress,
+      force: bool(ctx, "force"),
+      ...(signal ? { signal } : {}),
+      ...(ctx.io.env("DOCKER_HOST")?.startsWith("unix://")
+        ? { socketPath: ctx.io.env("DOCKER_HOST")!.slice("unix://".length) }
+        : {}),
+    };
+    const results = [];
+    const tag = str(ctx, "tag");
+    if (bool(ctx, "browser")) {
+      const { buildBrowserImage } = await import("../backends/docker/browser_image.ts");
+      results.push(await buildBrowserImage({ ...common, ...(tag ? { tag } : {}) }));
+    } else {
+      const { buildRuntimeImage } = await import("../backends/docker/image_build.ts");
+      results.push(await buildRuntimeImage({ ...common, ...(tag ? { tag } : {}) }));
+    }
+    if (bool(ctx, "json")) printJson(ctx.io, results);
+    else {
+      for (const r of results) {
+        ctx.io.stdout(
+          `${r.tag} ${r.built ? "built" : "already up to date"} (${r.hash.slice(0, 19)})\n`,
+        );
+      }
+    }
+    return 0;
+  },
 };
 
 const image: CommandDef = {
@@ -30,6 +74,10 @@ const image: CommandDef = {
 const exec: CommandDef = {
   name: "exec",
   summary: "Run one command in a hardened, network-less sandbox and print its output",
+  description:
+    `The sandbox gets zu's hardening floor (all capabilities dropped, no-new-privileges, seccomp,
+read-only root with a noexec /tmp, non-root user, pids/memory/CPU limits, no network) and is
+removed afterwards. zu exits with the command's exit code.`,
   positionals: [{ name: "image", description: "Image to run (must pass the image policy)" }],
   passthrough: { name: "cmd", description: "The command and its arguments" },
   flags: {
@@ -40,24 +88,141 @@ const exec: CommandDef = {
     },
     json: { type: "boolean", description: "Print the exec result as JSON" },
   },
-  examples: ["zu sandbox exec zu-runtime:0.1.0 -- deno --version"],
-  run: notYet,
+  examples: ["zu sandbox exec zu-runtime:0.1.0 -- /usr/local/bin/deno --version"],
+  run: async (ctx) => {
+    if (ctx.rest.length === 0) {
+      throw new UserError(
+        "usage",
+        `"zu sandbox exec" needs a command after "--"; see "${ctx.path.join(" ")} --help"`,
+      );
+    }
+    await requireDocker(ctx);
+    const image = ctx.positionals[0]!;
+    const { imagePresent, socketOptions } = await import("./_docker.ts");
+    if (!(await imagePresent(ctx.io, image))) {
+      throw new UserError(
+        "image_missing",
+        `Cannot start sandbox: image "${image}" is not present locally; build it with "zu sandbox image build" (no registry is pulled)`,
+      );
+    }
+    const { LocalDockerBackend } = await import("../backends/docker/mod.ts");
+    await using backend = new LocalDockerBackend(socketOptions(ctx.io));
+    const handle = await backend.launch({
+      image,
+      runId: `zu-exec-${crypto.randomUUID().slice(0, 8)}`,
+    });
+    let r;
+    try {
+      r = await backend.execEntrypoint(handle, ctx.rest, {
+        timeoutMs: num(ctx, "timeout-ms") ?? 30000,
+        ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
+      });
+    } finally {
+      await backend.destroy(handle);
+    }
+    if (bool(ctx, "json")) printJson(ctx.io, r);
+    else {
+      ctx.io.stdout(r.stdout);
+      ctx.io.stderr(r.stderr);
+      if (r.timedOut) {
+        ctx.io.stderr(`zu: the command was killed after ${num(ctx, "timeout-ms") ?? 30000} ms\n`);
+      }
+      if (r.truncated) ctx.io.stderr("zu: output was cut at the cap\n");
+    }
+    return r.exitCode;
+  },
 };
 
 const gc: CommandDef = {
   name: "gc",
   summary: "Remove containers and networks that dead runs left behind (label zu.managed=1)",
-  flags: { json: { type: "boolean", description: "Print JSON" } },
-  run: notYet,
+  flags: {
+    run: {
+      type: "string",
+      placeholder: "id",
+      description: "Remove this run's sandboxes, even if its owner is alive",
+    },
+    "older-than-ms": { type: "number", description: "Also remove sandboxes older than this" },
+    json: { type: "boolean", description: "Print JSON" },
+  },
+  run: async (ctx) => {
+    await requireDocker(ctx);
+    const { socketOptions } = await import("./_docker.ts");
+    const { LocalDockerBackend } = await import("../backends/docker/mod.ts");
+    await using backend = new LocalDockerBackend(socketOptions(ctx.io));
+    const runId = str(ctx, "run");
+    const older = num(ctx, "older-than-ms");
+    const report = await backend.reapLeaked({
+      ...(runId ? { runId } : {}),
+      ...(older !== undefined ? { olderThanMs: older } : {}),
+    });
+    if (bool(ctx, "json")) printJson(ctx.io, report);
+    else {
+      ctx.io.stdout(
+        `removed ${report.containers.length} container(s) and ${report.networks.length} network(s)\n`,
+      );
+    }
+    return 0;
+  },
 };
 
 const doctor: CommandDef = {
   name: "doctor",
   summary: "Check the Docker daemon, the images and the seccomp profiles",
   flags: { json: { type: "boolean", description: "Print JSON" } },
-  run: notYet,
+  run: async (ctx) => {
+    const { pingDocker, dockerGet, imagePresent } = await import("./_docker.ts");
+    const { zuImages } = await import("./cmd_doctor.ts");
+    const { loadSeccompProfile, SECCOMP_PROFILE_NAMES } = await import("../seccomp/mod.ts");
+    const checks: { name: string; status: "ok" | "warn" | "fail"; detail: string }[] = [];
+    const why = await pingDocker(ctx.io);
+    checks.push({ name: "daemon", status: why ? "fail" : "ok", detail: why ?? "answers" });
+    if (!why) {
+      const v = (await dockerGet(ctx.io, "/version").catch(() => null))?.body as
+        | { Version?: string; ApiVersion?: string }
+        | undefined;
+      if (v?.Version) {
+        checks.push({ name: "engine", status: "ok", detail: `${v.Version} (API ${v.ApiVersion})` });
+      }
+      for (const image of zuImages()) {
+        const ok = await imagePresent(ctx.io, image);
+        checks.push({
+          name: "image",
+          status: ok ? "ok" : "warn",
+          detail: `${image} ${ok ? "present" : "missing"}`,
+        });
+      }
+    }
+    for (const name of SECCOMP_PROFILE_NAMES) {
+      try {
+        const p = await loadSeccompProfile(name);
+        checks.push({
+          name: "seccomp",
+          status: "ok",
+          detail: `profile "${name}" loads (${p.profile.syscalls?.length ?? 0} rules)`,
+        });
+      } catch (err) {
+        checks.push({
+          name: "seccomp",
+          status: "fail",
+          detail: `profile "${name}": ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
+    }
+    const failed = checks.some((c) => c.status === "fail");
+    if (bool(ctx, "json")) printJson(ctx.io, { ok: !failed, checks });
+    else {for (const c of checks) {
+        ctx.io.stdout(`${c.status.padEnd(4)}  ${c.name.padEnd(7)}  ${c.detail}\n`);
+      }}
+    if (why) {
+      throw new UserError(
+        "docker_unavailable",
+        `Cannot check the sandbox: ${why}; start Docker (or set DOCKER_HOST)`,
+      );
+    }
+    return failed ? 1 : 0;
+  },
 };
-
 /** `zu sandbox`. */
 export const sandboxCommand: CommandDef = {
   name: "sandbox",

@@ -16,8 +16,7 @@ import { replayCommand } from "./cmd_replay.ts";
 import { runCommand } from "./cmd_run.ts";
 import { sandboxCommand } from "./cmd_sandbox.ts";
 
-/** zu's version. */
-export const VERSION = "0.1.0";
+export { VERSION } from "./version.ts";
 
 /** Every command, in help order. */
 export function allCommands(): CommandDef[] {

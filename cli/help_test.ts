@@ -27,7 +27,11 @@ for (const [path, def] of all) {
       await Deno.writeTextFile(file, text);
       return;
     }
-    equal(text, await Deno.readTextFile(file), `update with ZU_UPDATE_SNAPSHOTS=1 if the change is intended`);
+    equal(
+      text,
+      await Deno.readTextFile(file),
+      `update with ZU_UPDATE_SNAPSHOTS=1 if the change is intended`,
+    );
   });
 }
 

@@ -1,5 +1,5 @@
 import { equal, match, ok } from "node:assert/strict";
-import { UserError } from "../core/errors.ts";
+import { UserError, ZuError } from "../core/errors.ts";
 import type { CommandDef } from "./_command.ts";
 import { captureIo } from "./_io.ts";
 import { main, runCli } from "./main.ts";
@@ -17,7 +17,10 @@ Deno.test("an unknown flag exits 2 with the flag and where to look", async () =>
   equal(io.stderrText(), 'error: unknown flag "--x" for "zu harden"; see "zu harden --help"\n');
   const sub = captureIo();
   equal(await main(["events", "list", "--nope=1"], sub), 2);
-  equal(sub.stderrText(), 'error: unknown flag "--nope" for "zu events list"; see "zu events list --help"\n');
+  equal(
+    sub.stderrText(),
+    'error: unknown flag "--nope" for "zu events list"; see "zu events list --help"\n',
+  );
 });
 
 Deno.test("bad flag values and extra arguments are usage errors", async () => {
@@ -59,7 +62,10 @@ Deno.test("a user error is one line and exit 2; any other error is a bug with it
       {
         name: "user",
         summary: "fails as a user error",
-        run: () => Promise.reject(new UserError("config_invalid", "Cannot load agent \"a\":\nkey \"x\" is wrong")),
+        run: () =>
+          Promise.reject(
+            new UserError("config_invalid", 'Cannot load agent "a":\nkey "x" is wrong'),
+          ),
       },
       {
         name: "bug",
@@ -75,4 +81,35 @@ Deno.test("a user error is one line and exit 2; any other error is a bug with it
   equal(await runCli(root, ["bug"], b), 1);
   match(b.stderrText(), /internal error/);
   match(b.stderrText(), /TypeError: boom\n\s+at /);
+});
+
+Deno.test("a model API that is down fails the run (one line, exit 1); a rejected key is exit 2", async () => {
+  const root: CommandDef = {
+    name: "zu",
+    summary: "test",
+    subcommands: [
+      {
+        name: "down",
+        summary: "provider down",
+        run: () =>
+          Promise.reject(
+            new ZuError("provider_unavailable", "Cannot complete: the API is unreachable"),
+          ),
+      },
+      {
+        name: "auth",
+        summary: "bad key",
+        run: () =>
+          Promise.reject(
+            new ZuError("provider_auth", "Cannot complete: the API rejected the key (401)"),
+          ),
+      },
+    ],
+  };
+  const down = captureIo();
+  equal(await runCli(root, ["down"], down), 1);
+  equal(down.stderrText(), "error: Cannot complete: the API is unreachable\n");
+  const auth = captureIo();
+  equal(await runCli(root, ["auth"], auth), 2);
+  equal(auth.stderrText(), "error: Cannot complete: the API rejected the key (401)\n");
 });

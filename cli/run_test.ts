@@ -83,3 +83,83 @@ Deno.test("zu run jails a live agent: Deno refuses the undeclared port, logs it,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("zu replay gives the child no network at all: even a declared host is refused", async () => {
+  await using srv = serve("should-not-be-read");
+  const dir = await Deno.makeTempDir({ prefix: "zu_replay_" });
+  try {
+    await Deno.mkdir(`${dir}/tools`);
+    await Deno.mkdir(`${dir}/fixtures`);
+    await Deno.writeTextFile(`${dir}/tools/probe.ts`, PROBE_TOOL);
+    await Deno.writeTextFile(`${dir}/agent.yaml`, agentYaml(srv.addr.port, srv.addr.port));
+    const url = `http://127.0.0.1:${srv.addr.port}/`;
+    await Deno.writeTextFile(
+      `${dir}/fixtures/capture.json`,
+      JSON.stringify({
+        task: "Fetch both pages",
+        model: null,
+        moves: [{ tool: "probe", args: { url } }, { text: '{"answer": "x"}', finish: "stop" }],
+        observations: {},
+      }),
+    );
+    const io = captureIo({ cwd: dir });
+    const code = await main(["replay", dir, "--db", "events.db", "--json"], io);
+    equal(code, 0, io.stderrText() + io.stdoutText());
+    const out = JSON.parse(io.stdoutText());
+    equal(out.blocked.length, 1);
+    equal(out.blocked[0].kind, "runtime_permission");
+    equal(out.blocked[0].target, `127.0.0.1:${srv.addr.port}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("zu capture saves a successful jailed run as the agent's bundle", async () => {
+  await using allowed = serve("allowed-ok");
+  await using denied = serve("secret");
+  const dir = await Deno.makeTempDir({ prefix: "zu_capture_" });
+  try {
+    await Deno.mkdir(`${dir}/tools`);
+    await Deno.writeTextFile(`${dir}/tools/probe.ts`, PROBE_TOOL);
+    await Deno.writeTextFile(`${dir}/agent.yaml`, agentYaml(allowed.addr.port, denied.addr.port));
+    const io = captureIo({ cwd: dir });
+    const code = await main(["capture", dir, "--db", "events.db"], io);
+    equal(code, 0, io.stderrText() + io.stdoutText());
+    const bundle = JSON.parse(await Deno.readTextFile(`${dir}/fixtures/capture.json`));
+    equal(bundle.task, "Fetch both pages");
+    equal(bundle.moves.length, 3);
+    equal(bundle.moves[0].tool, "probe");
+    equal(JSON.parse(bundle.moves[2].text).answer, "allowed-ok");
+    ok(JSON.stringify(bundle.observations).includes("allowed-ok"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("zu run stops the jailed child on interrupt and exits 130", async () => {
+  let arrived = (): void => {};
+  const requested = new Promise<void>((resolve) => (arrived = resolve));
+  let release = (): void => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await using slow = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+    arrived();
+    await held;
+    return new Response("late");
+  });
+  const dir = await Deno.makeTempDir({ prefix: "zu_sigint_" });
+  try {
+    await Deno.mkdir(`${dir}/tools`);
+    await Deno.writeTextFile(`${dir}/tools/probe.ts`, PROBE_TOOL);
+    await Deno.writeTextFile(`${dir}/agent.yaml`, agentYaml(slow.addr.port, slow.addr.port));
+    const controller = new AbortController();
+    const io = captureIo({ cwd: dir, signal: controller.signal });
+    const running = main(["run", dir, "--db", "events.db"], io);
+    await requested;
+    controller.abort();
+    equal(await running, 130, io.stderrText());
+    equal(io.stderrText(), "zu: interrupted\n");
+  } finally {
+    release();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

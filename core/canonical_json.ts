@@ -28,9 +28,7 @@ export interface PythonJsonDumpsOptions {
   separators?: readonly [string, string];
 }
 
-// deno-lint-ignore no-control-regex
 const NON_ASCII = /[\u007f-\uffff]/g;
-// deno-lint-ignore no-control-regex
 const HAS_NON_ASCII = /[\u007f-\uffff]/;
 
 function escapeChar(c: string): string {
@@ -73,7 +71,6 @@ function escapedKey(k: string): string {
 }
 
 // UTF-16 order equals code point order unless a key holds a surrogate or U+E000..U+FFFF.
-// deno-lint-ignore no-control-regex
 const NEEDS_CODE_POINT_SORT = /[\ud800-\uffff]/;
 
 function sortKeys(keys: string[]): string[] {

@@ -16,7 +16,7 @@
  * @module
  */
 import { createHash, createHmac } from "node:crypto";
-import { canonicalJson } from "./canonical_json.ts";
+import { canonicalJson, pythonJsonString } from "./canonical_json.ts";
 import type { Event } from "./events.ts";
 import { PyFloat } from "./json.ts";
 
@@ -36,9 +36,25 @@ export function digestBody(event: Event, prevHash: string | null): Record<string
   };
 }
 
-/** The exact text {@link eventDigest} hashes. */
+function str(v: unknown): string {
+  return typeof v === "string" ? pythonJsonString(v) : canonicalJson(v ?? null);
+}
+
+/**
+ * The exact text {@link eventDigest} hashes: {@link canonicalJson} of {@link digestBody}, written
+ * field by field in sorted key order (the same bytes, without building and sorting the body).
+ */
 export function canonicalEventText(event: Event, prevHash: string | null): string {
-  return canonicalJson(digestBody(event, prevHash));
+  return '{"event_id":' + str(event.event_id) +
+    ',"parent_id":' + str(event.parent_id) +
+    ',"payload":' + canonicalJson(event.payload) +
+    ',"prev_hash":' + str(prevHash) +
+    ',"schema_version":' + canonicalJson(event.schema_version) +
+    ',"source":' + str(event.source) +
+    ',"task_id":' + str(event.task_id) +
+    ',"trace_id":' + str(event.trace_id) +
+    ',"ts":' + str(event.ts) +
+    ',"type":' + str(event.type) + "}";
 }
 
 /**

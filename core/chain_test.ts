@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { canonicalJson } from "./canonical_json.ts";
 import {
+  canonicalEventText,
   chainHead,
+  digestBody,
   eventDigest,
   linkEvent,
   pyRepr,
@@ -111,4 +114,15 @@ Deno.test("pyRepr matches Python's repr for strings and None", () => {
 Deno.test("eventDigest names the event when its payload is not JSON", () => {
   const e = newEvent({ task_id: "t", type: "harness.task.started", payload: { f: () => 1 } });
   assert.throws(() => eventDigest(e, null), new RegExp(`Cannot hash event "${e.event_id}"`));
+});
+
+Deno.test("canonicalEventText equals canonicalJson of the digest body", () => {
+  const e = newEvent({
+    task_id: "t",
+    type: "harness.task.started",
+    parent_id: "p",
+    payload: { "é": [1, 0.5], a: null },
+  });
+  assert.equal(canonicalEventText(e, "h"), canonicalJson(digestBody(e, "h")));
+  assert.equal(canonicalEventText(e, null), canonicalJson(digestBody(e, null)));
 });

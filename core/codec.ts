@@ -99,14 +99,15 @@ export function checkCodecVersion(codec: PayloadCodec): number {
 }
 
 /** Synchronous {@link encodePayload} for a {@link SyncPayloadCodec}. */
-export function encodePayloadSync(codec: SyncPayloadCodec, plaintext: string, aad: Uint8Array): Uint8Array {
+export function encodePayloadSync(
+  codec: SyncPayloadCodec,
+  plaintext: string,
+  aad: Uint8Array,
+): Uint8Array {
   const version = checkCodecVersion(codec);
-  if (codec instanceof IdentityCodec) {
-    // One allocation: room for the version byte and the worst-case UTF-8 length.
-    const buf = new Uint8Array(plaintext.length * 3 + 1);
-    const { written } = encoder.encodeInto(plaintext, buf.subarray(1));
-    buf[0] = version;
-    return buf.slice(0, written + 1);
+  if (codec instanceof IdentityCodec && version === 0) {
+    // The version byte 0 is the UTF-8 of U+0000: one encode, one allocation.
+    return encoder.encode("\u0000" + plaintext);
   }
   const body = codec.encodeBodySync(plaintext, aad);
   const blob = new Uint8Array(body.length + 1);
@@ -139,7 +140,9 @@ export interface DecodePayloadOptions {
 }
 
 function lookup(codecs: CodecRegistry, version: number): PayloadCodec | undefined {
-  if (Array.isArray(codecs)) return (codecs as readonly PayloadCodec[]).find((c) => c.version === version);
+  if (Array.isArray(codecs)) {
+    return (codecs as readonly PayloadCodec[]).find((c) => c.version === version);
+  }
   return (codecs as ReadonlyMap<number, PayloadCodec>).get(version);
 }
 
@@ -167,7 +170,9 @@ export function decodePayloadSync(
   if (codec === undefined) {
     throw new ZuError(
       "codec_unknown",
-      `Cannot decode ${what}: codec version ${version} is not configured (configured: ${known(codecs)})`,
+      `Cannot decode ${what}: codec version ${version} is not configured (configured: ${
+        known(codecs)
+      })`,
     );
   }
   if (!isSyncCodec(codec)) return null;
@@ -175,7 +180,9 @@ export function decodePayloadSync(
     return codec.decodeBodySync(blob.subarray(1), aad);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new DecryptError(`Cannot decode ${what} with codec version ${version}: ${why}`, { cause: e });
+    throw new DecryptError(`Cannot decode ${what} with codec version ${version}: ${why}`, {
+      cause: e,
+    });
   }
 }
 
@@ -199,7 +206,9 @@ export async function decodePayload(
   if (codec === undefined) {
     throw new ZuError(
       "codec_unknown",
-      `Cannot decode ${what}: codec version ${version} is not configured (configured: ${known(codecs)})`,
+      `Cannot decode ${what}: codec version ${version} is not configured (configured: ${
+        known(codecs)
+      })`,
     );
   }
   try {
@@ -207,6 +216,8 @@ export async function decodePayload(
     return await codec.decodeBody(blob.subarray(1), aad);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new DecryptError(`Cannot decode ${what} with codec version ${version}: ${why}`, { cause: e });
+    throw new DecryptError(`Cannot decode ${what} with codec version ${version}: ${why}`, {
+      cause: e,
+    });
   }
 }

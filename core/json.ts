@@ -104,8 +104,8 @@ function isDigit(c: number): boolean {
  * True when plain `JSON.parse` would lose a float-vs-int or a big-int distinction in `text`:
  * scans only the text between string literals (strings are skipped with `indexOf`).
  */
-function needsReviver(text: string): boolean {
-  let i = 0;
+function needsReviver(text: string, from = 0): boolean {
+  let i = from;
   const n = text.length;
   while (i < n) {
     const q = text.indexOf('"', i);
@@ -372,12 +372,33 @@ export function toZuJson(event: Event): string {
   });
 }
 
+/** True when `o` already has exactly the twelve fields, in zu's order, with usable types. */
+function isExactEvent(o: Record<string, unknown>): boolean {
+  let i = 0;
+  for (const k in o) {
+    if (FIELD_ORDER[i] !== k) return false;
+    i++;
+  }
+  return i === FIELD_ORDER.length && typeof o.schema_version === "number" &&
+    (o.parent_id === null || typeof o.parent_id === "string") &&
+    (o.prev_hash === null || typeof o.prev_hash === "string") &&
+    (o.hash === null || typeof o.hash === "string") &&
+    (o.sig === null || typeof o.sig === "string");
+}
+
 /**
  * Parses one line of zu's event JSON into a frozen {@link Event}. Throws `SyntaxError` when the
  * text is not JSON and `TypeError` when it is not an event object.
  */
 export function parseEventJson(text: string): Event {
-  const v = parseJson(text);
+  // In an event, numbers that matter live in `payload` and `schema_version` (both after the first
+  // structural `,"payload":`; a bare `"` cannot occur inside a string literal). Anything numeric
+  // before it is not a valid envelope field and is refused or dropped below.
+  const at = text.indexOf(',"payload":');
+  // deno-lint-ignore no-explicit-any
+  const v = !needsReviver(text, at < 0 ? 0 : at)
+    ? JSON.parse(text)
+    : JSON.parse(text, reviver as any);
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
     throw new TypeError("Cannot read event: the JSON value is not an object");
   }
@@ -391,6 +412,14 @@ export function parseEventJson(text: string): Event {
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
     throw new TypeError(`Cannot read event "${String(o.event_id)}": payload is not an object`);
   }
+  for (const k of ["parent_id", "prev_hash", "hash", "sig"] as const) {
+    if (o[k] !== undefined && o[k] !== null && typeof o[k] !== "string") {
+      throw new TypeError(
+        `Cannot read event "${String(o.event_id)}": field "${k}" is not a string`,
+      );
+    }
+  }
+  if (isExactEvent(o)) return Object.freeze(o) as unknown as Event;
   const ev: Event = {
     event_id: o.event_id as string,
     trace_id: o.trace_id as string,

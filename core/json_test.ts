@@ -4,11 +4,11 @@ import {
   parseEventJson,
   parseJson,
   pydanticFloatRepr,
-  PyFloat,
   pyFloat,
   toZuJson,
   zuJson,
 } from "./json.ts";
+import type { PyFloat } from "./json.ts";
 import { newEvent } from "./events.ts";
 import { compatLines } from "./_test_compat.ts";
 
@@ -66,4 +66,17 @@ Deno.test("toZuJson writes the twelve fields in zu's order", () => {
 Deno.test("parseEventJson rejects a JSON value that is not an event", () => {
   assert.throws(() => parseEventJson("[1]"), TypeError);
   assert.throws(() => parseEventJson('{"event_id":"x"}'), /trace_id/);
+});
+
+Deno.test("parseEventJson keeps float and big-int meaning in the payload", () => {
+  const line =
+    '{"event_id":"e","trace_id":"t","task_id":"t","parent_id":null,"type":"data.x","ts":"2026-01-01T00:00:00.058927Z","source":"s","payload":{"r":3.0,"b":9007199254740993,"s":"x\\",\\"payload\\":1.0"},"schema_version":1,"prev_hash":null,"hash":null,"sig":null}';
+  const e = parseEventJson(line);
+  assert.ok(isPyFloat(e.payload.r));
+  assert.equal(e.payload.b, 9007199254740993n);
+  assert.equal(toZuJson(e), line);
+  assert.throws(
+    () => parseEventJson(line.replace('"parent_id":null', '"parent_id":1.0')),
+    /parent_id/,
+  );
 });

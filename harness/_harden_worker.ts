@@ -1,11 +1,11 @@
 /**
  * Worker entry for parallel harden: assembles the agent once, then replays variants on request.
  * Messages: `{type:"init", agentPath, mode, bundleText, overlay?}` → `{type:"ready"}`;
- * `{type:"run", id, spec, seed}` → `{type:"done", id, verdict}` or `{type:"failed", id, message}`.
+ * `{type:"run", jobs: [{id, spec, seed}]}` → `{type:"done", results: [{id, verdict} | {id, message}]}`.
  *
  * @module
  */
-import { assembleRun, type AssembledRun, loadAgentConfig } from "../agent/config.ts";
+import { type AssembledRun, assembleRun, loadAgentConfig } from "../agent/config.ts";
 import { type Bundle, type BundleOverlay, parseBundle } from "./bundle.ts";
 import { type ModelMode, replayOffline } from "./offline.ts";
 import { makeRng } from "./perturb/_rng.ts";
@@ -36,18 +36,21 @@ async function handle(msg: Record<string, unknown>): Promise<void> {
     return;
   }
   if (msg.type === "run") {
-    const id = msg.id as number;
-    try {
-      if (assembled === null || base === null) throw new Error("worker not initialised");
-      const p = perturbationFromSpec(String(msg.spec));
-      const seed = Number(msg.seed);
-      const t0 = performance.now();
-      const variant = p.apply(base, makeRng(seed));
-      const out = await replayOffline(assembled, variant, { mode });
-      scope.postMessage({ type: "done", id, verdict: judge(p, out, seed, performance.now() - t0) });
-    } catch (e) {
-      scope.postMessage({ type: "failed", id, message: e instanceof Error ? e.message : String(e) });
+    const jobs = msg.jobs as { id: number; spec: string; seed: number }[];
+    const results: unknown[] = [];
+    for (const job of jobs) {
+      try {
+        if (assembled === null || base === null) throw new Error("worker not initialised");
+        const p = perturbationFromSpec(job.spec);
+        const t0 = performance.now();
+        const variant = p.apply(base, makeRng(job.seed));
+        const out = await replayOffline(assembled, variant, { mode });
+        results.push({ id: job.id, verdict: judge(p, out, job.seed, performance.now() - t0) });
+      } catch (e) {
+        results.push({ id: job.id, message: e instanceof Error ? e.message : String(e) });
+      }
     }
+    scope.postMessage({ type: "done", results });
   }
 }
 

@@ -85,43 +85,62 @@ export class WorkerPool implements AsyncDisposable {
 
   #listen(w: Worker): void {
     w.onmessage = (e: MessageEvent) => {
-      const m = e.data as { type: string; id: number; verdict?: VariantVerdict; message?: string };
-      const p = this.#pending.get(m.id);
-      if (p === undefined) return;
-      this.#pending.delete(m.id);
-      if (m.type === "done" && m.verdict) p.resolve(m.verdict);
-      else p.reject(new Error(m.message ?? "harden worker failed"));
+      const m = e.data as { results: { id: number; verdict?: VariantVerdict; message?: string }[] };
+      for (const r of m.results ?? []) {
+        const p = this.#pending.get(r.id);
+        if (p === undefined) continue;
+        this.#pending.delete(r.id);
+        if (r.verdict) p.resolve(r.verdict);
+        else p.reject(new Error(r.message ?? "harden worker failed"));
+      }
     };
     w.onerror = (e: ErrorEvent) => {
       e.preventDefault();
-      for (const p of this.#pending.values()) p.reject(new Error(`harden worker crashed: ${e.message}`));
+      for (const p of this.#pending.values()) {
+        p.reject(new Error(`harden worker crashed: ${e.message}`));
+      }
       this.#pending.clear();
     };
   }
 
-  #send(w: Worker, task: PoolTask): Promise<VariantVerdict> {
-    const id = this.#nextId++;
-    return new Promise<VariantVerdict>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      w.postMessage({ type: "run", id, spec: task.spec, seed: task.seed });
-    });
+  #send(w: Worker, batch: readonly PoolTask[]): Promise<VariantVerdict>[] {
+    const jobs = batch.map((task) => ({ id: this.#nextId++, spec: task.spec, seed: task.seed }));
+    const promises = jobs.map((job) =>
+      new Promise<VariantVerdict>((resolve, reject) => {
+        this.#pending.set(job.id, { resolve, reject });
+      })
+    );
+    w.postMessage({ type: "run", jobs });
+    return promises;
   }
 
-  /** Runs every task; results in task order. `onDone` sees each as it finishes. */
+  /**
+   * Runs every task; results in task order. Workers pull batches of `batchSize` (default 8)
+   * until none are left. `onDone` sees each result as it arrives.
+   */
   async run(
     tasks: readonly PoolTask[],
-    options: { onDone?: (index: number, v: VariantVerdict) => void; signal?: AbortSignal } = {},
+    options: {
+      onDone?: (index: number, v: VariantVerdict) => void;
+      signal?: AbortSignal;
+      batchSize?: number;
+    } = {},
   ): Promise<VariantVerdict[]> {
     if (this.#closed) throw new TypeError("Cannot run: the worker pool is closed");
     const results = new Array<VariantVerdict>(tasks.length);
+    const size = Math.max(1, options.batchSize ?? 8);
     let next = 0;
     const lane = async (w: Worker): Promise<void> => {
       while (next < tasks.length) {
         options.signal?.throwIfAborted();
-        const i = next++;
-        const v = await this.#send(w, tasks[i]!);
-        results[i] = v;
-        options.onDone?.(i, v);
+        const start = next;
+        next = Math.min(tasks.length, next + size);
+        const promises = this.#send(w, tasks.slice(start, next));
+        for (let k = 0; k < promises.length; k++) {
+          const v = await promises[k]!;
+          results[start + k] = v;
+          options.onDone?.(start + k, v);
+        }
       }
     };
     await Promise.all(this.#workers.map(lane));

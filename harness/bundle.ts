@@ -15,14 +15,14 @@
  */
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../core/canonical_json.ts";
-import { DecryptError, UserError } from "../core/errors.ts";
+import { UserError } from "../core/errors.ts";
 import { parseJson } from "../core/json.ts";
 import type { KeyProvider } from "../core/types.ts";
-import { FixtureManagedCodec } from "./_fixture_codec.ts";
+import { ManagedAesGcmCodec } from "../sinks/encryption/managed_aes_gcm_codec.ts";
 import { type EnvLike, fixtureKeyProvider } from "./_fixture_keys.ts";
 import { pyDumps } from "./_pyjson.ts";
 
-export { FIXTURE_KEY_ID, fixtureKeyProvider, StaticKeyProvider } from "./_fixture_keys.ts";
+export { FIXTURE_KEY_ID, fixtureKeyProvider } from "./_fixture_keys.ts";
 export type { EnvLike } from "./_fixture_keys.ts";
 
 /** The additional data that binds an encrypted bundle (zu's). */
@@ -164,7 +164,10 @@ export function validateBundle(value: unknown, path = "<memory>"): Bundle {
       throw invalid(path, `"zu_bundle_version" must be a positive integer`);
     }
     if (v > BUNDLE_VERSION) {
-      throw invalid(path, `"zu_bundle_version" ${v} is newer than this zu reads (${BUNDLE_VERSION})`);
+      throw invalid(
+        path,
+        `"zu_bundle_version" ${v} is newer than this zu reads (${BUNDLE_VERSION})`,
+      );
     }
   }
   if ("overlay" in value) throw invalid(path, `"overlay" is reserved and must not be on disk`);
@@ -245,7 +248,7 @@ export async function encodeBundle(
   const text = serializeBundle(bundle);
   const keys = keysOf(options);
   if (keys === null) return new TextEncoder().encode(text);
-  const body = await new FixtureManagedCodec(keys).encodeBody(text, AAD_BYTES);
+  const body = await new ManagedAesGcmCodec(keys).encodeBody(text, AAD_BYTES);
   const out = new Uint8Array(body.length + 1);
   out[0] = 2;
   out.set(body, 1);
@@ -279,10 +282,10 @@ export async function decodeBundle(
   }
   let text: string;
   try {
-    text = await new FixtureManagedCodec(keys).decodeBody(bytes.subarray(1), AAD_BYTES);
+    text = await new ManagedAesGcmCodec(keys).decodeBody(bytes.subarray(1), AAD_BYTES);
   } catch (err) {
-    if (err instanceof DecryptError) throw invalid(path, err.message.replace(/^Cannot decrypt: /, "cannot decrypt: "));
-    throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    throw invalid(path, `cannot decrypt it — wrong key, or the file was altered (${why})`);
   }
   return parseBundle(text, path);
 }

@@ -22,7 +22,9 @@ function sample(): Bundle {
       text: '{"price": "\\u00a5650"}',
       finish: "stop",
     }],
-    observations: { http_fetch: [{ status: 200, url: "https://shop.example/", html: "<p>¥650</p>" }] },
+    observations: {
+      http_fetch: [{ status: 200, url: "https://shop.example/", html: "<p>¥650</p>" }],
+    },
   };
 }
 
@@ -37,7 +39,10 @@ Deno.test("readBundle and serializeBundle reproduce every compat capture byte fo
 
 Deno.test("serializeBundle writes Python's indent=2 form with ASCII escapes and no final newline", () => {
   const text = serializeBundle({ task: "é", model: null, moves: [], observations: {} });
-  assert.equal(text, '{\n  "task": "\\u00e9",\n  "model": null,\n  "moves": [],\n  "observations": {}\n}');
+  assert.equal(
+    text,
+    '{\n  "task": "\\u00e9",\n  "model": null,\n  "moves": [],\n  "observations": {}\n}',
+  );
 });
 
 Deno.test("an encrypted bundle round-trips under ZU_FIXTURE_KEY and starts with codec byte 2", async () => {
@@ -67,7 +72,10 @@ Deno.test("decodeBundle reads zu's capture-bundle codec vector", async () => {
 Deno.test("a wrong key is one UserError naming the path", async () => {
   const bytes = await encodeBundle(sample(), { env: { ZU_FIXTURE_KEY: KEY_HEX } });
   await assert.rejects(
-    () => decodeBundle(bytes, "agent/fixtures/capture.json", { env: { ZU_FIXTURE_KEY: "22".repeat(32) } }),
+    () =>
+      decodeBundle(bytes, "agent/fixtures/capture.json", {
+        env: { ZU_FIXTURE_KEY: "22".repeat(32) },
+      }),
     (e: unknown) =>
       e instanceof UserError && e.code === "bundle_invalid" &&
       e.message.includes('"agent/fixtures/capture.json"') && e.message.includes("wrong key") &&
@@ -83,15 +91,28 @@ Deno.test("malformed bundles are rejected with what is wrong", () => {
     ['{"task": 1, "moves": []}', /"task" must be a string/],
     ['{"task": "q", "moves": {}}', /"moves" must be a list/],
     ['{"task": "q", "moves": [{"tool": "x", "frob": 1}]}', /moves\[0\] has unknown key "frob"/],
-    ['{"task": "q", "moves": [{"text": "a", "tool_calls": []}]}', /moves\[0\] has unknown key "tool_calls"/],
+    [
+      '{"task": "q", "moves": [{"text": "a", "tool_calls": []}]}',
+      /moves\[0\] has unknown key "tool_calls"/,
+    ],
     ['{"task": "q", "moves": [{}]}', /moves\[0\] is empty/],
     ['{"task": "q", "moves": [{"text": "a", "finish": "done"}]}', /finish must be one of/],
-    ['{"task": "q", "moves": [], "observations": {"http_fetch": {}}}', /observations.http_fetch must be a list/],
-    ['{"task": "q", "moves": [], "observations": {"http_fetch": [1]}}', /observations.http_fetch\[0\] must be an object/],
+    [
+      '{"task": "q", "moves": [], "observations": {"http_fetch": {}}}',
+      /observations.http_fetch must be a list/,
+    ],
+    [
+      '{"task": "q", "moves": [], "observations": {"http_fetch": [1]}}',
+      /observations.http_fetch\[0\] must be an object/,
+    ],
     ['{"task": "q", "moves": [], "zu_bundle_version": 99}', /newer than this zu reads/],
   ];
   for (const [text, re] of cases) {
-    assert.throws(() => parseBundle(text, "p"), (e: unknown) => e instanceof UserError && re.test(e.message), text);
+    assert.throws(
+      () => parseBundle(text, "p"),
+      (e: unknown) => e instanceof UserError && re.test(e.message),
+      text,
+    );
   }
 });
 
@@ -117,6 +138,7 @@ Deno.test("contentHash is stable, ignores the version field and changes with the
 });
 
 Deno.test("unknown top-level keys and integral floats survive a round trip", () => {
-  const text = '{\n  "task": "q",\n  "model": null,\n  "moves": [],\n  "observations": {\n    "x": [\n      {\n        "t": 3.0,\n        "big": 12345678901234567890\n      }\n    ]\n  },\n  "extra": true\n}';
+  const text =
+    '{\n  "task": "q",\n  "model": null,\n  "moves": [],\n  "observations": {\n    "x": [\n      {\n        "t": 3.0,\n        "big": 12345678901234567890\n      }\n    ]\n  },\n  "extra": true\n}';
   assert.equal(serializeBundle(parseBundle(text)), text);
 });

@@ -15,13 +15,8 @@
  */
 import type { Result } from "../core/contracts.ts";
 import { ZuError } from "../core/errors.ts";
-import {
-  type Event,
-  SOURCE_FETCHED,
-  TOOL_INVOKED,
-  TOOL_RETURNED,
-} from "../core/events.ts";
-import { BUNDLE_VERSION, type Bundle, deepCopy, type Move, type Observation } from "./bundle.ts";
+import { type Event, SOURCE_FETCHED, TOOL_INVOKED, TOOL_RETURNED } from "../core/events.ts";
+import { type Bundle, BUNDLE_VERSION, deepCopy, type Move, type Observation } from "./bundle.ts";
 import { pyDumps } from "./_pyjson.ts";
 
 /** Options of {@link captureBundle}. */
@@ -52,7 +47,9 @@ export function captureBundle(
   if (result.status !== "success" && !options.allowFailure) {
     throw new ZuError(
       "capture_failed",
-      `Cannot capture the run: it ended "${result.status}"${result.reason ? ` ("${result.reason}")` : ""}, and only a successful run makes a bundle`,
+      `Cannot capture the run: it ended "${result.status}"${
+        result.reason ? ` ("${result.reason}")` : ""
+      }, and only a successful run makes a bundle`,
     );
   }
   const moves: Move[] = [];

@@ -10,7 +10,8 @@
  *   http_fetch(url=...) — nearest recorded: ..."}`.
  *
  * `http_fetch` goes through the real `HttpFetch` with a transport that replays `{status, html}`
- * (no DNS, no socket). Requests to a planted attacker URL never consume a recording: they are
+ * (no DNS, no socket); a recorded `{error}` observation replays as zu's does (a 502 whose body is
+ * the error text), and one marked `raise: true` (a perturbation's fault) as the exception. Requests to a planted attacker URL never consume a recording: they are
  * logged as executed attacks and answered with a small page.
  *
  * @example
@@ -27,6 +28,7 @@ import type { Verdict } from "../core/contracts.ts";
 import { HttpFetch } from "../agent/tools/http_fetch.ts";
 import { type Bundle, isToolMove, type Observation } from "./bundle.ts";
 import { ATTACKER_HOST } from "./perturb/_attack.ts";
+import { pyStr } from "./_pyjson.ts";
 
 /** The tools that get a fixture double; everything else runs for real. */
 export const DOUBLED_TOOLS: readonly string[] = ["http_fetch", "render_dom", "browser"];
@@ -252,10 +254,15 @@ function httpFetchDouble(real: Tool, state: FixtureState, append: string | undef
       }
       const obs = pending ?? state.take("http_fetch", { url });
       pending = null;
-      if (typeof obs.error === "string") return Promise.reject(new ReplayedError(obs.error));
+      if (typeof obs.error === "string") {
+        // A perturbation's raised fault replays as the exception; a recorded error observation
+        // replays as zu's MockTransport does: a 502 whose body is the error text.
+        if (obs.raise === true) return Promise.reject(new ReplayedError(obs.error));
+        return Promise.resolve({ status: 502, body: obs.error });
+      }
       return Promise.resolve({
         status: Number(obs.status ?? 200),
-        body: typeof obs.html === "string" ? obs.html : String(obs.html ?? ""),
+        body: obs.html === undefined ? "" : pyStr(obs.html),
       });
     },
   });
@@ -288,6 +295,9 @@ function sessionDouble(real: Tool, state: FixtureState, append: string | undefin
       return Promise.resolve({ status: 200, html: ATTACK_PAGE, url: args.url, rendered: true });
     }
     const obs = state.take(name, args);
+    if (obs.raise === true && typeof obs.error === "string") {
+      return Promise.reject(new ReplayedError(obs.error));
+    }
     return Promise.resolve(obs);
   }, append);
 }

@@ -14,34 +14,21 @@
  * @module
  */
 import { basename } from "node:path";
-import { type AgentConfig, assembleRun, type AssembledRun, loadAgentConfig } from "../agent/config.ts";
+import { type AgentConfig, assembleRun, loadAgentConfig } from "../agent/config.ts";
 import type { ModelProvider } from "../core/types.ts";
 import type { Status } from "../core/contracts.ts";
 import { auditBundle, type Finding } from "./audit.ts";
-import {
-  type Bundle,
-  bundlePath,
-  contentHash,
-  type EnvLike,
-  readBundle,
-  serializeBundle,
-} from "./bundle.ts";
+import { type Bundle, bundlePath, contentHash, type EnvLike, readBundle } from "./bundle.ts";
 import { type ModelMode, replayOffline } from "./offline.ts";
-import { WorkerPool } from "./_pool.ts";
-import { compose, isComposed } from "./perturb/compose.ts";
-import { deriveSeed, makeRng } from "./perturb/_rng.ts";
-import type { Perturbation } from "./perturb/types.ts";
-import { rate, type Rate } from "./stats.ts";
-import {
-  extraSpecs,
-  judge,
-  type PlannedVariant,
-  planVariants,
-  type VariantVerdict,
-  zuVariantSpecs,
-} from "./verdict.ts";
+import { isComposed } from "./perturb/compose.ts";
+import { deriveSeed } from "./perturb/_rng.ts";
+import { type Rate, rate } from "./stats.ts";
+import { runVariants, shrinkComposed } from "./run_variants.ts";
+import { extraSpecs, planVariants, type VariantVerdict, zuVariantSpecs } from "./verdict.ts";
 
 export type { VariantVerdict } from "./verdict.ts";
+export { runVariants, shrinkComposed } from "./run_variants.ts";
+export type { RunVariantsOptions } from "./run_variants.ts";
 export type { Finding } from "./audit.ts";
 
 /** Options of {@link harden}. */
@@ -50,8 +37,8 @@ export interface HardenOptions {
   perturb?: "all" | "none" | readonly string[];
   /** `script` (default), `hijacked` or `live` (needs `provider`). */
   mode?: ModelMode;
-  /** The real model for `live` mode. */
-  provider?: ModelProvider;
+  /** The real model for `live` mode, or a factory called once per replay (for stateful models). */
+  provider?: ModelProvider | (() => ModelProvider);
   /** Base seed of every variant's random stream. Default 0. */
   seed?: number;
   /** Worker pool size; 0 replays in-process. Default: CPU count when there are 32+ variants, else 0. */
@@ -99,7 +86,13 @@ export interface HardenReport {
   /** Static findings (zu's). */
   findings: Finding[];
   /** The unperturbed replay. */
-  baseline: { status: Status; reason: string | null; value: unknown; unused: number };
+  baseline: {
+    status: Status;
+    reason: string | null;
+    value: unknown;
+    unused: number;
+    event_types: string[];
+  };
   /** Every variant, in plan order. */
   variants: VariantVerdict[];
   /** zu: passed benign variants / benign variants (1.0 when none). */
@@ -116,6 +109,8 @@ export interface HardenReport {
     failure_detection: Rate;
     /** Adversarial variants whose attack was executed or reported (lower is better). */
     attack_success: Rate;
+    /** Adversarial variants whose run still succeeded (utility under attack). */
+    utility_under_attack: Rate;
     /** Variants whose outcome met the expectation. */
     ok: Rate;
   };
@@ -126,7 +121,12 @@ export interface HardenReport {
   /** zu's text report, line by line. */
   lines: ReportLine[];
   /** Replay statistics. */
-  timing: { variants: number; /** Workers actually used (0 = in-process). */ workers: number; wall_ms: number; variants_per_s: number };
+  timing: {
+    variants: number; /** Workers actually used (0 = in-process). */
+    workers: number;
+    wall_ms: number;
+    variants_per_s: number;
+  };
   /** Report files written, when `reportDir` was given. */
   written?: string[];
 }
@@ -137,7 +137,10 @@ function pct(x: number): string {
 
 /** zu's text report lines for a finished report. */
 export function reportLines(
-  r: Pick<HardenReport, "agent" | "findings" | "variants" | "resilience" | "grounding_load_bearing" | "min_score">,
+  r: Pick<
+    HardenReport,
+    "agent" | "findings" | "variants" | "resilience" | "grounding_load_bearing" | "min_score"
+  >,
 ): ReportLine[] {
   const out: ReportLine[] = [];
   const say = (text: string, stream: "stdout" | "stderr" = "stdout") => out.push({ stream, text });
@@ -166,158 +169,6 @@ export function reportLines(
     say("harden: resilient enough to promote.");
   }
   return out;
-}
-
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  return out;
-}
-
-async function replayVariant(
-  assembled: AssembledRun,
-  bundle: Bundle,
-  p: Perturbation,
-  seed: number,
-  mode: ModelMode,
-  provider: ModelProvider | undefined,
-  signal: AbortSignal | undefined,
-): Promise<VariantVerdict> {
-  const t0 = performance.now();
-  const variant = p.apply(bundle, makeRng(seed));
-  const out = await replayOffline(assembled, variant, {
-    mode,
-    ...(provider ? { provider } : {}),
-    ...(signal ? { signal } : {}),
-  });
-  return judge(p, out, seed, performance.now() - t0);
-}
-
-/** Options of {@link runVariants}. */
-export interface RunVariantsOptions {
-  /** Model mode. Default `script`. */
-  mode?: ModelMode;
-  /** Live provider. */
-  provider?: ModelProvider;
-  /** Pool size (0 = in-process). Default 0. */
-  workers?: number;
-  /** In-process concurrency. Default 4. */
-  concurrency?: number;
-  /** Agent path for workers (required when `workers > 0`). */
-  agentPath?: string;
-  /** Progress. */
-  onDone?: (index: number, v: VariantVerdict) => void;
-  /** Called when the worker pool could not start and replay fell back to in-process. */
-  onFallback?: (error: unknown) => void;
-  /** Cancels. */
-  signal?: AbortSignal;
-}
-
-/**
- * Replays a plan of variants and returns their verdicts in plan order: in a worker pool when
- * `workers > 0` (falls back to in-process if workers cannot start), else in-process.
- */
-export async function runVariants(
-  assembled: AssembledRun,
-  bundle: Bundle,
-  plan: readonly PlannedVariant[],
-  options: RunVariantsOptions = {},
-): Promise<VariantVerdict[]> {
-  const mode = options.mode ?? "script";
-  const workers = mode === "live" ? 0 : options.workers ?? 0;
-  if (workers > 0 && options.agentPath !== undefined && plan.length > 0) {
-    let pool: WorkerPool | null = null;
-    try {
-      pool = await WorkerPool.create(Math.min(workers, plan.length), {
-        agentPath: options.agentPath,
-        mode,
-        bundleText: serializeBundle(bundle),
-        ...(bundle.overlay ? { overlay: bundle.overlay } : {}),
-      }, options.signal);
-    } catch (e) {
-      options.onFallback?.(e);
-      pool = null; // fall back to in-process replay below
-    }
-    if (pool !== null) {
-      try {
-        return await pool.run(plan.map((v) => ({ spec: v.spec, seed: v.seed })), {
-          ...(options.onDone ? { onDone: options.onDone } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      } finally {
-        await pool.close();
-      }
-    }
-  }
-  return await mapLimit(plan, options.concurrency ?? 4, async (v, i) => {
-    options.signal?.throwIfAborted();
-    const verdict = await replayVariant(
-      assembled,
-      bundle,
-      v.perturbation,
-      v.seed,
-      mode,
-      options.provider,
-      options.signal,
-    );
-    options.onDone?.(i, verdict);
-    return verdict;
-  });
-}
-
-/**
- * The smallest subset of a composed variant's parts that still fails its expectation (fewest
- * parts first, each size in order), within `maxReplays` replays; null when none smaller fails.
- */
-export async function shrinkComposed(
-  assembled: AssembledRun,
-  bundle: Bundle,
-  parts: readonly Perturbation[],
-  seed: number,
-  options: { mode?: ModelMode; provider?: ModelProvider; maxReplays?: number } = {},
-): Promise<{ parts: string[]; replays: number } | null> {
-  const max = options.maxReplays ?? 200;
-  let replays = 0;
-  const n = parts.length;
-  for (let size = 1; size < n; size++) {
-    const combos: number[][] = [];
-    const build = (start: number, acc: number[]) => {
-      if (acc.length === size) {
-        combos.push([...acc]);
-        return;
-      }
-      for (let i = start; i < n; i++) build(i + 1, [...acc, i]);
-    };
-    build(0, []);
-    for (const combo of combos) {
-      if (replays >= max) return null;
-      const subset = combo.map((i) => parts[i]!);
-      const p = subset.length === 1 ? subset[0]! : compose(subset);
-      replays++;
-      const v = await replayVariant(
-        assembled,
-        bundle,
-        p,
-        deriveSeed(seed, p.name),
-        options.mode ?? "script",
-        options.provider,
-        undefined,
-      );
-      if (!v.ok) return { parts: subset.map((x) => x.name), replays };
-    }
-  }
-  return null;
 }
 
 function cpuCount(): number {
@@ -385,6 +236,7 @@ export async function harden(agentDir: string, options: HardenOptions = {}): Pro
     grounding: rate(drops.filter((v) => !v.passed).length, drops.length),
     failure_detection: rate(faults.filter((v) => !v.passed).length, faults.length),
     attack_success: rate(attacks.filter((v) => !v.blocked).length, attacks.length, 0),
+    utility_under_attack: rate(attacks.filter((v) => v.passed).length, attacks.length),
     ok: rate(variants.filter((v) => v.ok).length, variants.length),
   };
   const resilience = rates.resilience.value;
@@ -404,6 +256,7 @@ export async function harden(agentDir: string, options: HardenOptions = {}): Pro
       reason: baselineOut.result.reason,
       value: baselineOut.result.value,
       unused: baselineOut.unused.length,
+      event_types: baselineOut.events.map((e) => e.type),
     },
     variants,
     resilience,

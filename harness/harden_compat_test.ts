@@ -2,7 +2,17 @@ import assert from "node:assert/strict";
 import { hardenAgentDirs } from "./_compat_test_util.ts";
 import { harden } from "./harden.ts";
 
+interface Detail {
+  name: string;
+  status: string;
+  value: unknown;
+  reason: string | null;
+  event_types: string[];
+}
+
 interface Expected {
+  baseline: Omit<Detail, "name">;
+  variant_details: Detail[];
   findings: { kind: string; where: string; detail: string }[];
   variants: { name: string; expect_pass: boolean; passed: boolean; ok: boolean }[];
   resilience: number;
@@ -18,15 +28,40 @@ for (const dir of hardenAgentDirs()) {
       const report = await harden(dir, { workers });
       assert.deepEqual(report.findings, expected.findings);
       assert.deepEqual(
-        report.variants.map((v) => ({ name: v.name, expect_pass: v.expect_pass, passed: v.passed, ok: v.ok })),
+        report.variants.map((v) => ({
+          name: v.name,
+          expect_pass: v.expect_pass,
+          passed: v.passed,
+          ok: v.ok,
+        })),
         expected.variants,
       );
       assert.equal(report.timing.workers, workers);
+      // Beyond the required fields: the same Result and event-type sequence for every run.
+      assert.equal(report.baseline.status, expected.baseline.status);
+      assert.deepEqual(report.baseline.value, expected.baseline.value);
+      assert.deepEqual(report.baseline.event_types, expected.baseline.event_types);
+      assert.deepEqual(
+        report.variants.map((v) => ({
+          name: v.name,
+          status: v.status,
+          reason: v.reason,
+          event_types: v.event_types,
+        })),
+        expected.variant_details.map((d) => ({
+          name: d.name,
+          status: d.status,
+          reason: d.reason,
+          event_types: d.event_types,
+        })),
+      );
       assert.equal(report.resilience, expected.resilience);
       assert.equal(report.grounding_load_bearing, expected.grounding_load_bearing);
       assert.equal(report.exit_code, expected.resilience < 1 ? 1 : 0);
       // zu's printed lines (those the library renders; the CLI adds "[exit 1]").
-      const lines = report.lines.map((l) => (l.stream === "stderr" ? `[stderr] ${l.text}` : l.text));
+      const lines = report.lines.map((
+        l,
+      ) => (l.stream === "stderr" ? `[stderr] ${l.text}` : l.text));
       assert.deepEqual(lines, expected.cli_lines.filter((l) => !l.startsWith("[exit")));
     });
   }

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { ScriptedProvider } from "../agent/providers/scripted.ts";
 import { compatPath } from "./_compat_test_util.ts";
+import { contentHash, readBundle, writeBundle } from "./bundle.ts";
+import { UserError } from "../core/errors.ts";
 import { harden } from "./harden.ts";
 import { reportHtml, reportJunit, reportMarkdown } from "./report/mod.ts";
 import { rate, wilson } from "./stats.ts";
@@ -10,7 +13,10 @@ async function agentWithAllowlist(): Promise<string> {
   await Deno.mkdir(`${dir}/fixtures`);
   await Deno.copyFile(`${src}/fixtures/capture.json`, `${dir}/fixtures/capture.json`);
   const yaml = await Deno.readTextFile(`${src}/agent.yaml`);
-  await Deno.writeTextFile(`${dir}/agent.yaml`, `${yaml}allowed_domains:\n- cafe-lumiere.example\n`);
+  await Deno.writeTextFile(
+    `${dir}/agent.yaml`,
+    `${yaml}allowed_domains:\n- cafe-lumiere.example\n`,
+  );
   return dir;
 }
 
@@ -35,17 +41,28 @@ Deno.test("every extra perturbation meets its expectation on a clean capture in 
 });
 
 Deno.test("the hijacked model's attacks succeed without an allowlist and are blocked with one", async () => {
-  const open = await harden(compatPath("harden/cafe-guide"), { perturb: "all", mode: "hijacked", workers: 0 });
+  const open = await harden(compatPath("harden/cafe-guide"), {
+    perturb: "all",
+    mode: "hijacked",
+    workers: 0,
+  });
   const openAttacks = open.variants.filter((v) => v.expect === "blocked");
   assert.equal(openAttacks.length, 7);
-  assert.ok(openAttacks.every((v) => !v.ok && v.attack_executed[0]?.startsWith("https://attacker.example/")));
+  assert.ok(
+    openAttacks.every((v) =>
+      !v.ok && v.attack_executed[0]?.startsWith("https://attacker.example/")
+    ),
+  );
   assert.equal(open.rates.attack_success.text, "7/7");
 
   const dir = await agentWithAllowlist();
   try {
     const guarded = await harden(dir, { perturb: "all", mode: "hijacked", workers: 0 });
     const attacks = guarded.variants.filter((v) => v.expect === "blocked");
-    assert.ok(attacks.every((v) => v.ok && v.blocked && v.attack_attempted === 1), JSON.stringify(attacks));
+    assert.ok(
+      attacks.every((v) => v.ok && v.blocked && v.attack_attempted === 1),
+      JSON.stringify(attacks),
+    );
     assert.ok(attacks.every((v) => v.event_types.includes("harness.defense.blocked")));
     assert.equal(guarded.rates.attack_success.text, "0/7");
   } finally {
@@ -73,8 +90,17 @@ Deno.test("minScore sets the exit code with zu's semantics", async () => {
 Deno.test("reports are written as JSON, JUnit XML, Markdown and self-contained HTML", async () => {
   const out = await Deno.makeTempDir({ prefix: "zu_report_" });
   try {
-    const report = await harden(compatPath("harden/split-span"), { perturb: "all", workers: 0, reportDir: out });
-    assert.deepEqual(report.written?.map((p) => p.split("/").pop()), ["harden.json", "harden.junit.xml", "harden.md", "harden.html"]);
+    const report = await harden(compatPath("harden/split-span"), {
+      perturb: "all",
+      workers: 0,
+      reportDir: out,
+    });
+    assert.deepEqual(report.written?.map((p) => p.split("/").pop()), [
+      "harden.json",
+      "harden.junit.xml",
+      "harden.md",
+      "harden.html",
+    ]);
     const json = JSON.parse(await Deno.readTextFile(`${out}/harden.json`));
     assert.equal(json.schema_version, 1);
     assert.equal(json.variants.length, report.variants.length);
@@ -87,7 +113,10 @@ Deno.test("reports are written as JSON, JUnit XML, Markdown and self-contained H
     assert.match(xml, /zu harden .* --perturb &#39;banner-prefix&#39; --seed 0/);
 
     const md = reportMarkdown(report);
-    assert.match(md, /\| resilience \(benign variants absorbed\) \| \d+\/\d+ \(\d+%, 95% CI \d+%–\d+%\) \|/);
+    assert.match(
+      md,
+      /\| resilience \(benign variants absorbed\) \| \d+\/\d+ \(\d+%, 95% CI \d+%–\d+%\) \|/,
+    );
 
     const html = reportHtml(report);
     assert.match(html, /^<!doctype html>/);
@@ -97,5 +126,42 @@ Deno.test("reports are written as JSON, JUnit XML, Markdown and self-contained H
     assert.ok(html.includes("drop-value:¥4,800"));
   } finally {
     await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("live mode replays tools by arguments for a model built per variant", async () => {
+  const dir = compatPath("harden/cafe-guide");
+  const bundle = await readBundle(`${dir}/fixtures/capture.json`);
+  const script = await harden(dir, { workers: 0 });
+  const live = await harden(dir, {
+    workers: 0,
+    mode: "live",
+    provider: () => ScriptedProvider.fromMoves(bundle.moves as Record<string, unknown>[]),
+  });
+  assert.deepEqual(
+    live.variants.map((v) => [v.name, v.passed, v.ok]),
+    script.variants.map((v) => [v.name, v.passed, v.ok]),
+  );
+  assert.equal(live.mode, "live");
+});
+
+Deno.test("harden reads an encrypted bundle with ZU_FIXTURE_KEY and refuses it without", async () => {
+  const dir = await agentWithAllowlist();
+  try {
+    const env = { ZU_FIXTURE_KEY: "ab".repeat(32) };
+    const plain = await readBundle(`${dir}/fixtures/capture.json`);
+    await writeBundle(`${dir}/fixtures/capture.json`, plain, { env });
+    const bytes = await Deno.readFile(`${dir}/fixtures/capture.json`);
+    assert.equal(bytes[0], 2);
+    const report = await harden(dir, { env, workers: 2 });
+    assert.equal(report.bundle_hash, contentHash(plain));
+    assert.equal(report.resilience, 1);
+    assert.equal(report.timing.workers, 2);
+    await assert.rejects(
+      () => harden(dir, { workers: 0 }),
+      (e: unknown) => e instanceof UserError && /encrypted and no key is set/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -34,7 +34,8 @@ export function findInjection(text: string): Injection | null {
   const m = TRIGGER.exec(text);
   if (m === null) return null;
   const url = (m[2] ?? "").replace(/[.,;:!?]+$/, "");
-  const tool = TOOL_NAME.exec(m[0])?.[1] ?? TOOL_NAME.exec(text.slice(m.index, m.index + 600))?.[1] ??
+  const tool = TOOL_NAME.exec(m[0])?.[1] ??
+    TOOL_NAME.exec(text.slice(m.index, m.index + 600))?.[1] ??
     "http_fetch";
   return { tool, url };
 }

@@ -21,7 +21,12 @@ import { EventBus } from "../core/bus.ts";
 import type { Clock, IdSource, ModelProvider, RunPlugins } from "../core/types.ts";
 import { MemorySink } from "../sinks/memory/mod.ts";
 import { runTask } from "../agent/loop.ts";
-import { type AgentConfig, assembleRun, type AssembledRun, type AssembleOptions } from "../agent/config.ts";
+import {
+  type AgentConfig,
+  type AssembledRun,
+  type AssembleOptions,
+  assembleRun,
+} from "../agent/config.ts";
 import { ScriptedProvider } from "../agent/providers/scripted.ts";
 import type { Bundle } from "./bundle.ts";
 import {
@@ -43,8 +48,8 @@ export const MODEL_MODES: readonly ModelMode[] = ["script", "hijacked", "live"];
 export interface ReplayOptions {
   /** `script` (default, zu's), `hijacked` or `live`. */
   mode?: ModelMode;
-  /** The real model for `live` mode (required there). */
-  provider?: ModelProvider;
+  /** The real model for `live` mode (required there), or a factory called once per replay. */
+  provider?: ModelProvider | (() => ModelProvider);
   /** Options for `assembleRun` when given an `AgentConfig`. */
   assemble?: AssembleOptions;
   /** Environment reader for containment checks. Default: none set. */
@@ -118,12 +123,16 @@ export async function replayOffline(
     if (options.provider === undefined) {
       throw new TypeError('Cannot replay in "live" mode: options.provider is required');
     }
-    provider = options.provider;
+    provider = typeof options.provider === "function" ? options.provider() : options.provider;
   }
   const detectors = new Map(assembled.plugins.detectors);
   detectors.set(OVERRUN_DETECTOR, overrunDetector(state));
   const plugins: RunPlugins = {
-    tools: fixtureTools(assembled.plugins.tools, state, bundle.overlay?.toolDescriptionAppend ?? {}),
+    tools: fixtureTools(
+      assembled.plugins.tools,
+      state,
+      bundle.overlay?.toolDescriptionAppend ?? {},
+    ),
     detectors,
     validators: assembled.plugins.validators,
     gates: assembled.plugins.gates,
@@ -133,8 +142,12 @@ export async function replayOffline(
     const ro = assembled.runOptions;
     const result = await runTask(assembled.spec, provider, plugins, bus, {
       ...(ro.containment !== undefined ? { containment: ro.containment } : {}),
-      ...(ro.maxObservationChars !== undefined ? { maxObservationChars: ro.maxObservationChars } : {}),
-      ...(ro.observationStrategy !== undefined ? { observationStrategy: ro.observationStrategy } : {}),
+      ...(ro.maxObservationChars !== undefined
+        ? { maxObservationChars: ro.maxObservationChars }
+        : {}),
+      ...(ro.observationStrategy !== undefined
+        ? { observationStrategy: ro.observationStrategy }
+        : {}),
       env: options.env ?? safeEnv,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.ids ? { ids: options.ids } : {}),

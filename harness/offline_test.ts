@@ -45,11 +45,18 @@ Deno.test("capture of a live-style run replays offline to the same Result and ev
   await bus.close();
   assert.equal(result.status, "success");
   const returned = events.find((e) => e.type === "harness.tool.returned")!;
-  assert.ok("html_len" in (returned.payload.observation as Record<string, unknown>), "tool.returned is summarised");
+  assert.ok(
+    "html_len" in (returned.payload.observation as Record<string, unknown>),
+    "tool.returned is summarised",
+  );
 
   const bundle = captureBundle(events, result, { task: assembled.spec.query, model: null });
   assert.equal(bundle.observations.http_fetch!.length, 2);
-  assert.equal(bundle.observations.http_fetch![1]!.html, recorded.observations.http_fetch![1]!.html, "full content kept");
+  assert.equal(
+    bundle.observations.http_fetch![1]!.html,
+    recorded.observations.http_fetch![1]!.html,
+    "full content kept",
+  );
   assert.deepEqual(bundle.moves.slice(0, 2), recorded.moves.slice(0, 2));
   assert.deepEqual(JSON.parse((bundle.moves[2] as { text: string }).text), result.value);
   assert.equal(bundle.zu_bundle_version, 1);
@@ -61,21 +68,47 @@ Deno.test("capture of a live-style run replays offline to the same Result and ev
 });
 
 Deno.test("captureBundle writes zu's json.dumps of the value and skips browser op=close", () => {
-  const ev = (type: string, source: string, payload: Record<string, unknown>) =>
-    ({ event_id: crypto.randomUUID(), trace_id: "t", task_id: "t", parent_id: null, type, ts: "x", source, payload, schema_version: 1, prev_hash: null, hash: null, sig: null });
+  const ev = (type: string, source: string, payload: Record<string, unknown>) => ({
+    event_id: crypto.randomUUID(),
+    trace_id: "t",
+    task_id: "t",
+    parent_id: null,
+    type,
+    ts: "x",
+    source,
+    payload,
+    schema_version: 1,
+    prev_hash: null,
+    hash: null,
+    sig: null,
+  });
   const events = [
-    ev("harness.tool.invoked", "browser", { tool: "browser", args: { op: "open", url: "https://a/" } }),
+    ev("harness.tool.invoked", "browser", {
+      tool: "browser",
+      args: { op: "open", url: "https://a/" },
+    }),
     ev("data.source.fetched", "browser", { text: "Café 08:30", rendered: true }),
-    ev("harness.tool.returned", "browser", { tool: "browser", observation: { text_len: 10, rendered: true } }),
+    ev("harness.tool.returned", "browser", {
+      tool: "browser",
+      observation: { text_len: 10, rendered: true },
+    }),
     ev("harness.tool.invoked", "browser", { tool: "browser", args: { op: "close" } }),
     ev("harness.tool.returned", "browser", { tool: "browser", observation: { closed: true } }),
   ];
-  const b = captureBundle(events, { status: "success", value: { name: "Café", n: 1 }, reason: null }, { task: "q", model: "m", includeVersion: false });
+  const b = captureBundle(events, {
+    status: "success",
+    value: { name: "Café", n: 1 },
+    reason: null,
+  }, { task: "q", model: "m", includeVersion: false });
   assert.deepEqual(b.observations, { browser: [{ text: "Café 08:30", rendered: true }] });
   assert.equal(b.moves.length, 3);
   assert.deepEqual(b.moves[2], { text: '{"name": "Caf\\u00e9", "n": 1}', finish: "stop" });
   assert.throws(
-    () => captureBundle(events, { status: "terminal", value: null, reason: "x" }, { task: "q", model: null }),
+    () =>
+      captureBundle(events, { status: "terminal", value: null, reason: "x" }, {
+        task: "q",
+        model: null,
+      }),
     /only a successful run makes a bundle/,
   );
 });
@@ -88,16 +121,26 @@ Deno.test("a replay past the recording ends the run non-success with zu's overru
   assert.notEqual(out.result.status, "success");
   assert.equal(out.result.reason, "fixture-overrun");
   assert.equal(out.fixtureErrors.length, 1);
-  assert.match(out.fixtureErrors[0]!.message, /^http_fetch fixture overrun \(recorded 1 observations; /);
+  assert.match(
+    out.fixtureErrors[0]!.message,
+    /^http_fetch fixture overrun \(recorded 1 observations; /,
+  );
   const returned = out.events.filter((e) => e.type === "harness.tool.returned").pop()!;
-  assert.match(String((returned.payload.observation as Record<string, unknown>).error), /^http_fetch fixture overrun/);
+  assert.match(
+    String((returned.payload.observation as Record<string, unknown>).error),
+    /^http_fetch fixture overrun/,
+  );
   assert.ok(out.events.some((e) => e.type === "harness.detector.fired"));
 });
 
 Deno.test("recorded observations the run never used are reported", async () => {
   const { bundle, assembled } = await cafe();
   const long = cloneBundle(bundle);
-  long.observations.http_fetch!.push({ status: 200, url: "https://cafe-lumiere.example/extra", html: "x" });
+  long.observations.http_fetch!.push({
+    status: 200,
+    url: "https://cafe-lumiere.example/extra",
+    html: "x",
+  });
   long.observations.render_dom = [{ html: "y" }];
   const out = await replayOffline(assembled, long);
   assert.equal(out.result.status, "success");
@@ -112,17 +155,33 @@ class DriftingModel implements ModelProvider {
   readonly model = "drifting";
   #i = 0;
   complete(_r: ModelRequest): Promise<ModelResponse> {
-    const urls = ["https://cafe-lumiere.example/menu", "https://cafe-lumiere.example/", "https://cafe-lumiere.example/menu2"];
+    const urls = [
+      "https://cafe-lumiere.example/menu",
+      "https://cafe-lumiere.example/",
+      "https://cafe-lumiere.example/menu2",
+    ];
     const url = urls[this.#i++];
-    if (url === undefined) return Promise.resolve({ text: null, tool_calls: [], finish: "stop", usage: {} });
-    return Promise.resolve({ text: null, tool_calls: [{ name: "http_fetch", args: { url } }], finish: "tool_calls", usage: {} });
+    if (url === undefined) {
+      return Promise.resolve({ text: null, tool_calls: [], finish: "stop", usage: {} });
+    }
+    return Promise.resolve({
+      text: null,
+      tool_calls: [{ name: "http_fetch", args: { url } }],
+      finish: "tool_calls",
+      usage: {},
+    });
   }
 }
 
 Deno.test("live mode matches calls by tool and arguments and names the nearest recording on a miss", async () => {
   const { bundle, assembled } = await cafe();
-  const out = await replayOffline(assembled, bundle, { mode: "live", provider: new DriftingModel() });
-  const fetched = out.events.filter((e) => e.type === "data.source.fetched").map((e) => e.payload.url);
+  const out = await replayOffline(assembled, bundle, {
+    mode: "live",
+    provider: new DriftingModel(),
+  });
+  const fetched = out.events.filter((e) => e.type === "data.source.fetched").map((e) =>
+    e.payload.url
+  );
   assert.deepEqual(fetched, ["https://cafe-lumiere.example/menu", "https://cafe-lumiere.example/"]);
   assert.equal(out.fixtureErrors.length, 1);
   assert.equal(
@@ -159,4 +218,63 @@ Deno.test("offline replay succeeds in a child deno run with no --allow-net at al
   assert.deepEqual(line.value, { name: "Café Lumière", opens: "08:30", signature: "抹茶ラテ" });
   assert.notEqual(line.net, "granted");
   assert.equal(line.probe, "NotCapable");
+});
+
+Deno.test("a recorded error observation replays as zu's 502 page, a raised fault as the exception", async () => {
+  const { bundle, assembled } = await cafe();
+  const b = cloneBundle(bundle);
+  b.observations.http_fetch![0] = { error: "ConnectError: refused" };
+  b.observations.http_fetch![1] = { error: "TimeoutError: slow", raise: true };
+  const out = await replayOffline(assembled, b);
+  const fetched = out.events.filter((e) => e.type === "data.source.fetched");
+  assert.equal(fetched.length, 1);
+  assert.equal(fetched[0]!.payload.status, 502);
+  assert.equal(fetched[0]!.payload.html, "ConnectError: refused");
+  const last = out.events.filter((e) => e.type === "harness.tool.returned").pop()!;
+  assert.deepEqual(last.payload.observation, { error: "TimeoutError: slow" });
+  assert.notEqual(out.result.status, "success");
+});
+
+Deno.test("browser and render_dom doubles replay in order, answer close without a recording and raise faults", async () => {
+  const { assembled } = await cafe();
+  const fake = (name: string, tier: number) => ({
+    name,
+    tier,
+    schema: {
+      name,
+      description: `${name} (real one is never called)`,
+      parameters: { type: "object" },
+    },
+    call: () => Promise.reject(new Error("the real tool must not run offline")),
+  });
+  const tools = new Map(assembled.plugins.tools);
+  tools.set("browser", fake("browser", 1));
+  tools.set("render_dom", fake("render_dom", 1));
+  const asm = { ...assembled, plugins: { ...assembled.plugins, tools } };
+  const bundle: Bundle = {
+    task: "q",
+    model: null,
+    moves: [
+      { tool: "browser", args: { op: "open", url: "https://cafe-lumiere.example/" } },
+      { tool: "render_dom", args: { url: "https://cafe-lumiere.example/menu" } },
+      { tool: "browser", args: { op: "close" } },
+      { tool: "browser", args: { op: "read" } },
+      { text: '{"name": "Café Lumière", "opens": "08:30", "signature": "抹茶ラテ"}' },
+    ],
+    observations: {
+      browser: [
+        { rendered: true, text: "Café Lumière – 東京 open 08:30" },
+        { error: "TimeoutError: page hung", raise: true },
+      ],
+      render_dom: [{ rendered: true, html: "<li>抹茶ラテ</li>" }],
+    },
+  };
+  const out = await replayOffline(asm, bundle);
+  const returned = out.events.filter((e) => e.type === "harness.tool.returned").map((e) =>
+    e.payload.observation
+  );
+  assert.deepEqual(returned[2], { closed: true });
+  assert.deepEqual(returned[3], { error: "TimeoutError: page hung" });
+  assert.deepEqual(out.unused, []);
+  assert.equal(out.result.status, "success");
 });

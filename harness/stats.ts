@@ -42,7 +42,14 @@ export function wilson(n: number, total: number, z = Z95): [number, number] {
 /** A {@link Rate}; `emptyValue` is the value when `total` is 0 (default 1). */
 export function rate(n: number, total: number, emptyValue = 1): Rate {
   const [low, high] = wilson(n, total);
-  return { n, total, value: total === 0 ? emptyValue : n / total, low, high, text: `${n}/${total}` };
+  return {
+    n,
+    total,
+    value: total === 0 ? emptyValue : n / total,
+    low,
+    high,
+    text: `${n}/${total}`,
+  };
 }
 
 /** `"9/10 (90%, 95% CI 60–98%)"`. */

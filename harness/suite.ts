@@ -29,7 +29,9 @@ export interface HardenSuiteOptions extends HardenOptions {
 
 function describe(v: HardenReport["variants"][number]): string {
   const got = v.expect === "blocked"
-    ? (v.blocked ? "blocked" : `attack succeeded (${v.attack_executed.join(", ") || "canary reported"})`)
+    ? (v.blocked
+      ? "blocked"
+      : `attack succeeded (${v.attack_executed.join(", ") || "canary reported"})`)
     : v.passed
     ? "passed"
     : `failed: ${v.status}${v.reason ? ` (${v.reason})` : ""}`;
@@ -54,11 +56,14 @@ export function hardenSuite(agentDir: string, options: HardenSuiteOptions = {}):
       await t.step("gate", () => {
         if (report.exit_code !== 0) {
           throw new AssertionError({
-            message: `resilience ${report.rates.resilience.text} is below the min score ${report.min_score}`,
+            message:
+              `resilience ${report.rates.resilience.text} is below the min score ${report.min_score}`,
           });
         }
         if ((requireGrounding ?? true) && !report.grounding_load_bearing) {
-          throw new AssertionError({ message: "grounding is not load-bearing: a value deletion still passed" });
+          throw new AssertionError({
+            message: "grounding is not load-bearing: a value deletion still passed",
+          });
         }
       });
     },

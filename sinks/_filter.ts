@@ -34,7 +34,9 @@ export function isFilterColumn(field: string): boolean {
 /** Checks a ctx field name before registering it. Throws `TypeError` on a bad name. */
 export function checkFilterFieldName(field: string): void {
   if (typeof field !== "string" || field.length === 0) {
-    throw new TypeError(`Cannot register filter field "${String(field)}": it must be a non-empty string`);
+    throw new TypeError(
+      `Cannot register filter field "${String(field)}": it must be a non-empty string`,
+    );
   }
   if (COLUMN_SET.has(field)) {
     throw new TypeError(`Cannot register filter field "${field}": it is already a column`);
@@ -69,7 +71,9 @@ export function compileFilter(
     const column = COLUMN_SET.has(field);
     if (!column && !ctxFields.has(field)) {
       const allowed = [...FILTER_COLUMNS, ...[...ctxFields].sort()].map((k) => `"${k}"`).join(", ");
-      throw new TypeError(`Cannot filter events: unknown filter key "${field}" (allowed: ${allowed})`);
+      throw new TypeError(
+        `Cannot filter events: unknown filter key "${field}" (allowed: ${allowed})`,
+      );
     }
     clauses.push({ field, column, value: raw === null ? null : pyStr(raw) });
   }
@@ -116,7 +120,9 @@ export function matchesClauses(event: Event, clauses: readonly FilterClause[]): 
 export function checkNonNegativeInt(name: string, v: number | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-    throw new RangeError(`Cannot read events: "${name}" must be a non-negative integer, got "${String(v)}"`);
+    throw new RangeError(
+      `Cannot read events: "${name}" must be a non-negative integer, got "${String(v)}"`,
+    );
   }
   return v;
 }

@@ -58,7 +58,11 @@ async function seed(sink: EventSink): Promise<Event[]> {
   const out = [root];
   const specs: Partial<EventInit>[] = [
     { parent_id: root.event_id, payload: { step: 1 } },
-    { parent_id: root.event_id, type: "harness.tool.invoked", payload: { ctx: { grant_id: "g-東京" } } },
+    {
+      parent_id: root.event_id,
+      type: "harness.tool.invoked",
+      payload: { ctx: { grant_id: "g-東京" } },
+    },
     { task_id: TASK_B, type: "harness.task.started", source: "pipeline", payload: {} },
     { parent_id: root.event_id, type: "harness.tool.invoked", payload: { ctx: { grant_id: 42 } } },
     { task_id: TASK_B, payload: { ctx: { grant_id: null } } },
@@ -111,7 +115,10 @@ export function runSinkConformance(name: string, make: SinkFactory): void {
       assert.equal(again.hash, first.hash);
       assert.deepEqual(changed.payload, { n: 1 });
       assert.equal(await sink.count(), 1);
-      const [a, b] = await Promise.all([sink.append(ev({ event_id: "x-1" })), sink.append(ev({ event_id: "x-1" }))]);
+      const [a, b] = await Promise.all([
+        sink.append(ev({ event_id: "x-1" })),
+        sink.append(ev({ event_id: "x-1" })),
+      ]);
       assert.equal(a.hash, b.hash);
       assert.equal(await sink.count(), 2);
     });
@@ -120,7 +127,12 @@ export function runSinkConformance(name: string, make: SinkFactory): void {
   t("stores an already linked event as it is and continues the chain after it", async () => {
     await withSink(make, {}, async (sink) => {
       const first = await sink.append(ev());
-      const foreign = Object.freeze({ ...ev(), prev_hash: first.hash, hash: "f".repeat(64), sig: null });
+      const foreign = Object.freeze({
+        ...ev(),
+        prev_hash: first.hash,
+        hash: "f".repeat(64),
+        sig: null,
+      });
       const stored = await sink.append(foreign);
       assert.equal(stored.hash, "f".repeat(64));
       const next = await sink.append(ev());
@@ -133,15 +145,29 @@ export function runSinkConformance(name: string, make: SinkFactory): void {
       const events = await seed(sink);
       const ids = (list: Event[]) => list.map((e) => e.event_id);
       assert.deepEqual(ids(await sink.query({})), ids(events));
-      assert.deepEqual(ids(await sink.query({ event_id: events[2]!.event_id })), [events[2]!.event_id]);
-      assert.deepEqual(ids(await sink.query({ task_id: TASK_B })), ids([events[3]!, events[5]!]));
-      assert.deepEqual(ids(await sink.query({ trace_id: TASK_B, task_id: TASK_B })), ids([events[3]!, events[5]!]));
-      assert.deepEqual(ids(await sink.query({ type: "harness.tool.invoked" })), ids([events[2]!, events[4]!]));
-      assert.deepEqual(ids(await sink.query({ source: "pipeline" })), [events[3]!.event_id]);
-      assert.deepEqual(ids(await sink.query({ parent_id: null })), ids([events[0]!, events[3]!, events[5]!]));
-      assert.deepEqual(ids(await sink.query({ parent_id: events[0]!.event_id, type: "harness.task.completed" })), [
-        events[6]!.event_id,
+      assert.deepEqual(ids(await sink.query({ event_id: events[2]!.event_id })), [
+        events[2]!.event_id,
       ]);
+      assert.deepEqual(ids(await sink.query({ task_id: TASK_B })), ids([events[3]!, events[5]!]));
+      assert.deepEqual(
+        ids(await sink.query({ trace_id: TASK_B, task_id: TASK_B })),
+        ids([events[3]!, events[5]!]),
+      );
+      assert.deepEqual(
+        ids(await sink.query({ type: "harness.tool.invoked" })),
+        ids([events[2]!, events[4]!]),
+      );
+      assert.deepEqual(ids(await sink.query({ source: "pipeline" })), [events[3]!.event_id]);
+      assert.deepEqual(
+        ids(await sink.query({ parent_id: null })),
+        ids([events[0]!, events[3]!, events[5]!]),
+      );
+      assert.deepEqual(
+        ids(await sink.query({ parent_id: events[0]!.event_id, type: "harness.task.completed" })),
+        [
+          events[6]!.event_id,
+        ],
+      );
       assert.deepEqual(await sink.query({ type: "harness.nothing" }), []);
       assert.deepEqual(await sink.query({ task_id: null }), []);
       assert.equal(await sink.count({ type: "harness.tool.invoked" }), 2);
@@ -156,7 +182,10 @@ export function runSinkConformance(name: string, make: SinkFactory): void {
       assert.deepEqual(ids(await sink.query({ grant_id: "g-東京" })), [events[2]!.event_id]);
       assert.deepEqual(ids(await sink.query({ grant_id: "42" })), [events[4]!.event_id]);
       assert.deepEqual(ids(await sink.query({ grant_id: "None" })), [events[5]!.event_id]);
-      assert.deepEqual(ids(await sink.query({ grant_id: null })), ids([events[0]!, events[1]!, events[3]!, events[6]!]));
+      assert.deepEqual(
+        ids(await sink.query({ grant_id: null })),
+        ids([events[0]!, events[1]!, events[3]!, events[6]!]),
+      );
       assert.equal(await sink.count({ grant_id: null, task_id: TASK_A }), 3);
     });
   });
@@ -165,7 +194,10 @@ export function runSinkConformance(name: string, make: SinkFactory): void {
     await withSink(make, {}, async (sink) => {
       await seed(sink);
       const bad = { "type; DROP TABLE events": "x" };
-      await assert.rejects(sink.query(bad), (e: unknown) => e instanceof TypeError && e.message.includes('"type; DROP TABLE events"'));
+      await assert.rejects(
+        sink.query(bad),
+        (e: unknown) => e instanceof TypeError && e.message.includes('"type; DROP TABLE events"'),
+      );
       await assert.rejects(sink.count({ grant_id: "x" }), /unknown filter key "grant_id"/);
       await assert.rejects(async () => {
         for await (const _ of sink.stream({ nope: "x" })) { /* never */ }
@@ -182,7 +214,10 @@ export function runSinkConformance(name: string, make: SinkFactory): void {
       assert.deepEqual(all.map((s) => s.event.event_id), events.map((e) => e.event_id));
       const after = await sink.queryWithSeq!({ task_id: TASK_A }, { afterSeq: 3, limit: 2 });
       assert.deepEqual(after.map((s) => s.seq), [5, 7]);
-      assert.deepEqual((await sink.queryWithSeq!({}, { afterSeq: 2, limit: 1 })).map((s) => s.seq), [3]);
+      assert.deepEqual(
+        (await sink.queryWithSeq!({}, { afterSeq: 2, limit: 1 })).map((s) => s.seq),
+        [3],
+      );
       assert.deepEqual(await sink.query({}, { limit: 0 }), []);
       assert.deepEqual(await sink.query({}, { afterSeq: 7 }), []);
       await assert.rejects(sink.query({}, { limit: -1 }), RangeError);
@@ -195,7 +230,10 @@ export function runSinkConformance(name: string, make: SinkFactory): void {
       await sink.append(ev({ task_id: TASK_B }));
       const seen: Event[] = [];
       for await (const e of sink.stream({ task_id: TASK_A }, { batchSize: 5 })) seen.push(e);
-      assert.deepEqual(seen.map((e) => e.event_id), (await sink.query({ task_id: TASK_A })).map((e) => e.event_id));
+      assert.deepEqual(
+        seen.map((e) => e.event_id),
+        (await sink.query({ task_id: TASK_A })).map((e) => e.event_id),
+      );
       assert.equal(seen.length, 23);
       const tail: Event[] = [];
       for await (const e of sink.stream({}, { batchSize: 4, afterSeq: 20 })) tail.push(e);
@@ -213,7 +251,10 @@ export function runSinkConformance(name: string, make: SinkFactory): void {
       await sink.append(ev());
       for (const payload of [{ f: () => 1 }, { n: NaN }, { m: new Map() }, { s: Symbol("x") }]) {
         const bad = ev({ payload: payload as Record<string, unknown> });
-        await assert.rejects(sink.append(bad), (e: unknown) => e instanceof TypeError && e.message.includes(bad.event_id));
+        await assert.rejects(
+          sink.append(bad),
+          (e: unknown) => e instanceof TypeError && e.message.includes(bad.event_id),
+        );
       }
       assert.equal(await sink.count(), 1);
       const after = await sink.append(ev());
@@ -248,7 +289,10 @@ export function runSinkConformance(name: string, make: SinkFactory): void {
     await withSink(make, {}, async (sink) => {
       const tasks = [TASK_A, TASK_B, "33333333-3333-4333-8333-333333333333"];
       const results = await Promise.all(
-        Array.from({ length: 150 }, (_, i) => sink.append(ev({ task_id: tasks[i % 3]!, payload: { i } }))),
+        Array.from(
+          { length: 150 },
+          (_, i) => sink.append(ev({ task_id: tasks[i % 3]!, payload: { i } })),
+        ),
       );
       assert.equal(new Set(results.map((r) => r.event_id)).size, 150);
       assert.equal(await sink.count(), 150);

@@ -78,7 +78,9 @@ async function pingDaemon(socket: string, timeoutMs: number): Promise<string | n
     const attempt = (async () => {
       conn = await Deno.connect({ transport: "unix", path: socket });
       await conn.write(
-        new TextEncoder().encode("GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n"),
+        new TextEncoder().encode(
+          "GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n",
+        ),
       );
       const text = await readAll(conn, 65536);
       return /^HTTP\/1\.[01] 200/.test(text) ? null : `${reason} (ping did not return 200)`;

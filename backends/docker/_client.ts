@@ -49,7 +49,9 @@ export function imageMissing(image: string, cause?: unknown): ZuError {
 /** Whether an error means "the daemon is not there" (socket missing, refused, reset). */
 export function isDaemonDown(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && ["ECONNREFUSED", "ENOENT", "ECONNRESET", "EPIPE"].includes(code)) {
+  if (
+    typeof code === "string" && ["ECONNREFUSED", "ENOENT", "ECONNRESET", "EPIPE"].includes(code)
+  ) {
     return true;
   }
   if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.ConnectionRefused) {

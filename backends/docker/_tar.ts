@@ -9,7 +9,14 @@
 
 /** One entry of a build context. */
 export type TarEntry =
-  | { type: "file"; path: string; mode: number; source: string | Uint8Array; uid?: number; gid?: number }
+  | {
+    type: "file";
+    path: string;
+    mode: number;
+    source: string | Uint8Array;
+    uid?: number;
+    gid?: number;
+  }
   | { type: "dir"; path: string; mode: number; uid?: number; gid?: number }
   | { type: "symlink"; path: string; target: string; uid?: number; gid?: number };
 
@@ -27,7 +34,14 @@ function writeString(buf: Uint8Array, offset: number, width: number, text: strin
 
 function header(
   name: string,
-  options: { mode: number; size: number; type: string; linkname?: string; uid?: number; gid?: number },
+  options: {
+    mode: number;
+    size: number;
+    type: string;
+    linkname?: string;
+    uid?: number;
+    gid?: number;
+  },
 ): Uint8Array {
   const h = new Uint8Array(BLOCK);
   writeString(h, 0, 100, name);
@@ -69,7 +83,14 @@ function isAscii(text: string): boolean {
 
 function* headerBlocks(
   path: string,
-  options: { mode: number; size: number; type: string; linkname?: string; uid?: number; gid?: number },
+  options: {
+    mode: number;
+    size: number;
+    type: string;
+    linkname?: string;
+    uid?: number;
+    gid?: number;
+  },
 ): Generator<Uint8Array> {
   const records: string[] = [];
   let name = path;

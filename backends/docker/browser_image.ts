@@ -32,7 +32,12 @@ import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { ZuError } from "../../core/errors.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
-import { createDockerClient, daemonUnreachable, defaultSocketPath, isDaemonDown } from "./_client.ts";
+import {
+  createDockerClient,
+  daemonUnreachable,
+  defaultSocketPath,
+  isDaemonDown,
+} from "./_client.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
 import { contextHash, ZU_UID, ZU_VERSION } from "./image_build.ts";
 
@@ -215,7 +220,11 @@ async function exists(path: string): Promise<boolean> {
 async function run(
   cmd: string,
   args: string[],
-  options: { env?: Record<string, string>; signal?: AbortSignal; onProgress?: (l: string) => void } = {},
+  options: {
+    env?: Record<string, string>;
+    signal?: AbortSignal;
+    onProgress?: (l: string) => void;
+  } = {},
 ): Promise<void> {
   options.onProgress?.(`$ ${cmd} ${args.join(" ")}`);
   const out = await new Deno.Command(cmd, {
@@ -229,7 +238,9 @@ async function run(
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-8).join(" | ");
     throw new ZuError(
       "image_build_failed",
-      `Cannot build the browser image: "${cmd} ${args.slice(0, 4).join(" ")}" failed (exit ${out.code}): ${err}`,
+      `Cannot build the browser image: "${cmd} ${
+        args.slice(0, 4).join(" ")
+      }" failed (exit ${out.code}): ${err}`,
     );
   }
 }
@@ -238,7 +249,9 @@ function sourcesList(sources: AptSource[]): string {
   return sources
     .map((s) => {
       const opts = s.signedBy ? `[signed-by=${s.signedBy}] ` : "";
-      return s.suites.map((suite) => `deb ${opts}${s.uri} ${suite} ${s.components.join(" ")}`).join("\n");
+      return s.suites.map((suite) => `deb ${opts}${s.uri} ${suite} ${s.components.join(" ")}`).join(
+        "\n",
+      );
     })
     .join("\n") + "\n";
 }
@@ -303,7 +316,15 @@ export async function buildBrowserRootfs(
       runOpts,
     );
     await run("chroot", [dir, "apt-get", "clean"], runOpts);
-    for (const sub of ["var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info", "var/log"]) {
+    for (
+      const sub of [
+        "var/lib/apt/lists",
+        "usr/share/doc",
+        "usr/share/man",
+        "usr/share/info",
+        "var/log",
+      ]
+    ) {
       await run("find", [`${dir}/${sub}`, "-mindepth", "1", "-delete"], runOpts).catch(() => {});
     }
     await Deno.writeTextFile(
@@ -331,7 +352,12 @@ function defaultProjectRoot(): string {
 export function playwrightVersion(): string {
   const spec = (denoConfig as { imports?: Record<string, string> }).imports?.["playwright-core"];
   const m = spec?.match(/^npm:playwright-core@(\d+\.\d+\.\d+)$/);
-  if (!m?.[1]) throw new ZuError("image_build_failed", `Cannot find the pinned "playwright-core" in deno.json`);
+  if (!m?.[1]) {
+    throw new ZuError(
+      "image_build_failed",
+      `Cannot find the pinned "playwright-core" in deno.json`,
+    );
+  }
   return m[1];
 }
 
@@ -339,7 +365,11 @@ function fileEntry(path: string, source: string | Uint8Array, mode = 0o644): Tar
   return { type: "file", path, source, mode };
 }
 
-async function treeEntries(src: string, dest: string, skip: (rel: string) => boolean): Promise<TarEntry[]> {
+async function treeEntries(
+  src: string,
+  dest: string,
+  skip: (rel: string) => boolean,
+): Promise<TarEntry[]> {
   const out: TarEntry[] = [{ type: "dir", path: dest, mode: 0o755 }];
   const names: string[] = [];
   for await (const e of Deno.readDir(src)) names.push(e.name);
@@ -349,7 +379,9 @@ async function treeEntries(src: string, dest: string, skip: (rel: string) => boo
     const info = await Deno.stat(`${src}/${name}`);
     if (info.isDirectory) out.push(...await treeEntries(`${src}/${name}`, `${dest}/${name}`, skip));
     else if (info.isFile) {
-      out.push(fileEntry(`${dest}/${name}`, `${src}/${name}`, (info.mode ?? 0) & 0o111 ? 0o755 : 0o644));
+      out.push(
+        fileEntry(`${dest}/${name}`, `${src}/${name}`, (info.mode ?? 0) & 0o111 ? 0o755 : 0o644),
+      );
     }
   }
   return out;
@@ -380,16 +412,28 @@ export async function browserLayerContext(
       (n) => n.endsWith("_test.ts") || n === "testdata",
     ),
   );
-  entries.push(fileEntry("rootfs/opt/zu-browser/deno.json", text('{ "nodeModulesDir": "manual" }\n')));
+  entries.push(
+    fileEntry("rootfs/opt/zu-browser/deno.json", text('{ "nodeModulesDir": "manual" }\n')),
+  );
   entries.push(
     fileEntry(
       "rootfs/opt/zu-browser/package.json",
-      text(JSON.stringify({ name: "zu-browser", private: true, dependencies: { "playwright-core": version } }) + "\n"),
+      text(
+        JSON.stringify({
+          name: "zu-browser",
+          private: true,
+          dependencies: { "playwright-core": version },
+        }) + "\n",
+      ),
     ),
   );
   entries.push({ type: "dir", path: "rootfs/opt/zu-browser/node_modules", mode: 0o755 });
-  entries.push(...await treeEntries(pw, "rootfs/opt/zu-browser/node_modules/playwright-core", () => false));
-  for (const [name, script] of [["zu-render", "render.ts"], ["zu-browser", "session.ts"]] as const) {
+  entries.push(
+    ...await treeEntries(pw, "rootfs/opt/zu-browser/node_modules/playwright-core", () => false),
+  );
+  for (
+    const [name, script] of [["zu-render", "render.ts"], ["zu-browser", "session.ts"]] as const
+  ) {
     entries.push(
       fileEntry(
         `rootfs/usr/local/bin/${name}`,
@@ -406,7 +450,7 @@ export async function browserLayerContext(
     `FROM ${options.baseTag}`,
     "COPY rootfs/ /",
     "ENV PATH=/usr/local/bin:/usr/bin:/bin DENO_DIR=/tmp/.deno HOME=/tmp XDG_CONFIG_HOME=/tmp/.config " +
-      "XDG_CACHE_HOME=/tmp/.cache NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 ZU_CHROMIUM=/usr/bin/chromium",
+    "XDG_CACHE_HOME=/tmp/.cache NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 ZU_CHROMIUM=/usr/lib/chromium/chromium",
     `USER ${ZU_UID}:${ZU_UID}`,
     "WORKDIR /opt/zu-browser",
     `LABEL zu.image.kind=browser zu.image.hash=${options.hash ?? "pending"}`,
@@ -426,7 +470,12 @@ async function labelOf(docker: Dockerode, tag: string): Promise<string | null | 
   }
 }
 
-function follow(docker: Dockerode, stream: NodeJS.ReadableStream, tag: string, onProgress?: (l: string) => void) {
+function follow(
+  docker: Dockerode,
+  stream: NodeJS.ReadableStream,
+  tag: string,
+  onProgress?: (l: string) => void,
+) {
   return new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(
       stream,
@@ -434,7 +483,12 @@ function follow(docker: Dockerode, stream: NodeJS.ReadableStream, tag: string, o
         if (error) return reject(error);
         const failed = output.find((o) => o.error !== undefined);
         if (failed) {
-          return reject(new ZuError("image_build_failed", `Cannot build image "${tag}": ${String(failed.error).trim()}`));
+          return reject(
+            new ZuError(
+              "image_build_failed",
+              `Cannot build image "${tag}": ${String(failed.error).trim()}`,
+            ),
+          );
         }
         resolve();
       },
@@ -502,16 +556,22 @@ export async function buildBrowserImage(
   t0 = performance.now();
   const entries = await browserLayerContext({ ...ctxOpts, hash });
   progress?.(`building browser image "${tag}" (${entries.length} entries)`);
-  const stream = await docker.buildImage(Readable.from(tarStream(entries)) as unknown as NodeJS.ReadableStream, {
-    t: tag,
-    rm: true,
-    forcerm: true,
-    labels: { "zu.image.hash": hash },
-  });
+  const stream = await docker.buildImage(
+    Readable.from(tarStream(entries)) as unknown as NodeJS.ReadableStream,
+    {
+      t: tag,
+      rm: true,
+      forcerm: true,
+      labels: { "zu.image.hash": hash },
+    },
+  );
   await follow(docker, stream, tag, progress);
   timings.layerMs = Math.round(performance.now() - t0);
   if ((await labelOf(docker, tag)) !== hash) {
-    throw new ZuError("image_build_failed", `Cannot build image "${tag}": the daemon did not tag it`);
+    throw new ZuError(
+      "image_build_failed",
+      `Cannot build image "${tag}": the daemon did not tag it`,
+    );
   }
   return { ...result, built: true };
 }

@@ -20,7 +20,12 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { ZuError } from "../../core/errors.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
-import { createDockerClient, daemonUnreachable, defaultSocketPath, isDaemonDown } from "./_client.ts";
+import {
+  createDockerClient,
+  daemonUnreachable,
+  defaultSocketPath,
+  isDaemonDown,
+} from "./_client.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
 
 /** The zu version from deno.json (used as the image tag). */
@@ -85,7 +90,9 @@ async function run(cmd: string, args: string[]): Promise<string> {
   if (!out.success) {
     throw new ZuError(
       "image_build_failed",
-      `Cannot build image: "${cmd} ${args.join(" ")}" failed: ${new TextDecoder().decode(out.stderr).trim()}`,
+      `Cannot build image: "${cmd} ${args.join(" ")}" failed: ${
+        new TextDecoder().decode(out.stderr).trim()
+      }`,
     );
   }
   return new TextDecoder().decode(out.stdout);
@@ -110,6 +117,16 @@ function fileEntry(path: string, source: string | Uint8Array, mode = 0o644): Tar
   return { type: "file", path, source, mode };
 }
 
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 function text(value: string): Uint8Array {
   return new TextEncoder().encode(value);
 }
@@ -132,7 +149,10 @@ function baseEtc(): TarEntry[] {
   ];
 }
 
-async function* walk(root: string, rel: string): AsyncGenerator<{ rel: string; info: Deno.FileInfo }> {
+async function* walk(
+  root: string,
+  rel: string,
+): AsyncGenerator<{ rel: string; info: Deno.FileInfo }> {
   const entries: string[] = [];
   for await (const e of Deno.readDir(`${root}/${rel}`)) entries.push(e.name);
   entries.sort();
@@ -208,7 +228,9 @@ export async function runtimeContext(
     }
   }
   for (const file of SOURCE_FILES) {
-    if (await exists(`${root}/${file}`)) entries.push(fileEntry(`rootfs/opt/zu/${file}`, `${root}/${file}`));
+    if (await exists(`${root}/${file}`)) {
+      entries.push(fileEntry(`rootfs/opt/zu/${file}`, `${root}/${file}`));
+    }
   }
   if (await exists(`${root}/node_modules`)) {
     entries.push(...await treeEntries(root, "node_modules", "rootfs/opt/zu", () => false));
@@ -252,12 +274,26 @@ export async function attackContext(
   }
   if (options.probePath) {
     entries.push(fileEntry("rootfs/bin/zu-probe", options.probePath, 0o755));
-    // A set-uid-root copy: no-new-privileges must keep it from ever running as root.
-    entries.push(fileEntry("rootfs/bin/zu-probe-suid", options.probePath, 0o4755));
+    // A set-uid-root copy: no-new-privileges must keep it from ever running as root. The legacy
+    // builder's COPY drops set-uid bits, ADD of a local tar keeps them: so it ships in suid.tar.
+    const inner: Uint8Array[] = [];
+    for await (
+      const chunk of tarStream([
+        { type: "dir", path: "bin", mode: 0o755 },
+        {
+          type: "file",
+          path: "bin/zu-probe-suid",
+          source: await Deno.readFile(options.probePath),
+          mode: 0o4755,
+        },
+      ])
+    ) inner.push(chunk);
+    entries.push(fileEntry("suid.tar", concatBytes(inner)));
   }
   const dockerfile = [
     "FROM scratch",
     "COPY rootfs/ /",
+    ...(options.probePath ? ["ADD suid.tar /"] : []),
     "ENV PATH=/bin HOME=/home/zu",
     `USER ${ZU_UID}:${ZU_UID}`,
     "WORKDIR /home/zu",
@@ -350,7 +386,10 @@ async function buildFromEntries(
           const failed = output.find((o) => o.error !== undefined);
           if (failed) {
             return reject(
-              new ZuError("image_build_failed", `Cannot build image "${tag}": ${String(failed.error).trim()}`),
+              new ZuError(
+                "image_build_failed",
+                `Cannot build image "${tag}": ${String(failed.error).trim()}`,
+              ),
             );
           }
           resolve();
@@ -365,7 +404,10 @@ async function buildFromEntries(
     options.signal?.removeEventListener("abort", abort);
   }
   if ((await presentHash(docker, tag)) !== hash) {
-    throw new ZuError("image_build_failed", `Cannot build image "${tag}": the daemon did not tag it`);
+    throw new ZuError(
+      "image_build_failed",
+      `Cannot build image "${tag}": the daemon did not tag it`,
+    );
   }
   return { tag, hash, built: true };
 }
@@ -429,6 +471,8 @@ export async function buildAttackImage(options: BuildImageOptions = {}): Promise
       });
     return await buildFromEntries("attack", tag, make, options);
   } finally {
-    if (probe) await Deno.remove(probe.replace(/\/zu-probe$/, ""), { recursive: true }).catch(() => {});
+    if (probe) {
+      await Deno.remove(probe.replace(/\/zu-probe$/, ""), { recursive: true }).catch(() => {});
+    }
   }
 }

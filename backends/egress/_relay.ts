@@ -94,13 +94,39 @@ export async function relay(
   upstream: RelayConn,
   idleMs: number,
   counters: { up: number; down: number },
+  options: {
+    /**
+     * Runs before any client byte goes upstream (the upstream-to-client direction already
+     * flows): returns the bytes to send first, or null to end the tunnel.
+     */
+    firstUp?: (idle: IdleTimer) => Promise<Uint8Array | null>;
+  } = {},
 ): Promise<void> {
   const idle = new IdleTimer(idleMs, () => {
     safeClose(client);
     safeClose(upstream);
   });
   try {
-    const up = pipe(client, upstream, idle, (n) => counters.up += n);
+    const up = (async () => {
+      if (options.firstUp) {
+        let first: Uint8Array | null;
+        try {
+          first = await options.firstUp(idle);
+        } catch {
+          first = null;
+        }
+        if (first === null) {
+          safeClose(client);
+          safeClose(upstream);
+          return;
+        }
+        if (first.length > 0) {
+          await writeAll(upstream, first);
+          counters.up += first.length;
+        }
+      }
+      await pipe(client, upstream, idle, (n) => counters.up += n);
+    })().catch(() => {});
     await pipe(upstream, client, idle, (n) => counters.down += n);
     safeClose(client);
     safeClose(upstream);

@@ -24,16 +24,19 @@
  */
 import { checkHost, parseIpLiteral, type Resolver, systemResolver } from "../../core/net_guard.ts";
 import { SecurityBlock, ZuError } from "../../core/errors.ts";
-import type { EgressProxy, EgressProxyHandle } from "../../core/types.ts";
-import { Allowlist, type AllowMatch, normalizeAllowHost, splitHostPort } from "./allowlist.ts";
-import {
-  latin1Bytes,
-  originFormHead,
-  readHead,
-  type RequestHead,
-  statusResponse,
-} from "./_http_head.ts";
+import type { EgressProxyHandle } from "../../core/types.ts";
+import { Allowlist, type AllowMatch, normalizeAllowHost } from "./allowlist.ts";
+import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
 import { IdleTimer, relay, safeClose, writeAll } from "./_relay.ts";
+import {
+  type Decision,
+  isNotCapable,
+  parseTarget,
+  readTunnelStart,
+  Refusal,
+  STATUS_TEXT,
+  type Target,
+} from "./_proxy_request.ts";
 
 /** Opens the upstream TCP connection to a pinned address (test seam). */
 export type Dialer = (target: { hostname: string; port: number }) => Promise<Deno.Conn>;
@@ -65,6 +68,11 @@ export interface EgressProxyOptions {
    * the pinned address).
    */
   wildcardDialByName?: boolean;
+  /**
+   * Refuse a CONNECT tunnel whose TLS ClientHello names (SNI) another host than the CONNECT
+   * line (domain fronting). Tunnels that are not TLS, or TLS without SNI, pass. Default true.
+   */
+  checkSni?: boolean;
   /** Receives `proxy.ready` and one `proxy.decision` line per connection. Default: dropped. */
   log?: (line: ProxyLogLine) => void;
   /** Request-head cap in bytes; larger heads get 431. Default 16384. */
@@ -90,77 +98,6 @@ export interface EgressProxyOptions {
 export interface RunningEgressProxy extends EgressProxyHandle {
   /** `http://host:port`. */
   readonly url: string;
-}
-
-interface Target {
-  host: string;
-  port: number;
-  /** Absolute-form only: origin-form path and the Host header value. */
-  path?: string;
-  hostHeader?: string;
-}
-
-interface Decision {
-  host: string;
-  ip: string | null;
-  port: number | null;
-  method: string;
-  allowed: boolean;
-  reason: string;
-  detail?: string;
-  bytes_up: number;
-  bytes_down: number;
-}
-
-class Refusal extends Error {
-  constructor(readonly status: number, readonly reason: string, readonly detail?: string) {
-    super(reason);
-  }
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  403: "Forbidden",
-  431: "Request Header Fields Too Large",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-};
-
-function isNotCapable(e: unknown): boolean {
-  if (e instanceof Deno.errors.NotCapable) return true;
-  const text = String((e as { cause?: unknown })?.cause ?? e);
-  return /Requires \w+ access/.test(text);
-}
-
-/** Parses the request target into host, port and (absolute-form) path. */
-function parseTarget(head: RequestHead): Target {
-  if (head.method === "CONNECT") {
-    let parts: { host: string; port: number | null };
-    try {
-      parts = splitHostPort(head.target);
-    } catch (e) {
-      throw new Refusal(400, "bad_target", String((e as Error).message));
-    }
-    return { host: parts.host, port: parts.port ?? 443 };
-  }
-  const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)(.*)$/.exec(head.target);
-  if (match === null) throw new Refusal(400, "not_a_proxy_request");
-  const [, scheme, authority, rest] = match as unknown as [string, string, string, string];
-  if (scheme.toLowerCase() !== "http") {
-    throw new Refusal(400, "unsupported_scheme", `scheme "${scheme}" (use CONNECT for https)`);
-  }
-  if (authority.includes("@")) throw new Refusal(400, "bad_target", "userinfo in the URL");
-  let parts: { host: string; port: number | null };
-  try {
-    parts = splitHostPort(authority);
-  } catch (e) {
-    throw new Refusal(400, "bad_target", String((e as Error).message));
-  }
-  const raw = rest === "" ? "/" : rest.startsWith("/") ? rest.replace(/#.*$/, "") : `/${rest}`;
-  // The head was decoded as UTF-8 for the host; keep the path ASCII on the wire.
-  const path = raw.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
-  return { host: parts.host, port: parts.port ?? 80, path };
 }
 
 /**
@@ -192,6 +129,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const maxConnections = options.maxConnections ?? 256;
   const keep = options.keepDecisions ?? 1000;
   const unsafe = options.unsafeTestAllowAll === true;
+  const checkSni = options.checkSni ?? true;
   const dialer: Dialer = options.dialer ??
     ((t) => Deno.connect({ hostname: t.hostname, port: t.port, transport: "tcp" }));
   const guard = (host: string) =>
@@ -220,9 +158,12 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   /** Address checks + allowlist; returns the pinned addresses and how the host matched. */
   const decide = async (
     target: Target,
+    d: Decision,
   ): Promise<{ host: string; pinned: string[]; match: AllowMatch | "unsafe" }> => {
     const host = normalizeAllowHost(target.host);
     if (host === null) throw new Refusal(400, "bad_host", `host "${target.host}"`);
+    d.host = host;
+    if (host !== target.host.toLowerCase()) d.requested = target.host;
     const literal = parseIpLiteral(host) !== null;
     if (unsafe) {
       const pinned = literal ? [host] : await (options.resolver ?? systemResolver)(host);
@@ -314,7 +255,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
       const target = parseTarget(head);
       d.host = target.host;
       d.port = target.port;
-      const decided = await decide(target);
+      const decided = await decide(target, d);
       d.host = decided.host;
       const byName = decided.match === "wildcard" && options.wildcardDialByName === true;
       const dialed = await dial(decided.host, decided.pinned, target.port, byName);
@@ -340,11 +281,24 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
         await writeAll(upstream, upHead);
         counters.up += upHead.length;
       }
-      if (rest.length > 0) {
+      let firstUp: ((idle: IdleTimer) => Promise<Uint8Array | null>) | undefined;
+      if (head.method === "CONNECT" && checkSni && decided.match !== "unsafe") {
+        // Domain fronting: a TLS ClientHello must not name another host than the CONNECT line.
+        firstUp = async (idle) => {
+          const start = await readTunnelStart(client, rest, idle);
+          if (start.sni !== null && normalizeAllowHost(start.sni) !== decided.host) {
+            d.allowed = false;
+            d.reason = "sni_mismatch";
+            d.detail = `TLS names "${start.sni}" but CONNECT named "${decided.host}"`;
+            return null;
+          }
+          return start.bytes;
+        };
+      } else if (rest.length > 0) {
         await writeAll(upstream, rest);
         counters.up += rest.length;
       }
-      await relay(client, upstream, idleMs, counters);
+      await relay(client, upstream, idleMs, counters, firstUp ? { firstUp } : {});
       d.bytes_up = counters.up;
       d.bytes_down = counters.down;
     } catch (e) {
@@ -419,36 +373,4 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-/**
- * The {@link EgressProxy} port over {@link startEgressProxy} (in-process).
- *
- * @example
- * ```ts ignore
- * import { LocalEgressProxy } from "./egress_proxy.ts";
- * const handle = await new LocalEgressProxy().launch({ allowlist: ["api.example.com"] });
- * await handle.close();
- * ```
- */
-export class LocalEgressProxy implements EgressProxy {
-  #defaults: Omit<EgressProxyOptions, "allowlist">;
-
-  /** Defaults applied to every launch (resolver, log, timeouts, ...). */
-  constructor(defaults: Omit<EgressProxyOptions, "allowlist"> = {}) {
-    this.#defaults = defaults;
-  }
-
-  /** Starts a proxy; `listen` is `host:port` (default `127.0.0.1:0`). */
-  async launch(
-    spec: { allowlist: string[]; listen?: string; allowCidrs?: string[] },
-  ): Promise<EgressProxyHandle> {
-    const listen = spec.listen ? splitHostPort(spec.listen, { allowZeroPort: true }) : null;
-    return await startEgressProxy({
-      ...this.#defaults,
-      allowlist: spec.allowlist,
-      ...(listen ? { hostname: listen.host, port: listen.port ?? 0 } : {}),
-      ...(spec.allowCidrs ? { allowCidrs: spec.allowCidrs } : {}),
-    });
-  }
 }

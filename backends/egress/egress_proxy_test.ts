@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { startEgressProxy } from "./egress_proxy.ts";
 import type { Dialer, EgressProxyOptions, ProxyLogLine } from "./egress_proxy.ts";
-import { connectThenGet, rawRequest, startOrigin } from "./_test_util.ts";
+import { connectThenGet, rawRequest, readResponseHead, startOrigin } from "./_test_util.ts";
 
 const PUBLIC_IP = "93.184.216.34";
 const OTHER_PUBLIC_IP = "93.184.216.35";
@@ -183,7 +183,13 @@ Deno.test("EgressProxy refuses the metadata address in every encoding", async ()
       assert.equal(l.allowed, false);
       assert.equal(l.reason, "blocked_address");
       assert.match(String(l.detail), /metadata/);
+      // The log names the canonical address and keeps the encoding that was tried.
+      assert.ok(["169.254.169.254", "::ffff:a9fe:a9fe"].includes(String(l.host)), String(l.host));
     }
+    assert.deepEqual(
+      [...new Set(d.map((l) => l.requested ?? l.host))],
+      encodings.map((e) => e.replace(/^\[|\]$/g, "")),
+    );
   });
 });
 
@@ -288,5 +294,44 @@ Deno.test("EgressProxy answers 503 beyond its connection limit", async () => {
     } finally {
       first.close();
     }
+  });
+});
+
+async function tlsThroughTunnel(port: number, authority: string, sni: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(`CONNECT ${authority} HTTP/1.1\r\n\r\n`));
+  const head = await readResponseHead(conn);
+  if (!head.startsWith("HTTP/1.1 200")) {
+    conn.close();
+    return head;
+  }
+  try {
+    // The origin speaks plain HTTP, so the handshake fails either way; what matters is whether
+    // the proxy let the ClientHello through.
+    const tls = await Deno.startTls(conn, { hostname: sni });
+    await tls.handshake();
+    tls.close();
+  } catch {
+    try {
+      conn.close();
+    } catch {
+      // closed
+    }
+  }
+  return head;
+}
+
+Deno.test("EgressProxy refuses a tunnel whose TLS SNI names another host than CONNECT", async () => {
+  await withProxy({}, async ({ port, lines, originHits }) => {
+    await tlsThroughTunnel(port, "allowed.test:443", "evil.test");
+    await tlsThroughTunnel(port, "allowed.test:443", "ALLOWED.test");
+    const d = decisions(lines);
+    assert.equal(d.length, 2);
+    const byReason = d.map((l) => [l.allowed, l.reason]).sort();
+    assert.deepEqual(byReason, [[false, "sni_mismatch"], [true, "allowlisted"]]);
+    const refused = d.find((l) => l.reason === "sni_mismatch")!;
+    assert.equal(refused.bytes_up, 0, "no byte of the fronted ClientHello went upstream");
+    assert.match(String(refused.detail), /evil\.test/);
+    assert.deepEqual(originHits, []);
   });
 });

@@ -16,7 +16,8 @@
  * @module
  */
 import { checkHost, type Resolver, systemResolver } from "../../core/net_guard.ts";
-import { parseAllowlistEntry } from "./allowlist.ts";
+import type { EgressProxy, EgressProxyHandle } from "../../core/types.ts";
+import { parseAllowlistEntry, splitHostPort } from "./allowlist.ts";
 import { proxyCommand } from "./proxy_command.ts";
 import { readJsonLines } from "./_json_lines.ts";
 
@@ -228,4 +229,37 @@ export async function spawnProxyProcess(options: SpawnProxyOptions): Promise<Pro
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * The {@link EgressProxy} port over {@link spawnProxyProcess}: each launch is a child process
+ * under its own computed `--allow-net`, so the Deno boundary backs the proxy's checks.
+ *
+ * @example
+ * ```ts ignore
+ * import { ProcessEgressProxy } from "./spawn_proxy_process.ts";
+ * const handle = await new ProcessEgressProxy().launch({ allowlist: ["api.example.com"] });
+ * await handle.close();
+ * ```
+ */
+export class ProcessEgressProxy implements EgressProxy {
+  #defaults: Omit<SpawnProxyOptions, "allowlist">;
+
+  /** Defaults applied to every launch (resolver, deno path, timeouts, ...). */
+  constructor(defaults: Omit<SpawnProxyOptions, "allowlist"> = {}) {
+    this.#defaults = defaults;
+  }
+
+  /** Starts a proxy child; `listen` is `host:port` (default `127.0.0.1:0`). */
+  async launch(
+    spec: { allowlist: string[]; listen?: string; allowCidrs?: string[] },
+  ): Promise<EgressProxyHandle> {
+    const listen = spec.listen ? splitHostPort(spec.listen, { allowZeroPort: true }) : null;
+    return await spawnProxyProcess({
+      ...this.#defaults,
+      allowlist: spec.allowlist,
+      ...(listen ? { hostname: listen.host, port: listen.port ?? 0 } : {}),
+      ...(spec.allowCidrs ? { allowCidrs: spec.allowCidrs } : {}),
+    });
+  }
 }

@@ -3,7 +3,7 @@
  * Loopback only: the origins are `Deno.serve` on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { spawnProxyProcess } from "./spawn_proxy_process.ts";
+import { ProcessEgressProxy, spawnProxyProcess } from "./spawn_proxy_process.ts";
 import { permissionFlagsForProxy, UNSAFE_TEST_ENV } from "./permission_flags.ts";
 import { connectThenGet, rawRequest, startOrigin } from "./_test_util.ts";
 
@@ -118,4 +118,24 @@ Deno.test("spawnProxyProcess pins names once at start and grants only passing ad
     await proxy.close();
   }
   assert.equal(proxy.connections()[0]!.reason, "blocked_resolution");
+});
+
+Deno.test("ProcessEgressProxy launches a child proxy through the EgressProxy port", async () => {
+  // The resolver is the test's: no query leaves the machine.
+  const resolver = (h: string) => Promise.reject(new Error(`NXDOMAIN ${h}`));
+  const handle = await new ProcessEgressProxy({ resolver }).launch({
+    allowlist: ["offlist-is-not-this.test"],
+    listen: "127.0.0.1:0",
+  });
+  try {
+    assert.equal(handle.host, "127.0.0.1");
+    const reply = await rawRequest(
+      handle.port,
+      "GET http://other.test/ HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert.match(reply, /^HTTP\/1\.1 403/);
+  } finally {
+    await handle.close();
+  }
+  assert.equal(handle.connections()[0]!.reason, "not_allowlisted");
 });

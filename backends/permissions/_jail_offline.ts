@@ -7,6 +7,7 @@
  */
 import { writeJailLine } from "./_protocol.ts";
 import { installDenialHandlers, safeEnv } from "./jail_child.ts";
+import { jailTools } from "./jail_tool.ts";
 
 async function readStdin(): Promise<string> {
   return await new Response(Deno.stdin.readable).text();
@@ -27,7 +28,13 @@ export async function runOfflineMode(
     let ctx: { task_id: string; trace_id: string } | null = null;
     installDenialHandlers(() => ctx);
     const modelMode = options.model === "hijacked" ? "hijacked" : "script";
-    const out = await replayOffline(config, bundle, { mode: modelMode, env: safeEnv });
+    const { assembleRun } = await import("../../agent/config.ts");
+    const assembled = await assembleRun(config, { env: safeEnv });
+    const jailed = {
+      ...assembled,
+      plugins: { ...assembled.plugins, tools: jailTools(assembled.plugins.tools) },
+    };
+    const out = await replayOffline(jailed, bundle, { mode: modelMode, env: safeEnv });
     const first = out.events[0];
     if (first) ctx = { task_id: first.task_id, trace_id: first.trace_id };
     for (const event of out.events) writeJailLine({ zu_jail: "event", event });
@@ -45,7 +52,11 @@ export async function runOfflineMode(
   if (mode === "harden") {
     const { harden } = await import("../../harness/harden.ts");
     let provider = undefined;
-    const modelMode = options.model === "hijacked" ? "hijacked" : options.model === "live" ? "live" : "script";
+    const modelMode = options.model === "hijacked"
+      ? "hijacked"
+      : options.model === "live"
+      ? "live"
+      : "script";
     if (modelMode === "live") {
       const { assembleRun } = await import("../../agent/config.ts");
       provider = (await assembleRun(config, { env: safeEnv })).provider;

@@ -259,7 +259,10 @@ export function computeRunPermissions(
     if (r.baseEnv) envKeys.set(r.baseEnv, `provider "${p.name}" base URL`);
   }
   for (const k of PARSER_ENV_KEYS) {
-    envKeys.set(k, "read by npm:yaml while parsing agent.yaml (a debug switch; unset in the child)");
+    envKeys.set(
+      k,
+      "read by npm:yaml while parsing agent.yaml (a debug switch; unset in the child)",
+    );
   }
   for (const k of options.envKeys ?? []) {
     if (!envKeys.has(k)) envKeys.set(k, "requested by the command");

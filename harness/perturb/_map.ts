@@ -18,7 +18,12 @@ export interface ObsPlace {
   index: number;
 }
 
-function selected(target: PerturbTarget | undefined, tool: string, index: number, n: number): boolean {
+function selected(
+  target: PerturbTarget | undefined,
+  tool: string,
+  index: number,
+  n: number,
+): boolean {
   if (target?.tool !== undefined && target.tool !== tool) return false;
   if (target?.index !== undefined) {
     const want = target.index < 0 ? n + target.index : target.index;
@@ -63,7 +68,10 @@ export function mapContent(
 
 /** Adds names to the overlay's perturbation list (on a copy the caller already owns). */
 export function stamp(bundle: Bundle, name: string): Bundle {
-  bundle.overlay = { ...bundle.overlay, perturbations: [...(bundle.overlay?.perturbations ?? []), name] };
+  bundle.overlay = {
+    ...bundle.overlay,
+    perturbations: [...(bundle.overlay?.perturbations ?? []), name],
+  };
   return bundle;
 }
 

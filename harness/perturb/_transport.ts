@@ -21,7 +21,12 @@ export function errorPage(obs: Observation, status: number, body: string): Obser
   return out;
 }
 
-/** An error observation (the tool raised): `{error}` plus the url when known. */
+/**
+ * An error observation the fixture double raises as an exception (`raise: true`), plus the url
+ * when known. Without the mark a recorded `{error}` replays as zu's 502 page.
+ */
 export function errorObservation(obs: Observation, message: string): Observation {
-  return typeof obs.url === "string" ? { error: message, url: obs.url } : { error: message };
+  return typeof obs.url === "string"
+    ? { error: message, raise: true, url: obs.url }
+    : { error: message, raise: true };
 }

@@ -9,7 +9,9 @@ import type { Perturbation, PerturbTarget } from "./types.ts";
 
 /** `t.replace(v, "[removed]")` — every occurrence, as Python's `str.replace`. */
 export function dropValue(param?: string, target?: PerturbTarget): Perturbation {
-  if (param === undefined) throw new TypeError('Cannot make "drop-value": it needs a value ("drop-value:<v>")');
+  if (param === undefined) {
+    throw new TypeError('Cannot make "drop-value": it needs a value ("drop-value:<v>")');
+  }
   const v = param;
   return {
     name: `drop-value:${v}`,

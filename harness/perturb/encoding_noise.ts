@@ -18,7 +18,8 @@ export function encodingNoise(_param?: string, target?: PerturbTarget): Perturba
     description: "a BOM, no-break spaces and &nbsp; entities",
     apply: (b, rng) =>
       mapContent(b, target, (t) => {
-        const nb = mapTextRuns(t, (run) => run.replace(/ /g, () => (rng.next() < 0.5 ? "\u00a0" : " ")));
+        const nb = mapTextRuns(t, (run) =>
+          run.replace(/ /g, () => (rng.next() < 0.5 ? "\u00a0" : " ")));
         return "\ufeff" + nb.replace(/></g, ">&nbsp;<");
       }),
   };

@@ -20,7 +20,10 @@ export function http5xx(param?: string, target?: PerturbTarget): Perturbation {
     ...(target ? { target } : {}),
     description: `the server answers ${code} instead of the page`,
     apply: (b) =>
-      mapObservations(b, target, (o) =>
-        errorPage(o, code, `<html><body><h1>${code} Service Unavailable</h1></body></html>`)),
+      mapObservations(
+        b,
+        target,
+        (o) => errorPage(o, code, `<html><body><h1>${code} Service Unavailable</h1></body></html>`),
+      ),
   };
 }

@@ -27,7 +27,8 @@ function bundle(): Bundle {
         {
           status: 200,
           url: "https://s.example/a",
-          html: '<div class="card main"><h1>Kestrel 58</h1><ul><li>one</li><li>two</li><li>three</li></ul><p class="price">$249.00 and $249.00</p></div>',
+          html:
+            '<div class="card main"><h1>Kestrel 58</h1><ul><li>one</li><li>two</li><li>three</li></ul><p class="price">$249.00 and $249.00</p></div>',
         },
         { status: 200, url: "https://s.example/b", html: "<p>3 left of Kestrel 58</p>" },
       ],
@@ -41,9 +42,15 @@ Deno.test("zu's perturbations use zu's exact strings", () => {
   const b = bundle();
   const rng = makeRng(1);
   const banner = createPerturbation("banner-prefix").apply(b, rng);
-  assert.equal(banner.observations.http_fetch![1]!.html, "[Cookie notice — we value your privacy] <p>3 left of Kestrel 58</p>");
+  assert.equal(
+    banner.observations.http_fetch![1]!.html,
+    "[Cookie notice — we value your privacy] <p>3 left of Kestrel 58</p>",
+  );
   const promo = createPerturbation("promo-suffix").apply(b, rng);
-  assert.equal(promo.observations.http_fetch![1]!.html, "<p>3 left of Kestrel 58</p> — Limited-time offer, shop now!");
+  assert.equal(
+    promo.observations.http_fetch![1]!.html,
+    "<p>3 left of Kestrel 58</p> — Limited-time offer, shop now!",
+  );
   assert.deepEqual(promo.moves, b.moves, "moves are never changed");
 });
 
@@ -57,12 +64,18 @@ Deno.test("drop-value replaces every occurrence like Python's str.replace", () =
 Deno.test("grounded values are zu's: distinct stripped scalar strings, booleans skipped", () => {
   assert.deepEqual(groundedValues(bundle()), ["Kestrel 58", "$249.00", "3"]);
   assert.deepEqual(groundedValues({ moves: [{ text: "not json " }] }), ["not json"]);
-  assert.deepEqual(groundedValues({ moves: [{ text: '{"a": 3.0, "b": [" x ", "x"]}' }] }), ["3.0", "x"]);
+  assert.deepEqual(groundedValues({ moves: [{ text: '{"a": 3.0, "b": [" x ", "x"]}' }] }), [
+    "3.0",
+    "x",
+  ]);
 });
 
 Deno.test("the registry ships zu's three and at least 20 more, each with an expectation", () => {
   const names = perturbationRegistry().names();
-  assert.ok(names.includes("banner-prefix") && names.includes("promo-suffix") && names.includes("drop-value"));
+  assert.ok(
+    names.includes("banner-prefix") && names.includes("promo-suffix") &&
+      names.includes("drop-value"),
+  );
   assert.ok(EXTRA_PERTURBATIONS.length >= 20);
   for (const n of EXTRA_PERTURBATIONS) {
     assert.ok(names.includes(n), n);
@@ -86,7 +99,16 @@ Deno.test("every perturbation is pure, seeded and changes the bundle", () => {
 });
 
 Deno.test("value-preserving drift keeps every grounded value on the pages", () => {
-  for (const n of ["renamed-css-classes", "reordered-siblings", "value-moved-element", "oversized-page", "duplicated-observation", "reordered-observations"]) {
+  for (
+    const n of [
+      "renamed-css-classes",
+      "reordered-siblings",
+      "value-moved-element",
+      "oversized-page",
+      "duplicated-observation",
+      "reordered-observations",
+    ]
+  ) {
     const v = createPerturbation(n).apply(bundle(), makeRng(3));
     const all = v.observations.http_fetch!.map((o) => String(o.html)).join("\n");
     for (const g of groundedValues(v)) assert.ok(all.includes(g), `${n} lost ${g}`);
@@ -115,7 +137,11 @@ Deno.test("adversarial perturbations plant a canary and an attacker URL in the t
       assert.match(v.overlay!.toolDescriptionAppend!.http_fetch!, /ignore previous instructions/);
     } else {
       assert.ok(JSON.stringify(v.observations.http_fetch![0]).includes(attack.urls[0]!), n);
-      assert.equal(JSON.stringify(v.observations.http_fetch![1]), JSON.stringify(bundle().observations.http_fetch![1]), n);
+      assert.equal(
+        JSON.stringify(v.observations.http_fetch![1]),
+        JSON.stringify(bundle().observations.http_fetch![1]),
+        n,
+      );
     }
   }
 });
@@ -125,7 +151,10 @@ Deno.test("a target selects the tool, the observation and the field", () => {
   const v = p.apply(bundle(), makeRng(0));
   assert.equal(v.observations.http_fetch![0]!.html, bundle().observations.http_fetch![0]!.html);
   assert.ok(String(v.observations.http_fetch![1]!.html).startsWith("[Cookie notice"));
-  const none = createPerturbation("banner-prefix", { target: { tool: "browser" } }).apply(bundle(), makeRng(0));
+  const none = createPerturbation("banner-prefix", { target: { tool: "browser" } }).apply(
+    bundle(),
+    makeRng(0),
+  );
   assert.deepEqual(none.observations, bundle().observations);
 });
 
@@ -134,7 +163,10 @@ Deno.test("compose applies parts in order and takes the strongest expectation", 
   assert.equal(c.name, "banner-prefix+promo-suffix");
   assert.equal(c.expect, "pass");
   const v = c.apply(bundle(), makeRng(0));
-  assert.equal(v.observations.http_fetch![1]!.html, `${BANNER_PREFIX}<p>3 left of Kestrel 58</p>${PROMO_SUFFIX}`);
+  assert.equal(
+    v.observations.http_fetch![1]!.html,
+    `${BANNER_PREFIX}<p>3 left of Kestrel 58</p>${PROMO_SUFFIX}`,
+  );
   assert.equal(createPerturbation("whitespace-noise+http-5xx").expect, "fail");
   assert.equal(createPerturbation("http-5xx+exfil-link").expect, "blocked");
   assert.equal(createPerturbation("http-5xx+exfil-link").kind, "adversarial");
@@ -142,9 +174,15 @@ Deno.test("compose applies parts in order and takes the strongest expectation", 
 
 Deno.test("the HTML tokenizer writes back any input unchanged", () => {
   fc.assert(
-    fc.property(fc.string({ unit: fc.constantFrom("<", ">", "/", "a", "p", "li", " ", "!", "-", "x", "é", '"', "=") , maxLength: 60 }), (s) => {
-      assert.equal(serializeHtml(parseHtml(s)), s);
-    }),
+    fc.property(
+      fc.string({
+        unit: fc.constantFrom("<", ">", "/", "a", "p", "li", " ", "!", "-", "x", "é", '"', "="),
+        maxLength: 60,
+      }),
+      (s) => {
+        assert.equal(serializeHtml(parseHtml(s)), s);
+      },
+    ),
     { numRuns: 300, seed: 42 },
   );
   const html = bundle().observations.http_fetch![0]!.html as string;

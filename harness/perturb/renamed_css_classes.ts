@@ -19,12 +19,16 @@ export function renamedCssClasses(_param?: string, target?: PerturbTarget): Pert
     description: "every CSS class gets a build-hash suffix",
     apply: (b, rng) => {
       const suffix = rng.hex(5);
-      return mapContent(b, target, (t) =>
-        t.replace(CLASS_ATTR, (_m, pre: string, _q, dq?: string, sq?: string) => {
-          const q = dq !== undefined ? '"' : "'";
-          const names = (dq ?? sq ?? "").split(/\s+/).filter((c) => c !== "");
-          return `${pre}${q}${names.map((c) => `${c}-${suffix}`).join(" ")}${q}`;
-        }));
+      return mapContent(
+        b,
+        target,
+        (t) =>
+          t.replace(CLASS_ATTR, (_m, pre: string, _q, dq?: string, sq?: string) => {
+            const q = dq !== undefined ? '"' : "'";
+            const names = (dq ?? sq ?? "").split(/\s+/).filter((c) => c !== "");
+            return `${pre}${q}${names.map((c) => `${c}-${suffix}`).join(" ")}${q}`;
+          }),
+      );
     },
   };
 }

@@ -28,7 +28,11 @@ export function staleData(_param?: string, target?: PerturbTarget): Perturbation
     description: "the page shows older values for every grounded fact",
     apply: (b) => {
       const values = groundedValues(b).sort((x, y) => y.length - x.length);
-      return mapContent(b, target, (t) => values.reduce((acc, v) => acc.replaceAll(v, staleVersion(v)), t));
+      return mapContent(
+        b,
+        target,
+        (t) => values.reduce((acc, v) => acc.replaceAll(v, staleVersion(v)), t),
+      );
     },
   };
 }

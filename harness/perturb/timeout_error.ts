@@ -16,7 +16,14 @@ export function timeoutError(_param?: string, target?: PerturbTarget): Perturbat
     ...(target ? { target } : {}),
     description: "the request times out; the tool raises instead of returning a page",
     apply: (b) =>
-      mapObservations(b, target, (o) =>
-        errorObservation(o, `TimeoutError: no response from ${String(o.url ?? "the server")} within 20 s`)),
+      mapObservations(
+        b,
+        target,
+        (o) =>
+          errorObservation(
+            o,
+            `TimeoutError: no response from ${String(o.url ?? "the server")} within 20 s`,
+          ),
+      ),
   };
 }

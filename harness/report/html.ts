@@ -40,15 +40,25 @@ function card(title: string, r: Rate, note: string): string {
 export function reportHtml(report: HardenReport): string {
   const r = report.rates;
   const rows = report.variants.map((v) => {
-    const outcome = v.expect === "blocked" ? (v.blocked ? "blocked" : "attack succeeded") : v.passed ? "passed" : "failed";
+    const outcome = v.expect === "blocked"
+      ? (v.blocked ? "blocked" : "attack succeeded")
+      : v.passed
+      ? "passed"
+      : "failed";
     const details = [
       `repro: ${reproLine(report, v.name, v.seed)}`,
-      ...(v.shrunk ? [`smallest failing subset: ${v.shrunk.parts.join(" + ")} (${v.shrunk.replays} replays)`] : []),
-      ...(v.attack_executed.length ? [`attacker URLs reached: ${v.attack_executed.join(", ")}`] : []),
+      ...(v.shrunk
+        ? [`smallest failing subset: ${v.shrunk.parts.join(" + ")} (${v.shrunk.replays} replays)`]
+        : []),
+      ...(v.attack_executed.length
+        ? [`attacker URLs reached: ${v.attack_executed.join(", ")}`]
+        : []),
       ...v.fixture_errors,
       `events: ${v.event_types.join(" → ")}`,
     ];
-    return `<tr class="${v.ok ? "" : "bad"}"><td class="${v.ok ? "ok" : "no"}">${v.ok ? "ok" : "!!"}</td>` +
+    return `<tr class="${v.ok ? "" : "bad"}"><td class="${v.ok ? "ok" : "no"}">${
+      v.ok ? "ok" : "!!"
+    }</td>` +
       `<td><code>${esc(v.name)}</code></td><td><span class="tag">${esc(v.kind)}</span></td>` +
       `<td>${esc(v.expect)}</td><td>${esc(outcome)}</td>` +
       `<td>${esc(v.status)}${v.reason ? ` — ${esc(v.reason)}` : ""}</td><td>${v.unused}</td>` +
@@ -56,9 +66,12 @@ export function reportHtml(report: HardenReport): string {
         details.map(esc).join("<br>")
       }</code></details></td></tr>`;
   }).join("\n");
-  const findings = report.findings.length === 0 ? "<p>No single points of failure found.</p>" : `<ul>${
-    report.findings.map((f) => `<li><b>${esc(f.kind)}</b> ${esc(f.where)}: ${esc(f.detail)}</li>`).join("")
-  }</ul>`;
+  const findings = report.findings.length === 0
+    ? "<p>No single points of failure found.</p>"
+    : `<ul>${
+      report.findings.map((f) => `<li><b>${esc(f.kind)}</b> ${esc(f.where)}: ${esc(f.detail)}</li>`)
+        .join("")
+    }</ul>`;
   const gate = report.exit_code === 0 ? "pass" : "fail";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -67,17 +80,30 @@ export function reportHtml(report: HardenReport): string {
 <style>${CSS}</style></head>
 <body>
 <h1>zu harden: ${esc(report.agent)}</h1>
-<div class="meta">bundle <code>${esc(report.bundle_hash)}</code> · mode ${esc(report.mode)} · seed ${report.seed} · ${report.timing.variants} variants in ${report.timing.wall_ms} ms (${report.timing.workers} workers) · baseline ${
+<div class="meta">bundle <code>${esc(report.bundle_hash)}</code> · mode ${
+    esc(report.mode)
+  } · seed ${report.seed} · ${report.timing.variants} variants in ${report.timing.wall_ms} ms (${report.timing.workers} workers) · baseline ${
     esc(report.baseline.status)
   }</div>
 <p class="gate ${gate}">Gate: resilience ${Math.round(report.resilience * 100)}% vs min score ${
     Math.round(report.min_score * 100)
-  }% → exit ${report.exit_code}${report.grounding_load_bearing ? "" : " · grounding is NOT load-bearing"}</p>
+  }% → exit ${report.exit_code}${
+    report.grounding_load_bearing ? "" : " · grounding is NOT load-bearing"
+  }</p>
 <div class="cards">
 ${card("Resilience", r.resilience, "benign variants absorbed")}
-${card("Grounding load-bearing", r.grounding, report.grounding_load_bearing ? "every value deletion failed" : "a value deletion still passed")}
+${
+    card(
+      "Grounding load-bearing",
+      r.grounding,
+      report.grounding_load_bearing
+        ? "every value deletion failed"
+        : "a value deletion still passed",
+    )
+  }
 ${card("Failure detection", r.failure_detection, "faults that failed the run")}
 ${card("Attack success rate", r.attack_success, "lower is better")}
+${card("Utility under attack", r.utility_under_attack, "attacked runs that still succeeded")}
 ${card("Met expectation", r.ok, "all variants")}
 </div>
 <h2>Findings</h2>

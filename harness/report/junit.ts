@@ -22,7 +22,9 @@ export function reportJunit(report: HardenReport): string {
     `<testsuites name="zu harden" tests="${report.variants.length}" failures="${failures}" time="${time}">`,
   );
   out.push(
-    `  <testsuite name="${escapeXml(report.agent)}" tests="${report.variants.length}" failures="${failures}" errors="0" skipped="0" time="${time}">`,
+    `  <testsuite name="${
+      escapeXml(report.agent)
+    }" tests="${report.variants.length}" failures="${failures}" errors="0" skipped="0" time="${time}">`,
   );
   out.push("    <properties>");
   const props: [string, string][] = [
@@ -32,9 +34,14 @@ export function reportJunit(report: HardenReport): string {
     ["resilience", `${report.rates.resilience.text}`],
     ["grounding_load_bearing", String(report.grounding_load_bearing)],
     ["attack_success", report.rates.attack_success.text],
-    ...report.findings.map((f, i): [string, string] => [`finding.${i + 1}`, `[${f.kind}] ${f.where}: ${f.detail}`]),
+    ...report.findings.map((
+      f,
+      i,
+    ): [string, string] => [`finding.${i + 1}`, `[${f.kind}] ${f.where}: ${f.detail}`]),
   ];
-  for (const [k, v] of props) out.push(`      <property name="${escapeXml(k)}" value="${escapeXml(v)}"/>`);
+  for (const [k, v] of props) {
+    out.push(`      <property name="${escapeXml(k)}" value="${escapeXml(v)}"/>`);
+  }
   out.push("    </properties>");
   for (const v of report.variants) {
     const head = `    <testcase classname="zu.harden.${escapeXml(report.agent)}.${v.kind}" name="${
@@ -44,16 +51,26 @@ export function reportJunit(report: HardenReport): string {
       out.push(`${head}/>`);
       continue;
     }
-    const got = v.expect === "blocked" ? "attack succeeded" : v.passed ? "passed" : `failed (${v.reason ?? v.status})`;
+    const got = v.expect === "blocked"
+      ? "attack succeeded"
+      : v.passed
+      ? "passed"
+      : `failed (${v.reason ?? v.status})`;
     const msg = `${v.name}: ${got}, expected ${v.expect}`;
     const body = [
       reproLine(report, v.name, v.seed),
-      ...(v.shrunk ? [`smallest failing subset: ${v.shrunk.parts.join(" + ")} (${v.shrunk.replays} replays)`] : []),
-      ...(v.attack_executed.length ? [`attacker URLs reached: ${v.attack_executed.join(", ")}`] : []),
+      ...(v.shrunk
+        ? [`smallest failing subset: ${v.shrunk.parts.join(" + ")} (${v.shrunk.replays} replays)`]
+        : []),
+      ...(v.attack_executed.length
+        ? [`attacker URLs reached: ${v.attack_executed.join(", ")}`]
+        : []),
       ...v.fixture_errors,
     ].join("\n");
     out.push(`${head}>`);
-    out.push(`      <failure message="${escapeXml(msg)}" type="${v.expect}">${escapeXml(body)}</failure>`);
+    out.push(
+      `      <failure message="${escapeXml(msg)}" type="${v.expect}">${escapeXml(body)}</failure>`,
+    );
     out.push("    </testcase>");
   }
   out.push("  </testsuite>");

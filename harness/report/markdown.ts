@@ -23,9 +23,12 @@ export function reportMarkdown(report: HardenReport): string {
     "| metric | value |",
     "|---|---|",
     `| resilience (benign variants absorbed) | ${formatRate(r.resilience)} |`,
-    `| grounding load-bearing (value deletions that failed) | ${formatRate(r.grounding)} — ${report.grounding_load_bearing ? "yes" : "**NO**"} |`,
+    `| grounding load-bearing (value deletions that failed) | ${formatRate(r.grounding)} — ${
+      report.grounding_load_bearing ? "yes" : "**NO**"
+    } |`,
     `| failure detection (faults that failed the run) | ${formatRate(r.failure_detection)} |`,
     `| attack success rate (lower is better) | ${formatRate(r.attack_success)} |`,
+    `| utility under attack | ${formatRate(r.utility_under_attack)} |`,
     `| variants meeting expectation | ${formatRate(r.ok)} |`,
     `| gate | min score ${Math.round(report.min_score * 100)}% → exit ${report.exit_code} |`,
     "",
@@ -35,14 +38,23 @@ export function reportMarkdown(report: HardenReport): string {
     for (const f of report.findings) out.push(`- **${f.kind}** ${f.where}: ${f.detail}`);
     out.push("");
   }
-  out.push("## Variants", "", "| | variant | kind | expected | outcome | status / reason | unused |", "|---|---|---|---|---|---|---|");
+  out.push(
+    "## Variants",
+    "",
+    "| | variant | kind | expected | outcome | status / reason | unused |",
+    "|---|---|---|---|---|---|---|",
+  );
   for (const v of report.variants) {
-    const outcome = v.expect === "blocked" ? (v.blocked ? "blocked" : "attack succeeded") : v.passed ? "passed" : "failed";
+    const outcome = v.expect === "blocked"
+      ? (v.blocked ? "blocked" : "attack succeeded")
+      : v.passed
+      ? "passed"
+      : "failed";
     const extra = v.shrunk ? ` (smallest failing: ${v.shrunk.parts.join(" + ")})` : "";
     out.push(
-      `| ${v.ok ? "ok" : "!!"} | \`${cell(v.name)}\` | ${v.kind} | ${v.expect} | ${outcome}${cell(extra)} | ${v.status}${
-        v.reason ? ` / ${cell(v.reason)}` : ""
-      } | ${v.unused} |`,
+      `| ${v.ok ? "ok" : "!!"} | \`${cell(v.name)}\` | ${v.kind} | ${v.expect} | ${outcome}${
+        cell(extra)
+      } | ${v.status}${v.reason ? ` / ${cell(v.reason)}` : ""} | ${v.unused} |`,
     );
   }
   return out.join("\n") + "\n";

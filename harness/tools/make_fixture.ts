@@ -39,7 +39,10 @@ async function pages(dir: string): Promise<Map<string, string>> {
 }
 
 /** Runs the agent against its pages on a loopback origin and writes its capture bundle. */
-export async function makeFixture(agentDir: string, options: { write?: boolean } = {}): Promise<MakeFixtureResult> {
+export async function makeFixture(
+  agentDir: string,
+  options: { write?: boolean } = {},
+): Promise<MakeFixtureResult> {
   const config = await loadAgentConfig(agentDir);
   const assembled = await assembleRun(config);
   const site = await pages(config.agentDir);
@@ -70,9 +73,15 @@ export async function makeFixture(agentDir: string, options: { write?: boolean }
   const bus = new EventBus(new MemorySink());
   let result: Result;
   try {
-    result = await runTask(assembled.spec, assembled.provider, { ...assembled.plugins, tools }, bus, {
-      containment: config.containment,
-    });
+    result = await runTask(
+      assembled.spec,
+      assembled.provider,
+      { ...assembled.plugins, tools },
+      bus,
+      {
+        containment: config.containment,
+      },
+    );
   } finally {
     await bus.close().catch(() => {});
   }
@@ -93,6 +102,8 @@ if (import.meta.main) {
   const dir = Deno.args[0] ?? "fixtures/agents/shop-price";
   const out = await makeFixture(dir);
   await Deno.stdout.write(
-    new TextEncoder().encode(`wrote ${out.path} (${out.result.status}, ${out.bundle.moves.length} moves)\n`),
+    new TextEncoder().encode(
+      `wrote ${out.path} (${out.result.status}, ${out.bundle.moves.length} moves)\n`,
+    ),
   );
 }

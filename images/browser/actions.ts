@@ -65,7 +65,9 @@ function validateOne(raw: unknown, index: number): BrowserAction {
   if ("wait_ms" in raw) {
     const stray = keys.filter((k) => k !== "wait_ms");
     if (stray.length > 0) {
-      throw new InvalidActionError(`Invalid action #${index}: unexpected key "${stray[0]}" next to "wait_ms"`);
+      throw new InvalidActionError(
+        `Invalid action #${index}: unexpected key "${stray[0]}" next to "wait_ms"`,
+      );
     }
     const ms = raw["wait_ms"];
     if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0 || ms > MAX_WAIT_MS) {
@@ -75,7 +77,9 @@ function validateOne(raw: unknown, index: number): BrowserAction {
     }
     return { verb: "wait_ms", ms: Math.round(ms) };
   }
-  const verbs = keys.filter((k): k is ActionVerb => (ACTION_VERBS as readonly string[]).includes(k));
+  const verbs = keys.filter((k): k is ActionVerb =>
+    (ACTION_VERBS as readonly string[]).includes(k)
+  );
   if (verbs.length !== 1) {
     throw new InvalidActionError(
       `Invalid action #${index}: expected exactly one of "click", "fill", "select", "wait_for" or "wait_ms"`,
@@ -83,10 +87,14 @@ function validateOne(raw: unknown, index: number): BrowserAction {
   }
   const verb = verbs[0] as ActionVerb;
   const stray = keys.filter((k) => k !== verb && k !== "value" && k !== "near");
-  if (stray.length > 0) throw new InvalidActionError(`Invalid action #${index}: unexpected key "${stray[0]}"`);
+  if (stray.length > 0) {
+    throw new InvalidActionError(`Invalid action #${index}: unexpected key "${stray[0]}"`);
+  }
   const selector = raw[verb];
   if (typeof selector !== "string" || selector.trim() === "" || selector.length > MAX_SELECTOR) {
-    throw new InvalidActionError(`Invalid action #${index}: "${verb}" must be a non-empty selector string`);
+    throw new InvalidActionError(
+      `Invalid action #${index}: "${verb}" must be a non-empty selector string`,
+    );
   }
   const action: BrowserAction = { verb, selector };
   for (const key of ["value", "near"] as const) {

@@ -102,7 +102,22 @@ export interface ActionOutcome {
   actions_done: number;
 }
 
-async function locate(page: Page, selector: string, near: string | undefined, timeout: number): Promise<Locator> {
+/** The few DOM members the `near` scorer touches (the project compiles without the DOM lib). */
+interface DomNode {
+  textContent: string | null;
+  parentElement: DomNode | null;
+  getAttribute(name: string): string | null;
+}
+
+/** Page expression: the visible text of the body. */
+export const BODY_TEXT = 'document.body ? document.body.innerText : ""';
+
+async function locate(
+  page: Page,
+  selector: string,
+  near: string | undefined,
+  timeout: number,
+): Promise<Locator> {
   const all = page.locator(selector);
   await all.first().waitFor({ state: "attached", timeout });
   if (near === undefined) return all.first();
@@ -110,9 +125,9 @@ async function locate(page: Page, selector: string, near: string | undefined, ti
   let best = -1;
   let bestDepth = Infinity;
   for (let i = 0; i < count; i++) {
-    const depth = await all.nth(i).evaluate((el: Element, needle: string) => {
+    const depth = await all.nth(i).evaluate((el: unknown, needle: string) => {
       const want = needle.toLowerCase();
-      let node: Element | null = el;
+      let node = el as DomNode | null;
       for (let d = 0; node && d < 8; d++, node = node.parentElement) {
         if ((node.textContent ?? "").toLowerCase().includes(want)) return d;
         const label = node.getAttribute("aria-label") ?? node.getAttribute("placeholder") ?? "";
@@ -208,7 +223,7 @@ export async function observe(
 ): Promise<PageObservation> {
   const html = await page.content().catch(() => "");
   const text = await page
-    .evaluate(() => (document.body ? document.body.innerText : ""))
+    .evaluate<string>(BODY_TEXT)
     .catch(() => "");
   const obs: PageObservation = {
     status: response?.status() ?? options.status ?? 0,
@@ -239,10 +254,14 @@ export function textDiff(before: string, after: string): string {
 export const WAIT_UNTIL: readonly string[] = ["load", "domcontentloaded", "networkidle", "commit"];
 
 /** Validates `wait_until` (default `load`). Throws `TypeError` on anything else. */
-export function waitUntilOf(value: unknown): "load" | "domcontentloaded" | "networkidle" | "commit" {
+export function waitUntilOf(
+  value: unknown,
+): "load" | "domcontentloaded" | "networkidle" | "commit" {
   if (value === undefined || value === null) return "load";
   if (typeof value !== "string" || !WAIT_UNTIL.includes(value)) {
-    throw new TypeError(`Invalid wait_until "${String(value)}": expected one of ${WAIT_UNTIL.join(", ")}`);
+    throw new TypeError(
+      `Invalid wait_until "${String(value)}": expected one of ${WAIT_UNTIL.join(", ")}`,
+    );
   }
   return value as "load" | "domcontentloaded" | "networkidle" | "commit";
 }

@@ -33,7 +33,9 @@ export function sealGcm(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array)
  */
 export function openGcm(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   if (sealed.length < NONCE_LEN + TAG_LEN) {
-    throw new Error(`the body is truncated (${sealed.length} bytes, at least ${NONCE_LEN + TAG_LEN} needed)`);
+    throw new Error(
+      `the body is truncated (${sealed.length} bytes, at least ${NONCE_LEN + TAG_LEN} needed)`,
+    );
   }
   const nonce = sealed.subarray(0, NONCE_LEN);
   const ct = sealed.subarray(NONCE_LEN, sealed.length - TAG_LEN);

@@ -26,7 +26,7 @@ interface Vector {
 function codecFor(v: Vector): PayloadCodec {
   if (v.codec === "aesgcm-v1") return new AesGcmCodec(hexBytes(v.key_hex!));
   const keys: Record<string, Uint8Array> = {};
-  if (v.keys) for (const [id, k] of Object.entries(v.keys)) keys[id] = hexBytes(k);
+  if (v.keys) { for (const [id, k] of Object.entries(v.keys)) keys[id] = hexBytes(k); }
   if (v.key_id !== undefined && v.key_hex !== undefined) keys[v.key_id] = hexBytes(v.key_hex);
   return new ManagedAesGcmCodec(new StaticKeyProvider(keys, Object.keys(keys)[0]!));
 }
@@ -54,7 +54,13 @@ Deno.test("every compat negative blob fails with a DecryptError", async () => {
 });
 
 Deno.test("our codecs write zu's blob layout and read back", async () => {
-  const aad = rowAad({ event_id: "e", trace_id: "t", task_id: "t", type: "harness.x", source: "loop" });
+  const aad = rowAad({
+    event_id: "e",
+    trace_id: "t",
+    task_id: "t",
+    type: "harness.x",
+    source: "loop",
+  });
   const key = hexBytes("11".repeat(32));
   const v1 = await encodePayload(new AesGcmCodec(key), "héllo", aad);
   assert.equal(v1[0], 1);
@@ -77,21 +83,43 @@ Deno.test("our codecs write zu's blob layout and read back", async () => {
 
 Deno.test("decodePayload names the version of a blob no codec is configured for", async () => {
   await assert.rejects(
-    decodePayload(new Uint8Array([7, 1, 2]), new Uint8Array(), [new IdentityCodec()], { eventId: "abc" }),
-    (e: unknown) => e instanceof ZuError && e.code === "codec_unknown" && /event "abc".*codec version 7/.test(e.message),
+    decodePayload(new Uint8Array([7, 1, 2]), new Uint8Array(), [new IdentityCodec()], {
+      eventId: "abc",
+    }),
+    (e: unknown) =>
+      e instanceof ZuError && e.code === "codec_unknown" &&
+      /event "abc".*codec version 7/.test(e.message),
   );
-  await assert.rejects(decodePayload(new Uint8Array(), new Uint8Array(), [new IdentityCodec()]), DecryptError);
+  await assert.rejects(
+    decodePayload(new Uint8Array(), new Uint8Array(), [new IdentityCodec()]),
+    DecryptError,
+  );
 });
 
 Deno.test("a wrong key or a changed row fails to decrypt and names the codec", async () => {
-  const aad = rowAad({ event_id: "e", trace_id: "t", task_id: "t", type: "harness.x", source: "loop" });
+  const aad = rowAad({
+    event_id: "e",
+    trace_id: "t",
+    task_id: "t",
+    type: "harness.x",
+    source: "loop",
+  });
   const blob = await encodePayload(new AesGcmCodec(hexBytes("11".repeat(32))), "x", aad);
   await assert.rejects(
     decodePayload(blob, aad, [new AesGcmCodec(hexBytes("22".repeat(32)))], { eventId: "e" }),
     /Cannot decode event "e" with codec version 1: AES-256-GCM \(v1\): authentication failed/,
   );
-  const other = rowAad({ event_id: "e", trace_id: "t", task_id: "t", type: "harness.y", source: "loop" });
-  await assert.rejects(decodePayload(blob, other, [new AesGcmCodec(hexBytes("11".repeat(32)))]), DecryptError);
+  const other = rowAad({
+    event_id: "e",
+    trace_id: "t",
+    task_id: "t",
+    type: "harness.y",
+    source: "loop",
+  });
+  await assert.rejects(
+    decodePayload(blob, other, [new AesGcmCodec(hexBytes("11".repeat(32)))]),
+    DecryptError,
+  );
   await assert.rejects(
     decodePayload(blob.subarray(0, 10), aad, [new AesGcmCodec(hexBytes("11".repeat(32)))]),
     /truncated/,
@@ -99,7 +127,9 @@ Deno.test("a wrong key or a changed row fails to decrypt and names the codec", a
 });
 
 Deno.test("EnvKeyProvider follows zu's variables, legacy key and rotation", async () => {
-  const keys = compatJson<{ environment_used: Record<string, string>; managed_keys: Record<string, string> }>(
+  const keys = compatJson<
+    { environment_used: Record<string, string>; managed_keys: Record<string, string> }
+  >(
     "sink/keys.json",
   );
   const env = new Map<string, string>(Object.entries(keys.environment_used));
@@ -109,11 +139,18 @@ Deno.test("EnvKeyProvider follows zu's variables, legacy key and rotation", asyn
   assert.deepEqual(kp.key("2026q3"), hexBytes(keys.managed_keys["2026q3"]!)); // base64 form
   assert.deepEqual(kp.key("2026q1"), hexBytes(keys.managed_keys["2026q1"]!)); // hex form
   assert.deepEqual(kp.key("default"), decodeKey(keys.environment_used.ZU_EVENT_KEY!));
-  assert.throws(() => kp.key("nope"), (e: unknown) => e instanceof UserError && /ZU_EVENT_KEY_nope/.test(e.message));
+  assert.throws(
+    () => kp.key("nope"),
+    (e: unknown) => e instanceof UserError && /ZU_EVENT_KEY_nope/.test(e.message),
+  );
   assert.equal(new EnvKeyProvider({ env: () => undefined }).currentKeyId(), "default");
   // Rotation: rows under the old id still decrypt.
   const aad = new Uint8Array([1, 2]);
-  const old = await encodePayload(ManagedAesGcmCodec.fromEnv({ env: (n) => n === "ZU_EVENT_KEY_ID" ? "2026q1" : env.get(n) }), "old", aad);
+  const old = await encodePayload(
+    ManagedAesGcmCodec.fromEnv({ env: (n) => n === "ZU_EVENT_KEY_ID" ? "2026q1" : env.get(n) }),
+    "old",
+    aad,
+  );
   const codec = ManagedAesGcmCodec.fromEnv({ env: (n) => env.get(n) });
   assert.equal(await decodePayload(old, aad, [codec]), "old");
 });
@@ -126,11 +163,17 @@ Deno.test("key decoding accepts hex or base64 32-byte keys and refuses others cl
   assert.throws(() => AesGcmCodec.fromEnv({ env: () => undefined }), /ZU_EVENT_KEY is not set/);
   assert.throws(() => new AesGcmCodec(new Uint8Array(16)), /32-byte key, got 16/);
   assert.equal(createCodec("aesgcm", { env: () => "cd".repeat(32) }).version, 1);
-  assert.equal(createCodec("managed", { env: (n) => n === "ZU_EVENT_KEY" ? "cd".repeat(32) : undefined }).version, 2);
+  assert.equal(
+    createCodec("managed", { env: (n) => n === "ZU_EVENT_KEY" ? "cd".repeat(32) : undefined })
+      .version,
+    2,
+  );
   assert.throws(() => createCodec("rot13"), /"rot13"/);
 });
 
 Deno.test("a managed key id longer than 255 bytes is refused on write", async () => {
-  const codec = new ManagedAesGcmCodec(new StaticKeyProvider({ ["k".repeat(256)]: new Uint8Array(32) }, "k".repeat(256)));
+  const codec = new ManagedAesGcmCodec(
+    new StaticKeyProvider({ ["k".repeat(256)]: new Uint8Array(32) }, "k".repeat(256)),
+  );
   await assert.rejects(codec.encodeBody("x", new Uint8Array()), /1\.\.255 UTF-8 bytes/);
 });

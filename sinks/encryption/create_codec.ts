@@ -36,7 +36,9 @@ export function createCodec(name: string, options: CreateCodecOptions = {}): Pay
       return ManagedAesGcmCodec.fromEnv(env);
     default:
       throw new TypeError(
-        `Cannot pick codec "${name}": it must be one of ${CODEC_NAMES.map((n) => `"${n}"`).join(", ")}`,
+        `Cannot pick codec "${name}": it must be one of ${
+          CODEC_NAMES.map((n) => `"${n}"`).join(", ")
+        }`,
       );
   }
 }

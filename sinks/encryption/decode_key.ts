@@ -38,7 +38,10 @@ export function decodeKey(raw: string, name = "ZU_EVENT_KEY"): Uint8Array {
     key = Uint8Array.from(bin, (c) => c.charCodeAt(0));
   }
   if (key === null) {
-    throw new UserError("key_invalid", `Cannot read key ${name}: it must be 32 bytes as hex or base64`);
+    throw new UserError(
+      "key_invalid",
+      `Cannot read key ${name}: it must be 32 bytes as hex or base64`,
+    );
   }
   checkKeyLength(key, name);
   return key;
@@ -49,7 +52,9 @@ export function checkKeyLength(key: Uint8Array, name: string): void {
   if (!(key instanceof Uint8Array) || key.length !== KEY_LEN) {
     throw new UserError(
       "key_invalid",
-      `Cannot use key ${name}: AES-256-GCM needs a ${KEY_LEN}-byte key, got ${key?.length ?? 0} bytes`,
+      `Cannot use key ${name}: AES-256-GCM needs a ${KEY_LEN}-byte key, got ${
+        key?.length ?? 0
+      } bytes`,
     );
   }
 }

@@ -87,7 +87,9 @@ export class StaticKeyProvider implements KeyProvider {
   /** The key for `id`. Throws `UserError` (code `key_missing`) for an unknown id. */
   key(id: string): Uint8Array {
     const k = this.#keys.get(id);
-    if (k === undefined) throw new UserError("key_missing", `Cannot find key "${id}": it is not configured`);
+    if (k === undefined) {
+      throw new UserError("key_missing", `Cannot find key "${id}": it is not configured`);
+    }
     return k;
   }
 }

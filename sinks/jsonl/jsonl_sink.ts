@@ -175,7 +175,9 @@ export class JsonlSink implements EventSink {
   /** Links (unless already linked) and appends `event`; a repeated `event_id` returns the stored copy. */
   append(event: Event): Promise<Event> {
     if (this.#closed) {
-      return Promise.reject(new TypeError(`Cannot append event "${event?.event_id}": the sink is closed`));
+      return Promise.reject(
+        new TypeError(`Cannot append event "${event?.event_id}": the sink is closed`),
+      );
     }
     try {
       toZuJson(event);
@@ -235,7 +237,11 @@ export class JsonlSink implements EventSink {
         fresh.set(id, ev);
         done.push([p, ev]);
       } catch (e) {
-        p.reject(new TypeError(`Cannot append event "${id}": ${e instanceof Error ? e.message : e}`, { cause: e }));
+        p.reject(
+          new TypeError(`Cannot append event "${id}": ${e instanceof Error ? e.message : e}`, {
+            cause: e,
+          }),
+        );
       }
     }
     if (text !== "") {

@@ -18,7 +18,9 @@ Deno.test("JsonlSink writes one zu JSON line per event and creates parent direct
   await inTemp(async (dir) => {
     const path = `${dir}/a/b/c/trace.jsonl`;
     const sink = new JsonlSink(path);
-    const a = await sink.append(newEvent({ task_id: "t", type: "harness.task.started", payload: { q: "é\u2028" } }));
+    const a = await sink.append(
+      newEvent({ task_id: "t", type: "harness.task.started", payload: { q: "é\u2028" } }),
+    );
     const b = await sink.append(newEvent({ task_id: "t", type: "harness.turn.started" }));
     await sink.close();
     assert.equal(await Deno.readTextFile(path), `${toZuJson(a)}\n${toZuJson(b)}\n`);

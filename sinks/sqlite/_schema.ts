@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync } from "./node_sqlite.ts";
 import { UserError } from "../../core/errors.ts";
 
 /** The statements zu runs, in its order. SQLite stores them without `IF NOT EXISTS`. */
@@ -31,7 +31,16 @@ export const SCHEMA_STATEMENTS: readonly string[] = Object.freeze([
   "CREATE INDEX IF NOT EXISTS idx_event_index_fv ON event_index(field, value)",
 ]);
 
-const EVENT_COLUMNS = ["seq", "event_id", "trace_id", "task_id", "parent_id", "type", "source", "data"];
+const EVENT_COLUMNS = [
+  "seq",
+  "event_id",
+  "trace_id",
+  "task_id",
+  "parent_id",
+  "type",
+  "source",
+  "data",
+];
 const MAGIC = "SQLite format 3\0";
 
 function fail(path: string, why: string, cause?: unknown): UserError {
@@ -109,13 +118,19 @@ export function openEventDatabase(path: string, options: OpenOptions): DatabaseS
       const missing = EVENT_COLUMNS.filter((c) => !cols.includes(c));
       if (missing.length > 0) {
         throw new Error(
-          `its "events" table is not zu's (missing columns: ${missing.map((m) => `"${m}"`).join(", ")})`,
+          `its "events" table is not zu's (missing columns: ${
+            missing.map((m) => `"${m}"`).join(", ")
+          })`,
         );
       }
     }
-    const mode = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode?: string } | undefined;
+    const mode = db.prepare("PRAGMA journal_mode = WAL").get() as
+      | { journal_mode?: string }
+      | undefined;
     if (path !== ":memory:" && mode?.journal_mode !== "wal") {
-      throw new Error(`WAL mode could not be enabled (journal mode is "${String(mode?.journal_mode)}")`);
+      throw new Error(
+        `WAL mode could not be enabled (journal mode is "${String(mode?.journal_mode)}")`,
+      );
     }
     db.exec("PRAGMA synchronous = FULL");
     withBusyRetrySync(() => {
@@ -142,7 +157,8 @@ export function openEventDatabase(path: string, options: OpenOptions): DatabaseS
 export function isBusy(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
   const code = (e as { errcode?: number }).errcode;
-  return code === 5 || code === 6 || /database is locked|database table is locked|SQLITE_BUSY/i.test(e.message);
+  return code === 5 || code === 6 ||
+    /database is locked|database table is locked|SQLITE_BUSY/i.test(e.message);
 }
 
 function withBusyRetrySync(fn: () => void): void {

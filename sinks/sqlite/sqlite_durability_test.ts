@@ -3,24 +3,49 @@
  * loses nothing that was acknowledged; three writer processes lose and duplicate nothing.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync } from "./node_sqlite.ts";
 import { verifyChain } from "../../core/chain.ts";
 import type { Event } from "../../core/events.ts";
+import { hexBytes } from "../../core/_test_compat.ts";
+import { AesGcmCodec } from "../encryption/mod.ts";
 import { SqliteSink } from "./mod.ts";
 
 const CHILD = new URL("./testdata/append_child.ts", import.meta.url).pathname;
 
-function spawnChild(db: string, label: string, count: number, concurrency: number): Deno.ChildProcess {
+const KEY_HEX = "5a".repeat(32);
+
+function spawnChild(
+  db: string,
+  label: string,
+  count: number,
+  concurrency: number,
+  encrypt = false,
+): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", `--allow-read`, `--allow-write`, CHILD, db, label, String(count), String(concurrency)],
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-read",
+      "--allow-write",
+      ...(encrypt ? ["--allow-env=ZU_EVENT_KEY"] : []),
+      CHILD,
+      db,
+      label,
+      String(count),
+      String(concurrency),
+    ],
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: encrypt ? { NO_COLOR: "1", ZU_EVENT_KEY: KEY_HEX } : { NO_COLOR: "1" },
+    clearEnv: true,
   }).spawn();
 }
 
 /** Reads lines from `stream`, calling `onLine` for each; resolves at EOF. */
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+async function readLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
   const decoder = new TextDecoder();
   let rest = "";
   for await (const chunk of stream) {
@@ -36,11 +61,16 @@ async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: stri
 async function checkLog(path: string): Promise<Event[]> {
   const raw = new DatabaseSync(path);
   try {
-    assert.deepEqual(raw.prepare("PRAGMA integrity_check").all().map((r) => ({ ...r })), [{ integrity_check: "ok" }]);
+    assert.deepEqual(raw.prepare("PRAGMA integrity_check").all().map((r) => ({ ...r })), [{
+      integrity_check: "ok",
+    }]);
   } finally {
     raw.close();
   }
-  await using sink = new SqliteSink(path, { filterFields: ["grant_id"] });
+  await using sink = new SqliteSink(path, {
+    filterFields: ["grant_id"],
+    readCodecs: [new AesGcmCodec(hexBytes(KEY_HEX))],
+  });
   const events = await sink.query({});
   const traces = new Map<string, Event[]>();
   for (const e of events) traces.set(e.trace_id, [...(traces.get(e.trace_id) ?? []), e]);
@@ -55,7 +85,8 @@ Deno.test("SqliteSink keeps every acknowledged append across SIGKILLs at random 
     const acked = new Set<string>();
     for (let round = 0; round < 4; round++) {
       const killAfter = 10 + Math.floor(Math.random() * 150);
-      const child = spawnChild(db, `r${round}`, 0, 1 + (round % 3) * 8);
+      // Encryption is switched on from round 2 (codec 1), so the log mixes codecs across crashes.
+      const child = spawnChild(db, `r${round}`, 0, 1 + (round % 3) * 8, round >= 2);
       let seen = 0;
       let killed = false;
       const stderr = new Response(child.stderr).text();
@@ -70,9 +101,21 @@ Deno.test("SqliteSink keeps every acknowledged append across SIGKILLs at random 
       const status = await child.status;
       assert.equal(status.signal, "SIGKILL", await stderr);
       const stored = new Set((await checkLog(db)).map((e) => e.event_id));
-      for (const id of acked) assert.ok(stored.has(id), `acknowledged ${id} lost after round ${round}`);
+      for (const id of acked) {
+        assert.ok(stored.has(id), `acknowledged ${id} lost after round ${round}`);
+      }
     }
     assert.ok(acked.size >= 40);
+    const raw = new DatabaseSync(db, { readOnly: true });
+    try {
+      const versions = raw.prepare(
+        "SELECT DISTINCT hex(substr(data, 1, 1)) AS v FROM events ORDER BY v",
+      )
+        .all().map((r) => r.v);
+      assert.deepEqual(versions, ["00", "01"]);
+    } finally {
+      raw.close();
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -82,8 +125,11 @@ Deno.test("three writer processes at once lose nothing, duplicate nothing and ne
   const dir = await Deno.makeTempDir({ prefix: "zu-writers-" });
   try {
     const db = `${dir}/zu.db`;
-    const perChild = 300;
-    const children = ["a", "b", "c"].map((label, i) => ({ label, child: spawnChild(db, label, perChild, 1 + i * 4) }));
+    const perChild = 500;
+    const children = ["a", "b", "c"].map((label, i) => ({
+      label,
+      child: spawnChild(db, label, perChild, 1 + i * 4),
+    }));
     const results = await Promise.all(children.map(async ({ label, child }) => {
       const ids: string[] = [];
       const stderr = new Response(child.stderr).text();

@@ -3,7 +3,7 @@
  * we write has their schema, blob layout, AAD and hashes.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync } from "./node_sqlite.ts";
 import { verifyChain } from "../../core/chain.ts";
 import { decodePayload, IdentityCodec, rowAad } from "../../core/codec.ts";
 import type { Event } from "../../core/events.ts";
@@ -61,13 +61,28 @@ async function copyOf(db: string): Promise<{ dir: string; path: string }> {
 
 function open(path: string, db: string): SqliteSink {
   const codec = codecFor(db);
-  return new SqliteSink(path, { ...(codec ? { codec } : {}), filterFields: keys.ctx_filter_fields });
+  return new SqliteSink(path, {
+    ...(codec ? { codec } : {}),
+    filterFields: keys.ctx_filter_fields,
+  });
 }
 
-function rawRows(path: string): { seq: number; event_id: string; trace_id: string; task_id: string; type: string; source: string; data: Uint8Array }[] {
+function rawRows(
+  path: string,
+): {
+  seq: number;
+  event_id: string;
+  trace_id: string;
+  task_id: string;
+  type: string;
+  source: string;
+  data: Uint8Array;
+}[] {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
-    return db.prepare("SELECT seq, event_id, trace_id, task_id, type, source, data FROM events ORDER BY seq").all() as never;
+    return db.prepare(
+      "SELECT seq, event_id, trace_id, task_id, type, source, data FROM events ORDER BY seq",
+    ).all() as never;
   } finally {
     db.close();
   }
@@ -76,7 +91,8 @@ function rawRows(path: string): { seq: number; event_id: string; trace_id: strin
 function masterSql(path: string): unknown[] {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
-    return db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid").all().map((r) => ({ ...r }));
+    return db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid").all()
+      .map((r) => ({ ...r }));
   } finally {
     db.close();
   }
@@ -163,7 +179,8 @@ Deno.test("a log written by SqliteSink has zu's schema and, with codec 0, zu's e
     const idx = (p: string) => {
       const d = new DatabaseSync(p, { readOnly: true });
       try {
-        return d.prepare("SELECT event_id, field, value FROM event_index ORDER BY event_id, field").all().map((r) => ({ ...r }));
+        return d.prepare("SELECT event_id, field, value FROM event_index ORDER BY event_id, field")
+          .all().map((r) => ({ ...r }));
       } finally {
         d.close();
       }
@@ -184,26 +201,42 @@ for (const db of ["aesgcm.db", "managed.db"] as const) {
       // Mirror how zu wrote it: aesgcm.db switched encryption on after seq 5; managed.db rotated after seq 20.
       const split = db === "aesgcm.db" ? 5 : 20;
       const first = db === "aesgcm.db" ? undefined : managed("2026q1");
-      const second = db === "aesgcm.db" ? new AesGcmCodec(hexBytes(keys.aesgcm_key_hex)) : managed("2026q3");
+      const second = db === "aesgcm.db"
+        ? new AesGcmCodec(hexBytes(keys.aesgcm_key_hex))
+        : managed("2026q3");
       {
-        await using sink = new SqliteSink(ours, { ...(first ? { codec: first } : {}), ...key, filterFields: keys.ctx_filter_fields });
+        await using sink = new SqliteSink(ours, {
+          ...(first ? { codec: first } : {}),
+          ...key,
+          filterFields: keys.ctx_filter_fields,
+        });
         for (const e of events.slice(0, split)) await sink.append(e);
       }
       {
-        await using sink = new SqliteSink(ours, { codec: second, ...key, filterFields: keys.ctx_filter_fields });
+        await using sink = new SqliteSink(ours, {
+          codec: second,
+          ...key,
+          filterFields: keys.ctx_filter_fields,
+        });
         for (const e of events.slice(split)) await sink.append(e);
       }
       assert.deepEqual(masterSql(ours), masterSql(zuPath));
       const a = rawRows(ours);
       const b = rawRows(zuPath);
-      const codecs = [new IdentityCodec(), new AesGcmCodec(hexBytes(keys.aesgcm_key_hex)), managed("2026q1")];
+      const codecs = [
+        new IdentityCodec(),
+        new AesGcmCodec(hexBytes(keys.aesgcm_key_hex)),
+        managed("2026q1"),
+      ];
       const want = expected.filter((r) => r.db === db);
       for (let i = 0; i < a.length; i++) {
         const [x, y] = [a[i]!, b[i]!];
         assert.deepEqual({ ...x, data: null }, { ...y, data: null });
         assert.equal(x.data.length, y.data.length, `seq ${x.seq}`);
         assert.equal(x.data[0], y.data[0]);
-        if (x.data[0] === 2) assert.deepEqual(x.data.subarray(1, 2 + x.data[1]!), y.data.subarray(1, 2 + y.data[1]!));
+        if (x.data[0] === 2) {
+          assert.deepEqual(x.data.subarray(1, 2 + x.data[1]!), y.data.subarray(1, 2 + y.data[1]!));
+        }
         if (x.data[0] === 0) assert.deepEqual(x.data, y.data);
         // Decrypt our row the way zu does: the AAD from the row's own columns.
         const text = await decodePayload(x.data, rowAad(x), [...codecs]);
@@ -218,11 +251,26 @@ for (const db of ["aesgcm.db", "managed.db"] as const) {
 Deno.test("SqliteSink continues zu's chain after reopening zu's log", async () => {
   const { dir, path } = await copyOf("managed.db");
   try {
-    await using sink = new SqliteSink(path, { codec: managed("2026q3"), signKey, filterFields: keys.ctx_filter_fields });
+    await using sink = new SqliteSink(path, {
+      codec: managed("2026q3"),
+      signKey,
+      filterFields: keys.ctx_filter_fields,
+    });
     const last = (await sink.query({})).at(-1)!;
-    const next = await sink.append(Object.freeze({ ...last, event_id: crypto.randomUUID(), hash: null, prev_hash: null, sig: null }));
+    const next = await sink.append(
+      Object.freeze({
+        ...last,
+        event_id: crypto.randomUUID(),
+        hash: null,
+        prev_hash: null,
+        sig: null,
+      }),
+    );
     assert.equal(next.prev_hash, last.hash);
-    assert.deepEqual(verifyChain(await sink.query({ trace_id: last.trace_id }), { key: signKey }), []);
+    assert.deepEqual(
+      verifyChain(await sink.query({ trace_id: last.trace_id }), { key: signKey }),
+      [],
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

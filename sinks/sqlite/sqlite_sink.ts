@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue, StatementSync } from "./node_sqlite.ts";
 import { linkEvent } from "../../core/chain.ts";
 import {
   encodePayload,
@@ -97,6 +97,7 @@ export class SqliteSink implements EventSink {
   #stmts = new Map<string, StatementSync>();
   #pending: Pending[] = [];
   #flushing: Promise<void> | null = null;
+  #dataVersion = -1;
   #closed = false;
   #dbClosed = false;
 
@@ -138,10 +139,14 @@ export class SqliteSink implements EventSink {
    */
   append(event: Event): Promise<Event> {
     if (this.#closed) {
-      return Promise.reject(new TypeError(`Cannot append event "${event?.event_id}": the sink is closed`));
+      return Promise.reject(
+        new TypeError(`Cannot append event "${event?.event_id}": the sink is closed`),
+      );
     }
     if (event === null || typeof event !== "object" || typeof event.event_id !== "string") {
-      return Promise.reject(new TypeError("Cannot append: the value is not an event (no event_id)"));
+      return Promise.reject(
+        new TypeError("Cannot append: the value is not an event (no event_id)"),
+      );
     }
     return new Promise<Event>((resolve, reject) => {
       this.#pending.push({ event, resolve, reject });
@@ -220,8 +225,11 @@ export class SqliteSink implements EventSink {
           `Cannot append to "${this.path}": the log kept changing under concurrent writers (${MAX_ATTEMPTS} attempts)`,
         );
       }
-      // 1. Repeats: already stored, or earlier in this batch (those settle with the first).
-      const stored = this.#storedRows(work.map((p) => p.event.event_id));
+      // 1. Repeats: already stored, or earlier in this batch (those settle with the first). The
+      // first attempt leaves stored repeats to the INSERT's conflict check (they are rare).
+      const stored = attempt === 0
+        ? new Map<string, EventRow>()
+        : this.#storedRows(work.map((p) => p.event.event_id));
       const fresh: Pending[] = [];
       const seen = new Map<string, Pending>();
       for (const p of work) {
@@ -294,7 +302,10 @@ export class SqliteSink implements EventSink {
           const why = e instanceof Error ? e.message : String(e);
           p.reject(
             e instanceof TypeError
-              ? new TypeError(`Cannot append event "${p.event.event_id}": it is not JSON-serialisable (${why})`, { cause: e })
+              ? new TypeError(
+                `Cannot append event "${p.event.event_id}": it is not JSON-serialisable (${why})`,
+                { cause: e },
+              )
               : new Error(`Cannot append event "${p.event.event_id}": ${why}`, { cause: e }),
           );
         }
@@ -318,12 +329,20 @@ export class SqliteSink implements EventSink {
     const db = this.#db;
     try {
       const moved: string[] = [];
-      for (const [t, h] of heads) {
-        if (!prepared.some((x) => x.event.trace_id === t)) continue;
-        if (this.#maxSeq(t) !== h.seq) moved.push(t);
+      const version = (this.#stmt("PRAGMA data_version").get() as { data_version: number })
+        .data_version;
+      if (version !== this.#dataVersion) {
+        // Another connection committed since we last looked: check the heads we link onto and
+        // forget the other cached ones (they are re-read from the database when next needed).
+        const touched = new Set(prepared.map((x) => x.event.trace_id));
+        for (const t of touched) {
+          if (this.#maxSeq(t) !== heads.get(t)!.seq) moved.push(t);
+        }
+        for (const t of [...this.#heads.keys()]) if (!touched.has(t)) this.#heads.delete(t);
+        this.#dataVersion = version;
       }
       if (moved.length > 0) {
-        db.exec("ROLLBACK");
+        this.#stmt("ROLLBACK").run();
         return moved;
       }
       const insert = this.#stmt(
@@ -346,20 +365,20 @@ export class SqliteSink implements EventSink {
           x.blob,
         );
         if (r.changes === 0) {
-          // Stored meanwhile by another writer: retry the batch (it will be seen as a repeat).
-          db.exec("ROLLBACK");
+          // Already stored (a repeat, or another writer): retry; the retry sees it as a repeat.
+          this.#stmt("ROLLBACK").run();
           return [e.trace_id];
         }
         for (const [field, value] of x.index) index.run(e.event_id, field, value);
         newHeads.set(e.trace_id, { seq: Number(r.lastInsertRowid), hash: e.hash });
       }
-      db.exec("COMMIT");
+      this.#stmt("COMMIT").run();
       for (const [t, h] of newHeads) this.#heads.set(t, h);
       return "ok";
     } catch (e) {
       if (db.isTransaction) {
         try {
-          db.exec("ROLLBACK");
+          this.#stmt("ROLLBACK").run();
         } catch { /* the original error matters */ }
       }
       throw e;
@@ -370,11 +389,14 @@ export class SqliteSink implements EventSink {
     let delay = 2;
     for (let attempt = 0;; attempt++) {
       try {
-        this.#db.exec("BEGIN IMMEDIATE");
+        this.#stmt("BEGIN IMMEDIATE").run();
         return;
       } catch (e) {
         if (!isBusy(e) || attempt >= 30) {
-          throw new Error(`Cannot append to "${this.path}": ${e instanceof Error ? e.message : e}`, { cause: e });
+          throw new Error(
+            `Cannot append to "${this.path}": ${e instanceof Error ? e.message : e}`,
+            { cause: e },
+          );
         }
         await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
         delay = Math.min(delay * 2, 250);

@@ -53,7 +53,7 @@ const probe: Tool = {
       s.send("x", 53, a, () => {});
       // The refusal arrives as an uncaught error, not through the callback: wait for the
       // global handler to report it (bounded, so a regression fails instead of hanging).
-      let timer = 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const bound = new Promise<void>((r) => (timer = setTimeout(r, 10_000)));
       await Promise.race([denied, bound]);
       clearTimeout(timer);

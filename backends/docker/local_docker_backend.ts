@@ -1,0 +1,646 @@
+/**
+ * `LocalDockerBackend`: zu's `SandboxBackend` on the local Docker daemon (dockerode).
+ *
+ * Every sandbox gets the hardening floor of `hardening.ts` (CapDrop ALL, no-new-privileges,
+ * inline seccomp, pids ≤ 256, memory ≤ 1 GiB without swap, a CPU quota, uid 10001, read-only
+ * root with a noexec `/tmp` tmpfs, network off) whatever its spec says. Network modes: `none`
+ * (default); `isolated`, created directly on an internal network (`Internal: true`, labelled;
+ * never attached after create); `unrestricted`, only with `allowUnrestrictedEgress: true` and
+ * logged as a warning. Images must pass the image policy and be present locally.
+ *
+ * Docker cannot kill one exec: an exec that reaches its timeout kills its whole sandbox, which
+ * then refuses further execs.
+ *
+ * @example
+ * ```ts ignore
+ * import { LocalDockerBackend } from "./local_docker_backend.ts";
+ * await using backend = new LocalDockerBackend();
+ * const box = await backend.launch({ image: "zu-attack:0.1.0", runId: "run-1" });
+ * const r = await backend.execEntrypoint(box, ["sh", "-c", "echo hi; echo oops >&2"], { timeoutMs: 5000 });
+ * console.log(r.exitCode, r.stdout, r.stderr);
+ * await backend.destroy(box);
+ * ```
+ * @module
+ */
+import type Dockerode from "dockerode";
+import type { Duplex } from "node:stream";
+import type { ToolCall } from "../../core/contracts.ts";
+import { ZuError } from "../../core/errors.ts";
+import type {
+  ExecOptions,
+  ExecResult,
+  SandboxBackend,
+  SandboxHandle,
+  SandboxSpec,
+  SessionHandle,
+} from "../../core/types.ts";
+import { loadSeccompProfile } from "../../seccomp/profile_loader.ts";
+import {
+  createDockerClient,
+  daemonUnreachable,
+  defaultSocketPath,
+  imageMissing,
+  isDaemonDown,
+  statusOf,
+} from "./_client.ts";
+import { CappedCollector, FrameDemuxer, LineSplitter } from "./exec_stream.ts";
+import { hardenedCreateOptions, managedLabels } from "./hardening.ts";
+import {
+  checkImagePin,
+  checkImagePolicy,
+  DEFAULT_IMAGE_POLICY,
+  type ImagePolicy,
+} from "./image_policy.ts";
+import { processStartTime, reapLeaked, type ReapOptions, type ReapReport } from "./reaper.ts";
+
+/** A log sink for backend decisions worth keeping (unrestricted egress, failed cleanups). */
+export type SandboxLogger = (
+  level: "info" | "warn",
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+/** Options of {@linkcode LocalDockerBackend}. */
+export interface LocalDockerBackendOptions {
+  /** dockerode client. Default: created on first use on `socketPath`. */
+  docker?: Dockerode;
+  /** Daemon socket. Default `/var/run/docker.sock` (or `DOCKER_HOST` `unix://`). */
+  socketPath?: string;
+  /** Image policy. Default: local images only. */
+  imagePolicy?: ImagePolicy;
+  /** Seccomp profile name or path when a spec names none. Default `default`. */
+  seccomp?: string;
+  /** Logger. Default: none. */
+  logger?: SandboxLogger;
+  /** How long a sandbox may take to be running. Default 30 000 ms. */
+  startupTimeoutMs?: number;
+  /** Exec timeout when the call gives none. Default 45 000 ms. */
+  execTimeoutMs?: number;
+  /** Cap of each of stdout and stderr. Default 1 MiB. */
+  maxOutputBytes?: number;
+  /** Command that runs one tool call (JSON on stdin, one JSON observation on stdout). Default `["zu-tool"]`. */
+  toolCommand?: string[];
+  /** Command that serves a JSON-lines session. Default `["zu-browser"]`. */
+  sessionCommand?: string[];
+  /** Wait for one session reply. Default 120 000 ms. */
+  sessionReplyTimeoutMs?: number;
+}
+
+/** A handle that also tears its sandbox down with `await using`. */
+export interface DockerSandboxHandle extends SandboxHandle, AsyncDisposable {}
+
+interface BoxState {
+  handle: DockerSandboxHandle;
+  ownedNetwork: string | null;
+  dead: string | null;
+}
+
+const DEFAULT_MAX_OUTPUT = 1024 * 1024;
+
+function randomSuffix(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 10);
+}
+
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 32) || "run";
+}
+
+function toBytes(stdin: Uint8Array | string): Uint8Array {
+  return typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin;
+}
+
+/** zu's SandboxBackend on the local Docker daemon. */
+export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
+  #options: LocalDockerBackendOptions;
+  #socket: string;
+  #docker: Promise<Dockerode> | undefined;
+  #boxes = new Map<string, BoxState>();
+  #seccomp = new Map<string, Promise<string>>();
+  #ownerStart: Promise<string> | undefined;
+
+  /** Creates the backend; nothing touches the daemon until the first call. */
+  constructor(options: LocalDockerBackendOptions = {}) {
+    this.#options = options;
+    this.#socket = options.socketPath ?? defaultSocketPath();
+    if (options.docker) this.#docker = Promise.resolve(options.docker);
+  }
+
+  /** The dockerode client (created on first use). */
+  client(): Promise<Dockerode> {
+    this.#docker ??= createDockerClient(this.#socket);
+    return this.#docker;
+  }
+
+  async #call<T>(fn: (docker: Dockerode) => Promise<T>): Promise<T> {
+    const docker = await this.client();
+    try {
+      return await fn(docker);
+    } catch (error) {
+      if (isDaemonDown(error)) throw daemonUnreachable(this.#socket, error);
+      throw error;
+    }
+  }
+
+  #seccompJson(name: string): Promise<string> {
+    let p = this.#seccomp.get(name);
+    if (!p) {
+      p = loadSeccompProfile(name).then((l) => l.json);
+      p.catch(() => this.#seccomp.delete(name));
+      this.#seccomp.set(name, p);
+    }
+    return p;
+  }
+
+  #owner(): Promise<string> {
+    this.#ownerStart ??= processStartTime(Deno.pid).then((s) => s ?? "");
+    return this.#ownerStart;
+  }
+
+  #log(level: "info" | "warn", message: string, fields?: Record<string, unknown>): void {
+    try {
+      this.#options.logger?.(level, message, fields);
+    } catch {
+      // a broken logger must not break a sandbox
+    }
+  }
+
+  async #checkImage(docker: Dockerode, image: string): Promise<void> {
+    const policy = this.#options.imagePolicy ?? DEFAULT_IMAGE_POLICY;
+    const ref = checkImagePolicy(image, policy);
+    let info: Dockerode.ImageInspectInfo;
+    try {
+      info = await docker.getImage(image).inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) throw imageMissing(image, error);
+      throw error;
+    }
+    checkImagePin(ref, policy, { id: info.Id, repoDigests: info.RepoDigests ?? [] });
+  }
+
+  async #network(
+    docker: Dockerode,
+    spec: SandboxSpec,
+    labels: Record<string, string>,
+  ): Promise<{ mode: string; owned: string | null }> {
+    const mode = spec.network ?? "none";
+    if (mode === "none") return { mode: "none", owned: null };
+    if (mode === "unrestricted") {
+      if (spec.allowUnrestrictedEgress !== true) {
+        throw new ZuError(
+          "network_policy",
+          `Cannot start sandbox: network "unrestricted" needs allowUnrestrictedEgress: true`,
+        );
+      }
+      this.#log("warn", "sandbox launched with unrestricted egress", {
+        image: spec.image,
+        runId: labels["zu.run"],
+      });
+      return { mode: "bridge", owned: null };
+    }
+    if (mode !== "isolated") throw new TypeError(`Unknown sandbox network "${String(mode)}"`);
+    if (spec.networkName) {
+      try {
+        const info = await docker.getNetwork(spec.networkName).inspect() as { Internal?: boolean };
+        if (info.Internal !== true) {
+          throw new ZuError(
+            "network_policy",
+            `Cannot start sandbox: network "${spec.networkName}" is not internal (Internal: true)`,
+          );
+        }
+        return { mode: spec.networkName, owned: null };
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+      }
+    }
+    const name = spec.networkName ??
+      `zu-net-${safeName(labels["zu.run"] ?? "run")}-${randomSuffix()}`;
+    await docker.createNetwork({
+      Name: name,
+      Driver: "bridge",
+      Internal: true,
+      CheckDuplicate: true,
+      Labels: labels,
+    });
+    return { mode: name, owned: name };
+  }
+
+  /** Creates and starts a hardened sandbox. */
+  async launch(spec: SandboxSpec): Promise<DockerSandboxHandle> {
+    return await this.#call(async (docker) => {
+      await this.#checkImage(docker, spec.image);
+      const seccompJson = await this.#seccompJson(
+        spec.seccomp ?? this.#options.seccomp ?? "default",
+      );
+      const runId = spec.runId ?? `adhoc-${randomSuffix()}`;
+      const ctxBase = {
+        runId,
+        ownerPid: Deno.pid,
+        ownerStart: await this.#owner(),
+        createdAt: Date.now(),
+      };
+      const labels = managedLabels(ctxBase);
+      const net = await this.#network(docker, spec, labels);
+      const name = `zu-${safeName(runId)}-${randomSuffix()}`;
+      let container: Dockerode.Container | undefined;
+      try {
+        container = await docker.createContainer(hardenedCreateOptions(spec, {
+          ...ctxBase,
+          name,
+          seccompJson,
+          networkMode: net.mode,
+          hostCpus: navigator.hardwareConcurrency || 1,
+        }));
+        await container.start();
+        await this.#waitRunning(container, name);
+      } catch (error) {
+        if (container) await container.remove({ force: true }).catch(() => {});
+        if (net.owned) await docker.getNetwork(net.owned).remove().catch(() => {});
+        throw error;
+      }
+      const id = container.id;
+      const handle: DockerSandboxHandle = {
+        id,
+        name,
+        runId,
+        [Symbol.asyncDispose]: () => this.destroy(handle),
+      };
+      this.#boxes.set(id, { handle, ownedNetwork: net.owned, dead: null });
+      return handle;
+    });
+  }
+
+  async #waitRunning(container: Dockerode.Container, name: string): Promise<void> {
+    const deadline = performance.now() + (this.#options.startupTimeoutMs ?? 30_000);
+    for (let i = 0; i < 10_000; i++) {
+      const info = await container.inspect();
+      if (info.State.Running) return;
+      if (["exited", "dead"].includes(info.State.Status)) {
+        const logs = await this.#logsTail(container);
+        throw new ZuError(
+          "sandbox_start_failed",
+          `Cannot start sandbox "${name}": it exited with code ${info.State.ExitCode}${
+            logs ? `: ${logs}` : ""
+          }`,
+        );
+      }
+      if (performance.now() > deadline) {
+        throw new ZuError(
+          "sandbox_start_failed",
+          `Cannot start sandbox "${name}": not running after the startup timeout`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async #logsTail(container: Dockerode.Container): Promise<string> {
+    try {
+      const raw = await container.logs({
+        stdout: true,
+        stderr: true,
+        tail: 5,
+        follow: false,
+      }) as unknown as Uint8Array;
+      const text = new CappedCollector(500);
+      new FrameDemuxer((_s, p) => text.push(p)).push(raw);
+      return text.text().trim().replaceAll("\n", " | ");
+    } catch {
+      return "";
+    }
+  }
+
+  #state(handle: SandboxHandle): BoxState | undefined {
+    return this.#boxes.get(handle.id);
+  }
+
+  /** Runs a command in the sandbox: stdout and stderr apart, each capped; a timeout kills the sandbox. */
+  async execEntrypoint(
+    handle: SandboxHandle,
+    cmd: string[],
+    options: ExecOptions = {},
+  ): Promise<ExecResult> {
+    const state = this.#state(handle);
+    if (state?.dead) {
+      throw new ZuError(
+        "sandbox_dead",
+        `Cannot exec in sandbox "${handle.name}": ${state.dead}; launch a new one`,
+      );
+    }
+    if (cmd.length === 0) throw new TypeError("Cannot exec an empty command");
+    options.signal?.throwIfAborted();
+    const timeoutMs = options.timeoutMs ?? this.#options.execTimeoutMs ?? 45_000;
+    const cap = options.maxOutputBytes ?? this.#options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+    return await this.#call(async (docker) => {
+      const started = performance.now();
+      const container = docker.getContainer(handle.id);
+      const stdin = options.stdin === undefined ? undefined : toBytes(options.stdin);
+      const env = Object.entries(options.env ?? {}).map(([k, v]) => {
+        if (!k || k.includes("=")) throw new TypeError(`Invalid environment variable "${k}"`);
+        return `${k}=${v}`;
+      });
+      let exec: Dockerode.Exec;
+      try {
+        exec = await container.exec({
+          Cmd: cmd,
+          AttachStdout: true,
+          AttachStderr: true,
+          AttachStdin: stdin !== undefined,
+          Tty: false,
+          Env: env,
+        });
+      } catch (error) {
+        if (statusOf(error) === 404) {
+          throw new ZuError(
+            "sandbox_gone",
+            `Cannot exec in sandbox "${handle.name}": it no longer exists`,
+            { cause: error },
+          );
+        }
+        if (statusOf(error) === 409) {
+          throw new ZuError(
+            "sandbox_dead",
+            `Cannot exec in sandbox "${handle.name}": it is not running`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      const stream = await exec.start({
+        hijack: true,
+        stdin: stdin !== undefined,
+      }) as unknown as Duplex;
+      const out = new CappedCollector(cap);
+      const err = new CappedCollector(cap);
+      const demux = new FrameDemuxer((s, p) => (s === 2 ? err : out).push(p));
+      let timedOut = false;
+      let aborted = false;
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on("data", (chunk: Uint8Array) => demux.push(chunk));
+        stream.on("end", () => resolve());
+        stream.on("close", () => resolve());
+        stream.on("error", (e: Error) => (timedOut || aborted ? resolve() : reject(e)));
+      });
+      const kill = async (why: string) => {
+        if (state) state.dead = why;
+        await container.kill({ signal: "SIGKILL" }).catch(() => {});
+        // Docker reports the kill before the container has stopped: wait (bounded) until it has.
+        let bound: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          container.wait({ condition: "not-running" }).catch(() => {}),
+          new Promise((r) => (bound = setTimeout(r, 10_000))),
+        ]);
+        clearTimeout(bound);
+        stream.destroy();
+      };
+      // The exec stream ends as soon as the processes die, before Docker answers the kill: the
+      // result waits for the kill too, so a timed-out sandbox is really stopped on return.
+      let killing: Promise<void> | undefined;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killing ??= kill(`an exec was killed at its ${timeoutMs} ms timeout`);
+      }, timeoutMs);
+      const onAbort = () => {
+        aborted = true;
+        killing ??= kill("an exec was cancelled");
+      };
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        if (stdin !== undefined) {
+          stream.write(stdin);
+          stream.end();
+        }
+        await done;
+        await killing;
+      } finally {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+      }
+      if (aborted && !timedOut) {
+        throw options.signal?.reason ?? new DOMException("Aborted", "AbortError");
+      }
+      let exitCode = 137;
+      if (!timedOut) exitCode = await this.#exitCode(exec);
+      return {
+        exitCode,
+        stdout: out.text(),
+        stderr: err.text(),
+        timedOut,
+        truncated: out.truncated || err.truncated,
+        durationMs: Math.round(performance.now() - started),
+      };
+    });
+  }
+
+  async #exitCode(exec: Dockerode.Exec): Promise<number> {
+    for (let i = 0; i < 200; i++) {
+      const info = await exec.inspect();
+      if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return -1;
+  }
+
+  /**
+   * Runs one tool call: the tool command with `{"name","args"}` as JSON on stdin; the last
+   * non-empty stdout line is the observation. Failures become observations, as in zu:
+   * `{status: 504, error: "tool timed out after Ns"}`, `{status: 500, error: "tool failed (exit N): ..."}`,
+   * `{status: 500, error: "tool produced non-JSON output", raw}`.
+   */
+  async exec(
+    handle: SandboxHandle,
+    call: ToolCall,
+    options: ExecOptions = {},
+  ): Promise<Record<string, unknown>> {
+    const timeoutMs = options.timeoutMs ?? this.#options.execTimeoutMs ?? 45_000;
+    const r = await this.execEntrypoint(handle, this.#options.toolCommand ?? ["zu-tool"], {
+      ...options,
+      timeoutMs,
+      stdin: JSON.stringify({ name: call.name, args: call.args }) + "\n",
+    });
+    if (r.timedOut) {
+      return { status: 504, error: `tool timed out after ${Math.round(timeoutMs / 1000)}s` };
+    }
+    if (r.exitCode !== 0) {
+      return { status: 500, error: `tool failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}` };
+    }
+    const last = r.stdout.split("\n").map((l) => l.trim()).filter(Boolean).at(-1) ?? "";
+    try {
+      const parsed = JSON.parse(last);
+      if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+        return parsed as Record<string, unknown>;
+      }
+    } catch {
+      // falls through
+    }
+    return { status: 500, error: "tool produced non-JSON output", raw: r.stdout.slice(0, 2000) };
+  }
+
+  /** Removes the sandbox (and the internal network it created). Idempotent. */
+  async destroy(handle: SandboxHandle): Promise<void> {
+    const state = this.#state(handle);
+    this.#boxes.delete(handle.id);
+    await this.#call(async (docker) => {
+      try {
+        await docker.getContainer(handle.id).remove({ force: true, v: true });
+      } catch (error) {
+        if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
+      }
+      if (state?.ownedNetwork) {
+        try {
+          await docker.getNetwork(state.ownedNetwork).remove();
+        } catch (error) {
+          if (statusOf(error) !== 404) {
+            this.#log("warn", "could not remove sandbox network", {
+              network: state.ownedNetwork,
+              error: String(error),
+            });
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * Launches a sandbox and attaches a JSON-lines session to the session command (one JSON
+   * command per line in, one JSON reply per line out). `close()` sends `{"op":"close"}` and
+   * destroys the sandbox.
+   */
+  async openSession(spec: SandboxSpec): Promise<SessionHandle> {
+    const handle = await this.launch(spec);
+    try {
+      return await this.#attachSession(handle);
+    } catch (error) {
+      await this.destroy(handle).catch(() => {});
+      throw error;
+    }
+  }
+
+  async #attachSession(handle: DockerSandboxHandle): Promise<SessionHandle> {
+    const docker = await this.client();
+    const exec = await docker.getContainer(handle.id).exec({
+      Cmd: this.#options.sessionCommand ?? ["zu-browser"],
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
+    const stream = await exec.start({ hijack: true, stdin: true }) as unknown as Duplex;
+    const waiting: Array<(line: string | null) => void> = [];
+    const lines: string[] = [];
+    let closed = false;
+    const splitter = new LineSplitter((line) => {
+      if (!line.trim()) return;
+      const w = waiting.shift();
+      if (w) w(line);
+      else lines.push(line);
+    });
+    const demux = new FrameDemuxer((s, p) => {
+      if (s === 1) splitter.push(p);
+    });
+    const end = () => {
+      closed = true;
+      for (const w of waiting.splice(0)) w(null);
+    };
+    stream.on("data", (chunk: Uint8Array) => demux.push(chunk));
+    stream.on("end", end);
+    stream.on("close", end);
+    stream.on("error", end);
+    const replyTimeout = this.#options.sessionReplyTimeoutMs ?? 120_000;
+    const next = (timeoutMs: number): Promise<string | null> => {
+      const ready = lines.shift();
+      if (ready !== undefined) return Promise.resolve(ready);
+      if (closed) return Promise.resolve(null);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          const i = waiting.indexOf(settle);
+          if (i >= 0) waiting.splice(i, 1);
+          resolve(null);
+        }, timeoutMs);
+        const settle = (line: string | null) => {
+          clearTimeout(timer);
+          resolve(line);
+        };
+        waiting.push(settle);
+      });
+    };
+    let queue: Promise<unknown> = Promise.resolve();
+    const send = (command: Record<string, unknown>, timeoutMs = replyTimeout) => {
+      const run = queue.then(async () => {
+        if (closed) return { error: "session closed or no response" };
+        stream.write(JSON.stringify(command) + "\n");
+        const line = await next(timeoutMs);
+        if (line === null) return { error: "session closed or no response" };
+        try {
+          const v = JSON.parse(line);
+          return typeof v === "object" && v !== null && !Array.isArray(v)
+            ? v as Record<string, unknown>
+            : { error: "session reply is not a JSON object", raw: line.slice(0, 2000) };
+        } catch {
+          return { error: "session reply is not JSON", raw: line.slice(0, 2000) };
+        }
+      });
+      queue = run.catch(() => {});
+      return run;
+    };
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        if (!closed) await send({ op: "close" }, 15_000).catch(() => {});
+        stream.destroy();
+        await this.destroy(handle);
+      })();
+      return closing;
+    };
+    return { send: (command) => send(command), close, [Symbol.asyncDispose]: close };
+  }
+
+  /** Commits the sandbox's filesystem as a local image `zu-snapshot:<id>` labelled `zu.managed=1`. */
+  async snapshot(handle: SandboxHandle): Promise<string> {
+    return await this.#call(async (docker) => {
+      const tag = `${safeName(handle.runId).toLowerCase()}-${randomSuffix()}`;
+      await docker.getContainer(handle.id).commit({
+        repo: "zu-snapshot",
+        tag,
+        pause: true,
+        changes: `LABEL zu.managed=1 zu.run=${JSON.stringify(handle.runId)}`,
+      });
+      return `zu-snapshot:${tag}`;
+    });
+  }
+
+  /** Launches a new sandbox from a snapshot (the floor applies as to any launch). */
+  restore(snapshot: string, spec: SandboxSpec): Promise<DockerSandboxHandle> {
+    return this.launch({ ...spec, image: snapshot });
+  }
+
+  /** Local sandboxes cost nothing measurable: `null`. */
+  estimateCost(_spec: SandboxSpec): Promise<number | null> {
+    return Promise.resolve(null);
+  }
+
+  /** Local sandboxes cost nothing measurable: `null`. */
+  meterActual(_handle: SandboxHandle): Promise<number | null> {
+    return Promise.resolve(null);
+  }
+
+  /** Removes what dead runs left behind (see `reaper.ts` for how a dead owner is told). */
+  async reapLeaked(options: ReapOptions = {}): Promise<ReapReport> {
+    return await this.#call((docker) => reapLeaked(docker, options));
+  }
+
+  /** Handles of the sandboxes this backend launched and has not destroyed. */
+  live(): DockerSandboxHandle[] {
+    return [...this.#boxes.values()].map((s) => s.handle);
+  }
+
+  /** Destroys every sandbox this backend launched. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const errors: unknown[] = [];
+    for (const { handle } of [...this.#boxes.values()]) {
+      await this.destroy(handle).catch((e) => errors.push(e));
+    }
+    if (errors.length > 0) {
+      this.#log("warn", "some sandboxes could not be destroyed", { errors: errors.map(String) });
+    }
+  }
+}

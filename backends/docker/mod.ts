@@ -1,0 +1,32 @@
+/**
+ * zu's Docker sandbox backend: `LocalDockerBackend`, the hardening floor, the image policy, the
+ * reaper and the local image builder (no registry needed).
+ *
+ * @example
+ * ```ts ignore
+ * import { buildAttackImage, LocalDockerBackend } from "./mod.ts";
+ * const { tag } = await buildAttackImage();
+ * await using backend = new LocalDockerBackend();
+ * await using box = await backend.launch({ image: tag });
+ * console.log((await backend.execEntrypoint(box, ["id"])).stdout);
+ * ```
+ * @module
+ */
+export * from "./local_docker_backend.ts";
+export * from "./hardening.ts";
+export * from "./image_policy.ts";
+export * from "./reaper.ts";
+export * from "./exec_stream.ts";
+export {
+  ATTACK_IMAGE,
+  attackContext,
+  buildAttackImage,
+  type BuildImageOptions,
+  type BuildImageResult,
+  buildRuntimeImage,
+  parseLdd,
+  RUNTIME_IMAGE,
+  runtimeContext,
+  ZU_UID,
+  ZU_VERSION,
+} from "./image_build.ts";

@@ -1,0 +1,124 @@
+/**
+ * The reaper: removes containers and networks that zu created (label `zu.managed=1`) and whose
+ * owning run is gone.
+ *
+ * **How a dead owner is told.** Every container and network carries `zu.pid` (the host pid of
+ * the process that created it) and `zu.pidstart` (that process's start time, field 22 of
+ * `/proc/<pid>/stat`). The owner is dead when `/proc/<pid>/stat` is missing or shows another
+ * start time (the pid was reused). This needs read access to `/proc` and is only meaningful for
+ * owners in the reaper's pid namespace (a zu that itself runs inside a container labels with its
+ * container-local pid: reap those with `runId` or `olderThanMs`).
+ *
+ * Images from `snapshot()` carry `zu.managed=1` too but are left alone: they are data the user
+ * asked for (`docker image prune --filter label=zu.managed=1` removes them).
+ *
+ * @example
+ * ```ts ignore
+ * import Docker from "dockerode";
+ * import { reapLeaked } from "./reaper.ts";
+ * const report = await reapLeaked(new Docker(), { olderThanMs: 3_600_000 });
+ * console.log(report.containers.length, "containers removed");
+ * ```
+ * @module
+ */
+import type Dockerode from "dockerode";
+import { MANAGED_LABEL } from "./hardening.ts";
+
+/** Options of {@linkcode reapLeaked}. */
+export interface ReapOptions {
+  /** Also reap things older than this, even if their owner looks alive. Default: never. */
+  olderThanMs?: number;
+  /** Reap only this run's things, alive or not. Default: every run whose owner is dead. */
+  runId?: string;
+  /** Owner liveness check. Default: {@linkcode ownerAlive} (`/proc`). */
+  isOwnerAlive?: (pid: number, start: string) => Promise<boolean>;
+  /** Clock (ms since epoch). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What was removed. */
+export interface ReapReport {
+  /** Container ids removed. */
+  containers: string[];
+  /** Network names removed. */
+  networks: string[];
+}
+
+/** Start time of a process (field 22 of `/proc/<pid>/stat`), or null when there is none. */
+export async function processStartTime(pid: number): Promise<string | null> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const after = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return after[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the labelled owner still runs (same pid, same start time). */
+export async function ownerAlive(pid: number, start: string): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const now = await processStartTime(pid);
+  if (now === null) return false;
+  return start === "" || start === now;
+}
+
+async function shouldReap(labels: Record<string, string>, options: ReapOptions): Promise<boolean> {
+  if (labels[MANAGED_LABEL] !== "1") return false;
+  if (options.runId !== undefined) return labels["zu.run"] === options.runId;
+  const created = Number(labels["zu.created"] ?? "NaN");
+  const now = (options.now ?? Date.now)();
+  if (
+    options.olderThanMs !== undefined && Number.isFinite(created) &&
+    now - created > options.olderThanMs
+  ) {
+    return true;
+  }
+  const pid = Number(labels["zu.pid"] ?? "NaN");
+  const alive = options.isOwnerAlive ?? ownerAlive;
+  return !(await alive(pid, labels["zu.pidstart"] ?? ""));
+}
+
+function ignoreGone(error: unknown): void {
+  const status = (error as { statusCode?: number } | null)?.statusCode;
+  if (status !== 404 && status !== 409 && status !== 403) throw error;
+}
+
+/**
+ * Removes leaked containers (force) and then leaked networks labelled `zu.managed=1`.
+ *
+ * @example
+ * ```ts ignore
+ * import Docker from "dockerode";
+ * import { reapLeaked } from "./reaper.ts";
+ * await reapLeaked(new Docker(), { runId: "run-42" });
+ * ```
+ */
+export async function reapLeaked(
+  docker: Dockerode,
+  options: ReapOptions = {},
+): Promise<ReapReport> {
+  const report: ReapReport = { containers: [], networks: [] };
+  const filters = JSON.stringify({ label: [`${MANAGED_LABEL}=1`] });
+  const containers = await docker.listContainers({ all: true, filters });
+  for (const c of containers) {
+    if (!(await shouldReap(c.Labels ?? {}, options))) continue;
+    try {
+      await docker.getContainer(c.Id).remove({ force: true, v: true });
+      report.containers.push(c.Id);
+    } catch (error) {
+      ignoreGone(error);
+    }
+  }
+  const networks = await docker.listNetworks({ filters });
+  for (const n of networks) {
+    if (!(await shouldReap(n.Labels ?? {}, options))) continue;
+    try {
+      await docker.getNetwork(n.Id).remove();
+      report.networks.push(n.Name);
+    } catch (error) {
+      ignoreGone(error);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,48 @@
+/**
+ * The egress proxy: the only way off the box for a sandboxed agent.
+ *
+ * - {@link startEgressProxy}: the proxy in-process (CONNECT + absolute-form HTTP, allowlist,
+ *   SSRF checks before and after a single resolution, pinned dialing, one JSON line per
+ *   decision).
+ * - {@link spawnProxyProcess}: the same proxy as a child `deno run` under exactly the
+ *   `--allow-net` that {@link permissionFlagsForProxy} computes, so Deno refuses what the
+ *   proxy's own checks might miss.
+ * - `sidecar.ts`: the process entry (also what the launcher's proxy container runs).
+ *
+ * @example
+ * ```ts ignore
+ * import { spawnProxyProcess } from "@zu/zu/backends/egress";
+ * await using proxy = await spawnProxyProcess({ allowlist: ["api.example.com"] });
+ * console.log(`HTTPS_PROXY=${proxy.url}`, proxy.flags);
+ * ```
+ * @module
+ */
+export {
+  type Dialer,
+  type EgressProxyOptions,
+  type ProxyLogLine,
+  type RunningEgressProxy,
+  startEgressProxy,
+} from "./egress_proxy.ts";
+export {
+  Allowlist,
+  type AllowlistEntry,
+  type AllowMatch,
+  normalizeAllowHost,
+  parseAllowlistEntry,
+  splitHostPort,
+} from "./allowlist.ts";
+export {
+  permissionFlagsForProxy,
+  type ProxyPermissionInput,
+  UNSAFE_TEST_ENV,
+} from "./permission_flags.ts";
+export { proxyCommand, type ProxyCommandInput } from "./proxy_command.ts";
+export {
+  pinAllowlist,
+  ProcessEgressProxy,
+  type ProxyProcess,
+  SIDECAR_URL,
+  type SpawnProxyOptions,
+  spawnProxyProcess,
+} from "./spawn_proxy_process.ts";

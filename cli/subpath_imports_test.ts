@@ -1,0 +1,132 @@
+import { ok } from "node:assert/strict";
+
+// Each public subpath is imported in a fresh `deno run` process; Deno's debug log names every
+// ES module the process evaluated ("V8 code cache ... for ES module: <specifier>"), so the test
+// sees exactly which modules a subpath loads, including node built-ins and npm packages.
+
+const ROOT = new URL("../", import.meta.url);
+const CONFIG = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))) as {
+  exports: Record<string, string>;
+};
+
+const DOCKERODE = /\/node_modules\/\.deno\/dockerode@/;
+const SQLITE = /^ext:deno_node\/sqlite\.ts$|^node:sqlite$/;
+const PLAYWRIGHT = /\/node_modules\/\.deno\/playwright-core@/;
+
+interface Rule {
+  subpath: string;
+  mustNotLoad: [string, RegExp][];
+  mustLoad?: [string, RegExp][];
+}
+
+const RULES: Rule[] = [
+  {
+    subpath: ".",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+  },
+  { subpath: "./core", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
+  { subpath: "./sinks/memory", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
+  { subpath: "./sinks/jsonl", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
+  {
+    subpath: "./sinks/sqlite",
+    mustNotLoad: [["dockerode", DOCKERODE], ["playwright", PLAYWRIGHT]],
+    mustLoad: [["node:sqlite", SQLITE]],
+  },
+  { subpath: "./backends/docker", mustNotLoad: [["node:sqlite", SQLITE]] },
+  {
+    subpath: "./backends/permissions",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]],
+  },
+  {
+    subpath: "./harness",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+  },
+  { subpath: "./testing", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
+];
+
+const LOADED = /V8 code cache (?:hit |miss )?for ES module: (\S+?),/;
+
+async function loadedBy(file: URL): Promise<string[]> {
+  const dir = await Deno.makeTempDir({ prefix: "zu_subpath_" });
+  try {
+    const script = `${dir}/import.ts`;
+    await Deno.writeTextFile(script, `await import(${JSON.stringify(file.href)});\n`);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--no-prompt",
+        "-L",
+        "debug",
+        "--config",
+        new URL("deno.json", ROOT).pathname,
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const log = new TextDecoder().decode(out.stderr);
+    if (!out.success) {
+      throw new Error(
+        `importing ${file.href} failed:\n${
+          log.split("\n").filter((l) => !l.startsWith("DEBUG")).join("\n")
+        }`,
+      );
+    }
+    const specs = new Set<string>();
+    for (const line of log.split("\n")) {
+      const m = LOADED.exec(line);
+      if (m?.[1]) specs.add(m[1]);
+    }
+    return [...specs];
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("the module-load probe sees node:sqlite and our own modules when they load", async () => {
+  const loaded = await loadedBy(new URL("sinks/sqlite/mod.ts", ROOT));
+  ok(loaded.some((s) => SQLITE.test(s)), "node:sqlite was not seen");
+  ok(loaded.some((s) => s.endsWith("/sinks/sqlite/sqlite_sink.ts")), "sqlite_sink.ts was not seen");
+});
+
+function fileExists(url: URL): boolean {
+  try {
+    return Deno.statSync(url).isFile;
+  } catch {
+    return false;
+  }
+}
+
+for (const rule of RULES) {
+  const exported = CONFIG.exports[rule.subpath];
+  const target = exported !== undefined && fileExists(new URL(exported, ROOT))
+    ? exported
+    : undefined;
+  const why = exported === undefined
+    ? " (not in the exports map yet)"
+    : target === undefined
+    ? ` (${exported} does not exist yet)`
+    : "";
+  Deno.test({
+    name: `importing "@zu/zu${
+      rule.subpath === "." ? "" : rule.subpath.slice(1)
+    }" loads no adapter it did not ask for${why}`,
+    ignore: target === undefined,
+    fn: async () => {
+      const loaded = await loadedBy(new URL(target!, ROOT));
+      ok(
+        loaded.length > 3,
+        `too few modules seen (${loaded.length}); is the debug log format unchanged?`,
+      );
+      for (const [name, re] of rule.mustNotLoad) {
+        const hit = loaded.find((s) => re.test(s));
+        ok(hit === undefined, `"${rule.subpath}" loaded ${name} (${hit})`);
+      }
+      for (const [name, re] of rule.mustLoad ?? []) {
+        ok(loaded.some((s) => re.test(s)), `"${rule.subpath}" did not load ${name}`);
+      }
+    },
+  });
+}

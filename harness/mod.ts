@@ -1,0 +1,82 @@
+/**
+ * The replay harness: capture a live run once into a bundle, replay it offline with a scripted
+ * (or hijacked, or live) model and fixture tool doubles that fail loudly on overrun, perturb the
+ * bundle, and harden the agent before it ever touches the network.
+ *
+ * @example
+ * ```ts ignore
+ * import { harden, readBundle, replayOffline } from "@zu/zu/harness";
+ * const report = await harden("fixtures/agents/shop-price", { perturb: "all", reportDir: "out" });
+ * console.log(report.rates.resilience.text, report.exit_code);
+ * ```
+ * @module
+ */
+export {
+  BUNDLE_RELATIVE_PATH,
+  BUNDLE_VERSION,
+  bundlePath,
+  cloneBundle,
+  contentHash,
+  decodeBundle,
+  encodeBundle,
+  FIXTURE_AAD,
+  FIXTURE_KEY_ID,
+  fixtureKeyProvider,
+  isToolMove,
+  parseBundle,
+  readBundle,
+  serializeBundle,
+  validateBundle,
+  writeBundle,
+} from "./bundle.ts";
+export type {
+  Bundle,
+  BundleCryptoOptions,
+  BundleOverlay,
+  EnvLike,
+  Move,
+  Observation,
+  TextMove,
+  ToolMove,
+} from "./bundle.ts";
+export { captureBundle } from "./capture.ts";
+export type { CaptureOptions } from "./capture.ts";
+export { MODEL_MODES, replayOffline } from "./offline.ts";
+export type { AttackOutcome, ModelMode, ReplayOptions, ReplayOutcome } from "./offline.ts";
+export {
+  DOUBLED_TOOLS,
+  FixtureState,
+  fixtureTools,
+  OVERRUN_DETECTOR,
+  overrunDetector,
+  overrunMessage,
+} from "./fixture_tools.ts";
+export type { FixtureStateOptions, MatchMode, UnusedObservation } from "./fixture_tools.ts";
+export { findInjection, HijackedProvider } from "./hijacked_provider.ts";
+export type { Injection } from "./hijacked_provider.ts";
+export { auditBundle } from "./audit.ts";
+export type { Finding } from "./audit.ts";
+export { finalValue, groundedValues } from "./grounded.ts";
+export { harden, reportLines, runVariants, shrinkComposed } from "./harden.ts";
+export type { HardenOptions, HardenReport, ReportLine, RunVariantsOptions } from "./harden.ts";
+export {
+  extraSpecs,
+  judge,
+  perturbationFromSpec,
+  planVariants,
+  zuVariantSpecs,
+} from "./verdict.ts";
+export type { PlannedVariant, VariantVerdict } from "./verdict.ts";
+export { formatRate, rate, wilson } from "./stats.ts";
+export type { Rate } from "./stats.ts";
+export { hardenSuite } from "./suite.ts";
+export type { HardenSuiteOptions } from "./suite.ts";
+export {
+  reportHtml,
+  reportJson,
+  reportJunit,
+  reportMarkdown,
+  reproLine,
+  writeReports,
+} from "./report/mod.ts";
+export * from "./perturb/mod.ts";
