@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Event } from "../core/events.ts";
 import { bool, type CommandDef, str } from "./_command.ts";
 import { eventLogPath, loadAgent } from "./_agent.ts";
 import { openEventLog } from "./_event_log.ts";
@@ -26,6 +27,53 @@ export const AGENT_ARG = {
   optional: true,
 } as const;
 
+/**
+ * zu's bookkeeping after a live run, best effort: re-record `<agent>/track.json` on success
+ * (unless tracking is off) and append one line to `<agent>/cost.jsonl`.
+ */
+export async function afterRun(
+  agentDir: string,
+  agentArg: string,
+  events: Event[],
+  r: { result: RunResultView; task: string; model: string | null; replayed_track?: boolean },
+  track: boolean,
+): Promise<string[]> {
+  const lines: string[] = [];
+  try {
+    if (track && r.result.status === "success") {
+      const { recordTrack } = await import("../agent/track.ts");
+      await recordTrack(events, r.task, r.model).save(`${agentDir}/track.json`);
+      lines.push(`track:  ${agentDir}/track.json`);
+    }
+  } catch {
+    // best effort, as zu
+  }
+  try {
+    const { summarizeCost } = await import("../agent/cost.ts");
+    const c = summarizeCost(events);
+    const line = {
+      at: new Date().toISOString(),
+      agent: agentArg,
+      status: r.result.status,
+      replayed: r.replayed_track ?? false,
+      model_calls: c.model_calls,
+      input_tokens: c.input_tokens,
+      output_tokens: c.output_tokens,
+      total_tokens: c.input_tokens + c.output_tokens,
+      usd: c.usd === null ? null : Math.round(c.usd * 10000) / 10000,
+      replay_steps: c.replay_steps,
+      model_calls_saved: c.model_calls_saved,
+      model: c.model,
+    };
+    await Deno.writeTextFile(`${agentDir}/cost.jsonl`, JSON.stringify(line) + "\n", {
+      append: true,
+    });
+  } catch {
+    // best effort, as zu
+  }
+  return lines;
+}
+
 /** `zu run`. */
 export const runCommand: CommandDef = {
   name: "run",
@@ -35,7 +83,13 @@ export const runCommand: CommandDef = {
 declared hosts and the model's host, private and metadata ranges denied, read on its own
 directory, and no run, ffi or sys. "zu explain-permissions" prints the exact flags.`,
   positionals: [{ ...AGENT_ARG }],
-  flags: { ...RUN_FLAGS },
+  flags: {
+    ...RUN_FLAGS,
+    "no-track": {
+      type: "boolean",
+      description: "Neither replay <agent>/track.json nor re-record it after a successful run",
+    },
+  },
   examples: ["zu run my-agent", "zu run my-agent --json --db runs.db"],
   run: async (ctx) => {
     const agent = await loadAgent(ctx.io, ctx.positionals[0]);
@@ -45,16 +99,33 @@ directory, and no run, ffi or sys. "zu explain-permissions" prints the exact fla
       mustExist: false,
       encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
     });
+    const track = !bool(ctx, "no-track");
+    let run;
     try {
-      const run = await runJailed(ctx.io, agent, { mode: "live", perms, dns, sink });
-      return reportRun(ctx.io, {
-        result: run.result.result as RunResultView,
-        events: run.events,
-        db,
-        json: bool(ctx, "json"),
+      run = await runJailed(ctx.io, agent, {
+        mode: "live",
+        perms,
+        dns,
+        sink,
+        childOptions: { track },
       });
     } finally {
       await sink.close();
     }
+    const r = run.result as {
+      result: RunResultView;
+      task: string;
+      model: string | null;
+      replayed_track?: boolean;
+    };
+    const lines = await afterRun(agent.dir, agent.arg, run.events, r, track);
+    return reportRun(ctx.io, {
+      result: r.result,
+      events: run.events,
+      db,
+      json: bool(ctx, "json"),
+      extra: { replayed_track: r.replayed_track ?? false },
+      lines,
+    });
   },
 };

@@ -12,8 +12,14 @@ const INNER = Deno.env.get("ZU_NEWCOMER_INNER") === "1";
 const DEFAULT_COMMANDS = ["npx -y deno@2.9.6 task demo", "npx -y deno@2.9.6 task test"];
 
 async function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) {
-  const out = await new Deno.Command(cmd, { args, cwd, env, stdout: "piped", stderr: "piped" })
-    .output();
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(cmd, { args, cwd, env, stdout: "piped", stderr: "piped" })
+      .output();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    return { code: 127, stdout: "", stderr: `${cmd}: not found` };
+  }
   return {
     code: out.code,
     stdout: new TextDecoder().decode(out.stdout),

@@ -79,6 +79,15 @@ Deno.test("zu run jails a live agent: Deno refuses the undeclared port, logs it,
     // the secret never reached the log
     const all = await Deno.readFile(`${dir}/events.db`);
     ok(!new TextDecoder().decode(all).includes("secret"));
+    // zu's bookkeeping: the successful path is re-recorded and the cost ledger gets a line
+    const track = JSON.parse(await Deno.readTextFile(`${dir}/track.json`));
+    equal(track.steps.length, 2);
+    equal(track.steps[0].tool, "probe");
+    const cost = (await Deno.readTextFile(`${dir}/cost.jsonl`)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    equal(cost.length, 1);
+    equal(cost[0].status, "success");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -151,6 +151,9 @@ function reviver(this: unknown, _key: string, value: unknown, context?: { source
   return value;
 }
 
+// JSON.parse's reviver with the (newer) third `context` argument, typed as the lib expects.
+const REVIVER = reviver as unknown as (this: unknown, key: string, value: unknown) => unknown;
+
 /**
  * Parses JSON text keeping zu's number semantics: integral floats become {@link PyFloat},
  * integers beyond 2^53 become `bigint`. Throws `SyntaxError` on malformed text.
@@ -163,8 +166,7 @@ function reviver(this: unknown, _key: string, value: unknown, context?: { source
  */
 export function parseJson(text: string): unknown {
   if (!needsReviver(text)) return JSON.parse(text);
-  // deno-lint-ignore no-explicit-any
-  return JSON.parse(text, reviver as any);
+  return JSON.parse(text, REVIVER);
 }
 
 // ------------------------------------------------------------------ float formatting
@@ -395,10 +397,7 @@ export function parseEventJson(text: string): Event {
   // structural `,"payload":`; a bare `"` cannot occur inside a string literal). Anything numeric
   // before it is not a valid envelope field and is refused or dropped below.
   const at = text.indexOf(',"payload":');
-  // deno-lint-ignore no-explicit-any
-  const v = !needsReviver(text, at < 0 ? 0 : at)
-    ? JSON.parse(text)
-    : JSON.parse(text, reviver as any);
+  const v = !needsReviver(text, at < 0 ? 0 : at) ? JSON.parse(text) : JSON.parse(text, REVIVER);
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
     throw new TypeError("Cannot read event: the JSON value is not an object");
   }

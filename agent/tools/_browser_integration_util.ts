@@ -184,6 +184,8 @@ export class DockerProxyEgress implements BrowserEgress {
   #world: OriginWorld;
   /** Leases opened so far. */
   opened = 0;
+  /** The proxy's decision lines of each closed lease, read just before its container went. */
+  readonly closedDecisions: Record<string, unknown>[][] = [];
 
   /** `world` is where allowed targets live (the proxy joins its network). */
   constructor(docker: Dockerode, world: OriginWorld) {
@@ -201,7 +203,11 @@ export class DockerProxyEgress implements BrowserEgress {
     const close = async () => {
       if (closed) return;
       closed = true;
-      if (container) await container.remove({ force: true }).catch(() => {});
+      if (container) {
+        const lines = await logsText(container).then(jsonLines, () => []);
+        this.closedDecisions.push(lines.filter((l) => l["event"] === "proxy.decision"));
+        await container.remove({ force: true }).catch(() => {});
+      }
       await docker.getNetwork(network).remove().catch(() => {});
     };
     try {

@@ -9,6 +9,9 @@
  * owners in the reaper's pid namespace (a zu that itself runs inside a container labels with its
  * container-local pid: reap those with `runId` or `olderThanMs`).
  *
+ * Things labelled `zu.managed=1` without `zu.pid` (made by code that does not use
+ * `managedLabels` from `hardening.ts`) have no known owner: only `runId` or `olderThanMs` reap them.
+ *
  * Images from `snapshot()` carry `zu.managed=1` too but are left alone: they are data the user
  * asked for (`docker image prune --filter label=zu.managed=1` removes them).
  *
@@ -74,7 +77,9 @@ async function shouldReap(labels: Record<string, string>, options: ReapOptions):
   ) {
     return true;
   }
-  const pid = Number(labels["zu.pid"] ?? "NaN");
+  // Without an owner label the owner is unknown: only runId or olderThanMs reap such things.
+  if (labels["zu.pid"] === undefined) return false;
+  const pid = Number(labels["zu.pid"]);
   const alive = options.isOwnerAlive ?? ownerAlive;
   return !(await alive(pid, labels["zu.pidstart"] ?? ""));
 }

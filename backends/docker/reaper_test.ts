@@ -38,6 +38,7 @@ Deno.test("reapLeaked removes what dead owners left and keeps what live owners h
       { Id: "dead", Labels: labels("r1", 111) },
       { Id: "alive", Labels: labels("r2", 222) },
       { Id: "foreign", Labels: { "zu.run": "r1", "zu.pid": "111" } },
+      { Id: "ownerless", Labels: { "zu.managed": "1", "zu.run": "r1" } },
     ],
     [{ Id: "n-dead", Name: "zu-net-r1", Labels: labels("r1", 111) }, {
       Id: "busy",

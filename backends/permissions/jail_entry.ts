@@ -76,7 +76,11 @@ function fail(err: unknown): never {
   Deno.exit(1);
 }
 
-async function live(agent: string, dns: Record<string, string[]> | null): Promise<void> {
+async function live(
+  agent: string,
+  dns: Record<string, string[]> | null,
+  options: Record<string, unknown>,
+): Promise<void> {
   const { loadAgentConfig, assembleRun } = await import("../../agent/config.ts");
   const { runTask } = await import("../../agent/loop.ts");
   const registries = dns ? await pinnedRegistries(dns) : undefined;
@@ -86,14 +90,26 @@ async function live(agent: string, dns: Record<string, string[]> | null): Promis
   installDenialHandlers({ task_id: run.spec.task_id, trace_id: run.spec.task_id });
   const bus = new EventBus(new LineSink());
   const plugins = { ...run.plugins, tools: jailTools(run.plugins.tools) };
+  let track = null;
+  if (options.track !== false) {
+    const { Track } = await import("../../agent/track.ts");
+    track = await Track.load(`${config.agentDir}/track.json`);
+  }
   const result = await runTask(run.spec, run.provider, plugins, bus, {
     ...run.runOptions,
     env: safeEnv,
+    ...(track ? { track } : {}),
   });
   await bus.close();
   writeJailLine({
     zu_jail: "result",
-    result: { result, task: run.spec.query, task_id: run.spec.task_id, model: run.provider.model },
+    result: {
+      result,
+      task: run.spec.query,
+      task_id: run.spec.task_id,
+      model: run.provider.model,
+      replayed_track: track !== null && track.matches(run.spec.query),
+    },
   });
 }
 
@@ -113,9 +129,10 @@ export async function jailMain(args: readonly string[]): Promise<void> {
   if (!agent) throw new TypeError("jail_entry needs --agent");
   const dns = values.dns ? JSON.parse(values.dns) as Record<string, string[]> : null;
   const mode = values.mode ?? "live";
-  if (mode === "live") return await live(agent, dns);
+  const options = values.options ? JSON.parse(values.options) as Record<string, unknown> : {};
+  if (mode === "live") return await live(agent, dns, options);
   const { runOfflineMode } = await import("./_jail_offline.ts");
-  await runOfflineMode(mode, agent, values.options ? JSON.parse(values.options) : {});
+  await runOfflineMode(mode, agent, options);
 }
 
 if (import.meta.main) {
