@@ -1,11 +1,12 @@
 /**
- * zu's core: the event envelope, contracts, ports, bus, registry and errors. Imports no adapter.
+ * zu's core: the event envelope, contracts, ports, bus, registry, errors, canonical JSON, the
+ * hash chain and the codec seam. Imports no adapter.
  *
  * @example
  * ```ts
- * import { newEvent, TASK_STARTED } from "./mod.ts";
- * const e = newEvent({ task_id: crypto.randomUUID(), type: TASK_STARTED, payload: {} });
- * console.assert(e.schema_version === 1);
+ * import { newEvent, TASK_STARTED, linkEvent, verifyChain } from "./mod.ts";
+ * const e = linkEvent(newEvent({ task_id: crypto.randomUUID(), type: TASK_STARTED }), null);
+ * console.assert(verifyChain([e]).length === 0);
  * ```
  * @module
  */
@@ -15,3 +16,17 @@ export type * from "./types.ts";
 export * from "./errors.ts";
 export * from "./registry.ts";
 export * from "./bus.ts";
+export * from "./json.ts";
+export * from "./canonical_json.ts";
+export * from "./chain.ts";
+export * from "./codec.ts";
+export {
+  blockedReason,
+  checkHost,
+  cidrContains,
+  hostAllowed,
+  normalizeHost,
+  parseIpLiteral,
+  systemResolver,
+} from "./net_guard.ts";
+export type { GuardOptions, Resolver } from "./net_guard.ts";

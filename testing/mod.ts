@@ -1,0 +1,32 @@
+/**
+ * Fakes and helpers for testing code built on zu: an in-memory or scripted implementation of every
+ * port, the compat scenario runner, the sink conformance suite, and the Docker test gate.
+ *
+ * @example
+ * ```ts
+ * import { FakeClock, MemorySink, ScriptedProvider, SequentialIds } from "./mod.ts";
+ * const sink = new MemorySink();
+ * const provider = ScriptedProvider.fromMoves([{ text: "{}" }]);
+ * console.assert(new SequentialIds().uuid().endsWith("001") && new FakeClock().monotonic() === 0);
+ * await sink.close();
+ * void provider;
+ * ```
+ * @module
+ */
+export { FakeClock } from "./fake_clock.ts";
+export { SequentialIds } from "./sequential_ids.ts";
+export { MemorySink } from "../sinks/memory/mod.ts";
+export { ScriptedProvider } from "../agent/providers/scripted.ts";
+export { FakeBrowserEgress, FakeSandboxBackend } from "./fake_sandbox_backend.ts";
+export type {
+  FakeExecAnswer,
+  FakeLeaseRecord,
+  FakeSandboxBackendOptions,
+  FakeSessionRecord,
+} from "./fake_sandbox_backend.ts";
+export { loadScenario, runScenario, scenarioSpec, scenarioTool } from "./run_scenario.ts";
+export type { RunScenarioOptions, ScenarioRun, ScenarioToolSpec } from "./run_scenario.ts";
+export { runSinkConformance } from "../sinks/conformance.ts";
+export type { ConformanceContext, SinkFactory } from "../sinks/conformance.ts";
+export { dockerAvailable, dockerTest } from "./docker.ts";
+export type { DockerTestOptions } from "./docker.ts";
