@@ -42,6 +42,28 @@ const RULES: Rule[] = [
     mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
   },
   { subpath: "./testing", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
+  { subpath: "./tools", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
+  {
+    subpath: "./checks",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+  },
+  {
+    subpath: "./sinks/encryption",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]],
+  },
+  {
+    subpath: "./backends/egress",
+    mustNotLoad: [["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+  },
+  {
+    subpath: "./backends/launcher",
+    mustNotLoad: [["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+  },
+  // `zu --help` must stay light: every adapter is imported only by the command that uses it.
+  {
+    subpath: "./cli",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+  },
 ];
 
 const LOADED = /V8 code cache (?:hit |miss )?for ES module: (\S+?),/;
