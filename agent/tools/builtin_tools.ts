@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { builtinTools } from "./builtin_tools.ts";
- * console.assert([...builtinTools().keys()].join() === "http_fetch,html_parse,recall");
+ * console.assert([...builtinTools().keys()].join() === "http_fetch,html_parse,recall,render_dom,browser");
  * ```
  * @module
  */
@@ -14,11 +14,13 @@ import type { Tool } from "../../core/types.ts";
 import { HtmlParse, type HtmlParseOptions } from "./html_parse.ts";
 import { HttpFetch, type HttpFetchOptions } from "./http_fetch.ts";
 import { Recall } from "./recall.ts";
+import { RenderDom, type RenderDomOptions } from "./render_dom.ts";
+import { Browser, type BrowserOptions } from "./browser.ts";
 
 /** Builds a tool from configuration arguments; throws `TypeError` on an unknown or bad key. */
 export type ToolFactory = (args?: Record<string, unknown>) => Tool;
 
-type Kind = "strings" | "boolean" | "number";
+type Kind = "strings" | "boolean" | "number" | "string";
 
 /** Reads known keys (each under its snake_case or camelCase spelling); refuses the rest. */
 function readArgs(
@@ -38,12 +40,16 @@ function readArgs(
     const [name, kind] = entry;
     const ok = kind === "strings"
       ? Array.isArray(value) && value.every((v) => typeof v === "string")
+      : kind === "string"
+      ? typeof value === "string" && value.length > 0
       : kind === "boolean"
       ? typeof value === "boolean"
       : typeof value === "number" && Number.isFinite(value) && value > 0;
     if (!ok) {
       const want = kind === "strings"
         ? "a list of strings"
+        : kind === "string"
+        ? "a non-empty string"
         : kind === "boolean"
         ? "true or false"
         : "a positive number";
@@ -76,8 +82,21 @@ const HTML_PARSE_ARGS: Record<string, readonly [keyof HtmlParseOptions, Kind]> =
   maxBytes: ["maxBytes", "number"],
 };
 
+const BROWSER_ARGS: Record<string, readonly [keyof RenderDomOptions, Kind]> = {
+  image: ["image", "string"],
+  allowed_domains: ["allowedDomains", "strings"],
+  allowedDomains: ["allowedDomains", "strings"],
+  allow_private: ["allowPrivate", "boolean"],
+  allowPrivate: ["allowPrivate", "boolean"],
+  allow_cidrs: ["allowCidrs", "strings"],
+  allowCidrs: ["allowCidrs", "strings"],
+  timeout_ms: ["timeoutMs", "number"],
+  timeoutMs: ["timeoutMs", "number"],
+};
+
 /**
- * A fresh table of the built-in tools: `http_fetch`, `html_parse`, `recall`.
+ * A fresh table of the built-in tools: `http_fetch`, `html_parse`, `recall` (tier 1) and
+ * `render_dom`, `browser` (tier 2).
  *
  * @example
  * ```ts
@@ -102,5 +121,15 @@ export function builtinTools(): Map<string, ToolFactory> {
       readArgs("recall", args, {});
       return new Recall();
     }],
+    // Tier 2: the sandbox backend and the egress proxy are injected at the composition root
+    // (CLI or embedding code); without them a call fails with "sandbox_required".
+    [
+      "render_dom",
+      (args = {}) => new RenderDom(readArgs("render_dom", args, BROWSER_ARGS) as RenderDomOptions),
+    ],
+    [
+      "browser",
+      (args = {}) => new Browser(readArgs("browser", args, BROWSER_ARGS) as BrowserOptions),
+    ],
   ]);
 }

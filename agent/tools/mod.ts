@@ -23,3 +23,13 @@ export { HtmlParse } from "./html_parse.ts";
 export type { HtmlParseOptions } from "./html_parse.ts";
 export { Recall, RECALL_WINDOW } from "./recall.ts";
 export { builtinTools, type ToolFactory } from "./builtin_tools.ts";
+export { RenderDom, renderObservation } from "./render_dom.ts";
+export type {
+  BrowserEgress,
+  BrowserToolOptions,
+  EgressLease,
+  EgressRequest,
+  RenderDomOptions,
+} from "./render_dom.ts";
+export { Browser, BROWSER_OPS, closeRunSessions, openRunSessionKeys } from "./browser.ts";
+export type { BrowserOptions } from "./browser.ts";

@@ -4,17 +4,29 @@ import { builtinTools, HttpFetch } from "./mod.ts";
 
 Deno.test("agent/tools/mod.ts exports exactly the tools and the factory table", () => {
   assert.deepEqual(Object.keys(mod).sort(), [
+    "BROWSER_OPS",
+    "Browser",
     "HtmlParse",
     "HttpFetch",
     "RECALL_WINDOW",
     "Recall",
+    "RenderDom",
     "builtinTools",
+    "closeRunSessions",
+    "openRunSessionKeys",
+    "renderObservation",
   ]);
 });
 
 Deno.test("builtinTools builds each tool under its registry name", () => {
   const tools = builtinTools();
-  assert.deepEqual([...tools.keys()], ["http_fetch", "html_parse", "recall"]);
+  assert.deepEqual([...tools.keys()], [
+    "http_fetch",
+    "html_parse",
+    "recall",
+    "render_dom",
+    "browser",
+  ]);
   for (const [name, factory] of tools) assert.equal(factory().name, name);
 });
 

@@ -40,6 +40,8 @@ export interface StatementSync {
   get(...params: SQLInputValue[]): Record<string, SQLOutputValue> | undefined;
   /** Every row. */
   all(...params: SQLInputValue[]): Record<string, SQLOutputValue>[];
+  /** Return rows as arrays of column values (in select order) rather than objects. */
+  setReturnArrays(enabled: boolean): void;
 }
 
 /** Options of the {@link DatabaseSync} constructor. */

@@ -45,7 +45,7 @@ import {
   ctxIndexEntries,
 } from "../_filter.ts";
 import { isBusy, openEventDatabase } from "./_schema.ts";
-import { decodeRow, type EventRow, ROW_COLUMNS } from "./_rows.ts";
+import { decodeRow, type EventRow, LEAN_COLUMNS, parseLean, ROW_COLUMNS } from "./_rows.ts";
 
 /** Options of {@link SqliteSink}. */
 export interface SqliteSinkOptions {
@@ -430,23 +430,55 @@ export class SqliteSink implements EventSink {
     if (this.#dbClosed) throw new TypeError(`Cannot ${what}: the sink "${this.path}" is closed`);
   }
 
+  #arrayStmt(sql: string): StatementSync {
+    let s = this.#stmts.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      s.setReturnArrays(true);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  #fullRow = (seq: number): EventRow | undefined =>
+    this.#stmt(`SELECT ${ROW_COLUMNS} FROM events WHERE seq = ?`).get(seq) as EventRow | undefined;
+
+  /**
+   * One page of `[seq, event]` pairs in seq order after `params[0]`. Codec-0 rows are parsed
+   * straight from the lean select; any other row is read in full by seq and decoded with its
+   * codec (async only for a codec without synchronous methods).
+   */
+  async #page(sql: string, params: SQLInputValue[]): Promise<StoredEvent[]> {
+    const rows = this.#arrayStmt(sql).all(...params) as unknown as [number, string | null][];
+    const out: StoredEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const seq = row[0];
+      const text = row[1];
+      let event: Event | Promise<Event>;
+      if (text !== null) event = parseLean(seq, text, this.#fullRow);
+      else {
+        const full = this.#fullRow(seq);
+        if (full === undefined) {
+          throw new Error(`Cannot read event at seq ${seq} of "${this.path}": the row vanished`);
+        }
+        event = decodeRow(full, this.#codecs);
+      }
+      out[i] = { seq, event: event instanceof Promise ? await event : event };
+    }
+    return out;
+  }
+
   /** Events matching `filter` with their seq, in seq order (`afterSeq` exclusive). */
   async queryWithSeq(filter?: EventFilter, options: QueryOptions = {}): Promise<StoredEvent[]> {
     this.#checkOpen("query events");
     const after = checkNonNegativeInt("afterSeq", options.afterSeq, 0);
     const limit = checkNonNegativeInt("limit", options.limit, -1);
     const [where, params] = this.#where(filter, after);
-    const sql = `SELECT ${ROW_COLUMNS} FROM events WHERE ${where} ORDER BY seq ASC` +
+    const sql = `SELECT ${LEAN_COLUMNS} FROM events WHERE ${where} ORDER BY seq ASC` +
       (limit >= 0 ? " LIMIT ?" : "");
     if (limit >= 0) params.push(limit);
-    const rows = this.#stmt(sql).all(...params) as unknown as EventRow[];
-    const out: StoredEvent[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      const ev = decodeRow(row, this.#codecs);
-      out[i] = { seq: row.seq, event: ev instanceof Promise ? await ev : ev };
-    }
-    return out;
+    return await this.#page(sql, params);
   }
 
   /** Events matching `filter`, in seq order. */
@@ -457,13 +489,18 @@ export class SqliteSink implements EventSink {
   /** Events matching `filter`, page by page (keyset on seq, never OFFSET). */
   async *stream(filter?: EventFilter, options: StreamOptions = {}): AsyncGenerator<Event> {
     const batch = checkNonNegativeInt("batchSize", options.batchSize, 500) || 500;
-    let after = checkNonNegativeInt("afterSeq", options.afterSeq, 0);
+    const after = checkNonNegativeInt("afterSeq", options.afterSeq, 0);
+    this.#checkOpen("stream events");
+    const [where, params] = this.#where(filter, after);
+    const sql = `SELECT ${LEAN_COLUMNS} FROM events WHERE ${where} ORDER BY seq ASC LIMIT ?`;
+    params.push(batch);
     while (true) {
       options.signal?.throwIfAborted();
-      const page = await this.queryWithSeq(filter, { afterSeq: after, limit: batch });
-      for (const s of page) yield s.event;
+      this.#checkOpen("stream events");
+      const page = await this.#page(sql, params);
+      for (let i = 0; i < page.length; i++) yield page[i]!.event;
       if (page.length < batch) return;
-      after = page[page.length - 1]!.seq;
+      params[0] = page[page.length - 1]!.seq;
     }
   }
 
