@@ -104,7 +104,7 @@ function isDigit(c: number): boolean {
  * True when plain `JSON.parse` would lose a float-vs-int or a big-int distinction in `text`:
  * scans only the text between string literals (strings are skipped with `indexOf`).
  */
-function needsReviver(text: string, from = 0): boolean {
+export function needsReviver(text: string, from = 0): boolean {
   let i = from;
   const n = text.length;
   while (i < n) {
