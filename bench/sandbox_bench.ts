@@ -8,7 +8,7 @@
  *
  * Prints p50/p95 per series and the ratios ours / raw (targets: ≤ 1.1). Bounded: about 30–60 s.
  *
- * Run: `deno run --allow-all bench/sandbox_bench.ts [--iterations 50] [--launches 8] [--json]`
+ * Run: `deno run --allow-all bench/sandbox_bench.ts [--iterations 50] [--launches 15] [--json]`
  *
  * @module
  */
@@ -23,7 +23,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     iterations: { type: "string", default: "50" },
-    launches: { type: "string", default: "8" },
+    launches: { type: "string", default: "15" },
     json: { type: "boolean", default: false },
   },
 });

@@ -5,23 +5,29 @@
  * - acknowledged appends/s with 64 concurrent appenders vs raw, 1,000 rows per transaction;
  * - stream rows/s (decoded events) vs a raw keyset select of the same pages.
  *
- * Both sides use zu's schema, WAL and `synchronous=FULL`. Each pair runs in alternating chunks
+ * Both sides use zu's schema, WAL and `synchronous=FULL`, and store the same bytes (the raw rows
+ * are linked and encoded before the raw clock starts, so it times SQLite only). Each pair runs in alternating chunks
  * (ours, raw, raw, ours, ...) so bursts of disk and CPU noise hit both sides alike; the rates
  * shown are medians over chunks and the ratio is the median of the paired chunk ratios. The last
  * lines marked "(context)" show baselines closer to what the sink must do: a raw writer that can
  * only batch as many rows as there are appenders (64 acknowledged appenders cannot share more than
  * 64 rows per commit), and a raw select that JSON.parses each row. About 30 s.
  *
- * Run: `deno run -A bench/sinks_bench.ts [--quick]`
+ * Run: `deno run -A bench/sinks_bench.ts [--quick] [--only=seq,conc,stream]`
  *
  * @module
  */
 import { DatabaseSync } from "../sinks/sqlite/node_sqlite.ts";
 import { type Event, newEvent } from "../core/events.ts";
 import { toZuJson } from "../core/json.ts";
+import { linkEvent } from "../core/chain.ts";
 import { SCHEMA_STATEMENTS, SqliteSink } from "../sinks/sqlite/mod.ts";
 
 const quick = Deno.args.includes("--quick");
+// `--only=seq,conc,stream` runs only those measures (for profiling one of them).
+const only = new Set(
+  (Deno.args.find((a) => a.startsWith("--only="))?.slice(7) ?? "seq,conc,stream").split(","),
+);
 const N_STREAM = quick ? 10000 : 40000;
 const CONCURRENCY = 64;
 const STREAM_PAGE = 500;
@@ -60,9 +66,19 @@ const INSERT = "INSERT INTO events (event_id, trace_id, task_id, parent_id, type
   "VALUES (?, ?, ?, ?, ?, ?, ?)";
 const encoder = new TextEncoder();
 
-function rawRows(events: Event[]): [string, string, string, null, string, string, Uint8Array][] {
+/**
+ * The rows the sink would store for `events`: linked into per-trace chains (as the sink links
+ * them) and written as zu's JSON behind the codec-0 byte, so both sides write the same bytes.
+ * Built before the clock starts: the raw side times only SQLite.
+ */
+function rawRows(
+  events: Event[],
+  heads: Map<string, string | null>,
+): [string, string, string, null, string, string, Uint8Array][] {
   return events.map((e) => {
-    const json = encoder.encode(toZuJson(e));
+    const linked = linkEvent(e, heads.get(e.trace_id) ?? null);
+    heads.set(e.trace_id, linked.hash);
+    const json = encoder.encode(toZuJson(linked));
     const blob = new Uint8Array(json.length + 1);
     blob.set(json, 1);
     return [e.event_id, e.trace_id, e.task_id, null, e.type, e.source, blob];
@@ -73,9 +89,10 @@ function rawRows(events: Event[]): [string, string, string, null, string, string
 function rawWriter(perTxn: number): { write(events: Event[]): number; close(): void } {
   const db = rawDb(freshPath());
   const ins = db.prepare(INSERT);
+  const heads = new Map<string, string | null>();
   return {
     write(events) {
-      const rows = rawRows(events);
+      const rows = rawRows(events, heads);
       const t0 = performance.now();
       for (let i = 0; i < rows.length; i += perTxn) {
         db.exec("BEGIN IMMEDIATE");
@@ -208,17 +225,26 @@ try {
   await interleaved(2, 100, sinkOneAtATime, 1);
   await interleaved(2, 1000, sinkConcurrent, 1000);
 
-  const seq = await interleaved(quick ? 6 : 40, 50, sinkOneAtATime, 1);
-  const conc = await interleaved(quick ? 4 : 14, 2000, sinkConcurrent, 1000);
-  const conc64 = await interleaved(quick ? 4 : 8, 2000, sinkConcurrent, CONCURRENCY);
-  const [stream, streamParse] = await streamPair(makeEvents(N_STREAM), quick ? 3 : 7);
-  const rows: [string, Measure, string, number][] = [
-    ["appends/s, one at a time", seq, "raw, 1 txn per row", 0.8],
-    [`appends/s, ${CONCURRENCY} concurrent`, conc, "raw, 1000 rows per txn", 0.3],
-    [`appends/s, ${CONCURRENCY} concurrent`, conc64, `raw, ${CONCURRENCY} rows per txn`, 0],
-    ["stream events/s (decoded)", stream, "raw keyset select", 0.5],
-    ["stream events/s (decoded)", streamParse, "raw select + JSON.parse", 0],
-  ];
+  const rows: [string, Measure, string, number][] = [];
+  if (only.has("seq")) {
+    const seq = await interleaved(quick ? 6 : 60, 50, sinkOneAtATime, 1);
+    rows.push(["appends/s, one at a time", seq, "raw, 1 txn per row", 0.8]);
+  }
+  if (only.has("conc")) {
+    const conc = await interleaved(quick ? 4 : 24, 2000, sinkConcurrent, 1000);
+    const conc64 = await interleaved(quick ? 4 : 10, 2000, sinkConcurrent, CONCURRENCY);
+    rows.push(
+      [`appends/s, ${CONCURRENCY} concurrent`, conc, "raw, 1000 rows per txn", 0.3],
+      [`appends/s, ${CONCURRENCY} concurrent`, conc64, `raw, ${CONCURRENCY} rows per txn`, 0],
+    );
+  }
+  if (only.has("stream")) {
+    const [stream, streamParse] = await streamPair(makeEvents(N_STREAM), quick ? 3 : 11);
+    rows.push(
+      ["stream events/s (decoded)", stream, "raw keyset select", 0.5],
+      ["stream events/s (decoded)", streamParse, "raw select + JSON.parse", 0],
+    );
+  }
   const lines = [
     "SqliteSink vs raw node:sqlite (same schema, WAL, synchronous=FULL; medians of alternating chunks)",
     `${"measure".padEnd(30)} ${"SqliteSink".padStart(10)}   ${"baseline".padEnd(24)} ${

@@ -28,17 +28,39 @@ export interface PythonJsonDumpsOptions {
   separators?: readonly [string, string];
 }
 
-const NON_ASCII = /[\u007f-\uffff]/g;
-const HAS_NON_ASCII = /[\u007f-\uffff]/;
+const NON_ASCII = /[\u007f-\uffff]/;
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-function escapeChar(c: string): string {
-  return "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
+/**
+ * `text` with every UTF-16 code unit from U+007F up written as lowercase `\uXXXX` (astral
+ * characters thus as a surrogate pair): Python's `ensure_ascii=True` applied to a JSON string
+ * literal otherwise escaped as `JSON.stringify` does. A plain loop: several times faster than a
+ * `replace` with a callback per character.
+ *
+ * @example
+ * ```ts
+ * import { escapeNonAscii } from "./canonical_json.ts";
+ * console.assert(escapeNonAscii('{"t":"é"}') === '{"t":"\\u00e9"}');
+ * ```
+ */
+export function escapeNonAscii(text: string): string {
+  // RegExp#test is V8's fast path (String#search is several times slower per call).
+  if (!NON_ASCII.test(text)) return text;
+  let out = "";
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x7f) {
+      out += text.slice(last, i) + "\\u" + HEX2[c >> 8]! + HEX2[c & 255]!;
+      last = i + 1;
+    }
+  }
+  return out + text.slice(last);
 }
 
 /** A JSON string literal with Python's `ensure_ascii=True` escaping. */
 export function pythonJsonString(s: string): string {
-  const quoted = JSON.stringify(s);
-  return HAS_NON_ASCII.test(quoted) ? quoted.replace(NON_ASCII, escapeChar) : quoted;
+  return escapeNonAscii(JSON.stringify(s));
 }
 
 /** Compares two strings by Unicode code point (not by UTF-16 code unit). */
@@ -68,6 +90,90 @@ function escapedKey(k: string): string {
     keyCache.set(k, e);
   }
   return e;
+}
+
+// The canonical writer's key cache: the escaped key, and whether the key holds a code unit at
+// or above U+D800 (then UTF-16 order may differ from code point order; see sortKeys).
+interface KeyInfo {
+  escaped: string;
+  high: boolean;
+}
+const keyInfoCache = new Map<string, KeyInfo>();
+function keyInfo(k: string): KeyInfo {
+  let e = keyInfoCache.get(k);
+  if (e === undefined) {
+    e = { escaped: pythonJsonString(k), high: NEEDS_CODE_POINT_SORT.test(k) };
+    if (keyInfoCache.size > 4096) keyInfoCache.clear();
+    keyInfoCache.set(k, e);
+  }
+  return e;
+}
+
+/**
+ * The canonical text (sorted keys, `","`/`":"`) of a value without anything unusual in it, or
+ * null when the general writer is needed: deeper than 64 levels (maybe a cycle), a non-plain
+ * object, a non-finite number, `undefined` in an array, a function. Same bytes as `write` for
+ * every value it accepts; no path or cycle bookkeeping.
+ */
+function writeCanonical(v: unknown, depth: number): string | null {
+  switch (typeof v) {
+    case "string":
+      return pythonJsonString(v);
+    case "number":
+      if (Number.isSafeInteger(v)) return String(v);
+      if (!Number.isFinite(v)) return null;
+      return Number.isInteger(v) ? BigInt(v).toString() : pythonFloatRepr(v);
+    case "boolean":
+      return v ? "true" : "false";
+    case "bigint":
+      return v.toString();
+    case "object": {
+      if (v === null) return "null";
+      if (v instanceof PyFloat) return pythonFloatRepr(v.value);
+      if (depth > 64) return null;
+      if (Array.isArray(v)) {
+        let out = "[";
+        for (let i = 0; i < v.length; i++) {
+          const x = v[i];
+          if (x === undefined) return null;
+          const t = writeCanonical(x, depth + 1);
+          if (t === null) return null;
+          out += i > 0 ? "," + t : t;
+        }
+        return out + "]";
+      }
+      if (!isPlainObject(v)) return null;
+      const rec = v as Record<string, unknown>;
+      const keys = Object.keys(rec);
+      const n = keys.length;
+      if (n === 0) return "{}";
+      const infos: KeyInfo[] = new Array(n);
+      let high = false;
+      if (n > 1) keys.sort();
+      for (let i = 0; i < n; i++) {
+        const info = keyInfo(keys[i]!);
+        if (info.high) high = true;
+        infos[i] = info;
+      }
+      if (high && n > 1) {
+        keys.sort(compareCodePoints);
+        for (let i = 0; i < n; i++) infos[i] = keyInfo(keys[i]!);
+      }
+      let out = "{";
+      let first = true;
+      for (let i = 0; i < n; i++) {
+        const item = rec[keys[i]!];
+        if (item === undefined) continue;
+        const t = writeCanonical(item, depth + 1);
+        if (t === null) return null;
+        out += (first ? "" : ",") + infos[i]!.escaped + ":" + t;
+        first = false;
+      }
+      return out + "}";
+    }
+    default:
+      return null;
+  }
 }
 
 // UTF-16 order equals code point order unless a key holds a surrogate or U+E000..U+FFFF.
@@ -191,5 +297,5 @@ function run(value: unknown, sort: boolean, item: string, key: string): string {
  * ```
  */
 export function canonicalJson(value: unknown): string {
-  return run(value, true, ",", ":");
+  return writeCanonical(value, 0) ?? run(value, true, ",", ":");
 }

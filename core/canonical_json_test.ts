@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { canonicalJson, compareCodePoints, pythonJsonDumps } from "./canonical_json.ts";
+import {
+  canonicalJson,
+  compareCodePoints,
+  escapeNonAscii,
+  pythonJsonDumps,
+} from "./canonical_json.ts";
 import { canonicalEventText } from "./chain.ts";
 import { parseEventJson, pyFloat } from "./json.ts";
 import { compatLines } from "./_test_compat.ts";
@@ -75,4 +80,19 @@ Deno.test("pythonJsonDumps uses Python's default separators and optional key sor
   assert.equal(pythonJsonDumps({ b: 1, a: 2 }, { sortKeys: true }), '{"a": 2, "b": 1}');
   assert.equal(pythonJsonDumps({ b: 1, a: 2 }, { separators: [",", ":"] }), '{"b":1,"a":2}');
   assert.equal(pythonJsonDumps({}), "{}");
+});
+
+Deno.test("canonicalJson writes deep values and still names a cycle", () => {
+  let deep: unknown = "é";
+  for (let i = 0; i < 100; i++) deep = i % 2 ? [deep] : { k: deep };
+  const text = canonicalJson(deep);
+  assert.ok(text.includes('"\\u00e9"') && text.startsWith('[{"k":[{"k":'));
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = { again: cyclic };
+  assert.throws(() => canonicalJson(cyclic), /\$\.self\.again.*cyclic/);
+});
+
+Deno.test("escapeNonAscii escapes every code unit from U+007F as lowercase \\uXXXX", () => {
+  assert.equal(escapeNonAscii('"plain ascii"'), '"plain ascii"');
+  assert.equal(escapeNonAscii('"\u007fé😀\uffff"'), '"\\u007f\\u00e9\\ud83d\\ude00\\uffff"');
 });

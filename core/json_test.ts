@@ -80,3 +80,51 @@ Deno.test("parseEventJson keeps float and big-int meaning in the payload", () =>
     /parent_id/,
   );
 });
+
+Deno.test("parseJson finds ambiguous numbers after whitespace, in arrays and at the top level", () => {
+  const v = parseJson(
+    '{ "a" :\n [ 1 ,\t-2.0 , [ 3e2 ] ] , "b" : {"c":\r\n12345678901234567} }',
+  ) as {
+    a: [number, PyFloat, [PyFloat]];
+    b: { c: bigint };
+  };
+  assert.equal(v.a[0], 1);
+  assert.ok(isPyFloat(v.a[1]) && v.a[1].value === -2);
+  assert.ok(isPyFloat(v.a[2][0]) && v.a[2][0].value === 300);
+  assert.equal(v.b.c, 12345678901234567n);
+  assert.ok(isPyFloat(parseJson(" 4.0 ")));
+  assert.equal(parseJson("-17"), -17);
+  assert.equal(parseJson("[0.1, -5, 1e-3]")?.toString(), "0.1,-5,0.001");
+  // Number-like text inside strings stays text (and at worst costs a reviver pass).
+  assert.deepEqual(parseJson('{"s":"a:1.0,[2e5","t":[":3.0"]}'), { s: "a:1.0,[2e5", t: [":3.0"] });
+});
+
+Deno.test("toZuJson writes plain and non-plain payloads alike through either writer", () => {
+  class Point {
+    x = 1;
+  }
+  const base = { task_id: "t", type: "harness.x" } as const;
+  const cases: [Record<string, unknown>, string][] = [
+    [
+      { b: 1, a: [true, null, "é\u2028\u0000😀"], "2": -0, "10": {} },
+      '{"2":0,"10":{},"b":1,"a":[true,null,"é\u2028\\u0000😀"]}',
+    ],
+    [{ f: 0.5, g: pyFloat(3), h: 2n ** 70n }, '{"f":0.5,"g":3.0,"h":1180591620717411303424}'],
+    [{ skip: undefined, big: 2 ** 60, tiny: 1e-7 }, '{"big":1152921504606846976,"tiny":1e-7}'],
+  ];
+  for (const [payload, want] of cases) {
+    const text = toZuJson(newEvent({ ...base, payload }));
+    assert.equal(
+      text.slice(text.indexOf(',"payload":') + 11, text.indexOf(',"schema_version":')),
+      want,
+    );
+  }
+  assert.throws(
+    () => toZuJson(newEvent({ ...base, payload: { list: [1, undefined] } })),
+    /\$\.payload\.list\[1\]/,
+  );
+  assert.throws(
+    () => toZuJson(newEvent({ ...base, payload: { p: new Point() } })),
+    /\$\.payload\.p.*"Point"/,
+  );
+});

@@ -309,3 +309,19 @@ dockerTest("a run killed with SIGKILL leaves sandboxes that one reapLeaked() rem
   assert.equal((await docker.listNetworks({ filters })).length, 0);
   assert.equal((await docker.getContainer(mine.id).inspect()).State.Running, true);
 });
+
+dockerTest("the sandbox sees no docker socket, no host processes and no host disks", async () => {
+  await using backend = new LocalDockerBackend();
+  await using box = await backend.launch({ image: await attackImage() });
+  const r = await sh(
+    backend,
+    box,
+    "ls /var/run/docker.sock /run/docker.sock 2>/dev/null; echo sock=$?; " +
+      "n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; echo procs=$n; " +
+      "ls /dev | grep -E '^(sd|vd|nvme|xvd|mem$|kmem$)' ; echo disks=$?",
+  );
+  assert.match(r.stdout, /sock=[1-9]/);
+  const procs = Number(r.stdout.match(/procs=(\d+)/)?.[1]);
+  assert.ok(procs >= 2 && procs <= 5, r.stdout);
+  assert.match(r.stdout, /disks=1\n$/);
+});

@@ -23,7 +23,6 @@
  * @module
  */
 import type Dockerode from "dockerode";
-import type { Duplex } from "node:stream";
 import type { ToolCall } from "../../core/contracts.ts";
 import { ZuError } from "../../core/errors.ts";
 import type {
@@ -43,7 +42,9 @@ import {
   isDaemonDown,
   statusOf,
 } from "./_client.ts";
-import { CappedCollector, FrameDemuxer, LineSplitter } from "./exec_stream.ts";
+import { CappedCollector, FrameDemuxer } from "./exec_stream.ts";
+import { runExec } from "./exec_run.ts";
+import { attachJsonLinesSession } from "./session.ts";
 import { hardenedCreateOptions, managedLabels } from "./hardening.ts";
 import {
   checkImagePin,
@@ -330,23 +331,22 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     options.signal?.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? this.#options.execTimeoutMs ?? 45_000;
     const cap = options.maxOutputBytes ?? this.#options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+    const stdin = options.stdin === undefined ? undefined : toBytes(options.stdin);
+    const env = Object.entries(options.env ?? {}).map(([k, v]) => {
+      if (!k || k.includes("=")) throw new TypeError(`Invalid environment variable "${k}"`);
+      return `${k}=${v}`;
+    });
     return await this.#call(async (docker) => {
-      const started = performance.now();
-      const container = docker.getContainer(handle.id);
-      const stdin = options.stdin === undefined ? undefined : toBytes(options.stdin);
-      const env = Object.entries(options.env ?? {}).map(([k, v]) => {
-        if (!k || k.includes("=")) throw new TypeError(`Invalid environment variable "${k}"`);
-        return `${k}=${v}`;
-      });
-      let exec: Dockerode.Exec;
       try {
-        exec = await container.exec({
-          Cmd: cmd,
-          AttachStdout: true,
-          AttachStderr: true,
-          AttachStdin: stdin !== undefined,
-          Tty: false,
-          Env: env,
+        return await runExec(docker.getContainer(handle.id), cmd, {
+          env,
+          timeoutMs,
+          maxOutputBytes: cap,
+          ...(stdin !== undefined ? { stdin } : {}),
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
+          onKill: (why) => {
+            if (state) state.dead = why;
+          },
         });
       } catch (error) {
         if (statusOf(error) === 404) {
@@ -365,79 +365,7 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
         }
         throw error;
       }
-      const stream = await exec.start({
-        hijack: true,
-        stdin: stdin !== undefined,
-      }) as unknown as Duplex;
-      const out = new CappedCollector(cap);
-      const err = new CappedCollector(cap);
-      const demux = new FrameDemuxer((s, p) => (s === 2 ? err : out).push(p));
-      let timedOut = false;
-      let aborted = false;
-      const done = new Promise<void>((resolve, reject) => {
-        stream.on("data", (chunk: Uint8Array) => demux.push(chunk));
-        stream.on("end", () => resolve());
-        stream.on("close", () => resolve());
-        stream.on("error", (e: Error) => (timedOut || aborted ? resolve() : reject(e)));
-      });
-      const kill = async (why: string) => {
-        if (state) state.dead = why;
-        await container.kill({ signal: "SIGKILL" }).catch(() => {});
-        // Docker reports the kill before the container has stopped: wait (bounded) until it has.
-        let bound: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          container.wait({ condition: "not-running" }).catch(() => {}),
-          new Promise((r) => (bound = setTimeout(r, 10_000))),
-        ]);
-        clearTimeout(bound);
-        stream.destroy();
-      };
-      // The exec stream ends as soon as the processes die, before Docker answers the kill: the
-      // result waits for the kill too, so a timed-out sandbox is really stopped on return.
-      let killing: Promise<void> | undefined;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killing ??= kill(`an exec was killed at its ${timeoutMs} ms timeout`);
-      }, timeoutMs);
-      const onAbort = () => {
-        aborted = true;
-        killing ??= kill("an exec was cancelled");
-      };
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      try {
-        if (stdin !== undefined) {
-          stream.write(stdin);
-          stream.end();
-        }
-        await done;
-        await killing;
-      } finally {
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-      }
-      if (aborted && !timedOut) {
-        throw options.signal?.reason ?? new DOMException("Aborted", "AbortError");
-      }
-      let exitCode = 137;
-      if (!timedOut) exitCode = await this.#exitCode(exec);
-      return {
-        exitCode,
-        stdout: out.text(),
-        stderr: err.text(),
-        timedOut,
-        truncated: out.truncated || err.truncated,
-        durationMs: Math.round(performance.now() - started),
-      };
     });
-  }
-
-  async #exitCode(exec: Dockerode.Exec): Promise<number> {
-    for (let i = 0; i < 200; i++) {
-      const info = await exec.inspect();
-      if (!info.Running && info.ExitCode !== null) return info.ExitCode;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return -1;
   }
 
   /**
@@ -515,83 +443,19 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     }
   }
 
-  async #attachSession(handle: DockerSandboxHandle): Promise<SessionHandle> {
-    const docker = await this.client();
-    const exec = await docker.getContainer(handle.id).exec({
-      Cmd: this.#options.sessionCommand ?? ["zu-browser"],
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-    });
-    const stream = await exec.start({ hijack: true, stdin: true }) as unknown as Duplex;
-    const waiting: Array<(line: string | null) => void> = [];
-    const lines: string[] = [];
-    let closed = false;
-    const splitter = new LineSplitter((line) => {
-      if (!line.trim()) return;
-      const w = waiting.shift();
-      if (w) w(line);
-      else lines.push(line);
-    });
-    const demux = new FrameDemuxer((s, p) => {
-      if (s === 1) splitter.push(p);
-    });
-    const end = () => {
-      closed = true;
-      for (const w of waiting.splice(0)) w(null);
-    };
-    stream.on("data", (chunk: Uint8Array) => demux.push(chunk));
-    stream.on("end", end);
-    stream.on("close", end);
-    stream.on("error", end);
-    const replyTimeout = this.#options.sessionReplyTimeoutMs ?? 120_000;
-    const next = (timeoutMs: number): Promise<string | null> => {
-      const ready = lines.shift();
-      if (ready !== undefined) return Promise.resolve(ready);
-      if (closed) return Promise.resolve(null);
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          const i = waiting.indexOf(settle);
-          if (i >= 0) waiting.splice(i, 1);
-          resolve(null);
-        }, timeoutMs);
-        const settle = (line: string | null) => {
-          clearTimeout(timer);
-          resolve(line);
-        };
-        waiting.push(settle);
-      });
-    };
-    let queue: Promise<unknown> = Promise.resolve();
-    const send = (command: Record<string, unknown>, timeoutMs = replyTimeout) => {
-      const run = queue.then(async () => {
-        if (closed) return { error: "session closed or no response" };
-        stream.write(JSON.stringify(command) + "\n");
-        const line = await next(timeoutMs);
-        if (line === null) return { error: "session closed or no response" };
-        try {
-          const v = JSON.parse(line);
-          return typeof v === "object" && v !== null && !Array.isArray(v)
-            ? v as Record<string, unknown>
-            : { error: "session reply is not a JSON object", raw: line.slice(0, 2000) };
-        } catch {
-          return { error: "session reply is not JSON", raw: line.slice(0, 2000) };
-        }
-      });
-      queue = run.catch(() => {});
-      return run;
-    };
-    let closing: Promise<void> | undefined;
-    const close = () => {
-      closing ??= (async () => {
-        if (!closed) await send({ op: "close" }, 15_000).catch(() => {});
-        stream.destroy();
-        await this.destroy(handle);
-      })();
-      return closing;
-    };
-    return { send: (command) => send(command), close, [Symbol.asyncDispose]: close };
+  #attachSession(handle: DockerSandboxHandle): Promise<SessionHandle> {
+    return this.client().then((docker) =>
+      attachJsonLinesSession(
+        docker.getContainer(handle.id),
+        this.#options.sessionCommand ?? ["zu-browser"],
+        {
+          ...(this.#options.sessionReplyTimeoutMs !== undefined
+            ? { replyTimeoutMs: this.#options.sessionReplyTimeoutMs }
+            : {}),
+          onClose: () => this.destroy(handle),
+        },
+      )
+    );
   }
 
   /** Commits the sandbox's filesystem as a local image `zu-snapshot:<id>` labelled `zu.managed=1`. */
@@ -611,6 +475,47 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
   /** Launches a new sandbox from a snapshot (the floor applies as to any launch). */
   restore(snapshot: string, spec: SandboxSpec): Promise<DockerSandboxHandle> {
     return this.launch({ ...spec, image: snapshot });
+  }
+
+  /** Out-of-band audit: the processes running in the sandbox, as the daemon sees them. */
+  async top(handle: SandboxHandle): Promise<Array<{ pid: string; cmd: string }>> {
+    return await this.#call(async (docker) => {
+      const r = await docker.getContainer(handle.id).top({ ps_args: "-o pid,args" }) as {
+        Titles?: string[];
+        Processes?: string[][];
+      };
+      const titles = r.Titles ?? [];
+      const pidAt = Math.max(0, titles.findIndex((t) => t.toUpperCase() === "PID"));
+      const cmdAt = titles.findIndex((t) => ["CMD", "COMMAND", "ARGS"].includes(t.toUpperCase()));
+      return (r.Processes ?? []).map((p) => ({
+        pid: p[pidAt] ?? "",
+        cmd: (cmdAt >= 0 ? p[cmdAt] : p.at(-1)) ?? "",
+      }));
+    });
+  }
+
+  /** Out-of-band audit: what changed in the sandbox's filesystem since it started. */
+  async fsDiff(
+    handle: SandboxHandle,
+  ): Promise<Array<{ path: string; kind: "changed" | "added" | "deleted" }>> {
+    return await this.#call(async (docker) => {
+      let raw: unknown = await docker.getContainer(handle.id).changes();
+      // The daemon answers `null` for no changes, which dockerode hands over as raw bytes.
+      if (raw instanceof Uint8Array) {
+        raw = JSON.parse(new TextDecoder().decode(raw).trim() || "null");
+      }
+      const changes = raw as Array<{ Path: string; Kind: number }> | null;
+      const kinds = ["changed", "added", "deleted"] as const;
+      return (changes ?? []).map((c) => ({ path: c.Path, kind: kinds[c.Kind] ?? "changed" }));
+    });
+  }
+
+  /** Out-of-band audit: the sandbox's mounts as the daemon reports them. */
+  async mounts(handle: SandboxHandle): Promise<Array<Record<string, unknown>>> {
+    return await this.#call(async (docker) => {
+      const info = await docker.getContainer(handle.id).inspect();
+      return (info.Mounts ?? []) as unknown as Array<Record<string, unknown>>;
+    });
   }
 
   /** Local sandboxes cost nothing measurable: `null`. */

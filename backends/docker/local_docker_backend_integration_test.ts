@@ -247,3 +247,39 @@ dockerTest("LocalDockerBackend never lets a spec turn seccomp off", async () => 
   );
   assert.equal(backend.live().length, 0);
 });
+
+dockerTest(
+  "LocalDockerBackend reports processes, filesystem changes and mounts from outside",
+  async () => {
+    await using backend = new LocalDockerBackend();
+    await using box = await backend.launch({ image: await attackImage() });
+    await backend.execEntrypoint(box, ["sh", "-c", "echo x > /tmp/seen; (sleep 120 &) ; true"]);
+    const procs = await backend.top(box);
+    assert.ok(procs.some((p) => /sleep 120/.test(p.cmd)), JSON.stringify(procs));
+    assert.ok(procs.every((p) => /^\d+$/.test(p.pid)));
+    assert.deepEqual(await backend.mounts(box), []);
+    // The root is read-only and /tmp is a tmpfs: the image layer shows no change at all.
+    assert.deepEqual(await backend.fsDiff(box), []);
+  },
+);
+
+dockerTest("LocalDockerBackend cancels an exec on abort by killing its sandbox", async () => {
+  await using backend = new LocalDockerBackend();
+  const box = await backend.launch({ image: await attackImage() });
+  const controller = new AbortController();
+  const pending = backend.execEntrypoint(box, ["sh", "-c", "echo started; sleep 60"], {
+    signal: controller.signal,
+    timeoutMs: 30_000,
+  });
+  const started = performance.now();
+  queueMicrotask(() => controller.abort(new DOMException("stop", "AbortError")));
+  await assert.rejects(
+    pending,
+    (e: unknown) => e instanceof DOMException && e.name === "AbortError",
+  );
+  assert.ok(performance.now() - started < 15_000);
+  const info = await (await backend.client()).getContainer(box.id).inspect();
+  assert.equal(info.State.Running, false);
+  await assert.rejects(backend.execEntrypoint(box, ["true"]), /was cancelled; launch a new one/);
+  await backend.destroy(box);
+});

@@ -17,6 +17,8 @@ export * from "./hardening.ts";
 export * from "./image_policy.ts";
 export * from "./reaper.ts";
 export * from "./exec_stream.ts";
+export * from "./exec_run.ts";
+export * from "./session.ts";
 export {
   ATTACK_IMAGE,
   attackContext,

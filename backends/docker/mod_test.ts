@@ -21,6 +21,7 @@ Deno.test("backends/docker/mod.ts exports exactly the documented names", () => {
     "TMPFS_OPTIONS",
     "ZU_UID",
     "ZU_VERSION",
+    "attachJsonLinesSession",
     "attackContext",
     "buildAttackImage",
     "buildRuntimeImage",
@@ -33,6 +34,7 @@ Deno.test("backends/docker/mod.ts exports exactly the documented names", () => {
     "parseLdd",
     "processStartTime",
     "reapLeaked",
+    "runExec",
     "runtimeContext",
   ]);
 });

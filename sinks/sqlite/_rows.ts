@@ -24,6 +24,7 @@ export const ROW_COLUMNS = "seq, event_id, trace_id, task_id, type, source, " +
  * `JSON.parse`.
  */
 export const LEAN_COLUMNS = "seq, " +
+  // (Measured: `data >= x'00' AND data < x'01'` as the test is a third slower per row.)
   "CASE WHEN substr(data, 1, 1) = x'00' THEN CAST(substr(data, 2) AS TEXT) END AS text";
 
 /** One selected row. */

@@ -77,11 +77,13 @@ interface Head {
 interface Prepared {
   event: Event;
   pending: Pending;
-  blob: Uint8Array;
+  /** The blob, or for the identity codec its text (SQLite prepends the version byte). */
+  blob: Uint8Array | string;
   index: [string, string][];
 }
 
 const MAX_ATTEMPTS = 40;
+const NO_INDEX: [string, string][] = [];
 
 /** The canonical, durable event sink. */
 export class SqliteSink implements EventSink {
@@ -100,6 +102,7 @@ export class SqliteSink implements EventSink {
   #dataVersion = -1;
   #closed = false;
   #dbClosed = false;
+  #identity: boolean;
 
   /**
    * Opens or creates the log at `path` (`":memory:"` for a private in-memory log). Throws
@@ -111,6 +114,9 @@ export class SqliteSink implements EventSink {
     this.#codecs.set(0, new IdentityCodec());
     for (const c of options.readCodecs ?? []) this.#codecs.set(c.version, c);
     this.#codecs.set(this.#codec.version, this.#codec);
+    // Exactly the identity codec (a subclass might encode differently).
+    this.#identity = Object.getPrototypeOf(this.#codec) === IdentityCodec.prototype &&
+      this.#codec.version === 0;
     this.#signKey = options.signKey ?? null;
     this.#maxBatch = options.maxBatch ?? 1000;
     for (const f of options.filterFields ?? []) this.registerFilterField(f);
@@ -209,8 +215,14 @@ export class SqliteSink implements EventSink {
     return r.m ?? 0;
   }
 
-  #encode(event: Event): Uint8Array | Promise<Uint8Array> {
+  /**
+   * The stored form of `event`. For the identity codec this is the JSON text itself: the insert
+   * binds it as text and SQLite writes `x'00' || text` as a BLOB, the same bytes as encoding
+   * it here, without a `TextEncoder` pass and a byte copy per row.
+   */
+  #encode(event: Event): Uint8Array | string | Promise<Uint8Array> {
     const text = toZuJson(event);
+    if (this.#identity) return text;
     const aad = rowAad(event);
     return isSyncCodec(this.#codec)
       ? encodePayloadSync(this.#codec, text, aad)
@@ -290,12 +302,12 @@ export class SqliteSink implements EventSink {
             ? linkEvent(p.event, running.has(t) ? running.get(t)! : head.hash, this.#signKey)
             : (Object.isFrozen(p.event) ? p.event : Object.freeze({ ...p.event }));
           const encoded = this.#encode(linked);
-          const blob = encoded instanceof Uint8Array ? encoded : await encoded;
+          const blob = encoded instanceof Promise ? await encoded : encoded;
           prepared.push({
             event: linked,
             pending: p,
             blob,
-            index: ctxIndexEntries(linked, this.#ctxFields),
+            index: this.#ctxFields.size === 0 ? NO_INDEX : ctxIndexEntries(linked, this.#ctxFields),
           });
           running.set(t, linked.hash);
         } catch (e) {
@@ -325,7 +337,8 @@ export class SqliteSink implements EventSink {
   /** Writes `prepared` in one transaction. Returns "ok", or the traces whose head moved. */
   async #commit(prepared: Prepared[], heads: Map<string, Head>): Promise<"ok" | string[]> {
     if (prepared.length === 0) return "ok";
-    await this.#begin();
+    const busy = this.#begin();
+    if (busy !== undefined) await busy;
     const db = this.#db;
     try {
       const moved: string[] = [];
@@ -349,13 +362,18 @@ export class SqliteSink implements EventSink {
         "INSERT INTO events (event_id, trace_id, task_id, parent_id, type, source, data) " +
           "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING",
       );
+      // The identity codec's blob is x'00' followed by the UTF-8 of the text (see #encode).
+      const insertText = this.#stmt(
+        "INSERT INTO events (event_id, trace_id, task_id, parent_id, type, source, data) " +
+          "VALUES (?, ?, ?, ?, ?, ?, CAST(x'00' || ? AS BLOB)) ON CONFLICT(event_id) DO NOTHING",
+      );
       const index = this.#stmt(
         "INSERT OR REPLACE INTO event_index (event_id, field, value) VALUES (?, ?, ?)",
       );
       const newHeads = new Map<string, Head>();
       for (const x of prepared) {
         const e = x.event;
-        const r = insert.run(
+        const r = (typeof x.blob === "string" ? insertText : insert).run(
           e.event_id,
           e.trace_id,
           e.task_id,
@@ -385,9 +403,27 @@ export class SqliteSink implements EventSink {
     }
   }
 
-  async #begin(): Promise<void> {
+  /** Begins the write transaction; only when the database is busy does it return a promise. */
+  #begin(): Promise<void> | undefined {
+    try {
+      this.#stmt("BEGIN IMMEDIATE").run();
+      return undefined;
+    } catch (e) {
+      if (!isBusy(e)) {
+        throw new Error(
+          `Cannot append to "${this.path}": ${e instanceof Error ? e.message : e}`,
+          { cause: e },
+        );
+      }
+      return this.#beginRetry();
+    }
+  }
+
+  async #beginRetry(): Promise<void> {
     let delay = 2;
-    for (let attempt = 0;; attempt++) {
+    for (let attempt = 1;; attempt++) {
+      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+      delay = Math.min(delay * 2, 250);
       try {
         this.#stmt("BEGIN IMMEDIATE").run();
         return;
@@ -398,8 +434,6 @@ export class SqliteSink implements EventSink {
             { cause: e },
           );
         }
-        await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
-        delay = Math.min(delay * 2, 250);
       }
     }
   }
@@ -444,29 +478,57 @@ export class SqliteSink implements EventSink {
     this.#stmt(`SELECT ${ROW_COLUMNS} FROM events WHERE seq = ?`).get(seq) as EventRow | undefined;
 
   /**
-   * One page of `[seq, event]` pairs in seq order after `params[0]`. Codec-0 rows are parsed
+   * One page of events in seq order after `params[0]`, with the seq of the last row (0 when
+   * none) and, when `seqs` is given, every row's seq pushed onto it. Codec-0 rows are parsed
    * straight from the lean select; any other row is read in full by seq and decoded with its
-   * codec (async only for a codec without synchronous methods).
+   * codec (awaited only for a codec without synchronous methods).
    */
-  async #page(sql: string, params: SQLInputValue[]): Promise<StoredEvent[]> {
+  async #page(
+    sql: string,
+    params: SQLInputValue[],
+    seqs: number[] | null,
+  ): Promise<{ events: Event[]; last: number }> {
     const rows = this.#arrayStmt(sql).all(...params) as unknown as [number, string | null][];
-    const out: StoredEvent[] = new Array(rows.length);
+    const events: Event[] = new Array(rows.length);
+    let others: number[] | null = null;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       const seq = row[0];
       const text = row[1];
-      let event: Event | Promise<Event>;
-      if (text !== null) event = parseLean(seq, text, this.#fullRow);
-      else {
-        const full = this.#fullRow(seq);
-        if (full === undefined) {
+      if (seqs !== null) seqs.push(seq);
+      if (text !== null) events[i] = parseLean(seq, text, this.#fullRow);
+      else (others ??= []).push(i);
+    }
+    if (others !== null) {
+      // Rows of other codecs: read them in full with one query for the page.
+      const full = new Map<number, EventRow>();
+      const got = this.#stmt(
+        `SELECT ${ROW_COLUMNS} FROM events WHERE seq IN (SELECT value FROM json_each(?))`,
+      ).all(JSON.stringify(others.map((i) => rows[i]![0]))) as unknown as EventRow[];
+      for (const r of got) full.set(r.seq, r);
+      for (const i of others) {
+        const seq = rows[i]![0];
+        const row = full.get(seq);
+        if (row === undefined) {
           throw new Error(`Cannot read event at seq ${seq} of "${this.path}": the row vanished`);
         }
-        event = decodeRow(full, this.#codecs);
+        const event = decodeRow(row, this.#codecs);
+        events[i] = event instanceof Promise ? await event : event;
       }
-      out[i] = { seq, event: event instanceof Promise ? await event : event };
     }
-    return out;
+    return { events, last: rows.length > 0 ? rows[rows.length - 1]![0] : 0 };
+  }
+
+  #pageSql(
+    filter: EventFilter | undefined,
+    after: number,
+    limit: number,
+  ): [string, SQLInputValue[]] {
+    const [where, params] = this.#where(filter, after);
+    const sql = `SELECT ${LEAN_COLUMNS} FROM events WHERE ${where} ORDER BY seq ASC` +
+      (limit >= 0 ? " LIMIT ?" : "");
+    if (limit >= 0) params.push(limit);
+    return [sql, params];
   }
 
   /** Events matching `filter` with their seq, in seq order (`afterSeq` exclusive). */
@@ -474,16 +536,19 @@ export class SqliteSink implements EventSink {
     this.#checkOpen("query events");
     const after = checkNonNegativeInt("afterSeq", options.afterSeq, 0);
     const limit = checkNonNegativeInt("limit", options.limit, -1);
-    const [where, params] = this.#where(filter, after);
-    const sql = `SELECT ${LEAN_COLUMNS} FROM events WHERE ${where} ORDER BY seq ASC` +
-      (limit >= 0 ? " LIMIT ?" : "");
-    if (limit >= 0) params.push(limit);
-    return await this.#page(sql, params);
+    const [sql, params] = this.#pageSql(filter, after, limit);
+    const seqs: number[] = [];
+    const { events } = await this.#page(sql, params, seqs);
+    return events.map((event, i) => ({ seq: seqs[i]!, event }));
   }
 
   /** Events matching `filter`, in seq order. */
   async query(filter?: EventFilter, options: QueryOptions = {}): Promise<Event[]> {
-    return (await this.queryWithSeq(filter, options)).map((s) => s.event);
+    this.#checkOpen("query events");
+    const after = checkNonNegativeInt("afterSeq", options.afterSeq, 0);
+    const limit = checkNonNegativeInt("limit", options.limit, -1);
+    const [sql, params] = this.#pageSql(filter, after, limit);
+    return (await this.#page(sql, params, null)).events;
   }
 
   /** Events matching `filter`, page by page (keyset on seq, never OFFSET). */
@@ -491,16 +556,14 @@ export class SqliteSink implements EventSink {
     const batch = checkNonNegativeInt("batchSize", options.batchSize, 500) || 500;
     const after = checkNonNegativeInt("afterSeq", options.afterSeq, 0);
     this.#checkOpen("stream events");
-    const [where, params] = this.#where(filter, after);
-    const sql = `SELECT ${LEAN_COLUMNS} FROM events WHERE ${where} ORDER BY seq ASC LIMIT ?`;
-    params.push(batch);
+    const [sql, params] = this.#pageSql(filter, after, batch);
     while (true) {
       options.signal?.throwIfAborted();
       this.#checkOpen("stream events");
-      const page = await this.#page(sql, params);
-      for (let i = 0; i < page.length; i++) yield page[i]!.event;
-      if (page.length < batch) return;
-      params[0] = page[page.length - 1]!.seq;
+      const { events, last } = await this.#page(sql, params, null);
+      for (let i = 0; i < events.length; i++) yield events[i]!;
+      if (events.length < batch) return;
+      params[0] = last;
     }
   }
 
