@@ -5,13 +5,29 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "./node_sqlite.ts";
 import { DecryptError, UserError, ZuError } from "../../core/errors.ts";
 import { newEvent } from "../../core/events.ts";
-import { compatJson, compatUrl, hexBytes } from "../../core/_test_compat.ts";
+import { compatJson, compatLines, compatUrl, hexBytes } from "../../core/_test_compat.ts";
 import { AesGcmCodec, ManagedAesGcmCodec, StaticKeyProvider } from "../encryption/mod.ts";
 import { SqliteSink } from "./mod.ts";
 
-const keys = compatJson<{ aesgcm_key_hex: string; managed_keys: Record<string, string> }>(
-  "sink/keys.json",
+const keys = compatJson<{
+  aesgcm_key_hex: string;
+  managed_keys: Record<string, string>;
+  databases: Record<string, { key_id_by_seq?: Record<string, string>; plaintext_rows?: string }>;
+}>("sink/keys.json");
+/** The last plaintext seq of aesgcm.db (encryption was switched on after it). */
+const PLAIN_END = Number(
+  /(\d+)\s*\.\.\s*(\d+)/.exec(keys.databases["aesgcm.db"]?.plaintext_rows ?? "0..0")![2],
 );
+/** Rows per db, from the vectors (not hard-coded). */
+const ROWS = (db: string): number =>
+  compatLines("sink/expected.jsonl").filter((l) => JSON.parse(l).db === db).length;
+/** managed.db's key ids by seq range, in seq order. */
+const KID_RANGES = Object.entries(keys.databases["managed.db"]?.key_id_by_seq ?? {})
+  .map(([range, kid]) => {
+    const m = /(\d+)\s*\.\.\s*(\d+)/.exec(range)!;
+    return { from: Number(m[1]), to: Number(m[2]), kid };
+  })
+  .sort((a, b) => a.from - b.from);
 
 async function inTemp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "zu-bad-" });
@@ -86,15 +102,15 @@ Deno.test("a wrong key fails with a DecryptError naming the event and codec, and
       await using sink = new SqliteSink(path, {
         codec: new AesGcmCodec(new Uint8Array(32).fill(1)),
       });
-      // seq 1..5 are plaintext and still read; seq 6 is the first encrypted row.
-      assert.equal((await sink.query({}, { limit: 5 })).length, 5);
+      // The plaintext rows still read; the first encrypted row fails.
+      assert.equal((await sink.query({}, { limit: PLAIN_END })).length, PLAIN_END);
       await assert.rejects(
-        sink.query({}, { afterSeq: 5, limit: 1 }),
+        sink.query({}, { afterSeq: PLAIN_END, limit: 1 }),
         (e: unknown) =>
           e instanceof DecryptError &&
           /Cannot decode event "[0-9a-f-]{36}" with codec version 1/.test(e.message),
       );
-      assert.equal(await sink.count(), 42);
+      assert.equal(await sink.count(), ROWS("aesgcm.db"));
     }
     {
       await using sink = new SqliteSink(path);
@@ -106,20 +122,25 @@ Deno.test("a wrong key fails with a DecryptError naming the event and codec, and
     await using sink = new SqliteSink(path, {
       codec: new AesGcmCodec(hexBytes(keys.aesgcm_key_hex)),
     });
-    assert.equal((await sink.query({})).length, 42);
+    assert.equal((await sink.query({})).length, ROWS("aesgcm.db"));
   });
 });
 
 Deno.test("a rotated-away key id is named when it is missing", async () => {
   await inTemp(async (dir) => {
     const path = await copy(dir, "managed.db");
+    const first = KID_RANGES[0]!;
+    const last = KID_RANGES.at(-1)!;
     const only = new StaticKeyProvider(
-      { "2026q3": hexBytes(keys.managed_keys["2026q3"]!) },
-      "2026q3",
+      { [last.kid]: hexBytes(keys.managed_keys[last.kid]!) },
+      last.kid,
     );
     await using sink = new SqliteSink(path, { codec: new ManagedAesGcmCodec(only) });
-    await assert.rejects(sink.query({}), /key id "2026q1"/);
-    assert.equal((await sink.query({}, { afterSeq: 20 })).length, 22);
+    await assert.rejects(sink.query({}), new RegExp(`key id "${first.kid}"`));
+    assert.equal(
+      (await sink.query({}, { afterSeq: last.from - 1 })).length,
+      ROWS("managed.db") - last.from + 1,
+    );
   });
 });
 
@@ -127,12 +148,15 @@ Deno.test("a tampered ciphertext or row column fails to decrypt for that event o
   await inTemp(async (dir) => {
     const path = await copy(dir, "aesgcm.db");
     const raw = new DatabaseSync(path);
-    const [a, b] = raw.prepare("SELECT event_id FROM events WHERE seq IN (10, 11) ORDER BY seq")
-      .all() as { event_id: string }[];
+    const [x, y] = [PLAIN_END + 1, PLAIN_END + 2]; // two encrypted rows
+    const [a, b] = raw.prepare("SELECT event_id FROM events WHERE seq IN (?, ?) ORDER BY seq")
+      .all(x, y) as { event_id: string }[];
     raw.prepare(
-      "UPDATE events SET data = CAST(substr(data, 1, 20) || x'00' || substr(data, 22) AS BLOB) WHERE seq = 10",
-    ).run();
-    raw.prepare("UPDATE events SET type = 'harness.task.completed' WHERE seq = 11").run();
+      "UPDATE events SET data = CAST(substr(data, 1, 20) || x'00' || substr(data, 22) AS BLOB) WHERE seq = ?",
+    ).run(x);
+    raw.prepare(
+      "UPDATE events SET type = CASE WHEN type = 'harness.task.completed' THEN 'harness.task.terminal' ELSE 'harness.task.completed' END WHERE seq = ?",
+    ).run(y);
     raw.close();
     await using sink = new SqliteSink(path, {
       codec: new AesGcmCodec(hexBytes(keys.aesgcm_key_hex)),
@@ -145,7 +169,7 @@ Deno.test("a tampered ciphertext or row column fails to decrypt for that event o
       sink.query({ event_id: b!.event_id }),
       (e: unknown) => e instanceof DecryptError && e.message.includes(b!.event_id),
     );
-    assert.equal((await sink.query({}, { afterSeq: 11 })).length, 31);
+    assert.equal((await sink.query({}, { afterSeq: y })).length, ROWS("aesgcm.db") - y);
   });
 });
 

@@ -13,11 +13,17 @@ import { compatJson, compatLines, compatUrl, hexBytes } from "../../core/_test_c
 import { AesGcmCodec, ManagedAesGcmCodec, StaticKeyProvider } from "../encryption/mod.ts";
 import { SqliteSink } from "./mod.ts";
 
+interface DbInfo {
+  sign_key?: boolean;
+  plaintext_rows?: string;
+  key_id_by_seq?: Record<string, string>;
+}
 interface Keys {
   ctx_filter_fields: string[];
   sign_key_hex: string;
   aesgcm_key_hex: string;
   managed_keys: Record<string, string>;
+  databases: Record<string, DbInfo>;
 }
 interface Row {
   db: string;
@@ -40,6 +46,33 @@ const queries = compatJson<Query[]>("sink/queries.json");
 const signKey = hexBytes(keys.sign_key_hex);
 const DBS = ["plain.db", "aesgcm.db", "managed.db"] as const;
 
+/** `"seq 1..5"` or `"1..20"` -> [1, 5]. */
+function seqRange(text: string): [number, number] {
+  const m = /(\d+)\s*\.\.\s*(\d+)/.exec(text);
+  if (!m) throw new SyntaxError(`Cannot read seq range "${text}" in keys.json`);
+  return [Number(m[1]), Number(m[2])];
+}
+/** managed.db's key ids by seq range, in seq order (from keys.json, not hard-coded). */
+const KID_RANGES = Object.entries(keys.databases["managed.db"]?.key_id_by_seq ?? {})
+  .map(([range, kid]) => ({ range: seqRange(range), kid }))
+  .sort((x, y) => x.range[0] - y.range[0]);
+const FIRST_KID = KID_RANGES[0]!.kid;
+const LAST_KID = KID_RANGES.at(-1)!.kid;
+const signed = (db: string): boolean => keys.databases[db]?.sign_key === true;
+/** Where each db switched codec, as [end seq of segment, codec for the segment]. */
+function segments(db: string): [number, PayloadCodec | undefined][] {
+  if (db === "managed.db") return KID_RANGES.map(({ range, kid }) => [range[1], managed(kid)]);
+  const plain = keys.databases[db]?.plaintext_rows;
+  const plainEnd = plain ? seqRange(plain)[1] : 0;
+  if (db === "aesgcm.db") {
+    return [[plainEnd, undefined], [
+      Number.MAX_SAFE_INTEGER,
+      new AesGcmCodec(hexBytes(keys.aesgcm_key_hex)),
+    ]];
+  }
+  return [[Number.MAX_SAFE_INTEGER, undefined]];
+}
+
 function managed(current: string): ManagedAesGcmCodec {
   const ks: Record<string, Uint8Array> = {};
   for (const [id, k] of Object.entries(keys.managed_keys)) ks[id] = hexBytes(k);
@@ -48,7 +81,7 @@ function managed(current: string): ManagedAesGcmCodec {
 
 function codecFor(db: string): PayloadCodec | undefined {
   if (db === "aesgcm.db") return new AesGcmCodec(hexBytes(keys.aesgcm_key_hex));
-  if (db === "managed.db") return managed("2026q1");
+  if (db === "managed.db") return managed(FIRST_KID);
   return undefined;
 }
 
@@ -126,7 +159,7 @@ for (const db of DBS) {
           assert.deepEqual(raw[i]!.data.subarray(2, 2 + kid.length), kid);
         }
       }
-      const key = db === "managed.db" ? signKey : null;
+      const key = signed(db) ? signKey : null;
       for (const [trace, events] of byTrace(rows.map((r) => r.event))) {
         assert.deepEqual(verifyChain(events, { key }), [], trace);
       }
@@ -197,28 +230,18 @@ for (const db of ["aesgcm.db", "managed.db"] as const) {
     try {
       const ours = `${dir}/ours.db`;
       const events = unlinked(db);
-      const key = db === "managed.db" ? { signKey } : {};
-      // Mirror how zu wrote it: aesgcm.db switched encryption on after seq 5; managed.db rotated after seq 20.
-      const split = db === "aesgcm.db" ? 5 : 20;
-      const first = db === "aesgcm.db" ? undefined : managed("2026q1");
-      const second = db === "aesgcm.db"
-        ? new AesGcmCodec(hexBytes(keys.aesgcm_key_hex))
-        : managed("2026q3");
-      {
+      const key = signed(db) ? { signKey } : {};
+      // Mirror how zu wrote it: switching encryption on, or rotating the key id, by closing the
+      // sink and reopening it (the seq ranges come from keys.json).
+      let start = 0;
+      for (const [end, codec] of segments(db)) {
         await using sink = new SqliteSink(ours, {
-          ...(first ? { codec: first } : {}),
+          ...(codec ? { codec } : {}),
           ...key,
           filterFields: keys.ctx_filter_fields,
         });
-        for (const e of events.slice(0, split)) await sink.append(e);
-      }
-      {
-        await using sink = new SqliteSink(ours, {
-          codec: second,
-          ...key,
-          filterFields: keys.ctx_filter_fields,
-        });
-        for (const e of events.slice(split)) await sink.append(e);
+        for (const e of events.slice(start, Math.min(end, events.length))) await sink.append(e);
+        start = Math.min(end, events.length);
       }
       assert.deepEqual(masterSql(ours), masterSql(zuPath));
       const a = rawRows(ours);
@@ -226,7 +249,7 @@ for (const db of ["aesgcm.db", "managed.db"] as const) {
       const codecs = [
         new IdentityCodec(),
         new AesGcmCodec(hexBytes(keys.aesgcm_key_hex)),
-        managed("2026q1"),
+        managed(FIRST_KID),
       ];
       const want = expected.filter((r) => r.db === db);
       for (let i = 0; i < a.length; i++) {
@@ -252,7 +275,7 @@ Deno.test("SqliteSink continues zu's chain after reopening zu's log", async () =
   const { dir, path } = await copyOf("managed.db");
   try {
     await using sink = new SqliteSink(path, {
-      codec: managed("2026q3"),
+      codec: managed(LAST_KID),
       signKey,
       filterFields: keys.ctx_filter_fields,
     });
