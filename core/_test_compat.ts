@@ -1,13 +1,36 @@
 /**
- * Test-only helpers to reach the compatibility vectors in `../shared/compat/` (the repo is checked
- * out at `<x>/main` with the vectors at `<x>/shared`).
+ * Test-only helpers to reach the compatibility vectors. By default they live in
+ * `../shared/compat/` (the repo is checked out at `<x>/main` with the vectors at `<x>/shared`);
+ * the environment variable `ZU_COMPAT_DIR` points every compat test at another vector set with
+ * the same layout (an absolute path, or one relative to the working directory).
  *
  * @module
  */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+/** The environment variable that overrides where the compat vectors are read from. */
+export const COMPAT_DIR_ENV = "ZU_COMPAT_DIR";
+
+/** The URL of the compat folder (with a trailing slash): `ZU_COMPAT_DIR`, else `../shared/compat/`. */
+export function compatRoot(): URL {
+  let override: string | undefined;
+  try {
+    override = Deno.env.get(COMPAT_DIR_ENV);
+  } catch {
+    override = undefined; // no --allow-env: the default location
+  }
+  if (override) {
+    const url = pathToFileURL(resolve(override));
+    if (!url.pathname.endsWith("/")) url.pathname += "/";
+    return url;
+  }
+  return new URL("../../shared/compat/", import.meta.url);
+}
 
 /** The URL of a file under the compat folder. */
 export function compatUrl(path: string): URL {
-  return new URL(`../../shared/compat/${path}`, import.meta.url);
+  return new URL(path, compatRoot());
 }
 
 /** Reads a compat text file. */
