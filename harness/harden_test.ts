@@ -1,21 +1,27 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { ScriptedProvider } from "../agent/providers/scripted.ts";
-import { compatPath } from "./_compat_test_util.ts";
 import { contentHash, readBundle, writeBundle } from "./bundle.ts";
 import { UserError } from "../core/errors.ts";
 import { harden } from "./harden.ts";
 import { reportHtml, reportJunit, reportMarkdown } from "./report/mod.ts";
 import { rate, wilson } from "./stats.ts";
 
+/** Our own test agents (see `testdata/agents/README.md`), not the compat vectors. */
+const agent = (name: string): string =>
+  fileURLToPath(new URL(`./testdata/agents/${name}`, import.meta.url));
+const CLEAN = agent("bookshop-clean");
+const SPLIT = agent("bookshop-split");
+
 async function agentWithAllowlist(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "zu_harden_" });
-  const src = compatPath("harden/cafe-guide");
+  const src = CLEAN;
   await Deno.mkdir(`${dir}/fixtures`);
   await Deno.copyFile(`${src}/fixtures/capture.json`, `${dir}/fixtures/capture.json`);
   const yaml = await Deno.readTextFile(`${src}/agent.yaml`);
   await Deno.writeTextFile(
     `${dir}/agent.yaml`,
-    `${yaml}allowed_domains:\n- cafe-lumiere.example\n`,
+    `${yaml}allowed_domains:\n- libreria-nandu.example\n`,
   );
   return dir;
 }
@@ -30,8 +36,58 @@ Deno.test("Wilson intervals match the textbook values", () => {
   assert.ok(r.high > 0.43 && r.high < 0.44);
 });
 
+const SINGLE =
+  "appears in only one fixture observation — a single wording change there loses the grounding for this value.";
+const brief = (report: Awaited<ReturnType<typeof harden>>) =>
+  report.variants.map((v) => [v.name, v.expect_pass, v.passed, v.ok]);
+
+Deno.test("harden scores a clean two-page capture as resilient with grounding load-bearing", async () => {
+  const report = await harden(CLEAN, { workers: 0 });
+  assert.equal(report.baseline.status, "success");
+  assert.deepEqual(report.baseline.value, {
+    name: "Librería Ñandú",
+    closes: "19:45",
+    featured: "雪国",
+  });
+  assert.deepEqual(report.findings, [
+    { kind: "single-occurrence", where: "value '19:45'", detail: SINGLE },
+    { kind: "single-occurrence", where: "value '雪国'", detail: SINGLE },
+  ]);
+  assert.deepEqual(brief(report), [
+    ["banner-prefix", true, true, true],
+    ["promo-suffix", true, true, true],
+    ["drop-value:Librería Ñandú", false, false, true],
+    ["drop-value:19:45", false, false, true],
+    ["drop-value:雪国", false, false, true],
+  ]);
+  assert.equal(report.resilience, 1);
+  assert.equal(report.grounding_load_bearing, true);
+  assert.equal(report.exit_code, 0);
+  assert.equal(report.lines.at(-1)?.text, "harden: resilient enough to promote.");
+});
+
+Deno.test("harden finds a value grounded only across the join of two pages brittle and not load-bearing", async () => {
+  const report = await harden(SPLIT, { workers: 0 });
+  assert.equal(report.baseline.status, "success");
+  assert.deepEqual(report.findings, [
+    { kind: "single-occurrence", where: "value '€3,50'", detail: SINGLE },
+  ]);
+  assert.deepEqual(brief(report), [
+    ["banner-prefix", true, false, false],
+    ["promo-suffix", true, false, false],
+    ["drop-value:window is thirty days", false, true, false],
+    ["drop-value:€3,50", false, false, true],
+  ]);
+  assert.equal(report.resilience, 0);
+  assert.equal(report.grounding_load_bearing, false);
+  assert.equal(report.exit_code, 1);
+  assert.ok(
+    report.lines.some((l) => l.stream === "stderr" && /grounding is NOT gating/.test(l.text)),
+  );
+});
+
 Deno.test("every extra perturbation meets its expectation on a clean capture in script mode", async () => {
-  const report = await harden(compatPath("harden/cafe-guide"), { perturb: "all", workers: 0 });
+  const report = await harden(CLEAN, { perturb: "all", workers: 0 });
   const bad = report.variants.filter((v) => !v.ok).map((v) => `${v.name}: ${v.status} ${v.reason}`);
   assert.deepEqual(bad, []);
   assert.ok(report.variants.length >= 25);
@@ -41,7 +97,7 @@ Deno.test("every extra perturbation meets its expectation on a clean capture in 
 });
 
 Deno.test("the hijacked model's attacks succeed without an allowlist and are blocked with one", async () => {
-  const open = await harden(compatPath("harden/cafe-guide"), {
+  const open = await harden(CLEAN, {
     perturb: "all",
     mode: "hijacked",
     workers: 0,
@@ -71,7 +127,7 @@ Deno.test("the hijacked model's attacks succeed without an allowlist and are blo
 });
 
 Deno.test("a failing composed variant is shrunk to its smallest failing subset", async () => {
-  const report = await harden(compatPath("harden/split-span"), {
+  const report = await harden(SPLIT, {
     perturb: ["renamed-css-classes+banner-prefix"],
     workers: 0,
   });
@@ -82,7 +138,7 @@ Deno.test("a failing composed variant is shrunk to its smallest failing subset",
 });
 
 Deno.test("minScore sets the exit code with zu's semantics", async () => {
-  const dir = compatPath("harden/split-span");
+  const dir = SPLIT;
   assert.equal((await harden(dir, { workers: 0 })).exit_code, 1);
   assert.equal((await harden(dir, { workers: 0, minScore: 0 })).exit_code, 0);
 });
@@ -90,7 +146,7 @@ Deno.test("minScore sets the exit code with zu's semantics", async () => {
 Deno.test("reports are written as JSON, JUnit XML, Markdown and self-contained HTML", async () => {
   const out = await Deno.makeTempDir({ prefix: "zu_report_" });
   try {
-    const report = await harden(compatPath("harden/split-span"), {
+    const report = await harden(SPLIT, {
       perturb: "all",
       workers: 0,
       reportDir: out,
@@ -109,7 +165,7 @@ Deno.test("reports are written as JSON, JUnit XML, Markdown and self-contained H
     const failures = report.variants.filter((v) => !v.ok).length;
     assert.equal((xml.match(/<testcase /g) ?? []).length, report.variants.length);
     assert.equal((xml.match(/<failure /g) ?? []).length, failures);
-    assert.match(xml, /name="drop-value:menu is seasonal"/);
+    assert.match(xml, /name="drop-value:window is thirty days"/);
     assert.match(xml, /zu harden .* --perturb &#39;banner-prefix&#39; --seed 0/);
 
     const md = reportMarkdown(report);
@@ -123,14 +179,14 @@ Deno.test("reports are written as JSON, JUnit XML, Markdown and self-contained H
     assert.match(html, /<style>/);
     assert.doesNotMatch(html, /<script|<link|<img|src=|@import|url\(/i, "no external assets");
     assert.equal((html.match(/<tr class="/g) ?? []).length, report.variants.length);
-    assert.ok(html.includes("drop-value:¥4,800"));
+    assert.ok(html.includes("drop-value:€3,50"));
   } finally {
     await Deno.remove(out, { recursive: true });
   }
 });
 
 Deno.test("live mode replays tools by arguments for a model built per variant", async () => {
-  const dir = compatPath("harden/cafe-guide");
+  const dir = CLEAN;
   const bundle = await readBundle(`${dir}/fixtures/capture.json`);
   const script = await harden(dir, { workers: 0 });
   const live = await harden(dir, {
