@@ -7,10 +7,12 @@ import { assembleRun, eventSinkFromConfig, loadAgentConfig } from "./config.ts";
 import { ScriptedProvider } from "./providers/scripted.ts";
 import { OpenAICompatibleProvider } from "./providers/openai_compatible.ts";
 import { AnthropicProvider } from "./providers/anthropic.ts";
+import { parse as parseYaml } from "yaml";
+import { fileURLToPath } from "node:url";
+import { dirName, hardenAgentUrls } from "./_compat_dir.ts";
 
 const SHOP = new URL("../fixtures/agents/shop-price/", import.meta.url);
 const PLUGINS = new URL("./testdata/agent_plugins/plugins.ts", import.meta.url);
-const COMPAT_HARDEN = new URL("../../shared/compat/harden/", import.meta.url);
 
 const ctx = {} as RunContext;
 
@@ -105,14 +107,35 @@ Deno.test("assembleRun builds the shop-price run: tools with tiers, checks, gate
 });
 
 Deno.test("loadAgentConfig reads zu's own harden agents without warnings", async () => {
-  for (const name of ["cafe-guide", "split-span"]) {
-    const config = await loadAgentConfig(new URL(`${name}/agent.yaml`, COMPAT_HARDEN).pathname);
-    assert.deepEqual(config.warnings, []);
+  const dirs = hardenAgentUrls();
+  assert.ok(dirs.length > 0, "no agent directory found under the compat harden folder");
+  for (const dir of dirs) {
+    const name = dirName(dir);
+    const yamlPath = fileURLToPath(new URL("agent.yaml", dir));
+    // What the agent declares, read straight from its YAML (nothing assumed about its content).
+    const raw = parseYaml(await Deno.readTextFile(yamlPath)) as {
+      tiers?: Record<string, string[]>;
+      budget?: { max_steps?: number };
+      task?: { max_tier?: number };
+    };
+    const declared = Object.entries(raw.tiers ?? {}).flatMap(([tier, names]) =>
+      names.map((n) => [n, Number(tier)] as const)
+    );
+    const config = await loadAgentConfig(yamlPath);
+    assert.deepEqual(config.warnings, [], name);
     const run = await assembleRun(config);
-    assert.deepEqual([...run.plugins.tools.keys()], ["http_fetch"]);
-    assert.equal(run.plugins.tools.get("http_fetch")!.tier, 1);
-    assert.equal(run.spec.budget.max_steps, 10);
-    assert.equal(run.spec.max_tier, 1);
+    assert.deepEqual(
+      [...run.plugins.tools.keys()].sort(),
+      declared.map(([n]) => n).sort(),
+      name,
+    );
+    for (const [tool, tier] of declared) {
+      assert.equal(run.plugins.tools.get(tool)!.tier, tier, `${name}: ${tool}`);
+    }
+    if (raw.budget?.max_steps !== undefined) {
+      assert.equal(run.spec.budget.max_steps, raw.budget.max_steps, name);
+    }
+    if (raw.task?.max_tier !== undefined) assert.equal(run.spec.max_tier, raw.task.max_tier, name);
   }
 });
 

@@ -3,7 +3,7 @@ import { verifyChain } from "../core/chain.ts";
 import { parseJson, zuJson } from "../core/json.ts";
 import type { Event } from "../core/events.ts";
 import { runScenario } from "../testing/run_scenario.ts";
-import { loopScenarioDirs } from "./_compat_dir.ts";
+import { dirName, loopScenarioDirs } from "./_compat_dir.ts";
 
 /** Plain JSON (PyFloat -> number) so results compare with expected.json. */
 function plain(v: unknown): unknown {
@@ -23,11 +23,11 @@ function shape(events: Event[]) {
 const dirs = loopScenarioDirs();
 
 Deno.test("the compat loop vectors are present", () => {
-  ok(dirs.length > 0, "no scenario found under shared/compat/loop");
+  ok(dirs.length > 0, "no scenario found under the compat loop folder");
 });
 
 for (const dir of dirs) {
-  const name = dir.pathname.split("/").filter(Boolean).pop();
+  const name = dirName(dir);
   Deno.test(`runTask reproduces zu's result and events for compat scenario ${name}`, async () => {
     const expected = parseJson(
       await Deno.readTextFile(new URL("expected.json", dir)),
@@ -44,7 +44,7 @@ for (const dir of dirs) {
 }
 
 for (const dir of dirs) {
-  const name = dir.pathname.split("/").filter(Boolean).pop();
+  const name = dirName(dir);
   Deno.test(`runTask writes payloads byte-identical to zu's events.jsonl for ${name}`, async (t) => {
     let text: string;
     try {

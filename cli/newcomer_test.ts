@@ -1,4 +1,5 @@
 import { equal, ok } from "node:assert/strict";
+import { resolve } from "node:path";
 
 // The newcomer path: a fresh clone in a temporary directory, then exactly the README's two
 // commands. The first (the demo) runs as written. The second (the test suite) would run this
@@ -87,6 +88,9 @@ Deno.test({
         NO_COLOR: "1",
         ZU_NEWCOMER_INNER: "1",
       };
+      // A checker's other vector set (ZU_COMPAT_DIR, see docs/compat.md) applies inside too.
+      const compatDir = Deno.env.get("ZU_COMPAT_DIR");
+      if (compatDir) env.ZU_COMPAT_DIR = resolve(compatDir);
       if (Deno.env.get("ZU_NEWCOMER_FRESH_CACHE") === "1") env.DENO_DIR = `${tmp}/deno_dir`;
       else if (Deno.env.get("DENO_DIR")) env.DENO_DIR = Deno.env.get("DENO_DIR")!;
 

@@ -12,7 +12,7 @@ import {
 } from "./chain.ts";
 import { newEvent } from "./events.ts";
 import { parseEventJson } from "./json.ts";
-import { compatJson, compatLines, hexBytes } from "./_test_compat.ts";
+import { compatJson, compatLines, compatUrl, hexBytes } from "./_test_compat.ts";
 
 interface ChainExpected {
   hmac_key_hex: string;
@@ -33,6 +33,15 @@ interface ChainExpected {
 const expected = compatJson<ChainExpected>("chain/expected.json");
 const key = hexBytes(expected.hmac_key_hex);
 const load = (f: string) => compatLines(`chain/${f}`).map(parseEventJson);
+
+Deno.test("expected.json covers every chain file of the vector set", () => {
+  const files = [...Deno.readDirSync(compatUrl("chain/"))]
+    .map((e) => e.name)
+    .filter((n) => n.endsWith(".jsonl") && n !== "canonical.jsonl")
+    .sort();
+  assert.ok(files.length > 0);
+  assert.deepEqual(Object.keys(expected.files).sort(), files);
+});
 
 for (const [file, want] of Object.entries(expected.files)) {
   Deno.test(`verifyChain gives zu's exact violations for ${file}`, () => {
@@ -65,14 +74,15 @@ for (const [file, want] of Object.entries(expected.anchor.results)) {
 Deno.test("verifyAgainstAnchor reports an anchor seq out of range", () => {
   const events = load("chain.jsonl");
   const t = events[0]!.trace_id;
+  const beyond = events.length + 1;
   assert.deepEqual(
-    verifyAgainstAnchor(events, [{ trace_id: t, seq: 99, head: "x" }, {
+    verifyAgainstAnchor(events, [{ trace_id: t, seq: beyond, head: "x" }, {
       trace_id: t,
       seq: null,
       head: "x",
     }]),
     [
-      `anchor for trace ${t}: seq 99 out of range`,
+      `anchor for trace ${t}: seq ${beyond} out of range`,
       `anchor for trace ${t}: seq None out of range`,
     ],
   );

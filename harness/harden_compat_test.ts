@@ -20,7 +20,13 @@ interface Expected {
   cli_lines: string[];
 }
 
-for (const dir of hardenAgentDirs()) {
+const dirs = hardenAgentDirs();
+
+Deno.test("the compat harden vectors are present", () => {
+  assert.ok(dirs.length > 0, "no agent directory found under the compat harden folder");
+});
+
+for (const dir of dirs) {
   const name = dir.split("/").pop();
   for (const workers of [0, 2]) {
     Deno.test(`harden gives zu's findings, variants and scores on compat agent "${name}" (${workers} workers)`, async () => {

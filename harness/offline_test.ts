@@ -8,12 +8,12 @@ import { EventBus } from "../core/bus.ts";
 import type { ModelRequest, ModelResponse } from "../core/contracts.ts";
 import type { ModelProvider } from "../core/types.ts";
 import { MemorySink } from "../sinks/memory/mod.ts";
-import { compatPath } from "./_compat_test_util.ts";
 import { type Bundle, cloneBundle, readBundle } from "./bundle.ts";
 import { captureBundle } from "./capture.ts";
 import { replayOffline } from "./offline.ts";
 
-const CAFE = compatPath("harden/cafe-guide");
+/** Our own clean two-page agent (see `testdata/agents/README.md`), not a compat vector. */
+const CAFE = fileURLToPath(new URL("./testdata/agents/bookshop-clean", import.meta.url));
 
 async function cafe() {
   const config = await loadAgentConfig(CAFE);
@@ -138,14 +138,14 @@ Deno.test("recorded observations the run never used are reported", async () => {
   const long = cloneBundle(bundle);
   long.observations.http_fetch!.push({
     status: 200,
-    url: "https://cafe-lumiere.example/extra",
+    url: "https://libreria-nandu.example/extra",
     html: "x",
   });
   long.observations.render_dom = [{ html: "y" }];
   const out = await replayOffline(assembled, long);
   assert.equal(out.result.status, "success");
   assert.deepEqual(out.unused, [
-    { tool: "http_fetch", index: 2, url: "https://cafe-lumiere.example/extra" },
+    { tool: "http_fetch", index: 2, url: "https://libreria-nandu.example/extra" },
     { tool: "render_dom", index: 0 },
   ]);
 });
@@ -156,9 +156,9 @@ class DriftingModel implements ModelProvider {
   #i = 0;
   complete(_r: ModelRequest): Promise<ModelResponse> {
     const urls = [
-      "https://cafe-lumiere.example/menu",
-      "https://cafe-lumiere.example/",
-      "https://cafe-lumiere.example/menu2",
+      "https://libreria-nandu.example/picks",
+      "https://libreria-nandu.example/",
+      "https://libreria-nandu.example/picks2",
     ];
     const url = urls[this.#i++];
     if (url === undefined) {
@@ -182,24 +182,26 @@ Deno.test("live mode matches calls by tool and arguments and names the nearest r
   const fetched = out.events.filter((e) => e.type === "data.source.fetched").map((e) =>
     e.payload.url
   );
-  assert.deepEqual(fetched, ["https://cafe-lumiere.example/menu", "https://cafe-lumiere.example/"]);
+  assert.deepEqual(fetched, [
+    "https://libreria-nandu.example/picks",
+    "https://libreria-nandu.example/",
+  ]);
   assert.equal(out.fixtureErrors.length, 1);
   assert.equal(
     out.fixtureErrors[0]!.message,
-    'no recorded observation for http_fetch(url="https://cafe-lumiere.example/menu2") — nearest recorded: http_fetch(url="https://cafe-lumiere.example/menu") (already used)',
+    'no recorded observation for http_fetch(url="https://libreria-nandu.example/picks2") — nearest recorded: http_fetch(url="https://libreria-nandu.example/picks") (already used)',
   );
   assert.equal(out.result.reason, "fixture-overrun");
 });
 
 Deno.test("offline replay succeeds in a child deno run with no --allow-net at all", async () => {
   const root = fileURLToPath(new URL("..", import.meta.url));
-  const shared = fileURLToPath(new URL("../../shared", import.meta.url));
   const cmd = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--no-prompt",
       "--cached-only",
-      `--allow-read=${root},${shared}`,
+      `--allow-read=${root}`,
       // npm:yaml (the agent.yaml parser) reads these two debug switches; nothing else is granted.
       "--allow-env=LOG_TOKENS,LOG_STREAM",
       "harness/_offline_child.ts",
@@ -215,7 +217,7 @@ Deno.test("offline replay succeeds in a child deno run with no --allow-net at al
   assert.equal(code, 0, err);
   const line = JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").pop()!);
   assert.equal(line.status, "success");
-  assert.deepEqual(line.value, { name: "Café Lumière", opens: "08:30", signature: "抹茶ラテ" });
+  assert.deepEqual(line.value, { name: "Librería Ñandú", closes: "19:45", featured: "雪国" });
   assert.notEqual(line.net, "granted");
   assert.equal(line.probe, "NotCapable");
 });
@@ -255,18 +257,18 @@ Deno.test("browser and render_dom doubles replay in order, answer close without 
     task: "q",
     model: null,
     moves: [
-      { tool: "browser", args: { op: "open", url: "https://cafe-lumiere.example/" } },
-      { tool: "render_dom", args: { url: "https://cafe-lumiere.example/menu" } },
+      { tool: "browser", args: { op: "open", url: "https://libreria-nandu.example/" } },
+      { tool: "render_dom", args: { url: "https://libreria-nandu.example/picks" } },
       { tool: "browser", args: { op: "close" } },
       { tool: "browser", args: { op: "read" } },
-      { text: '{"name": "Café Lumière", "opens": "08:30", "signature": "抹茶ラテ"}' },
+      { text: '{"name": "Librería Ñandú", "closes": "19:45", "featured": "雪国"}' },
     ],
     observations: {
       browser: [
-        { rendered: true, text: "Café Lumière – 東京 open 08:30" },
+        { rendered: true, text: "Librería Ñandú – 大阪 open until 19:45" },
         { error: "TimeoutError: page hung", raise: true },
       ],
-      render_dom: [{ rendered: true, html: "<li>抹茶ラテ</li>" }],
+      render_dom: [{ rendered: true, html: "<li>雪国</li>" }],
     },
   };
   const out = await replayOffline(asm, bundle);

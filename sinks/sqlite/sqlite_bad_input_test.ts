@@ -12,22 +12,30 @@ import { SqliteSink } from "./mod.ts";
 const keys = compatJson<{
   aesgcm_key_hex: string;
   managed_keys: Record<string, string>;
-  databases: Record<string, { key_id_by_seq?: Record<string, string>; plaintext_rows?: string }>;
 }>("sink/keys.json");
-/** The last plaintext seq of aesgcm.db (encryption was switched on after it). */
-const PLAIN_END = Number(
-  /(\d+)\s*\.\.\s*(\d+)/.exec(keys.databases["aesgcm.db"]?.plaintext_rows ?? "0..0")![2],
+/** Every stored row of the vector dbs (db, seq, codec byte, key id), from `expected.jsonl`. */
+const ROWS_ALL = compatLines("sink/expected.jsonl").map((l) =>
+  JSON.parse(l) as { db: string; seq: number; codec_version: number; key_id: string | null }
 );
 /** Rows per db, from the vectors (not hard-coded). */
-const ROWS = (db: string): number =>
-  compatLines("sink/expected.jsonl").filter((l) => JSON.parse(l).db === db).length;
-/** managed.db's key ids by seq range, in seq order. */
-const KID_RANGES = Object.entries(keys.databases["managed.db"]?.key_id_by_seq ?? {})
-  .map(([range, kid]) => {
-    const m = /(\d+)\s*\.\.\s*(\d+)/.exec(range)!;
-    return { from: Number(m[1]), to: Number(m[2]), kid };
-  })
-  .sort((a, b) => a.from - b.from);
+const ROWS = (db: string): number => ROWS_ALL.filter((r) => r.db === db).length;
+/** The last plaintext seq of aesgcm.db before encryption was switched on (its leading codec-0 run). */
+const PLAIN_END = (() => {
+  let end = 0;
+  for (const r of ROWS_ALL.filter((x) => x.db === "aesgcm.db").sort((a, b) => a.seq - b.seq)) {
+    if (r.codec_version !== 0) break;
+    end = r.seq;
+  }
+  return end;
+})();
+/** managed.db's key ids by seq range, in seq order (consecutive rows under one key id). */
+const KID_RANGES = ROWS_ALL.filter((r) => r.db === "managed.db").sort((a, b) => a.seq - b.seq)
+  .reduce<{ from: number; to: number; kid: string }[]>((out, r) => {
+    const last = out.at(-1);
+    if (last && last.kid === r.key_id) last.to = r.seq;
+    else out.push({ from: r.seq, to: r.seq, kid: r.key_id ?? "" });
+    return out;
+  }, []);
 
 async function inTemp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "zu-bad-" });

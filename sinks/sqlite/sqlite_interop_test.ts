@@ -1,6 +1,6 @@
 /**
- * Interoperability with zu's own SQLite logs (`../shared/compat/sink/`): we read theirs, and what
- * we write has their schema, blob layout, AAD and hashes.
+ * Interoperability with zu's own SQLite logs (`../shared/compat/sink/`, or `$ZU_COMPAT_DIR/sink/`):
+ * we read theirs, and what we write has their schema, blob layout, AAD and hashes.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "./node_sqlite.ts";
@@ -15,8 +15,6 @@ import { SqliteSink } from "./mod.ts";
 
 interface DbInfo {
   sign_key?: boolean;
-  plaintext_rows?: string;
-  key_id_by_seq?: Record<string, string>;
 }
 interface Keys {
   ctx_filter_fields: string[];
@@ -46,31 +44,35 @@ const queries = compatJson<Query[]>("sink/queries.json");
 const signKey = hexBytes(keys.sign_key_hex);
 const DBS = ["plain.db", "aesgcm.db", "managed.db"] as const;
 
-/** `"seq 1..5"` or `"1..20"` -> [1, 5]. */
-function seqRange(text: string): [number, number] {
-  const m = /(\d+)\s*\.\.\s*(\d+)/.exec(text);
-  if (!m) throw new SyntaxError(`Cannot read seq range "${text}" in keys.json`);
-  return [Number(m[1]), Number(m[2])];
+/**
+ * The codec segments of one db in seq order, read from `expected.jsonl` (each row's
+ * `codec_version` and `key_id`): where zu switched encryption on or rotated the key id. Nothing
+ * about the seq ranges or key ids is assumed.
+ */
+function segmentsOf(db: string): { from: number; to: number; codec: number; kid: string | null }[] {
+  const out: { from: number; to: number; codec: number; kid: string | null }[] = [];
+  for (const r of expected.filter((x) => x.db === db).sort((a, b) => a.seq - b.seq)) {
+    const last = out.at(-1);
+    if (last && last.codec === r.codec_version && last.kid === r.key_id) last.to = r.seq;
+    else out.push({ from: r.seq, to: r.seq, codec: r.codec_version, kid: r.key_id });
+  }
+  return out;
 }
-/** managed.db's key ids by seq range, in seq order (from keys.json, not hard-coded). */
-const KID_RANGES = Object.entries(keys.databases["managed.db"]?.key_id_by_seq ?? {})
-  .map(([range, kid]) => ({ range: seqRange(range), kid }))
-  .sort((x, y) => x.range[0] - y.range[0]);
-const FIRST_KID = KID_RANGES[0]!.kid;
-const LAST_KID = KID_RANGES.at(-1)!.kid;
+/** managed.db's key ids, in the order they were used. */
+const KIDS = segmentsOf("managed.db").map((g) => g.kid).filter((k): k is string => k !== null);
+const FIRST_KID = KIDS[0]!;
+const LAST_KID = KIDS.at(-1)!;
 const signed = (db: string): boolean => keys.databases[db]?.sign_key === true;
 /** Where each db switched codec, as [end seq of segment, codec for the segment]. */
 function segments(db: string): [number, PayloadCodec | undefined][] {
-  if (db === "managed.db") return KID_RANGES.map(({ range, kid }) => [range[1], managed(kid)]);
-  const plain = keys.databases[db]?.plaintext_rows;
-  const plainEnd = plain ? seqRange(plain)[1] : 0;
-  if (db === "aesgcm.db") {
-    return [[plainEnd, undefined], [
-      Number.MAX_SAFE_INTEGER,
-      new AesGcmCodec(hexBytes(keys.aesgcm_key_hex)),
-    ]];
-  }
-  return [[Number.MAX_SAFE_INTEGER, undefined]];
+  return segmentsOf(db).map((g) => [g.to, codecOf(g.codec, g.kid)]);
+}
+
+function codecOf(version: number, kid: string | null): PayloadCodec | undefined {
+  if (version === 0) return undefined;
+  if (version === 1) return new AesGcmCodec(hexBytes(keys.aesgcm_key_hex));
+  if (version === 2 && kid !== null) return managed(kid);
+  throw new Error(`Cannot pick a codec for version ${version} and key id "${kid}"`);
 }
 
 function managed(current: string): ManagedAesGcmCodec {
@@ -140,6 +142,11 @@ function byTrace(events: Event[]): Map<string, Event[]> {
   }
   return m;
 }
+
+Deno.test("keys.json holds a key for every key id zu's rows were written under", () => {
+  assert.ok(KIDS.length > 0, "managed.db names no key id");
+  for (const kid of KIDS) assert.ok(kid in keys.managed_keys, kid);
+});
 
 for (const db of DBS) {
   Deno.test(`SqliteSink reads zu's ${db} back byte for byte and its chains verify`, async () => {
