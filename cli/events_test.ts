@@ -197,24 +197,32 @@ Deno.test("zu events tail prints the last events and, with --follow, new ones un
       type: "harness.task.started",
       payload: {},
     });
+    // The follower first prints the newest stored event; only then is the fresh one appended, so
+    // the fresh event cannot be part of the initial read (no race, no sleep).
+    let started = (): void => {};
+    const ready = new Promise<void>((resolve) => (started = resolve));
     let seen = (): void => {};
     const printed = new Promise<void>((resolve) => (seen = resolve));
     const follow = captureIo({ cwd: dir, signal: controller.signal });
     const stdout = follow.stdout;
     follow.stdout = (t: string) => {
       stdout(t);
+      if (t.includes(rows.at(-1)!.event_id)) started();
       if (t.includes(fresh.event_id)) seen();
     };
     const running = main(
-      ["events", "tail", "--db", "events.db", "--limit", "0", "--follow", "--interval-ms", "50"],
+      ["events", "tail", "--db", "events.db", "--limit", "1", "--follow", "--interval-ms", "50"],
       follow,
     );
+    await ready;
     const sink = new SqliteSink(`${dir}/events.db`);
     await sink.append(fresh);
     await sink.close();
     await printed;
     controller.abort();
     equal(await running, 0);
-    equal(follow.stdoutText().trimEnd().split("\n").length, 1);
+    const followed = follow.stdoutText().trimEnd().split("\n");
+    equal(followed.length, 2);
+    ok(followed[1]!.includes(fresh.event_id));
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Fakes and helpers for testing code built on zu: an in-memory or scripted implementation of every
- * port, the compat scenario runner, the sink conformance suite, and the Docker test gate.
+ * port, the compat scenario runner and the sink conformance suite. The Docker test gate is the
+ * separate `./testing/docker` subpath (it pings the daemon when imported).
  *
  * @example
  * ```ts
@@ -28,5 +29,3 @@ export { loadScenario, runScenario, scenarioSpec, scenarioTool } from "./run_sce
 export type { RunScenarioOptions, ScenarioRun, ScenarioToolSpec } from "./run_scenario.ts";
 export { runSinkConformance } from "../sinks/conformance.ts";
 export type { ConformanceContext, SinkFactory } from "../sinks/conformance.ts";
-export { dockerAvailable, dockerTest } from "./docker.ts";
-export type { DockerTestOptions } from "./docker.ts";

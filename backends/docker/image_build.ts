@@ -338,10 +338,13 @@ async function client(options: BuildImageOptions): Promise<{ docker: Dockerode; 
   return { docker: options.docker ?? await createDockerClient(socket), socket };
 }
 
-async function presentHash(docker: Dockerode, tag: string): Promise<string | null> {
+async function present(
+  docker: Dockerode,
+  tag: string,
+): Promise<{ id: string; hash: string | null } | null> {
   try {
     const info = await docker.getImage(tag).inspect();
-    return info.Config?.Labels?.["zu.image.hash"] ?? null;
+    return { id: info.Id, hash: info.Config?.Labels?.["zu.image.hash"] ?? null };
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return null;
     throw error;
@@ -362,7 +365,8 @@ async function buildFromEntries(
     throw error;
   }
   const hash = await contextHash(await make());
-  if (!options.force && (await presentHash(docker, tag)) === hash) {
+  const before = await present(docker, tag);
+  if (!options.force && before?.hash === hash) {
     options.onProgress?.(`${kind} image "${tag}" is up to date (${hash.slice(0, 12)})`);
     return { tag, hash, built: false };
   }
@@ -403,11 +407,16 @@ async function buildFromEntries(
   } finally {
     options.signal?.removeEventListener("abort", abort);
   }
-  if ((await presentHash(docker, tag)) !== hash) {
+  const after = await present(docker, tag);
+  if (after?.hash !== hash) {
     throw new ZuError(
       "image_build_failed",
       `Cannot build image "${tag}": the daemon did not tag it`,
     );
+  }
+  if (before && before.id !== after.id) {
+    // The previous build lost its tag: remove it unless a container still uses it (409).
+    await docker.getImage(before.id).remove().catch(() => {});
   }
   return { tag, hash, built: true };
 }
