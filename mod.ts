@@ -32,10 +32,43 @@ export type { TrackStep } from "./agent/track.ts";
 export { summarizeCost } from "./agent/cost.ts";
 export type { CostSummary } from "./agent/cost.ts";
 export { containmentBasis, enforceContainment, needsContainment } from "./agent/security.ts";
+export type {
+  ContainmentBasis,
+  ContainmentOptions,
+  ContainmentPolicy,
+  EnvReader,
+} from "./agent/security.ts";
 export { builtinDetectors, builtinValidators } from "./agent/checks/mod.ts";
 export { builtinTools, HtmlParse, HttpFetch, Recall } from "./agent/tools/mod.ts";
 export { assembleRun, eventSinkFromConfig, loadAgentConfig } from "./agent/config.ts";
-export type { AgentConfig, AssembledRun, EventSinkConfig } from "./agent/config.ts";
+export type {
+  ActionPolicyEntry,
+  AgentConfig,
+  AgentConfigOptions,
+  AgentRegistries,
+  AgentRunOptions,
+  AssembledRun,
+  AssembleOptions,
+  EncryptionMode,
+  EventSinkConfig,
+  EventSinkFactory,
+  EventSinkFromConfigOptions,
+  ObservabilityConfig,
+  PluginRef,
+  PluginsConfig,
+  ProviderConfig,
+  ProviderContext,
+  ReplayConfig,
+  TaskConfig,
+} from "./agent/config.ts";
+export type {
+  DetectorFactory,
+  ProviderBuilder,
+  ToolFactory,
+  ValidatorFactory,
+} from "./agent/_config_registries.ts";
+export type { EnvFn, SleepFn } from "./agent/providers/_post_json.ts";
 export { builtinRegistries } from "./agent/builtins.ts";
 export { ActionPolicyGate } from "./agent/action_policy_gate.ts";
+export type { PolicyEffect, PolicyRule } from "./agent/action_policy_gate.ts";
 export { AllowedDomainsGate } from "./agent/allowed_domains_gate.ts";

@@ -38,6 +38,7 @@
  * @module
  */
 import type Dockerode from "dockerode";
+import type { DockerClient } from "./docker/docker_client.ts";
 import { EGRESS_OBSERVED, type Event, newEvent } from "../core/events.ts";
 import type { EventSink } from "../core/types.ts";
 import type { Resolver } from "../core/net_guard.ts";
@@ -77,7 +78,7 @@ export interface SandboxLauncherOptions {
   /** The host's canonical sink: contained events land here as they happen. Required. */
   sink: EventSink;
   /** dockerode client. Default: a client on `/var/run/docker.sock` (or `DOCKER_HOST`). */
-  docker?: Dockerode;
+  docker?: DockerClient;
   /** Agent image. Default `zu-runtime:0.1.0`. */
   image?: string;
   /** Proxy image (needs deno and zu's sources). Default: `image`. */

@@ -18,6 +18,14 @@
  * ```
  * @module
  */
+import {
+  cyclicError,
+  isPlainObject,
+  keyCache,
+  notFiniteError,
+  notJsonError,
+  notPlainError,
+} from "./_json_util.ts";
 import { PyFloat, pythonFloatRepr } from "./json.ts";
 
 /** Options of {@link pythonJsonDumps}. */
@@ -81,16 +89,7 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 // Keys repeat across events; cache their escaped form (bounded).
-const keyCache = new Map<string, string>();
-function escapedKey(k: string): string {
-  let e = keyCache.get(k);
-  if (e === undefined) {
-    e = pythonJsonString(k);
-    if (keyCache.size > 4096) keyCache.clear();
-    keyCache.set(k, e);
-  }
-  return e;
-}
+const escapedKey = keyCache(pythonJsonString);
 
 // The canonical writer's key cache: the escaped key, and whether the key holds a code unit at
 // or above U+D800 (then UTF-16 order may differ from code point order; see sortKeys).
@@ -98,16 +97,10 @@ interface KeyInfo {
   escaped: string;
   high: boolean;
 }
-const keyInfoCache = new Map<string, KeyInfo>();
-function keyInfo(k: string): KeyInfo {
-  let e = keyInfoCache.get(k);
-  if (e === undefined) {
-    e = { escaped: pythonJsonString(k), high: NEEDS_CODE_POINT_SORT.test(k) };
-    if (keyInfoCache.size > 4096) keyInfoCache.clear();
-    keyInfoCache.set(k, e);
-  }
-  return e;
-}
+const keyInfo = keyCache((k): KeyInfo => ({
+  escaped: pythonJsonString(k),
+  high: NEEDS_CODE_POINT_SORT.test(k),
+}));
 
 /**
  * The canonical text (sorted keys, `","`/`":"`) of a value without anything unusual in it, or
@@ -185,15 +178,6 @@ function sortKeys(keys: string[]): string[] {
   return keys;
 }
 
-function isPlainObject(v: object): boolean {
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-function where(path: string): string {
-  return path === "" ? "$" : `$${path}`;
-}
-
 interface Writer {
   /** Track the path for error messages (second pass only, after a failure). */
   paths: boolean;
@@ -208,11 +192,7 @@ function write(v: unknown, path: string, w: Writer): string {
     case "string":
       return pythonJsonString(v);
     case "number":
-      if (!Number.isFinite(v)) {
-        throw new TypeError(
-          `Cannot write ${where(path)} as JSON: "${String(v)}" is not a finite number`,
-        );
-      }
+      if (!Number.isFinite(v)) throw notFiniteError(path, v);
       if (Number.isInteger(v)) return Number.isSafeInteger(v) ? String(v) : BigInt(v).toString();
       return pythonFloatRepr(v);
     case "boolean":
@@ -222,9 +202,7 @@ function write(v: unknown, path: string, w: Writer): string {
     case "object": {
       if (v === null) return "null";
       if (v instanceof PyFloat) return pythonFloatRepr(v.value);
-      if (w.stack.includes(v)) {
-        throw new TypeError(`Cannot write ${where(path)} as JSON: the value is cyclic`);
-      }
+      if (w.stack.includes(v)) throw cyclicError(path);
       w.stack.push(v);
       let out: string;
       if (Array.isArray(v)) {
@@ -248,17 +226,13 @@ function write(v: unknown, path: string, w: Writer): string {
         }
         out += "}";
       } else {
-        throw new TypeError(
-          `Cannot write ${where(path)} as JSON: a "${
-            v.constructor?.name ?? "object"
-          }" is not plain JSON`,
-        );
+        throw notPlainError(path, v);
       }
       w.stack.pop();
       return out;
     }
     default:
-      throw new TypeError(`Cannot write ${where(path)} as JSON: a ${typeof v} is not JSON`);
+      throw notJsonError(path, v);
   }
 }
 

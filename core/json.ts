@@ -20,7 +20,15 @@
  * ```
  * @module
  */
-import type { Event } from "./events.ts";
+import {
+  cyclicError,
+  isPlainObject,
+  keyCache,
+  notFiniteError,
+  notJsonError,
+  notPlainError,
+} from "./_json_util.ts";
+import { type Event, EVENT_FIELDS } from "./events.ts";
 
 /**
  * A float whose value happens to be integral (`3.0`), kept apart from the int `3`. Behaves as a
@@ -226,38 +234,16 @@ export function pydanticFloatRepr(x: number): string {
 
 // ------------------------------------------------------------------ Pydantic-style writer
 
-function isPlainObject(v: object): boolean {
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-function describe(path: string | null): string {
-  return path === "" || path === null ? "$" : `$${path}`;
-}
-
 /** Writes one JSON number of zu: ints in full, floats the Pydantic way. */
 function zuNumber(v: number, path: string | null): string {
-  if (!Number.isFinite(v)) {
-    throw new TypeError(
-      `Cannot write ${describe(path)} as JSON: "${String(v)}" is not a finite number`,
-    );
-  }
+  if (!Number.isFinite(v)) throw notFiniteError(path, v);
   if (Number.isInteger(v)) {
     return Number.isSafeInteger(v) ? String(v) : BigInt(v).toString();
   }
   return pydanticFloatRepr(v);
 }
 
-const zuKeys = new Map<string, string>();
-function quoteKey(k: string): string {
-  let q = zuKeys.get(k);
-  if (q === undefined) {
-    q = JSON.stringify(k);
-    if (zuKeys.size > 4096) zuKeys.clear();
-    zuKeys.set(k, q);
-  }
-  return q;
-}
+const quoteKey = keyCache((k) => JSON.stringify(k));
 
 // `path` is null on the fast first pass; a failure is redone with paths for the message.
 function writeZu(v: unknown, path: string | null, stack: object[]): string {
@@ -273,9 +259,7 @@ function writeZu(v: unknown, path: string | null, stack: object[]): string {
     case "object": {
       if (v === null) return "null";
       if (v instanceof PyFloat) return pydanticFloatRepr(v.value);
-      if (stack.includes(v)) {
-        throw new TypeError(`Cannot write ${describe(path)} as JSON: the value is cyclic`);
-      }
+      if (stack.includes(v)) throw cyclicError(path);
       stack.push(v);
       let out: string;
       if (Array.isArray(v)) {
@@ -299,17 +283,13 @@ function writeZu(v: unknown, path: string | null, stack: object[]): string {
         }
         out += "}";
       } else {
-        throw new TypeError(
-          `Cannot write ${describe(path)} as JSON: a "${
-            v.constructor?.name ?? "object"
-          }" is not plain JSON`,
-        );
+        throw notPlainError(path, v);
       }
       stack.pop();
       return out;
     }
     default:
-      throw new TypeError(`Cannot write ${describe(path)} as JSON: a ${typeof v} is not JSON`);
+      throw notJsonError(path, v);
   }
 }
 
@@ -337,20 +317,8 @@ function withPaths(fn: (path: string | null) => string): string {
   }
 }
 
-const FIELD_ORDER = [
-  "event_id",
-  "trace_id",
-  "task_id",
-  "parent_id",
-  "type",
-  "ts",
-  "source",
-  "payload",
-  "schema_version",
-  "prev_hash",
-  "hash",
-  "sig",
-] as const;
+/** zu's field order (one list, in `events.ts`). */
+const FIELD_ORDER = EVENT_FIELDS;
 
 /**
  * An event as zu's `model_dump_json()` writes it: the twelve fields in zu's order.

@@ -80,3 +80,46 @@ export function startLoopbackApi(answers: Array<() => Answer>): LoopbackApi {
     [Symbol.asyncDispose]: close,
   };
 }
+
+/** The `http_fetch` tool schema both provider tests offer the model. */
+export const FETCH_TOOL = {
+  name: "http_fetch",
+  description: "Fetch a page",
+  parameters: { type: "object", properties: { url: { type: "string" } }, required: ["url"] },
+};
+
+/** Recording seams: the sleeps asked for and the warnings given, with `random` fixed. */
+export function recordingSeams(random: number): {
+  sleeps: number[];
+  warnings: string[];
+  seams: {
+    sleep: (ms: number) => Promise<void>;
+    random: () => number;
+    onWarning: (w: string) => void;
+  };
+} {
+  const sleeps: number[] = [];
+  const warnings: string[] = [];
+  const seams = {
+    sleep: (ms: number) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    },
+    random: () => random,
+    onWarning: (w: string) => void warnings.push(w),
+  };
+  return { sleeps, warnings, seams };
+}
+
+/** Fails when `secret` shows in any printed view of `value` (an error's stack and fields too). */
+export function assertNoSecret(value: unknown, secret: string): void {
+  const views = [
+    String(value),
+    JSON.stringify(value),
+    Deno.inspect(value, { depth: 10 }),
+    value instanceof Error ? `${value.stack} ${JSON.stringify({ ...value })}` : "",
+  ];
+  for (const v of views) {
+    if (v.includes(secret)) throw new Error(`Secret leaked in: ${v}`);
+  }
+}

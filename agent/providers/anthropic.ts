@@ -25,7 +25,17 @@ import type {
 import { ProviderAuthError } from "../../core/errors.ts";
 import type { ModelProvider } from "../../core/types.ts";
 import { anthropicTool, toAnthropicMessages } from "./_messages.ts";
-import { type EnvFn, postJson, realEnv, realSleep, type SleepFn } from "./_post_json.ts";
+import type { EnvFn, SleepFn } from "./_post_json.ts";
+import {
+  argsNotObject,
+  describeProvider,
+  parseJsonObject,
+  postProvider,
+  type ProviderIdentity,
+  providerJson,
+  readEnv,
+  resolveBaseUrl,
+} from "./_provider_common.ts";
 
 /** Options of {@link AnthropicProvider}. */
 export interface AnthropicOptions {
@@ -116,16 +126,18 @@ export class AnthropicProvider implements ModelProvider {
 
   /** The base URL the next call will use. */
   baseUrl(): string {
-    const env = this.#options.env ?? realEnv;
-    const raw = this.#options.baseUrl ?? (env(this.baseUrlEnv) || undefined) ?? DEFAULT_BASE_URL;
-    return raw.replace(/\/+$/, "");
+    return resolveBaseUrl(this.#options, this.baseUrlEnv, DEFAULT_BASE_URL);
+  }
+
+  #identity(): ProviderIdentity {
+    const { model, apiKeyEnv, baseUrlEnv, timeoutMs, maxRetries } = this;
+    return { label: "anthropic", model, apiKeyEnv, baseUrlEnv, timeoutMs, maxRetries };
   }
 
   /** One Messages API call. */
   async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> {
     const o = this.#options;
-    const env = o.env ?? realEnv;
-    const key = this.#apiKey || env(this.apiKeyEnv);
+    const key = this.#apiKey || readEnv(o, this.apiKeyEnv);
     if (!key) {
       throw new ProviderAuthError(
         `Cannot complete with anthropic model "${this.model}": no API key (set "${this.apiKeyEnv}")`,
@@ -150,23 +162,14 @@ export class AnthropicProvider implements ModelProvider {
     if (stop !== undefined && stop !== null) {
       body.stop_sequences = Array.isArray(stop) ? stop : [stop];
     }
-    const answer = await postJson(`${this.baseUrl()}/v1/messages`, {
-      body,
-      headers: {
-        ...(o.headers ?? {}),
-        "x-api-key": key,
-        "anthropic-version": o.anthropicVersion ?? "2023-06-01",
-      },
+    const answer = await postProvider(`${this.baseUrl()}/v1/messages`, {
+      identity: this.#identity(),
+      seams: o,
     }, {
-      label: "anthropic",
-      model: this.model,
-      timeoutMs: this.timeoutMs,
-      maxRetries: this.maxRetries,
-      sleep: o.sleep ?? realSleep,
-      random: o.random ?? Math.random,
-      fetch: o.fetch ?? fetch,
+      body,
+      auth: { "x-api-key": key, "anthropic-version": o.anthropicVersion ?? "2023-06-01" },
       secret: key,
-      keyEnv: this.#apiKey ? null : this.apiKeyEnv,
+      keyFromEnv: !this.#apiKey,
       signal,
     });
     return this.#toResponse(answer);
@@ -203,38 +206,20 @@ export class AnthropicProvider implements ModelProvider {
     if (typeof input === "object" && !Array.isArray(input)) {
       return { ...(input as Record<string, unknown>) };
     }
-    if (typeof input === "string") {
-      try {
-        const parsed = JSON.parse(input);
-        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
-      } catch {
-        // falls through to the warning
-      }
-    }
+    const parsed = typeof input === "string" ? parseJsonObject(input) : null;
+    if (parsed !== null) return parsed;
     const raw = typeof input === "string" ? input : JSON.stringify(input);
-    const shown = raw.length > 200 ? `${raw.slice(0, 200)}…` : raw;
-    this.#options.onWarning?.(
-      `Tool call "${name}" has arguments that are not a JSON object, dispatching it with {}: ${
-        JSON.stringify(shown)
-      }`,
-    );
-    return {};
+    return argsNotObject(name, raw, this.#options.onWarning);
   }
 
   /** A description without the key. */
   toString(): string {
-    return `AnthropicProvider(model="${this.model}", api_key_env="${this.apiKeyEnv}", api_key=[redacted])`;
+    return describeProvider("AnthropicProvider", this.#identity());
   }
 
   /** A JSON view without the key. */
   toJSON(): Record<string, unknown> {
-    return {
-      provider: "anthropic",
-      model: this.model,
-      api_key_env: this.apiKeyEnv,
-      base_url_env: this.baseUrlEnv,
-      api_key: "[redacted]",
-    };
+    return providerJson(this.#identity());
   }
 
   /** `Deno.inspect` view without the key. */

@@ -7,15 +7,15 @@ import {
 } from "../../core/errors.ts";
 import type { ModelRequest } from "../../core/contracts.ts";
 import { type AnthropicOptions, AnthropicProvider } from "./anthropic.ts";
-import { json, startLoopbackApi } from "./_loopback_api.ts";
+import {
+  assertNoSecret,
+  FETCH_TOOL,
+  json,
+  recordingSeams,
+  startLoopbackApi,
+} from "./_loopback_api.ts";
 
 const KEY = "sk-ant-api03-7d0c2b1aSECRETSECRET";
-
-const FETCH_TOOL = {
-  name: "http_fetch",
-  description: "Fetch a page",
-  parameters: { type: "object", properties: { url: { type: "string" } }, required: ["url"] },
-};
 
 function request(): ModelRequest {
   return {
@@ -40,17 +40,11 @@ function request(): ModelRequest {
 }
 
 function setup(url: string, extra: Partial<AnthropicOptions> = {}) {
-  const sleeps: number[] = [];
-  const warnings: string[] = [];
+  const { sleeps, warnings, seams } = recordingSeams(0);
   const env: Record<string, string> = { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: url };
   const provider = new AnthropicProvider({
     env: (n) => env[n],
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return Promise.resolve();
-    },
-    random: () => 0,
-    onWarning: (w) => warnings.push(w),
+    ...seams,
     ...extra,
   });
   return { provider, sleeps, warnings, env };
@@ -68,13 +62,7 @@ function message(content: unknown[], stop = "end_turn", usage: unknown = undefin
 }
 
 function assertNoKey(value: unknown): void {
-  const views = [
-    String(value),
-    JSON.stringify(value),
-    Deno.inspect(value, { depth: 10 }),
-    value instanceof Error ? `${value.stack}` : "",
-  ];
-  for (const v of views) assert.ok(!v.includes(KEY), `key leaked in: ${v}`);
+  assertNoSecret(value, KEY);
 }
 
 Deno.test("AnthropicProvider sends a Messages request and parses a tool_use block", async () => {

@@ -24,7 +24,17 @@ import type {
 } from "../../core/contracts.ts";
 import type { ModelProvider } from "../../core/types.ts";
 import { openAITool, toOpenAIMessages } from "./_messages.ts";
-import { type EnvFn, postJson, realEnv, realSleep, type SleepFn } from "./_post_json.ts";
+import type { EnvFn, SleepFn } from "./_post_json.ts";
+import {
+  argsNotObject,
+  describeProvider,
+  parseJsonObject,
+  postProvider,
+  type ProviderIdentity,
+  providerJson,
+  readEnv,
+  resolveBaseUrl,
+} from "./_provider_common.ts";
 
 /** Options of {@link OpenAICompatibleProvider}. */
 export interface OpenAICompatibleOptions {
@@ -109,16 +119,18 @@ export class OpenAICompatibleProvider implements ModelProvider {
 
   /** The base URL the next call will use (no key in it). */
   baseUrl(): string {
-    const env = this.#options.env ?? realEnv;
-    const raw = this.#options.baseUrl ?? (env(this.baseUrlEnv) || undefined) ?? DEFAULT_BASE_URL;
-    return raw.replace(/\/+$/, "");
+    return resolveBaseUrl(this.#options, this.baseUrlEnv, DEFAULT_BASE_URL);
+  }
+
+  #identity(): ProviderIdentity {
+    const { model, apiKeyEnv, baseUrlEnv, timeoutMs, maxRetries } = this;
+    return { label: "openai-compatible", model, apiKeyEnv, baseUrlEnv, timeoutMs, maxRetries };
   }
 
   /** One chat completion. */
   async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> {
     const o = this.#options;
-    const env = o.env ?? realEnv;
-    const key = this.#apiKey || env(this.apiKeyEnv) || "not-needed";
+    const key = this.#apiKey || readEnv(o, this.apiKeyEnv) || "not-needed";
     const body: Record<string, unknown> = {
       model: this.model,
       messages: toOpenAIMessages(request.messages),
@@ -132,19 +144,14 @@ export class OpenAICompatibleProvider implements ModelProvider {
       const v = request.params?.[p];
       if (v !== undefined && v !== null) body[p] = p === "max_tokens" ? Math.trunc(Number(v)) : v;
     }
-    const answer = await postJson(`${this.baseUrl()}/chat/completions`, {
-      body,
-      headers: { ...(o.headers ?? {}), authorization: `Bearer ${key}` },
+    const answer = await postProvider(`${this.baseUrl()}/chat/completions`, {
+      identity: this.#identity(),
+      seams: o,
     }, {
-      label: "openai-compatible",
-      model: this.model,
-      timeoutMs: this.timeoutMs,
-      maxRetries: this.maxRetries,
-      sleep: o.sleep ?? realSleep,
-      random: o.random ?? Math.random,
-      fetch: o.fetch ?? fetch,
+      body,
+      auth: { authorization: `Bearer ${key}` },
       secret: key === "not-needed" ? null : key,
-      keyEnv: this.#apiKey ? null : this.apiKeyEnv,
+      keyFromEnv: !this.#apiKey,
       signal,
     });
     return this.#toResponse(answer);
@@ -189,35 +196,17 @@ export class OpenAICompatibleProvider implements ModelProvider {
     }
     const text = typeof raw === "string" ? raw : "";
     if (text.trim() === "" || text.trim() === "{}") return {};
-    try {
-      const parsed = JSON.parse(text);
-      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
-    } catch {
-      // falls through to the warning
-    }
-    const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-    this.#warn(
-      `Tool call "${name}" has arguments that are not a JSON object, dispatching it with {}: ${
-        JSON.stringify(shown)
-      }`,
-    );
-    return {};
+    return parseJsonObject(text) ?? argsNotObject(name, text, this.#options.onWarning);
   }
 
   /** A description without the key. */
   toString(): string {
-    return `OpenAICompatibleProvider(model="${this.model}", api_key_env="${this.apiKeyEnv}", api_key=[redacted])`;
+    return describeProvider("OpenAICompatibleProvider", this.#identity());
   }
 
   /** A JSON view without the key. */
   toJSON(): Record<string, unknown> {
-    return {
-      provider: "openai-compatible",
-      model: this.model,
-      api_key_env: this.apiKeyEnv,
-      base_url_env: this.baseUrlEnv,
-      api_key: "[redacted]",
-    };
+    return providerJson(this.#identity());
   }
 
   /** `Deno.inspect` view without the key. */

@@ -8,15 +8,15 @@ import {
 } from "../../core/errors.ts";
 import type { ModelRequest } from "../../core/contracts.ts";
 import { type OpenAICompatibleOptions, OpenAICompatibleProvider } from "./openai_compatible.ts";
-import { json, startLoopbackApi } from "./_loopback_api.ts";
+import {
+  assertNoSecret,
+  FETCH_TOOL,
+  json,
+  recordingSeams,
+  startLoopbackApi,
+} from "./_loopback_api.ts";
 
 const KEY = "sk-test-5f1e9c0d7a3b4e21SECRET";
-
-const FETCH_TOOL = {
-  name: "http_fetch",
-  description: "Fetch a page",
-  parameters: { type: "object", properties: { url: { type: "string" } }, required: ["url"] },
-};
 
 function request(): ModelRequest {
   return {
@@ -35,18 +35,12 @@ function request(): ModelRequest {
 }
 
 function setup(url: string, extra: Partial<OpenAICompatibleOptions> = {}) {
-  const sleeps: number[] = [];
-  const warnings: string[] = [];
+  const { sleeps, warnings, seams } = recordingSeams(0.5);
   const env: Record<string, string> = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: `${url}/v1` };
   const provider = new OpenAICompatibleProvider({
     model: "test-model",
     env: (n) => env[n],
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return Promise.resolve();
-    },
-    random: () => 0.5,
-    onWarning: (w) => warnings.push(w),
+    ...seams,
     ...extra,
   });
   return { provider, sleeps, warnings, env };
@@ -62,13 +56,7 @@ function completion(message: Record<string, unknown>, finish = "stop", usage?: u
 }
 
 function assertNoKey(value: unknown): void {
-  const views = [
-    String(value),
-    JSON.stringify(value),
-    Deno.inspect(value, { depth: 10 }),
-    value instanceof Error ? `${value.stack} ${JSON.stringify({ ...value })}` : "",
-  ];
-  for (const v of views) assert.ok(!v.includes(KEY), `key leaked in: ${v}`);
+  assertNoSecret(value, KEY);
 }
 
 Deno.test("OpenAICompatibleProvider sends a tool request and parses the tool call", async () => {

@@ -29,16 +29,18 @@
 import type Dockerode from "dockerode";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { Readable } from "node:stream";
 import { ZuError } from "../../core/errors.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import {
-  createDockerClient,
-  daemonUnreachable,
-  defaultSocketPath,
-  isDaemonDown,
-} from "./_client.ts";
-import { type TarEntry, tarStream } from "./_tar.ts";
+  buildLabelled,
+  connectDaemon,
+  defaultProjectRoot,
+  exists,
+  fileEntry,
+  followProgress,
+  imageState,
+} from "./_image_daemon.ts";
+import type { TarEntry } from "./_tar.ts";
 import { contextHash, ZU_UID, ZU_VERSION } from "./image_build.ts";
 
 /** Default browser image tag. */
@@ -208,15 +210,6 @@ export function rootfsKey(
   return createHash("sha256").update(data).digest("hex");
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function run(
   cmd: string,
   args: string[],
@@ -344,10 +337,6 @@ export async function buildBrowserRootfs(
   return { path, key, cached: false };
 }
 
-function defaultProjectRoot(): string {
-  return decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
-}
-
 /** The exact `playwright-core` version the project pins (`deno.json` imports). */
 export function playwrightVersion(): string {
   const spec = (denoConfig as { imports?: Record<string, string> }).imports?.["playwright-core"];
@@ -359,10 +348,6 @@ export function playwrightVersion(): string {
     );
   }
   return m[1];
-}
-
-function fileEntry(path: string, source: string | Uint8Array, mode = 0o644): TarEntry {
-  return { type: "file", path, source, mode };
 }
 
 async function treeEntries(
@@ -460,46 +445,6 @@ export async function browserLayerContext(
   return entries;
 }
 
-async function labelOf(docker: Dockerode, tag: string): Promise<string | null | undefined> {
-  try {
-    const info = await docker.getImage(tag).inspect();
-    return info.Config?.Labels?.["zu.image.hash"] ?? null;
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-    throw error;
-  }
-}
-
-function follow(
-  docker: Dockerode,
-  stream: NodeJS.ReadableStream,
-  tag: string,
-  onProgress?: (l: string) => void,
-) {
-  return new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (error: Error | null, output: Array<Record<string, unknown>>) => {
-        if (error) return reject(error);
-        const failed = output.find((o) => o.error !== undefined);
-        if (failed) {
-          return reject(
-            new ZuError(
-              "image_build_failed",
-              `Cannot build image "${tag}": ${String(failed.error).trim()}`,
-            ),
-          );
-        }
-        resolve();
-      },
-      (event: Record<string, unknown>) => {
-        const line = typeof event.stream === "string" ? event.stream.trim() : "";
-        if (line) onProgress?.(line);
-      },
-    );
-  });
-}
-
 /**
  * Builds `zu-browser:<version>` (see the module doc): a cached Debian root with Chromium, imported
  * once as `zu-browser-base:<key>`, plus the Deno runtime layer. Needs root for debootstrap on a
@@ -515,14 +460,7 @@ export async function buildBrowserImage(
   options: BuildBrowserImageOptions = {},
 ): Promise<BuildBrowserImageResult> {
   const tag = options.tag ?? BROWSER_IMAGE;
-  const socket = options.socketPath ?? defaultSocketPath();
-  const docker = options.docker ?? await createDockerClient(socket);
-  try {
-    await docker.ping();
-  } catch (error) {
-    if (isDaemonDown(error)) throw daemonUnreachable(socket, error);
-    throw error;
-  }
+  const docker = await connectDaemon(options);
   const progress = options.onProgress;
   const timings = { rootfsMs: 0, importMs: 0, layerMs: 0 };
   let t0 = performance.now();
@@ -530,14 +468,14 @@ export async function buildBrowserImage(
   if (!rootfs.cached) timings.rootfsMs = Math.round(performance.now() - t0);
   const baseKey = rootfs.key.slice(0, 16);
   const baseTag = `${BROWSER_BASE_REPO}:${baseKey}`;
-  if ((await labelOf(docker, baseTag)) === undefined) {
+  if ((await imageState(docker, baseTag)) === null) {
     t0 = performance.now();
     progress?.(`importing ${rootfs.path} as "${baseTag}"`);
     const stream = await docker.importImage(createReadStream(rootfs.path) as unknown as string, {
       repo: BROWSER_BASE_REPO,
       tag: baseKey,
     });
-    await follow(docker, stream, baseTag, progress);
+    await followProgress(docker, stream, baseTag, progress);
     timings.importMs = Math.round(performance.now() - t0);
   }
   const ctxOpts = {
@@ -549,29 +487,21 @@ export async function buildBrowserImage(
     .update(`${baseTag}\0${await contextHash(await browserLayerContext(ctxOpts))}`)
     .digest("hex");
   const result = { tag, hash, baseTag, rootfsTarball: rootfs.path, timings };
-  if (!options.force && (await labelOf(docker, tag)) === hash) {
+  const before = await imageState(docker, tag);
+  if (!options.force && before?.hash === hash) {
     progress?.(`browser image "${tag}" is up to date (${hash.slice(0, 12)})`);
     return { ...result, built: false };
   }
   t0 = performance.now();
   const entries = await browserLayerContext({ ...ctxOpts, hash });
   progress?.(`building browser image "${tag}" (${entries.length} entries)`);
-  const stream = await docker.buildImage(
-    Readable.from(tarStream(entries)) as unknown as NodeJS.ReadableStream,
-    {
-      t: tag,
-      rm: true,
-      forcerm: true,
-      labels: { "zu.image.hash": hash },
-    },
-  );
-  await follow(docker, stream, tag, progress);
+  await buildLabelled(docker, entries, {
+    tag,
+    hash,
+    previousId: before?.id,
+    onProgress: progress,
+    signal: options.signal,
+  });
   timings.layerMs = Math.round(performance.now() - t0);
-  if ((await labelOf(docker, tag)) !== hash) {
-    throw new ZuError(
-      "image_build_failed",
-      `Cannot build image "${tag}": the daemon did not tag it`,
-    );
-  }
   return { ...result, built: true };
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import type Dockerode from "dockerode";
+import type { DockerContainer } from "./docker_client.ts";
 import type { Duplex } from "node:stream";
 import type { ExecResult } from "../../core/types.ts";
 import { CappedCollector, FrameDemuxer } from "./exec_stream.ts";
@@ -29,7 +30,7 @@ export interface RunExecOptions {
 
 /** Runs `cmd` in `container` (see the module doc). */
 export async function runExec(
-  container: Dockerode.Container,
+  container: DockerContainer,
   cmd: string[],
   options: RunExecOptions,
 ): Promise<ExecResult> {

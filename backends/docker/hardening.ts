@@ -17,6 +17,7 @@
  * @module
  */
 import type Dockerode from "dockerode";
+import type { DockerContainerCreateOptions } from "./docker_client.ts";
 import type { SandboxSpec } from "../../core/types.ts";
 
 /** Upper bound of pids in a sandbox. */
@@ -105,7 +106,7 @@ function envList(spec: SandboxSpec): string[] {
 export function hardenedCreateOptions(
   spec: SandboxSpec,
   ctx: HardeningContext,
-): Dockerode.ContainerCreateOptions {
+): DockerContainerCreateOptions {
   const memory = Math.floor(
     clamp(spec.memoryBytes, DEFAULT_MEMORY_BYTES, MIN_MEMORY_BYTES, MAX_MEMORY_BYTES),
   );

@@ -15,17 +15,18 @@
  * ```
  * @module
  */
-import type Dockerode from "dockerode";
+import type { DockerClient } from "./docker_client.ts";
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
 import { ZuError } from "../../core/errors.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import {
-  createDockerClient,
-  daemonUnreachable,
-  defaultSocketPath,
-  isDaemonDown,
-} from "./_client.ts";
+  buildLabelled,
+  connectDaemon,
+  defaultProjectRoot,
+  exists,
+  fileEntry,
+  imageState,
+} from "./_image_daemon.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
 
 /** The zu version from deno.json (used as the image tag). */
@@ -40,7 +41,7 @@ export const ZU_UID = 10001;
 /** Options of {@linkcode buildRuntimeImage} and {@linkcode buildAttackImage}. */
 export interface BuildImageOptions {
   /** dockerode client. Default: a client on `socketPath`. */
-  docker?: Dockerode;
+  docker?: DockerClient;
   /** Daemon socket. Default `/var/run/docker.sock` (or `DOCKER_HOST` `unix://`). */
   socketPath?: string;
   /** Image tag. Default `zu-runtime:<version>` / `zu-attack:<version>`. */
@@ -72,19 +73,6 @@ export interface BuildImageResult {
 const SOURCE_DIRS = ["core", "agent", "sinks", "backends", "harness", "seccomp", "cli"];
 const SOURCE_FILES = ["deno.json", "deno.lock", "mod.ts"];
 
-function defaultProjectRoot(): string {
-  return decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function run(cmd: string, args: string[]): Promise<string> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
   if (!out.success) {
@@ -111,10 +99,6 @@ export function parseLdd(output: string): string[] {
     if (bare?.[1]) paths.add(bare[1]);
   }
   return [...paths];
-}
-
-function fileEntry(path: string, source: string | Uint8Array, mode = 0o644): TarEntry {
-  return { type: "file", path, source, mode };
 }
 
 function concatBytes(parts: Uint8Array[]): Uint8Array {
@@ -333,91 +317,28 @@ export async function contextHash(entries: TarEntry[]): Promise<string> {
   return hash.digest("hex");
 }
 
-async function client(options: BuildImageOptions): Promise<{ docker: Dockerode; socket: string }> {
-  const socket = options.socketPath ?? defaultSocketPath();
-  return { docker: options.docker ?? await createDockerClient(socket), socket };
-}
-
-async function present(
-  docker: Dockerode,
-  tag: string,
-): Promise<{ id: string; hash: string | null } | null> {
-  try {
-    const info = await docker.getImage(tag).inspect();
-    return { id: info.Id, hash: info.Config?.Labels?.["zu.image.hash"] ?? null };
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return null;
-    throw error;
-  }
-}
-
 async function buildFromEntries(
   kind: string,
   tag: string,
   make: (hash?: string) => Promise<TarEntry[]>,
   options: BuildImageOptions,
 ): Promise<BuildImageResult> {
-  const { docker, socket } = await client(options);
-  try {
-    await docker.ping();
-  } catch (error) {
-    if (isDaemonDown(error)) throw daemonUnreachable(socket, error);
-    throw error;
-  }
+  const docker = await connectDaemon(options);
   const hash = await contextHash(await make());
-  const before = await present(docker, tag);
+  const before = await imageState(docker, tag);
   if (!options.force && before?.hash === hash) {
     options.onProgress?.(`${kind} image "${tag}" is up to date (${hash.slice(0, 12)})`);
     return { tag, hash, built: false };
   }
   const entries = await make(hash);
   options.onProgress?.(`building ${kind} image "${tag}" (${entries.length} entries)`);
-  const body = Readable.from(tarStream(entries));
-  const stream = await docker.buildImage(body as unknown as NodeJS.ReadableStream, {
-    t: tag,
-    rm: true,
-    forcerm: true,
-    labels: { "zu.image.hash": hash },
+  await buildLabelled(docker, entries, {
+    tag,
+    hash,
+    previousId: before?.id,
+    onProgress: options.onProgress,
+    signal: options.signal,
   });
-  const abort = () => (stream as unknown as { destroy?: () => void }).destroy?.();
-  options.signal?.addEventListener("abort", abort, { once: true });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(
-        stream,
-        (error: Error | null, output: Array<Record<string, unknown>>) => {
-          if (error) return reject(error);
-          const failed = output.find((o) => o.error !== undefined);
-          if (failed) {
-            return reject(
-              new ZuError(
-                "image_build_failed",
-                `Cannot build image "${tag}": ${String(failed.error).trim()}`,
-              ),
-            );
-          }
-          resolve();
-        },
-        (event: Record<string, unknown>) => {
-          const line = typeof event.stream === "string" ? event.stream.trim() : "";
-          if (line) options.onProgress?.(line);
-        },
-      );
-    });
-  } finally {
-    options.signal?.removeEventListener("abort", abort);
-  }
-  const after = await present(docker, tag);
-  if (after?.hash !== hash) {
-    throw new ZuError(
-      "image_build_failed",
-      `Cannot build image "${tag}": the daemon did not tag it`,
-    );
-  }
-  if (before && before.id !== after.id) {
-    // The previous build lost its tag: remove it unless a container still uses it (409).
-    await docker.getImage(before.id).remove().catch(() => {});
-  }
   return { tag, hash, built: true };
 }
 

@@ -23,6 +23,7 @@
  * @module
  */
 import type Dockerode from "dockerode";
+import type { DockerClient } from "./docker_client.ts";
 import type { ToolCall } from "../../core/contracts.ts";
 import { ZuError } from "../../core/errors.ts";
 import type {
@@ -64,7 +65,7 @@ export type SandboxLogger = (
 /** Options of {@linkcode LocalDockerBackend}. */
 export interface LocalDockerBackendOptions {
   /** dockerode client. Default: created on first use on `socketPath`. */
-  docker?: Dockerode;
+  docker?: DockerClient;
   /** Daemon socket. Default `/var/run/docker.sock` (or `DOCKER_HOST` `unix://`). */
   socketPath?: string;
   /** Image policy. Default: local images only. */
@@ -127,7 +128,7 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
   }
 
   /** The dockerode client (created on first use). */
-  client(): Promise<Dockerode> {
+  client(): Promise<DockerClient> {
     this.#docker ??= createDockerClient(this.#socket);
     return this.#docker;
   }

@@ -32,3 +32,9 @@ export {
   ZU_UID,
   ZU_VERSION,
 } from "./image_build.ts";
+export type { TarEntry } from "./_tar.ts";
+export type {
+  DockerClient,
+  DockerContainer,
+  DockerContainerCreateOptions,
+} from "./docker_client.ts";

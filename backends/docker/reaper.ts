@@ -24,7 +24,7 @@
  * ```
  * @module
  */
-import type Dockerode from "dockerode";
+import type { DockerClient } from "./docker_client.ts";
 import { MANAGED_LABEL } from "./hardening.ts";
 
 /** Options of {@linkcode reapLeaked}. */
@@ -100,7 +100,7 @@ function ignoreGone(error: unknown): void {
  * ```
  */
 export async function reapLeaked(
-  docker: Dockerode,
+  docker: DockerClient,
   options: ReapOptions = {},
 ): Promise<ReapReport> {
   const report: ReapReport = { containers: [], networks: [] };

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type Dockerode from "dockerode";
+import type { DockerContainer } from "./docker_client.ts";
 import type { Duplex } from "node:stream";
 import type { SessionHandle } from "../../core/types.ts";
 import { FrameDemuxer, LineSplitter } from "./exec_stream.ts";
@@ -22,7 +22,7 @@ export interface JsonLinesSessionOptions {
 
 /** Starts `cmd` in a running container with stdin attached and speaks JSON lines to it. */
 export async function attachJsonLinesSession(
-  container: Dockerode.Container,
+  container: DockerContainer,
   cmd: string[],
   options: JsonLinesSessionOptions,
 ): Promise<SessionHandle> {

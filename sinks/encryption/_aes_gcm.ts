@@ -55,3 +55,12 @@ export function openGcm(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): U
     throw new Error("authentication failed (wrong key, or the blob or its row was tampered with)");
   }
 }
+
+/** Runs a synchronous codec step as a promise: its value, or a rejection with what it threw. */
+export function settle<T>(step: () => T): Promise<T> {
+  try {
+    return Promise.resolve(step());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}

@@ -14,7 +14,7 @@
  */
 import { UserError } from "../../core/errors.ts";
 import type { SyncPayloadCodec } from "../../core/codec.ts";
-import { openGcm, sealGcm } from "./_aes_gcm.ts";
+import { openGcm, sealGcm, settle } from "./_aes_gcm.ts";
 import { checkKeyLength, decodeKey, denoEnv, type EnvReader } from "./decode_key.ts";
 
 const encoder = new TextEncoder();
@@ -58,20 +58,12 @@ export class AesGcmCodec implements SyncPayloadCodec {
 
   /** `nonce ‖ ct ‖ tag` of the UTF-8 text, bound to `aad`. */
   encodeBody(plaintext: string, aad: Uint8Array): Promise<Uint8Array> {
-    try {
-      return Promise.resolve(this.encodeBodySync(plaintext, aad));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return settle(() => this.encodeBodySync(plaintext, aad));
   }
 
   /** The text; rejects when the key is wrong or the body or AAD was tampered with. */
   decodeBody(body: Uint8Array, aad: Uint8Array): Promise<string> {
-    try {
-      return Promise.resolve(this.decodeBodySync(body, aad));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return settle(() => this.decodeBodySync(body, aad));
   }
 
   /** Synchronous {@link AesGcmCodec.encodeBody}. */

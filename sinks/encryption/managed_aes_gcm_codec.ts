@@ -15,7 +15,7 @@
  */
 import type { SyncPayloadCodec } from "../../core/codec.ts";
 import type { KeyProvider } from "../../core/types.ts";
-import { openGcm, sealGcm } from "./_aes_gcm.ts";
+import { openGcm, sealGcm, settle } from "./_aes_gcm.ts";
 import { checkKeyLength, type EnvReader } from "./decode_key.ts";
 import { EnvKeyProvider } from "./env_key_provider.ts";
 
@@ -68,20 +68,12 @@ export class ManagedAesGcmCodec implements SyncPayloadCodec {
 
   /** `kid_len ‖ kid ‖ nonce ‖ ct ‖ tag` under the current key id. */
   encodeBody(plaintext: string, aad: Uint8Array): Promise<Uint8Array> {
-    try {
-      return Promise.resolve(this.encodeBodySync(plaintext, aad));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return settle(() => this.encodeBodySync(plaintext, aad));
   }
 
   /** The text; rejects on an unknown key id, a wrong key, or tampering. */
   decodeBody(body: Uint8Array, aad: Uint8Array): Promise<string> {
-    try {
-      return Promise.resolve(this.decodeBodySync(body, aad));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return settle(() => this.decodeBodySync(body, aad));
   }
 
   /** Synchronous {@link ManagedAesGcmCodec.encodeBody}. */
