@@ -1,12 +1,14 @@
 /**
  * Small Python-compatibility helpers the loop needs to match zu byte for byte: `len()` in code
- * points, `repr()` and `str()` of JSON values, `uuid5`; `json.dumps` is re-exported from
- * `core/canonical_json.ts`.
+ * points, `str()` of scalars, `uuid5`; `repr()` is re-exported from `core/chain.ts` and
+ * `json.dumps` from `core/canonical_json.ts`.
  *
  * @module
  */
 import { createHash } from "node:crypto";
-import { isPyFloat, pythonFloatRepr } from "../core/json.ts";
+import { pyStr } from "../core/chain.ts";
+import { isPyFloat } from "../core/json.ts";
+export { pyRepr, pyStrRepr as pyReprString } from "../core/chain.ts";
 export {
   compareCodePoints as codePointCompare,
   pythonJsonDumps as pyDumps,
@@ -26,63 +28,11 @@ export function pyLen(value: unknown): number {
   return 0;
 }
 
-// Python's str.isprintable() is false for these categories (the space excepted).
-const NON_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
-
-function pyEscape(c: number): string {
-  if (c < 0x100) return `\\x${c.toString(16).padStart(2, "0")}`;
-  if (c < 0x10000) return `\\u${c.toString(16).padStart(4, "0")}`;
-  return `\\U${c.toString(16).padStart(8, "0")}`;
-}
-
-/** Python's `repr()` of a string (quote choice and escapes as CPython). */
-export function pyReprString(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    if (ch === quote || ch === "\\") out += `\\${ch}`;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (ch !== " " && NON_PRINTABLE.test(ch)) out += pyEscape(c);
-    else out += ch;
-  }
-  return out + quote;
-}
-
-/** Python's `repr()` of a JSON value as `json.loads` would give it (`True`, `None`, `'s'`, `{...}`). */
-export function pyRepr(value: unknown): string {
-  if (value === null || value === undefined) return "None";
-  switch (typeof value) {
-    case "string":
-      return pyReprString(value);
-    case "boolean":
-      return value ? "True" : "False";
-    case "number":
-      return Number.isInteger(value) ? String(value) : pythonFloatRepr(value);
-    case "bigint":
-      return value.toString();
-    case "object": {
-      if (isPyFloat(value)) return pythonFloatRepr(value.value);
-      if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
-      const rec = value as Record<string, unknown>;
-      return `{${Object.keys(rec).map((k) => `${pyReprString(k)}: ${pyRepr(rec[k])}`).join(", ")}}`;
-    }
-    default:
-      return String(value);
-  }
-}
-
 /** Python's `str()` of a scalar JSON leaf (`4.0` stays `4.0`), else `null` for non-scalars. */
 export function pyStrScalar(value: unknown): string | null {
-  if (typeof value === "string") return value;
-  if (typeof value === "number") {
-    return Number.isInteger(value) ? String(value) : pythonFloatRepr(value);
-  }
-  if (typeof value === "bigint") return value.toString();
-  if (isPyFloat(value)) return pythonFloatRepr(value.value);
-  return null;
+  const scalar = typeof value === "string" || typeof value === "number" ||
+    typeof value === "bigint" || isPyFloat(value);
+  return scalar ? pyStr(value) : null;
 }
 
 function uuidBytes(uuid: string): Uint8Array {
