@@ -73,6 +73,24 @@ export function errorText(e: unknown): string {
   return (msg.split("\n")[0] ?? msg).trim();
 }
 
+// Builds each ref of `kind` (no extra args), refusing a second plugin with the same name.
+async function buildNamed<T extends { name: string }>(
+  config: AgentConfig,
+  refs: readonly PluginRef[],
+  kind: "detector" | "validator",
+  registry: AgentRegistries["detectors" | "validators"],
+): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  for (const ref of refs) {
+    const plugin = await buildPlugin(config, ref, kind, registry, {}) as T;
+    if (out.has(plugin.name)) {
+      throw configError(config.path, ref.key, `${kind} "${plugin.name}" is listed twice`);
+    }
+    out.set(plugin.name, plugin);
+  }
+  return out;
+}
+
 async function buildPlugin(
   config: AgentConfig,
   ref: PluginRef,
@@ -163,22 +181,18 @@ export async function buildAll(
     tools.set(tool.name, tool);
   }
 
-  const detectors = new Map<string, Detector>();
-  for (const ref of config.plugins.detectors) {
-    const d = await buildPlugin(config, ref, "detector", registries.detectors, {}) as Detector;
-    if (detectors.has(d.name)) {
-      throw configError(config.path, ref.key, `detector "${d.name}" is listed twice`);
-    }
-    detectors.set(d.name, d);
-  }
-  const validators = new Map<string, Validator>();
-  for (const ref of config.plugins.validators) {
-    const v = await buildPlugin(config, ref, "validator", registries.validators, {}) as Validator;
-    if (validators.has(v.name)) {
-      throw configError(config.path, ref.key, `validator "${v.name}" is listed twice`);
-    }
-    validators.set(v.name, v);
-  }
+  const detectors = await buildNamed<Detector>(
+    config,
+    config.plugins.detectors,
+    "detector",
+    registries.detectors,
+  );
+  const validators = await buildNamed<Validator>(
+    config,
+    config.plugins.validators,
+    "validator",
+    registries.validators,
+  );
 
   const gates = new Map<string, InvocationGate>();
   if (config.allowed_domains !== null) {

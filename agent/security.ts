@@ -13,6 +13,7 @@
  */
 import { ContainmentRequired } from "../core/errors.ts";
 import type { Tool } from "../core/types.ts";
+import { safeEnv as systemEnv } from "../core/_env.ts";
 
 /** `audit` (default) or `required`. */
 export type ContainmentPolicy = "audit" | "required";
@@ -24,15 +25,6 @@ export type EnvReader = (name: string) => string | undefined;
 export interface ContainmentOptions {
   /** Environment seam. Default: `Deno.env.get`, treating a denied read as unset. */
   env?: EnvReader;
-}
-
-/** The default env reader: `Deno.env.get`, with a permission denial read as "unset". */
-export function systemEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
 }
 
 function isSet(env: EnvReader, name: string): boolean {

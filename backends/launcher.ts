@@ -16,7 +16,8 @@
  *
  * The allowlist is the agent's declared egress plus the model provider's host; names are
  * resolved once on the host at start and pinned. Every stdout line of the agent of the form
- * `{"zu_event": <Event>}` is appended to the host's canonical sink as it arrives; the proxy's
+ * `{"zu_event": <Event>}` (or the permission jail's `{"zu_jail":"event","event":<Event>}`) is
+ * appended to the host's canonical sink as it arrives; the proxy's
  * decisions can be recorded as `harness.egress.observed` events (a fact the agent cannot
  * author). The run's own timeout applies; on timeout, cancellation or error everything is torn
  * down in `finally`.
@@ -102,6 +103,11 @@ export interface SandboxLauncherOptions {
   onProxyLine?: (line: Record<string, unknown>) => void;
   /** Agent stdout lines that are not events. */
   onAgentText?: (text: string) => void;
+  /**
+   * Agent stdout JSON lines that are not events (e.g. the jail's `{"zu_jail":"result",...}`).
+   * Default: handed to `onAgentText` as text.
+   */
+  onAgentLine?: (line: Record<string, unknown>) => void;
   /** Agent stderr. */
   onAgentStderr?: (text: string) => void;
 }
@@ -131,8 +137,12 @@ export interface LaunchRequest {
   workdir?: string;
   /** Run id for labels and names. Default a fresh uuid. */
   runId?: string;
-  /** When set, each proxy decision is appended as `harness.egress.observed` on this task. */
-  taskId?: string;
+  /**
+   * When set, each proxy decision is appended as `harness.egress.observed` on this task. A
+   * function is asked at each decision (the task id may only be known once the agent started);
+   * a decision made while it returns null is not appended (it is still in `proxyDecisions`).
+   */
+  taskId?: string | (() => string | null);
   /** Networks the proxy ALSO joins (e.g. a test origin's network). Default none. */
   proxyNetworks?: readonly string[];
   /** Agent memory in bytes. Default 1 GiB (the cap). */
@@ -301,9 +311,10 @@ export class SandboxLauncher {
           o.onProxyLine?.(line);
           if (line.event !== "proxy.decision") return;
           decisions.push(line);
-          if (request.taskId) {
+          const taskId = typeof request.taskId === "function" ? request.taskId() : request.taskId;
+          if (taskId) {
             append(newEvent({
-              task_id: request.taskId,
+              task_id: taskId,
               type: EGRESS_OBSERVED,
               source: "egress_proxy",
               payload: { ...line, run_id: runId },
@@ -358,11 +369,18 @@ export class SandboxLauncher {
       created.containers.push(agent.id);
       const agentOut = await followOutput(docker, agent, {
         onLine: (line) => {
-          if (!("zu_event" in line)) {
-            o.onAgentText?.(JSON.stringify(line));
+          // `{"zu_event": e}` from any contained program, or the jail child's own event line.
+          const contained = "zu_event" in line
+            ? line.zu_event
+            : line.zu_jail === "event"
+            ? line.event
+            : undefined;
+          if (contained === undefined) {
+            if (o.onAgentLine) o.onAgentLine(line);
+            else o.onAgentText?.(JSON.stringify(line));
             return;
           }
-          const event = eventFromContained(line.zu_event);
+          const event = eventFromContained(contained);
           if (event === null) {
             rejected++;
             return;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { CliIo } from "./_io.ts";
+import { concatBytes } from "../core/_bytes.ts";
 
 /** The daemon's unix socket (from `DOCKER_HOST` when it is `unix://`). */
 export function dockerSocket(io: CliIo): string {
@@ -81,13 +82,7 @@ export async function dockerGet(io: CliIo, path: string, timeoutMs = 3000): Prom
         chunks.push(buf.slice(0, n));
         total += n;
       }
-      const all = new Uint8Array(total);
-      let o = 0;
-      for (const c of chunks) {
-        all.set(c, o);
-        o += c.length;
-      }
-      return new TextDecoder().decode(all);
+      return new TextDecoder().decode(concatBytes(chunks, total));
     })();
     const timeout = new Promise<never>((_, reject) =>
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)

@@ -18,7 +18,8 @@ export function resolvePath(cwd: string, path: string): string {
   return new URL(path, `file://${base}`).pathname;
 }
 
-function exists(path: string): boolean {
+/** Whether anything is at `path` (a denied or failed stat reads as "no"). */
+export function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;

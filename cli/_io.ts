@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { safeEnv } from "../core/_env.ts";
 
 /** Everything a command may touch besides files and the network. */
 export interface CliIo {
@@ -38,14 +39,6 @@ function writeAllSync(file: { writeSync(p: Uint8Array): number }, text: string):
     // The reader went away (`zu events list | head`): drop the rest quietly.
     if (err instanceof Deno.errors.BrokenPipe) return;
     throw err;
-  }
-}
-
-function safeEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
   }
 }
 

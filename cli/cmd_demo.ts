@@ -11,21 +11,12 @@
 import type { Event } from "../core/events.ts";
 import { UserError } from "../core/errors.ts";
 import { bool, type CommandDef, printJson, str } from "./_command.ts";
-import { openEventLog, resolvePath } from "./_event_log.ts";
+import { exists, openEventLog, resolvePath } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
 import { Progress } from "./_progress.ts";
 
 /** The example agents the demo tries, in order (the first with a capture bundle wins). */
 export const DEMO_AGENTS: readonly string[] = ["shop-price", "cafe-hours"];
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The example agent directory the demo uses. */
 export function demoAgentDir(): string {

@@ -81,7 +81,10 @@ export const runCommand: CommandDef = {
   description:
     `The agent runs in "deno run --no-prompt --cached-only" with --allow-net limited to its
 declared hosts and the model's host, private and metadata ranges denied, read on its own
-directory, and no run, ffi or sys. "zu explain-permissions" prints the exact flags.`,
+directory, and no run, ffi or sys. "zu explain-permissions" prints the exact flags.
+With --sandboxed that jailed child runs inside the zu-runtime container on an internal network
+whose only way out is an egress proxy allowing the same hosts; its events and the proxy's
+decisions land in the same event log. Build the image first with "zu sandbox image build".`,
   positionals: [{ ...AGENT_ARG }],
   flags: {
     ...RUN_FLAGS,
@@ -89,9 +92,22 @@ directory, and no run, ffi or sys. "zu explain-permissions" prints the exact fla
       type: "boolean",
       description: "Neither replay <agent>/track.json nor re-record it after a successful run",
     },
+    sandboxed: {
+      type: "boolean",
+      description:
+        "Run the jailed agent inside the zu-runtime container, behind an egress proxy (needs Docker)",
+    },
   },
-  examples: ["zu run my-agent", "zu run my-agent --json --db runs.db"],
+  examples: [
+    "zu run my-agent",
+    "zu run my-agent --json --db runs.db",
+    "zu run my-agent --sandboxed",
+  ],
   run: async (ctx) => {
+    if (bool(ctx, "sandboxed")) {
+      const { runSandboxedCommand } = await import("./_run_sandboxed.ts");
+      return await runSandboxedCommand(ctx);
+    }
     const agent = await loadAgent(ctx.io, ctx.positionals[0]);
     const { perms, dns } = await permissionsFor(ctx.io, agent, { mode: "live", resolve: true });
     const db = eventLogPath(ctx.io, agent, str(ctx, "db"));

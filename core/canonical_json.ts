@@ -32,8 +32,13 @@ import { PyFloat, pythonFloatRepr } from "./json.ts";
 export interface PythonJsonDumpsOptions {
   /** Sort object keys by code point (Python's `sort_keys`). Default `false`. */
   sortKeys?: boolean;
-  /** `[item separator, key separator]`. Default `[", ", ": "]`. */
+  /** `[item separator, key separator]`. Default `[", ", ": "]`, or `[",", ": "]` with `indent`. */
   separators?: readonly [string, string];
+  /**
+   * Pretty-print with this many spaces per level (Python's `indent`; empty containers stay `[]`
+   * and `{}`). Default none: one line.
+   */
+  indent?: number;
 }
 
 const NON_ASCII = /[\u007f-\uffff]/;
@@ -184,7 +189,14 @@ interface Writer {
   sort: boolean;
   item: string;
   key: string;
+  /** One level of indentation, or null for one line. */
+  indent: string | null;
   stack: object[];
+}
+
+// The line break and indentation before an item (depth = open containers) or a closing bracket.
+function newline(w: Writer, depth: number): string {
+  return w.indent === null ? "" : "\n" + w.indent.repeat(depth);
 }
 
 function write(v: unknown, path: string, w: Writer): string {
@@ -206,25 +218,27 @@ function write(v: unknown, path: string, w: Writer): string {
       w.stack.push(v);
       let out: string;
       if (Array.isArray(v)) {
+        const nl = newline(w, w.stack.length);
         out = "[";
         for (let i = 0; i < v.length; i++) {
-          if (i > 0) out += w.item;
+          out += (i > 0 ? w.item : "") + nl;
           out += write(v[i], w.paths ? `${path}[${i}]` : path, w);
         }
-        out += "]";
+        out += (v.length === 0 ? "" : newline(w, w.stack.length - 1)) + "]";
       } else if (isPlainObject(v)) {
         const rec = v as Record<string, unknown>;
         const keys = w.sort ? sortKeys(Object.keys(rec)) : Object.keys(rec);
+        const nl = newline(w, w.stack.length);
         out = "{";
         let first = true;
         for (const k of keys) {
           const item = rec[k];
           if (item === undefined) continue;
-          if (!first) out += w.item;
+          out += (first ? "" : w.item) + nl;
           first = false;
           out += escapedKey(k) + w.key + write(item, w.paths ? `${path}.${k}` : path, w);
         }
-        out += "}";
+        out += (first ? "" : newline(w, w.stack.length - 1)) + "}";
       } else {
         throw notPlainError(path, v);
       }
@@ -247,17 +261,25 @@ function write(v: unknown, path: string, w: Writer): string {
  * ```
  */
 export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions = {}): string {
-  const [item, key] = options.separators ?? [", ", ": "];
-  return run(value, options.sortKeys ?? false, item, key);
+  const indent = options.indent === undefined ? null : " ".repeat(options.indent);
+  const [item, key] = options.separators ?? (indent === null ? [", ", ": "] : [",", ": "]);
+  return run(value, options.sortKeys ?? false, [item, key], indent);
 }
 
-function run(value: unknown, sort: boolean, item: string, key: string): string {
+const CANONICAL_SEPARATORS = [",", ":"] as const;
+
+function run(
+  value: unknown,
+  sort: boolean,
+  [item, key]: readonly [string, string],
+  indent: string | null = null,
+): string {
   try {
-    return write(value, "", { paths: false, sort, item, key, stack: [] });
+    return write(value, "", { paths: false, sort, item, key, indent, stack: [] });
   } catch (e) {
     if (!(e instanceof TypeError)) throw e;
     // Redo with paths so the message says where the bad value is.
-    return write(value, "", { paths: true, sort, item, key, stack: [] });
+    return write(value, "", { paths: true, sort, item, key, indent, stack: [] });
   }
 }
 
@@ -271,5 +293,5 @@ function run(value: unknown, sort: boolean, item: string, key: string): string {
  * ```
  */
 export function canonicalJson(value: unknown): string {
-  return writeCanonical(value, 0) ?? run(value, true, ",", ":");
+  return writeCanonical(value, 0) ?? run(value, true, CANONICAL_SEPARATORS);
 }

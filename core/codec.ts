@@ -153,17 +153,13 @@ function known(codecs: CodecRegistry): string {
   return versions.sort((a, b) => a - b).join(", ") || "none";
 }
 
-/**
- * Synchronous {@link decodePayload}; returns `null` when the blob's codec is not synchronous (use
- * the async form then). Throws the same errors.
- */
-export function decodePayloadSync(
-  blob: Uint8Array,
-  aad: Uint8Array,
-  codecs: CodecRegistry,
-  options: DecodePayloadOptions = {},
-): string | null {
-  const what = options.eventId === undefined ? "payload" : `event "${options.eventId}"`;
+function target(options: DecodePayloadOptions): string {
+  return options.eventId === undefined ? "payload" : `event "${options.eventId}"`;
+}
+
+// The codec the blob's first byte names; throws naming `what` when the blob is empty or no codec
+// is configured for that version.
+function codecOf(blob: Uint8Array, codecs: CodecRegistry, what: string): PayloadCodec {
   if (blob.length === 0) throw new DecryptError(`Cannot decode ${what}: the stored blob is empty`);
   const version = blob[0]!;
   const codec = lookup(codecs, version);
@@ -175,14 +171,33 @@ export function decodePayloadSync(
       })`,
     );
   }
+  return codec;
+}
+
+function decodeFailed(what: string, version: number, e: unknown): DecryptError {
+  const why = e instanceof Error ? e.message : String(e);
+  return new DecryptError(`Cannot decode ${what} with codec version ${version}: ${why}`, {
+    cause: e,
+  });
+}
+
+/**
+ * Synchronous {@link decodePayload}; returns `null` when the blob's codec is not synchronous (use
+ * the async form then). Throws the same errors.
+ */
+export function decodePayloadSync(
+  blob: Uint8Array,
+  aad: Uint8Array,
+  codecs: CodecRegistry,
+  options: DecodePayloadOptions = {},
+): string | null {
+  const what = target(options);
+  const codec = codecOf(blob, codecs, what);
   if (!isSyncCodec(codec)) return null;
   try {
     return codec.decodeBodySync(blob.subarray(1), aad);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new DecryptError(`Cannot decode ${what} with codec version ${version}: ${why}`, {
-      cause: e,
-    });
+    throw decodeFailed(what, blob[0]!, e);
   }
 }
 
@@ -197,27 +212,12 @@ export async function decodePayload(
   codecs: CodecRegistry,
   options: DecodePayloadOptions = {},
 ): Promise<string> {
-  const what = options.eventId === undefined ? "payload" : `event "${options.eventId}"`;
-  if (blob.length === 0) {
-    throw new DecryptError(`Cannot decode ${what}: the stored blob is empty`);
-  }
-  const version = blob[0]!;
-  const codec = lookup(codecs, version);
-  if (codec === undefined) {
-    throw new ZuError(
-      "codec_unknown",
-      `Cannot decode ${what}: codec version ${version} is not configured (configured: ${
-        known(codecs)
-      })`,
-    );
-  }
+  const what = target(options);
+  const codec = codecOf(blob, codecs, what);
   try {
     if (isSyncCodec(codec)) return codec.decodeBodySync(blob.subarray(1), aad);
     return await codec.decodeBody(blob.subarray(1), aad);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new DecryptError(`Cannot decode ${what} with codec version ${version}: ${why}`, {
-      cause: e,
-    });
+    throw decodeFailed(what, blob[0]!, e);
   }
 }

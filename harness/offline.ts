@@ -37,6 +37,7 @@ import {
   type UnusedObservation,
 } from "./fixture_tools.ts";
 import { HijackedProvider, type Injection } from "./hijacked_provider.ts";
+import { safeEnv } from "../core/_env.ts";
 
 /** Who decides the moves: the captured script, the hijacked worst case, or a real model. */
 export type ModelMode = "script" | "hijacked" | "live";
@@ -89,14 +90,6 @@ export interface ReplayOutcome {
 /** True when `x` is an already assembled run. */
 function isAssembled(x: AgentConfig | AssembledRun): x is AssembledRun {
   return "plugins" in x && "spec" in x && "runOptions" in x;
-}
-
-function safeEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

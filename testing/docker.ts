@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import { concatBytes as concat } from "../core/_bytes.ts";
 
 /** Options of {@linkcode dockerTest}. */
 export interface DockerTestOptions {
@@ -57,16 +58,6 @@ async function readAll(conn: Deno.Conn, limit: number): Promise<string> {
     if (/\r\n\r\n/.test(text) && /OK\s*$/.test(text)) break;
   }
   return new TextDecoder().decode(concat(chunks));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Pings the daemon once: resolves to `null` when it answers, otherwise to the reason. */

@@ -13,6 +13,8 @@ import {
   ProviderTimeout,
   ProviderUnavailable,
 } from "../../core/errors.ts";
+/** The real environment, read defensively (a denied variable reads as unset). */
+export { safeEnv as realEnv } from "../../core/_env.ts";
 
 /** Waits `ms` milliseconds; rejects with the signal's reason when aborted. */
 export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -37,15 +39,6 @@ export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, Math.max(0, ms));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** The real environment, read defensively (a denied variable reads as unset). */
-export function realEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Options of {@link postJson}. */

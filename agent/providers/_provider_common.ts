@@ -7,23 +7,39 @@
  */
 import { type EnvFn, postJson, realEnv, realSleep, type SleepFn } from "./_post_json.ts";
 
-/** The seams and settings both providers accept. */
-export interface ProviderSeams {
-  /** Explicit base URL. */
-  baseUrl?: string;
-  /** Extra request headers. */
+/** The options both live providers accept, with the same meaning and defaults. */
+export interface CommonProviderOptions {
+  /** An explicit key (prefer `apiKeyEnv`, so no key sits in a file). */
+  apiKey?: string;
+  /** Per-attempt timeout in ms. Default 60000. */
+  timeoutMs?: number;
+  /** Retries on 408/429/5xx/connection failure (Anthropic's 529 included). Default 2. */
+  maxRetries?: number;
+  /** Sampling temperature. */
+  temperature?: number;
+  /** Nucleus sampling. */
+  topP?: number;
+  /** Stop sequence(s) (Anthropic: sent as `stop_sequences`). */
+  stop?: string | string[];
+  /** Extra request headers (e.g. `anthropic-beta`, OpenRouter's `HTTP-Referer`). */
   headers?: Record<string, string>;
-  /** Receives warnings. */
+  /**
+   * Receives warnings (a refusal, a content-filter stop, tool arguments that are not a JSON
+   * object, no choices). Default: ignored.
+   */
   onWarning?: (message: string) => void;
-  /** Sleep seam for backoff. */
+  /** Sleep seam for backoff. Default: a real timer. */
   sleep?: SleepFn;
-  /** Random seam for jitter. */
+  /** Random seam for jitter. Default `Math.random`. */
   random?: () => number;
-  /** Environment seam. */
+  /** Environment seam. Default: `Deno.env.get`, a denied variable reads as unset. */
   env?: EnvFn;
-  /** Fetch seam. */
+  /** Fetch seam. Default: the global `fetch`. */
   fetch?: typeof fetch;
 }
+
+/** What the helpers below read from a provider's options. */
+type ProviderSeams = CommonProviderOptions & { baseUrl?: string };
 
 /** The identity of a provider instance, without its key. */
 export interface ProviderIdentity {

@@ -25,9 +25,9 @@ import type {
 import { ProviderAuthError } from "../../core/errors.ts";
 import type { ModelProvider } from "../../core/types.ts";
 import { anthropicTool, toAnthropicMessages } from "./_messages.ts";
-import type { EnvFn, SleepFn } from "./_post_json.ts";
 import {
   argsNotObject,
+  type CommonProviderOptions,
   describeProvider,
   parseJsonObject,
   postProvider,
@@ -38,11 +38,9 @@ import {
 } from "./_provider_common.ts";
 
 /** Options of {@link AnthropicProvider}. */
-export interface AnthropicOptions {
+export interface AnthropicOptions extends CommonProviderOptions {
   /** The model id. Default `claude-opus-4-8`. */
   model?: string;
-  /** An explicit key (prefer `apiKeyEnv`, so no key sits in a file). */
-  apiKey?: string;
   /** Environment variable holding the key. Default `ANTHROPIC_API_KEY`. */
   apiKeyEnv?: string;
   /** Base URL. Default: `$ANTHROPIC_BASE_URL`, else `https://api.anthropic.com`. */
@@ -51,32 +49,10 @@ export interface AnthropicOptions {
   baseUrlEnv?: string;
   /** Default `max_tokens` (a request's `params.max_tokens` wins). Default 4096. */
   maxTokens?: number;
-  /** Per-attempt timeout in ms. Default 60000. */
-  timeoutMs?: number;
-  /** Retries on 408/429/5xx/529/connection failure. Default 2. */
-  maxRetries?: number;
-  /** Sampling temperature. */
-  temperature?: number;
-  /** Nucleus sampling. */
-  topP?: number;
   /** Top-k sampling. */
   topK?: number;
-  /** Stop sequence(s) (sent as `stop_sequences`). */
-  stop?: string | string[];
   /** The `anthropic-version` header. Default `2023-06-01`. */
   anthropicVersion?: string;
-  /** Extra request headers (e.g. `anthropic-beta`). */
-  headers?: Record<string, string>;
-  /** Receives warnings (a refusal). Default: ignored. */
-  onWarning?: (message: string) => void;
-  /** Sleep seam for backoff. Default: a real timer. */
-  sleep?: SleepFn;
-  /** Random seam for jitter. Default `Math.random`. */
-  random?: () => number;
-  /** Environment seam. Default: `Deno.env.get`, a denied variable reads as unset. */
-  env?: EnvFn;
-  /** Fetch seam. Default: the global `fetch`. */
-  fetch?: typeof fetch;
 }
 
 const DEFAULT_BASE_URL = "https://api.anthropic.com";

@@ -24,9 +24,9 @@ import type {
 } from "../../core/contracts.ts";
 import type { ModelProvider } from "../../core/types.ts";
 import { openAITool, toOpenAIMessages } from "./_messages.ts";
-import type { EnvFn, SleepFn } from "./_post_json.ts";
 import {
   argsNotObject,
+  type CommonProviderOptions,
   describeProvider,
   parseJsonObject,
   postProvider,
@@ -37,43 +37,19 @@ import {
 } from "./_provider_common.ts";
 
 /** Options of {@link OpenAICompatibleProvider}. */
-export interface OpenAICompatibleOptions {
+export interface OpenAICompatibleOptions extends CommonProviderOptions {
   /** The model id (required). */
   model: string;
   /** Base URL (e.g. `http://127.0.0.1:8000/v1`). Default: `$OPENAI_BASE_URL`, else OpenAI's. */
   baseUrl?: string;
   /** Environment variable holding the base URL. Default `OPENAI_BASE_URL`. */
   baseUrlEnv?: string;
-  /** An explicit key (prefer `apiKeyEnv`, so no key sits in a file). */
-  apiKey?: string;
   /** Environment variable holding the key. Default `OPENAI_API_KEY`. */
   apiKeyEnv?: string;
   /** Default `max_tokens` (a request's `params.max_tokens` wins). Default: unset. */
   maxTokens?: number;
-  /** Per-attempt timeout in ms. Default 60000. */
-  timeoutMs?: number;
-  /** Retries on 408/429/5xx/connection failure. Default 2. */
-  maxRetries?: number;
-  /** Sampling temperature. */
-  temperature?: number;
-  /** Nucleus sampling. */
-  topP?: number;
-  /** Stop sequence(s). */
-  stop?: string | string[];
   /** Sampling seed. */
   seed?: number;
-  /** Extra request headers (e.g. OpenRouter's `HTTP-Referer`). */
-  headers?: Record<string, string>;
-  /** Receives warnings (malformed tool arguments, content filter, empty choices). Default: ignored. */
-  onWarning?: (message: string) => void;
-  /** Sleep seam for backoff. Default: a real timer. */
-  sleep?: SleepFn;
-  /** Random seam for jitter. Default `Math.random`. */
-  random?: () => number;
-  /** Environment seam. Default: `Deno.env.get`, a denied variable reads as unset. */
-  env?: EnvFn;
-  /** Fetch seam. Default: the global `fetch`. */
-  fetch?: typeof fetch;
 }
 
 const DEFAULT_BASE_URL = "https://api.openai.com/v1";

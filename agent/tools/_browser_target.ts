@@ -16,6 +16,7 @@ import {
 import type { RunContext, SandboxBackend, SandboxSpec, SessionHandle } from "../../core/types.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import type { BrowserEgress, EgressLease } from "./_browser_egress.ts";
+import { safeEnv as systemEnv } from "../../core/_env.ts";
 
 /** Default tier-2 image: the locally built `zu-browser:<version>`. */
 export const DEFAULT_BROWSER_IMAGE: string = `zu-browser:${
@@ -49,14 +50,6 @@ export interface BrowserToolOptions {
   openSession?: (spec: SandboxSpec) => Promise<SessionHandle>;
   /** Environment seam. Default `Deno.env.get`. */
   env?: (name: string) => string | undefined;
-}
-
-function systemEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
 }
 
 /** A checked target. */

@@ -12,6 +12,7 @@ import * as zlib from "node:zlib";
 import type { Readable } from "node:stream";
 import { SecurityBlock } from "../../core/errors.ts";
 import { parseIpLiteral } from "../../core/net_guard.ts";
+import { concatBytes } from "../../core/_bytes.ts";
 
 /** Where a socket for a pinned address actually goes. */
 export interface DialTarget {
@@ -83,26 +84,23 @@ function oversized(url: URL, maxBytes: number): SecurityBlock {
   );
 }
 
-/** Reads `stream` to the end, failing once more than `maxBytes` arrive. */
-async function readCapped(stream: Readable, maxBytes: number, url: URL): Promise<Uint8Array> {
+/**
+ * Reads `source` (a Node stream or a web `ReadableStream`) to the end, throwing `oversized()` once
+ * more than `maxBytes` arrive; leaving the loop early destroys (cancels) the source.
+ */
+export async function readCapped(
+  source: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  oversized: () => Error,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of stream) {
-    const bytes = chunk as Uint8Array;
+  for await (const bytes of source) {
     total += bytes.byteLength;
-    if (total > maxBytes) {
-      stream.destroy();
-      throw oversized(url, maxBytes);
-    }
+    if (total > maxBytes) throw oversized();
     chunks.push(bytes);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /**
@@ -162,7 +160,7 @@ export function pinnedRequest(request: PinnedRequest): Promise<PinnedResponse> {
       }
       const stream: Readable = unzip === null ? res : res.pipe(unzip);
       if (unzip !== null) res.on("error", (e) => unzip.destroy(e));
-      readCapped(stream, maxBytes, url).then(
+      readCapped(stream, maxBytes, () => oversized(url, maxBytes)).then(
         (bytes) => {
           done();
           const location = res.headers.location;

@@ -60,7 +60,11 @@ function readArgs(
   return out;
 }
 
-const HTTP_FETCH_ARGS: Record<string, readonly [keyof HttpFetchOptions, Kind]> = {
+// The network policy both fetching tools take (in snake_case, as in agent.yaml, or camelCase).
+const NETWORK_ARGS: Record<
+  string,
+  readonly [keyof HttpFetchOptions & keyof RenderDomOptions, Kind]
+> = {
   allowed_domains: ["allowedDomains", "strings"],
   allowedDomains: ["allowedDomains", "strings"],
   allow_private: ["allowPrivate", "boolean"],
@@ -69,6 +73,10 @@ const HTTP_FETCH_ARGS: Record<string, readonly [keyof HttpFetchOptions, Kind]> =
   allowCidrs: ["allowCidrs", "strings"],
   timeout_ms: ["timeoutMs", "number"],
   timeoutMs: ["timeoutMs", "number"],
+};
+
+const HTTP_FETCH_ARGS: Record<string, readonly [keyof HttpFetchOptions, Kind]> = {
+  ...NETWORK_ARGS,
   max_bytes: ["maxBytes", "number"],
   maxBytes: ["maxBytes", "number"],
   max_redirects: ["maxRedirects", "number"],
@@ -84,14 +92,7 @@ const HTML_PARSE_ARGS: Record<string, readonly [keyof HtmlParseOptions, Kind]> =
 
 const BROWSER_ARGS: Record<string, readonly [keyof RenderDomOptions, Kind]> = {
   image: ["image", "string"],
-  allowed_domains: ["allowedDomains", "strings"],
-  allowedDomains: ["allowedDomains", "strings"],
-  allow_private: ["allowPrivate", "boolean"],
-  allowPrivate: ["allowPrivate", "boolean"],
-  allow_cidrs: ["allowCidrs", "strings"],
-  allowCidrs: ["allowCidrs", "strings"],
-  timeout_ms: ["timeoutMs", "number"],
-  timeoutMs: ["timeoutMs", "number"],
+  ...NETWORK_ARGS,
 };
 
 /**

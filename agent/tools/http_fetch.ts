@@ -26,7 +26,14 @@ import {
   type Resolver,
 } from "../../core/net_guard.ts";
 import type { RunContext, Tool } from "../../core/types.ts";
-import { decoderFor, type Dialer, pinnedRequest, type PinnedResponse } from "./_pinned_request.ts";
+import {
+  decoderFor,
+  type Dialer,
+  pinnedRequest,
+  type PinnedResponse,
+  readCapped,
+} from "./_pinned_request.ts";
+import { safeEnv as systemEnv } from "../../core/_env.ts";
 
 export type { Dialer, DialTarget } from "./_pinned_request.ts";
 
@@ -86,14 +93,6 @@ const DEFAULT_TIMEOUT_MS = 20_000;
 const DEFAULT_MAX_BYTES = 5_000_000;
 const DEFAULT_MAX_REDIRECTS = 5;
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
-
-function systemEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 function truthy(value: string | undefined): boolean {
   return value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
@@ -315,7 +314,9 @@ export class HttpFetch implements Tool {
           { kind: "fetch_blocked", target: url.href },
         );
       }
-      const bytes = await readCappedWeb(response, this.#maxBytes, () => this.#oversized(url));
+      const bytes = response.body
+        ? await readCapped(response.body, this.#maxBytes, () => this.#oversized(url))
+        : new Uint8Array();
       return {
         status: response.status,
         location: response.headers.get("location"),
@@ -346,32 +347,4 @@ function isConnectError(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === "string" &&
     ["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ETIMEDOUT"].includes(code);
-}
-
-async function readCappedWeb(
-  response: Response,
-  maxBytes: number,
-  onOversized: () => Error,
-): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw onOversized();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }

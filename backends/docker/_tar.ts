@@ -32,16 +32,18 @@ function writeString(buf: Uint8Array, offset: number, width: number, text: strin
   buf.set(bytes.subarray(0, width), offset);
 }
 
+interface HeaderOptions {
+  mode: number;
+  size: number;
+  type: string;
+  linkname?: string;
+  uid?: number;
+  gid?: number;
+}
+
 function header(
   name: string,
-  options: {
-    mode: number;
-    size: number;
-    type: string;
-    linkname?: string;
-    uid?: number;
-    gid?: number;
-  },
+  options: HeaderOptions,
 ): Uint8Array {
   const h = new Uint8Array(BLOCK);
   writeString(h, 0, 100, name);
@@ -83,14 +85,7 @@ function isAscii(text: string): boolean {
 
 function* headerBlocks(
   path: string,
-  options: {
-    mode: number;
-    size: number;
-    type: string;
-    linkname?: string;
-    uid?: number;
-    gid?: number;
-  },
+  options: HeaderOptions,
 ): Generator<Uint8Array> {
   const records: string[] = [];
   let name = path;

@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import { concatBytes } from "../../core/_bytes.ts";
 
 /** Parses Docker's 8-byte-header frames. */
 export class FrameDemuxer {
@@ -92,13 +93,7 @@ export class CappedCollector {
 
   /** The kept bytes. */
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.#size);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatBytes(this.#chunks, this.#size);
   }
 
   /** The kept bytes as UTF-8 (a character cut at the cap becomes U+FFFD). */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { CappedCollector, FrameDemuxer, LineSplitter } from "./exec_stream.ts";
+import { concatBytes as concat } from "../../core/_bytes.ts";
 
 function frame(stream: number, text: string): Uint8Array {
   const payload = new TextEncoder().encode(text);
@@ -8,16 +9,6 @@ function frame(stream: number, text: string): Uint8Array {
   out[0] = stream;
   new DataView(out.buffer).setUint32(4, payload.length);
   out.set(payload, 8);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

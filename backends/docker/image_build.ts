@@ -28,6 +28,7 @@ import {
   imageState,
 } from "./_image_daemon.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
+import { concatBytes } from "../../core/_bytes.ts";
 
 /** The zu version from deno.json (used as the image tag). */
 export const ZU_VERSION: string = (denoConfig as { version?: string }).version ?? "dev";
@@ -99,16 +100,6 @@ export function parseLdd(output: string): string[] {
     if (bare?.[1]) paths.add(bare[1]);
   }
   return [...paths];
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function text(value: string): Uint8Array {

@@ -32,6 +32,20 @@ export interface Decision {
   bytes_down: number;
 }
 
+/** A decision about a connection nothing is known of yet: refused with `reason` until updated. */
+export function newDecision(reason = ""): Decision {
+  return {
+    host: "",
+    ip: null,
+    port: null,
+    method: "",
+    allowed: false,
+    reason,
+    bytes_up: 0,
+    bytes_down: 0,
+  };
+}
+
 /** A refusal with the status the client gets. */
 export class Refusal extends Error {
   constructor(readonly status: number, readonly reason: string, readonly detail?: string) {

@@ -2,6 +2,7 @@
  * Helpers shared by the egress tests (private): a loopback origin, raw proxy clients.
  * @module
  */
+import { concatBytes } from "../../core/_bytes.ts";
 
 /** Starts a loopback origin that answers `origin ok <method> <path> host=<Host>`. */
 export function startOrigin(): { port: number; close: () => Promise<void>; hits: string[] } {
@@ -36,13 +37,7 @@ export async function readAllText(conn: Deno.Conn, limit = 1 << 20): Promise<str
     chunks.push(buf.slice(0, n));
     total += n;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder().decode(out);
+  return new TextDecoder().decode(concatBytes(chunks, total));
 }
 
 /** Reads until the end of a response head; returns the head text. */

@@ -31,6 +31,7 @@ import { IdleTimer, relay, safeClose, writeAll } from "./_relay.ts";
 import {
   type Decision,
   isNotCapable,
+  newDecision,
   parseTarget,
   readTunnelStart,
   Refusal,
@@ -230,16 +231,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   };
 
   const handle = async (client: Deno.Conn): Promise<void> => {
-    const d: Decision = {
-      host: "",
-      ip: null,
-      port: null,
-      method: "",
-      allowed: false,
-      reason: "",
-      bytes_up: 0,
-      bytes_down: 0,
-    };
+    const d = newDecision();
     let upstream: Deno.Conn | undefined;
     const headTimer = new IdleTimer(idleMs, () => safeClose(client));
     try {
@@ -328,17 +320,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const acceptLoop = (async () => {
     for await (const conn of listener) {
       if (active.size >= maxConnections) {
-        const d: Decision = {
-          host: "",
-          ip: null,
-          port: null,
-          method: "",
-          allowed: false,
-          reason: "too_many_connections",
-          bytes_up: 0,
-          bytes_down: 0,
-        };
-        record(d);
+        record(newDecision("too_many_connections"));
         writeAll(conn, statusResponse(503, STATUS_TEXT[503]!)).catch(() => {}).finally(() =>
           safeClose(conn)
         );
