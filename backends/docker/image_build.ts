@@ -71,7 +71,7 @@ export interface BuildImageResult {
   built: boolean;
 }
 
-const SOURCE_DIRS = ["core", "agent", "sinks", "backends", "harness", "seccomp", "cli"];
+const SOURCE_DIRS = ["core", "agent", "sinks", "backends", "harness", "seccomp", "cli", "images"];
 const SOURCE_FILES = ["deno.json", "deno.lock", "mod.ts"];
 
 async function run(cmd: string, args: string[]): Promise<string> {
