@@ -10,6 +10,7 @@ import { UserError, ZuError } from "../core/errors.ts";
 import type { EventSink } from "../core/types.ts";
 import { runInJail } from "../backends/permissions/child_runner.ts";
 import type { JailOutcome } from "../backends/permissions/child_runner.ts";
+import type { ToolCallMessage, ToolResultMessage } from "../backends/permissions/_protocol.ts";
 import {
   computeRunPermissions,
   type JailAgent,
@@ -98,6 +99,8 @@ export interface RunJailedOptions {
   onEvent?: (e: Event) => void;
   /** Called for each progress report of the child. */
   onProgress?: (done: number, total: number) => void;
+  /** Runs the host-executed (tier-2) tools the child asks for (see `_host_tools.ts`). */
+  onToolCall?: (call: ToolCallMessage) => Promise<ToolResultMessage>;
 }
 
 /** The child's outcome plus the stored events. */
@@ -128,6 +131,7 @@ export async function runJailed(
     ...(options.input !== undefined ? { input: options.input } : {}),
     onOutput: (line) => io.stderr(`${line}\n`),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
     onEvent: async (e) => {
       const stored = options.sink ? await options.sink.append(e) : e;
       events.push(stored);

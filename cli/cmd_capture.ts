@@ -43,6 +43,8 @@ Offline replay and harden then work from it at $0.`,
     });
     const steps = agent.config.task?.budget?.max_steps ?? agent.config.budget.max_steps;
     const progress = new Progress(ctx.io, "capture", steps);
+    const { HostToolExecutor } = await import("./_host_tools.ts");
+    const hostTools = new HostToolExecutor(agent.config, { env: (k) => ctx.io.env(k) });
     let run;
     try {
       run = await runJailed(ctx.io, agent, {
@@ -53,9 +55,11 @@ Offline replay and harden then work from it at $0.`,
         onEvent: (e) => {
           if (e.type === "harness.turn.started") progress.tick(1, e.type);
         },
+        onToolCall: (call) => hostTools.call(call),
       });
     } finally {
       progress.finish();
+      await hostTools.close();
       await sink.close();
     }
     const r = run.result as { result: Result; task: string; model: string | null };

@@ -116,6 +116,8 @@ decisions land in the same event log. Build the image first with "zu sandbox ima
       encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
     });
     const track = !bool(ctx, "no-track");
+    const { HostToolExecutor } = await import("./_host_tools.ts");
+    const hostTools = new HostToolExecutor(agent.config, { env: (k) => ctx.io.env(k) });
     let run;
     try {
       run = await runJailed(ctx.io, agent, {
@@ -124,8 +126,10 @@ decisions land in the same event log. Build the image first with "zu sandbox ima
         dns,
         sink,
         childOptions: { track },
+        onToolCall: (call) => hostTools.call(call),
       });
     } finally {
+      await hostTools.close();
       await sink.close();
     }
     const r = run.result as {

@@ -3,10 +3,8 @@
  *
  * - an "outside world": an internal network (no route off the box) holding an origin container
  *   that serves `images/browser/testdata/site.ts` from the runtime image;
- * - {@linkcode DockerProxyEgress}: a {@linkcode BrowserEgress} that, per lease, creates an
- *   internal network for the sandbox and starts H6's egress proxy sidecar in a runtime-image
- *   container on both networks, allowing exactly the target (pinned to the checked address), and
- *   reads its decisions from the container's log.
+ * - {@linkcode DockerProxyEgress}: the production egress (`backends/egress/docker_proxy_egress.ts`)
+ *   with its proxy on the world's network instead of `bridge`.
  *
  * Everything it makes is labelled `zu.test=browser` and removed by the `close()` methods.
  *
@@ -15,8 +13,11 @@
 import type Dockerode from "dockerode";
 import { createDockerClient, defaultSocketPath } from "../../backends/docker/_client.ts";
 import { RUNTIME_IMAGE } from "../../backends/docker/image_build.ts";
-import { proxyCommand } from "../../backends/egress/proxy_command.ts";
-import type { BrowserEgress, EgressLease, EgressRequest } from "./_browser_egress.ts";
+import {
+  containerIp as ipOn,
+  DockerProxyEgress as ProductionDockerProxyEgress,
+  waitForContainerEvent as waitForEvent,
+} from "../../backends/egress/docker_proxy_egress.ts";
 
 /** Label on everything these helpers create. */
 export const TEST_LABEL = "zu.test";
@@ -42,65 +43,6 @@ export async function imagePresent(docker: Dockerode, image: string): Promise<bo
   } catch {
     return false;
   }
-}
-
-async function logsText(container: Dockerode.Container): Promise<string> {
-  const buf = await container.logs({
-    stdout: true,
-    stderr: false,
-    follow: false,
-  }) as unknown as Uint8Array;
-  // Docker multiplexes non-TTY logs in frames: 8-byte header [stream, 0, 0, 0, size u32 BE].
-  const bytes = new Uint8Array(buf);
-  const parts: Uint8Array[] = [];
-  let i = 0;
-  while (i + 8 <= bytes.length) {
-    const size =
-      ((bytes[i + 4]! << 24) | (bytes[i + 5]! << 16) | (bytes[i + 6]! << 8) | bytes[i + 7]!) >>> 0;
-    if (bytes[i] === 1) parts.push(bytes.subarray(i + 8, i + 8 + size));
-    i += 8 + size;
-  }
-  return parts.map((p) => new TextDecoder().decode(p)).join("");
-}
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      // partial line
-    }
-  }
-  return out;
-}
-
-/** Waits (bounded: `tries` polls of the log, each after the previous answer) for a JSON event line. */
-async function waitForEvent(
-  container: Dockerode.Container,
-  event: string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 2_000 && Date.now() < deadline; i++) {
-    if (jsonLines(await logsText(container)).some((l) => l["event"] === event)) return;
-    const state = (await container.inspect()).State;
-    if (!state.Running) {
-      throw new Error(
-        `Container exited before "${event}": ${(await logsText(container)).slice(-500)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50)); // poll interval of a bounded readiness probe
-  }
-  throw new Error(`No "${event}" within ${timeoutMs} ms`);
-}
-
-async function ipOn(container: Dockerode.Container, network: string): Promise<string> {
-  const info = await container.inspect();
-  const ip = info.NetworkSettings.Networks[network]?.IPAddress;
-  if (!ip) throw new Error(`Container has no address on "${network}"`);
-  return ip;
 }
 
 /** The outside world of a test: an internal network with the origin site on it. */
@@ -178,83 +120,20 @@ export async function startOriginWorld(
   }
 }
 
-/** A {@linkcode BrowserEgress} that runs the real egress proxy sidecar in a container per lease. */
-export class DockerProxyEgress implements BrowserEgress {
-  #docker: Dockerode;
-  #world: OriginWorld;
-  /** Leases opened so far. */
-  opened = 0;
-  /** The proxy's decision lines of each closed lease, read just before its container went. */
-  readonly closedDecisions: Record<string, unknown>[][] = [];
-
+/**
+ * The production {@linkcode ProductionDockerProxyEgress} wired to a test's origin world: the proxy
+ * joins the world's network (instead of `bridge`), lets its subnet through, and labels what it
+ * makes `zu.test=browser`.
+ */
+export class DockerProxyEgress extends ProductionDockerProxyEgress {
   /** `world` is where allowed targets live (the proxy joins its network). */
   constructor(docker: Dockerode, world: OriginWorld) {
-    this.#docker = docker;
-    this.#world = world;
-  }
-
-  /** Starts a proxy that lets only `request.host` through, pinned to `request.addresses`. */
-  async open(request: EgressRequest): Promise<EgressLease> {
-    const docker = this.#docker;
-    const network = `zu-h9-in-${suffix()}`;
-    await docker.createNetwork({ Name: network, Driver: "bridge", Internal: true, Labels: LABELS });
-    let container: Dockerode.Container | undefined;
-    let closed = false;
-    const close = async () => {
-      if (closed) return;
-      closed = true;
-      if (container) {
-        const lines = await logsText(container).then(jsonLines, () => []);
-        this.closedDecisions.push(lines.filter((l) => l["event"] === "proxy.decision"));
-        await container.remove({ force: true }).catch(() => {});
-      }
-      await docker.getNetwork(network).remove().catch(() => {});
-    };
-    try {
-      const { args } = proxyCommand({
-        listen: "0.0.0.0:8080",
-        allowlist: [request.host],
-        pins: {
-          raw: { [request.host]: request.addresses },
-          granted: { [request.host]: request.addresses },
-        },
-        allowCidrs: [this.#world.subnet],
-        sidecarPath: "/opt/zu/backends/egress/sidecar.ts",
-      });
-      container = await docker.createContainer({
-        name: `zu-h9-proxy-${suffix()}`,
-        Image: RUNTIME_IMAGE,
-        Cmd: ["/usr/local/bin/deno", ...args],
-        Labels: LABELS,
-        User: "10001:10001",
-        HostConfig: {
-          NetworkMode: network,
-          CapDrop: ["ALL"],
-          SecurityOpt: ["no-new-privileges"],
-          Memory: 256 * 1024 * 1024,
-          PidsLimit: 64,
-          ReadonlyRootfs: true,
-          Tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" },
-        },
-      });
-      await docker.getNetwork(this.#world.network).connect({ Container: container.id });
-      await container.start();
-      await waitForEvent(container, "proxy.ready", 30_000);
-      const ip = await ipOn(container, network);
-      this.opened++;
-      const c = container;
-      return {
-        proxy: `http://${ip}:8080`,
-        networkName: network,
-        decisions: async () =>
-          jsonLines(await logsText(c)).filter((l) => l["event"] === "proxy.decision"),
-        close,
-        [Symbol.asyncDispose]: close,
-      };
-    } catch (error) {
-      await close();
-      throw error;
-    }
+    super(docker, {
+      outsideNetwork: world.network,
+      allowCidrs: [world.subnet],
+      labels: LABELS,
+      namePrefix: "zu-h9",
+    });
   }
 }
 

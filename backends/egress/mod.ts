@@ -46,3 +46,4 @@ export {
   type SpawnProxyOptions,
   spawnProxyProcess,
 } from "./spawn_proxy_process.ts";
+export { DockerProxyEgress, type DockerProxyEgressOptions } from "./docker_proxy_egress.ts";

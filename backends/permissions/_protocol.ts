@@ -46,8 +46,54 @@ export interface ProgressMessage {
   total: number;
 }
 
+/** The child asks the host to run a host-executed (tier-2) tool; the reply comes on its stdin. */
+export interface ToolCallMessage {
+  /** Discriminator. */
+  zu_jail: "tool_call";
+  /** Request id, unique within the run; the reply carries it. */
+  id: number;
+  /** Tool registry name (`render_dom`, `browser`). */
+  tool: string;
+  /** The model's arguments, already checked by the child. */
+  args: Record<string, unknown>;
+  /** The run's trace id (keys the run's browser session). */
+  trace_id: string;
+}
+
+/** How a failed host-executed call is described to the child. */
+export interface ToolCallError {
+  /** One line. */
+  message: string;
+  /** The error's name (`SecurityBlock`, `TypeError`, ...). */
+  name: string;
+  /** `ZuError` code, when it was one. */
+  code?: string;
+  /** `SecurityBlock` kind, when it was one. */
+  kind?: string;
+  /** `SecurityBlock` target, when it was one. */
+  target?: string | null;
+}
+
+/** The host's answer to a {@link ToolCallMessage}, written as a line on the child's stdin. */
+export interface ToolResultMessage {
+  /** Discriminator. */
+  zu_jail: "tool_result";
+  /** The request's id. */
+  id: number;
+  /** The tool's observation (also error observations such as "no Docker daemon"). */
+  observation?: Record<string, unknown>;
+  /** The tool threw: the child rethrows it (a `SecurityBlock` stays one). */
+  error?: ToolCallError;
+}
+
 /** Any protocol message. */
-export type JailMessage = EventMessage | ResultMessage | ErrorMessage | ProgressMessage;
+export type JailMessage =
+  | EventMessage
+  | ResultMessage
+  | ErrorMessage
+  | ProgressMessage
+  | ToolCallMessage
+  | ToolResultMessage;
 
 /** Parses one line; `null` when it is not a protocol message. */
 export function parseJailLine(line: string): JailMessage | null {

@@ -15,7 +15,12 @@
  * @module
  */
 import type { Event } from "../../core/events.ts";
-import { type ErrorMessage, parseJailLine } from "./_protocol.ts";
+import {
+  type ErrorMessage,
+  parseJailLine,
+  type ToolCallMessage,
+  type ToolResultMessage,
+} from "./_protocol.ts";
 import type { RunPermissions } from "./permission_flags.ts";
 
 /** Options of {@link runInJail}. */
@@ -40,6 +45,12 @@ export interface RunInJailOptions {
   denoPath?: string;
   /** Text written to the child's stdin, then closed (e.g. a decrypted bundle). Default: no stdin. */
   input?: string;
+  /**
+   * Runs a host-executed tool the child asks for (`tool_call` lines); its answer goes back as a
+   * `tool_result` line on the child's stdin, which stays open until the child reports its result.
+   * A throw becomes an `error` reply. Not together with `input`. Default: no host tools.
+   */
+  onToolCall?: (call: ToolCallMessage) => Promise<ToolResultMessage>;
 }
 
 /** How the child ended. */
@@ -130,9 +141,13 @@ export async function runInJail(
     : entry.href;
   const config = options.config === undefined ? defaultConfig() : options.config;
   const argv = ["run", ...perms.flags, ...(config ? ["--config", config] : []), entryPath, ...args];
+  if (options.onToolCall && options.input !== undefined) {
+    throw new TypeError("Cannot start jailed child: onToolCall and input are exclusive");
+  }
+  const onToolCall = options.onToolCall;
   const cmd = new Deno.Command(options.denoPath ?? Deno.execPath(), {
     args: argv,
-    stdin: options.input === undefined ? "null" : "piped",
+    stdin: options.input === undefined && !onToolCall ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
     clearEnv: true,
@@ -150,6 +165,37 @@ export async function runInJail(
       // the child exited without reading its input; its status says why
     }
   })();
+  const replies = onToolCall ? child.stdin.getWriter() : null;
+  let repliesOpen = replies !== null;
+  let replyChain: Promise<void> = Promise.resolve();
+  const closeReplies = (): void => {
+    if (!replies || !repliesOpen) return;
+    repliesOpen = false;
+    replyChain = replyChain.then(() => replies.close()).catch(() => {});
+  };
+  const pendingCalls: Promise<void>[] = [];
+  const answer = (call: ToolCallMessage): void => {
+    pendingCalls.push((async () => {
+      let reply: ToolResultMessage;
+      try {
+        reply = await onToolCall!(call);
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        reply = {
+          zu_jail: "tool_result",
+          id: call.id,
+          error: { name: e.name, message: e.message.split("\n")[0] ?? "" },
+        };
+      }
+      const line = JSON.stringify({ ...reply, zu_jail: "tool_result", id: call.id }) + "\n";
+      replyChain = replyChain.then(async () => {
+        if (repliesOpen) await replies!.write(new TextEncoder().encode(line));
+      }).catch(() => {
+        // the child is gone; its status says why
+      });
+      await replyChain;
+    })());
+  };
   const stderrP = readCapped(child.stderr, options.maxStderrBytes ?? 65536);
   let result: unknown = undefined;
   let error: ErrorMessage | null = null;
@@ -179,13 +225,20 @@ export async function runInJail(
       }
     } else if (msg.zu_jail === "result") {
       result = msg.result;
+      closeReplies();
     } else if (msg.zu_jail === "error") {
       error = msg;
+      closeReplies();
+    } else if (msg.zu_jail === "tool_call") {
+      if (onToolCall && repliesOpen) answer(msg);
     } else if (msg.zu_jail === "progress") {
       options.onProgress?.(msg.done, msg.total);
     }
   }
+  closeReplies();
   const status = await child.status;
+  await Promise.all(pendingCalls);
+  await replyChain;
   const stderr = await stderrP;
   await inputP;
   if (callbackError !== null) throw callbackError;

@@ -17,6 +17,7 @@ import type { AgentRegistries, ToolFactory } from "../../agent/builtins.ts";
 import { writeJailLine } from "./_protocol.ts";
 import { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 import { jailTools } from "./jail_tool.ts";
+import { HOST_EXECUTED_TOOLS, hostForwardedTool, HostToolClient } from "./host_tool.ts";
 
 function camel(args: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -24,6 +25,18 @@ function camel(args: Record<string, unknown>): Record<string, unknown> {
     out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
   }
   return out;
+}
+
+function pinnedResolver(dns: Record<string, string[]>): (host: string) => Promise<string[]> {
+  return (host: string): Promise<string[]> => {
+    const ips = dns[host.toLowerCase().replace(/\.$/, "")];
+    if (ips && ips.length) return Promise.resolve([...ips]);
+    return Promise.reject(
+      new Deno.errors.NotCapable(
+        `Requires net access to "${host}": it was not declared, so the jail did not resolve it`,
+      ),
+    );
+  };
 }
 
 /**
@@ -39,20 +52,60 @@ export async function pinnedRegistries(dns: Record<string, string[]>): Promise<A
     if (name !== "http_fetch") tools.register(name, base.tools.get(name));
   }
   const builtinFetch = base.tools.get("http_fetch");
-  const resolver = (host: string): Promise<string[]> => {
-    const ips = dns[host.toLowerCase().replace(/\.$/, "")];
-    if (ips && ips.length) return Promise.resolve([...ips]);
-    return Promise.reject(
-      new Deno.errors.NotCapable(
-        `Requires net access to "${host}": it was not declared, so the jail did not resolve it`,
-      ),
-    );
-  };
+  const resolver = pinnedResolver(dns);
   tools.register("http_fetch", (args = {}) => {
     builtinFetch(args); // validates the arguments exactly as the built-in does
     return new HttpFetch({ ...camel(args), resolver }) as Tool;
   });
   return { ...base, tools };
+}
+
+/**
+ * Replaces the tier-2 tools of `registries` with stand-ins that run the tool's own checks here
+ * (actions, view arguments, scheme, `allowed_domains`, SSRF with the pinned answers in `dns`)
+ * and forward the call to the host through `client`: the child never touches the Docker socket.
+ */
+export async function hostToolRegistries(
+  registries: AgentRegistries,
+  client: Pick<HostToolClient, "call">,
+  dns: Record<string, string[]> | null,
+): Promise<AgentRegistries> {
+  const { BrowserToolConfig, viewArgs } = await import("../../agent/tools/_browser_target.ts");
+  const { InvalidActionError, validateActions } = await import(
+    "../../images/browser/actions.ts"
+  );
+  const tools = new Registry<ToolFactory>("tools");
+  for (const name of registries.tools.names()) {
+    const make = registries.tools.get(name);
+    if (!HOST_EXECUTED_TOOLS.includes(name)) {
+      tools.register(name, make);
+      continue;
+    }
+    tools.register(name, (args = {}) => {
+      const tool = make(args); // validates the arguments exactly as the built-in does
+      const resolver = dns ? pinnedResolver(dns) : undefined;
+      const config = new BrowserToolConfig({
+        ...camel(args),
+        ...(resolver ? { resolver } : {}),
+      });
+      return hostForwardedTool(tool, client, async (callArgs) => {
+        try {
+          validateActions(callArgs["actions"]);
+        } catch (error) {
+          if (error instanceof InvalidActionError) {
+            return { error: error.message, blocked: error.blocked };
+          }
+          throw error;
+        }
+        viewArgs(callArgs);
+        if (name === "render_dom" || callArgs["op"] === "open") {
+          await config.checkTarget(callArgs["url"]);
+        }
+        return null;
+      });
+    });
+  }
+  return { ...registries, tools };
 }
 
 function fail(err: unknown): never {
@@ -83,8 +136,14 @@ async function live(
 ): Promise<void> {
   const { loadAgentConfig, assembleRun } = await import("../../agent/config.ts");
   const { runTask } = await import("../../agent/loop.ts");
-  const registries = dns ? await pinnedRegistries(dns) : undefined;
-  const opts = { env: safeEnv, ...(registries ? { registries } : {}) };
+  const { builtinRegistries } = await import("../../agent/builtins.ts");
+  const client = new HostToolClient();
+  const registries = await hostToolRegistries(
+    dns ? await pinnedRegistries(dns) : builtinRegistries(),
+    client,
+    dns,
+  );
+  const opts = { env: safeEnv, registries };
   const config = await loadAgentConfig(agent, opts);
   const run = await assembleRun(config, opts);
   installDenialHandlers({ task_id: run.spec.task_id, trace_id: run.spec.task_id });
@@ -101,6 +160,7 @@ async function live(
     ...(track ? { track } : {}),
   });
   await bus.close();
+  await client.close();
   writeJailLine({
     zu_jail: "result",
     result: {
