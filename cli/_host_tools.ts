@@ -32,6 +32,11 @@ export interface HostToolExecutorOptions {
    * daemon and looks for the browser and runtime images.
    */
   preflight?: (images: string[]) => Promise<string | null>;
+  /**
+   * Calls served per run; later ones answer an error. Default the agent's budget: `max_steps`
+   * times `max_tool_calls` (the most the loop itself can make).
+   */
+  maxCalls?: number;
 }
 
 function camel(args: Record<string, unknown>): Record<string, unknown> {
@@ -54,11 +59,16 @@ export class HostToolExecutor implements AsyncDisposable {
   #tools: Promise<{ tools: Map<string, Tool>; unavailable: string | null }> | null = null;
   #traces = new Set<string>();
   #backend: (SandboxBackend & AsyncDisposable) | null = null;
+  #served = 0;
+  #maxCalls: number;
+  #queue: Promise<unknown> = Promise.resolve();
 
   /** Prepares nothing yet: Docker is touched at the first call. */
   constructor(config: AgentConfig, options: HostToolExecutorOptions) {
     this.#config = config;
     this.#options = options;
+    const budget = { ...config.budget, ...(config.task?.budget ?? {}) };
+    this.#maxCalls = options.maxCalls ?? budget.max_steps * budget.max_tool_calls;
   }
 
   async #setup(): Promise<{ tools: Map<string, Tool>; unavailable: string | null }> {
@@ -129,8 +139,17 @@ export class HostToolExecutor implements AsyncDisposable {
     return { tools: run.plugins.tools, unavailable };
   }
 
-  /** Answers one `tool_call`: the real tool's observation, or the error it threw. */
-  async call(msg: ToolCallMessage): Promise<ToolResultMessage> {
+  /**
+   * Answers one `tool_call`: the real tool's observation, or the error it threw. Calls run one
+   * at a time, in arrival order (each may start Chromium).
+   */
+  call(msg: ToolCallMessage): Promise<ToolResultMessage> {
+    const next = this.#queue.catch(() => {}).then(() => this.#serve(msg));
+    this.#queue = next;
+    return next;
+  }
+
+  async #serve(msg: ToolCallMessage): Promise<ToolResultMessage> {
     const reply = (r: Omit<ToolResultMessage, "zu_jail" | "id">): ToolResultMessage => ({
       zu_jail: "tool_result",
       id: msg.id,
@@ -150,6 +169,16 @@ export class HostToolExecutor implements AsyncDisposable {
         });
       }
       if (unavailable !== null) return reply({ observation: { error: unavailable } });
+      if (++this.#served > this.#maxCalls) {
+        return reply({
+          error: {
+            name: "ZuError",
+            code: "budget_exhausted",
+            message:
+              `Cannot run "${msg.tool}" on the host: the run already made ${this.#maxCalls} host calls`,
+          },
+        });
+      }
       const traceId = typeof msg.trace_id === "string" && msg.trace_id ? msg.trace_id : "default";
       this.#traces.add(traceId);
       const ctx = { trace_id: traceId, spec: { task_id: traceId } } as unknown as RunContext;

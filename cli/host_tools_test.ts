@@ -248,3 +248,27 @@ Deno.test("dockerPreflight says in one line that no daemon answers on a missing 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("The host executor serves at most maxCalls calls per run", async () => {
+  await withAgent(agentYaml(MOVES), async (dir) => {
+    const io = captureIo({ cwd: dir });
+    const agent = await loadAgent(io, dir);
+    const backend = new FakeBackend();
+    const host = new HostToolExecutor(agent.config, {
+      env: () => undefined,
+      backend: backend as unknown as SandboxBackend,
+      egress: new FakeEgress(),
+      resolver: () => Promise.resolve(["93.184.216.34"]),
+      preflight: () => Promise.resolve(null),
+      maxCalls: 1,
+    });
+    const [a, b] = await Promise.all([
+      host.call(call(1, "render_dom", { url: "http://shop.test/a" })),
+      host.call(call(2, "render_dom", { url: "http://shop.test/b" })),
+    ]);
+    await host.close();
+    equal(a.observation?.["status"], 200);
+    equal(b.error?.code, "budget_exhausted");
+    equal(backend.launched.length, 1);
+  });
+});

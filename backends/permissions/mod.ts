@@ -50,4 +50,15 @@ export type {
   JailMessage,
   ProgressMessage,
   ResultMessage,
+  ToolCallError,
+  ToolCallMessage,
+  ToolResultMessage,
 } from "./_protocol.ts";
+export {
+  errorOfReply,
+  HOST_EXECUTED_TOOLS,
+  hostForwardedTool,
+  HostToolClient,
+  replyErrorOf,
+} from "./host_tool.ts";
+export type { HostToolClientOptions, HostToolPrecheck } from "./host_tool.ts";
