@@ -24,6 +24,7 @@ import { UserError, ZuError } from "../core/errors.ts";
 import type { EventFilter, EventSink, QueryOptions, StreamOptions } from "../core/types.ts";
 import type { Resolver } from "../core/net_guard.ts";
 import type { DockerClient } from "./docker/docker_client.ts";
+import { jailAgentOf } from "./permissions/jail_agent.ts";
 import {
   computeRunPermissions,
   type JailAgent,
@@ -246,26 +247,8 @@ async function describeAgent(
   file: string,
   env: (name: string) => string | undefined,
 ): Promise<JailAgent> {
-  const { loadAgentConfig, assembleRun } = await import("../agent/config.ts");
-  const config = await loadAgentConfig(file, { env });
-  const run = await assembleRun(config, { env });
-  const provider = (p: typeof config.provider) => ({
-    name: p.name,
-    baseUrl: p.base_url,
-    baseUrlEnv: p.base_url_env,
-    apiKeyEnv: p.api_key_env,
-  });
-  return {
-    agentDir: config.agentDir,
-    tools: [...run.plugins.tools.values()].map((t) => ({
-      name: t.name,
-      egress: [...(t.egress ?? [])],
-    })),
-    target: run.spec.target,
-    allowedDomains: config.allowed_domains ?? [],
-    provider: provider(config.provider),
-    extraProviders: [...config.providers.values()].map(provider),
-  };
+  const { loadAgentConfig } = await import("../agent/config.ts");
+  return jailAgentOf(await loadAgentConfig(file, { env }), { env });
 }
 
 async function dockerClient(docker: DockerClient | undefined, env: typeof hostEnv) {

@@ -3,9 +3,10 @@
  *
  * @module
  */
+import { jailAgentOf as jailAgentFromConfig } from "../backends/permissions/jail_agent.ts";
 import { UserError } from "../core/errors.ts";
 import type { AgentConfig } from "../agent/config.ts";
-import type { JailAgent, JailProvider } from "../backends/permissions/permission_flags.ts";
+import type { JailAgent } from "../backends/permissions/permission_flags.ts";
 import { DEFAULT_DB, resolvePath } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
 
@@ -72,31 +73,9 @@ export async function loadAgent(io: CliIo, arg: string | undefined): Promise<Loa
   return { arg: arg ?? ".", file, dir: config.agentDir, config };
 }
 
-function provider(p: AgentConfig["provider"]): JailProvider {
-  return {
-    name: p.name,
-    baseUrl: p.base_url,
-    baseUrlEnv: p.base_url_env,
-    apiKeyEnv: p.api_key_env,
-  };
-}
-
 /** Describes the agent to the jail: its tools' declared egress, target, domains and providers. */
-export async function jailAgentOf(io: CliIo, agent: LoadedAgent): Promise<JailAgent> {
-  const { assembleRun } = await import("../agent/config.ts");
-  const assembled = await assembleRun(agent.config, { env: (k: string) => io.env(k) });
-  const tools = [...assembled.plugins.tools.values()].map((t) => ({
-    name: t.name,
-    egress: [...(t.egress ?? [])],
-  }));
-  return {
-    agentDir: agent.dir,
-    tools,
-    target: assembled.spec.target,
-    allowedDomains: agent.config.allowed_domains ?? [],
-    provider: provider(agent.config.provider),
-    extraProviders: [...agent.config.providers.values()].map(provider),
-  };
+export function jailAgentOf(io: CliIo, agent: LoadedAgent): Promise<JailAgent> {
+  return jailAgentFromConfig(agent.config, { env: (k: string) => io.env(k) });
 }
 
 /**

@@ -1,5 +1,6 @@
+import { jailAgentOf } from "./jail_agent.ts";
 import { deepEqual } from "node:assert/strict";
-import { assembleRun, loadAgentConfig } from "../../agent/config.ts";
+import { loadAgentConfig } from "../../agent/config.ts";
 import { computeRunPermissions, type JailAgent } from "./permission_flags.ts";
 
 // The permission flags of every example agent, pinned. Regenerate with:
@@ -10,25 +11,7 @@ const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const NO_ENV = (_: string) => undefined;
 
 async function jailAgent(dir: string): Promise<JailAgent> {
-  const config = await loadAgentConfig(dir, { env: NO_ENV });
-  const run = await assembleRun(config, { env: NO_ENV });
-  const p = (c: typeof config.provider) => ({
-    name: c.name,
-    baseUrl: c.base_url,
-    baseUrlEnv: c.base_url_env,
-    apiKeyEnv: c.api_key_env,
-  });
-  return {
-    agentDir: config.agentDir,
-    tools: [...run.plugins.tools.values()].map((t) => ({
-      name: t.name,
-      egress: [...(t.egress ?? [])],
-    })),
-    target: run.spec.target,
-    allowedDomains: config.allowed_domains ?? [],
-    provider: p(config.provider),
-    extraProviders: [...config.providers.values()].map(p),
-  };
+  return jailAgentOf(await loadAgentConfig(dir, { env: NO_ENV }), { env: NO_ENV });
 }
 
 Deno.test("the permission flags of every example agent match the pinned snapshot", async () => {

@@ -62,3 +62,5 @@ export {
   replyErrorOf,
 } from "./host_tool.ts";
 export type { HostToolClientOptions, HostToolPrecheck } from "./host_tool.ts";
+export { jailAgentOf } from "./jail_agent.ts";
+export type { JailAgentOptions } from "./jail_agent.ts";
