@@ -6,9 +6,9 @@
  */
 import type { Result } from "../core/contracts.ts";
 import { bool, type CommandDef, str } from "./_command.ts";
-import { eventLogPath, loadAgent } from "./_agent.ts";
-import { openEventLog, resolvePath } from "./_event_log.ts";
-import { permissionsFor, runJailed } from "./_jail.ts";
+import { loadAgent } from "./_agent.ts";
+import { resolvePath } from "./_event_log.ts";
+import { runLive } from "./_live_run.ts";
 import { Progress } from "./_progress.ts";
 import { reportRun } from "./_run_report.ts";
 import { AGENT_ARG, RUN_FLAGS } from "./cmd_run.ts";
@@ -35,32 +35,17 @@ Offline replay and harden then work from it at $0.`,
     const { bundlePath, fixtureKeyProvider, writeBundle } = await import("../harness/bundle.ts");
     const { captureBundle } = await import("../harness/capture.ts");
     const out = str(ctx, "out") ? resolvePath(ctx.io.cwd, str(ctx, "out")!) : bundlePath(agent.dir);
-    const { perms, dns } = await permissionsFor(ctx.io, agent, { mode: "live", resolve: true });
-    const db = eventLogPath(ctx.io, agent, str(ctx, "db"));
-    const sink = await openEventLog(ctx.io, db, {
-      mustExist: false,
-      encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
-    });
     const steps = agent.config.task?.budget?.max_steps ?? agent.config.budget.max_steps;
     const progress = new Progress(ctx.io, "capture", steps);
-    const { HostToolExecutor } = await import("./_host_tools.ts");
-    const hostTools = new HostToolExecutor(agent.config, { env: (k) => ctx.io.env(k) });
     let run;
     try {
-      run = await runJailed(ctx.io, agent, {
-        mode: "live",
-        perms,
-        dns,
-        sink,
+      run = await runLive(ctx, agent, {
         onEvent: (e) => {
           if (e.type === "harness.turn.started") progress.tick(1, e.type);
         },
-        onToolCall: (call) => hostTools.call(call),
       });
     } finally {
       progress.finish();
-      await hostTools.close();
-      await sink.close();
     }
     const r = run.result as { result: Result; task: string; model: string | null };
     const lines: string[] = [];
@@ -77,7 +62,7 @@ Offline replay and harden then work from it at $0.`,
     return reportRun(ctx.io, {
       result: r.result,
       events: run.events,
-      db,
+      db: run.db,
       json: bool(ctx, "json"),
       extra: { bundle: r.result.status === "success" ? out : null },
       lines,

@@ -4,10 +4,9 @@
  * @module
  */
 import type { Event } from "../core/events.ts";
-import { bool, type CommandDef, str } from "./_command.ts";
-import { eventLogPath, loadAgent } from "./_agent.ts";
-import { openEventLog } from "./_event_log.ts";
-import { permissionsFor, runJailed } from "./_jail.ts";
+import { bool, type CommandDef } from "./_command.ts";
+import { loadAgent } from "./_agent.ts";
+import { runLive } from "./_live_run.ts";
 import { reportRun, type RunResultView } from "./_run_report.ts";
 
 /** Flags shared by the commands that run an agent. */
@@ -109,29 +108,8 @@ decisions land in the same event log. Build the image first with "zu sandbox ima
       return await runSandboxedCommand(ctx);
     }
     const agent = await loadAgent(ctx.io, ctx.positionals[0]);
-    const { perms, dns } = await permissionsFor(ctx.io, agent, { mode: "live", resolve: true });
-    const db = eventLogPath(ctx.io, agent, str(ctx, "db"));
-    const sink = await openEventLog(ctx.io, db, {
-      mustExist: false,
-      encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
-    });
     const track = !bool(ctx, "no-track");
-    const { HostToolExecutor } = await import("./_host_tools.ts");
-    const hostTools = new HostToolExecutor(agent.config, { env: (k) => ctx.io.env(k) });
-    let run;
-    try {
-      run = await runJailed(ctx.io, agent, {
-        mode: "live",
-        perms,
-        dns,
-        sink,
-        childOptions: { track },
-        onToolCall: (call) => hostTools.call(call),
-      });
-    } finally {
-      await hostTools.close();
-      await sink.close();
-    }
+    const run = await runLive(ctx, agent, { childOptions: { track } });
     const r = run.result as {
       result: RunResultView;
       task: string;
@@ -142,7 +120,7 @@ decisions land in the same event log. Build the image first with "zu sandbox ima
     return reportRun(ctx.io, {
       result: r.result,
       events: run.events,
-      db,
+      db: run.db,
       json: bool(ctx, "json"),
       extra: { replayed_track: r.replayed_track ?? false },
       lines,
