@@ -8,7 +8,7 @@ import type { CliIo } from "./_io.ts";
 import { concatBytes } from "../core/_bytes.ts";
 
 /** The daemon's unix socket (from `DOCKER_HOST` when it is `unix://`). */
-export function dockerSocket(io: CliIo): string {
+export function dockerSocket(io: Pick<CliIo, "env">): string {
   const host = io.env("DOCKER_HOST");
   return host?.startsWith("unix://") ? host.slice("unix://".length) : "/var/run/docker.sock";
 }

@@ -13,6 +13,7 @@ import type { BrowserEgress } from "../agent/tools/_browser_egress.ts";
 import type { ToolFactory } from "../agent/builtins.ts";
 import type { ToolCallMessage, ToolResultMessage } from "../backends/permissions/_protocol.ts";
 import { HOST_EXECUTED_TOOLS, replyErrorOf } from "../backends/permissions/host_tool.ts";
+import { dockerSocket } from "./_docker.ts";
 import type { AgentConfig } from "../agent/_config_types.ts";
 
 /** Options of {@linkcode HostToolExecutor}. */
@@ -47,11 +48,6 @@ function camel(args: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function socketOf(env: (name: string) => string | undefined): string | undefined {
-  const host = env("DOCKER_HOST");
-  return host?.startsWith("unix://") ? host.slice("unix://".length) : undefined;
-}
-
 /** Runs the real tier-2 tools for a jailed child. Call {@linkcode close} at the end of the run. */
 export class HostToolExecutor implements AsyncDisposable {
   #config: AgentConfig;
@@ -80,7 +76,7 @@ export class HostToolExecutor implements AsyncDisposable {
     const { RenderDom } = await import("../agent/tools/render_dom.ts");
     const { Browser } = await import("../agent/tools/browser.ts");
     const { RUNTIME_IMAGE } = await import("../backends/docker/image_build.ts");
-    const socket = socketOf(o.env);
+    const socket = dockerSocket({ env: o.env });
     let backend = o.backend ?? null;
     let egress = o.egress ?? null;
     const images = new Set<string>();
@@ -117,15 +113,15 @@ export class HostToolExecutor implements AsyncDisposable {
     if (!egress && !o.egress) {
       // Built before the tools so every tool shares it; Docker is contacted only on use.
       const { DockerProxyEgress } = await import("../backends/egress/docker_proxy_egress.ts");
-      const { createDockerClient, defaultSocketPath } = await import(
+      const { createDockerClient } = await import(
         "../backends/docker/_client.ts"
       );
-      const docker = await createDockerClient(socket ?? defaultSocketPath());
+      const docker = await createDockerClient(socket);
       egress = new DockerProxyEgress(docker);
     }
     if (!backend) {
       const { LocalDockerBackend } = await import("../backends/docker/local_docker_backend.ts");
-      const created = new LocalDockerBackend(socket ? { socketPath: socket } : {});
+      const created = new LocalDockerBackend({ socketPath: socket });
       this.#backend = created;
       backend = created;
     }

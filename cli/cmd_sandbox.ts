@@ -6,7 +6,7 @@
  */
 import { UserError } from "../core/errors.ts";
 import { bool, type CommandContext, type CommandDef, num, printJson, str } from "./_command.ts";
-import { pingDocker } from "./_docker.ts";
+import { pingDocker, socketOptions } from "./_docker.ts";
 
 /** Refuses (exit 2, one line) when no Docker daemon answers. */
 export async function requireDocker(ctx: CommandContext): Promise<void> {
@@ -40,9 +40,7 @@ const imageBuild: CommandDef = {
       onProgress,
       force: bool(ctx, "force"),
       ...(signal ? { signal } : {}),
-      ...(ctx.io.env("DOCKER_HOST")?.startsWith("unix://")
-        ? { socketPath: ctx.io.env("DOCKER_HOST")!.slice("unix://".length) }
-        : {}),
+      ...socketOptions(ctx.io),
     };
     const results = [];
     const tag = str(ctx, "tag");
