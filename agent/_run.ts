@@ -24,7 +24,7 @@ import type {
   Tool,
   Validator,
 } from "../core/types.ts";
-import { codePointCompare } from "./_py.ts";
+import { codePointCompare } from "../core/python/mod.ts";
 
 /** Sleeps `ms` milliseconds (seam so tests do not wait). */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;

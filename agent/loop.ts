@@ -45,7 +45,7 @@ import {
   userMessage,
 } from "./_model_call.ts";
 import { parseValue } from "./_parse_value.ts";
-import { jsonClone } from "./_py.ts";
+import { jsonClone } from "../core/json_clone.ts";
 import { replayTrack } from "./_replay.ts";
 import { errorText, realSleep, Run, sortedMap, systemClock, systemIds, worst } from "./_run.ts";
 import {
