@@ -67,7 +67,6 @@ export type {
   ToolFactory,
   ValidatorFactory,
 } from "./agent/_config_registries.ts";
-export type { EnvFn, SleepFn } from "./agent/providers/_post_json.ts";
 export { builtinRegistries } from "./agent/builtins.ts";
 export { ActionPolicyGate } from "./agent/action_policy_gate.ts";
 export type { PolicyEffect, PolicyRule } from "./agent/action_policy_gate.ts";

@@ -26,9 +26,6 @@ import type {
 } from "../core/types.ts";
 import { codePointCompare } from "../core/python/mod.ts";
 
-/** Sleeps `ms` milliseconds (seam so tests do not wait). */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
 /** A real sleep that honours an abort signal. */
 export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -55,9 +55,9 @@ import {
   type EnvReader,
 } from "./security.ts";
 import type { Track } from "./track.ts";
-import type { Sleep } from "./_run.ts";
+import type { Sleep } from "../core/types.ts";
 
-export type { Sleep } from "./_run.ts";
+export type { Sleep } from "../core/types.ts";
 export { SYSTEM_PROMPT } from "./_model_call.ts";
 
 /** Options of {@link runTask}; every field has a documented default. */
