@@ -5,8 +5,7 @@
  */
 import { splitHostPort } from "./allowlist.ts";
 import type { RequestHead } from "./_http_head.ts";
-import type { IdleTimer } from "./_relay.ts";
-import { MAX_CLIENT_HELLO, readSni } from "./_tls_sni.ts";
+import { MAX_TUNNEL_START_BYTES, readClientHello } from "./_tls_sni.ts";
 
 /** Where a request goes. */
 export interface Target {
@@ -70,28 +69,68 @@ export function isNotCapable(e: unknown): boolean {
   return /Requires \w+ access/.test(text);
 }
 
-/** Reads a tunnel's first client bytes until its first TLS record is complete (bounded). */
+/** Default time a tunnel's client has to send its whole ClientHello. */
+export const SNI_DEADLINE_MS = 5000;
+
+/** The start of a tunnel: the bytes read so far and the ClientHello's name, or a refusal. */
+export type TunnelStart =
+  | { ok: true; bytes: Uint8Array; sni: string | null }
+  | { ok: false; reason: string; detail: string };
+
+/**
+ * Reads a tunnel's first client bytes until they hold a complete ClientHello (reassembled
+ * across TLS records and TCP reads), at most {@link MAX_TUNNEL_START_BYTES} bytes and
+ * `deadlineMs` milliseconds; refuses anything that is not one.
+ */
 export async function readTunnelStart(
-  client: Deno.Conn,
+  client: { read(p: Uint8Array): Promise<number | null> },
   already: Uint8Array,
-  idle: IdleTimer,
-): Promise<{ bytes: Uint8Array; sni: string | null }> {
+  deadlineMs: number,
+): Promise<TunnelStart> {
   let bytes = already;
   const buf = new Uint8Array(4096);
-  for (let i = 0; i < 64; i++) {
-    const state = readSni(bytes);
-    if (state.state === "not_tls") return { bytes, sni: null };
-    if (state.state === "done") return { bytes, sni: state.sni };
-    if (bytes.length >= MAX_CLIENT_HELLO) break;
-    const n = await client.read(buf);
-    if (n === null) break;
-    idle.touch();
-    const next = new Uint8Array(bytes.length + n);
-    next.set(bytes);
-    next.set(buf.subarray(0, n), bytes.length);
-    bytes = next;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"deadline">((resolve) => {
+    timer = setTimeout(() => resolve("deadline"), deadlineMs);
+  });
+  try {
+    while (true) {
+      const state = readClientHello(bytes);
+      if (state.state === "done") return { ok: true, bytes, sni: state.sni };
+      if (state.state === "refused") return { ok: false, reason: state.reason, detail: state.detail };
+      if (bytes.length >= MAX_TUNNEL_START_BYTES) {
+        return {
+          ok: false,
+          reason: "client_hello_too_large",
+          detail: `no complete ClientHello in "${bytes.length}" bytes`,
+        };
+      }
+      // Never read past the cap: the buffer shrinks to what is left of it.
+      const room = buf.subarray(0, Math.min(buf.length, MAX_TUNNEL_START_BYTES - bytes.length));
+      const reading = client.read(room).catch(() => null);
+      const n = await Promise.race([reading, deadline]);
+      if (n === "deadline") {
+        return {
+          ok: false,
+          reason: "sni_timeout",
+          detail: `no complete ClientHello within ${deadlineMs} ms ("${bytes.length}" bytes)`,
+        };
+      }
+      if (n === null) {
+        return {
+          ok: false,
+          reason: "client_hello_truncated",
+          detail: `the client closed after "${bytes.length}" bytes`,
+        };
+      }
+      const next = new Uint8Array(bytes.length + n);
+      next.set(bytes);
+      next.set(buf.subarray(0, n), bytes.length);
+      bytes = next;
+    }
+  } finally {
+    clearTimeout(timer);
   }
-  return { bytes, sni: null };
 }
 
 /** Parses the request target into host, port and (absolute-form) path. */
