@@ -88,7 +88,9 @@ class BodySource {
     while (true) {
       for (let i = from; i < this.#buf.length; i++) {
         if (this.#buf[i] !== 10) continue;
-        if (i === this.#at || this.#buf[i - 1] !== 13) throw new FramingError("bare LF in the body");
+        if (i === this.#at || this.#buf[i - 1] !== 13) {
+          throw new FramingError("bare LF in the body");
+        }
         let text = "";
         for (let j = this.#at; j < i - 1; j++) text += String.fromCharCode(this.#buf[j]!);
         this.#at = i + 1;

@@ -97,7 +97,9 @@ export async function readTunnelStart(
     while (true) {
       const state = readClientHello(bytes);
       if (state.state === "done") return { ok: true, bytes, sni: state.sni };
-      if (state.state === "refused") return { ok: false, reason: state.reason, detail: state.detail };
+      if (state.state === "refused") {
+        return { ok: false, reason: state.reason, detail: state.detail };
+      }
       if (bytes.length >= MAX_TUNNEL_START_BYTES) {
         return {
           ok: false,

@@ -21,7 +21,10 @@ Deno.test("readClientHello reads the SNI from a ClientHello in one record", () =
 
 Deno.test("readClientHello reassembles a ClientHello split across several records", () => {
   const hello = clientHello("a.test");
-  assert.deepEqual(readClientHello(tlsRecords(hello, [3, 1, 40])), { state: "done", sni: "a.test" });
+  assert.deepEqual(readClientHello(tlsRecords(hello, [3, 1, 40])), {
+    state: "done",
+    sni: "a.test",
+  });
   const oneByteRecords = tlsRecords(hello, Array(MAX_HELLO_RECORDS - 1).fill(1));
   assert.deepEqual(readClientHello(oneByteRecords), { state: "done", sni: "a.test" });
 });

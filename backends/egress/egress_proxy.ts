@@ -7,7 +7,12 @@
  * addresses before anything else, checks the allowlist (a bare IP must itself be allowlisted),
  * resolves the name ONCE through `core/net_guard.ts` `checkHost` (refusing if any answer is
  * non-global, unless inside an operator-named `allowCidrs` range; loopback and metadata never
- * pass), dials the pinned address, and relays bytes. Every decision is one JSON line through
+ * pass), dials the pinned address, and relays bytes. A CONNECT tunnel must open with a TLS
+ * ClientHello naming the CONNECT host (reassembled across records and reads, bounded in bytes
+ * and time) before any client byte goes upstream. An absolute-form `http://` request is
+ * forwarded alone: hop-by-hop and proxy headers stripped, its body framing decided once
+ * (ambiguous framing is a 400), and nothing the client sends after that body is read, so every
+ * request is checked on its own connection. Every decision is one JSON line through
  * `log`: `{"event":"proxy.decision","host","ip","port","method","allowed","reason",
  * "bytes_up","bytes_down"}`.
  *
@@ -27,7 +32,13 @@ import { SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { EgressProxyHandle } from "../../core/types.ts";
 import { Allowlist, type AllowMatch, normalizeAllowHost } from "./allowlist.ts";
 import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
-import { bodyFraming, type BodyFraming, forwardBody, framingHeader, FramingError } from "./_http_body.ts";
+import {
+  type BodyFraming,
+  bodyFraming,
+  forwardBody,
+  FramingError,
+  framingHeader,
+} from "./_http_body.ts";
 import { IdleTimer, relay, safeClose, writeAll } from "./_relay.ts";
 import {
   type Decision,
@@ -292,7 +303,13 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
         const up = async (idle: IdleTimer) => {
           await toUpstream(upHead);
           try {
-            const dropped = await forwardBody(client, rest, framing, toUpstream, () => idle.touch());
+            const dropped = await forwardBody(
+              client,
+              rest,
+              framing,
+              toUpstream,
+              () => idle.touch(),
+            );
             if (dropped > 0) {
               d.detail = `dropped "${dropped}" bytes sent after the request (one per connection)`;
             }
