@@ -8,6 +8,7 @@ import {
 } from "./launcher.ts";
 import { MemorySink } from "../sinks/memory/mod.ts";
 import { launcherCreateOptions, TextTail } from "./_launcher_docker.ts";
+import { seccompJsonFor } from "./docker/sandbox_floor.ts";
 import { newEvent } from "../core/events.ts";
 
 Deno.test("eventFromContained keeps a contained event and drops its chain fields", () => {
@@ -51,7 +52,7 @@ Deno.test("launcherCreateOptions keeps the sandbox floor and only adds read-only
     runId: "run-1",
     role: "agent",
     network: "zu-net-x",
-    seccomp: "{}",
+    seccomp: seccompJsonFor("block"),
     memoryBytes: 8 * 1024 ** 3,
     pids: 10_000,
     cpus: 0.5,
@@ -61,7 +62,7 @@ Deno.test("launcherCreateOptions keeps the sandbox floor and only adds read-only
   });
   const hc = o.HostConfig!;
   assert.deepEqual(hc.CapDrop, ["ALL"]);
-  assert.deepEqual(hc.SecurityOpt, ["no-new-privileges", "seccomp={}"]);
+  assert.deepEqual(hc.SecurityOpt, ["no-new-privileges", `seccomp=${seccompJsonFor("block")}`]);
   assert.equal(hc.ReadonlyRootfs, true);
   assert.equal(hc.Privileged, false);
   assert.equal(hc.Memory, 1024 ** 3);
