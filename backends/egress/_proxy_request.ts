@@ -80,7 +80,8 @@ export type TunnelStart =
 /**
  * Reads a tunnel's first client bytes until they hold a complete ClientHello (reassembled
  * across TLS records and TCP reads), at most {@link MAX_TUNNEL_START_BYTES} bytes and
- * `deadlineMs` milliseconds; refuses anything that is not one.
+ * `deadlineMs` milliseconds; refuses anything that is not one. A client that closes without
+ * sending a byte gets `closed_empty` (nothing to refuse: nothing was sent).
  */
 export async function readTunnelStart(
   client: { read(p: Uint8Array): Promise<number | null> },
@@ -119,6 +120,9 @@ export async function readTunnelStart(
         };
       }
       if (n === null) {
+        if (bytes.length === 0) {
+          return { ok: false, reason: "closed_empty", detail: "the client sent nothing" };
+        }
         return {
           ok: false,
           reason: "client_hello_truncated",

@@ -332,6 +332,10 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
         };
         const firstUp = async () => {
           const start = await readTunnelStart(client, rest, sniMs);
+          if (!start.ok && start.reason === "closed_empty") {
+            d.detail = "the client closed the tunnel before sending a byte";
+            return null;
+          }
           if (!start.ok) return refuseTunnel(start.reason, start.detail);
           if (start.sni === null) {
             if (parseIpLiteral(decided.host) !== null) return start.bytes;

@@ -190,3 +190,19 @@ Deno.test("A tunnel client that closes mid-ClientHello is refused with one decis
     assert.equal(d[0]!.reason, "client_hello_truncated");
   });
 });
+
+Deno.test("A tunnel closed before its first byte carried nothing and stays the policy's decision", async () => {
+  await withSniProxy(1, {}, async ({ port, lines, received }) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("CONNECT allowed.test:443 HTTP/1.1\r\n\r\n"));
+    assert.match(await readResponseHead(conn), /^HTTP\/1\.1 200/);
+    await conn.closeWrite();
+    await readAllText(conn);
+    conn.close();
+    assert.ok(received.every((r) => r.length === 0));
+    const d = decisions(lines);
+    assert.equal(d.length, 1);
+    assert.deepEqual([d[0]!.allowed, d[0]!.reason, d[0]!.bytes_up], [true, "allowlisted", 0]);
+    assert.match(String(d[0]!.detail), /before sending a byte/);
+  });
+});
