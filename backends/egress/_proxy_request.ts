@@ -88,51 +88,51 @@ export async function readTunnelStart(
   already: Uint8Array,
   deadlineMs: number,
 ): Promise<TunnelStart> {
-  let bytes = already;
-  const buf = new Uint8Array(4096);
+  // One buffer for the whole ClientHello: reads land in place, nothing is copied per read.
+  const buf = new Uint8Array(Math.max(MAX_TUNNEL_START_BYTES, already.length));
+  buf.set(already);
+  let length = already.length;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"deadline">((resolve) => {
     timer = setTimeout(() => resolve("deadline"), deadlineMs);
   });
   try {
     while (true) {
+      const bytes = buf.subarray(0, length);
       const state = readClientHello(bytes);
-      if (state.state === "done") return { ok: true, bytes, sni: state.sni };
+      if (state.state === "done") return { ok: true, bytes: bytes.slice(), sni: state.sni };
       if (state.state === "refused") {
         return { ok: false, reason: state.reason, detail: state.detail };
       }
-      if (bytes.length >= MAX_TUNNEL_START_BYTES) {
+      if (length >= MAX_TUNNEL_START_BYTES) {
         return {
           ok: false,
           reason: "client_hello_too_large",
-          detail: `no complete ClientHello in "${bytes.length}" bytes`,
+          detail: `no complete ClientHello in "${length}" bytes`,
         };
       }
-      // Never read past the cap: the buffer shrinks to what is left of it.
-      const room = buf.subarray(0, Math.min(buf.length, MAX_TUNNEL_START_BYTES - bytes.length));
+      // Never read past the cap: at most what is left of the buffer, 4 KiB at a time.
+      const room = buf.subarray(length, Math.min(buf.length, length + 4096));
       const reading = client.read(room).catch(() => null);
       const n = await Promise.race([reading, deadline]);
       if (n === "deadline") {
         return {
           ok: false,
           reason: "sni_timeout",
-          detail: `no complete ClientHello within ${deadlineMs} ms ("${bytes.length}" bytes)`,
+          detail: `no complete ClientHello within ${deadlineMs} ms ("${length}" bytes)`,
         };
       }
       if (n === null) {
-        if (bytes.length === 0) {
+        if (length === 0) {
           return { ok: false, reason: "closed_empty", detail: "the client sent nothing" };
         }
         return {
           ok: false,
           reason: "client_hello_truncated",
-          detail: `the client closed after "${bytes.length}" bytes`,
+          detail: `the client closed after "${length}" bytes`,
         };
       }
-      const next = new Uint8Array(bytes.length + n);
-      next.set(bytes);
-      next.set(buf.subarray(0, n), bytes.length);
-      bytes = next;
+      length += n;
     }
   } finally {
     clearTimeout(timer);

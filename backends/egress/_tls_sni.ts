@@ -47,34 +47,52 @@ const refused = (reason: HelloRefusal, detail: string): HelloRead => ({
 export function readClientHello(b: Uint8Array): HelloRead {
   if (b.length >= 1 && b[0] !== 0x16) return refused("not_tls", "first byte is not a handshake");
   if (b.length >= 2 && b[1] !== 0x03) return refused("not_tls", "record version is not TLS");
-  const message: number[] = [];
+  // Walk the record headers without copying (cheap to repeat after every read): the payload
+  // spans so far, and the message's total length once its 4-byte header is in.
+  const spans: [number, number][] = [];
+  let payload = 0;
   let p = 0;
-  let records = 0;
+  let total = -1;
+  const payloadByte = (i: number): number => {
+    for (const [start, length] of spans) {
+      if (i < length) return b[start + i]!;
+      i -= length;
+    }
+    return 0;
+  };
   while (true) {
-    if (message.length >= 4) {
-      if (message[0] !== 1) {
-        return refused("not_client_hello", `handshake type "${message[0]}"`);
+    if (total < 0 && payload >= 4) {
+      if (payloadByte(0) !== 1) {
+        return refused("not_client_hello", `handshake type "${payloadByte(0)}"`);
       }
-      const total = 4 + ((message[1]! << 16) | (message[2]! << 8) | message[3]!);
+      total = 4 + ((payloadByte(1) << 16) | (payloadByte(2) << 8) | payloadByte(3));
       if (total > MAX_CLIENT_HELLO_BYTES) {
         return refused("client_hello_too_large", `"${total}" bytes`);
       }
-      if (message.length >= total) return parseClientHello(Uint8Array.from(message), total);
+    }
+    if (total >= 0 && payload >= total) {
+      const message = new Uint8Array(payload);
+      let at = 0;
+      for (const [start, length] of spans) {
+        message.set(b.subarray(start, start + length), at);
+        at += length;
+      }
+      return parseClientHello(message, total);
     }
     if (b.length - p < 5) return { state: "need_more" };
     if (b[p] !== 0x16 || b[p + 1] !== 0x03) {
-      return refused("malformed_client_hello", `record ${records} is not a handshake record`);
+      return refused("malformed_client_hello", `record ${spans.length} is not a handshake record`);
     }
     const length = (b[p + 3]! << 8) | b[p + 4]!;
     if (length === 0 || length > MAX_RECORD) {
-      return refused("malformed_client_hello", `record ${records} has length "${length}"`);
+      return refused("malformed_client_hello", `record ${spans.length} has length "${length}"`);
     }
-    records++;
-    if (records > MAX_HELLO_RECORDS) {
+    if (spans.length >= MAX_HELLO_RECORDS) {
       return refused("client_hello_too_large", `split into more than ${MAX_HELLO_RECORDS} records`);
     }
     if (b.length < p + 5 + length) return { state: "need_more" };
-    for (let i = p + 5; i < p + 5 + length; i++) message.push(b[i]!);
+    spans.push([p + 5, length]);
+    payload += length;
     p += 5 + length;
   }
 }
