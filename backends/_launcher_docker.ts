@@ -8,6 +8,7 @@ import { ZuError } from "../core/errors.ts";
 import { PassThrough, Readable } from "node:stream";
 import { readJsonLines } from "./egress/_json_lines.ts";
 import { hardenedCreateOptions, managedLabels } from "./docker/hardening.ts";
+import { checkSandboxFloor } from "./docker/sandbox_floor.ts";
 
 /** Start time of this process (`/proc/self/stat` field 22), or "" when unreadable. */
 export function ownStartTime(): string {
@@ -101,6 +102,7 @@ export function launcherCreateOptions(
   if (input.binds && input.binds.length > 0) host.Binds = input.binds.map((b) => `${b}:ro`);
   if (input.dnsOptions) host.DnsOptions = [...input.dnsOptions];
   options.HostConfig = host;
+  checkSandboxFloor(options);
   return options;
 }
 

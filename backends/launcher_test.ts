@@ -8,6 +8,7 @@ import {
 } from "./launcher.ts";
 import { MemorySink } from "../sinks/memory/mod.ts";
 import { launcherCreateOptions, TextTail } from "./_launcher_docker.ts";
+import { SandboxFloorError, seccompJsonFor } from "./docker/sandbox_floor.ts";
 import { newEvent } from "../core/events.ts";
 
 Deno.test("eventFromContained keeps a contained event and drops its chain fields", () => {
@@ -51,7 +52,7 @@ Deno.test("launcherCreateOptions keeps the sandbox floor and only adds read-only
     runId: "run-1",
     role: "agent",
     network: "zu-net-x",
-    seccomp: "{}",
+    seccomp: seccompJsonFor("block"),
     memoryBytes: 8 * 1024 ** 3,
     pids: 10_000,
     cpus: 0.5,
@@ -61,7 +62,7 @@ Deno.test("launcherCreateOptions keeps the sandbox floor and only adds read-only
   });
   const hc = o.HostConfig!;
   assert.deepEqual(hc.CapDrop, ["ALL"]);
-  assert.deepEqual(hc.SecurityOpt, ["no-new-privileges", "seccomp={}"]);
+  assert.deepEqual(hc.SecurityOpt, ["no-new-privileges", `seccomp=${seccompJsonFor("block")}`]);
   assert.equal(hc.ReadonlyRootfs, true);
   assert.equal(hc.Privileged, false);
   assert.equal(hc.Memory, 1024 ** 3);
@@ -76,6 +77,32 @@ Deno.test("launcherCreateOptions keeps the sandbox floor and only adds read-only
   assert.equal(o.Labels?.["zu.role"], "agent");
   assert.equal(o.Labels?.["zu.pid"], String(Deno.pid));
   assert.deepEqual(o.Entrypoint, []);
+});
+
+Deno.test("launcherCreateOptions refuses a Docker socket bind, a file seccomp profile and a host network", () => {
+  const input = {
+    name: "zu-agent-x",
+    image: "zu-runtime:0.1.0",
+    cmd: ["true"],
+    env: {},
+    runId: "run-1",
+    role: "agent",
+    network: "zu-net-x",
+    seccomp: seccompJsonFor("block"),
+    memoryBytes: 1024 ** 3,
+    pids: 256,
+    cpus: 1,
+  };
+  for (
+    const bad of [
+      { binds: ["/var/run/docker.sock:/var/run/docker.sock"] },
+      { binds: ["/:/host"] },
+      { seccomp: '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}' },
+      { network: "host" },
+    ]
+  ) {
+    assert.throws(() => launcherCreateOptions({ ...input, ...bad }), SandboxFloorError);
+  }
 });
 
 Deno.test("TextTail keeps only the last characters", () => {

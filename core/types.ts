@@ -229,7 +229,10 @@ export interface RunOutcome {
 /** Network posture of a sandbox. */
 export type SandboxNetwork = "none" | "isolated" | "unrestricted";
 
-/** What to launch. Unknown keys are ignored by adapters. */
+/**
+ * What to launch. No field can loosen the hardening floor: limits are clamped, and an unknown
+ * key or anything else that would loosen it is refused (`backends/docker/sandbox_floor.ts`).
+ */
 export interface SandboxSpec {
   /** Image reference (must pass the image policy). */
   image: string;
@@ -259,7 +262,7 @@ export interface SandboxSpec {
   runId?: string;
   /** Working directory. */
   workdir?: string;
-  /** Seccomp profile name (`default` or `block`). */
+  /** A shipped seccomp profile by name (`default` or `block`); never a path, JSON or `unconfined`. */
   seccomp?: string;
 }
 

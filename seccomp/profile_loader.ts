@@ -192,6 +192,28 @@ export function validateSeccompProfile(value: unknown, source = "profile"): Secc
 }
 
 /**
+ * A shipped profile by name (`block`, `default`), validated, synchronously; anything else (a
+ * path, inline JSON, `unconfined`) throws a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import { shippedSeccompProfile } from "./profile_loader.ts";
+ * console.assert(shippedSeccompProfile("default").profile.defaultAction === "SCMP_ACT_ERRNO");
+ * ```
+ */
+export function shippedSeccompProfile(name: string): LoadedSeccompProfile {
+  if (!Object.hasOwn(SHIPPED, name)) {
+    throw new TypeError(
+      `Unknown seccomp profile "${name}": use ${
+        SECCOMP_PROFILE_NAMES.map((n) => `"${n}"`).join(" or ")
+      }`,
+    );
+  }
+  const profile = validateSeccompProfile(structuredClone(SHIPPED[name]), name);
+  return { source: name, profile, json: JSON.stringify(profile) };
+}
+
+/**
  * Loads a shipped profile by name (`block`, `default`) or a profile file by path, validates it,
  * and returns it with its compact JSON (for `SecurityOpt: ["seccomp=" + json]`).
  *

@@ -11,6 +11,7 @@ import type { DockerContainer } from "./docker_client.ts";
 import type { Duplex } from "node:stream";
 import type { ExecResult } from "../../core/types.ts";
 import { CappedCollector, FrameDemuxer } from "./exec_stream.ts";
+import { SANDBOX_USER } from "./hardening.ts";
 
 /** Options of {@linkcode runExec}. */
 export interface RunExecOptions {
@@ -42,6 +43,9 @@ export async function runExec(
     AttachStdin: options.stdin !== undefined,
     Tty: false,
     Env: options.env,
+    // The floor holds for every exec too: the sandbox user, never privileged.
+    User: SANDBOX_USER,
+    Privileged: false,
   });
   const stream = await exec.start({
     hijack: true,

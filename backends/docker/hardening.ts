@@ -5,7 +5,7 @@
  * | --- | --- | --- |
  * | capabilities | `CapDrop: ["ALL"]`, none added | nothing |
  * | privileges | `no-new-privileges` | nothing |
- * | seccomp | an inline profile (`default` unless the spec names `block` or a file) | pick another valid profile, never `unconfined` |
+ * | seccomp | a shipped profile, inline (`default` unless the spec names `block`) | pick the other shipped one; never a path, inline JSON or `unconfined` |
  * | pids | ≤ 256 | lower it |
  * | memory | ≤ 1 GiB, `MemorySwap = Memory` (no swap) | lower it |
  * | CPU | `NanoCpus` quota ≤ the host's CPUs (default 1) | lower it |
@@ -13,12 +13,17 @@
  * | root filesystem | read-only; `/tmp` tmpfs `rw,noexec,nosuid,nodev,size=64m` | nothing |
  * | network | `none`; `isolated` = an internal network; `unrestricted` only with an explicit opt-in | choose the mode |
  * | labels | `zu.managed=1`, `zu.run`, `zu.pid`, `zu.pidstart`, `zu.created` | nothing |
+ * | namespaces, devices, mounts | none of the host's; no devices; no binds | nothing |
+ *
+ * Unknown spec fields, and anything in the built options that would loosen the floor, are
+ * refused by `./sandbox_floor.ts` (`SandboxFloorError`), which every container path runs.
  *
  * @module
  */
 import type Dockerode from "dockerode";
 import type { DockerContainerCreateOptions } from "./docker_client.ts";
 import type { SandboxSpec } from "../../core/types.ts";
+import { checkSandboxFloor, checkSandboxSpec } from "./sandbox_floor.ts";
 
 /** Upper bound of pids in a sandbox. */
 export const MAX_PIDS = 256;
@@ -43,7 +48,7 @@ export interface HardeningContext {
   name: string;
   /** Run (trace) id for the `zu.run` label. */
   runId: string;
-  /** Seccomp profile JSON (inline). */
+  /** Seccomp profile JSON (inline): a shipped profile's (`seccompJsonFor`), else refused. */
   seccompJson: string;
   /** Network to create the container on (`none`, an internal network name, or `bridge`). */
   networkMode: string;
@@ -96,8 +101,9 @@ function envList(spec: SandboxSpec): string[] {
  * @example
  * ```ts
  * import { hardenedCreateOptions } from "./hardening.ts";
+ * import { seccompJsonFor } from "./sandbox_floor.ts";
  * const opts = hardenedCreateOptions({ image: "zu-runtime:0.1.0", pidsLimit: 10_000 }, {
- *   name: "zu-x", runId: "run-1", seccompJson: "{}", networkMode: "none", ownerPid: 1,
+ *   name: "zu-x", runId: "run-1", seccompJson: seccompJsonFor("default"), networkMode: "none", ownerPid: 1,
  *   ownerStart: "", createdAt: 0, hostCpus: 2,
  * });
  * console.assert(opts.HostConfig?.PidsLimit === 256);
@@ -107,6 +113,7 @@ export function hardenedCreateOptions(
   spec: SandboxSpec,
   ctx: HardeningContext,
 ): DockerContainerCreateOptions {
+  checkSandboxSpec(spec);
   const memory = Math.floor(
     clamp(spec.memoryBytes, DEFAULT_MEMORY_BYTES, MIN_MEMORY_BYTES, MAX_MEMORY_BYTES),
   );
@@ -152,5 +159,9 @@ export function hardenedCreateOptions(
   };
   if (spec.cmd && spec.cmd.length > 0) options.Cmd = [...spec.cmd];
   if (spec.workdir) options.WorkingDir = spec.workdir;
+  checkSandboxFloor(options, {
+    unrestricted: spec.network === "unrestricted" && spec.allowUnrestrictedEgress === true,
+    hostCpus: ctx.hostCpus,
+  });
   return options;
 }

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { hardenedCreateOptions, type HardeningContext, MAX_MEMORY_BYTES } from "./hardening.ts";
+import { seccompJsonFor } from "./sandbox_floor.ts";
 
 const ctx: HardeningContext = {
   name: "zu-test",
   runId: "run-1",
-  seccompJson: '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}',
+  seccompJson: seccompJsonFor("block"),
   networkMode: "none",
   ownerPid: 42,
   ownerStart: "777",

@@ -34,7 +34,6 @@ import type {
   SandboxSpec,
   SessionHandle,
 } from "../../core/types.ts";
-import { loadSeccompProfile } from "../../seccomp/profile_loader.ts";
 import {
   createDockerClient,
   daemonUnreachable,
@@ -47,6 +46,7 @@ import { CappedCollector, FrameDemuxer } from "./exec_stream.ts";
 import { runExec } from "./exec_run.ts";
 import { attachJsonLinesSession } from "./session.ts";
 import { hardenedCreateOptions, managedLabels } from "./hardening.ts";
+import { checkSandboxSpec, seccompJsonFor } from "./sandbox_floor.ts";
 import {
   checkImagePin,
   checkImagePolicy,
@@ -70,7 +70,7 @@ export interface LocalDockerBackendOptions {
   socketPath?: string;
   /** Image policy. Default: local images only. */
   imagePolicy?: ImagePolicy;
-  /** Seccomp profile name or path when a spec names none. Default `default`. */
+  /** Shipped seccomp profile (`default` or `block`) when a spec names none. Default `default`. */
   seccomp?: string;
   /** Logger. Default: none. */
   logger?: SandboxLogger;
@@ -117,7 +117,6 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
   #socket: string;
   #docker: Promise<Dockerode> | undefined;
   #boxes = new Map<string, BoxState>();
-  #seccomp = new Map<string, Promise<string>>();
   #ownerStart: Promise<string> | undefined;
 
   /** Creates the backend; nothing touches the daemon until the first call. */
@@ -141,16 +140,6 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
       if (isDaemonDown(error)) throw daemonUnreachable(this.#socket, error);
       throw error;
     }
-  }
-
-  #seccompJson(name: string): Promise<string> {
-    let p = this.#seccomp.get(name);
-    if (!p) {
-      p = loadSeccompProfile(name).then((l) => l.json);
-      p.catch(() => this.#seccomp.delete(name));
-      this.#seccomp.set(name, p);
-    }
-    return p;
   }
 
   #owner(): Promise<string> {
@@ -228,11 +217,11 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
 
   /** Creates and starts a hardened sandbox. */
   async launch(spec: SandboxSpec): Promise<DockerSandboxHandle> {
+    // The floor first: nothing is created, nor the daemon asked, for a spec that would loosen it.
+    checkSandboxSpec(spec);
+    const seccompJson = seccompJsonFor(spec.seccomp ?? this.#options.seccomp ?? "default");
     return await this.#call(async (docker) => {
       await this.#checkImage(docker, spec.image);
-      const seccompJson = await this.#seccompJson(
-        spec.seccomp ?? this.#options.seccomp ?? "default",
-      );
       const runId = spec.runId ?? `adhoc-${randomSuffix()}`;
       const ctxBase = {
         runId,

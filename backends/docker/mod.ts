@@ -14,6 +14,7 @@
  */
 export * from "./local_docker_backend.ts";
 export * from "./hardening.ts";
+export * from "./sandbox_floor.ts";
 export * from "./image_policy.ts";
 export * from "./reaper.ts";
 export * from "./exec_stream.ts";

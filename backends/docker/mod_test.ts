@@ -18,6 +18,7 @@ Deno.test("backends/docker/mod.ts exports exactly the documented names", () => {
     "MIN_MEMORY_BYTES",
     "RUNTIME_IMAGE",
     "SANDBOX_USER",
+    "SandboxFloorError",
     "TMPFS_OPTIONS",
     "ZU_UID",
     "ZU_VERSION",
@@ -27,6 +28,8 @@ Deno.test("backends/docker/mod.ts exports exactly the documented names", () => {
     "buildRuntimeImage",
     "checkImagePin",
     "checkImagePolicy",
+    "checkSandboxFloor",
+    "checkSandboxSpec",
     "hardenedCreateOptions",
     "managedLabels",
     "ownerAlive",
@@ -36,5 +39,6 @@ Deno.test("backends/docker/mod.ts exports exactly the documented names", () => {
     "reapLeaked",
     "runExec",
     "runtimeContext",
+    "seccompJsonFor",
   ]);
 });

@@ -11,6 +11,7 @@ import type { DockerContainer } from "./docker_client.ts";
 import type { Duplex } from "node:stream";
 import type { SessionHandle } from "../../core/types.ts";
 import { FrameDemuxer, LineSplitter } from "./exec_stream.ts";
+import { SANDBOX_USER } from "./hardening.ts";
 
 /** Options of {@linkcode attachJsonLinesSession}. */
 export interface JsonLinesSessionOptions {
@@ -32,6 +33,9 @@ export async function attachJsonLinesSession(
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,
+    // The floor holds for every exec too: the sandbox user, never privileged.
+    User: SANDBOX_USER,
+    Privileged: false,
   });
   const stream = await exec.start({ hijack: true, stdin: true }) as unknown as Duplex;
   const waiting: Array<(line: string | null) => void> = [];

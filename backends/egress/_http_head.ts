@@ -117,8 +117,11 @@ export function parseHead(text: string): RequestHead | null {
   return { method: method.toUpperCase(), target, version, headers };
 }
 
-/** Headers that belong to one hop and are never forwarded (RFC 9110 §7.6.1, plus proxy ones). */
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
+/**
+ * Headers that belong to one hop and are never forwarded (RFC 9110 §7.6.1, plus the proxy's
+ * own). `Host` is rebuilt from the URL; the framing headers are rebuilt from the parsed framing.
+ */
+const NOT_FORWARDED: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",
@@ -128,14 +131,21 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "trailer",
   "upgrade",
   "host",
+  "content-length",
+  "transfer-encoding",
 ]);
 
 /**
  * Builds the origin-form head to send upstream: `METHOD path HTTP/1.1`, `Host` from the URL,
- * hop-by-hop headers (and any named in `Connection`) dropped, `Connection: close` added.
- * `Transfer-Encoding` is kept because the body is relayed with its framing untouched.
+ * hop-by-hop headers (and any named in `Connection` or `Proxy-Connection`) dropped, the body's
+ * framing header (`framingLine`, e.g. `Content-Length: 5`) and `Connection: close` added.
  */
-export function originFormHead(head: RequestHead, hostHeader: string, path: string): string {
+export function originFormHead(
+  head: RequestHead,
+  hostHeader: string,
+  path: string,
+  framingLine: string | null = null,
+): string {
   const named = new Set<string>();
   for (const [name, value] of head.headers) {
     if (name.toLowerCase() === "connection" || name.toLowerCase() === "proxy-connection") {
@@ -145,9 +155,10 @@ export function originFormHead(head: RequestHead, hostHeader: string, path: stri
   let out = `${head.method} ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\n`;
   for (const [name, value] of head.headers) {
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || named.has(lower)) continue;
+    if (NOT_FORWARDED.has(lower) || named.has(lower)) continue;
     out += `${name}: ${value}\r\n`;
   }
+  if (framingLine !== null) out += `${framingLine}\r\n`;
   return out + "Connection: close\r\n\r\n";
 }
 

@@ -54,11 +54,23 @@ Deno.test("originFormHead drops hop-by-hop headers, those named in Connection, a
   const head = parseHead(
     "POST http://a.test/x HTTP/1.1\r\nHost: evil.test\r\nConnection: keep-alive, X-Secret\r\n" +
       "X-Secret: s\r\nKeep-Alive: 5\r\nProxy-Authorization: Basic x\r\nUpgrade: h2c\r\n" +
-      "Transfer-Encoding: chunked\r\nAccept: */*",
+      "Proxy-Connection: X-Other\r\nX-Other: o\r\nTE: trailers\r\nTrailer: X-T\r\n" +
+      "Proxy-Authenticate: Basic\r\nTransfer-Encoding: chunked\r\nAccept: */*",
   )!;
   assert.equal(
-    originFormHead(head, "a.test", "/x"),
-    "POST /x HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\nAccept: */*\r\n" +
+    originFormHead(head, "a.test", "/x", "Transfer-Encoding: chunked"),
+    "POST /x HTTP/1.1\r\nHost: a.test\r\nAccept: */*\r\nTransfer-Encoding: chunked\r\n" +
       "Connection: close\r\n\r\n",
+  );
+});
+
+Deno.test("originFormHead rebuilds the framing header from the parsed framing only", () => {
+  const head = parseHead(
+    "POST http://a.test/ HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n" +
+      "Connection: content-length",
+  )!;
+  assert.equal(
+    originFormHead(head, "a.test", "/", "Content-Length: 3"),
+    "POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nConnection: close\r\n\r\n",
   );
 });

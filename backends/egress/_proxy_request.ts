@@ -5,8 +5,7 @@
  */
 import { splitHostPort } from "./allowlist.ts";
 import type { RequestHead } from "./_http_head.ts";
-import type { IdleTimer } from "./_relay.ts";
-import { MAX_CLIENT_HELLO, readSni } from "./_tls_sni.ts";
+import { MAX_TUNNEL_START_BYTES, readClientHello } from "./_tls_sni.ts";
 
 /** Where a request goes. */
 export interface Target {
@@ -70,28 +69,74 @@ export function isNotCapable(e: unknown): boolean {
   return /Requires \w+ access/.test(text);
 }
 
-/** Reads a tunnel's first client bytes until its first TLS record is complete (bounded). */
+/** Default time a tunnel's client has to send its whole ClientHello. */
+export const SNI_DEADLINE_MS = 5000;
+
+/** The start of a tunnel: the bytes read so far and the ClientHello's name, or a refusal. */
+export type TunnelStart =
+  | { ok: true; bytes: Uint8Array; sni: string | null }
+  | { ok: false; reason: string; detail: string };
+
+/**
+ * Reads a tunnel's first client bytes until they hold a complete ClientHello (reassembled
+ * across TLS records and TCP reads), at most {@link MAX_TUNNEL_START_BYTES} bytes and
+ * `deadlineMs` milliseconds; refuses anything that is not one. A client that closes without
+ * sending a byte gets `closed_empty` (nothing to refuse: nothing was sent).
+ */
 export async function readTunnelStart(
-  client: Deno.Conn,
+  client: { read(p: Uint8Array): Promise<number | null> },
   already: Uint8Array,
-  idle: IdleTimer,
-): Promise<{ bytes: Uint8Array; sni: string | null }> {
-  let bytes = already;
-  const buf = new Uint8Array(4096);
-  for (let i = 0; i < 64; i++) {
-    const state = readSni(bytes);
-    if (state.state === "not_tls") return { bytes, sni: null };
-    if (state.state === "done") return { bytes, sni: state.sni };
-    if (bytes.length >= MAX_CLIENT_HELLO) break;
-    const n = await client.read(buf);
-    if (n === null) break;
-    idle.touch();
-    const next = new Uint8Array(bytes.length + n);
-    next.set(bytes);
-    next.set(buf.subarray(0, n), bytes.length);
-    bytes = next;
+  deadlineMs: number,
+): Promise<TunnelStart> {
+  // One buffer for the whole ClientHello: reads land in place, nothing is copied per read.
+  const buf = new Uint8Array(Math.max(MAX_TUNNEL_START_BYTES, already.length));
+  buf.set(already);
+  let length = already.length;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"deadline">((resolve) => {
+    timer = setTimeout(() => resolve("deadline"), deadlineMs);
+  });
+  try {
+    while (true) {
+      const bytes = buf.subarray(0, length);
+      const state = readClientHello(bytes);
+      if (state.state === "done") return { ok: true, bytes: bytes.slice(), sni: state.sni };
+      if (state.state === "refused") {
+        return { ok: false, reason: state.reason, detail: state.detail };
+      }
+      if (length >= MAX_TUNNEL_START_BYTES) {
+        return {
+          ok: false,
+          reason: "client_hello_too_large",
+          detail: `no complete ClientHello in "${length}" bytes`,
+        };
+      }
+      // Never read past the cap: at most what is left of the buffer, 4 KiB at a time.
+      const room = buf.subarray(length, Math.min(buf.length, length + 4096));
+      const reading = client.read(room).catch(() => null);
+      const n = await Promise.race([reading, deadline]);
+      if (n === "deadline") {
+        return {
+          ok: false,
+          reason: "sni_timeout",
+          detail: `no complete ClientHello within ${deadlineMs} ms ("${length}" bytes)`,
+        };
+      }
+      if (n === null) {
+        if (length === 0) {
+          return { ok: false, reason: "closed_empty", detail: "the client sent nothing" };
+        }
+        return {
+          ok: false,
+          reason: "client_hello_truncated",
+          detail: `the client closed after "${length}" bytes`,
+        };
+      }
+      length += n;
+    }
+  } finally {
+    clearTimeout(timer);
   }
-  return { bytes, sni: null };
 }
 
 /** Parses the request target into host, port and (absolute-form) path. */

@@ -100,6 +100,11 @@ export async function relay(
      * flows): returns the bytes to send first, or null to end the tunnel.
      */
     firstUp?: (idle: IdleTimer) => Promise<Uint8Array | null>;
+    /**
+     * Replaces the whole client-to-upstream direction (one framed HTTP request, say): once it
+     * returns, no further client byte is read or forwarded. A throw ends the exchange.
+     */
+    up?: (idle: IdleTimer) => Promise<void>;
   } = {},
 ): Promise<void> {
   const idle = new IdleTimer(idleMs, () => {
@@ -108,6 +113,15 @@ export async function relay(
   });
   try {
     const up = (async () => {
+      if (options.up) {
+        try {
+          await options.up(idle);
+        } catch {
+          safeClose(client);
+          safeClose(upstream);
+        }
+        return;
+      }
       if (options.firstUp) {
         let first: Uint8Array | null;
         try {

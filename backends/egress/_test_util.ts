@@ -97,3 +97,45 @@ export async function connectThenGet(
     }
   }
 }
+
+/** A TLS 1.3-shaped ClientHello handshake message naming `sni` (none when null). */
+export function clientHello(sni: string | null, options: { padding?: number } = {}): Uint8Array {
+  const u16 = (n: number) => [(n >> 8) & 0xff, n & 0xff];
+  const ext: number[] = [];
+  if (sni !== null) {
+    const name = [...new TextEncoder().encode(sni)];
+    const entry = [0, ...u16(name.length), ...name];
+    ext.push(...u16(0), ...u16(entry.length + 2), ...u16(entry.length), ...entry);
+  }
+  ext.push(...u16(43), ...u16(3), 2, 0x03, 0x04); // supported_versions: TLS 1.3
+  if (options.padding) {
+    ext.push(...u16(21), ...u16(options.padding), ...Array(options.padding).fill(0));
+  }
+  const body = [
+    0x03,
+    0x03,
+    ...Array(32).fill(7), // random
+    32,
+    ...Array(32).fill(9), // session id
+    ...u16(2),
+    0x13,
+    0x01, // one cipher suite
+    1,
+    0, // null compression
+    ...u16(ext.length),
+    ...ext,
+  ];
+  return Uint8Array.from([1, (body.length >> 16) & 0xff, ...u16(body.length), ...body]);
+}
+
+/** `message` as TLS handshake records of the given payload sizes (the last takes the rest). */
+export function tlsRecords(message: Uint8Array, sizes: readonly number[] = []): Uint8Array {
+  const out: number[] = [];
+  let at = 0;
+  for (let i = 0; at < message.length; i++) {
+    const size = Math.min(sizes[i] ?? message.length - at, message.length - at);
+    out.push(0x16, 0x03, 0x01, (size >> 8) & 0xff, size & 0xff, ...message.subarray(at, at + size));
+    at += size;
+  }
+  return Uint8Array.from(out);
+}

@@ -16,6 +16,8 @@
  */
 import type Dockerode from "dockerode";
 import { RUNTIME_IMAGE } from "../docker/image_build.ts";
+import { hardenedCreateOptions } from "../docker/hardening.ts";
+import { seccompJsonFor } from "../docker/sandbox_floor.ts";
 import { proxyCommand } from "./proxy_command.ts";
 import type {
   BrowserEgress,
@@ -168,22 +170,27 @@ export class DockerProxyEgress implements BrowserEgress {
         allowCidrs: this.#allowCidrs,
         sidecarPath: "/opt/zu/backends/egress/sidecar.ts",
       });
-      container = await docker.createContainer({
+      // The proxy faces the sandbox's traffic: it runs on the same floor as a sandbox (shipped
+      // seccomp profile, no capabilities, limits, read-only root), on the internal network only
+      // at create time; the outside network is joined after.
+      const options = hardenedCreateOptions({
+        image: this.#image,
+        cmd: ["/usr/local/bin/deno", ...args],
+        memoryBytes: 256 * 1024 * 1024,
+        pidsLimit: 64,
+        seccomp: "block",
+      }, {
         name: `${this.#prefix}-proxy-${suffix()}`,
-        Image: this.#image,
-        Cmd: ["/usr/local/bin/deno", ...args],
-        Labels: labels,
-        User: "10001:10001",
-        HostConfig: {
-          NetworkMode: network,
-          CapDrop: ["ALL"],
-          SecurityOpt: ["no-new-privileges"],
-          Memory: 256 * 1024 * 1024,
-          PidsLimit: 64,
-          ReadonlyRootfs: true,
-          Tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" },
-        },
+        runId: request.runId,
+        seccompJson: seccompJsonFor("block"),
+        networkMode: network,
+        ownerPid: Deno.pid,
+        ownerStart: "",
+        createdAt: Date.now(),
+        hostCpus: navigator.hardwareConcurrency || 1,
       });
+      options.Labels = { ...options.Labels, ...labels };
+      container = await docker.createContainer(options);
       await docker.getNetwork(this.#outside).connect({ Container: container.id });
       await container.start();
       await waitForContainerEvent(container, "proxy.ready", this.#readyMs);

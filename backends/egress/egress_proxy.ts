@@ -7,7 +7,12 @@
  * addresses before anything else, checks the allowlist (a bare IP must itself be allowlisted),
  * resolves the name ONCE through `core/net_guard.ts` `checkHost` (refusing if any answer is
  * non-global, unless inside an operator-named `allowCidrs` range; loopback and metadata never
- * pass), dials the pinned address, and relays bytes. Every decision is one JSON line through
+ * pass), dials the pinned address, and relays bytes. A CONNECT tunnel must open with a TLS
+ * ClientHello naming the CONNECT host (reassembled across records and reads, bounded in bytes
+ * and time) before any client byte goes upstream. An absolute-form `http://` request is
+ * forwarded alone: hop-by-hop and proxy headers stripped, its body framing decided once
+ * (ambiguous framing is a 400), and nothing the client sends after that body is read, so every
+ * request is checked on its own connection. Every decision is one JSON line through
  * `log`: `{"event":"proxy.decision","host","ip","port","method","allowed","reason",
  * "bytes_up","bytes_down"}`.
  *
@@ -27,6 +32,13 @@ import { SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { EgressProxyHandle } from "../../core/types.ts";
 import { Allowlist, type AllowMatch, normalizeAllowHost } from "./allowlist.ts";
 import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
+import {
+  type BodyFraming,
+  bodyFraming,
+  forwardBody,
+  FramingError,
+  framingHeader,
+} from "./_http_body.ts";
 import { IdleTimer, relay, safeClose, writeAll } from "./_relay.ts";
 import {
   type Decision,
@@ -35,6 +47,7 @@ import {
   parseTarget,
   readTunnelStart,
   Refusal,
+  SNI_DEADLINE_MS,
   STATUS_TEXT,
   type Target,
 } from "./_proxy_request.ts";
@@ -70,10 +83,15 @@ export interface EgressProxyOptions {
    */
   wildcardDialByName?: boolean;
   /**
-   * Refuse a CONNECT tunnel whose TLS ClientHello names (SNI) another host than the CONNECT
-   * line (domain fronting). Tunnels that are not TLS, or TLS without SNI, pass. Default true.
+   * Read the TLS ClientHello at the start of every CONNECT tunnel (reassembled across records
+   * and reads, at most `MAX_TUNNEL_START_BYTES` bytes and `sniTimeoutMs`) before any client
+   * byte goes upstream, and refuse the tunnel when it is not one, names no server (a CONNECT to
+   * an IP literal may name none), or names another host than the CONNECT line (domain
+   * fronting). Default true; false only for tests that speak plain text inside a tunnel.
    */
   checkSni?: boolean;
+  /** How long a tunnel's client has to send its whole ClientHello. Default 5000 ms. */
+  sniTimeoutMs?: number;
   /** Receives `proxy.ready` and one `proxy.decision` line per connection. Default: dropped. */
   log?: (line: ProxyLogLine) => void;
   /** Request-head cap in bytes; larger heads get 431. Default 16384. */
@@ -131,6 +149,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const keep = options.keepDecisions ?? 1000;
   const unsafe = options.unsafeTestAllowAll === true;
   const checkSni = options.checkSni ?? true;
+  const sniMs = options.sniTimeoutMs ?? SNI_DEADLINE_MS;
   const dialer: Dialer = options.dialer ??
     ((t) => Deno.connect({ hostname: t.hostname, port: t.port, transport: "tcp" }));
   const guard = (host: string) =>
@@ -247,6 +266,15 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
       const target = parseTarget(head);
       d.host = target.host;
       d.port = target.port;
+      let framing: BodyFraming = { kind: "none" };
+      if (head.method !== "CONNECT") {
+        try {
+          framing = bodyFraming(head);
+        } catch (e) {
+          if (e instanceof FramingError) throw new Refusal(400, "bad_framing", e.message);
+          throw e;
+        }
+      }
       const decided = await decide(target, d);
       d.host = decided.host;
       const byName = decided.match === "wildcard" && options.wildcardDialByName === true;
@@ -260,37 +288,78 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
         ? "allowlisted_wildcard"
         : "allowlisted";
       const counters = { up: 0, down: 0 };
-      if (head.method === "CONNECT") {
+      const toUpstream = async (bytes: Uint8Array) => {
+        await writeAll(upstream!, bytes);
+        counters.up += bytes.length;
+      };
+      if (head.method !== "CONNECT") {
+        // One request per connection: this head and its body, nothing the client sends after.
+        const defaultPort = target.port === 80;
+        const hostText = decided.host.includes(":") ? `[${decided.host}]` : decided.host;
+        const hostHeader = defaultPort ? hostText : `${hostText}:${target.port}`;
+        const upHead = latin1Bytes(
+          originFormHead(head, hostHeader, target.path ?? "/", framingHeader(framing)),
+        );
+        const up = async (idle: IdleTimer) => {
+          await toUpstream(upHead);
+          try {
+            const dropped = await forwardBody(
+              client,
+              rest,
+              framing,
+              toUpstream,
+              () => idle.touch(),
+            );
+            if (dropped > 0) {
+              d.detail = `dropped "${dropped}" bytes sent after the request (one per connection)`;
+            }
+          } catch (e) {
+            if (e instanceof FramingError) d.detail = `malformed body: ${e.message}`;
+            throw e;
+          }
+        };
+        await relay(client, upstream, idleMs, counters, { up });
+      } else {
         await writeAll(
           client,
           new TextEncoder().encode("HTTP/1.1 200 Connection Established\r\n\r\n"),
         );
-      } else {
-        const defaultPort = target.port === 80;
-        const hostText = decided.host.includes(":") ? `[${decided.host}]` : decided.host;
-        const hostHeader = defaultPort ? hostText : `${hostText}:${target.port}`;
-        const upHead = latin1Bytes(originFormHead(head, hostHeader, target.path ?? "/"));
-        await writeAll(upstream, upHead);
-        counters.up += upHead.length;
-      }
-      let firstUp: ((idle: IdleTimer) => Promise<Uint8Array | null>) | undefined;
-      if (head.method === "CONNECT" && checkSni && decided.match !== "unsafe") {
-        // Domain fronting: a TLS ClientHello must not name another host than the CONNECT line.
-        firstUp = async (idle) => {
-          const start = await readTunnelStart(client, rest, idle);
-          if (start.sni !== null && normalizeAllowHost(start.sni) !== decided.host) {
-            d.allowed = false;
-            d.reason = "sni_mismatch";
-            d.detail = `TLS names "${start.sni}" but CONNECT named "${decided.host}"`;
+        const refuseTunnel = (reason: string, detail: string): null => {
+          d.allowed = false;
+          d.reason = reason;
+          d.detail = detail;
+          return null;
+        };
+        const firstUp = async () => {
+          const start = await readTunnelStart(client, rest, sniMs);
+          if (!start.ok && start.reason === "closed_empty") {
+            d.detail = "the client closed the tunnel before sending a byte";
             return null;
+          }
+          if (!start.ok) return refuseTunnel(start.reason, start.detail);
+          if (start.sni === null) {
+            if (parseIpLiteral(decided.host) !== null) return start.bytes;
+            return refuseTunnel(
+              "sni_missing",
+              `the ClientHello names no server but CONNECT named "${decided.host}"`,
+            );
+          }
+          if (normalizeAllowHost(start.sni) !== decided.host) {
+            return refuseTunnel(
+              "sni_mismatch",
+              `TLS names "${start.sni}" but CONNECT named "${decided.host}"`,
+            );
           }
           return start.bytes;
         };
-      } else if (rest.length > 0) {
-        await writeAll(upstream, rest);
-        counters.up += rest.length;
+        if (checkSni && decided.match !== "unsafe") {
+          // Domain fronting: a ClientHello must name the CONNECT host before any byte goes up.
+          await relay(client, upstream, idleMs, counters, { firstUp });
+        } else {
+          if (rest.length > 0) await toUpstream(rest);
+          await relay(client, upstream, idleMs, counters);
+        }
       }
-      await relay(client, upstream, idleMs, counters, firstUp ? { firstUp } : {});
       d.bytes_up = counters.up;
       d.bytes_down = counters.down;
     } catch (e) {
