@@ -20,7 +20,8 @@
  */
 import type Dockerode from "dockerode";
 import { EGRESS_OBSERVED, type Event, newEvent } from "../core/events.ts";
-import { UserError, ZuError } from "../core/errors.ts";
+import { errorOfCode, RunFailure, UserError } from "../core/errors.ts";
+import { dockerUnavailable } from "../core/environment_errors.ts";
 import type { EventFilter, EventSink, QueryOptions, StreamOptions } from "../core/types.ts";
 import type { Resolver } from "../core/net_guard.ts";
 import type { DockerClient } from "./docker/docker_client.ts";
@@ -293,12 +294,11 @@ async function preflight(docker: Dockerode, image: string, agent: string): Promi
       ),
     ]);
   } catch (e) {
-    throw new UserError(
-      "docker_unavailable",
-      `Cannot run "${agent}" sandboxed: no Docker daemon answers (${
+    throw dockerUnavailable(`run "${agent}" sandboxed`, null, {
+      why: `no Docker daemon answers (${
         e instanceof Error ? e.message.split("\n")[0] : String(e)
-      }); start Docker, then build the image with "zu sandbox image build"`,
-    );
+      })`,
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -306,7 +306,7 @@ async function preflight(docker: Dockerode, image: string, agent: string): Promi
     await docker.getImage(image).inspect();
   } catch {
     throw new UserError(
-      "image_not_found",
+      "image_missing",
       `Cannot run "${agent}" sandboxed: image "${image}" is not present locally; build it with "zu sandbox image build"`,
     );
   }
@@ -444,13 +444,14 @@ async function launchStaged(stage: string, input: {
     | undefined;
   if (failure) {
     const message = failure.message ?? "the contained run failed";
-    if (failure.user) throw new UserError(failure.code ?? "usage", message);
-    if (failure.code && failure.code !== "bug") throw new ZuError(failure.code, message);
+    const rebuilt = errorOfCode(failure.code, message);
+    if (rebuilt) throw rebuilt;
+    if (failure.user) throw new UserError("usage", message);
     throw new Error(`The sandboxed run failed: ${message}\n${failure.stack ?? ""}`);
   }
   if (result === undefined) {
     if (outcome.timedOut) {
-      throw new ZuError(
+      throw new RunFailure(
         "sandbox_timeout",
         `Cannot finish "${agentFile}" sandboxed: the run was killed at its timeout of ${options.timeoutMs} ms`,
       );

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Event } from "../core/events.ts";
-import { UserError, ZuError } from "../core/errors.ts";
+import { errorOfCode, Interrupted, UserError } from "../core/errors.ts";
 import type { EventSink } from "../core/types.ts";
 import { runInJail } from "../backends/permissions/child_runner.ts";
 import type { JailOutcome } from "../backends/permissions/child_runner.ts";
@@ -139,14 +139,15 @@ export async function runJailed(
     },
   });
   if (outcome.error) {
-    if (outcome.error.user) throw new UserError(outcome.error.code, outcome.error.message);
-    if (outcome.error.code !== "bug") throw new ZuError(outcome.error.code, outcome.error.message);
+    const rebuilt = errorOfCode(outcome.error.code, outcome.error.message);
+    if (rebuilt) throw rebuilt;
+    if (outcome.error.user) throw new UserError("usage", outcome.error.message);
     throw new Error(
       `The jailed child failed: ${outcome.error.message}\n${outcome.error.stack ?? ""}`,
     );
   }
   if (outcome.result === undefined) {
-    if (io.signal?.aborted) throw new UserError("interrupted", "Interrupted");
+    if (io.signal?.aborted) throw new Interrupted();
     throw new Error(
       `The jailed child exited with code ${outcome.code} and no result:\n${outcome.stderr.trim()}`,
     );

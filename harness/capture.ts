@@ -14,7 +14,7 @@
  * @module
  */
 import type { Result } from "../core/contracts.ts";
-import { ZuError } from "../core/errors.ts";
+import { RunFailure } from "../core/errors.ts";
 import { type Event, SOURCE_FETCHED, TOOL_INVOKED, TOOL_RETURNED } from "../core/events.ts";
 import { type Bundle, BUNDLE_VERSION, deepCopy, type Move, type Observation } from "./bundle.ts";
 import { pyDumps } from "./_pyjson.ts";
@@ -45,7 +45,7 @@ export function captureBundle(
   options: CaptureOptions,
 ): Bundle {
   if (result.status !== "success" && !options.allowFailure) {
-    throw new ZuError(
+    throw new RunFailure(
       "capture_failed",
       `Cannot capture the run: it ended "${result.status}"${
         result.reason ? ` ("${result.reason}")` : ""
