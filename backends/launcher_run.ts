@@ -298,6 +298,7 @@ async function preflight(docker: Dockerode, image: string, agent: string): Promi
       why: `no Docker daemon answers (${
         e instanceof Error ? e.message.split("\n")[0] : String(e)
       })`,
+      then: `build the image with "zu sandbox image build"`,
     });
   } finally {
     clearTimeout(timer);

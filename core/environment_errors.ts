@@ -66,18 +66,21 @@ export function isProgramMissing(err: unknown): boolean {
 
 /**
  * A `UserError` (`docker_unavailable`): no Docker daemon answers at `socketPath`; says how to
- * start one and how to point zu at another socket. `why` replaces the default reason.
+ * start one and how to point zu at another socket. `why` replaces the default reason; `then`
+ * is the step after that (`build the image with "zu sandbox image build"`).
  */
 export function dockerUnavailable(
   what: string,
   socketPath: string | null,
-  options: { why?: string; cause?: unknown } = {},
+  options: { why?: string; then?: string; cause?: unknown } = {},
 ): UserError {
   const why = options.why ??
     `no Docker daemon answers${socketPath === null ? "" : ` at "${socketPath}"`}`;
   return new UserError(
     "docker_unavailable",
-    `Cannot ${what}: ${why}; ${DOCKER_FIX}`,
+    `Cannot ${what}: ${why}; ${DOCKER_FIX}${
+      options.then === undefined ? "" : `, then ${options.then}`
+    }`,
     options.cause === undefined ? undefined : { cause: options.cause },
   );
 }
