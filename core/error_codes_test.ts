@@ -97,3 +97,19 @@ Deno.test("errorOfCode rebuilds each code with the class of its kind", () => {
   equal(errorOfCode(undefined, "x"), null);
   equal(errorOfCode("no_such_code", "x"), null);
 });
+
+Deno.test("docs/cli.md lists every error code under its kind", async () => {
+  const doc = await Deno.readTextFile(new URL("../docs/cli.md", import.meta.url));
+  const user = doc.indexOf("  - user (exit 2)");
+  const run = doc.indexOf("  - run failure (exit 1");
+  const bug = doc.indexOf("  - bug (exit 1");
+  ok(user >= 0 && run > user && bug > run, "the three lists are there, in order");
+  const sections = [
+    [USER_ERROR_CODES, doc.slice(user, run)],
+    [RUN_FAILURE_CODES, doc.slice(run, bug)],
+    [BUG_CODES, doc.slice(bug, doc.indexOf(".\n", bug))],
+  ] as const;
+  for (const [codes, text] of sections) {
+    for (const code of codes) ok(text.includes(`\`${code}\``), `docs/cli.md lists "${code}"`);
+  }
+});
