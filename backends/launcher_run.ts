@@ -317,7 +317,7 @@ async function preflight(docker: Dockerode, image: string, agent: string): Promi
  * Runs the agent of `agentFile` (its agent.yaml, or a directory holding one) live, inside the
  * runtime container and, there, under the Deno permission jail. Resolves with the jail child's
  * result once the container exited and everything was torn down. Throws a `UserError` when
- * Docker or the image is missing or the agent is invalid, a `ZuError` (`sandbox_timeout`) when
+ * Docker or the image is missing or the agent is invalid, a `RunFailure` (`sandbox_timeout`) when
  * the run was killed at its timeout.
  */
 export async function runSandboxed(

@@ -202,7 +202,7 @@ export function decodePayloadSync(
 }
 
 /**
- * Decodes a blob with the codec its first byte names. Rejects with `ZuError` (code
+ * Decodes a blob with the codec its first byte names. Rejects with `DecryptError` (code
  * `codec_unknown`) naming the version when no codec is configured for it, and with `DecryptError`
  * naming the event and codec when decryption fails (wrong key, tampered blob or AAD).
  */

@@ -36,7 +36,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Projects `events` (one run, in order) and its `result` into a bundle. Throws a `ZuError`
+ * Projects `events` (one run, in order) and its `result` into a bundle. Throws a `RunFailure`
  * (`capture_failed`) when the run did not succeed, unless `allowFailure`.
  */
 export function captureBundle(
