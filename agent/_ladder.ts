@@ -6,13 +6,8 @@
  */
 import type { Result, ToolCall, Verdict } from "../core/contracts.ts";
 import { RunFailure, UserError } from "../core/errors.ts";
-import {
-  APPROVAL_REQUESTED,
-  RUN_PAUSED,
-  TASK_COMPLETED,
-  TASK_ESCALATED,
-  TASK_TERMINAL,
-} from "../core/events.ts";
+import { failureEvent } from "../core/failure_event.ts";
+import { APPROVAL_REQUESTED, RUN_PAUSED, TASK_ESCALATED, TASK_TERMINAL } from "../core/events.ts";
 import type { Invocation } from "./_invoke.ts";
 import { uuid5 } from "./_py.ts";
 import type { Run } from "./_run.ts";
@@ -30,8 +25,7 @@ export async function terminal(run: Run, reason: string): Promise<Result> {
  */
 export async function endOnFailure(run: Run, err: unknown): Promise<void> {
   if (!(err instanceof RunFailure || err instanceof UserError)) return;
-  const last = run.events.at(-1)?.type;
-  if (last === TASK_TERMINAL || last === TASK_COMPLETED) return;
+  if (failureEvent(run.events, err) === null) return;
   try {
     await run.emit(TASK_TERMINAL, { reason: `error:${err.code}`, error: err.message });
   } catch {

@@ -22,6 +22,7 @@ import type Dockerode from "dockerode";
 import { EGRESS_OBSERVED, type Event, newEvent } from "../core/events.ts";
 import { errorOfCode, RunFailure, UserError } from "../core/errors.ts";
 import { dockerUnavailable } from "../core/environment_errors.ts";
+import { failureEvent } from "../core/failure_event.ts";
 import type { EventFilter, EventSink, QueryOptions, StreamOptions } from "../core/types.ts";
 import type { Resolver } from "../core/net_guard.ts";
 import type { DockerClient } from "./docker/docker_client.ts";
@@ -440,21 +441,29 @@ async function launchStaged(stage: string, input: {
     }
   }
 
+  // A run the container could not end itself (killed at its timeout) still ends in the log.
+  const ended = async (err: Error): Promise<Error> => {
+    const end = failureEvent(sink.stored, err);
+    if (end !== null) await sink.append(end).catch(() => {});
+    return err;
+  };
   const failure = error as
     | { code?: string; user?: boolean; message?: string; stack?: string }
     | undefined;
   if (failure) {
     const message = failure.message ?? "the contained run failed";
     const rebuilt = errorOfCode(failure.code, message);
-    if (rebuilt) throw rebuilt;
+    if (rebuilt) throw await ended(rebuilt);
     if (failure.user) throw new UserError("usage", message);
     throw new Error(`The sandboxed run failed: ${message}\n${failure.stack ?? ""}`);
   }
   if (result === undefined) {
     if (outcome.timedOut) {
-      throw new RunFailure(
-        "sandbox_timeout",
-        `Cannot finish "${agentFile}" sandboxed: the run was killed at its timeout of ${options.timeoutMs} ms`,
+      throw await ended(
+        new RunFailure(
+          "sandbox_timeout",
+          `Cannot finish "${agentFile}" sandboxed: the run was killed at its timeout of ${options.timeoutMs} ms`,
+        ),
       );
     }
     throw new Error(
