@@ -5,6 +5,8 @@
  * @module
  */
 import type { Result, ToolCall, Verdict } from "../core/contracts.ts";
+import { RunFailure, UserError } from "../core/errors.ts";
+import { failureEvent } from "../core/failure_event.ts";
 import { APPROVAL_REQUESTED, RUN_PAUSED, TASK_ESCALATED, TASK_TERMINAL } from "../core/events.ts";
 import type { Invocation } from "./_invoke.ts";
 import { uuid5 } from "../core/python/mod.ts";
@@ -14,6 +16,21 @@ import type { Run } from "./_run.ts";
 export async function terminal(run: Run, reason: string): Promise<Result> {
   await run.emit(TASK_TERMINAL, { reason });
   return { status: "terminal", value: null, reason };
+}
+
+/**
+ * Writes the terminal event of a run that `err` ends (a `RunFailure` such as a model API that is
+ * down, or a `UserError` such as a rejected key): reason `error:<code>` and the message. A bug
+ * writes nothing, and nor does a run that already ended; a failing sink never hides `err`.
+ */
+export async function endOnFailure(run: Run, err: unknown): Promise<void> {
+  if (!(err instanceof RunFailure || err instanceof UserError)) return;
+  if (failureEvent(run.events, err) === null) return;
+  try {
+    await run.emit(TASK_TERMINAL, { reason: `error:${err.code}`, error: err.message });
+  } catch {
+    // the caller rethrows err, which says more than a sink that also failed
+  }
 }
 
 /** Climbs one tier for `verdict`, or ends ESCALATE when there is no headroom. */

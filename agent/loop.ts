@@ -33,9 +33,9 @@ import {
   TURN_STARTED,
   VALIDATION_FAILED,
 } from "../core/events.ts";
-import type { Clock, IdSource, ModelProvider, RunPlugins } from "../core/types.ts";
+import type { Clock, IdSource, ModelProvider, RunPlugins, Tool } from "../core/types.ts";
 import { type Invocation, invoke } from "./_invoke.ts";
-import { climb, pause, terminal } from "./_ladder.ts";
+import { climb, endOnFailure, pause, terminal } from "./_ladder.ts";
 import {
   boundHistory,
   completeWithin,
@@ -130,6 +130,23 @@ export async function runTask(
     mode: spec.mode,
   }, { parent: null });
   run.rootId = root.event_id;
+  try {
+    return await afterStart(run, spec, provider, tools, containment, options);
+  } catch (err) {
+    await endOnFailure(run, err);
+    throw err;
+  }
+}
+
+/** The run after `harness.task.started`: envelope, containment, track replay, the model loop. */
+async function afterStart(
+  run: Run,
+  spec: TaskSpec,
+  provider: ModelProvider,
+  tools: Map<string, Tool>,
+  containment: ContainmentPolicy,
+  options: RunTaskOptions,
+): Promise<Result> {
   const envelope: Record<string, unknown> = {};
   for (const [name, t] of tools) {
     envelope[name] = {

@@ -4,7 +4,8 @@
  * @module
  */
 import type Dockerode from "dockerode";
-import { ZuError } from "../core/errors.ts";
+import { UserError } from "../core/errors.ts";
+import { dockerUnavailable } from "../core/environment_errors.ts";
 import { PassThrough, Readable } from "node:stream";
 import { readJsonLines } from "./egress/_json_lines.ts";
 import { hardenedCreateOptions, managedLabels } from "./docker/hardening.ts";
@@ -218,7 +219,7 @@ export class TextTail {
 export function dockerError(e: unknown, runId: string, image: string): unknown {
   const status = dockerStatus(e);
   if (status === 404 && /image/i.test(String((e as Error)?.message))) {
-    return new ZuError(
+    return new UserError(
       "image_missing",
       `Cannot start sandbox run "${runId}": image "${image}" is not present locally; run "zu sandbox image build"`,
       { cause: e },
@@ -226,11 +227,7 @@ export function dockerError(e: unknown, runId: string, image: string): unknown {
   }
   const code = (e as { code?: unknown })?.code;
   if (code === "ENOENT" || code === "ECONNREFUSED") {
-    return new ZuError(
-      "docker_unavailable",
-      `Cannot start sandbox run "${runId}": the Docker daemon is not reachable (is dockerd running?)`,
-      { cause: e },
-    );
+    return dockerUnavailable(`start sandbox run "${runId}"`, null, { cause: e });
   }
   return e;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type Dockerode from "dockerode";
-import { ZuError } from "../core/errors.ts";
+import { RunFailure } from "../core/errors.ts";
 import {
   dockerError,
   type FollowedOutput,
@@ -103,7 +103,7 @@ export async function startSidecar(docker: Dockerode, input: SidecarInput): Prom
   if (state === "aborted") return { state, ip: "", output };
   if (state !== "ready") {
     output.stop();
-    throw new ZuError(
+    throw new RunFailure(
       "sandbox_proxy_failed",
       `Cannot start sandbox run "${input.runId}": the egress proxy ${
         state === "exited" ? "exited" : `was not ready within ${input.readyTimeoutMs} ms`
@@ -114,7 +114,7 @@ export async function startSidecar(docker: Dockerode, input: SidecarInput): Prom
   const ip = info.NetworkSettings.Networks[input.network]?.IPAddress;
   if (!ip) {
     output.stop();
-    throw new ZuError(
+    throw new RunFailure(
       "sandbox_proxy_failed",
       `Cannot start sandbox run "${input.runId}": the egress proxy has no address`,
     );

@@ -43,7 +43,7 @@ import type { DockerClient } from "./docker/docker_client.ts";
 import { EGRESS_OBSERVED, type Event, newEvent } from "../core/events.ts";
 import type { EventSink } from "../core/types.ts";
 import type { Resolver } from "../core/net_guard.ts";
-import { ZuError } from "../core/errors.ts";
+import { RunFailure } from "../core/errors.ts";
 import { pinAllowlist } from "./egress/spawn_proxy_process.ts";
 import { proxyCommand } from "./egress/proxy_command.ts";
 import { parseAllowlistEntry } from "./egress/allowlist.ts";
@@ -454,7 +454,7 @@ export class SandboxLauncher {
     }
     if (teardownError !== null || result === undefined) {
       // Teardown failures must not pass silently; the reaper catches what is left.
-      throw new ZuError(
+      throw new RunFailure(
         "sandbox_teardown_failed",
         `Cannot tear down sandbox run "${runId}": ${String(teardownError)}`,
       );

@@ -20,7 +20,9 @@
  */
 import type Dockerode from "dockerode";
 import { EGRESS_OBSERVED, type Event, newEvent } from "../core/events.ts";
-import { UserError, ZuError } from "../core/errors.ts";
+import { errorOfCode, RunFailure, UserError } from "../core/errors.ts";
+import { dockerUnavailable } from "../core/environment_errors.ts";
+import { failureEvent } from "../core/failure_event.ts";
 import type { EventFilter, EventSink, QueryOptions, StreamOptions } from "../core/types.ts";
 import type { Resolver } from "../core/net_guard.ts";
 import type { DockerClient } from "./docker/docker_client.ts";
@@ -293,12 +295,12 @@ async function preflight(docker: Dockerode, image: string, agent: string): Promi
       ),
     ]);
   } catch (e) {
-    throw new UserError(
-      "docker_unavailable",
-      `Cannot run "${agent}" sandboxed: no Docker daemon answers (${
+    throw dockerUnavailable(`run "${agent}" sandboxed`, null, {
+      why: `no Docker daemon answers (${
         e instanceof Error ? e.message.split("\n")[0] : String(e)
-      }); start Docker, then build the image with "zu sandbox image build"`,
-    );
+      })`,
+      then: `build the image with "zu sandbox image build"`,
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -306,7 +308,7 @@ async function preflight(docker: Dockerode, image: string, agent: string): Promi
     await docker.getImage(image).inspect();
   } catch {
     throw new UserError(
-      "image_not_found",
+      "image_missing",
       `Cannot run "${agent}" sandboxed: image "${image}" is not present locally; build it with "zu sandbox image build"`,
     );
   }
@@ -316,7 +318,7 @@ async function preflight(docker: Dockerode, image: string, agent: string): Promi
  * Runs the agent of `agentFile` (its agent.yaml, or a directory holding one) live, inside the
  * runtime container and, there, under the Deno permission jail. Resolves with the jail child's
  * result once the container exited and everything was torn down. Throws a `UserError` when
- * Docker or the image is missing or the agent is invalid, a `ZuError` (`sandbox_timeout`) when
+ * Docker or the image is missing or the agent is invalid, a `RunFailure` (`sandbox_timeout`) when
  * the run was killed at its timeout.
  */
 export async function runSandboxed(
@@ -439,20 +441,29 @@ async function launchStaged(stage: string, input: {
     }
   }
 
+  // A run the container could not end itself (killed at its timeout) still ends in the log.
+  const ended = async (err: Error): Promise<Error> => {
+    const end = failureEvent(sink.stored, err);
+    if (end !== null) await sink.append(end).catch(() => {});
+    return err;
+  };
   const failure = error as
     | { code?: string; user?: boolean; message?: string; stack?: string }
     | undefined;
   if (failure) {
     const message = failure.message ?? "the contained run failed";
-    if (failure.user) throw new UserError(failure.code ?? "usage", message);
-    if (failure.code && failure.code !== "bug") throw new ZuError(failure.code, message);
+    const rebuilt = errorOfCode(failure.code, message);
+    if (rebuilt) throw await ended(rebuilt);
+    if (failure.user) throw new UserError("usage", message);
     throw new Error(`The sandboxed run failed: ${message}\n${failure.stack ?? ""}`);
   }
   if (result === undefined) {
     if (outcome.timedOut) {
-      throw new ZuError(
-        "sandbox_timeout",
-        `Cannot finish "${agentFile}" sandboxed: the run was killed at its timeout of ${options.timeoutMs} ms`,
+      throw await ended(
+        new RunFailure(
+          "sandbox_timeout",
+          `Cannot finish "${agentFile}" sandboxed: the run was killed at its timeout of ${options.timeoutMs} ms`,
+        ),
       );
     }
     throw new Error(

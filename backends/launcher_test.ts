@@ -150,7 +150,7 @@ Deno.test("SandboxLauncher reports a dead daemon in one line", async () => {
     launcher.run({ command: ["x"], allowlist: [], timeoutMs: 1000 }),
     (e: Error & { code?: string }) => {
       assert.equal(e.code, "docker_unavailable");
-      assert.match(e.message, /^Cannot start sandbox run ".+": the Docker daemon is not reachable/);
+      assert.match(e.message, /^Cannot start sandbox run ".+": no Docker daemon answers; start it/);
       return true;
     },
   );

@@ -6,7 +6,8 @@
  * @module
  */
 import type { Event } from "../core/events.ts";
-import { UserError, ZuError } from "../core/errors.ts";
+import { errorOfCode, Interrupted, UserError } from "../core/errors.ts";
+import { failureEvent } from "../core/failure_event.ts";
 import type { EventSink } from "../core/types.ts";
 import { runInJail } from "../backends/permissions/child_runner.ts";
 import type { JailOutcome } from "../backends/permissions/child_runner.ts";
@@ -138,15 +139,29 @@ export async function runJailed(
       options.onEvent?.(stored);
     },
   });
+  // A run the child could not end itself (killed, interrupted) still ends in the log.
+  const ended = async (err: Error): Promise<Error> => {
+    const end = failureEvent(events, err);
+    if (end === null) return err;
+    try {
+      const stored = options.sink ? await options.sink.append(end) : end;
+      events.push(stored);
+      options.onEvent?.(stored);
+    } catch {
+      // err says more than a sink that also failed
+    }
+    return err;
+  };
   if (outcome.error) {
-    if (outcome.error.user) throw new UserError(outcome.error.code, outcome.error.message);
-    if (outcome.error.code !== "bug") throw new ZuError(outcome.error.code, outcome.error.message);
+    const rebuilt = errorOfCode(outcome.error.code, outcome.error.message);
+    if (rebuilt) throw await ended(rebuilt);
+    if (outcome.error.user) throw new UserError("usage", outcome.error.message);
     throw new Error(
       `The jailed child failed: ${outcome.error.message}\n${outcome.error.stack ?? ""}`,
     );
   }
   if (outcome.result === undefined) {
-    if (io.signal?.aborted) throw new UserError("interrupted", "Interrupted");
+    if (io.signal?.aborted) throw await ended(new Interrupted());
     throw new Error(
       `The jailed child exited with code ${outcome.code} and no result:\n${outcome.stderr.trim()}`,
     );

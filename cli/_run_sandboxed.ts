@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ZuError } from "../core/errors.ts";
+import { Interrupted, UserError, ZuError } from "../core/errors.ts";
 import type { Resolver } from "../core/net_guard.ts";
 import { bool, type CommandContext, str } from "./_command.ts";
 import { eventLogPath, jailAgentOf, loadAgent } from "./_agent.ts";
@@ -31,7 +31,7 @@ async function hostsResolver(io: CliIo): Promise<Resolver | undefined> {
   for (const e of entries) {
     const [name, ip] = e.split("=").map((s) => s.trim().toLowerCase());
     if (!name || !ip) {
-      throw new ZuError(
+      throw new UserError(
         "usage",
         `Cannot read ZU_SANDBOX_HOSTS entry "${e}": expected name=ip`,
       );
@@ -87,7 +87,7 @@ export async function runSandboxedCommand(ctx: CommandContext): Promise<number> 
       io.stderr(`error: ${err.message}\n`);
       return 1;
     }
-    if (io.signal?.aborted) throw new ZuError("interrupted", "Interrupted");
+    if (io.signal?.aborted) throw new Interrupted();
     throw err;
   } finally {
     await sink.close();

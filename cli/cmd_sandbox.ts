@@ -5,6 +5,7 @@
  * @module
  */
 import { UserError } from "../core/errors.ts";
+import { dockerUnavailable } from "../core/environment_errors.ts";
 import { bool, type CommandContext, type CommandDef, num, printJson, str } from "./_command.ts";
 import { pingDocker, socketOptions } from "./_docker.ts";
 
@@ -12,12 +13,7 @@ import { pingDocker, socketOptions } from "./_docker.ts";
 export async function requireDocker(ctx: CommandContext): Promise<void> {
   const why = await pingDocker(ctx.io);
   if (why) {
-    throw new UserError(
-      "docker_unavailable",
-      `Cannot run "${
-        ctx.path.join(" ")
-      }": ${why}; start Docker (or set DOCKER_HOST) and check with "zu doctor"`,
-    );
+    throw dockerUnavailable(`run "${ctx.path.join(" ")}"`, null, { why });
   }
 }
 
@@ -213,10 +209,7 @@ const doctor: CommandDef = {
         ctx.io.stdout(`${c.status.padEnd(4)}  ${c.name.padEnd(7)}  ${c.detail}\n`);
       }}
     if (why) {
-      throw new UserError(
-        "docker_unavailable",
-        `Cannot check the sandbox: ${why}; start Docker (or set DOCKER_HOST)`,
-      );
+      throw dockerUnavailable("check the sandbox", null, { why });
     }
     return failed ? 1 : 0;
   },

@@ -1,5 +1,5 @@
 import { equal, match, ok } from "node:assert/strict";
-import { UserError, ZuError } from "../core/errors.ts";
+import { ProviderAuthError, ProviderUnavailable, UserError } from "../core/errors.ts";
 import type { CommandDef } from "./_command.ts";
 import { captureIo } from "./_io.ts";
 import { main, runCli } from "./main.ts";
@@ -93,7 +93,7 @@ Deno.test("a model API that is down fails the run (one line, exit 1); a rejected
         summary: "provider down",
         run: () =>
           Promise.reject(
-            new ZuError("provider_unavailable", "Cannot complete: the API is unreachable"),
+            new ProviderUnavailable("Cannot complete: the API is unreachable"),
           ),
       },
       {
@@ -101,7 +101,7 @@ Deno.test("a model API that is down fails the run (one line, exit 1); a rejected
         summary: "bad key",
         run: () =>
           Promise.reject(
-            new ZuError("provider_auth", "Cannot complete: the API rejected the key (401)"),
+            new ProviderAuthError("Cannot complete: the API rejected the key (401)"),
           ),
       },
     ],

@@ -167,6 +167,18 @@ Deno.test("zu run stops the jailed child on interrupt and exits 130", async () =
     controller.abort();
     equal(await running, 130, io.stderrText());
     equal(io.stderrText(), "zu: interrupted\n");
+    const db = new DatabaseSync(`${dir}/events.db`, { readOnly: true });
+    try {
+      const rows = db.prepare("SELECT type, data FROM events ORDER BY seq").all() as {
+        type: string;
+        data: Uint8Array;
+      }[];
+      equal(rows[0]?.type, "harness.task.started");
+      equal(rows.at(-1)?.type, "harness.task.terminal", "the interrupted run ends in the log");
+      ok(new TextDecoder().decode(rows.at(-1)!.data).includes('"error:interrupted"'));
+    } finally {
+      db.close();
+    }
   } finally {
     release();
     await Deno.remove(dir, { recursive: true });

@@ -16,7 +16,7 @@ Deno.test("every Docker command without a daemon is one line and exit 2", async 
       equal(await main(args, io), 2, args.join(" "));
       match(
         io.stderrText(),
-        /^error: Cannot run "zu sandbox [a-z ]+": no Docker daemon \(no socket at .*\); start Docker/,
+        /^error: Cannot run "zu sandbox [a-z ]+": no Docker daemon \(no socket at .*\); start it \("sudo dockerd &".*DOCKER_HOST=unix:/,
       );
       equal(io.stderrText().trimEnd().split("\n").length, 1);
     }

@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { DecryptError, ZuError } from "./errors.ts";
+import { DecryptError } from "./errors.ts";
 import type { PayloadCodec } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -164,11 +164,11 @@ function codecOf(blob: Uint8Array, codecs: CodecRegistry, what: string): Payload
   const version = blob[0]!;
   const codec = lookup(codecs, version);
   if (codec === undefined) {
-    throw new ZuError(
-      "codec_unknown",
+    throw new DecryptError(
       `Cannot decode ${what}: codec version ${version} is not configured (configured: ${
         known(codecs)
       })`,
+      { code: "codec_unknown" },
     );
   }
   return codec;
@@ -202,7 +202,7 @@ export function decodePayloadSync(
 }
 
 /**
- * Decodes a blob with the codec its first byte names. Rejects with `ZuError` (code
+ * Decodes a blob with the codec its first byte names. Rejects with `DecryptError` (code
  * `codec_unknown`) naming the version when no codec is configured for it, and with `DecryptError`
  * naming the event and codec when decryption fails (wrong key, tampered blob or AAD).
  */

@@ -14,6 +14,7 @@ export * from "./events.ts";
 export * from "./contracts.ts";
 export type * from "./types.ts";
 export * from "./errors.ts";
+export { dockerUnavailable, missingProgram } from "./environment_errors.ts";
 export * from "./registry.ts";
 export * from "./bus.ts";
 export * from "./json.ts";

@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { SecurityBlock, ZuError } from "./errors.ts";
+import { SecurityBlock, UserError } from "./errors.ts";
 
 import {
   type Addr,
@@ -336,7 +336,7 @@ function block(host: string, why: string): SecurityBlock {
 /**
  * Refuses a blocked name or literal before resolution, resolves once, refuses if ANY answer is
  * blocked, and returns the canonical addresses to dial (pinned). Throws `SecurityBlock` (kind
- * `"ssrf"`, target = host) on a refusal, `ZuError` (code `"dns_failed"`) when the name does not
+ * `"ssrf"`, target = host) on a refusal, `UserError` (code `"dns_failed"`) when the name does not
  * resolve. Loopback and metadata (169.254.169.254, fd00:ec2::254, 100.100.100.200, ...) never
  * pass, even with `allowCidrs` or `allowPrivate`.
  *
@@ -378,13 +378,20 @@ export async function checkHost(host: string, options: GuardOptions = {}): Promi
     throw block(host, "it is not a valid host name or IP address");
   }
   let answers: string[];
+  const DNS_FIX = "check the name, the network and the resolver (/etc/resolv.conf)";
   try {
     answers = await (options.resolver ?? systemResolver)(name);
   } catch (cause) {
-    throw new ZuError("dns_failed", `Cannot resolve host "${host}": ${String(cause)}`, { cause });
+    throw new UserError(
+      "dns_failed",
+      `Cannot resolve host "${host}": ${String(cause)}; ${DNS_FIX}`,
+      {
+        cause,
+      },
+    );
   }
   if (answers.length === 0) {
-    throw new ZuError("dns_failed", `Cannot resolve host "${host}": no addresses`);
+    throw new UserError("dns_failed", `Cannot resolve host "${host}": no addresses; ${DNS_FIX}`);
   }
   const pinned: string[] = [];
   for (const answer of answers) {

@@ -14,7 +14,7 @@
  * @module
  */
 import type { Result } from "../core/contracts.ts";
-import { ZuError } from "../core/errors.ts";
+import { RunFailure } from "../core/errors.ts";
 import { type Event, SOURCE_FETCHED, TOOL_INVOKED, TOOL_RETURNED } from "../core/events.ts";
 import { type Bundle, BUNDLE_VERSION, deepCopy, type Move, type Observation } from "./bundle.ts";
 import { pyDumps } from "../core/python/mod.ts";
@@ -36,7 +36,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Projects `events` (one run, in order) and its `result` into a bundle. Throws a `ZuError`
+ * Projects `events` (one run, in order) and its `result` into a bundle. Throws a `RunFailure`
  * (`capture_failed`) when the run did not succeed, unless `allowFailure`.
  */
 export function captureBundle(
@@ -45,7 +45,7 @@ export function captureBundle(
   options: CaptureOptions,
 ): Bundle {
   if (result.status !== "success" && !options.allowFailure) {
-    throw new ZuError(
+    throw new RunFailure(
       "capture_failed",
       `Cannot capture the run: it ended "${result.status}"${
         result.reason ? ` ("${result.reason}")` : ""

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { SecurityBlock, ZuError } from "../../core/errors.ts";
+import { SecurityBlock, UserError } from "../../core/errors.ts";
 import {
   checkHost,
   type GuardOptions,
@@ -136,7 +136,7 @@ export class BrowserToolConfig {
   /** The backend, or a one-line error saying what to configure. */
   requireBackend(tool: string): SandboxBackend {
     if (!this.backend) {
-      throw new ZuError(
+      throw new UserError(
         "sandbox_required",
         `Cannot run "${tool}": no sandbox backend is configured (tier 2 runs Chromium in a sandbox)`,
       );
@@ -150,7 +150,7 @@ export class BrowserToolConfig {
       return await this.egress.open({ host: target.host, addresses: target.addresses, runId });
     }
     if (this.allowUnrestrictedEgress) return null;
-    throw new ZuError(
+    throw new UserError(
       "egress_required",
       `Cannot run "${tool}": no egress proxy is configured and unrestricted egress was not allowed`,
     );

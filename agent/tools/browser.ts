@@ -18,7 +18,7 @@
  * @module
  */
 import { CAP_NET, CAP_SANDBOX } from "../../core/contracts.ts";
-import { ZuError } from "../../core/errors.ts";
+import { UserError } from "../../core/errors.ts";
 import type { RunContext, SessionHandle, Tool } from "../../core/types.ts";
 import {
   actionToWire,
@@ -187,7 +187,7 @@ export class Browser implements Tool {
     if (!shared) {
       config.requireBackend(this.name);
       if (!config.openSession) {
-        throw new ZuError(
+        throw new UserError(
           "sandbox_required",
           `Cannot run "browser": the sandbox backend cannot open sessions`,
         );

@@ -17,7 +17,7 @@
  * @module
  */
 import { CAP_NET } from "../../core/contracts.ts";
-import { SecurityBlock, ZuError } from "../../core/errors.ts";
+import { RunFailure, SecurityBlock } from "../../core/errors.ts";
 import {
   checkHost,
   type GuardOptions,
@@ -182,7 +182,7 @@ export class HttpFetch implements Tool {
     const handle = setTimeout(
       () =>
         timer.abort(
-          new ZuError(
+          new RunFailure(
             "fetch_timeout",
             `Cannot fetch "${raw}": no answer within ${this.#timeoutMs} ms`,
           ),
@@ -290,7 +290,7 @@ export class HttpFetch implements Tool {
         lastError = e;
       }
     }
-    throw new ZuError(
+    throw new RunFailure(
       "fetch_failed",
       `Cannot fetch "${url.href}": no checked address answered (${String(lastError)})`,
       { cause: lastError },

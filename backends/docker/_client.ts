@@ -7,7 +7,8 @@
  * @module
  */
 import type Dockerode from "dockerode";
-import { ZuError } from "../../core/errors.ts";
+import { UserError } from "../../core/errors.ts";
+import { dockerUnavailable } from "../../core/environment_errors.ts";
 
 /** Default daemon socket (or the `unix://` path in `DOCKER_HOST`). */
 export function defaultSocketPath(): string {
@@ -29,17 +30,13 @@ export async function createDockerClient(socketPath: string): Promise<Dockerode>
 }
 
 /** The one-line error for an unreachable daemon. */
-export function daemonUnreachable(socketPath: string, cause?: unknown): ZuError {
-  return new ZuError(
-    "docker_unavailable",
-    `Cannot start sandbox: Docker daemon at ${socketPath} is not reachable (is dockerd running?)`,
-    cause === undefined ? undefined : { cause },
-  );
+export function daemonUnreachable(socketPath: string, cause?: unknown): UserError {
+  return dockerUnavailable("start sandbox", socketPath, { cause });
 }
 
 /** The one-line error for an image that is not present locally. */
-export function imageMissing(image: string, cause?: unknown): ZuError {
-  return new ZuError(
+export function imageMissing(image: string, cause?: unknown): UserError {
+  return new UserError(
     "image_missing",
     `Cannot start sandbox: image "${image}" is not present locally; run "zu sandbox image build"`,
     cause === undefined ? undefined : { cause },

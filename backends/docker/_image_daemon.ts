@@ -8,7 +8,7 @@
  */
 import type Dockerode from "dockerode";
 import { Readable } from "node:stream";
-import { ZuError } from "../../core/errors.ts";
+import { UserError } from "../../core/errors.ts";
 import {
   createDockerClient,
   daemonUnreachable,
@@ -81,7 +81,7 @@ export function followProgress(
         const failed = output.find((o) => o.error !== undefined);
         if (failed) {
           return reject(
-            new ZuError(
+            new UserError(
               "image_build_failed",
               `Cannot build image "${tag}": ${String(failed.error).trim()}`,
             ),
@@ -137,7 +137,7 @@ export async function buildLabelled(
   }
   const after = await imageState(docker, tag);
   if (after?.hash !== hash) {
-    throw new ZuError(
+    throw new UserError(
       "image_build_failed",
       `Cannot build image "${tag}": the daemon did not tag it`,
     );

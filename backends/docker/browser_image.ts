@@ -29,7 +29,8 @@
 import type Dockerode from "dockerode";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { ZuError } from "../../core/errors.ts";
+import { UserError, ZuError } from "../../core/errors.ts";
+import { isProgramMissing, missingProgram } from "../../core/environment_errors.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import {
   buildLabelled,
@@ -226,10 +227,12 @@ async function run(
     stderr: "piped",
     ...(options.env ? { env: options.env } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
-  }).output();
+  }).output().catch((e) => {
+    throw isProgramMissing(e) ? missingProgram("build the browser image", cmd, { cause: e }) : e;
+  });
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-8).join(" | ");
-    throw new ZuError(
+    throw new UserError(
       "image_build_failed",
       `Cannot build the browser image: "${cmd} ${
         args.slice(0, 4).join(" ")
@@ -271,7 +274,7 @@ export async function buildBrowserRootfs(
   const found = debianSourcesFor(await readAptSources(options.aptDir ?? "/etc/apt"), suite);
   const mirror = options.mirror ?? found.mirror;
   if (!mirror) {
-    throw new ZuError(
+    throw new UserError(
       "image_build_failed",
       `Cannot build the browser image: no apt source serves Debian "${suite}" main; pass a mirror`,
     );
@@ -343,7 +346,7 @@ export function playwrightVersion(): string {
   const m = spec?.match(/^npm:playwright-core@(\d+\.\d+\.\d+)$/);
   if (!m?.[1]) {
     throw new ZuError(
-      "image_build_failed",
+      "image_recipe_invalid",
       `Cannot find the pinned "playwright-core" in deno.json`,
     );
   }
@@ -381,7 +384,7 @@ export async function browserLayerContext(
   const version = playwrightVersion();
   const pw = `${root}/node_modules/.deno/playwright-core@${version}/node_modules/playwright-core`;
   if (!(await exists(pw))) {
-    throw new ZuError(
+    throw new UserError(
       "image_build_failed",
       `Cannot build the browser image: "${pw}" is missing; run "deno install" first`,
     );

@@ -17,7 +17,8 @@
  */
 import type { DockerClient } from "./docker_client.ts";
 import { createHash } from "node:crypto";
-import { ZuError } from "../../core/errors.ts";
+import { UserError } from "../../core/errors.ts";
+import { isProgramMissing, missingProgram } from "../../core/environment_errors.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import {
   buildLabelled,
@@ -75,9 +76,12 @@ const SOURCE_DIRS = ["core", "agent", "sinks", "backends", "harness", "seccomp",
 const SOURCE_FILES = ["deno.json", "deno.lock", "mod.ts"];
 
 async function run(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output()
+    .catch((e) => {
+      throw isProgramMissing(e) ? missingProgram("build image", cmd, { cause: e }) : e;
+    });
   if (!out.success) {
-    throw new ZuError(
+    throw new UserError(
       "image_build_failed",
       `Cannot build image: "${cmd} ${args.join(" ")}" failed: ${
         new TextDecoder().decode(out.stderr).trim()
@@ -231,10 +235,7 @@ export async function attackContext(
 ): Promise<TarEntry[]> {
   const busybox = options.busyboxPath ?? "/bin/busybox";
   if (!(await exists(busybox))) {
-    throw new ZuError(
-      "image_build_failed",
-      `Cannot build the attack image: "${busybox}" is missing; install Debian "busybox-static"`,
-    );
+    throw missingProgram("build the attack image", busybox);
   }
   const applets = (await run(busybox, ["--list"])).split("\n").map((s) => s.trim()).filter(Boolean);
   const entries: TarEntry[] = [

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { ZuError } from "../../core/errors.ts";
+import { UserError } from "../../core/errors.ts";
 
 /** Which images may run. */
 export interface ImagePolicy {
@@ -43,7 +43,7 @@ export interface ImageRef {
 }
 
 /** A refused image. */
-export class ImagePolicyError extends ZuError {
+export class ImagePolicyError extends UserError {
   /** The refused reference. */
   readonly image: string;
   /** Creates the error. */

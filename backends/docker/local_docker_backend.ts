@@ -25,7 +25,7 @@
 import type Dockerode from "dockerode";
 import type { DockerClient } from "./docker_client.ts";
 import type { ToolCall } from "../../core/contracts.ts";
-import { ZuError } from "../../core/errors.ts";
+import { RunFailure, UserError } from "../../core/errors.ts";
 import type {
   ExecOptions,
   ExecResult,
@@ -177,7 +177,7 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     if (mode === "none") return { mode: "none", owned: null };
     if (mode === "unrestricted") {
       if (spec.allowUnrestrictedEgress !== true) {
-        throw new ZuError(
+        throw new UserError(
           "network_policy",
           `Cannot start sandbox: network "unrestricted" needs allowUnrestrictedEgress: true`,
         );
@@ -193,7 +193,7 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
       try {
         const info = await docker.getNetwork(spec.networkName).inspect() as { Internal?: boolean };
         if (info.Internal !== true) {
-          throw new ZuError(
+          throw new UserError(
             "network_policy",
             `Cannot start sandbox: network "${spec.networkName}" is not internal (Internal: true)`,
           );
@@ -267,7 +267,7 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
       if (info.State.Running) return;
       if (["exited", "dead"].includes(info.State.Status)) {
         const logs = await this.#logsTail(container);
-        throw new ZuError(
+        throw new RunFailure(
           "sandbox_start_failed",
           `Cannot start sandbox "${name}": it exited with code ${info.State.ExitCode}${
             logs ? `: ${logs}` : ""
@@ -275,7 +275,7 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
         );
       }
       if (performance.now() > deadline) {
-        throw new ZuError(
+        throw new RunFailure(
           "sandbox_start_failed",
           `Cannot start sandbox "${name}": not running after the startup timeout`,
         );
@@ -312,7 +312,7 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
   ): Promise<ExecResult> {
     const state = this.#state(handle);
     if (state?.dead) {
-      throw new ZuError(
+      throw new RunFailure(
         "sandbox_dead",
         `Cannot exec in sandbox "${handle.name}": ${state.dead}; launch a new one`,
       );
@@ -340,14 +340,14 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
         });
       } catch (error) {
         if (statusOf(error) === 404) {
-          throw new ZuError(
+          throw new RunFailure(
             "sandbox_gone",
             `Cannot exec in sandbox "${handle.name}": it no longer exists`,
             { cause: error },
           );
         }
         if (statusOf(error) === 409) {
-          throw new ZuError(
+          throw new RunFailure(
             "sandbox_dead",
             `Cannot exec in sandbox "${handle.name}": it is not running`,
             { cause: error },

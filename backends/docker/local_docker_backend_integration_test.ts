@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ZuError } from "../../core/errors.ts";
+import { UserError, ZuError } from "../../core/errors.ts";
 import { dockerTest } from "../../testing/docker.ts";
 import { attackImage, testRunId } from "./_test_images.ts";
 import { ImagePolicyError } from "./image_policy.ts";
@@ -233,9 +233,10 @@ dockerTest("LocalDockerBackend says in one line that the daemon is not reachable
   await assert.rejects(
     backend.launch({ image: "zu-attack:0" }),
     (e: unknown) =>
-      e instanceof ZuError && e.code === "docker_unavailable" &&
-      e.message ===
-        "Cannot start sandbox: Docker daemon at /nonexistent/docker.sock is not reachable (is dockerd running?)",
+      e instanceof UserError && e.code === "docker_unavailable" &&
+      e.message.startsWith(
+        'Cannot start sandbox: no Docker daemon answers at "/nonexistent/docker.sock"; start it ("sudo dockerd &"',
+      ),
   );
 });
 

@@ -15,6 +15,7 @@
  * @module
  */
 import type { Event } from "../../core/events.ts";
+import { isProgramMissing, missingProgram } from "../../core/environment_errors.ts";
 import {
   type ErrorMessage,
   parseJailLine,
@@ -155,7 +156,13 @@ export async function runInJail(
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const child = cmd.spawn();
+  let child: Deno.ChildProcess;
+  try {
+    child = cmd.spawn();
+  } catch (e) {
+    const deno = options.denoPath ?? Deno.execPath();
+    throw isProgramMissing(e) ? missingProgram("start the jailed child", deno, { cause: e }) : e;
+  }
   const inputP = options.input === undefined ? Promise.resolve() : (async () => {
     const w = child.stdin.getWriter();
     try {

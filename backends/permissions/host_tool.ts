@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { SecurityBlock, ZuError } from "../../core/errors.ts";
+import { errorOfCode, SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { RunContext, Tool } from "../../core/types.ts";
 import {
   type ToolCallError,
@@ -133,7 +133,9 @@ export function errorOfReply(error: ToolCallError): Error {
       target: error.target ?? null,
     });
   }
-  if (error.code !== undefined) return new ZuError(error.code, error.message);
+  if (error.code !== undefined) {
+    return errorOfCode(error.code, error.message) ?? new Error(error.message);
+  }
   if (error.name === "TypeError") return new TypeError(error.message);
   if (error.name === "RangeError") return new RangeError(error.message);
   return new Error(error.message);

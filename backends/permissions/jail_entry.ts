@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { EventBus } from "../../core/bus.ts";
-import { UserError, ZuError } from "../../core/errors.ts";
+import { RunFailure, UserError } from "../../core/errors.ts";
 import { Registry } from "../../core/registry.ts";
 import type { Tool } from "../../core/types.ts";
 import type { AgentRegistries, ToolFactory } from "../../agent/builtins.ts";
@@ -109,7 +109,7 @@ export async function hostToolRegistries(
 }
 
 function fail(err: unknown): never {
-  if (err instanceof UserError || (err instanceof ZuError && err.code !== "bug")) {
+  if (err instanceof UserError || err instanceof RunFailure) {
     writeJailLine({
       zu_jail: "error",
       code: err.code,
