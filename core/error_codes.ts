@@ -40,6 +40,7 @@ export const USER_ERROR_CODES = Object.freeze(
     "program_missing",
     "provider_auth",
     "run_permission_missing",
+    "sandbox_floor",
     "sandbox_required",
     "sink_unreadable",
     "usage",

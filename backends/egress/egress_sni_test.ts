@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startEgressProxy } from "./egress_proxy.ts";
 import type { EgressProxyOptions, ProxyLogLine } from "./egress_proxy.ts";
 import { clientHello, readAllText, readResponseHead, tlsRecords } from "./_test_util.ts";
-import { concatBytes } from "../../core/_bytes.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 const PUBLIC_IP = "93.184.216.34";
 
