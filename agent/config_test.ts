@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UserError } from "../core/errors.ts";
-import { newEvent } from "../core/events.ts";
 import type { RunContext, Tool } from "../core/types.ts";
 import { assembleRun, loadAgentConfig } from "./config.ts";
 import { sinkRegistry } from "../sinks/registry.ts";
