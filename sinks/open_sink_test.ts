@@ -47,13 +47,15 @@ async function userError(p: Promise<unknown>, re: RegExp): Promise<UserError> {
 
 /** A registry whose drivers record what they are opened with, then open for real. */
 function spyRegistry(seen: SinkOpenOptions[]) {
-  return createSinkRegistry(builtinSinkDrivers().map((d) => ({
-    ...d,
-    open: (path: string | null, o: SinkOpenOptions) => {
-      seen.push(o);
-      return d.open(path, o);
-    },
-  })));
+  return createSinkRegistry(
+    builtinSinkDrivers().map((d) => ({
+      ...d,
+      open: (path: string | null, o: SinkOpenOptions) => {
+        seen.push(o);
+        return d.open(path, o);
+      },
+    })),
+  );
 }
 
 Deno.test("sign_key_env signs every linked event with the key from the environment", async () => {
@@ -133,11 +135,14 @@ Deno.test("busy_timeout_ms, max_batch and durable reach the driver that honours 
     });
     await s.append(ev("data.x"));
     await s.close();
-    const j = await openSink(cfg({ driver: "jsonl", path: "t.jsonl", options: { durable: false } }), {
-      dir,
-      registry,
-      role: "trace_sink",
-    });
+    const j = await openSink(
+      cfg({ driver: "jsonl", path: "t.jsonl", options: { durable: false } }),
+      {
+        dir,
+        registry,
+        role: "trace_sink",
+      },
+    );
     await j.close();
     assert.equal(seen[0]?.busyTimeoutMs, 250);
     assert.equal(seen[0]?.maxBatch, 7);
@@ -221,11 +226,14 @@ Deno.test("trace_sinks receive the canonical sink's signed copy of every event",
     await sink.close();
     const lines = (await Deno.readTextFile(`${dir}/trace/run.jsonl`)).trim().split("\n")
       .map((l) => JSON.parse(l) as Event);
-    assert.deepEqual(lines.map((e) => [e.event_id, e.hash, e.sig]), stored.map((e) => [
-      e.event_id,
-      e.hash,
-      e.sig,
-    ]));
+    assert.deepEqual(
+      lines.map((e) => [e.event_id, e.hash, e.sig]),
+      stored.map((e) => [
+        e.event_id,
+        e.hash,
+        e.sig,
+      ]),
+    );
     assert.deepEqual(verifyChain(lines, { key: SIGN_BYTES }), []);
   });
 });

@@ -45,7 +45,10 @@ Deno.test("A registered driver becomes a known name and is checked like the buil
   r.register(custom);
   assert.deepEqual(r.names(), ["jsonl", "memory", "null", "sqlite"]);
   assert.equal(r.check(block({ driver: "null", options: { level: 3 } }), "trace_sink"), null);
-  assert.equal(r.check(block({ driver: "null", options: { level: -1 } }), "trace_sink")?.key, "options.level");
+  assert.equal(
+    r.check(block({ driver: "null", options: { level: -1 } }), "trace_sink")?.key,
+    "options.level",
+  );
   assert.equal(r.forPath("/x/run.null").name, "null");
   assert.deepEqual(opened, [], "checking a block never opens a driver");
 });
@@ -67,8 +70,18 @@ Deno.test("The registry check refuses every key that would not take effect", () 
     [block({ options: { busy_timeout_ms: -1 } }), "event_sink", "options.busy_timeout_ms", />= 0/],
     [block({ options: { max_batch: 1.5 } }), "event_sink", "options.max_batch", />= 1/],
     [block({ options: { sign_key_env: "" } }), "event_sink", "options.sign_key_env", /non-empty/],
-    [block({ options: { filter_fields: "tenant" } }), "event_sink", "options.filter_fields", /list/],
-    [block({ options: { filter_fields: ["type"] } }), "event_sink", "options.filter_fields", /column/],
+    [
+      block({ options: { filter_fields: "tenant" } }),
+      "event_sink",
+      "options.filter_fields",
+      /list/,
+    ],
+    [
+      block({ options: { filter_fields: ["type"] } }),
+      "event_sink",
+      "options.filter_fields",
+      /column/,
+    ],
     [
       block({ driver: "jsonl", options: { sign_key_env: "K" } }),
       "trace_sink",
@@ -108,7 +121,10 @@ Deno.test("The registry check accepts every documented key of each built-in driv
     ),
     null,
   );
-  assert.equal(r.check(block({ driver: "memory", options: { sign_key_env: "K" } }), "event_sink"), null);
+  assert.equal(
+    r.check(block({ driver: "memory", options: { sign_key_env: "K" } }), "event_sink"),
+    null,
+  );
 });
 
 Deno.test("A bare path picks its driver by extension, SQLite for any other", () => {
