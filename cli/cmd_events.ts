@@ -246,8 +246,7 @@ const exportCmd: CommandDef = {
 
 const verify: CommandDef = {
   name: "verify",
-  summary:
-    "Verify the hash chain of every trace (and signatures with --key-env or the agent's sign_key_env)",
+  summary: "Verify the hash chain of every trace (and signatures, given a key)",
   flags: {
     db: DB_FLAG,
     agent: AGENT_FLAG,
