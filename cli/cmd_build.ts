@@ -81,7 +81,7 @@ harden must keep resilience at or above --min-score with grounding load-bearing.
       status: replayOk ? "passed" : "failed",
       detail: `${result.status}${
         result.reason ? ` (${result.reason})` : ""
-      }, ${replay.events.length} events -> ${db ?? "memory"}`,
+      }, ${replay.events.length} events -> ${db ?? "(not kept: in-memory event_sink)"}`,
     });
     if (replayOk) {
       const { recordTrack } = await import("../agent/track.ts");
