@@ -16,7 +16,6 @@ import {
   sinkPath,
   withSinkPath,
 } from "../sinks/open_sink.ts";
-import type { FanoutSink } from "../sinks/fanout_sink.ts";
 import type { LoadedAgent } from "./_agent.ts";
 import type { CliIo } from "./_io.ts";
 
@@ -101,8 +100,8 @@ export interface RunLog {
 
 /**
  * Opens the log a run appends to: {@link canonicalSink} with every key of the agent's block
- * honoured and its `trace_sinks` attached as isolated subscribers. Close `sink` after the run
- * (a trace sink that failed is reported on stderr then).
+ * honoured and its `trace_sinks` attached as isolated subscribers. The first failure of each
+ * trace sink is reported on stderr as a warning; the run goes on.
  */
 export async function openRunLog(
   io: CliIo,
@@ -111,25 +110,21 @@ export async function openRunLog(
 ): Promise<RunLog> {
   const event_sink = canonicalSink(io, agent, dbFlag);
   const dir = agent?.dir ?? io.cwd;
-  const opened = await openSinks(
+  const warned = new Set<number>();
+  const sink = await openSinks(
     { event_sink, trace_sinks: agent?.config.trace_sinks ?? [] },
-    { dir, env: (k) => io.env(k) },
-  );
-  const fanout = "traces" in opened ? opened as FanoutSink : null;
-  const close = opened.close.bind(opened);
-  const sink = Object.assign(opened, {
-    close: async () => {
-      await close();
-      const failures = fanout?.failures ?? [];
-      if (failures.length) {
+    {
+      dir,
+      env: (k) => io.env(k),
+      onTraceFailure: (f) => {
+        if (warned.has(f.sink)) return;
+        warned.add(f.sink);
         io.stderr(
-          `warning: ${failures.length} event(s) did not reach trace_sinks[${failures[0]!.sink}]: ${
-            failures[0]!.error
-          }\n`,
+          `warning: trace_sinks[${f.sink}] failed (${f.error}); the event log goes on without it\n`,
         );
-      }
+      },
     },
-  });
+  );
   return { sink, db: sinkPath(event_sink, dir) };
 }
 

@@ -43,6 +43,8 @@ export interface TraceSinkFailure {
 export interface FanoutSinkOptions {
   /** Size of the failure ring. Default 1000. */
   maxRecordedFailures?: number;
+  /** Called with each failure as it is recorded (must not throw). Default: none. */
+  onFailure?: (failure: TraceSinkFailure) => void;
 }
 
 /** The canonical sink with trace sinks as isolated subscribers. */
@@ -53,6 +55,7 @@ export class FanoutSink implements EventSink {
   readonly traces: readonly EventSink[];
   #failures: TraceSinkFailure[] = [];
   #max: number;
+  #onFailure: ((failure: TraceSinkFailure) => void) | null;
   #closed = false;
 
   /** Wraps `canonical` and `traces` (it owns them: {@link close} closes them). */
@@ -64,11 +67,17 @@ export class FanoutSink implements EventSink {
     this.canonical = canonical;
     this.traces = [...traces];
     this.#max = options.maxRecordedFailures ?? 1000;
+    this.#onFailure = options.onFailure ?? null;
   }
 
   #record(f: TraceSinkFailure): void {
     this.#failures.push(f);
     if (this.#failures.length > this.#max) this.#failures.shift();
+    try {
+      this.#onFailure?.(f);
+    } catch {
+      // a reporter's failure is not the run's
+    }
   }
 
   /** Appends to the canonical sink, then to each trace sink (failures recorded, not thrown). */

@@ -26,7 +26,7 @@
 import { UserError } from "../core/errors.ts";
 import type { EventSink, EventSinkConfig, SinkRole } from "../core/types.ts";
 import type { EnvReader } from "./encryption/decode_key.ts";
-import { FanoutSink } from "./fanout_sink.ts";
+import { FanoutSink, type TraceSinkFailure } from "./fanout_sink.ts";
 import { type SinkRegistry, sinkRegistry } from "./registry.ts";
 import type { SinkOpenOptions } from "./sink_driver.ts";
 import { decodeSignKey } from "./sign_key.ts";
@@ -195,6 +195,8 @@ export interface SinkSettings {
 export interface OpenSinksOptions extends Omit<OpenSinkOptions, "role" | "label"> {
   /** The canonical block when `event_sink` is null. Default: the registry's fallback (in memory, as zu). */
   fallback?: EventSinkConfig;
+  /** Called when a trace sink fails an append or close (the run goes on). Default: none. */
+  onTraceFailure?: (failure: TraceSinkFailure) => void;
 }
 
 /**
@@ -239,5 +241,9 @@ export async function openSinks(
     for (const s of [canonical, ...opened]) await s.close().catch(() => {});
     throw err;
   }
-  return new FanoutSink(canonical, opened);
+  return new FanoutSink(
+    canonical,
+    opened,
+    options.onTraceFailure ? { onFailure: options.onTraceFailure } : {},
+  );
 }

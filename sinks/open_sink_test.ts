@@ -252,11 +252,16 @@ Deno.test("A failing trace sink never fails the append: the failure is recorded"
     append: () => Promise.reject(new Error("disk full")),
   });
   const canonical = new MemorySink();
-  const sink = new FanoutSink(canonical, [broken], { maxRecordedFailures: 1 });
+  const reported: string[] = [];
+  const sink = new FanoutSink(canonical, [broken], {
+    maxRecordedFailures: 1,
+    onFailure: (f) => reported.push(f.event_id),
+  });
   await sink.append(ev("data.a"));
   const b = await sink.append(ev("data.b"));
   assert.equal(await canonical.count(), 2);
   assert.deepEqual(sink.failures, [{ sink: 0, event_id: b.event_id, error: "Error: disk full" }]);
+  assert.equal(reported.length, 2);
   await sink.close();
 });
 
