@@ -3,6 +3,11 @@
  * {@link AgentConfig}. Every failure is a one-line `UserError` naming the file and the key path;
  * unknown keys become warnings.
  *
+ * Sink blocks are the exception: `agent/` may import only `core/`, so the parser knows no driver
+ * name. It checks a block's shape and asks the {@link SinkDriverCatalog} port (implemented by the
+ * sink driver registry in `sinks/`, injected by the composition root) for everything else;
+ * unknown sink keys are refused.
+ *
  * @module
  */
 import { type Budget, DEFAULT_BUDGET } from "../core/contracts.ts";

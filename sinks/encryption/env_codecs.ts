@@ -1,12 +1,13 @@
 /**
- * `envCodecs`: every codec whose key is in the environment (`ZU_EVENT_KEY`, the managed
- * `ZU_EVENT_KEY_<id>` keys), to read rows written under an earlier setting. A missing or
- * malformed key is skipped here; it is reported when a row needs it.
+ * `envCodecs`: the codecs to read rows written under an earlier setting: AES-GCM (version 1)
+ * when `ZU_EVENT_KEY` is set, and the managed codec (version 2), which looks its
+ * `ZU_EVENT_KEY_<id>` key up per row. A missing or malformed key is skipped here; it is reported
+ * when a row needs it.
  *
  * @example
  * ```ts
  * import { envCodecs } from "./env_codecs.ts";
- * console.assert(envCodecs(() => undefined).length === 0);
+ * console.assert(envCodecs(() => undefined).every((c) => c.version !== 1));
  * ```
  * @module
  */
