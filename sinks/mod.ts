@@ -27,6 +27,8 @@ export {
   withSinkPath,
 } from "./open_sink.ts";
 export type { OpenSinkOptions, OpenSinksOptions, SinkSettings } from "./open_sink.ts";
+export { openEventBus } from "./open_event_bus.ts";
+export type { OpenEventBusOptions } from "./open_event_bus.ts";
 export { FanoutSink } from "./fanout_sink.ts";
 export type { FanoutSinkOptions, TraceSinkFailure } from "./fanout_sink.ts";
 export { decodeSignKey, MIN_SIGN_KEY_BYTES } from "./sign_key.ts";

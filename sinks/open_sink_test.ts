@@ -8,6 +8,7 @@ import { builtinSinkDrivers } from "./builtin_drivers.ts";
 import { FanoutSink } from "./fanout_sink.ts";
 import { MemorySink } from "./memory/mod.ts";
 import { openSink, openSinks, sinkPath, withSinkPath } from "./open_sink.ts";
+import { openEventBus } from "./open_event_bus.ts";
 import { createSinkRegistry } from "./registry.ts";
 import type { SinkOpenOptions } from "./sink_driver.ts";
 
@@ -273,5 +274,25 @@ Deno.test("Without an event_sink the opener falls back to memory, or to the give
     const f = await openSinks({ event_sink: null }, { dir, fallback: cfg({ path: "f.db" }) });
     await f.close();
     assert.ok((await Deno.stat(`${dir}/f.db`)).isFile);
+  });
+});
+
+Deno.test("openEventBus stores in event_sink and hands trace_sinks the signed copy as destinations", async () => {
+  await withDir(async (dir) => {
+    const bus = await openEventBus(
+      {
+        event_sink: cfg({ options: { sign_key_env: "ZU_SIGN" } }),
+        trace_sinks: [cfg({ driver: "jsonl", path: "t.jsonl" })],
+      },
+      { dir, env: () => SIGN },
+    );
+    const seen: string[] = [];
+    bus.subscribe((e) => void seen.push(e.event_id));
+    const stored = await bus.publish(ev("harness.task.started"));
+    await bus.close();
+    assert.deepEqual(seen, [stored.event_id]);
+    const [line] = (await Deno.readTextFile(`${dir}/t.jsonl`)).trim().split("\n");
+    assert.equal((JSON.parse(line!) as Event).sig, stored.sig);
+    assert.match(stored.sig ?? "", /^[0-9a-f]{64}$/);
   });
 });
