@@ -152,6 +152,12 @@ async function openOptions(
     const { createCodec } = await import("./encryption/create_codec.ts");
     try {
       out.codec = createCodec(cfg.encryption, { env });
+      if (cfg.encryption === "managed") {
+        // The managed codec looks keys up per row: check the current one now, not mid-run.
+        const { EnvKeyProvider } = await import("./encryption/env_key_provider.ts");
+        const keys = new EnvKeyProvider({ env });
+        keys.key(keys.currentKeyId());
+      }
     } catch (e) {
       throw new UserError(
         e instanceof UserError ? e.code : "config_invalid",

@@ -157,6 +157,13 @@ Deno.test("encryption aesgcm writes version-1 rows and a missing key is refused 
       openSink(cfg({ encryption: "aesgcm" }), { dir, env: () => undefined }),
       /with encryption "aesgcm": .*ZU_EVENT_KEY is not set/,
     );
+    await userError(
+      openSink(cfg({ encryption: "managed" }), {
+        dir,
+        env: (k) => (k === "ZU_EVENT_KEY_ID" ? "k2" : undefined),
+      }),
+      /with encryption "managed": .*ZU_EVENT_KEY_k2/,
+    );
     const sink = await openSink(cfg({ encryption: "aesgcm" }), {
       dir,
       env: (k) => (k === "ZU_EVENT_KEY" ? "11".repeat(32) : undefined),
