@@ -3,7 +3,8 @@
  *
  * The root module is the event log core plus the agent runtime. Adapters live behind their own
  * subpaths so importing this module never loads SQLite or Docker:
- * `@zu/zu/sinks/sqlite`, `@zu/zu/sinks/jsonl`, `@zu/zu/sinks/memory`, `@zu/zu/sinks/encryption`,
+ * `@zu/zu/sinks` (the driver registry; drivers load when opened), `@zu/zu/sinks/sqlite`,
+ * `@zu/zu/sinks/jsonl`, `@zu/zu/sinks/memory`, `@zu/zu/sinks/encryption`,
  * `@zu/zu/backends/docker`, `@zu/zu/backends/egress`, `@zu/zu/backends/launcher`,
  * `@zu/zu/backends/permissions`, `@zu/zu/harness`, `@zu/zu/testing`.
  *
@@ -40,7 +41,9 @@ export type {
 } from "./agent/security.ts";
 export { builtinDetectors, builtinValidators } from "./agent/checks/mod.ts";
 export { builtinTools, HtmlParse, HttpFetch, Recall } from "./agent/tools/mod.ts";
-export { assembleRun, eventSinkFromConfig, loadAgentConfig } from "./agent/config.ts";
+export { assembleRun, loadAgentConfig } from "./agent/config.ts";
+export { openSink, openSinks, sinkRegistry } from "./sinks/mod.ts";
+export type { OpenSinkOptions, OpenSinksOptions, SinkSettings } from "./sinks/mod.ts";
 export type {
   ActionPolicyEntry,
   AgentConfig,
@@ -51,8 +54,6 @@ export type {
   AssembleOptions,
   EncryptionMode,
   EventSinkConfig,
-  EventSinkFactory,
-  EventSinkFromConfigOptions,
   ObservabilityConfig,
   PluginRef,
   PluginsConfig,

@@ -3,16 +3,21 @@
  * {@link AgentConfig}. Every failure is a one-line `UserError` naming the file and the key path;
  * unknown keys become warnings.
  *
+ * Sink blocks are the exception: `agent/` may import only `core/`, so the parser knows no driver
+ * name. It checks a block's shape and asks the {@link SinkDriverCatalog} port (implemented by the
+ * sink driver registry in `sinks/`, injected by the composition root) for everything else;
+ * unknown sink keys are refused.
+ *
  * @module
  */
 import { type Budget, DEFAULT_BUDGET } from "../core/contracts.ts";
 import { configError, isMapping, Reader, show, typeName } from "./_config_reader.ts";
 import { POLICY_EFFECTS, type PolicyEffect } from "./action_policy_gate.ts";
 import { checkHostPattern } from "./allowed_domains_gate.ts";
+import type { SinkDriverCatalog, SinkRole } from "../core/types.ts";
 import type {
   ActionPolicyEntry,
   AgentConfig,
-  EncryptionMode,
   EventSinkConfig,
   ObservabilityConfig,
   PluginRef,
@@ -23,16 +28,8 @@ import type {
 
 export { configError, isMapping, show } from "./_config_reader.ts";
 
-/** Sink drivers the config accepts. */
-export const SINK_DRIVERS: readonly string[] = Object.freeze(["jsonl", "memory", "sqlite"]);
-/** Encryption modes the config accepts. */
-export const ENCRYPTION_MODES: readonly EncryptionMode[] = Object.freeze([
-  "none",
-  "aesgcm",
-  "managed",
-]);
-
-const SINK_OPTIONS = ["busy_timeout_ms", "max_batch", "filter_fields", "durable", "sign_key_env"];
+/** The keys of a sink block (zu's `EventSinkConfig`); which drivers and options exist is the catalog's. */
+const SINK_KEYS = ["driver", "path", "encryption", "options"];
 const TOP_KEYS = [
   "provider",
   "providers",
@@ -166,28 +163,40 @@ function parseRefList(r: Reader, value: unknown, key: string): PluginRef[] {
   return r.list(value, key).map((v, i) => parsePluginRef(r, v, r.join(key, i)));
 }
 
-function parseSink(r: Reader, value: unknown, key: string): EventSinkConfig {
+/**
+ * A sink block: its shape is checked here, every driver-specific key by `catalog` (the sink
+ * registry, handed in by the composition root). Unknown keys are refused, not warned about: a
+ * sink key that silently does nothing (an unsigned "signed" log) is worse than an error.
+ */
+function parseSink(
+  r: Reader,
+  value: unknown,
+  key: string,
+  role: SinkRole,
+  catalog: SinkDriverCatalog | undefined,
+): EventSinkConfig {
   const obj = r.mapping(value, key);
-  r.unknownKeys(obj, ["driver", "path", "encryption", "options"], key);
+  for (const k of Object.keys(obj)) {
+    if (!SINK_KEYS.includes(k)) {
+      r.fail(r.join(key, k), `is not a sink key (sink keys: ${SINK_KEYS.map(show).join(", ")})`);
+    }
+  }
   const driver = r.nonEmptyString(r.required(obj, "driver", key), r.join(key, "driver"));
-  if (!SINK_DRIVERS.includes(driver)) {
-    r.fail(
-      r.join(key, "driver"),
-      `"${driver}" is not a known sink (known: ${SINK_DRIVERS.map((d) => `"${d}"`).join(", ")})`,
-    );
-  }
-  const encryption = r.choice(obj, "encryption", key, ENCRYPTION_MODES, "none");
-  if (driver === "jsonl" && encryption !== "none") {
-    r.fail(
-      r.join(key, "encryption"),
-      `"${encryption}" is not supported by driver "jsonl" (a JSONL trace is plain text; use "sqlite")`,
-    );
-  }
+  const encryption = obj.encryption === undefined || obj.encryption === null
+    ? "none"
+    : r.nonEmptyString(obj.encryption, r.join(key, "encryption"));
   const options = obj.options === undefined || obj.options === null
     ? {}
     : r.mapping(obj.options, r.join(key, "options"));
-  r.unknownKeys(options, SINK_OPTIONS, r.join(key, "options"));
-  return { driver, path: r.optString(obj, "path", key), encryption, options: { ...options } };
+  const block = {
+    driver,
+    path: r.optString(obj, "path", key),
+    encryption,
+    options: { ...options },
+  };
+  const problem = catalog?.check(block, role) ?? null;
+  if (problem !== null) r.fail(r.join(key, problem.key), problem.message);
+  return block;
 }
 
 function parsePolicies(r: Reader, value: unknown, key: string): ActionPolicyEntry[] {
@@ -279,8 +288,20 @@ function tierMap<T>(
   return new Map([...out.entries()].sort((a, b) => a[0] - b[0]));
 }
 
+/** Options of {@link parseAgentDocument}. */
+export interface ParseAgentOptions {
+  /** Asked about sink drivers and their keys; without it only the shape of sink blocks is checked. */
+  sinkDrivers?: SinkDriverCatalog;
+}
+
 /** Checks a parsed document (`file` is only used in messages). */
-export function parseAgentDocument(doc: unknown, file: string, agentDir: string): AgentConfig {
+export function parseAgentDocument(
+  doc: unknown,
+  file: string,
+  agentDir: string,
+  options: ParseAgentOptions = {},
+): AgentConfig {
+  const catalog = options.sinkDrivers;
   const r = new Reader(file);
   if (!isMapping(doc)) {
     throw configError(
@@ -332,10 +353,12 @@ export function parseAgentDocument(doc: unknown, file: string, agentDir: string)
     backend: r.optString(top, "backend", ""),
     event_sink: top.event_sink === undefined || top.event_sink === null
       ? null
-      : parseSink(r, top.event_sink, "event_sink"),
+      : parseSink(r, top.event_sink, "event_sink", "event_sink", catalog),
     trace_sinks: top.trace_sinks === undefined || top.trace_sinks === null
       ? []
-      : r.list(top.trace_sinks, "trace_sinks").map((s, i) => parseSink(r, s, `trace_sinks[${i}]`)),
+      : r.list(top.trace_sinks, "trace_sinks").map((s, i) =>
+        parseSink(r, s, `trace_sinks[${i}]`, "trace_sink", catalog)
+      ),
     observability: top.observability === undefined || top.observability === null
       ? { review_queue: "zu_review.jsonl", scope: "render" }
       : parseObservability(r, top.observability, "observability"),

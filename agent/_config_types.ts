@@ -5,6 +5,7 @@
  * @module
  */
 import type { Budget } from "../core/contracts.ts";
+import type { EventSinkConfig } from "../core/types.ts";
 import type { PolicyEffect } from "./action_policy_gate.ts";
 
 /** The model block: which provider, and the neutral knobs it may take. */
@@ -49,20 +50,11 @@ export interface PluginsConfig {
   validators: PluginRef[];
 }
 
-/** Encryption at rest of an event sink. */
-export type EncryptionMode = "none" | "aesgcm" | "managed";
+/** Encryption at rest of an event sink: a codec name the sink registry knows. */
+export type EncryptionMode = string;
 
-/** An event sink: the canonical store or a trace sink. */
-export interface EventSinkConfig {
-  /** `sqlite`, `jsonl` or `memory`. */
-  driver: string;
-  /** File path, relative to the agent directory. */
-  path: string | null;
-  /** Default `none`. */
-  encryption: EncryptionMode;
-  /** Driver options. */
-  options: Record<string, unknown>;
-}
+/** An event sink block (the canonical store or a trace sink); its keys are the sink registry's. */
+export type { EventSinkConfig } from "../core/types.ts";
 
 /** `observability` (accepted for zu compatibility). */
 export interface ObservabilityConfig {

@@ -7,7 +7,9 @@
  * Every problem is a one-line `UserError` naming the file and the key path, for example
  * `Cannot load agent "shop/agent.yaml": plugins.tools[1] "htp_fetch" is not a known tool
  * (known: "html_parse", "http_fetch", "recall")`. Unknown keys are not errors: they are returned
- * in `config.warnings` (the library never prints).
+ * in `config.warnings` (the library never prints) — except inside a sink block, where an unknown
+ * key is refused. Sinks are opened from `config.event_sink` / `config.trace_sinks` with
+ * `openSinks` from `sinks/` (the one sink opener).
  *
  * @example
  * ```ts ignore
@@ -23,7 +25,7 @@ import { dirname, extname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { type Budget, DEFAULT_BUDGET, newTaskSpec, type TaskSpec } from "../core/contracts.ts";
 import { UserError } from "../core/errors.ts";
-import type { ModelProvider, RunPlugins } from "../core/types.ts";
+import type { ModelProvider, RunPlugins, SinkDriverCatalog } from "../core/types.ts";
 import type { RunTaskOptions } from "./loop.ts";
 import { configError, parseAgentDocument } from "./_config_parse.ts";
 import { buildAll } from "./_config_build.ts";
@@ -55,6 +57,12 @@ export const AGENT_FILE_NAMES: readonly string[] = Object.freeze([
 export interface AgentConfigOptions extends ProviderContext {
   /** Registries plugin names are resolved against. Default: the built-ins (`agent/builtins.ts`). */
   registries?: AgentRegistries;
+  /**
+   * The sink driver registry (`sinkRegistry` from `sinks/`), asked for driver names and which
+   * sink keys take effect, so a bad `event_sink` / `trace_sinks` key fails here. Without it,
+   * only the blocks' shape is checked now and the rest when a sink is opened (`openSinks`).
+   */
+  sinkDrivers?: SinkDriverCatalog;
 }
 
 async function defaultRegistries(): Promise<AgentRegistries> {
@@ -137,7 +145,12 @@ export async function loadAgentConfig(
   }
   const doc = parseAgentText(text, file);
   const agentDir = resolve(dirname(file));
-  const config = parseAgentDocument(doc, file, agentDir);
+  const config = parseAgentDocument(
+    doc,
+    file,
+    agentDir,
+    options.sinkDrivers ? { sinkDrivers: options.sinkDrivers } : {},
+  );
   // Build once to surface every problem now rather than mid-run.
   await buildAll(config, options.registries ?? await defaultRegistries(), options);
   return config;
@@ -248,11 +261,3 @@ export async function assembleRun(
     config,
   };
 }
-
-export {
-  DEFAULT_SINK_PATHS,
-  type EventSinkFactory,
-  eventSinkFromConfig,
-  type EventSinkFromConfigOptions,
-  SINK_OPTION_NAMES,
-} from "./event_sink_from_config.ts";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UserError } from "../core/errors.ts";
-import { newEvent } from "../core/events.ts";
 import type { RunContext, Tool } from "../core/types.ts";
-import { assembleRun, eventSinkFromConfig, loadAgentConfig } from "./config.ts";
+import { assembleRun, loadAgentConfig } from "./config.ts";
+import { sinkRegistry } from "../sinks/registry.ts";
 import { ScriptedProvider } from "./providers/scripted.ts";
 import { OpenAICompatibleProvider } from "./providers/openai_compatible.ts";
 import { AnthropicProvider } from "./providers/anthropic.ts";
@@ -34,7 +34,7 @@ task:
 async function loadError(yaml: string, extra: Record<string, string> = {}): Promise<string> {
   const dir = await agentDir({ "agent.yaml": yaml, ...extra });
   try {
-    await loadAgentConfig(join(dir, "agent.yaml"));
+    await loadAgentConfig(join(dir, "agent.yaml"), { sinkDrivers: sinkRegistry });
   } catch (e) {
     assert.ok(e instanceof UserError, `not a UserError: ${e}`);
     assert.equal(e.code, "config_invalid");
@@ -393,7 +393,7 @@ Deno.test("loadAgentConfig errors name the file and the key in one line", async 
     ],
     [
       `${BASE}event_sink: {driver: postgres}\n`,
-      'Cannot load agent "A": event_sink.driver "postgres" is not a known sink (known: "jsonl", "memory", "sqlite")',
+      'Cannot load agent "A": event_sink.driver "postgres" is not a known sink driver (known: "jsonl", "memory", "sqlite")',
     ],
     [
       `${BASE}event_sink: {path: x.db}\n`,
@@ -405,7 +405,27 @@ Deno.test("loadAgentConfig errors name the file and the key in one line", async 
     ],
     [
       `${BASE}trace_sinks: [{driver: jsonl, encryption: aesgcm}]\n`,
-      'Cannot load agent "A": trace_sinks[0].encryption "aesgcm" is not supported by driver "jsonl" (a JSONL trace is plain text; use "sqlite")',
+      'Cannot load agent "A": trace_sinks[0].encryption "aesgcm" is not supported by driver "jsonl" (it stores plain text)',
+    ],
+    [
+      `${BASE}event_sink: {driver: sqlite, options: {sign_key: abc}}\n`,
+      'Cannot load agent "A": event_sink.options.sign_key is not an option of driver "sqlite" (its options: "busy_timeout_ms", "filter_fields", "max_batch", "sign_key_env")',
+    ],
+    [
+      `${BASE}event_sink: {driver: sqlite, compress: true}\n`,
+      'Cannot load agent "A": event_sink.compress is not a sink key (sink keys: "driver", "path", "encryption", "options")',
+    ],
+    [
+      `${BASE}event_sink: {driver: sqlite, options: {max_batch: 0}}\n`,
+      'Cannot load agent "A": event_sink.options.max_batch must be a whole number >= 1, got "0"',
+    ],
+    [
+      `${BASE}trace_sinks: [{driver: jsonl, options: {sign_key_env: K}}]\n`,
+      'Cannot load agent "A": trace_sinks[0].options.sign_key_env is not used by a trace sink: it stores the event_sink\'s already linked copy (set sign_key_env on event_sink)',
+    ],
+    [
+      `${BASE}event_sink: {driver: memory, path: x.db}\n`,
+      'Cannot load agent "A": event_sink.path is not used by driver "memory" (it keeps no file)',
     ],
     [
       `${BASE}containment: strict\n`,
@@ -497,78 +517,6 @@ Deno.test("loadAgentConfig reports a missing file and a bad agent.json in one li
     const empty = await Deno.makeTempDir();
     await assert.rejects(loadAgentConfig(empty), /holds no agent\.yaml, agent\.yml, agent\.json/);
     await Deno.remove(empty);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("eventSinkFromConfig opens the SQLite sink under the agent directory lazily", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const open = eventSinkFromConfig(
-      { driver: "sqlite", path: ".zu/events.db", encryption: "none", options: {} },
-      dir,
-    );
-    await assert.rejects(Deno.stat(join(dir, ".zu")), Deno.errors.NotFound);
-    await using sink = await open();
-    const ev = newEvent({
-      task_id: "4f0c6a53-8f0e-4a51-9a52-3f8f2f8f1a01",
-      type: "harness.task.started",
-      payload: { query: "q" },
-    });
-    const stored = await sink.append(ev);
-    assert.equal(typeof stored.hash, "string");
-    assert.equal(await sink.count(), 1);
-    assert.ok((await Deno.stat(join(dir, ".zu/events.db"))).isFile);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("eventSinkFromConfig opens an encrypted sink and refuses a missing key", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const cfg = { driver: "sqlite", path: "enc.db", encryption: "aesgcm" as const, options: {} };
-    const missing = eventSinkFromConfig(cfg, dir, { env: () => undefined });
-    await assert.rejects(
-      missing(),
-      (e: unknown) => e instanceof UserError && /aesgcm/.test(e.message),
-    );
-    const key = "11".repeat(32);
-    const open = eventSinkFromConfig(cfg, dir, {
-      env: (n) => (n === "ZU_EVENT_KEY" ? key : undefined),
-    });
-    await using sink = await open();
-    await sink.append(
-      newEvent({ task_id: "4f0c6a53-8f0e-4a51-9a52-3f8f2f8f1a01", type: "data.x" }),
-    );
-    assert.equal(await sink.count(), 1);
-    const signed = await eventSinkFromConfig(
-      { driver: "sqlite", path: "signed.db", encryption: "none", options: { sign_key_env: "K" } },
-      dir,
-      { env: (n) => (n === "K" ? "22".repeat(32) : undefined) },
-    )();
-    const linked = await signed.append(
-      newEvent({ task_id: "4f0c6a53-8f0e-4a51-9a52-3f8f2f8f1a01", type: "data.z" }),
-    );
-    assert.match(linked.sig ?? "", /^[0-9a-f]{64}$/);
-    await signed.close();
-    const jsonl = await eventSinkFromConfig(
-      { driver: "jsonl", path: "trace/run.jsonl", encryption: "none", options: { durable: false } },
-      dir,
-    )();
-    await jsonl.append(
-      newEvent({ task_id: "4f0c6a53-8f0e-4a51-9a52-3f8f2f8f1a01", type: "data.y" }),
-    );
-    assert.equal(await jsonl.count(), 1);
-    assert.ok((await Deno.stat(join(dir, "trace/run.jsonl"))).isFile);
-    await jsonl.close();
-    const memory = await eventSinkFromConfig(
-      { driver: "memory", path: null, encryption: "none", options: {} },
-      dir,
-    )();
-    assert.equal(await memory.count(), 0);
-    await memory.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

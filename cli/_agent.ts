@@ -7,7 +7,8 @@ import { jailAgentOf as jailAgentFromConfig } from "../backends/permissions/jail
 import { UserError } from "../core/errors.ts";
 import type { AgentConfig } from "../agent/config.ts";
 import type { JailAgent } from "../backends/permissions/permission_flags.ts";
-import { DEFAULT_DB, resolvePath } from "./_event_log.ts";
+import { sinkRegistry } from "../sinks/registry.ts";
+import { resolvePath } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
 
 /** An agent file found and checked. */
@@ -59,7 +60,10 @@ export async function loadAgent(io: CliIo, arg: string | undefined): Promise<Loa
   const { loadAgentConfig } = await import("../agent/config.ts");
   let config: AgentConfig;
   try {
-    config = await loadAgentConfig(file, { env: (k: string) => io.env(k) });
+    config = await loadAgentConfig(file, {
+      env: (k: string) => io.env(k),
+      sinkDrivers: sinkRegistry,
+    });
   } catch (err) {
     if (err instanceof UserError) throw err;
     if (err instanceof SyntaxError || err instanceof TypeError) {
@@ -76,27 +80,4 @@ export async function loadAgent(io: CliIo, arg: string | undefined): Promise<Loa
 /** Describes the agent to the jail: its tools' declared egress, target, domains and providers. */
 export function jailAgentOf(io: CliIo, agent: LoadedAgent): Promise<JailAgent> {
   return jailAgentFromConfig(agent.config, { env: (k: string) => io.env(k) });
-}
-
-/**
- * The event log a command writes to: `--db` when given, else the agent's SQLite or JSONL
- * `event_sink` path, else `.zu/events.db` in the working directory.
- */
-export function eventLogPath(
-  io: CliIo,
-  agent: LoadedAgent | null,
-  flag: string | undefined,
-): string {
-  if (flag) return resolvePath(io.cwd, flag);
-  const sink = agent?.config.event_sink;
-  if (
-    sink && (sink.driver === "sqlite" || sink.driver === "jsonl") && sink.path &&
-    sink.path !== ":memory:"
-  ) {
-    return sink.path.startsWith("/") ? sink.path : resolvePath(agent.dir, sink.path);
-  }
-  if (sink && (sink.driver === "sqlite" || sink.driver === "jsonl") && !sink.path) {
-    return resolvePath(agent.dir, sink.driver === "sqlite" ? ".zu/events.db" : ".zu/events.jsonl");
-  }
-  return resolvePath(io.cwd, DEFAULT_DB);
 }

@@ -1,11 +1,22 @@
 /**
- * Opening the event log a command reads or writes: SQLite by default, JSONL for `*.jsonl`; keys
- * from the environment; a missing file is a user error for readers and is never created by one.
+ * Opening the event log a command reads or writes, always through the sink driver registry
+ * (`sinks/open_sink.ts`): the agent's `event_sink` with every key honoured and its `trace_sinks`
+ * attached, `--db <path>` moving the canonical sink to another file (driver by extension, every
+ * other key kept), `.zu/events.db` in the working directory when the agent names none. A missing
+ * file is a user error for readers and is never created by one.
  *
  * @module
  */
 import { UserError } from "../core/errors.ts";
-import type { EventSink, PayloadCodec } from "../core/types.ts";
+import type { EventSink, EventSinkConfig } from "../core/types.ts";
+import {
+  openSink,
+  openSinks,
+  sinkConfigForPath,
+  sinkPath,
+  withSinkPath,
+} from "../sinks/open_sink.ts";
+import type { LoadedAgent } from "./_agent.ts";
 import type { CliIo } from "./_io.ts";
 
 /** The default event log, relative to the working directory. */
@@ -15,7 +26,7 @@ export const DEFAULT_DB = ".zu/events.db";
 export function resolvePath(cwd: string, path: string): string {
   if (path.startsWith("/")) return path;
   const base = cwd.endsWith("/") ? cwd : `${cwd}/`;
-  return new URL(path, `file://${base}`).pathname;
+  return decodeURIComponent(new URL(path, `file://${base}`).pathname);
 }
 
 /** Whether anything is at `path` (a denied or failed stat reads as "no"). */
@@ -28,66 +39,113 @@ export function exists(path: string): boolean {
   }
 }
 
+function notFound(path: string): UserError {
+  return new UserError(
+    "event_log_not_found",
+    `Cannot open event log "${path}": the file does not exist; run "zu demo" or "zu run" first, or pass --db <path>`,
+  );
+}
+
 /** Options of {@link openEventLog}. */
 export interface OpenEventLogOptions {
   /** Refuse (user error) when the file does not exist, instead of creating it. */
   mustExist: boolean;
-  /** `none`, `aesgcm` or `managed` for new rows. Default `none`. */
-  encryption?: string;
 }
 
-async function readCodecs(io: CliIo): Promise<PayloadCodec[]> {
-  const { AesGcmCodec, ManagedAesGcmCodec } = await import("../sinks/encryption/mod.ts");
-  const out: PayloadCodec[] = [];
-  const env = (k: string): string | undefined => io.env(k);
-  if (io.env("ZU_EVENT_KEY")) {
-    try {
-      out.push(AesGcmCodec.fromEnv({ env }));
-    } catch {
-      // a malformed key is reported when a row needs it
-    }
-  }
-  try {
-    out.push(ManagedAesGcmCodec.fromEnv({ env }));
-  } catch {
-    // no managed keys
-  }
-  return out;
-}
-
-/** True when `path` names a JSONL log. */
-export function isJsonlPath(path: string): boolean {
-  return /\.jsonl$/i.test(path);
-}
-
-/** Opens the event log at `path` (absolute or relative to `io.cwd`). */
+/**
+ * Opens the log file at `path` (absolute or relative to `io.cwd`), its driver picked by the
+ * registry from the extension; keys from the environment.
+ */
 export async function openEventLog(
   io: CliIo,
   path: string,
   options: OpenEventLogOptions,
 ): Promise<EventSink> {
   const abs = resolvePath(io.cwd, path);
-  if (options.mustExist && !exists(abs)) {
+  if (options.mustExist && !exists(abs)) throw notFound(path);
+  return await openSink(sinkConfigForPath(abs), {
+    dir: io.cwd,
+    env: (k) => io.env(k),
+    mode: options.mustExist ? "read" : "write",
+  });
+}
+
+/** The canonical sink block a command uses: `--db`, else the agent's, else the default file. */
+export function canonicalSink(
+  io: CliIo,
+  agent: LoadedAgent | null,
+  dbFlag: string | undefined,
+): EventSinkConfig {
+  const configured = agent?.config.event_sink ?? null;
+  if (dbFlag) return withSinkPath(configured, resolvePath(io.cwd, dbFlag));
+  return configured ?? sinkConfigForPath(resolvePath(io.cwd, DEFAULT_DB));
+}
+
+/** The file a command's events go to (null for a sink that keeps no file). */
+export function eventLogPath(
+  io: CliIo,
+  agent: LoadedAgent | null,
+  dbFlag: string | undefined,
+): string | null {
+  return sinkPath(canonicalSink(io, agent, dbFlag), agent?.dir ?? io.cwd);
+}
+
+/** A run's open event log and where it is. */
+export interface RunLog {
+  /** The canonical sink, with the agent's trace sinks attached. */
+  sink: EventSink;
+  /** Its file, or null when it keeps none. */
+  db: string | null;
+}
+
+/**
+ * Opens the log a run appends to: {@link canonicalSink} with every key of the agent's block
+ * honoured and its `trace_sinks` attached as isolated subscribers. The first failure of each
+ * trace sink is reported on stderr as a warning; the run goes on.
+ */
+export async function openRunLog(
+  io: CliIo,
+  agent: LoadedAgent | null,
+  dbFlag: string | undefined,
+): Promise<RunLog> {
+  const event_sink = canonicalSink(io, agent, dbFlag);
+  const dir = agent?.dir ?? io.cwd;
+  const warned = new Set<number>();
+  const sink = await openSinks(
+    { event_sink, trace_sinks: agent?.config.trace_sinks ?? [] },
+    {
+      dir,
+      env: (k) => io.env(k),
+      onTraceFailure: (f) => {
+        if (warned.has(f.sink)) return;
+        warned.add(f.sink);
+        io.stderr(
+          `warning: trace_sinks[${f.sink}] failed (${f.error}); the event log goes on without it\n`,
+        );
+      },
+    },
+  );
+  return { sink, db: sinkPath(event_sink, dir) };
+}
+
+/**
+ * Opens the log a reader reads: `--db`, else the agent's `event_sink` (its keys honoured, no
+ * trace sinks, no signing key needed), else `.zu/events.db`. The file must exist.
+ */
+export async function openReadLog(
+  io: CliIo,
+  agent: LoadedAgent | null,
+  dbFlag: string | undefined,
+): Promise<EventSink> {
+  if (dbFlag || agent === null) return openEventLog(io, dbFlag ?? DEFAULT_DB, { mustExist: true });
+  const event_sink = canonicalSink(io, agent, undefined);
+  const path = sinkPath(event_sink, agent.dir);
+  if (path === null) {
     throw new UserError(
       "event_log_not_found",
-      `Cannot open event log "${path}": the file does not exist; run "zu demo" or "zu run" first, or pass --db <path>`,
+      `Cannot read the event log of agent "${agent.file}": its event_sink (driver "${event_sink.driver}") keeps no file; pass --db <path>`,
     );
   }
-  if (!options.mustExist) {
-    const dir = abs.slice(0, abs.lastIndexOf("/"));
-    if (dir) await Deno.mkdir(dir, { recursive: true });
-  }
-  if (isJsonlPath(abs)) {
-    const { JsonlSink } = await import("../sinks/jsonl/mod.ts");
-    return new JsonlSink(abs);
-  }
-  const { SqliteSink } = await import("../sinks/sqlite/mod.ts");
-  const codecs = await readCodecs(io);
-  const enc = options.encryption ?? "none";
-  let codec: PayloadCodec | undefined;
-  if (enc !== "none") {
-    const { createCodec } = await import("../sinks/encryption/mod.ts");
-    codec = createCodec(enc, { env: (k: string) => io.env(k) });
-  }
-  return new SqliteSink(abs, { readCodecs: codecs, ...(codec ? { codec } : {}) });
+  if (path !== ":memory:" && !exists(path)) throw notFound(path);
+  return await openSinks({ event_sink }, { dir: agent.dir, env: (k) => io.env(k), mode: "read" });
 }

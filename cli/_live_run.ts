@@ -7,8 +7,8 @@
  */
 import type { Event } from "../core/events.ts";
 import { type CommandContext, str } from "./_command.ts";
-import { eventLogPath, type LoadedAgent } from "./_agent.ts";
-import { openEventLog } from "./_event_log.ts";
+import type { LoadedAgent } from "./_agent.ts";
+import { openRunLog } from "./_event_log.ts";
 import { type JailedRun, permissionsFor, runJailed } from "./_jail.ts";
 
 /** Options of {@link runLive}. */
@@ -21,8 +21,8 @@ export interface RunLiveOptions {
 
 /** A finished live run and the event log it was appended to. */
 export interface LiveRun extends JailedRun {
-  /** Path of the event log. */
-  db: string;
+  /** Path of the event log (null when it keeps no file). */
+  db: string | null;
 }
 
 /** Runs `agent` live in the jail, appending to its event log (or `--db`). */
@@ -32,11 +32,7 @@ export async function runLive(
   options: RunLiveOptions = {},
 ): Promise<LiveRun> {
   const { perms, dns } = await permissionsFor(ctx.io, agent, { mode: "live", resolve: true });
-  const db = eventLogPath(ctx.io, agent, str(ctx, "db"));
-  const sink = await openEventLog(ctx.io, db, {
-    mustExist: false,
-    encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
-  });
+  const { sink, db } = await openRunLog(ctx.io, agent, str(ctx, "db"));
   const { HostToolExecutor } = await import("./_host_tools.ts");
   const hostTools = new HostToolExecutor(agent.config, { env: (k) => ctx.io.env(k) });
   try {

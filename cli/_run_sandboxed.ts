@@ -13,8 +13,8 @@
 import { Interrupted, UserError, ZuError } from "../core/errors.ts";
 import type { Resolver } from "../core/net_guard.ts";
 import { bool, type CommandContext, str } from "./_command.ts";
-import { eventLogPath, jailAgentOf, loadAgent } from "./_agent.ts";
-import { openEventLog } from "./_event_log.ts";
+import { jailAgentOf, loadAgent } from "./_agent.ts";
+import { openRunLog } from "./_event_log.ts";
 import { reportRun, type RunResultView } from "./_run_report.ts";
 import { afterRun } from "./cmd_run.ts";
 import type { CliIo } from "./_io.ts";
@@ -57,11 +57,7 @@ export async function runSandboxedCommand(ctx: CommandContext): Promise<number> 
   const resolver = await hostsResolver(io);
   // Docker and the image before the event log is opened: a missing one leaves it untouched.
   await checkSandbox(agent.arg, { image, env });
-  const db = eventLogPath(io, agent, str(ctx, "db"));
-  const sink = await openEventLog(io, db, {
-    mustExist: false,
-    encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
-  });
+  const { sink, db } = await openRunLog(io, agent, str(ctx, "db"));
   const track = !bool(ctx, "no-track");
   const source = io.env("ZU_SANDBOX_SOURCE");
   const allowCidrs = list(io.env("ZU_SANDBOX_ALLOW_CIDRS"));

@@ -5,9 +5,9 @@
  */
 import type { Result } from "../core/contracts.ts";
 import { bool, type CommandDef, printJson, str } from "./_command.ts";
-import { eventLogPath, loadAgent } from "./_agent.ts";
+import { loadAgent } from "./_agent.ts";
 import { loadBundle } from "./_bundle.ts";
-import { openEventLog, resolvePath } from "./_event_log.ts";
+import { openRunLog, resolvePath } from "./_event_log.ts";
 import { permissionsFor, runJailed } from "./_jail.ts";
 import {
   HARDEN_FLAGS,
@@ -61,8 +61,7 @@ harden must keep resilience at or above --min-score with grounding load-bearing.
     const { perms } = await permissionsFor(ctx.io, agent, { mode: "offline" });
     const { serializeBundle } = await import("../harness/bundle.ts");
     const stages: BuildStage[] = [];
-    const db = eventLogPath(ctx.io, agent, str(ctx, "db"));
-    const sink = await openEventLog(ctx.io, db, { mustExist: false });
+    const { sink, db } = await openRunLog(ctx.io, agent, str(ctx, "db"));
     let replay;
     try {
       replay = await runJailed(ctx.io, agent, {
@@ -82,7 +81,7 @@ harden must keep resilience at or above --min-score with grounding load-bearing.
       status: replayOk ? "passed" : "failed",
       detail: `${result.status}${
         result.reason ? ` (${result.reason})` : ""
-      }, ${replay.events.length} events -> ${db}`,
+      }, ${replay.events.length} events -> ${db ?? "(not kept: in-memory event_sink)"}`,
     });
     if (replayOk) {
       const { recordTrack } = await import("../agent/track.ts");

@@ -15,8 +15,8 @@ import {
   printJson,
   str,
 } from "./_command.ts";
-import { eventLogPath, findAgentFile, loadAgent } from "./_agent.ts";
-import { DEFAULT_DB, openEventLog } from "./_event_log.ts";
+import { findAgentFile, loadAgent, type LoadedAgent } from "./_agent.ts";
+import { DEFAULT_DB, openReadLog } from "./_event_log.ts";
 
 const DB_FLAG: FlagDef = {
   type: "string",
@@ -56,13 +56,9 @@ function filterOf(ctx: CommandContext): EventFilter {
   return f;
 }
 
-/**
- * The log to read: `--db`, else the event_sink of `--agent` (or of `./agent.yaml` when there is
- * one), else `.zu/events.db`.
- */
-async function logPath(ctx: CommandContext): Promise<string> {
-  const db = str(ctx, "db");
-  if (db) return db;
+/** The agent whose event_sink is read: `--agent`, else `./agent.yaml` when there is one. */
+async function readerAgent(ctx: CommandContext): Promise<LoadedAgent | null> {
+  if (str(ctx, "db")) return null;
   const agentArg = str(ctx, "agent");
   let file: string | null = null;
   try {
@@ -70,15 +66,21 @@ async function logPath(ctx: CommandContext): Promise<string> {
   } catch (err) {
     if (agentArg !== undefined) throw err;
   }
-  if (file === null) return DEFAULT_DB;
-  const agent = await loadAgent(ctx.io, file);
-  return eventLogPath(ctx.io, agent, undefined);
+  return file === null ? null : await loadAgent(ctx.io, file);
 }
 
-async function withLog<T>(ctx: CommandContext, fn: (sink: EventSink) => Promise<T>): Promise<T> {
-  const sink = await openEventLog(ctx.io, await logPath(ctx), { mustExist: true });
+/**
+ * Runs `fn` on the log to read: `--db`, else the event_sink of `--agent` (or of `./agent.yaml`
+ * when there is one; its keys honoured), else `.zu/events.db`.
+ */
+async function withLog<T>(
+  ctx: CommandContext,
+  fn: (sink: EventSink, agent: LoadedAgent | null) => Promise<T>,
+): Promise<T> {
+  const agent = await readerAgent(ctx);
+  const sink = await openReadLog(ctx.io, agent, str(ctx, "db"));
   try {
-    return await fn(sink);
+    return await fn(sink, agent);
   } finally {
     await sink.close();
   }
@@ -242,24 +244,9 @@ const exportCmd: CommandDef = {
     }),
 };
 
-function decodeHmacKey(raw: string, name: string): Uint8Array {
-  const t = raw.trim();
-  if (/^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0) {
-    return new Uint8Array(t.match(/../g)!.map((h) => parseInt(h, 16)));
-  }
-  try {
-    return Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
-  } catch {
-    throw new UserError(
-      "key_invalid",
-      `Cannot verify signatures: $${name} is neither hex nor base64`,
-    );
-  }
-}
-
 const verify: CommandDef = {
   name: "verify",
-  summary: "Verify the hash chain of every trace (and signatures with --key-env)",
+  summary: "Verify the hash chain of every trace (and signatures, given a key)",
   flags: {
     db: DB_FLAG,
     agent: AGENT_FLAG,
@@ -267,24 +254,30 @@ const verify: CommandDef = {
     "key-env": {
       type: "string",
       placeholder: "NAME",
-      description: "Environment variable holding the HMAC signing key (hex or base64)",
+      description:
+        "Environment variable holding the HMAC signing key (hex or base64; default: the agent's event_sink sign_key_env)",
     },
     json: { type: "boolean", description: "Print JSON instead of text" },
   },
   run: (ctx) =>
-    withLog(ctx, async (sink) => {
+    withLog(ctx, async (sink, agent) => {
       const { verifyChain } = await import("../core/chain.ts");
-      const keyEnv = str(ctx, "key-env");
+      const configured = agent?.config.event_sink?.options.sign_key_env;
+      const keyEnv = str(ctx, "key-env") ??
+        (typeof configured === "string" ? configured : undefined);
       let key: Uint8Array | null = null;
       if (keyEnv) {
         const raw = ctx.io.env(keyEnv);
         if (!raw) {
           throw new UserError(
             "key_missing",
-            `Cannot verify signatures: $${keyEnv} is not set; export it or drop --key-env`,
+            `Cannot verify signatures: $${keyEnv} is not set; export it${
+              str(ctx, "key-env") ? " or drop --key-env" : " (the agent's sign_key_env)"
+            }`,
           );
         }
-        key = decodeHmacKey(raw, keyEnv);
+        const { decodeSignKey } = await import("../sinks/sign_key.ts");
+        key = decodeSignKey(raw, keyEnv);
       }
       const traces = new Map<string, Event[]>();
       const filter: EventFilter = str(ctx, "trace") ? { trace_id: str(ctx, "trace")! } : {};

@@ -25,6 +25,8 @@ const RULES: Rule[] = [
     mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
   },
   { subpath: "./core", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
+  // the driver registry loads no driver until one is opened
+  { subpath: "./sinks", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
   { subpath: "./sinks/memory", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
   { subpath: "./sinks/jsonl", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
   {

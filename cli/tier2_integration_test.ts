@@ -76,7 +76,6 @@ dockerTest(
       const { perms, dns } = await permissionsFor(io, agent, { mode: "live", resolve: true });
       const sink = await openEventLog(io, `${dir}/events.db`, {
         mustExist: false,
-        encryption: "none",
       });
       const host = new HostToolExecutor(agent.config, {
         env: () => undefined,
@@ -109,7 +108,6 @@ dockerTest(
       deepEqual(calls, ["render_dom"], "only the tier-2 call went to the host");
       const log = await openEventLog(io, `${dir}/events.db`, {
         mustExist: true,
-        encryption: "none",
       });
       try {
         const rows = (await log.query()).map((e) => ({

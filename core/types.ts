@@ -92,6 +92,45 @@ export interface KeyProvider {
   key(id: string): Uint8Array;
 }
 
+/**
+ * One event sink block of an agent file (`event_sink`, or an entry of `trace_sinks`), as zu
+ * writes it: `{driver, path?, encryption, options{}}`. Which drivers, options and encryption
+ * modes exist is known only to the sink driver registry (`sinks/registry.ts`).
+ */
+export interface EventSinkConfig {
+  /** A registered driver name (the registry's `names()`). */
+  driver: string;
+  /** File path, relative to the agent directory; null for the driver's default. */
+  path: string | null;
+  /** Encryption at rest of new rows; `none` unless the driver supports a codec. */
+  encryption: string;
+  /** Driver options (`sign_key_env`, `filter_fields`, ...). */
+  options: Record<string, unknown>;
+}
+
+/** The role of a sink block: the canonical store, or a secondary trace sink. */
+export type SinkRole = "event_sink" | "trace_sink";
+
+/** A problem with a sink block: the key inside the block (`options.max_batch`) and why. */
+export interface SinkConfigProblem {
+  /** Key path inside the block, e.g. `driver` or `options.sign_key_env`. */
+  key: string;
+  /** What is wrong, e.g. `must be a whole number >= 1, got "0"`. */
+  message: string;
+}
+
+/**
+ * What a configuration parser may ask about sink drivers without loading one. The driver
+ * registry in `sinks/` implements it; the composition root hands it to `loadAgentConfig`, so
+ * `agent/` never imports `sinks/` and no parser hard-codes a driver name.
+ */
+export interface SinkDriverCatalog {
+  /** Registered driver names, sorted. */
+  names(): string[];
+  /** The first problem of `block` in `role`, or null when every key takes effect. */
+  check(block: EventSinkConfig, role: SinkRole): SinkConfigProblem | null;
+}
+
 // ------------------------------------------------------------------ seams
 
 /** Time seam. */

@@ -14,9 +14,9 @@ import type { PayloadCodec } from "../../core/types.ts";
 import type { EnvReader } from "./decode_key.ts";
 import { AesGcmCodec } from "./aes_gcm_codec.ts";
 import { ManagedAesGcmCodec } from "./managed_aes_gcm_codec.ts";
+import { CODEC_NAMES } from "./codec_names.ts";
 
-/** The names {@link createCodec} accepts. */
-export const CODEC_NAMES: readonly string[] = Object.freeze(["none", "aesgcm", "managed"]);
+export { CODEC_NAMES };
 
 /** Options of {@link createCodec}. */
 export interface CreateCodecOptions {

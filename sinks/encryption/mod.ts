@@ -18,4 +18,5 @@ export type { EnvKeyProviderOptions } from "./env_key_provider.ts";
 export { CODEC_NAMES, createCodec } from "./create_codec.ts";
 export type { CreateCodecOptions } from "./create_codec.ts";
 export { decodeKey } from "./decode_key.ts";
+export { envCodecs } from "./env_codecs.ts";
 export type { EnvReader } from "./decode_key.ts";

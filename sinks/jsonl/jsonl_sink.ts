@@ -35,7 +35,7 @@ import {
   compileFilter,
   type FilterClause,
   matchesClauses,
-} from "../event_filter.ts";
+} from "../filter.ts";
 
 /** Options of {@link JsonlSink}. */
 export interface JsonlSinkOptions {

@@ -27,7 +27,7 @@ import {
   checkNonNegativeInt,
   compileFilter,
   matchesClauses,
-} from "../event_filter.ts";
+} from "../filter.ts";
 
 /** Options of {@link MemorySink}. */
 export interface MemorySinkOptions {
