@@ -4,11 +4,10 @@
  *
  * @module
  */
-import type { Result } from "../core/contracts.ts";
 import { bool, type CommandDef, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { resolvePath } from "./_event_log.ts";
-import { runLive } from "./_live_run.ts";
+import { openRunLog } from "./_run_log.ts";
 import { Progress } from "./_progress.ts";
 import { reportRun } from "./_run_report.ts";
 import { AGENT_ARG, RUN_FLAGS } from "./cmd_run.ts";
@@ -37,20 +36,25 @@ Offline replay and harden then work from it at $0.`,
     const out = str(ctx, "out") ? resolvePath(ctx.io.cwd, str(ctx, "out")!) : bundlePath(agent.dir);
     const steps = agent.config.task?.budget?.max_steps ?? agent.config.budget.max_steps;
     const progress = new Progress(ctx.io, "capture", steps);
+    const { runAgent } = await import("../runner/run_agent.ts");
+    const { db, sink } = await openRunLog(ctx, agent);
     let run;
     try {
-      run = await runLive(ctx, agent, {
+      run = await runAgent(agent, {
+        mode: "jailed",
+        host: ctx.io,
+        sink,
         onEvent: (e) => {
           if (e.type === "harness.turn.started") progress.tick(1, e.type);
         },
       });
     } finally {
       progress.finish();
+      await sink.close();
     }
-    const r = run.result as { result: Result; task: string; model: string | null };
     const lines: string[] = [];
-    if (r.result.status === "success") {
-      const bundle = captureBundle(run.events, r.result, { task: r.task, model: r.model });
+    if (run.result.status === "success") {
+      const bundle = captureBundle(run.events, run.result, { task: run.task, model: run.model });
       await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
       const env = ctx.io.envWithPrefix("ZU_");
       await writeBundle(out, bundle, { env });
@@ -60,11 +64,11 @@ Offline replay and harden then work from it at $0.`,
       lines.push("bundle: not written (only a successful run makes a bundle)");
     }
     return reportRun(ctx.io, {
-      result: r.result,
+      result: run.result,
       events: run.events,
-      db: run.db,
+      db,
       json: bool(ctx, "json"),
-      extra: { bundle: r.result.status === "success" ? out : null },
+      extra: { bundle: run.result.status === "success" ? out : null },
       lines,
     });
   },

@@ -5,11 +5,11 @@
  * @module
  */
 import { bool, type CommandDef, str } from "./_command.ts";
-import { eventLogPath, loadAgent } from "./_agent.ts";
+import { loadAgent } from "./_agent.ts";
 import { loadBundle } from "./_bundle.ts";
-import { openEventLog } from "./_event_log.ts";
-import { permissionsFor, runJailed } from "./_jail.ts";
-import { reportRun, type RunResultView } from "./_run_report.ts";
+import { openRunLog } from "./_run_log.ts";
+import { permissionsFor, runJailed } from "../runner/jailed.ts";
+import { reportRun } from "./_run_report.ts";
 import { AGENT_ARG, RUN_FLAGS } from "./cmd_run.ts";
 
 /** `zu replay`. */
@@ -41,11 +41,7 @@ The child process gets no network permission at all.`,
     const { path, bundle } = await loadBundle(ctx.io, agent, str(ctx, "bundle"));
     const { perms } = await permissionsFor(ctx.io, agent, { mode: "offline" });
     const { serializeBundle } = await import("../harness/bundle.ts");
-    const db = eventLogPath(ctx.io, agent, str(ctx, "db"));
-    const sink = await openEventLog(ctx.io, db, {
-      mustExist: false,
-      encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
-    });
+    const { db, sink } = await openRunLog(ctx, agent);
     try {
       const run = await runJailed(ctx.io, agent, {
         mode: "offline",
@@ -54,11 +50,9 @@ The child process gets no network permission at all.`,
         input: serializeBundle(bundle),
         childOptions: { model: str(ctx, "model") ?? "script", bundlePath: path },
       });
-      const unused = (run.result.unused as unknown[] | undefined) ?? [];
-      const fixtureErrors =
-        (run.result.fixtureErrors as { tool: string; message: string }[] | undefined) ?? [];
+      const { unused, fixtureErrors } = run.result;
       return reportRun(ctx.io, {
-        result: run.result.result as RunResultView,
+        result: run.result.result,
         events: run.events,
         db,
         json: bool(ctx, "json"),

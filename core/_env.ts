@@ -1,14 +1,6 @@
 /**
- * The environment read defensively, for every default env seam.
+ * Kept for the importers of the former private name; new code imports `./env.ts`.
  *
  * @module
  */
-
-/** Reads one environment variable; a permission denial reads as unset (`undefined`). */
-export function safeEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
+export { safeEnv } from "./env.ts";

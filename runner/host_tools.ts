@@ -9,12 +9,12 @@
  */
 import type { Resolver } from "../core/net_guard.ts";
 import type { RunContext, SandboxBackend, Tool } from "../core/types.ts";
-import type { BrowserEgress } from "../agent/tools/_browser_egress.ts";
+import type { BrowserEgress } from "../core/types.ts";
 import type { ToolFactory } from "../agent/builtins.ts";
-import type { ToolCallMessage, ToolResultMessage } from "../backends/permissions/_protocol.ts";
-import { HOST_EXECUTED_TOOLS, replyErrorOf } from "../backends/permissions/host_tool.ts";
-import { dockerSocket } from "./_docker.ts";
-import type { AgentConfig } from "../agent/_config_types.ts";
+import { dockerSocketPath } from "../backends/docker/docker_client.ts";
+import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
+import { HOST_EXECUTED_TOOLS, replyErrorOf } from "./jail/host_tool.ts";
+import type { AgentConfig } from "../agent/config.ts";
 
 /** Options of {@linkcode HostToolExecutor}. */
 export interface HostToolExecutorOptions {
@@ -72,11 +72,11 @@ export class HostToolExecutor implements AsyncDisposable {
     const { assembleRun } = await import("../agent/config.ts");
     const { builtinRegistries } = await import("../agent/builtins.ts");
     const { Registry } = await import("../core/registry.ts");
-    const { DEFAULT_BROWSER_IMAGE } = await import("../agent/tools/_browser_target.ts");
+    const { DEFAULT_BROWSER_IMAGE } = await import("../agent/tools/browser_target.ts");
     const { RenderDom } = await import("../agent/tools/render_dom.ts");
     const { Browser } = await import("../agent/tools/browser.ts");
     const { RUNTIME_IMAGE } = await import("../backends/docker/image_build.ts");
-    const socket = dockerSocket({ env: o.env });
+    const socket = dockerSocketPath(o.env);
     let backend = o.backend ?? null;
     let egress = o.egress ?? null;
     const images = new Set<string>();
@@ -113,10 +113,8 @@ export class HostToolExecutor implements AsyncDisposable {
     if (!egress && !o.egress) {
       // Built before the tools so every tool shares it; Docker is contacted only on use.
       const { DockerProxyEgress } = await import("../backends/egress/docker_proxy_egress.ts");
-      const { createDockerClient } = await import(
-        "../backends/docker/_client.ts"
-      );
-      const docker = await createDockerClient(socket);
+      const { openDockerClient } = await import("../backends/docker/docker_client.ts");
+      const docker = await openDockerClient(socket);
       egress = new DockerProxyEgress(docker);
     }
     if (!backend) {
@@ -213,11 +211,13 @@ export async function dockerPreflight(
   images: string[],
   socketPath?: string,
 ): Promise<string | null> {
-  const { createDockerClient, defaultSocketPath } = await import("../backends/docker/_client.ts");
-  const socket = socketPath ?? defaultSocketPath();
+  const { openDockerClient, dockerSocketPath } = await import(
+    "../backends/docker/docker_client.ts"
+  );
+  const socket = socketPath ?? dockerSocketPath();
   let docker;
   try {
-    docker = await createDockerClient(socket);
+    docker = await openDockerClient(socket);
     await docker.ping();
   } catch {
     return `Cannot run tier-2 tools: no Docker daemon answers at "${socket}" (render_dom and browser run in sandboxes on the host's Docker)`;

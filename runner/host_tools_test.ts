@@ -1,12 +1,12 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import type { ToolCallMessage, ToolResultMessage } from "../backends/permissions/_protocol.ts";
+import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
 import type { Event } from "../core/events.ts";
 import type { ExecResult, SandboxBackend, SandboxHandle } from "../core/types.ts";
-import type { BrowserEgress, EgressLease } from "../agent/tools/_browser_egress.ts";
-import { loadAgent } from "./_agent.ts";
-import { dockerPreflight, HostToolExecutor } from "./_host_tools.ts";
-import { captureIo } from "./_io.ts";
-import { permissionsFor, runJailed } from "./_jail.ts";
+import type { BrowserEgress, EgressLease } from "../core/types.ts";
+import { loadAgent } from "../cli/_agent.ts";
+import { dockerPreflight, HostToolExecutor } from "./host_tools.ts";
+import { captureIo } from "../cli/_io.ts";
+import { permissionsFor, runJailed } from "./jailed.ts";
 
 function agentYaml(
   moves: string,

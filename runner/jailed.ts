@@ -1,26 +1,58 @@
 /**
- * Runs an agent in the Deno permission jail for a command: computes the flags, resolves the
- * declared names (live), opens the event log only after every input was checked, and appends
- * each event the child emits to it as it arrives.
+ * Runs an agent in the Deno permission jail: computes the flags, resolves the declared names
+ * (live), starts the child and appends each event it emits to the caller's sink as it arrives.
+ * The child's answer is checked at the boundary and typed by mode.
  *
+ * @example
+ * ```ts ignore
+ * import { permissionsFor, runJailed } from "./jailed.ts";
+ * const host = { env: (k: string) => Deno.env.get(k), stderr: (t: string) => console.error(t) };
+ * const { perms } = await permissionsFor(host, agent, { mode: "offline" });
+ * const run = await runJailed(host, agent, { mode: "offline", perms, sink: null, input: bundleText });
+ * console.log(run.result.result.status, run.result.unused.length);
+ * ```
  * @module
  */
 import type { Event } from "../core/events.ts";
 import { UserError, ZuError } from "../core/errors.ts";
 import type { EventSink } from "../core/types.ts";
-import { runInJail } from "../backends/permissions/child_runner.ts";
-import type { JailOutcome } from "../backends/permissions/child_runner.ts";
-import type { ToolCallMessage, ToolResultMessage } from "../backends/permissions/_protocol.ts";
+import type { AgentConfig, AgentRegistries } from "../agent/config.ts";
+import { runInJail } from "./jail/child_runner.ts";
+import type { JailOutcome } from "./jail/child_runner.ts";
+import {
+  type JailMode,
+  type JailResults,
+  parseJailResult,
+  type ToolCallMessage,
+  type ToolResultMessage,
+} from "./jail/protocol.ts";
+import { jailAgentOf } from "./jail/jail_agent.ts";
 import {
   computeRunPermissions,
   type JailAgent,
   type RunPermissions,
-} from "../backends/permissions/permission_flags.ts";
-import { jailAgentOf, type LoadedAgent } from "./_agent.ts";
-import type { CliIo } from "./_io.ts";
+} from "./jail/permission_flags.ts";
+
+/** What a run needs from its host process: environment, output for stray text, cancellation. */
+export interface RunHost {
+  /** Reads an environment variable (provider keys and base URLs); `undefined` when unset. */
+  env(name: string): string | undefined;
+  /** Receives the child's non-protocol output. */
+  stderr(text: string): void;
+  /** Cancels the run. */
+  signal?: AbortSignal;
+}
+
+/** An agent file and its checked configuration (the CLI's loaded agent is one). */
+export interface RunnableAgent {
+  /** The agent file (`agent.yaml`). */
+  file: string;
+  /** The checked configuration. */
+  config: AgentConfig;
+}
 
 /** The child program. */
-export const JAIL_ENTRY: URL = new URL("../backends/permissions/jail_entry.ts", import.meta.url);
+export const JAIL_ENTRY: URL = new URL("./jail/jail_entry.ts", import.meta.url);
 
 /**
  * The deno binary to start the child with: this process's own when it may run it, else `deno`
@@ -46,6 +78,8 @@ export interface PermissionsForOptions {
   resolve?: boolean;
   /** Only the provider's host (tools replay from a bundle: `harden --model live`). */
   providerOnly?: boolean;
+  /** The registries the agent is resolved against (providers declare their endpoint). */
+  registries?: AgentRegistries;
 }
 
 async function resolveNames(hosts: string[]): Promise<Record<string, string[]>> {
@@ -63,15 +97,28 @@ async function resolveNames(hosts: string[]): Promise<Record<string, string[]>> 
   return out;
 }
 
+/** The jail's view of an agent and the permissions of one run. */
+export interface JailPermissions {
+  /** The agent as the jail sees it. */
+  jail: JailAgent;
+  /** The computed flags. */
+  perms: RunPermissions;
+  /** The host's answers for the declared names (live with `resolve`), handed to the child. */
+  dns: Record<string, string[]>;
+}
+
 /** The jail's description of `agent` and the permissions a run in `mode` gets. */
 export async function permissionsFor(
-  io: CliIo,
-  agent: LoadedAgent,
+  host: Pick<RunHost, "env">,
+  agent: RunnableAgent,
   options: PermissionsForOptions,
-): Promise<{ jail: JailAgent; perms: RunPermissions; dns: Record<string, string[]> }> {
-  let jail = await jailAgentOf(io, agent);
+): Promise<JailPermissions> {
+  const env = (k: string) => host.env(k);
+  let jail = await jailAgentOf(agent.config, {
+    env,
+    ...(options.registries ? { registries: options.registries } : {}),
+  });
   if (options.providerOnly) jail = { ...jail, tools: [], target: null, allowedDomains: [] };
-  const env = (k: string) => io.env(k);
   let perms = computeRunPermissions(jail, { mode: options.mode, env });
   let dns: Record<string, string[]> = {};
   if (options.mode === "live" && options.resolve && perms.net.length) {
@@ -82,9 +129,9 @@ export async function permissionsFor(
 }
 
 /** Options of {@link runJailed}. */
-export interface RunJailedOptions {
+export interface RunJailedOptions<M extends JailMode = JailMode> {
   /** `live`, `offline` or `harden`. */
-  mode: "live" | "offline" | "harden";
+  mode: M;
   /** The permissions (from {@link permissionsFor}). */
   perms: RunPermissions;
   /** Pinned DNS answers for the child (live). */
@@ -104,9 +151,9 @@ export interface RunJailedOptions {
 }
 
 /** The child's outcome plus the stored events. */
-export interface JailedRun {
-  /** The child's result message. */
-  result: Record<string, unknown>;
+export interface JailedRun<M extends JailMode = JailMode> {
+  /** The child's answer, checked and typed for its mode. */
+  result: JailResults[M];
   /** Stored events, in order. */
   events: Event[];
   /** The raw outcome. */
@@ -114,11 +161,11 @@ export interface JailedRun {
 }
 
 /** Runs the agent in a jailed child and stores its events. Child user errors become `UserError`s. */
-export async function runJailed(
-  io: CliIo,
-  agent: LoadedAgent,
-  options: RunJailedOptions,
-): Promise<JailedRun> {
+export async function runJailed<M extends JailMode>(
+  host: RunHost,
+  agent: Pick<RunnableAgent, "file">,
+  options: RunJailedOptions<M>,
+): Promise<JailedRun<M>> {
   const events: Event[] = [];
   const args = ["--agent", agent.file, "--mode", options.mode];
   if (options.dns && Object.keys(options.dns).length) {
@@ -127,9 +174,9 @@ export async function runJailed(
   if (options.childOptions) args.push("--options", JSON.stringify(options.childOptions));
   const outcome = await runInJail(JAIL_ENTRY, args, options.perms, {
     denoPath: denoBinary(),
-    ...(io.signal ? { signal: io.signal } : {}),
+    ...(host.signal ? { signal: host.signal } : {}),
     ...(options.input !== undefined ? { input: options.input } : {}),
-    onOutput: (line) => io.stderr(`${line}\n`),
+    onOutput: (line) => host.stderr(`${line}\n`),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
     onEvent: async (e) => {
@@ -146,10 +193,10 @@ export async function runJailed(
     );
   }
   if (outcome.result === undefined) {
-    if (io.signal?.aborted) throw new UserError("interrupted", "Interrupted");
+    if (host.signal?.aborted) throw new UserError("interrupted", "Interrupted");
     throw new Error(
       `The jailed child exited with code ${outcome.code} and no result:\n${outcome.stderr.trim()}`,
     );
   }
-  return { result: outcome.result as Record<string, unknown>, events, outcome };
+  return { result: parseJailResult(options.mode, outcome.result), events, outcome };
 }

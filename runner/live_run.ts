@@ -1,56 +1,66 @@
 /**
  * One live run in the jail, as `zu run` and `zu capture` do it: the declared hosts resolved and
- * granted, the agent's event log opened, tier-2 tool calls served by the host, and everything
- * closed afterwards.
+ * granted, tier-2 tool calls served by the host ({@link HostToolExecutor}), every event appended
+ * to the caller's sink, and the host tools closed afterwards. The caller opens and closes the
+ * sink (only after every input was checked).
  *
+ * @example
+ * ```ts ignore
+ * import { runLive } from "./live_run.ts";
+ * const run = await runLive(host, agent, { sink });
+ * console.log(run.result.result.status, run.result.task);
+ * ```
  * @module
  */
 import type { Event } from "../core/events.ts";
-import { type CommandContext, str } from "./_command.ts";
-import { eventLogPath, type LoadedAgent } from "./_agent.ts";
-import { openEventLog } from "./_event_log.ts";
-import { type JailedRun, permissionsFor, runJailed } from "./_jail.ts";
+import type { EventSink } from "../core/types.ts";
+import type { HostToolExecutorOptions } from "./host_tools.ts";
+import {
+  type JailedRun,
+  permissionsFor,
+  type RunHost,
+  runJailed,
+  type RunnableAgent,
+} from "./jailed.ts";
 
 /** Options of {@link runLive}. */
 export interface RunLiveOptions {
-  /** Options handed to the child as JSON. */
-  childOptions?: Record<string, unknown>;
+  /** The event log to append to (the caller's to close); null keeps events in memory only. */
+  sink: EventSink | null;
+  /** Replay a matching `track.json` inside the child. Default true. */
+  track?: boolean;
   /** Called for each event after it was stored. */
   onEvent?: (e: Event) => void;
+  /** Options of the host tool executor (backend, egress, preflight). Default: the host's Docker. */
+  hostTools?: Omit<HostToolExecutorOptions, "env">;
 }
 
-/** A finished live run and the event log it was appended to. */
-export interface LiveRun extends JailedRun {
-  /** Path of the event log. */
-  db: string;
-}
+/** A finished live run: the child's typed answer, the stored events and the raw outcome. */
+export type LiveRun = JailedRun<"live">;
 
-/** Runs `agent` live in the jail, appending to its event log (or `--db`). */
+/** Runs `agent` live in the jail, appending its events to `options.sink`. */
 export async function runLive(
-  ctx: CommandContext,
-  agent: LoadedAgent,
-  options: RunLiveOptions = {},
+  host: RunHost,
+  agent: RunnableAgent,
+  options: RunLiveOptions,
 ): Promise<LiveRun> {
-  const { perms, dns } = await permissionsFor(ctx.io, agent, { mode: "live", resolve: true });
-  const db = eventLogPath(ctx.io, agent, str(ctx, "db"));
-  const sink = await openEventLog(ctx.io, db, {
-    mustExist: false,
-    encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
+  const { perms, dns } = await permissionsFor(host, agent, { mode: "live", resolve: true });
+  const { HostToolExecutor } = await import("./host_tools.ts");
+  const hostTools = new HostToolExecutor(agent.config, {
+    ...options.hostTools,
+    env: (k) => host.env(k),
   });
-  const { HostToolExecutor } = await import("./_host_tools.ts");
-  const hostTools = new HostToolExecutor(agent.config, { env: (k) => ctx.io.env(k) });
   try {
-    const run = await runJailed(ctx.io, agent, {
+    return await runJailed(host, agent, {
       mode: "live",
       perms,
       dns,
-      sink,
-      ...options,
+      sink: options.sink,
+      childOptions: { track: options.track ?? true },
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       onToolCall: (call) => hostTools.call(call),
     });
-    return { ...run, db };
   } finally {
     await hostTools.close();
-    await sink.close();
   }
 }

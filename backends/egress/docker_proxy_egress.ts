@@ -17,11 +17,7 @@
 import type Dockerode from "dockerode";
 import { RUNTIME_IMAGE } from "../docker/image_build.ts";
 import { proxyCommand } from "./proxy_command.ts";
-import type {
-  BrowserEgress,
-  EgressLease,
-  EgressRequest,
-} from "../../agent/tools/_browser_egress.ts";
+import type { BrowserEgress, EgressLease, EgressRequest } from "../../core/types.ts";
 
 /** Options of {@linkcode DockerProxyEgress}. */
 export interface DockerProxyEgressOptions {

@@ -4,10 +4,10 @@
  * @module
  */
 import type Dockerode from "dockerode";
-import { ZuError } from "../core/errors.ts";
+import { ZuError } from "../../core/errors.ts";
 import { PassThrough, Readable } from "node:stream";
-import { readJsonLines } from "./egress/_json_lines.ts";
-import { hardenedCreateOptions, managedLabels } from "./docker/hardening.ts";
+import { readJsonLines } from "../../backends/egress/json_lines.ts";
+import { hardenedCreateOptions, managedLabels } from "../../backends/docker/hardening.ts";
 
 /** Start time of this process (`/proc/self/stat` field 22), or "" when unreadable. */
 export function ownStartTime(): string {

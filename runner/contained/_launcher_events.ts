@@ -3,7 +3,7 @@
  * re-exported from `launcher.ts`).
  * @module
  */
-import { EGRESS_OBSERVED, type Event, HOST_EFFECT_OBSERVED, newEvent } from "../core/events.ts";
+import { EGRESS_OBSERVED, type Event, HOST_EFFECT_OBSERVED, newEvent } from "../../core/events.ts";
 
 /**
  * Facts only the host side may author (observed from outside the box): a contained agent that
@@ -60,7 +60,7 @@ export function containedEventLine(event: Event): string {
  *
  * @example
  * ```ts
- * import { modelHostEntry } from "./launcher.ts";
+ * import { modelHostEntry } from "./sandbox_launcher.ts";
  * console.assert(modelHostEntry("https://api.openai.com/v1") === "api.openai.com");
  * console.assert(modelHostEntry("http://llm.internal:8000/v1") === "llm.internal:8000");
  * console.assert(modelHostEntry("api.anthropic.com") === "api.anthropic.com");

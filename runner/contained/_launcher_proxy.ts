@@ -4,7 +4,7 @@
  * @module
  */
 import type Dockerode from "dockerode";
-import { ZuError } from "../core/errors.ts";
+import { ZuError } from "../../core/errors.ts";
 import {
   dockerError,
   type FollowedOutput,

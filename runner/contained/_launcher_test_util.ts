@@ -15,10 +15,11 @@ import {
 export const TEST_IMAGE = "zu-runtime:0.1.0";
 
 /** The host checkout, bind-mounted as the sidecar's sources. */
-export const ZU_ROOT: string = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(
-  /\/$/,
-  "",
-);
+export const ZU_ROOT: string = decodeURIComponent(new URL("../../", import.meta.url).pathname)
+  .replace(
+    /\/$/,
+    "",
+  );
 
 /**
  * The origin: `/gate` is held until `/release` was requested (so a test can prove events

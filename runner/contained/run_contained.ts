@@ -10,27 +10,28 @@
  *
  * @example
  * ```ts ignore
- * import { runSandboxed } from "./launcher_run.ts";
- * import { SqliteSink } from "../sinks/sqlite/mod.ts";
+ * import { runSandboxed } from "./run_contained.ts";
+ * import { SqliteSink } from "../../sinks/sqlite/mod.ts";
  * await using sink = await SqliteSink.open("events.db");
  * const run = await runSandboxed("agents/shop/agent.yaml", { sink, timeoutMs: 5 * 60_000 });
- * console.log(run.result.status, run.events.length, run.outcome.proxyDecisions.length);
+ * console.log(run.result.result.status, run.events.length, run.outcome.proxyDecisions.length);
  * ```
  * @module
  */
 import type Dockerode from "dockerode";
-import { EGRESS_OBSERVED, type Event, newEvent } from "../core/events.ts";
-import { UserError, ZuError } from "../core/errors.ts";
-import type { EventFilter, EventSink, QueryOptions, StreamOptions } from "../core/types.ts";
-import type { Resolver } from "../core/net_guard.ts";
-import type { DockerClient } from "./docker/docker_client.ts";
-import { jailAgentOf } from "./permissions/jail_agent.ts";
+import { EGRESS_OBSERVED, type Event, newEvent } from "../../core/events.ts";
+import { UserError, ZuError } from "../../core/errors.ts";
+import type { EventFilter, EventSink, QueryOptions, StreamOptions } from "../../core/types.ts";
+import type { Resolver } from "../../core/net_guard.ts";
+import type { DockerClient } from "../../backends/docker/docker_client.ts";
+import { jailAgentOf } from "../jail/jail_agent.ts";
 import {
   computeRunPermissions,
   type JailAgent,
   type RunPermissions,
-} from "./permissions/permission_flags.ts";
-import { DEFAULT_LAUNCHER_IMAGE, type LaunchOutcome, SandboxLauncher } from "./launcher.ts";
+} from "../jail/permission_flags.ts";
+import { type LiveChildResult, parseJailResult } from "../jail/protocol.ts";
+import { DEFAULT_LAUNCHER_IMAGE, type LaunchOutcome, SandboxLauncher } from "./sandbox_launcher.ts";
 
 /** Where the agent directory is mounted (read-only) inside the container. */
 export const SANDBOX_AGENT_DIR = "/agent";
@@ -65,7 +66,7 @@ const CONTAINMENT_ENV_KEYS: readonly string[] = [
  *
  * @example
  * ```ts
- * import { sandboxedPermissions } from "./launcher_run.ts";
+ * import { sandboxedPermissions } from "./run_contained.ts";
  * const p = sandboxedPermissions({
  *   agentDir: "/home/me/shop",
  *   tools: [{ name: "http_fetch", egress: ["*"] }],
@@ -140,8 +141,8 @@ export interface RunSandboxedOptions {
 
 /** What a sandboxed run did. */
 export interface SandboxedRun {
-  /** The jail child's result message (`{result, task, task_id, model, replayed_track}`). */
-  result: Record<string, unknown>;
+  /** The jail child's answer (`{result, task, task_id, model, replayed_track}`), checked. */
+  result: LiveChildResult;
   /** The stored events (as the sink returned them), in order. */
   events: Event[];
   /** The launcher's outcome (exit code, proxy decisions, allowlist, ...). */
@@ -247,7 +248,7 @@ async function describeAgent(
   file: string,
   env: (name: string) => string | undefined,
 ): Promise<JailAgent> {
-  const { loadAgentConfig } = await import("../agent/config.ts");
+  const { loadAgentConfig } = await import("../../agent/config.ts");
   return jailAgentOf(await loadAgentConfig(file, { env }), { env });
 }
 
@@ -349,7 +350,7 @@ export async function runSandboxed(
     ...perms.flags,
     "--config",
     `${zuRoot}/deno.json`,
-    `${zuRoot}/backends/permissions/jail_entry.ts`,
+    `${zuRoot}/runner/jail/jail_entry.ts`,
     "--agent",
     `${SANDBOX_AGENT_DIR}/${name}`,
     "--mode",
@@ -389,7 +390,7 @@ async function launchStaged(stage: string, input: {
   if (options.zuSourceBind) binds.push(`${options.zuSourceBind}:${zuRoot}`);
 
   const sink = new RecordingSink(options.sink, options.onEvent);
-  let result: Record<string, unknown> | undefined;
+  let result: unknown = undefined;
   let error: Record<string, unknown> | undefined;
   const launcher = new SandboxLauncher({
     sink,
@@ -399,7 +400,7 @@ async function launchStaged(stage: string, input: {
     ...(options.zuSourceBind ? { zuSourceBind: options.zuSourceBind } : {}),
     ...(options.onProxyLine ? { onProxyLine: options.onProxyLine } : {}),
     onAgentLine: (line) => {
-      if (line.zu_jail === "result") result = line.result as Record<string, unknown>;
+      if (line.zu_jail === "result") result = line.result;
       else if (line.zu_jail === "error") error = line;
       else options.onAgentOutput?.(`${JSON.stringify(line)}\n`);
     },
@@ -459,5 +460,12 @@ async function launchStaged(stage: string, input: {
       `The sandboxed run exited with code ${outcome.exitCode} and no result:\n${outcome.stderr.trim()}`,
     );
   }
-  return { result, events: sink.stored, outcome, perms, runId, image };
+  return {
+    result: parseJailResult("live", result),
+    events: sink.stored,
+    outcome,
+    perms,
+    runId,
+    image,
+  };
 }

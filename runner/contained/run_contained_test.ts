@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { computeRunPermissions } from "./permissions/permission_flags.ts";
-import { SANDBOX_AGENT_DIR, sandboxedPermissions } from "./launcher_run.ts";
+import { computeRunPermissions } from "../jail/permission_flags.ts";
+import { SANDBOX_AGENT_DIR, sandboxedPermissions } from "./run_contained.ts";
 
 const AGENT = {
   agentDir: "/home/someone/shop",

@@ -24,8 +24,8 @@
  *
  * @example
  * ```ts ignore
- * import { SandboxLauncher } from "./launcher.ts";
- * import { MemorySink } from "../sinks/memory/mod.ts";
+ * import { SandboxLauncher } from "./sandbox_launcher.ts";
+ * import { MemorySink } from "../../sinks/memory/mod.ts";
  * const sink = new MemorySink();
  * const launcher = new SandboxLauncher({ sink });
  * const outcome = await launcher.run({
@@ -39,16 +39,19 @@
  * @module
  */
 import type Dockerode from "dockerode";
-import type { DockerClient } from "./docker/docker_client.ts";
-import { EGRESS_OBSERVED, type Event, newEvent } from "../core/events.ts";
-import type { EventSink } from "../core/types.ts";
-import type { Resolver } from "../core/net_guard.ts";
-import { ZuError } from "../core/errors.ts";
-import { pinAllowlist } from "./egress/spawn_proxy_process.ts";
-import { proxyCommand } from "./egress/proxy_command.ts";
-import { parseAllowlistEntry } from "./egress/allowlist.ts";
-import { loadSeccompProfile } from "../seccomp/mod.ts";
-import { checkImagePolicy, DEFAULT_IMAGE_POLICY, type ImagePolicy } from "./docker/image_policy.ts";
+import type { DockerClient } from "../../backends/docker/docker_client.ts";
+import { EGRESS_OBSERVED, type Event, newEvent } from "../../core/events.ts";
+import type { AgentLauncher, EventSink, LaunchOutcome, LaunchRequest } from "../../core/types.ts";
+import { ZuError } from "../../core/errors.ts";
+import { pinAllowlist } from "../../backends/egress/spawn_proxy_process.ts";
+import { proxyCommand } from "../../backends/egress/proxy_command.ts";
+import { parseAllowlistEntry } from "../../backends/egress/allowlist.ts";
+import { loadSeccompProfile } from "../../seccomp/mod.ts";
+import {
+  checkImagePolicy,
+  DEFAULT_IMAGE_POLICY,
+  type ImagePolicy,
+} from "../../backends/docker/image_policy.ts";
 import {
   dockerError,
   dockerStatus,
@@ -112,73 +115,10 @@ export interface SandboxLauncherOptions {
   onAgentStderr?: (text: string) => void;
 }
 
-/** One contained run. */
-export interface LaunchRequest {
-  /** The in-container argv (e.g. `deno run ... cli/main.ts run --inside-sandbox <agent>`). */
-  command: string[];
-  /** The agent's declared egress (hosts, `host:port`, `*.domain`). `*` is refused. */
-  allowlist: readonly string[];
-  /**
-   * The model provider's host (added to the allowlist), or its base URL
-   * (`https://api.openai.com/v1` adds `api.openai.com`), or null for none.
-   */
-  modelHost?: string | null;
-  /** The run's timeout: the agent container is killed after this long. Required. */
-  timeoutMs: number;
-  /** Non-global CIDRs the proxy lets through (internal services, test networks). */
-  allowCidrs?: readonly string[];
-  /** Resolves allowlisted names once at start (host side). Default the system resolver. */
-  resolver?: Resolver;
-  /** Extra environment for the agent (proxy variables cannot be overridden). */
-  env?: Record<string, string>;
-  /** Read-only binds `host:container` for the agent (e.g. the agent directory). */
-  binds?: readonly string[];
-  /** Working directory in the agent container. */
-  workdir?: string;
-  /** Run id for labels and names. Default a fresh uuid. */
-  runId?: string;
-  /**
-   * When set, each proxy decision is appended as `harness.egress.observed` on this task. A
-   * function is asked at each decision (the task id may only be known once the agent started);
-   * a decision made while it returns null is not appended (it is still in `proxyDecisions`).
-   */
-  taskId?: string | (() => string | null);
-  /** Networks the proxy ALSO joins (e.g. a test origin's network). Default none. */
-  proxyNetworks?: readonly string[];
-  /** Agent memory in bytes. Default 1 GiB (the cap). */
-  memoryBytes?: number;
-  /** Agent CPUs. Default 1. */
-  cpus?: number;
-  /** Cancels the run; everything is torn down and the signal's reason is thrown. */
-  signal?: AbortSignal;
-}
-
-/** What a contained run did. */
-export interface LaunchOutcome {
-  /** The agent's exit code (137 when killed), or null when it never ran. */
-  exitCode: number | null;
-  /** Killed at the run's timeout. */
-  timedOut: boolean;
-  /** Events appended to the sink from the agent. */
-  events: number;
-  /** `zu_event` lines refused as malformed. */
-  rejectedEvents: number;
-  /** The proxy's decision lines. */
-  proxyDecisions: Record<string, unknown>[];
-  /** The proxy's final allowlist. */
-  allowlist: string[];
-  /** The permission flags the proxy ran under. */
-  proxyFlags: string[];
-  /** The internal network's name. */
-  network: string;
-  /** The last 64 KiB of the agent's stderr. */
-  stderr: string;
-  /** Wall time in ms. */
-  durationMs: number;
-}
+export type { LaunchOutcome, LaunchRequest } from "../../core/types.ts";
 
 /** The whole agent in a container behind the egress proxy. */
-export class SandboxLauncher {
+export class SandboxLauncher implements AgentLauncher {
   #options: SandboxLauncherOptions;
   #docker: Dockerode | undefined;
 

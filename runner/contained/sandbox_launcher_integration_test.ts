@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import type Dockerode from "dockerode";
-import { dockerTest } from "../testing/docker.ts";
-import { MemorySink } from "../sinks/memory/mod.ts";
-import type { Event } from "../core/events.ts";
-import { SandboxLauncher } from "./launcher.ts";
+import { dockerTest } from "../../testing/docker.ts";
+import { MemorySink } from "../../sinks/memory/mod.ts";
+import type { Event } from "../../core/events.ts";
+import { SandboxLauncher } from "./sandbox_launcher.ts";
 import {
   leftovers,
   startTestOrigin,

@@ -5,10 +5,10 @@ import {
   eventFromContained,
   modelHostEntry,
   SandboxLauncher,
-} from "./launcher.ts";
-import { MemorySink } from "../sinks/memory/mod.ts";
+} from "./sandbox_launcher.ts";
+import { MemorySink } from "../../sinks/memory/mod.ts";
 import { launcherCreateOptions, TextTail } from "./_launcher_docker.ts";
-import { newEvent } from "../core/events.ts";
+import { newEvent } from "../../core/events.ts";
 
 Deno.test("eventFromContained keeps a contained event and drops its chain fields", () => {
   const e = newEvent({

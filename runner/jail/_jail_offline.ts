@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { writeJailLine } from "./_protocol.ts";
+import { writeJailLine } from "./protocol.ts";
 import { installDenialHandlers, safeEnv } from "./jail_child.ts";
 import { jailTools } from "./jail_tool.ts";
 

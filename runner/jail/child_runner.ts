@@ -20,7 +20,7 @@ import {
   parseJailLine,
   type ToolCallMessage,
   type ToolResultMessage,
-} from "./_protocol.ts";
+} from "./protocol.ts";
 import type { RunPermissions } from "./permission_flags.ts";
 
 /** Options of {@link runInJail}. */

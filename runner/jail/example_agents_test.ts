@@ -4,7 +4,7 @@ import { loadAgentConfig } from "../../agent/config.ts";
 import { computeRunPermissions, type JailAgent } from "./permission_flags.ts";
 
 // The permission flags of every example agent, pinned. Regenerate with:
-//   ZU_UPDATE_SNAPSHOTS=1 deno test -A backends/permissions/example_agents_test.ts
+//   ZU_UPDATE_SNAPSHOTS=1 deno test -A runner/jail/example_agents_test.ts
 const EXPECTED = new URL("./testdata/example_agent_flags.json", import.meta.url);
 const AGENTS = new URL("../../fixtures/agents/", import.meta.url);
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");

@@ -21,7 +21,7 @@ import {
   type ToolCallMessage,
   type ToolResultMessage,
   writeJailLine,
-} from "./_protocol.ts";
+} from "./protocol.ts";
 
 /** Tools the host runs for the child. */
 export const HOST_EXECUTED_TOOLS: readonly string[] = ["render_dom", "browser"];

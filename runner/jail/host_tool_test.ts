@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { SecurityBlock } from "../../core/errors.ts";
 import type { RunContext, Tool } from "../../core/types.ts";
-import type { ToolCallMessage } from "./_protocol.ts";
+import type { ToolCallMessage } from "./protocol.ts";
 import { hostForwardedTool, HostToolClient } from "./host_tool.ts";
 
 function channel() {

@@ -12,21 +12,28 @@
  * ```
  * @module
  */
-import type { AgentConfig } from "../../agent/config.ts";
+import type { AgentConfig, AgentRegistries } from "../../agent/config.ts";
 import type { JailAgent, JailProvider } from "./permission_flags.ts";
 
 /** Options of {@link jailAgentOf}. */
 export interface JailAgentOptions {
   /** Reads the environment (provider key and base-URL variables). Default: none set. */
   env?: (name: string) => string | undefined;
+  /**
+   * The registries the agent is resolved against; each provider's builder declares its default
+   * endpoint (host and key variable) there. Default: the built-in registries.
+   */
+  registries?: AgentRegistries;
 }
 
-function provider(p: AgentConfig["provider"]): JailProvider {
+function provider(p: AgentConfig["provider"], registries: AgentRegistries): JailProvider {
+  const builder = registries.providers.has(p.name) ? registries.providers.get(p.name) : null;
   return {
     name: p.name,
     baseUrl: p.base_url,
     baseUrlEnv: p.base_url_env,
     apiKeyEnv: p.api_key_env,
+    endpoint: builder?.endpoint ?? null,
   };
 }
 
@@ -37,7 +44,9 @@ export async function jailAgentOf(
 ): Promise<JailAgent> {
   const env = options.env ?? (() => undefined);
   const { assembleRun } = await import("../../agent/config.ts");
-  const run = await assembleRun(config, { env });
+  const { builtinRegistries } = await import("../../agent/builtins.ts");
+  const registries = options.registries ?? builtinRegistries();
+  const run = await assembleRun(config, { env, registries });
   return {
     agentDir: config.agentDir,
     tools: [...run.plugins.tools.values()].map((t) => ({
@@ -46,7 +55,7 @@ export async function jailAgentOf(
     })),
     target: run.spec.target,
     allowedDomains: config.allowed_domains ?? [],
-    provider: provider(config.provider),
-    extraProviders: [...config.providers.values()].map(provider),
+    provider: provider(config.provider, registries),
+    extraProviders: [...config.providers.values()].map((p) => provider(p, registries)),
   };
 }

@@ -7,10 +7,10 @@
  */
 import { DEFENSE_BLOCKED, type Event, newEvent } from "../../core/events.ts";
 import type { EventFilter, EventSink, QueryOptions, StreamOptions } from "../../core/types.ts";
-import { writeJailLine } from "./_protocol.ts";
+import { writeJailLine } from "./protocol.ts";
 import { denialDetail, isPermissionDenial, RUNTIME_PERMISSION } from "./jail_tool.ts";
 /** Reads an env variable, treating a denial as unset (the child may read only named keys). */
-export { safeEnv } from "../../core/_env.ts";
+export { safeEnv } from "../../core/env.ts";
 
 function matches(e: Event, filter: EventFilter | undefined): boolean {
   if (!filter) return true;

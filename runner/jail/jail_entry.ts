@@ -14,7 +14,7 @@ import { UserError, ZuError } from "../../core/errors.ts";
 import { Registry } from "../../core/registry.ts";
 import type { Tool } from "../../core/types.ts";
 import type { AgentRegistries, ToolFactory } from "../../agent/builtins.ts";
-import { writeJailLine } from "./_protocol.ts";
+import { writeJailLine } from "./protocol.ts";
 import { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 import { jailTools } from "./jail_tool.ts";
 import { HOST_EXECUTED_TOOLS, hostForwardedTool, HostToolClient } from "./host_tool.ts";
@@ -70,7 +70,7 @@ export async function hostToolRegistries(
   client: Pick<HostToolClient, "call">,
   dns: Record<string, string[]> | null,
 ): Promise<AgentRegistries> {
-  const { BrowserToolConfig, viewArgs } = await import("../../agent/tools/_browser_target.ts");
+  const { BrowserToolConfig, viewArgs } = await import("../../agent/tools/browser_target.ts");
   const { InvalidActionError, validateActions } = await import(
     "../../images/browser/actions.ts"
   );

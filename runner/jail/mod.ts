@@ -18,8 +18,6 @@
  */
 export {
   computeRunPermissions,
-  defaultProviderHost,
-  defaultProviderKeyEnv,
   DENY_RANGES,
   netEntryOfUrl,
   PARSER_ENV_KEYS,
@@ -44,16 +42,22 @@ export {
 } from "./jail_tool.ts";
 export { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 export type { DenialContext } from "./jail_child.ts";
+export { parseJailLine, parseJailResult, writeJailLine } from "./protocol.ts";
 export type {
   ErrorMessage,
   EventMessage,
+  HardenChildResult,
   JailMessage,
+  JailMode,
+  JailResults,
+  LiveChildResult,
+  OfflineChildResult,
   ProgressMessage,
   ResultMessage,
   ToolCallError,
   ToolCallMessage,
   ToolResultMessage,
-} from "./_protocol.ts";
+} from "./protocol.ts";
 export {
   errorOfReply,
   HOST_EXECUTED_TOOLS,

@@ -17,6 +17,7 @@
  * @module
  */
 import { cidrContains, parseIpLiteral } from "../../core/net_guard.ts";
+import type { ProviderEndpoint } from "../../core/types.ts";
 
 /** A tool as the jail sees it: a name and its declared egress. */
 export interface JailTool {
@@ -36,6 +37,12 @@ export interface JailProvider {
   baseUrlEnv?: string | null;
   /** Env variable holding the API key. */
   apiKeyEnv?: string | null;
+  /**
+   * Where the provider talks to by default, as its builder declares it in the provider registry
+   * (`base_url`, `base_url_env` and `api_key_env` override it). Default: none, so no host is
+   * granted until the agent sets `base_url`.
+   */
+  endpoint?: ProviderEndpoint | null;
 }
 
 /** What the jail needs to know about an agent. */
@@ -129,22 +136,6 @@ export const DENY_RANGES: readonly { range: string; why: string; droppable: bool
  */
 export const PARSER_ENV_KEYS: readonly string[] = ["LOG_STREAM", "LOG_TOKENS"];
 
-/** Default API host of a provider name (`null` for a provider that makes no network call). */
-export function defaultProviderHost(name: string): string | null {
-  const n = name.toLowerCase();
-  if (n === "scripted" || n.includes("script") || n === "hijacked" || n === "fixture") return null;
-  if (n.includes("anthropic") || n.includes("claude")) return "api.anthropic.com";
-  return "api.openai.com";
-}
-
-/** Default API-key env variable of a provider name. */
-export function defaultProviderKeyEnv(name: string): string | null {
-  const n = name.toLowerCase();
-  if (defaultProviderHost(n) === null) return null;
-  if (n.includes("anthropic") || n.includes("claude")) return "ANTHROPIC_API_KEY";
-  return "OPENAI_API_KEY";
-}
-
 /** `host` or `host:port` of a URL as Deno's `--allow-net` writes it; `null` when not a URL. */
 export function netEntryOfUrl(url: string): string | null {
   let u: URL;
@@ -178,9 +169,9 @@ function providerEntries(
   p: JailProvider,
   env: (name: string) => string | undefined,
 ): { entry: string | null; why: string; keyEnv: string | null; baseEnv: string | null } {
-  const baseEnv = p.baseUrlEnv ?? null;
+  const baseEnv = p.baseUrlEnv ?? p.endpoint?.baseUrlEnv ?? null;
   const fromEnv = baseEnv ? env(baseEnv) : undefined;
-  const keyEnv = p.apiKeyEnv ?? defaultProviderKeyEnv(p.name);
+  const keyEnv = p.apiKeyEnv ?? p.endpoint?.apiKeyEnv ?? null;
   if (p.baseUrl) {
     return {
       entry: netEntryOfUrl(p.baseUrl),
@@ -197,12 +188,14 @@ function providerEntries(
       baseEnv,
     };
   }
-  const host = defaultProviderHost(p.name);
+  const host = p.endpoint?.baseUrl ? netEntryOfUrl(p.endpoint.baseUrl) : null;
   return {
     entry: host,
     why: host
-      ? `provider "${p.name}" default API host`
-      : `provider "${p.name}" makes no network call`,
+      ? `provider "${p.name}" default API host (declared in the provider registry)`
+      : p.endpoint
+      ? `provider "${p.name}" makes no network call`
+      : `provider "${p.name}" declares no default endpoint: set its base_url`,
     keyEnv,
     baseEnv,
   };

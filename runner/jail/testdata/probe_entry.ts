@@ -11,7 +11,7 @@ import { newTaskSpec } from "../../../core/contracts.ts";
 import type { RunContext, Tool } from "../../../core/types.ts";
 import { installDenialHandlers } from "../jail_child.ts";
 import { jailTool } from "../jail_tool.ts";
-import { writeJailLine } from "../_protocol.ts";
+import { writeJailLine } from "../protocol.ts";
 
 const [kind = "", arg = ""] = Deno.args;
 const spec = newTaskSpec({ query: "probe" });
@@ -90,4 +90,5 @@ try {
   });
   observation = { error: `${err.name}: ${err.message}`, blocked: err.kind };
 }
-writeJailLine({ zu_jail: "result", result: { observation } });
+// A free-form answer (not one of the modes), as a raw protocol line.
+console.log(JSON.stringify({ zu_jail: "result", result: { observation } }));

@@ -15,8 +15,8 @@ import {
 } from "../../core/net_guard.ts";
 import type { RunContext, SandboxBackend, SandboxSpec, SessionHandle } from "../../core/types.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
-import type { BrowserEgress, EgressLease } from "./_browser_egress.ts";
-import { safeEnv as systemEnv } from "../../core/_env.ts";
+import type { BrowserEgress, EgressLease } from "../../core/types.ts";
+import { safeEnv as systemEnv } from "../../core/env.ts";
 
 /** Default tier-2 image: the locally built `zu-browser:<version>`. */
 export const DEFAULT_BROWSER_IMAGE: string = `zu-browser:${
