@@ -26,6 +26,7 @@ import {
   type ToolCallMessage,
   type ToolResultMessage,
 } from "./jail/protocol.ts";
+import { confinedAgentDir } from "./jail/agent_dir.ts";
 import { jailAgentOf } from "./jail/jail_agent.ts";
 import {
   computeRunPermissions,
@@ -118,6 +119,8 @@ export async function permissionsFor(
     env,
     ...(options.registries ? { registries: options.registries } : {}),
   });
+  // Reads are granted on real paths only, and no link may lead out of the agent directory.
+  jail = { ...jail, agentDir: await confinedAgentDir(jail.agentDir) };
   if (options.providerOnly) jail = { ...jail, tools: [], target: null, allowedDomains: [] };
   let perms = computeRunPermissions(jail, { mode: options.mode, env });
   let dns: Record<string, string[]> = {};
@@ -167,7 +170,9 @@ export async function runJailed<M extends JailMode>(
   options: RunJailedOptions<M>,
 ): Promise<JailedRun<M>> {
   const events: Event[] = [];
-  const args = ["--agent", agent.file, "--mode", options.mode];
+  // The child opens the agent file by its real path: the read grant names real paths only.
+  const file = await Deno.realPath(agent.file).catch(() => agent.file);
+  const args = ["--agent", file, "--mode", options.mode];
   if (options.dns && Object.keys(options.dns).length) {
     args.push("--dns", JSON.stringify(options.dns));
   }

@@ -1,4 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
+import { OPENAI_ENDPOINT } from "../../agent/providers/openai_compatible.ts";
 import { computeRunPermissions } from "../jail/permission_flags.ts";
 import { SANDBOX_AGENT_DIR, sandboxedPermissions } from "./run_contained.ts";
 
@@ -9,7 +10,7 @@ const AGENT = {
     egress: ["api.shop.example:8443"],
   }],
   target: "https://shop.example/item",
-  provider: { name: "openai" },
+  provider: { name: "openai", endpoint: OPENAI_ENDPOINT },
 };
 
 Deno.test("sandboxedPermissions grants the declared hosts and the model host, read on /agent only", () => {

@@ -248,6 +248,7 @@ export function computeRunPermissions(
     if (!p) continue;
     const r = providerEntries(p, env);
     add(r.entry, r.why);
+    if (!r.entry) explain.push({ flag: "--allow-net", value: "", why: r.why });
     if (r.keyEnv) envKeys.set(r.keyEnv, `provider "${p.name}" API key`);
     if (r.baseEnv) envKeys.set(r.baseEnv, `provider "${p.name}" base URL`);
   }

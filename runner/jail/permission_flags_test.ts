@@ -1,4 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
+import { ANTHROPIC_ENDPOINT } from "../../agent/providers/anthropic.ts";
+import { OPENAI_ENDPOINT } from "../../agent/providers/openai_compatible.ts";
 import { computeRunPermissions, netEntryOfUrl } from "./permission_flags.ts";
 
 function flag(flags: string[], name: string): string | undefined {
@@ -19,31 +21,50 @@ Deno.test("open egress grants the task target and allowed_domains, never a blank
   ok(p.flags.includes("--no-prompt") && p.flags.includes("--cached-only"));
 });
 
-Deno.test("the provider's host and key env come from the provider, its base URL env or its default", () => {
+Deno.test("the provider's host and key env come from the provider, its base URL env or its declared endpoint", () => {
   const openai = computeRunPermissions({
     agentDir: "/a",
     tools: [],
-    provider: { name: "openai-compatible" },
+    provider: { name: "openai-compatible", endpoint: OPENAI_ENDPOINT },
   }, {
     mode: "live",
   });
   equal(flag(openai.flags, "--allow-net"), "--allow-net=api.openai.com");
-  equal(flag(openai.flags, "--allow-env"), "--allow-env=LOG_STREAM,LOG_TOKENS,OPENAI_API_KEY");
+  equal(
+    flag(openai.flags, "--allow-env"),
+    "--allow-env=LOG_STREAM,LOG_TOKENS,OPENAI_API_KEY,OPENAI_BASE_URL",
+  );
   const custom = computeRunPermissions({
     agentDir: "/a",
     tools: [],
-    provider: { name: "openai-compatible", apiKeyEnv: "MY_KEY", baseUrlEnv: "MY_BASE" },
+    provider: {
+      name: "openai-compatible",
+      apiKeyEnv: "MY_KEY",
+      baseUrlEnv: "MY_BASE",
+      endpoint: OPENAI_ENDPOINT,
+    },
   }, { mode: "live", env: (k) => k === "MY_BASE" ? "http://127.0.0.1:8181/v1" : undefined });
   equal(flag(custom.flags, "--allow-net"), "--allow-net=127.0.0.1:8181");
   equal(flag(custom.flags, "--allow-env"), "--allow-env=LOG_STREAM,LOG_TOKENS,MY_BASE,MY_KEY");
   const anthropic = computeRunPermissions({
     agentDir: "/a",
     tools: [],
-    provider: { name: "anthropic" },
+    provider: { name: "anthropic", endpoint: ANTHROPIC_ENDPOINT },
   }, {
     mode: "live",
   });
   equal(flag(anthropic.flags, "--allow-net"), "--allow-net=api.anthropic.com");
+});
+
+Deno.test("a provider is never guessed from its name: one that declares no endpoint gets no host and no key", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [],
+    provider: { name: "claude-but-not-really" },
+  }, { mode: "live" });
+  equal(flag(p.flags, "--allow-net"), undefined);
+  equal(flag(p.flags, "--allow-env"), "--allow-env=LOG_STREAM,LOG_TOKENS");
+  ok(p.explain.some((e) => e.why.includes("declares no default endpoint")));
 });
 
 Deno.test("offline runs get no network flag at all and still no run, ffi or sys", () => {

@@ -1,6 +1,6 @@
 /**
  * A jailed child for the jail tests: one in-process tool that tries a thing (fetch a URL, spawn a
- * process, open a native library, send a UDP datagram), wrapped by `jailTool`, and the conversion
+ * process, open a native library, send a UDP datagram, read a file), wrapped by `jailTool`, and the conversion
  * the loop performs (a `SecurityBlock` becomes `harness.defense.blocked` plus an observation).
  *
  * @module
@@ -38,6 +38,9 @@ const probe: Tool = {
       } catch (err) {
         return { error: `${(err as Error).name}: ${(err as Error).message}` };
       }
+    }
+    if (kind === "read") {
+      return { text: await Deno.readTextFile(a) };
     }
     if (kind === "command") {
       const out = await new Deno.Command(a).output();
