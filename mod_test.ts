@@ -128,6 +128,7 @@ const EXPECTED: readonly string[] = [
   "parseEventJson",
   "parseIpLiteral",
   "parseJson",
+  "providerBuilder",
   "pyFloat",
   "pyRepr",
   "pyStr",

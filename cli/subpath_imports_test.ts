@@ -34,8 +34,12 @@ const RULES: Rule[] = [
   },
   { subpath: "./backends/docker", mustNotLoad: [["node:sqlite", SQLITE]] },
   {
-    subpath: "./backends/permissions",
-    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]],
+    subpath: "./runner",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+  },
+  {
+    subpath: "./runner/jail",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
   },
   {
     subpath: "./harness",
@@ -56,8 +60,8 @@ const RULES: Rule[] = [
     mustNotLoad: [["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
   },
   {
-    subpath: "./backends/launcher",
-    mustNotLoad: [["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+    subpath: "./runner/contained",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
   },
   // `zu --help` must stay light: every adapter is imported only by the command that uses it.
   {

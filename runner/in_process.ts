@@ -10,6 +10,8 @@
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/agent.yaml`, [
  *   "task: {query: What is the answer?}",
+  "plugins: {validators: []}",
+ *   "plugins: {validators: []}",
  *   "provider:",
  *   "  name: scripted",
  *   "  script: [{text: '{\"answer\": 42}'}]",

@@ -67,4 +67,6 @@ export {
 } from "./host_tool.ts";
 export type { HostToolClientOptions, HostToolPrecheck } from "./host_tool.ts";
 export { jailAgentOf } from "./jail_agent.ts";
+export { confinedAgentDir } from "./agent_dir.ts";
+export type { ConfinedAgentDirOptions } from "./agent_dir.ts";
 export type { JailAgentOptions } from "./jail_agent.ts";
