@@ -22,7 +22,12 @@ export {
   SANDBOX_AGENT_DIR,
   sandboxedPermissions,
 } from "./run_contained.ts";
-export type { CheckSandboxOptions, RunSandboxedOptions, SandboxedRun } from "./run_contained.ts";
+export type {
+  CheckSandboxOptions,
+  LauncherWiring,
+  RunSandboxedOptions,
+  SandboxedRun,
+} from "./run_contained.ts";
 export {
   containedEventLine,
   DEFAULT_LAUNCHER_IMAGE,

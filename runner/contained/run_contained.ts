@@ -21,7 +21,13 @@
 import type Dockerode from "dockerode";
 import { EGRESS_OBSERVED, type Event, newEvent } from "../../core/events.ts";
 import { UserError, ZuError } from "../../core/errors.ts";
-import type { EventFilter, EventSink, QueryOptions, StreamOptions } from "../../core/types.ts";
+import type {
+  AgentLauncher,
+  EventFilter,
+  EventSink,
+  QueryOptions,
+  StreamOptions,
+} from "../../core/types.ts";
 import type { Resolver } from "../../core/net_guard.ts";
 import type { DockerClient } from "../../backends/docker/docker_client.ts";
 import { jailAgentOf } from "../jail/jail_agent.ts";
@@ -31,7 +37,12 @@ import {
   type RunPermissions,
 } from "../jail/permission_flags.ts";
 import { type LiveChildResult, parseJailResult } from "../jail/protocol.ts";
-import { DEFAULT_LAUNCHER_IMAGE, type LaunchOutcome, SandboxLauncher } from "./sandbox_launcher.ts";
+import {
+  DEFAULT_LAUNCHER_IMAGE,
+  type LaunchOutcome,
+  SandboxLauncher,
+  type SandboxLauncherOptions,
+} from "./sandbox_launcher.ts";
 
 /** Where the agent directory is mounted (read-only) inside the container. */
 export const SANDBOX_AGENT_DIR = "/agent";
@@ -137,7 +148,19 @@ export interface RunSandboxedOptions {
   onAgentOutput?: (text: string) => void;
   /** Cancels the run; everything is torn down. */
   signal?: AbortSignal;
+  /**
+   * Makes the launcher from the run's wiring (its sink and line callbacks). Default: a
+   * {@link SandboxLauncher} on the Docker daemon, after checking that it answers and holds the
+   * image. Tests pass a fake (`FakeAgentLauncher` in `@zu/zu/testing`).
+   */
+  launcher?: (wiring: LauncherWiring) => AgentLauncher;
 }
+
+/** What a contained run hands its launcher: where the agent's events and lines go. */
+export type LauncherWiring = Pick<
+  SandboxLauncherOptions,
+  "sink" | "onAgentLine" | "onAgentText" | "onAgentStderr" | "onProxyLine"
+>;
 
 /** What a sandboxed run did. */
 export interface SandboxedRun {
@@ -336,8 +359,11 @@ export async function runSandboxed(
   const perms = sandboxedPermissions(jail, { env });
   const image = options.image ?? DEFAULT_LAUNCHER_IMAGE;
   const zuRoot = options.zuRoot ?? "/opt/zu";
-  const docker = await dockerClient(options.docker, env);
-  await preflight(docker, image, agentFile);
+  let docker: Dockerode | null = null;
+  if (!options.launcher) {
+    docker = await dockerClient(options.docker, env);
+    await preflight(docker, image, agentFile);
+  }
 
   const childEnv: Record<string, string> = { NO_COLOR: "1", DENO_DIR: "/tmp/.deno" };
   for (const k of perms.env) {
@@ -382,7 +408,7 @@ async function launchStaged(stage: string, input: {
   perms: RunPermissions;
   image: string;
   zuRoot: string;
-  docker: Dockerode;
+  docker: Dockerode | null;
   agentFile: string;
 }): Promise<SandboxedRun> {
   const { options, command, childEnv, perms, image, zuRoot, docker, agentFile } = input;
@@ -392,12 +418,8 @@ async function launchStaged(stage: string, input: {
   const sink = new RecordingSink(options.sink, options.onEvent);
   let result: unknown = undefined;
   let error: Record<string, unknown> | undefined;
-  const launcher = new SandboxLauncher({
+  const wiring: LauncherWiring = {
     sink,
-    docker,
-    image,
-    zuRoot,
-    ...(options.zuSourceBind ? { zuSourceBind: options.zuSourceBind } : {}),
     ...(options.onProxyLine ? { onProxyLine: options.onProxyLine } : {}),
     onAgentLine: (line) => {
       if (line.zu_jail === "result") result = line.result;
@@ -410,6 +432,13 @@ async function launchStaged(stage: string, input: {
         onAgentStderr: options.onAgentOutput,
       }
       : {}),
+  };
+  const launcher = options.launcher ? options.launcher(wiring) : new SandboxLauncher({
+    ...wiring,
+    ...(docker ? { docker } : {}),
+    image,
+    zuRoot,
+    ...(options.zuSourceBind ? { zuSourceBind: options.zuSourceBind } : {}),
   });
   const runId = options.runId ?? crypto.randomUUID();
   const outcome = await launcher.run({
