@@ -68,7 +68,6 @@ export type {
   ToolFactory,
   ValidatorFactory,
 } from "./agent/_config_registries.ts";
-export type { EnvFn, SleepFn } from "./agent/providers/_post_json.ts";
 export { builtinRegistries, providerBuilder } from "./agent/builtins.ts";
 export { ActionPolicyGate } from "./agent/action_policy_gate.ts";
 export type { PolicyEffect, PolicyRule } from "./agent/action_policy_gate.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { isPyFloat } from "../core/json.ts";
-import { pyRepr } from "./_py.ts";
+import { pyRepr } from "../core/python/mod.ts";
 
 function isInt(v: unknown): boolean {
   return typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v));

@@ -18,7 +18,7 @@ import {
   OpenAICompatibleProvider,
 } from "./providers/openai_compatible.ts";
 import { ScriptedProvider } from "./providers/scripted.ts";
-import type { EnvFn, SleepFn } from "./providers/_post_json.ts";
+import type { EnvReader, Sleep } from "../core/types.ts";
 
 /** Builds a tool from its `args`. */
 export type ToolFactory = (args?: Record<string, unknown>) => Tool;
@@ -30,13 +30,13 @@ export type ValidatorFactory = (args?: Record<string, unknown>) => Validator;
 /** Seams handed to provider builders. */
 export interface ProviderContext {
   /** Environment reader (keys and base URLs). Default: the real environment. */
-  env?: EnvFn;
+  env?: EnvReader;
   /** Receives provider warnings. Default: ignored. */
   onWarning?: (message: string) => void;
   /** Fetch used by live providers. Default: the global `fetch`. */
   fetch?: typeof fetch;
   /** Sleep used for retry backoff. Default: a real timer. */
-  sleep?: SleepFn;
+  sleep?: Sleep;
 }
 
 /**

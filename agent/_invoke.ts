@@ -21,7 +21,8 @@ import {
 import { isPyFloat } from "../core/json.ts";
 import type { Tool } from "../core/types.ts";
 import { argMismatch } from "./_arg_check.ts";
-import { jsonClone, pyDumps, pyLen, uuid5 } from "./_py.ts";
+import { pyDumps, pyLen, uuid5 } from "../core/python/mod.ts";
+import { jsonClone } from "../core/json_clone.ts";
 import { errorText, type Run } from "./_run.ts";
 import { needsContainment } from "./security.ts";
 

@@ -7,7 +7,7 @@
 import type { Result, ToolCall, Verdict } from "../core/contracts.ts";
 import { APPROVAL_REQUESTED, RUN_PAUSED, TASK_ESCALATED, TASK_TERMINAL } from "../core/events.ts";
 import type { Invocation } from "./_invoke.ts";
-import { uuid5 } from "./_py.ts";
+import { uuid5 } from "../core/python/mod.ts";
 import type { Run } from "./_run.ts";
 
 /** Ends the run terminal with `reason`. */

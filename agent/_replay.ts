@@ -10,7 +10,8 @@ import { createHash } from "node:crypto";
 import { TASK_ESCALATED, TURN_STARTED } from "../core/events.ts";
 import type { Invocation } from "./_invoke.ts";
 import { invoke } from "./_invoke.ts";
-import type { Run, Sleep } from "./_run.ts";
+import type { Sleep } from "../core/types.ts";
+import type { Run } from "./_run.ts";
 import type { Track } from "./track.ts";
 
 /** Offline replay never waits longer than this per step. */

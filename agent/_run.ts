@@ -24,10 +24,7 @@ import type {
   Tool,
   Validator,
 } from "../core/types.ts";
-import { codePointCompare } from "./_py.ts";
-
-/** Sleeps `ms` milliseconds (seam so tests do not wait). */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+import { codePointCompare } from "../core/python/mod.ts";
 
 /** A real sleep that honours an abort signal. */
 export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { zuJson } from "../core/json.ts";
 import type { Tool } from "../core/types.ts";
-import { pyLen } from "./_py.ts";
+import { pyLen } from "../core/python/mod.ts";
 
 /** The fence's opening marker. */
 export const UNTRUSTED_OPEN = "<<<UNTRUSTED_CONTENT>>>";

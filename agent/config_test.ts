@@ -9,7 +9,7 @@ import { OpenAICompatibleProvider } from "./providers/openai_compatible.ts";
 import { AnthropicProvider } from "./providers/anthropic.ts";
 import { parse as parseYaml } from "yaml";
 import { fileURLToPath } from "node:url";
-import { dirName, hardenAgentUrls } from "./_compat_dir.ts";
+import { dirName, hardenAgentUrls } from "./_compat_test_util.ts";
 
 const SHOP = new URL("../fixtures/agents/shop-price/", import.meta.url);
 const PLUGINS = new URL("./testdata/agent_plugins/plugins.ts", import.meta.url);

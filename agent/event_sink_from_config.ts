@@ -15,7 +15,8 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import type { EventSink } from "../core/types.ts";
 import type { EventSinkConfig } from "./_config_types.ts";
-import { type EnvFn, realEnv } from "./providers/_post_json.ts";
+import { safeEnv as realEnv } from "../core/env.ts";
+import type { EnvReader as EnvFn } from "../core/types.ts";
 
 function errorText(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);

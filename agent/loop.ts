@@ -45,7 +45,7 @@ import {
   userMessage,
 } from "./_model_call.ts";
 import { parseValue } from "./_parse_value.ts";
-import { jsonClone } from "./_py.ts";
+import { jsonClone } from "../core/json_clone.ts";
 import { replayTrack } from "./_replay.ts";
 import { errorText, realSleep, Run, sortedMap, systemClock, systemIds, worst } from "./_run.ts";
 import {
@@ -55,9 +55,9 @@ import {
   type EnvReader,
 } from "./security.ts";
 import type { Track } from "./track.ts";
-import type { Sleep } from "./_run.ts";
+import type { Sleep } from "../core/types.ts";
 
-export type { Sleep } from "./_run.ts";
+export type { Sleep } from "../core/types.ts";
 export { SYSTEM_PROMPT } from "./_model_call.ts";
 
 /** Options of {@link runTask}; every field has a documented default. */

@@ -3,7 +3,7 @@ import { verifyChain } from "../core/chain.ts";
 import { parseJson, zuJson } from "../core/json.ts";
 import type { Event } from "../core/events.ts";
 import { runScenario } from "../testing/run_scenario.ts";
-import { dirName, loopScenarioDirs } from "./_compat_dir.ts";
+import { dirName, loopScenarioDirs } from "./_compat_test_util.ts";
 
 /** Plain JSON (PyFloat -> number) so results compare with expected.json. */
 function plain(v: unknown): unknown {

@@ -13,13 +13,14 @@
  */
 import { ContainmentRequired } from "../core/errors.ts";
 import type { Tool } from "../core/types.ts";
-import { safeEnv as systemEnv } from "../core/_env.ts";
+import { safeEnv as systemEnv } from "../core/env.ts";
 
 /** `audit` (default) or `required`. */
 export type ContainmentPolicy = "audit" | "required";
 
 /** Reads an environment variable; `undefined` when unset. */
-export type EnvReader = (name: string) => string | undefined;
+import type { EnvReader } from "../core/types.ts";
+export type { EnvReader };
 
 /** Options shared by the containment helpers. */
 export interface ContainmentOptions {

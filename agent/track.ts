@@ -15,7 +15,8 @@ import { createHash } from "node:crypto";
 import { TASK_ESCALATED, TOOL_INVOKED } from "../core/events.ts";
 import type { Event } from "../core/events.ts";
 import { parseJson } from "../core/json.ts";
-import { jsonClone, pyDumps } from "./_py.ts";
+import { pyDumps } from "../core/python/mod.ts";
+import { jsonClone } from "../core/json_clone.ts";
 
 /** One recorded call. */
 export interface TrackStep {

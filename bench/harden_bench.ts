@@ -17,7 +17,7 @@ import { bundlePath, readBundle } from "../harness/bundle.ts";
 import { runVariants } from "../harness/harden.ts";
 import { serializeBundle } from "../harness/bundle.ts";
 import { WorkerPool } from "../harness/_pool.ts";
-import { deriveSeed } from "../harness/perturb/_rng.ts";
+import { deriveSeed } from "../harness/perturb/rng.ts";
 import { EXTRA_PERTURBATIONS } from "../harness/perturb/registry.ts";
 import { perturbationFromSpec, type PlannedVariant, zuVariantSpecs } from "../harness/verdict.ts";
 

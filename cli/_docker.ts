@@ -5,7 +5,7 @@
  * @module
  */
 import type { CliIo } from "./_io.ts";
-import { concatBytes } from "../core/_bytes.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 /** The daemon's unix socket (from `DOCKER_HOST` when it is `unix://`). */
 export function dockerSocket(io: Pick<CliIo, "env">): string {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { safeEnv } from "../core/_env.ts";
+import { safeEnv } from "../core/env.ts";
 
 /** Everything a command may touch besides files and the network. */
 export interface CliIo {

@@ -18,7 +18,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { canonicalJson, pythonJsonString } from "./canonical_json.ts";
 import type { Event } from "./events.ts";
-import { PyFloat, pythonFloatRepr } from "./json.ts";
+import { pyRepr, pyStr } from "./python/repr.ts";
 
 /** The body zu hashes: the event minus `hash`/`prev_hash`/`sig`, plus the given `prev_hash`. */
 export function digestBody(event: Event, prevHash: string | null): Record<string, unknown> {
@@ -87,70 +87,6 @@ export function linkEvent(event: Event, prevHash: string | null, key?: Uint8Arra
   const digest = eventDigest(event, prevHash);
   const sig = key ? signDigest(digest, key) : null;
   return Object.freeze({ ...event, prev_hash: prevHash, hash: digest, sig });
-}
-
-// Python's str.isprintable() is false for these categories (the space excepted).
-const NON_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
-
-function pyEscape(cp: number): string {
-  if (cp < 0x100) return "\\x" + cp.toString(16).padStart(2, "0");
-  if (cp < 0x10000) return "\\u" + cp.toString(16).padStart(4, "0");
-  return "\\U" + cp.toString(16).padStart(8, "0");
-}
-
-/**
- * Python's `repr()` of a `str`: single quotes unless the text has `'` and no `"`; what
- * `str.isprintable()` rejects is escaped as `\xNN`, `\uNNNN` or `\UNNNNNNNN`.
- */
-export function pyStrRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    if (ch === quote || ch === "\\") out += "\\" + ch;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (ch !== " " && NON_PRINTABLE.test(ch)) out += pyEscape(ch.codePointAt(0)!);
-    else out += ch;
-  }
-  return out + quote;
-}
-
-/** Python's `repr()` of an int or float given as a JS number: ints in full, floats as repr. */
-function pyNumberRepr(v: number): string {
-  if (!Number.isInteger(v)) return pythonFloatRepr(v);
-  return Number.isSafeInteger(v) ? String(v) : BigInt(v).toString();
-}
-
-/**
- * Python's `repr()` of a JSON value as `json.loads` would give it: `'s'`, `None`, `True`, `42`,
- * `3.0`, `[1, 2]`, `{'k': 'v'}`.
- */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  switch (typeof v) {
-    case "string":
-      return pyStrRepr(v);
-    case "boolean":
-      return v ? "True" : "False";
-    case "number":
-      return pyNumberRepr(v);
-    case "bigint":
-      return v.toString();
-    case "object": {
-      if (v instanceof PyFloat) return pythonFloatRepr(v.value);
-      if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
-      const rec = v as Record<string, unknown>;
-      return `{${Object.keys(rec).map((k) => `${pyStrRepr(k)}: ${pyRepr(rec[k])}`).join(", ")}}`;
-    }
-    default:
-      return String(v);
-  }
-}
-
-/** Python's `str()` of a JSON value: `None`, `True`, `42`, `3.0`, the string itself, or a container's repr. */
-export function pyStr(v: unknown): string {
-  return typeof v === "string" ? v : pyRepr(v);
 }
 
 /** Options of {@link verifyChain}. */

@@ -6,11 +6,11 @@ import {
   digestBody,
   eventDigest,
   linkEvent,
-  pyRepr,
   verifyAgainstAnchor,
   verifyChain,
 } from "./chain.ts";
 import { newEvent } from "./events.ts";
+import { pyRepr } from "./python/repr.ts";
 import { parseEventJson } from "./json.ts";
 import { compatJson, compatLines, compatUrl, hexBytes } from "./_test_compat.ts";
 

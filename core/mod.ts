@@ -19,6 +19,8 @@ export * from "./bus.ts";
 export * from "./json.ts";
 export * from "./canonical_json.ts";
 export * from "./chain.ts";
+export * from "./python/mod.ts";
+export { jsonClone } from "./json_clone.ts";
 export * from "./codec.ts";
 export {
   blockedReason,

@@ -108,6 +108,12 @@ export interface IdSource {
   uuid(): string;
 }
 
+/** Environment seam: reads one variable; `undefined` when unset or not permitted. */
+export type EnvReader = (name: string) => string | undefined;
+
+/** Sleep seam: waits `ms` milliseconds (tests pass one that does not wait). */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
 // ------------------------------------------------------------------ model side
 
 /** A chat model. */

@@ -8,7 +8,7 @@
 import { type AssembledRun, assembleRun, loadAgentConfig } from "../agent/config.ts";
 import { type Bundle, type BundleOverlay, parseBundle } from "./bundle.ts";
 import { type ModelMode, replayOffline } from "./offline.ts";
-import { makeRng } from "./perturb/_rng.ts";
+import { makeRng } from "./perturb/rng.ts";
 import { judge, perturbationFromSpec } from "./verdict.ts";
 
 interface WorkerScope {

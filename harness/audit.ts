@@ -13,7 +13,7 @@
  */
 import type { Bundle } from "./bundle.ts";
 import { groundedValues } from "./grounded.ts";
-import { pyRepr, pyStr } from "./_pyjson.ts";
+import { pyRepr, pyStr } from "../core/python/mod.ts";
 
 /** One static finding. */
 export interface Finding {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { auditBundle } from "./audit.ts";
 import type { Bundle } from "./bundle.ts";
-import { pyDumps, pyRepr, pyStr } from "./_pyjson.ts";
+import { pyDumps, pyRepr, pyStr } from "../core/python/mod.ts";
 
 Deno.test("single-selector flags click/fill/select without near, counting browser and render_dom moves", () => {
   const b: Bundle = {

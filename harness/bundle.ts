@@ -20,7 +20,7 @@ import { parseJson } from "../core/json.ts";
 import type { KeyProvider } from "../core/types.ts";
 import { ManagedAesGcmCodec } from "../sinks/encryption/managed_aes_gcm_codec.ts";
 import { type EnvLike, fixtureKeyProvider } from "./_fixture_keys.ts";
-import { pyDumps } from "./_pyjson.ts";
+import { pyDumps } from "../core/python/mod.ts";
 
 export { FIXTURE_KEY_ID, fixtureKeyProvider } from "./_fixture_keys.ts";
 export type { EnvLike } from "./_fixture_keys.ts";

@@ -17,7 +17,7 @@ import type { Result } from "../core/contracts.ts";
 import { ZuError } from "../core/errors.ts";
 import { type Event, SOURCE_FETCHED, TOOL_INVOKED, TOOL_RETURNED } from "../core/events.ts";
 import { type Bundle, BUNDLE_VERSION, deepCopy, type Move, type Observation } from "./bundle.ts";
-import { pyDumps } from "./_pyjson.ts";
+import { pyDumps } from "../core/python/mod.ts";
 
 /** Options of {@link captureBundle}. */
 export interface CaptureOptions {

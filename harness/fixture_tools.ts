@@ -27,8 +27,8 @@ import type { Detector, RunContext, Tool } from "../core/types.ts";
 import type { Verdict } from "../core/contracts.ts";
 import { HttpFetch } from "../agent/tools/http_fetch.ts";
 import { type Bundle, isToolMove, type Observation } from "./bundle.ts";
-import { ATTACKER_HOST } from "./perturb/_attack.ts";
-import { pyStr } from "./_pyjson.ts";
+import { ATTACKER_HOST } from "./perturb/attack.ts";
+import { pyStr } from "../core/python/mod.ts";
 
 /** The tools that get a fixture double; everything else runs for real. */
 export const DOUBLED_TOOLS: readonly string[] = ["http_fetch", "render_dom", "browser"];

@@ -14,7 +14,7 @@
 import { pythonFloatRepr } from "../core/json.ts";
 import { parseJson } from "../core/json.ts";
 import type { Bundle } from "./bundle.ts";
-import { pyJsonLoads, type PyNode } from "./_pyjson_parse.ts";
+import { pyJsonLoads, type PyNode } from "../core/python/mod.ts";
 
 /** The last move with a non-empty `text`, or null. */
 function finalText(bundle: Pick<Bundle, "moves">): string | null {

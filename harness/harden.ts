@@ -21,7 +21,7 @@ import { auditBundle, type Finding } from "./audit.ts";
 import { type Bundle, bundlePath, contentHash, type EnvLike, readBundle } from "./bundle.ts";
 import { type ModelMode, replayOffline } from "./offline.ts";
 import { isComposed } from "./perturb/compose.ts";
-import { deriveSeed } from "./perturb/_rng.ts";
+import { deriveSeed } from "./perturb/rng.ts";
 import { type Rate, rate } from "./stats.ts";
 import { runVariants, shrinkComposed } from "./run_variants.ts";
 import { extraSpecs, planVariants, type VariantVerdict, zuVariantSpecs } from "./verdict.ts";

@@ -37,7 +37,7 @@ import {
   type UnusedObservation,
 } from "./fixture_tools.ts";
 import { HijackedProvider, type Injection } from "./hijacked_provider.ts";
-import { safeEnv } from "../core/_env.ts";
+import { safeEnv } from "../core/env.ts";
 
 /** Who decides the moves: the captured script, the hijacked worst case, or a real model. */
 export type ModelMode = "script" | "hijacked" | "live";

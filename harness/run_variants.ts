@@ -11,7 +11,7 @@ import { type Bundle, serializeBundle } from "./bundle.ts";
 import { type ModelMode, replayOffline } from "./offline.ts";
 import { WorkerPool } from "./_pool.ts";
 import { compose } from "./perturb/compose.ts";
-import { deriveSeed, makeRng } from "./perturb/_rng.ts";
+import { deriveSeed, makeRng } from "./perturb/rng.ts";
 import type { Perturbation } from "./perturb/types.ts";
 import { judge, type PlannedVariant, type VariantVerdict } from "./verdict.ts";
 

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { concatBytes as concat } from "../core/_bytes.ts";
+import { concatBytes as concat } from "../core/bytes.ts";
 
 /** Options of {@linkcode dockerTest}. */
 export interface DockerTestOptions {

@@ -20,7 +20,8 @@ import { parseJson } from "../core/json.ts";
 import type { Detector, RunContext, Tool, Validator } from "../core/types.ts";
 import { builtinDetectors, builtinValidators } from "../agent/checks/mod.ts";
 import { runTask, type RunTaskOptions } from "../agent/loop.ts";
-import { jsonClone, pyReprString } from "../agent/_py.ts";
+import { pyStrRepr as pyReprString } from "../core/python/mod.ts";
+import { jsonClone } from "../core/json_clone.ts";
 import { ScriptedProvider } from "../agent/providers/scripted.ts";
 import { MemorySink } from "../sinks/memory/mod.ts";
 

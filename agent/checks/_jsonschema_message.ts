@@ -6,7 +6,7 @@
  * @module
  */
 import type { ErrorObject } from "ajv/dist/2020.js";
-import { pyRepr } from "../_py.ts";
+import { pyRepr } from "../../core/python/mod.ts";
 
 function pointerGet(root: unknown, pointer: string): unknown {
   if (pointer === "") return root;

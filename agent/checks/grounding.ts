@@ -18,7 +18,7 @@ import type { Verdict } from "../../core/contracts.ts";
 import { SOURCE_FETCHED } from "../../core/events.ts";
 import { isPyFloat } from "../../core/json.ts";
 import type { RunContext, Validator } from "../../core/types.ts";
-import { pyStrScalar } from "../_py.ts";
+import { pyStrScalar } from "../../core/python/mod.ts";
 
 // Python's str.isspace() set (JS \s also matches U+FEFF and misses U+001C..U+001F, U+0085).
 // deno-lint-ignore no-control-regex

@@ -14,13 +14,8 @@ import {
   ProviderUnavailable,
 } from "../../core/errors.ts";
 /** The real environment, read defensively (a denied variable reads as unset). */
-export { safeEnv as realEnv } from "../../core/_env.ts";
-
-/** Waits `ms` milliseconds; rejects with the signal's reason when aborted. */
-export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-/** Reads one environment variable; undefined when unset or not permitted. */
-export type EnvFn = (name: string) => string | undefined;
+export { safeEnv as realEnv } from "../../core/env.ts";
+import type { Sleep } from "../../core/types.ts";
 
 /** The real sleep: a timer that is cleared on abort. */
 export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -52,7 +47,7 @@ export interface PostJsonOptions {
   /** Retries after the first attempt. */
   maxRetries: number;
   /** Sleep seam used between attempts. */
-  sleep: SleepFn;
+  sleep: Sleep;
   /** Random source in [0, 1) for the jitter. */
   random: () => number;
   /** The fetch to use. */

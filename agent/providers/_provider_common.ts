@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type EnvFn, postJson, realEnv, realSleep, type SleepFn } from "./_post_json.ts";
+import { postJson, realEnv, realSleep } from "./_post_json.ts";
+import type { EnvReader, Sleep } from "../../core/types.ts";
 
 /** The options both live providers accept, with the same meaning and defaults. */
 export interface CommonProviderOptions {
@@ -29,11 +30,11 @@ export interface CommonProviderOptions {
    */
   onWarning?: (message: string) => void;
   /** Sleep seam for backoff. Default: a real timer. */
-  sleep?: SleepFn;
+  sleep?: Sleep;
   /** Random seam for jitter. Default `Math.random`. */
   random?: () => number;
   /** Environment seam. Default: `Deno.env.get`, a denied variable reads as unset. */
-  env?: EnvFn;
+  env?: EnvReader;
   /** Fetch seam. Default: the global `fetch`. */
   fetch?: typeof fetch;
 }

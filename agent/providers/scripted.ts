@@ -13,7 +13,7 @@
  */
 import type { Capabilities, Finish, ModelRequest, ModelResponse } from "../../core/contracts.ts";
 import type { ModelProvider } from "../../core/types.ts";
-import { jsonClone } from "../_py.ts";
+import { jsonClone } from "../../core/json_clone.ts";
 
 /** One scripted move: a tool call, or a text reply. */
 export type Move =

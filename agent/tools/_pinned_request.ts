@@ -12,7 +12,7 @@ import * as zlib from "node:zlib";
 import type { Readable } from "node:stream";
 import { SecurityBlock } from "../../core/errors.ts";
 import { parseIpLiteral } from "../../core/net_guard.ts";
-import { concatBytes } from "../../core/_bytes.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** Where a socket for a pinned address actually goes. */
 export interface DialTarget {

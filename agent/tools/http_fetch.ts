@@ -33,7 +33,7 @@ import {
   type PinnedResponse,
   readCapped,
 } from "./_pinned_request.ts";
-import { safeEnv as systemEnv } from "../../core/_env.ts";
+import { safeEnv as systemEnv } from "../../core/env.ts";
 
 export type { Dialer, DialTarget } from "./_pinned_request.ts";
 

@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { concatBytes } from "../../core/_bytes.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** Parses Docker's 8-byte-header frames. */
 export class FrameDemuxer {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { CappedCollector, FrameDemuxer, LineSplitter } from "./exec_stream.ts";
-import { concatBytes as concat } from "../../core/_bytes.ts";
+import { concatBytes as concat } from "../../core/bytes.ts";
 
 function frame(stream: number, text: string): Uint8Array {
   const payload = new TextEncoder().encode(text);

@@ -28,7 +28,7 @@ import {
   imageState,
 } from "./_image_daemon.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
-import { concatBytes } from "../../core/_bytes.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** The zu version from deno.json (used as the image tag). */
 export const ZU_VERSION: string = (denoConfig as { version?: string }).version ?? "dev";

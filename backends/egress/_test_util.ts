@@ -2,7 +2,7 @@
  * Helpers shared by the egress tests (private): a loopback origin, raw proxy clients.
  * @module
  */
-import { concatBytes } from "../../core/_bytes.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** Starts a loopback origin that answers `origin ok <method> <path> host=<Host>`. */
 export function startOrigin(): { port: number; close: () => Promise<void>; hits: string[] } {

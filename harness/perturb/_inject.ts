@@ -5,9 +5,9 @@
  * @module
  */
 import type { Bundle } from "../bundle.ts";
-import { type Attack, makeAttack, plant } from "./_attack.ts";
+import { type Attack, makeAttack, plant } from "./attack.ts";
 import { mapContent } from "./_map.ts";
-import type { Rng } from "./_rng.ts";
+import type { Rng } from "./rng.ts";
 import type { ContentField, Perturbation, PerturbTarget } from "./types.ts";
 
 /** Options of {@link injection}. */

@@ -14,7 +14,7 @@
  * @module
  */
 import { cloneBundle } from "../bundle.ts";
-import { deriveSeed, makeRng } from "./_rng.ts";
+import { deriveSeed, makeRng } from "./rng.ts";
 import type { Expectation, Perturbation, PerturbationKind } from "./types.ts";
 
 /** A perturbation made of parts (kept for shrinking). */

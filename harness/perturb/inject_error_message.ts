@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { makeAttack, plant } from "./_attack.ts";
+import { makeAttack, plant } from "./attack.ts";
 import { mapObservations } from "./_map.ts";
 import { errorObservation } from "./_transport.ts";
 import type { Perturbation, PerturbTarget } from "./types.ts";

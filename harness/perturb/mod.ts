@@ -20,9 +20,9 @@ export type {
   PerturbationKind,
   PerturbTarget,
 } from "./types.ts";
-export { deriveSeed, makeRng } from "./_rng.ts";
-export type { Rng } from "./_rng.ts";
-export { ATTACKER_HOST } from "./_attack.ts";
+export { deriveSeed, makeRng } from "./rng.ts";
+export type { Rng } from "./rng.ts";
+export { ATTACKER_HOST } from "./attack.ts";
 export { combinedExpectation, compose, isComposed } from "./compose.ts";
 export type { ComposedPerturbation } from "./compose.ts";
 export {

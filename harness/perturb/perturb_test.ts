@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type Bundle, cloneBundle } from "../bundle.ts";
 import { groundedValues } from "../grounded.ts";
-import { makeRng } from "./_rng.ts";
+import { makeRng } from "./rng.ts";
 import { parseHtml, serializeHtml } from "./_html.ts";
 import { compose } from "./compose.ts";
 import {

@@ -6,7 +6,7 @@
  * @module
  */
 import { cloneBundle } from "../bundle.ts";
-import { makeAttack, plant } from "./_attack.ts";
+import { makeAttack, plant } from "./attack.ts";
 import type { Perturbation, PerturbTarget } from "./types.ts";
 
 /** Appends the instruction to the description of every recorded tool (or `target.tool`). */

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { assembleRun, loadAgentConfig } from "../../agent/config.ts";
 import { bundlePath, readBundle } from "../bundle.ts";
 import { replayOffline } from "../offline.ts";
-import { makeRng } from "./_rng.ts";
+import { makeRng } from "./rng.ts";
 import { createPerturbation } from "./registry.ts";
 
 const SHOP = fileURLToPath(new URL("../../fixtures/agents/shop-price", import.meta.url));

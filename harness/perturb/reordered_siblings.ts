@@ -7,7 +7,7 @@
 import { elements, type HtmlNode, parseHtml, serializeHtml } from "./_html.ts";
 import { mapContent } from "./_map.ts";
 import type { Perturbation, PerturbTarget } from "./types.ts";
-import type { Rng } from "./_rng.ts";
+import type { Rng } from "./rng.ts";
 
 function shuffleSiblings(html: string, rng: Rng): string {
   const root = parseHtml(html);

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Bundle } from "../bundle.ts";
-import type { Rng } from "./_rng.ts";
+import type { Rng } from "./rng.ts";
 
 /** How the run on a variant must end: succeed, fail, or have the attack blocked. */
 export type Expectation = "pass" | "fail" | "blocked";

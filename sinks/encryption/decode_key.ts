@@ -12,7 +12,8 @@
 import { UserError } from "../../core/errors.ts";
 
 /** Reads an environment variable; `undefined` when unset. */
-export type EnvReader = (name: string) => string | undefined;
+import type { EnvReader } from "../../core/types.ts";
+export type { EnvReader };
 
 /** The default {@link EnvReader}: `Deno.env.get`. */
 export const denoEnv: EnvReader = (name) => Deno.env.get(name);

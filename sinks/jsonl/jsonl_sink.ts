@@ -35,7 +35,7 @@ import {
   compileFilter,
   type FilterClause,
   matchesClauses,
-} from "../_filter.ts";
+} from "../event_filter.ts";
 
 /** Options of {@link JsonlSink}. */
 export interface JsonlSinkOptions {

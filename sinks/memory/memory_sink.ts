@@ -27,7 +27,7 @@ import {
   checkNonNegativeInt,
   compileFilter,
   matchesClauses,
-} from "../_filter.ts";
+} from "../event_filter.ts";
 
 /** Options of {@link MemorySink}. */
 export interface MemorySinkOptions {

@@ -43,7 +43,7 @@ import {
   checkNonNegativeInt,
   compileFilter,
   ctxIndexEntries,
-} from "../_filter.ts";
+} from "../event_filter.ts";
 import { isBusy, openEventDatabase } from "./_schema.ts";
 import { decodeRow, type EventRow, LEAN_COLUMNS, parseLean, ROW_COLUMNS } from "./_rows.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Bundle } from "../bundle.ts";
-import type { Rng } from "./_rng.ts";
+import type { Rng } from "./rng.ts";
 
 /** The attacker's host. Reserved `.example` TLD: never resolvable. */
 export const ATTACKER_HOST = "attacker.example";

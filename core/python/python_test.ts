@@ -1,6 +1,6 @@
 import { equal } from "node:assert/strict";
-import { pyDumps, pyLen, pyRepr, pyStrScalar, uuid5 } from "./_py.ts";
-import { PyFloat } from "../core/json.ts";
+import { pyDumps, pyLen, pyRepr, pyStrScalar, uuid5 } from "./mod.ts";
+import { PyFloat } from "../json.ts";
 
 Deno.test("uuid5 matches Python's uuid.uuid5", () => {
   // uuid.uuid5(uuid.NAMESPACE_DNS, "python.org")

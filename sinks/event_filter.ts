@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { pyStr } from "../core/chain.ts";
+import { pyStr } from "../core/python/repr.ts";
 import type { Event } from "../core/events.ts";
 import type { EventFilter } from "../core/types.ts";
 
