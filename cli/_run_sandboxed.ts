@@ -7,9 +7,9 @@
  * @module
  */
 import { ZuError } from "../core/errors.ts";
-import { bool, type CommandContext } from "./_command.ts";
-import { loadAgent } from "./_agent.ts";
-import { openRunLog } from "./_run_log.ts";
+import { bool, type CommandContext, str } from "./_command.ts";
+import { eventLogPath, loadAgent } from "./_agent.ts";
+import { openEventLog } from "./_event_log.ts";
 import { reportRun } from "./_run_report.ts";
 
 /** Runs `zu run --sandboxed`; returns the exit code. */
@@ -24,7 +24,11 @@ export async function runSandboxedCommand(ctx: CommandContext): Promise<number> 
   const settings = await sandboxSettingsFromEnv(env);
   // Docker and the image before the event log is opened: a missing one leaves it untouched.
   await checkSandbox(agent.arg, { image: settings.image, env });
-  const { db, sink } = await openRunLog(ctx, agent);
+  const db = eventLogPath(io, agent, str(ctx, "db"));
+  const sink = await openEventLog(io, db, {
+    mustExist: false,
+    encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
+  });
   const track = !bool(ctx, "no-track");
   let run;
   try {

@@ -7,7 +7,7 @@
 import { bool, type CommandDef, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { resolvePath } from "./_event_log.ts";
-import { openRunLog } from "./_run_log.ts";
+import { runLive } from "./_live_run.ts";
 import { Progress } from "./_progress.ts";
 import { reportRun } from "./_run_report.ts";
 import { AGENT_ARG, RUN_FLAGS } from "./cmd_run.ts";
@@ -36,21 +36,15 @@ Offline replay and harden then work from it at $0.`,
     const out = str(ctx, "out") ? resolvePath(ctx.io.cwd, str(ctx, "out")!) : bundlePath(agent.dir);
     const steps = agent.config.task?.budget?.max_steps ?? agent.config.budget.max_steps;
     const progress = new Progress(ctx.io, "capture", steps);
-    const { runAgent } = await import("../runner/run_agent.ts");
-    const { db, sink } = await openRunLog(ctx, agent);
     let run;
     try {
-      run = await runAgent(agent, {
-        mode: "jailed",
-        host: ctx.io,
-        sink,
+      run = await runLive(ctx, agent, {
         onEvent: (e) => {
           if (e.type === "harness.turn.started") progress.tick(1, e.type);
         },
       });
     } finally {
       progress.finish();
-      await sink.close();
     }
     const lines: string[] = [];
     if (run.result.status === "success") {
@@ -66,7 +60,7 @@ Offline replay and harden then work from it at $0.`,
     return reportRun(ctx.io, {
       result: run.result,
       events: run.events,
-      db,
+      db: run.db,
       json: bool(ctx, "json"),
       extra: { bundle: run.result.status === "success" ? out : null },
       lines,

@@ -5,9 +5,9 @@
  * @module
  */
 import { bool, type CommandDef, str } from "./_command.ts";
-import { loadAgent } from "./_agent.ts";
+import { eventLogPath, loadAgent } from "./_agent.ts";
 import { loadBundle } from "./_bundle.ts";
-import { openRunLog } from "./_run_log.ts";
+import { openEventLog } from "./_event_log.ts";
 import { permissionsFor, runJailed } from "../runner/jailed.ts";
 import { reportRun } from "./_run_report.ts";
 import { AGENT_ARG, RUN_FLAGS } from "./cmd_run.ts";
@@ -41,7 +41,11 @@ The child process gets no network permission at all.`,
     const { path, bundle } = await loadBundle(ctx.io, agent, str(ctx, "bundle"));
     const { perms } = await permissionsFor(ctx.io, agent, { mode: "offline" });
     const { serializeBundle } = await import("../harness/bundle.ts");
-    const { db, sink } = await openRunLog(ctx, agent);
+    const db = eventLogPath(ctx.io, agent, str(ctx, "db"));
+    const sink = await openEventLog(ctx.io, db, {
+      mustExist: false,
+      encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
+    });
     try {
       const run = await runJailed(ctx.io, agent, {
         mode: "offline",

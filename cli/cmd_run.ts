@@ -5,7 +5,7 @@
  */
 import { bool, type CommandDef } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
-import { openRunLog } from "./_run_log.ts";
+import { runLive } from "./_live_run.ts";
 import { reportRun } from "./_run_report.ts";
 
 /** Flags shared by the commands that run an agent. */
@@ -59,22 +59,15 @@ decisions land in the same event log. Build the image first with "zu sandbox ima
       const { runSandboxedCommand } = await import("./_run_sandboxed.ts");
       return await runSandboxedCommand(ctx);
     }
-    const { runAgent } = await import("../runner/run_agent.ts");
     const { recordRun } = await import("../runner/after_run.ts");
     const agent = await loadAgent(ctx.io, ctx.positionals[0]);
     const track = !bool(ctx, "no-track");
-    const { db, sink } = await openRunLog(ctx, agent);
-    let run;
-    try {
-      run = await runAgent(agent, { mode: "jailed", host: ctx.io, sink, track });
-    } finally {
-      await sink.close();
-    }
+    const run = await runLive(ctx, agent, { track });
     const lines = await recordRun(agent.dir, { ...run, agent: agent.arg, track });
     return reportRun(ctx.io, {
       result: run.result,
       events: run.events,
-      db,
+      db: run.db,
       json: bool(ctx, "json"),
       extra: { replayed_track: run.replayedTrack },
       lines,

@@ -19,13 +19,8 @@ import type { EventSink } from "../core/types.ts";
 import type { AgentConfig, AgentRegistries } from "../agent/config.ts";
 import { runInJail } from "./jail/child_runner.ts";
 import type { JailOutcome } from "./jail/child_runner.ts";
-import {
-  type JailMode,
-  type JailResults,
-  parseJailResult,
-  type ToolCallMessage,
-  type ToolResultMessage,
-} from "./jail/protocol.ts";
+import { type JailMode, type JailResults, parseJailResult } from "./jail/jail_result.ts";
+import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
 import { confinedAgentDir } from "./jail/agent_dir.ts";
 import { jailAgentOf } from "./jail/jail_agent.ts";
 import {

@@ -1,8 +1,8 @@
 /**
  * One live run in the jail, as `zu run` and `zu capture` do it: the declared hosts resolved and
  * granted, tier-2 tool calls served by the host ({@link HostToolExecutor}), every event appended
- * to the caller's sink, and the host tools closed afterwards. The caller opens and closes the
- * sink (only after every input was checked).
+ * to the caller's sink, and the host tools closed afterwards. The caller owns the sink; it may
+ * hand an opener instead, called only once every input was checked (a refused run leaves no log).
  *
  * @example
  * ```ts ignore
@@ -25,8 +25,11 @@ import {
 
 /** Options of {@link runLive}. */
 export interface RunLiveOptions {
-  /** The event log to append to (the caller's to close); null keeps events in memory only. */
-  sink: EventSink | null;
+  /**
+   * The event log to append to (the caller's to close), or a function that opens it, called once
+   * the agent and its permissions were checked; null keeps events in memory only.
+   */
+  sink: EventSink | null | (() => Promise<EventSink | null>);
   /** Replay a matching `track.json` inside the child. Default true. */
   track?: boolean;
   /** Called for each event after it was stored. */
@@ -45,6 +48,7 @@ export async function runLive(
   options: RunLiveOptions,
 ): Promise<LiveRun> {
   const { perms, dns } = await permissionsFor(host, agent, { mode: "live", resolve: true });
+  const sink = typeof options.sink === "function" ? await options.sink() : options.sink;
   const { HostToolExecutor } = await import("./host_tools.ts");
   const hostTools = new HostToolExecutor(agent.config, {
     ...options.hostTools,
@@ -55,7 +59,7 @@ export async function runLive(
       mode: "live",
       perms,
       dns,
-      sink: options.sink,
+      sink,
       childOptions: { track: options.track ?? true },
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       onToolCall: (call) => hostTools.call(call),

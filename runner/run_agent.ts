@@ -19,7 +19,7 @@ import type { Event } from "../core/events.ts";
 import type { LaunchOutcome } from "../core/types.ts";
 import type { JailOutcome } from "./jail/child_runner.ts";
 import type { RunPermissions } from "./jail/permission_flags.ts";
-import type { LiveChildResult } from "./jail/protocol.ts";
+import type { LiveChildResult } from "./jail/jail_result.ts";
 import type { RunSandboxedOptions } from "./contained/run_contained.ts";
 import type { InProcessOptions, InProcessRun } from "./in_process.ts";
 import type { RunHost, RunnableAgent } from "./jailed.ts";

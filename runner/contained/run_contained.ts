@@ -36,7 +36,7 @@ import {
   type JailAgent,
   type RunPermissions,
 } from "../jail/permission_flags.ts";
-import { type LiveChildResult, parseJailResult } from "../jail/protocol.ts";
+import { type LiveChildResult, parseJailResult } from "../jail/jail_result.ts";
 import {
   DEFAULT_LAUNCHER_IMAGE,
   type LaunchOutcome,

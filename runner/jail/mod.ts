@@ -42,16 +42,19 @@ export {
 } from "./jail_tool.ts";
 export { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 export type { DenialContext } from "./jail_child.ts";
-export { parseJailLine, parseJailResult, writeJailLine } from "./protocol.ts";
+export { parseJailLine, writeJailLine } from "./protocol.ts";
+export { parseJailResult } from "./jail_result.ts";
 export type {
-  ErrorMessage,
-  EventMessage,
   HardenChildResult,
-  JailMessage,
   JailMode,
   JailResults,
   LiveChildResult,
   OfflineChildResult,
+} from "./jail_result.ts";
+export type {
+  ErrorMessage,
+  EventMessage,
+  JailMessage,
   ProgressMessage,
   ResultMessage,
   ToolCallError,

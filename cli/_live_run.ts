@@ -1,0 +1,51 @@
+/**
+ * One live run in the jail, as `zu run` and `zu capture` do it: the runner's jailed mode
+ * (`runAgent`: the declared hosts resolved and granted, tier-2 tool calls served by the host),
+ * the agent's event log opened once every input was checked, and closed afterwards.
+ *
+ * @module
+ */
+import type { Event } from "../core/events.ts";
+import type { EventSink } from "../core/types.ts";
+import type { JailedAgentRun } from "../runner/run_agent.ts";
+import { type CommandContext, str } from "./_command.ts";
+import { eventLogPath, type LoadedAgent } from "./_agent.ts";
+import { openEventLog } from "./_event_log.ts";
+
+/** Options of {@link runLive}. */
+export interface RunLiveOptions {
+  /** Replay a matching `track.json` inside the child. Default true. */
+  track?: boolean;
+  /** Called for each event after it was stored. */
+  onEvent?: (e: Event) => void;
+}
+
+/** A finished live run and the event log it was appended to. */
+export interface LiveRun extends JailedAgentRun {
+  /** Path of the event log. */
+  db: string;
+}
+
+/** Runs `agent` live in the jail, appending to its event log (or `--db`). */
+export async function runLive(
+  ctx: CommandContext,
+  agent: LoadedAgent,
+  options: RunLiveOptions = {},
+): Promise<LiveRun> {
+  const { runAgent } = await import("../runner/run_agent.ts");
+  const db = eventLogPath(ctx.io, agent, str(ctx, "db"));
+  const opened: { sink: EventSink | null } = { sink: null };
+  const open = async (): Promise<EventSink> => {
+    opened.sink = await openEventLog(ctx.io, db, {
+      mustExist: false,
+      encryption: str(ctx, "db") ? "none" : agent.config.event_sink?.encryption ?? "none",
+    });
+    return opened.sink;
+  };
+  try {
+    const run = await runAgent(agent, { mode: "jailed", host: ctx.io, sink: open, ...options });
+    return { ...run, db };
+  } finally {
+    await opened.sink?.close();
+  }
+}
