@@ -5,8 +5,9 @@
  * subpaths so importing this module never loads SQLite or Docker:
  * `@zu/zu/sinks` (the driver registry; drivers load when opened), `@zu/zu/sinks/sqlite`,
  * `@zu/zu/sinks/jsonl`, `@zu/zu/sinks/memory`, `@zu/zu/sinks/encryption`,
- * `@zu/zu/backends/docker`, `@zu/zu/backends/egress`, `@zu/zu/backends/launcher`,
- * `@zu/zu/backends/permissions`, `@zu/zu/harness`, `@zu/zu/testing`.
+ * `@zu/zu/backends/docker`, `@zu/zu/backends/egress`, `@zu/zu/harness`, `@zu/zu/runner` (the ways
+ * of running an agent: in-process, jailed, contained), `@zu/zu/runner/jail`,
+ * `@zu/zu/runner/contained`, `@zu/zu/testing`.
  *
  * @example
  * ```ts
@@ -68,7 +69,7 @@ export type {
   ToolFactory,
   ValidatorFactory,
 } from "./agent/_config_registries.ts";
-export { builtinRegistries } from "./agent/builtins.ts";
+export { builtinRegistries, providerBuilder } from "./agent/builtins.ts";
 export { ActionPolicyGate } from "./agent/action_policy_gate.ts";
 export type { PolicyEffect, PolicyRule } from "./agent/action_policy_gate.ts";
 export { AllowedDomainsGate } from "./agent/allowed_domains_gate.ts";

@@ -140,6 +140,7 @@ const EXPECTED: readonly string[] = [
   "parseEventJson",
   "parseIpLiteral",
   "parseJson",
+  "providerBuilder",
   "pyFloat",
   "pyRepr",
   "pyStr",

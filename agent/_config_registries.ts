@@ -4,11 +4,16 @@
  *
  * @module
  */
-import type { Detector, ModelProvider, Tool, Validator } from "../core/types.ts";
+import type { Detector, ModelProvider, ProviderEndpoint, Tool, Validator } from "../core/types.ts";
 import type { Registry } from "../core/registry.ts";
 import type { ProviderConfig } from "./_config_types.ts";
-import { type AnthropicOptions, AnthropicProvider } from "./providers/anthropic.ts";
 import {
+  ANTHROPIC_ENDPOINT,
+  type AnthropicOptions,
+  AnthropicProvider,
+} from "./providers/anthropic.ts";
+import {
+  OPENAI_ENDPOINT,
   type OpenAICompatibleOptions,
   OpenAICompatibleProvider,
 } from "./providers/openai_compatible.ts";
@@ -34,8 +39,45 @@ export interface ProviderContext {
   sleep?: Sleep;
 }
 
-/** Builds a provider from a `provider:` block. Throws {@link ConfigProblem} for a bad key. */
-export type ProviderBuilder = (config: ProviderConfig, context: ProviderContext) => ModelProvider;
+/**
+ * Builds a provider from a `provider:` block. Throws {@link ConfigProblem} for a bad key. A
+ * builder declares where its provider talks to by default (`endpoint`): the permission jail
+ * grants that host and key variable, and grants no default host to a builder that declares none.
+ */
+export interface ProviderBuilder {
+  /** Builds the provider. */
+  (config: ProviderConfig, context: ProviderContext): ModelProvider;
+  /** Default base URL, key variable and base-URL variable. Default: none declared. */
+  readonly endpoint?: ProviderEndpoint;
+}
+
+/**
+ * Declares a provider builder with its default endpoint.
+ *
+ * @example
+ * ```ts
+ * import { providerBuilder } from "./_config_registries.ts";
+ * import { ScriptedProvider } from "./providers/scripted.ts";
+ * const build = providerBuilder(() => ScriptedProvider.fromMoves([]), {
+ *   baseUrl: "https://llm.internal.example/v1",
+ *   apiKeyEnv: "INTERNAL_LLM_KEY",
+ *   baseUrlEnv: null,
+ * });
+ * console.assert(build.endpoint?.apiKeyEnv === "INTERNAL_LLM_KEY");
+ * ```
+ */
+export function providerBuilder(
+  build: (config: ProviderConfig, context: ProviderContext) => ModelProvider,
+  endpoint: ProviderEndpoint,
+): ProviderBuilder {
+  return Object.assign(
+    (config: ProviderConfig, context: ProviderContext) => build(config, context),
+    { endpoint },
+  );
+}
+
+/** The endpoint of a provider that makes no network call (`scripted`). */
+export const NO_ENDPOINT: ProviderEndpoint = { baseUrl: null, apiKeyEnv: null, baseUrlEnv: null };
 
 /** The registries a config is resolved against; their `names()` feed the CLI. */
 export interface AgentRegistries {
@@ -121,16 +163,16 @@ function common(cfg: ProviderConfig, ctx: ProviderContext) {
 }
 
 /** `scripted`: plays `provider.script`. */
-export const buildScripted: ProviderBuilder = (cfg) => {
+export const buildScripted: ProviderBuilder = providerBuilder((cfg) => {
   try {
     return ScriptedProvider.fromMoves(cfg.script ?? []);
   } catch (e) {
     throw new ConfigProblem("script", e instanceof Error ? e.message : String(e));
   }
-};
+}, NO_ENDPOINT);
 
 /** `openai-compatible`: chat completions; `model` is required. */
-export const buildOpenAICompatible: ProviderBuilder = (cfg, ctx) => {
+export const buildOpenAICompatible: ProviderBuilder = providerBuilder((cfg, ctx) => {
   if (cfg.model === null || cfg.model === "") {
     throw new ConfigProblem("model", 'is required by provider "openai-compatible"');
   }
@@ -140,10 +182,10 @@ export const buildOpenAICompatible: ProviderBuilder = (cfg, ctx) => {
     ...(seed !== undefined ? { seed } : {}),
     model: cfg.model,
   } as OpenAICompatibleOptions);
-};
+}, OPENAI_ENDPOINT);
 
 /** `anthropic`: Messages API; default model `claude-opus-4-8`. */
-export const buildAnthropic: ProviderBuilder = (cfg, ctx) => {
+export const buildAnthropic: ProviderBuilder = providerBuilder((cfg, ctx) => {
   const topK = num(cfg.options, "top_k", 0);
   const version = cfg.options.anthropic_version;
   if (version !== undefined && typeof version !== "string") {
@@ -155,4 +197,4 @@ export const buildAnthropic: ProviderBuilder = (cfg, ctx) => {
     ...(version !== undefined ? { anthropicVersion: version } : {}),
     ...(cfg.model !== null ? { model: cfg.model } : {}),
   } as AnthropicOptions);
-};
+}, ANTHROPIC_ENDPOINT);

@@ -34,7 +34,7 @@ export type {
   ToolFactory,
   ValidatorFactory,
 } from "./_config_registries.ts";
-export { ConfigProblem } from "./_config_registries.ts";
+export { ConfigProblem, NO_ENDPOINT, providerBuilder } from "./_config_registries.ts";
 
 function noArgs<T>(
   kind: string,

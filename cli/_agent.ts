@@ -1,12 +1,10 @@
 /**
- * Finding and loading the agent a command works on, and describing it to the permission jail.
+ * Finding and loading the agent a command works on.
  *
  * @module
  */
-import { jailAgentOf as jailAgentFromConfig } from "../backends/permissions/jail_agent.ts";
 import { UserError } from "../core/errors.ts";
 import type { AgentConfig } from "../agent/config.ts";
-import type { JailAgent } from "../backends/permissions/permission_flags.ts";
 import { sinkRegistry } from "../sinks/registry.ts";
 import { resolvePath } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
@@ -75,9 +73,4 @@ export async function loadAgent(io: CliIo, arg: string | undefined): Promise<Loa
     throw err;
   }
   return { arg: arg ?? ".", file, dir: config.agentDir, config };
-}
-
-/** Describes the agent to the jail: its tools' declared egress, target, domains and providers. */
-export function jailAgentOf(io: CliIo, agent: LoadedAgent): Promise<JailAgent> {
-  return jailAgentFromConfig(agent.config, { env: (k: string) => io.env(k) });
 }

@@ -1,26 +1,27 @@
 /**
- * One live run in the jail, as `zu run` and `zu capture` do it: the declared hosts resolved and
- * granted, the agent's event log opened, tier-2 tool calls served by the host, and everything
- * closed afterwards.
+ * One live run in the jail, as `zu run` and `zu capture` do it: the runner's jailed mode
+ * (`runAgent`: the declared hosts resolved and granted, tier-2 tool calls served by the host),
+ * the agent's event log opened once every input was checked, and closed afterwards.
  *
  * @module
  */
 import type { Event } from "../core/events.ts";
+import type { EventSink } from "../core/types.ts";
+import type { JailedAgentRun } from "../runner/run_agent.ts";
 import { type CommandContext, str } from "./_command.ts";
 import type { LoadedAgent } from "./_agent.ts";
 import { openRunLog } from "./_event_log.ts";
-import { type JailedRun, permissionsFor, runJailed } from "./_jail.ts";
 
 /** Options of {@link runLive}. */
 export interface RunLiveOptions {
-  /** Options handed to the child as JSON. */
-  childOptions?: Record<string, unknown>;
+  /** Replay a matching `track.json` inside the child. Default true. */
+  track?: boolean;
   /** Called for each event after it was stored. */
   onEvent?: (e: Event) => void;
 }
 
 /** A finished live run and the event log it was appended to. */
-export interface LiveRun extends JailedRun {
+export interface LiveRun extends JailedAgentRun {
   /** Path of the event log (null when it keeps no file). */
   db: string | null;
 }
@@ -31,22 +32,18 @@ export async function runLive(
   agent: LoadedAgent,
   options: RunLiveOptions = {},
 ): Promise<LiveRun> {
-  const { perms, dns } = await permissionsFor(ctx.io, agent, { mode: "live", resolve: true });
-  const { sink, db } = await openRunLog(ctx.io, agent, str(ctx, "db"));
-  const { HostToolExecutor } = await import("./_host_tools.ts");
-  const hostTools = new HostToolExecutor(agent.config, { env: (k) => ctx.io.env(k) });
+  const { runAgent } = await import("../runner/run_agent.ts");
+  const opened: { sink: EventSink | null; db: string | null } = { sink: null, db: null };
+  const open = async (): Promise<EventSink> => {
+    const log = await openRunLog(ctx.io, agent, str(ctx, "db"));
+    opened.sink = log.sink;
+    opened.db = log.db;
+    return log.sink;
+  };
   try {
-    const run = await runJailed(ctx.io, agent, {
-      mode: "live",
-      perms,
-      dns,
-      sink,
-      ...options,
-      onToolCall: (call) => hostTools.call(call),
-    });
-    return { ...run, db };
+    const run = await runAgent(agent, { mode: "jailed", host: ctx.io, sink: open, ...options });
+    return { ...run, db: opened.db };
   } finally {
-    await hostTools.close();
-    await sink.close();
+    await opened.sink?.close();
   }
 }

@@ -3,12 +3,11 @@
  *
  * @module
  */
-import type { Result } from "../core/contracts.ts";
 import { bool, type CommandDef, printJson, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { loadBundle } from "./_bundle.ts";
 import { openRunLog, resolvePath } from "./_event_log.ts";
-import { permissionsFor, runJailed } from "./_jail.ts";
+import { permissionsFor, runJailed } from "../runner/jailed.ts";
 import {
   HARDEN_FLAGS,
   hardenJailed,
@@ -74,7 +73,7 @@ harden must keep resilience at or above --min-score with grounding load-bearing.
     } finally {
       await sink.close();
     }
-    const result = replay.result.result as Result;
+    const result = replay.result.result;
     const replayOk = result.status === "success";
     stages.push({
       name: "replay",

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { Result } from "../core/contracts.ts";
 import { bool, type CommandDef, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { resolvePath } from "./_event_log.ts";
@@ -47,10 +46,9 @@ Offline replay and harden then work from it at $0.`,
     } finally {
       progress.finish();
     }
-    const r = run.result as { result: Result; task: string; model: string | null };
     const lines: string[] = [];
-    if (r.result.status === "success") {
-      const bundle = captureBundle(run.events, r.result, { task: r.task, model: r.model });
+    if (run.result.status === "success") {
+      const bundle = captureBundle(run.events, run.result, { task: run.task, model: run.model });
       await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
       const env = ctx.io.envWithPrefix("ZU_");
       await writeBundle(out, bundle, { env });
@@ -60,11 +58,11 @@ Offline replay and harden then work from it at $0.`,
       lines.push("bundle: not written (only a successful run makes a bundle)");
     }
     return reportRun(ctx.io, {
-      result: r.result,
+      result: run.result,
       events: run.events,
       db: run.db,
       json: bool(ctx, "json"),
-      extra: { bundle: r.result.status === "success" ? out : null },
+      extra: { bundle: run.result.status === "success" ? out : null },
       lines,
     });
   },

@@ -8,7 +8,7 @@ import { bool, type CommandDef, printJson } from "./_command.ts";
 import { findAgentFile, loadAgent } from "./_agent.ts";
 import { dockerGet, dockerSocket, pingDocker } from "./_docker.ts";
 import type { CliIo } from "./_io.ts";
-import { permissionsFor } from "./_jail.ts";
+import { permissionsFor } from "../runner/jailed.ts";
 import { VERSION } from "./version.ts";
 
 /** One check. */

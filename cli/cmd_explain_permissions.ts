@@ -6,7 +6,7 @@
  */
 import { bool, type CommandDef, printJson, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
-import { JAIL_ENTRY, permissionsFor } from "./_jail.ts";
+import { JAIL_ENTRY, permissionsFor } from "../runner/jailed.ts";
 import { AGENT_ARG } from "./cmd_run.ts";
 
 /** `zu explain-permissions`. */

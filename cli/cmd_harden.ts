@@ -20,7 +20,7 @@ import { loadAgent, type LoadedAgent } from "./_agent.ts";
 import { loadBundle } from "./_bundle.ts";
 import { resolvePath } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
-import { permissionsFor, runJailed } from "./_jail.ts";
+import { permissionsFor, runJailed } from "../runner/jailed.ts";
 import { Progress } from "./_progress.ts";
 import { AGENT_ARG } from "./cmd_run.ts";
 
@@ -128,7 +128,7 @@ export async function hardenJailed(
         progress.tick(done - progress.done);
       },
     });
-    return run.result.report as HardenReport;
+    return run.result.report;
   } finally {
     progress.finish();
   }

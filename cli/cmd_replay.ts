@@ -8,8 +8,8 @@ import { bool, type CommandDef, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { loadBundle } from "./_bundle.ts";
 import { openRunLog } from "./_event_log.ts";
-import { permissionsFor, runJailed } from "./_jail.ts";
-import { reportRun, type RunResultView } from "./_run_report.ts";
+import { permissionsFor, runJailed } from "../runner/jailed.ts";
+import { reportRun } from "./_run_report.ts";
 import { AGENT_ARG, RUN_FLAGS } from "./cmd_run.ts";
 
 /** `zu replay`. */
@@ -50,11 +50,9 @@ The child process gets no network permission at all.`,
         input: serializeBundle(bundle),
         childOptions: { model: str(ctx, "model") ?? "script", bundlePath: path },
       });
-      const unused = (run.result.unused as unknown[] | undefined) ?? [];
-      const fixtureErrors =
-        (run.result.fixtureErrors as { tool: string; message: string }[] | undefined) ?? [];
+      const { unused, fixtureErrors } = run.result;
       return reportRun(ctx.io, {
-        result: run.result.result as RunResultView,
+        result: run.result.result,
         events: run.events,
         db,
         json: bool(ctx, "json"),

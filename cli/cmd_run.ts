@@ -3,11 +3,10 @@
  *
  * @module
  */
-import type { Event } from "../core/events.ts";
 import { bool, type CommandDef } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { runLive } from "./_live_run.ts";
-import { reportRun, type RunResultView } from "./_run_report.ts";
+import { reportRun } from "./_run_report.ts";
 
 /** Flags shared by the commands that run an agent. */
 export const RUN_FLAGS = {
@@ -25,53 +24,6 @@ export const AGENT_ARG = {
   description: "Agent directory or agent.yaml (default: .)",
   optional: true,
 } as const;
-
-/**
- * zu's bookkeeping after a live run, best effort: re-record `<agent>/track.json` on success
- * (unless tracking is off) and append one line to `<agent>/cost.jsonl`.
- */
-export async function afterRun(
-  agentDir: string,
-  agentArg: string,
-  events: Event[],
-  r: { result: RunResultView; task: string; model: string | null; replayed_track?: boolean },
-  track: boolean,
-): Promise<string[]> {
-  const lines: string[] = [];
-  try {
-    if (track && r.result.status === "success") {
-      const { recordTrack } = await import("../agent/track.ts");
-      await recordTrack(events, r.task, r.model).save(`${agentDir}/track.json`);
-      lines.push(`track:  ${agentDir}/track.json`);
-    }
-  } catch {
-    // best effort, as zu
-  }
-  try {
-    const { summarizeCost } = await import("../agent/cost.ts");
-    const c = summarizeCost(events);
-    const line = {
-      at: new Date().toISOString(),
-      agent: agentArg,
-      status: r.result.status,
-      replayed: r.replayed_track ?? false,
-      model_calls: c.model_calls,
-      input_tokens: c.input_tokens,
-      output_tokens: c.output_tokens,
-      total_tokens: c.input_tokens + c.output_tokens,
-      usd: c.usd === null ? null : Math.round(c.usd * 10000) / 10000,
-      replay_steps: c.replay_steps,
-      model_calls_saved: c.model_calls_saved,
-      model: c.model,
-    };
-    await Deno.writeTextFile(`${agentDir}/cost.jsonl`, JSON.stringify(line) + "\n", {
-      append: true,
-    });
-  } catch {
-    // best effort, as zu
-  }
-  return lines;
-}
 
 /** `zu run`. */
 export const runCommand: CommandDef = {
@@ -107,22 +59,17 @@ decisions land in the same event log. Build the image first with "zu sandbox ima
       const { runSandboxedCommand } = await import("./_run_sandboxed.ts");
       return await runSandboxedCommand(ctx);
     }
+    const { recordRun } = await import("../runner/after_run.ts");
     const agent = await loadAgent(ctx.io, ctx.positionals[0]);
     const track = !bool(ctx, "no-track");
-    const run = await runLive(ctx, agent, { childOptions: { track } });
-    const r = run.result as {
-      result: RunResultView;
-      task: string;
-      model: string | null;
-      replayed_track?: boolean;
-    };
-    const lines = await afterRun(agent.dir, agent.arg, run.events, r, track);
+    const run = await runLive(ctx, agent, { track });
+    const lines = await recordRun(agent.dir, { ...run, agent: agent.arg, track });
     return reportRun(ctx.io, {
-      result: r.result,
+      result: run.result,
       events: run.events,
       db: run.db,
       json: bool(ctx, "json"),
-      extra: { replayed_track: r.replayed_track ?? false },
+      extra: { replayed_track: run.replayedTrack },
       lines,
     });
   },

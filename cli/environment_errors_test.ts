@@ -1,7 +1,7 @@
 import { equal, match, ok, rejects } from "node:assert/strict";
 import { UserError } from "../core/errors.ts";
 import { attackContext } from "../backends/docker/image_build.ts";
-import { runInJail } from "../backends/permissions/child_runner.ts";
+import { runInJail } from "../runner/jail/child_runner.ts";
 import { captureIo } from "./_io.ts";
 import { main } from "./main.ts";
 

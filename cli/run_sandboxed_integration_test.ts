@@ -9,7 +9,7 @@ import type Dockerode from "dockerode";
 import { dockerTest } from "../testing/docker.ts";
 import { SqliteSink } from "../sinks/sqlite/mod.ts";
 import { verifyChain } from "../core/chain.ts";
-import { leftovers, startTestOrigin, ZU_ROOT } from "../backends/_launcher_test_util.ts";
+import { leftovers, startTestOrigin, ZU_ROOT } from "../runner/contained/_launcher_test_util.ts";
 import { captureIo } from "./_io.ts";
 import { main } from "./main.ts";
 

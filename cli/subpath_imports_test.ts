@@ -36,8 +36,12 @@ const RULES: Rule[] = [
   },
   { subpath: "./backends/docker", mustNotLoad: [["node:sqlite", SQLITE]] },
   {
-    subpath: "./backends/permissions",
-    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]],
+    subpath: "./runner",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+  },
+  {
+    subpath: "./runner/jail",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
   },
   {
     subpath: "./harness",
@@ -58,12 +62,8 @@ const RULES: Rule[] = [
     mustNotLoad: [["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
   },
   {
-    subpath: "./backends/launcher",
-    mustNotLoad: [["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
-  },
-  {
-    subpath: "./backends/launcher-run",
-    mustNotLoad: [["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+    subpath: "./runner/contained",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
   },
   { subpath: "./seccomp", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
   {

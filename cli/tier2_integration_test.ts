@@ -7,7 +7,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { LocalDockerBackend } from "../backends/docker/mod.ts";
 import { dockerTest } from "../testing/docker.ts";
-import { DEFAULT_BROWSER_IMAGE } from "../agent/tools/_browser_target.ts";
+import { DEFAULT_BROWSER_IMAGE } from "../agent/tools/browser_target.ts";
 import {
   dockerClient,
   DockerProxyEgress,
@@ -17,9 +17,9 @@ import {
 } from "../agent/tools/_browser_integration_util.ts";
 import { loadAgent } from "./_agent.ts";
 import { openEventLog } from "./_event_log.ts";
-import { HostToolExecutor } from "./_host_tools.ts";
+import { HostToolExecutor } from "../runner/host_tools.ts";
 import { captureIo } from "./_io.ts";
-import { permissionsFor, runJailed } from "./_jail.ts";
+import { permissionsFor, runJailed } from "../runner/jailed.ts";
 
 async function browserImageMissing(): Promise<boolean> {
   try {

@@ -165,6 +165,19 @@ export interface ModelProvider {
   complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse>;
 }
 
+/**
+ * Where a provider talks to by default, declared with its builder in the provider registry: the
+ * permission jail grants exactly this host and key variable, never a guess from the name.
+ */
+export interface ProviderEndpoint {
+  /** Default base URL (`https://api.anthropic.com`), or null for a provider that makes no call. */
+  readonly baseUrl: string | null;
+  /** Env variable holding the API key by default (`ANTHROPIC_API_KEY`), or null for none. */
+  readonly apiKeyEnv: string | null;
+  /** Env variable that overrides the base URL by default (`ANTHROPIC_BASE_URL`), or null. */
+  readonly baseUrlEnv: string | null;
+}
+
 /** The read-only view of a run handed to plugins. */
 export interface RunContext {
   /** The task. */
@@ -378,6 +391,118 @@ export interface SandboxBackend extends AsyncDisposable {
   /** Actual cost in USD (null when free / unknown). */
   meterActual?(handle: SandboxHandle): Promise<number | null>;
 }
+
+// ------------------------------------------------------------------ browser egress
+
+/** What a browser sandbox's egress proxy lets through. */
+export interface EgressRequest {
+  /** The target host (lower case). */
+  host: string;
+  /** The addresses the SSRF guard checked (the proxy dials only these). */
+  addresses: string[];
+  /** The run (trace) id, for labels. */
+  runId: string;
+  /** Cancels the setup. */
+  signal?: AbortSignal;
+}
+
+/** A proxy in place for one browser sandbox. */
+export interface EgressLease extends AsyncDisposable {
+  /** Proxy URL as the sandbox reaches it (`http://host:port`). */
+  readonly proxy: string;
+  /** Internal network the sandbox joins (`isolated`). */
+  readonly networkName: string;
+  /** `/etc/hosts` pins the sandbox needs besides the target (e.g. the proxy's name). */
+  readonly extraHosts?: Readonly<Record<string, string>>;
+  /** The proxy's decisions so far (`{host, port, allowed, reason, ...}`). */
+  decisions(): Promise<readonly Record<string, unknown>[]>;
+  /** Tears the proxy down. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The egress seam of the tier-2 tools (`render_dom`, `browser`): puts an egress proxy in front of
+ * one sandbox that lets exactly the checked target through and reports its decisions.
+ */
+export interface BrowserEgress {
+  /** Starts a proxy that allows exactly `request.host`. */
+  open(request: EgressRequest): Promise<EgressLease>;
+}
+
+// ------------------------------------------------------------------ agent launcher
+
+/** One contained run: a command in a hardened container whose only way out is an egress proxy. */
+export interface LaunchRequest {
+  /** The in-container argv (e.g. `deno run <jail flags> runner/jail/jail_entry.ts ...`). */
+  command: string[];
+  /** The agent's declared egress (hosts, `host:port`, `*.domain`). `*` is refused. */
+  allowlist: readonly string[];
+  /**
+   * The model provider's host (added to the allowlist), or its base URL
+   * (`https://api.openai.com/v1` adds `api.openai.com`), or null for none.
+   */
+  modelHost?: string | null;
+  /** The run's timeout: the agent container is killed after this long. Required. */
+  timeoutMs: number;
+  /** Non-global CIDRs the proxy lets through (internal services, test networks). */
+  allowCidrs?: readonly string[];
+  /** Resolves allowlisted names once at start (host side). Default the system resolver. */
+  resolver?: (host: string) => Promise<string[]>;
+  /** Extra environment for the agent (proxy variables cannot be overridden). */
+  env?: Record<string, string>;
+  /** Read-only binds `host:container` for the agent (e.g. the agent directory). */
+  binds?: readonly string[];
+  /** Working directory in the agent container. */
+  workdir?: string;
+  /** Run id for labels and names. Default a fresh uuid. */
+  runId?: string;
+  /**
+   * When set, each proxy decision is appended as `harness.egress.observed` on this task. A
+   * function is asked at each decision (the task id may only be known once the agent started);
+   * a decision made while it returns null is not appended (it is still in `proxyDecisions`).
+   */
+  taskId?: string | (() => string | null);
+  /** Networks the proxy ALSO joins (e.g. a test origin's network). Default none. */
+  proxyNetworks?: readonly string[];
+  /** Agent memory in bytes. Default 1 GiB (the cap). */
+  memoryBytes?: number;
+  /** Agent CPUs. Default 1. */
+  cpus?: number;
+  /** Cancels the run; everything is torn down and the signal's reason is thrown. */
+  signal?: AbortSignal;
+}
+
+/** What a contained run did. */
+export interface LaunchOutcome {
+  /** The agent's exit code (137 when killed), or null when it never ran. */
+  exitCode: number | null;
+  /** Killed at the run's timeout. */
+  timedOut: boolean;
+  /** Events appended to the sink from the agent. */
+  events: number;
+  /** `zu_event` lines refused as malformed. */
+  rejectedEvents: number;
+  /** The proxy's decision lines. */
+  proxyDecisions: Record<string, unknown>[];
+  /** The proxy's final allowlist. */
+  allowlist: string[];
+  /** The permission flags the proxy ran under. */
+  proxyFlags: string[];
+  /** The internal network's name. */
+  network: string;
+  /** The last 64 KiB of the agent's stderr. */
+  stderr: string;
+  /** Wall time in ms. */
+  durationMs: number;
+}
+
+/** Runs a whole agent contained: a hardened container behind an egress proxy. */
+export interface AgentLauncher {
+  /** Runs `request.command` and resolves when it exited or was killed at its timeout. */
+  run(request: LaunchRequest): Promise<LaunchOutcome>;
+}
+
+// ------------------------------------------------------------------ egress proxy
 
 /** A running egress proxy. */
 export interface EgressProxyHandle extends AsyncDisposable {

@@ -19,6 +19,9 @@
  */
 import type { ToolCall } from "../core/contracts.ts";
 import type {
+  BrowserEgress,
+  EgressLease,
+  EgressRequest,
   ExecOptions,
   ExecResult,
   SandboxBackend,
@@ -26,7 +29,6 @@ import type {
   SandboxSpec,
   SessionHandle,
 } from "../core/types.ts";
-import type { BrowserEgress, EgressLease, EgressRequest } from "../agent/tools/_browser_egress.ts";
 
 /** A scripted exec answer (missing fields default to success with empty output). */
 export type FakeExecAnswer = Partial<ExecResult>;

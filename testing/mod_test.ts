@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 
 // Pins the public surface: adding or removing an export must be a deliberate edit of this list.
 const EXPECTED: readonly string[] = [
+  "FakeAgentLauncher",
   "FakeBrowserEgress",
   "FakeClock",
   "FakeSandboxBackend",

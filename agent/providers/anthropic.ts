@@ -23,7 +23,7 @@ import type {
   ToolCall,
 } from "../../core/contracts.ts";
 import { ProviderAuthError } from "../../core/errors.ts";
-import type { ModelProvider } from "../../core/types.ts";
+import type { ModelProvider, ProviderEndpoint } from "../../core/types.ts";
 import { anthropicTool, toAnthropicMessages } from "./_messages.ts";
 import {
   argsNotObject,
@@ -56,6 +56,14 @@ export interface AnthropicOptions extends CommonProviderOptions {
 }
 
 const DEFAULT_BASE_URL = "https://api.anthropic.com";
+const DEFAULT_KEY_ENV = "ANTHROPIC_API_KEY";
+const DEFAULT_BASE_URL_ENV = "ANTHROPIC_BASE_URL";
+/** Where the Anthropic provider talks to by default (declared in the provider registry). */
+export const ANTHROPIC_ENDPOINT: ProviderEndpoint = {
+  baseUrl: DEFAULT_BASE_URL,
+  apiKeyEnv: DEFAULT_KEY_ENV,
+  baseUrlEnv: DEFAULT_BASE_URL_ENV,
+};
 const FINISH: Record<string, Finish> = {
   end_turn: "stop",
   stop_sequence: "stop",
@@ -90,8 +98,8 @@ export class AnthropicProvider implements ModelProvider {
   /** Creates the provider. Nothing is read from the environment until the first call. */
   constructor(options: AnthropicOptions = {}) {
     this.model = options.model ?? "claude-opus-4-8";
-    this.apiKeyEnv = options.apiKeyEnv ?? "ANTHROPIC_API_KEY";
-    this.baseUrlEnv = options.baseUrlEnv ?? "ANTHROPIC_BASE_URL";
+    this.apiKeyEnv = options.apiKeyEnv ?? DEFAULT_KEY_ENV;
+    this.baseUrlEnv = options.baseUrlEnv ?? DEFAULT_BASE_URL_ENV;
     this.maxTokens = options.maxTokens ?? 4096;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxRetries = options.maxRetries ?? 2;

@@ -22,7 +22,7 @@ import type {
   ModelResponse,
   ToolCall,
 } from "../../core/contracts.ts";
-import type { ModelProvider } from "../../core/types.ts";
+import type { ModelProvider, ProviderEndpoint } from "../../core/types.ts";
 import { openAITool, toOpenAIMessages } from "./_messages.ts";
 import {
   argsNotObject,
@@ -53,6 +53,14 @@ export interface OpenAICompatibleOptions extends CommonProviderOptions {
 }
 
 const DEFAULT_BASE_URL = "https://api.openai.com/v1";
+const DEFAULT_KEY_ENV = "OPENAI_API_KEY";
+const DEFAULT_BASE_URL_ENV = "OPENAI_BASE_URL";
+/** Where the OpenAI-compatible provider talks to by default (declared in the provider registry). */
+export const OPENAI_ENDPOINT: ProviderEndpoint = {
+  baseUrl: DEFAULT_BASE_URL,
+  apiKeyEnv: DEFAULT_KEY_ENV,
+  baseUrlEnv: DEFAULT_BASE_URL_ENV,
+};
 const SAMPLING: Array<[keyof OpenAICompatibleOptions, string]> = [
   ["temperature", "temperature"],
   ["topP", "top_p"],
@@ -84,8 +92,8 @@ export class OpenAICompatibleProvider implements ModelProvider {
       throw new TypeError('Cannot create OpenAICompatibleProvider: option "model" is required');
     }
     this.model = options.model;
-    this.apiKeyEnv = options.apiKeyEnv ?? "OPENAI_API_KEY";
-    this.baseUrlEnv = options.baseUrlEnv ?? "OPENAI_BASE_URL";
+    this.apiKeyEnv = options.apiKeyEnv ?? DEFAULT_KEY_ENV;
+    this.baseUrlEnv = options.baseUrlEnv ?? DEFAULT_BASE_URL_ENV;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxRetries = options.maxRetries ?? 2;
     this.#apiKey = options.apiKey;

@@ -1,42 +1,9 @@
 /**
- * The egress seam of the tier-2 tools: something that puts an egress proxy in front of one
- * sandbox, lets exactly the checked target through (pinned to the checked addresses), and reports
- * the proxy's decisions so refusals become `blocked_egress`.
+ * The refused decisions of a browser egress proxy (the `BrowserEgress` port of `core/types.ts`)
+ * as the tier-2 tools report them: `blocked_egress`.
  *
  * @module
  */
-
-/** What to let through. */
-export interface EgressRequest {
-  /** The target host (lower case). */
-  host: string;
-  /** The addresses the SSRF guard checked (the proxy dials only these). */
-  addresses: string[];
-  /** The run (trace) id, for labels. */
-  runId: string;
-  /** Cancels the setup. */
-  signal?: AbortSignal;
-}
-
-/** A proxy in place for one sandbox. */
-export interface EgressLease extends AsyncDisposable {
-  /** Proxy URL as the sandbox reaches it (`http://host:port`). */
-  readonly proxy: string;
-  /** Internal network the sandbox joins (`isolated`). */
-  readonly networkName: string;
-  /** `/etc/hosts` pins the sandbox needs besides the target (e.g. the proxy's name). */
-  readonly extraHosts?: Readonly<Record<string, string>>;
-  /** The proxy's decisions so far (`{host, port, allowed, reason, ...}`). */
-  decisions(): Promise<readonly Record<string, unknown>[]>;
-  /** Tears the proxy down. Idempotent. */
-  close(): Promise<void>;
-}
-
-/** Provides egress leases. */
-export interface BrowserEgress {
-  /** Starts a proxy that allows exactly `request.host`. */
-  open(request: EgressRequest): Promise<EgressLease>;
-}
 
 /** One refused connection as the observation reports it. */
 export interface BlockedEgress {

@@ -19,20 +19,20 @@
  */
 import { CAP_NET, CAP_SANDBOX } from "../../core/contracts.ts";
 import { UserError } from "../../core/errors.ts";
-import type { RunContext, SessionHandle, Tool } from "../../core/types.ts";
+import type { EgressLease, RunContext, SessionHandle, Tool } from "../../core/types.ts";
 import {
   actionToWire,
   type BrowserAction,
   InvalidActionError,
   validateActions,
 } from "../../images/browser/actions.ts";
-import { blockedEgressOf, type EgressLease } from "./_browser_egress.ts";
+import { blockedEgressOf } from "./_browser_egress.ts";
 import {
   BrowserToolConfig,
   type BrowserToolOptions,
   runKeyOf,
   viewArgs,
-} from "./_browser_target.ts";
+} from "./browser_target.ts";
 
 /** Options of {@linkcode Browser} (see {@linkcode BrowserToolOptions}). */
 export type BrowserOptions = BrowserToolOptions;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { LocalDockerBackend } from "../../backends/docker/mod.ts";
 import type { RunContext } from "../../core/types.ts";
 import { dockerTest } from "../../testing/docker.ts";
-import { DEFAULT_BROWSER_IMAGE } from "./_browser_target.ts";
+import { DEFAULT_BROWSER_IMAGE } from "./browser_target.ts";
 import {
   dockerClient,
   DockerProxyEgress,

@@ -22,10 +22,10 @@ import {
   type BrowserToolOptions,
   runKeyOf,
   viewArgs,
-} from "./_browser_target.ts";
+} from "./browser_target.ts";
 
-export type { BrowserEgress, EgressLease, EgressRequest } from "./_browser_egress.ts";
-export type { BrowserToolOptions } from "./_browser_target.ts";
+export type { BrowserEgress, EgressLease, EgressRequest } from "../../core/types.ts";
+export type { BrowserToolOptions } from "./browser_target.ts";
 
 /** Options of {@linkcode RenderDom} (see {@linkcode BrowserToolOptions}). */
 export type RenderDomOptions = BrowserToolOptions;

@@ -19,11 +19,7 @@ import { RUNTIME_IMAGE } from "../docker/image_build.ts";
 import { hardenedCreateOptions } from "../docker/hardening.ts";
 import { seccompJsonFor } from "../docker/sandbox_floor.ts";
 import { proxyCommand } from "./proxy_command.ts";
-import type {
-  BrowserEgress,
-  EgressLease,
-  EgressRequest,
-} from "../../agent/tools/_browser_egress.ts";
+import type { BrowserEgress, EgressLease, EgressRequest } from "../../core/types.ts";
 
 /** Options of {@linkcode DockerProxyEgress}. */
 export interface DockerProxyEgressOptions {

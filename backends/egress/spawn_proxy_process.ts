@@ -19,7 +19,7 @@ import { checkHost, type Resolver, systemResolver } from "../../core/net_guard.t
 import type { EgressProxy, EgressProxyHandle } from "../../core/types.ts";
 import { parseAllowlistEntry, splitHostPort } from "./allowlist.ts";
 import { proxyCommand } from "./proxy_command.ts";
-import { readJsonLines } from "./_json_lines.ts";
+import { readJsonLines } from "./json_lines.ts";
 
 /** Options of {@link spawnProxyProcess}. */
 export interface SpawnProxyOptions {

@@ -1,0 +1,511 @@
+/**
+ * `runSandboxed`: one live agent run inside the runtime container (via {@link SandboxLauncher})
+ * AND, inside the container, under the Deno permission jail: the contained process is
+ * `deno run --no-prompt --cached-only <the computed flags> jail_entry.ts`, a copy of the agent
+ * directory is mounted read-only at `/agent`, `ZU_SANDBOXED=1` makes `http_fetch` go through
+ * the egress proxy, and the proxy's allowlist is exactly the jail's `--allow-net` hosts (the tools'
+ * declared egress plus the model provider's host). The jail child's event lines stream back and
+ * land in the host's sink as they happen; every proxy decision is recorded there as
+ * `harness.egress.observed`.
+ *
+ * @example
+ * ```ts ignore
+ * import { runSandboxed } from "./run_contained.ts";
+ * import { SqliteSink } from "../../sinks/sqlite/mod.ts";
+ * await using sink = await SqliteSink.open("events.db");
+ * const run = await runSandboxed("agents/shop/agent.yaml", { sink, timeoutMs: 5 * 60_000 });
+ * console.log(run.result.result.status, run.events.length, run.outcome.proxyDecisions.length);
+ * ```
+ * @module
+ */
+import type Dockerode from "dockerode";
+import { EGRESS_OBSERVED, type Event, newEvent } from "../../core/events.ts";
+import { errorOfCode, RunFailure, UserError } from "../../core/errors.ts";
+import { dockerUnavailable } from "../../core/environment_errors.ts";
+import { failureEvent } from "../../core/failure_event.ts";
+import type {
+  AgentLauncher,
+  EventFilter,
+  EventSink,
+  QueryOptions,
+  StreamOptions,
+} from "../../core/types.ts";
+import type { Resolver } from "../../core/net_guard.ts";
+import type { DockerClient } from "../../backends/docker/docker_client.ts";
+import { jailAgentOf } from "../jail/jail_agent.ts";
+import {
+  computeRunPermissions,
+  type JailAgent,
+  type RunPermissions,
+} from "../jail/permission_flags.ts";
+import { type LiveChildResult, parseJailResult } from "../jail/jail_result.ts";
+import {
+  DEFAULT_LAUNCHER_IMAGE,
+  type LaunchOutcome,
+  SandboxLauncher,
+  type SandboxLauncherOptions,
+} from "./sandbox_launcher.ts";
+
+/** Where the agent directory is mounted (read-only) inside the container. */
+export const SANDBOX_AGENT_DIR = "/agent";
+
+/**
+ * Private ranges the in-container jail does NOT deny: the egress proxy's own address lies on the
+ * sandbox's private Docker network, and Deno checks a proxied fetch's connection to it against
+ * `--deny-net`. The container's only route is that proxy, which refuses private destinations
+ * itself; loopback, metadata and the other non-global ranges stay denied.
+ */
+const SANDBOX_ALLOWED_PRIVATE: readonly string[] = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+];
+
+/**
+ * Env keys the contained child may read: `ZU_SANDBOXED` (http_fetch goes through the proxy) and
+ * the signals a `containment: required` agent checks (`HTTPS_PROXY`, `ZU_SANDBOX_NETWORK`).
+ */
+const CONTAINMENT_ENV_KEYS: readonly string[] = [
+  "HTTPS_PROXY",
+  "ZU_SANDBOXED",
+  "ZU_SANDBOX_NETWORK",
+];
+
+/**
+ * The jail flags of a run inside the sandbox: {@link computeRunPermissions} in live mode for the
+ * agent mounted at `/agent`, with no host-resolved addresses (the proxy resolves), read access to
+ * `ZU_SANDBOXED`, `HTTPS_PROXY` and `ZU_SANDBOX_NETWORK`, and the RFC 1918 ranges left out of
+ * `--deny-net` (see above).
+ *
+ * @example
+ * ```ts
+ * import { sandboxedPermissions } from "./run_contained.ts";
+ * const p = sandboxedPermissions({
+ *   agentDir: "/home/me/shop",
+ *   tools: [{ name: "http_fetch", egress: ["*"] }],
+ *   target: "https://shop.example/",
+ * });
+ * console.assert(p.flags.includes("--allow-net=shop.example"));
+ * console.assert(p.flags.includes("--allow-read=/agent"));
+ * ```
+ */
+export function sandboxedPermissions(
+  jail: JailAgent,
+  options: { env?: (name: string) => string | undefined } = {},
+): RunPermissions {
+  const perms = computeRunPermissions({ ...jail, agentDir: SANDBOX_AGENT_DIR }, {
+    mode: "live",
+    envKeys: CONTAINMENT_ENV_KEYS,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const denyNet = perms.denyNet.filter((r) => !SANDBOX_ALLOWED_PRIVATE.includes(r));
+  const flags = perms.flags.map((f) =>
+    f.startsWith("--deny-net=") ? `--deny-net=${denyNet.join(",")}` : f
+  );
+  const explain = perms.explain.map((e) =>
+    e.flag === "--deny-net" && SANDBOX_ALLOWED_PRIVATE.includes(e.value)
+      ? {
+        ...e,
+        why:
+          "not denied inside the sandbox: the egress proxy sits on the sandbox's private network; the proxy refuses private destinations itself",
+      }
+      : e
+  );
+  return { ...perms, flags, explain, denyNet };
+}
+
+/** Options of {@link runSandboxed}. */
+export interface RunSandboxedOptions {
+  /** The host's canonical sink: every event of the run lands here as it happens. Required. */
+  sink: EventSink;
+  /** The run's timeout: the container is killed after this long. Required. */
+  timeoutMs: number;
+  /** The agent as the jail sees it. Default: loaded from the agent file. */
+  jail?: JailAgent;
+  /** Reads the host's environment (provider keys and base URLs). Default `Deno.env.get`. */
+  env?: (name: string) => string | undefined;
+  /** Replay a matching `track.json` (the child only replays; the caller records). Default true. */
+  track?: boolean;
+  /** dockerode client. Default: `/var/run/docker.sock` (or `DOCKER_HOST`). */
+  docker?: DockerClient;
+  /** The runtime image. Default `zu-runtime:0.1.0`. */
+  image?: string;
+  /** Where zu's sources are in the image. Default `/opt/zu`. */
+  zuRoot?: string;
+  /** A host checkout of zu bind-mounted read-only at `zuRoot` (agent and proxy). Default none. */
+  zuSourceBind?: string;
+  /** Non-global CIDRs the proxy lets through (internal services, test networks). Default none. */
+  allowCidrs?: readonly string[];
+  /** Networks the proxy also joins (internal services, test networks). Default none. */
+  proxyNetworks?: readonly string[];
+  /** Resolves allowlisted names once at start (host side). Default the system resolver. */
+  resolver?: Resolver;
+  /** Run id (the `zu.run` label of everything created). Default a fresh uuid. */
+  runId?: string;
+  /** Called for each stored event, in order. */
+  onEvent?: (event: Event) => void;
+  /** Each JSON line the proxy prints. */
+  onProxyLine?: (line: Record<string, unknown>) => void;
+  /** Non-protocol stdout and stderr text of the contained process. */
+  onAgentOutput?: (text: string) => void;
+  /** Cancels the run; everything is torn down. */
+  signal?: AbortSignal;
+  /**
+   * Makes the launcher from the run's wiring (its sink and line callbacks). Default: a
+   * {@link SandboxLauncher} on the Docker daemon, after checking that it answers and holds the
+   * image. Tests pass a fake (`FakeAgentLauncher` in `@zu/zu/testing`).
+   */
+  launcher?: (wiring: LauncherWiring) => AgentLauncher;
+}
+
+/** What a contained run hands its launcher: where the agent's events and lines go. */
+export type LauncherWiring = Pick<
+  SandboxLauncherOptions,
+  "sink" | "onAgentLine" | "onAgentText" | "onAgentStderr" | "onProxyLine"
+>;
+
+/** What a sandboxed run did. */
+export interface SandboxedRun {
+  /** The jail child's answer (`{result, task, task_id, model, replayed_track}`), checked. */
+  result: LiveChildResult;
+  /** The stored events (as the sink returned them), in order. */
+  events: Event[];
+  /** The launcher's outcome (exit code, proxy decisions, allowlist, ...). */
+  outcome: LaunchOutcome;
+  /** The jail flags used inside the container. */
+  perms: RunPermissions;
+  /** The run id (the `zu.run` label). */
+  runId: string;
+  /** The image the agent ran in. */
+  image: string;
+}
+
+/** Records what passes through to the caller's sink (which stays the caller's to close). */
+class RecordingSink implements EventSink {
+  readonly stored: Event[] = [];
+  taskId: string | null = null;
+  #inner: EventSink;
+  #onEvent: ((event: Event) => void) | undefined;
+
+  constructor(inner: EventSink, onEvent?: (event: Event) => void) {
+    this.#inner = inner;
+    this.#onEvent = onEvent;
+  }
+
+  async append(event: Event): Promise<Event> {
+    const stored = await this.#inner.append(event);
+    if (this.taskId === null && event.type !== EGRESS_OBSERVED) this.taskId = event.task_id;
+    this.stored.push(stored);
+    this.#onEvent?.(stored);
+    return stored;
+  }
+  query(filter?: EventFilter, options?: QueryOptions): Promise<Event[]> {
+    return this.#inner.query(filter, options);
+  }
+  stream(filter?: EventFilter, options?: StreamOptions): AsyncIterable<Event> {
+    return this.#inner.stream(filter, options);
+  }
+  count(filter?: EventFilter): Promise<number> {
+    return this.#inner.count(filter);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Directories never copied into the sandbox: the host's event logs, VCS and dependency trees. */
+const STAGE_SKIP: ReadonlySet<string> = new Set([".zu", ".git", "node_modules"]);
+
+/** The most an agent directory may hold to be copied in (64 MiB). */
+const STAGE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Copies the agent directory into a fresh world-readable staging directory (the container runs
+ * as an unprivileged user that cannot read a private home or temp directory). Symlinks are
+ * skipped, never followed, so a link cannot pull host files into the box.
+ */
+async function stageAgentDir(agentDir: string): Promise<string> {
+  const stage = await Deno.makeTempDir({ prefix: "zu_sandbox_agent_" });
+  let total = 0;
+  const copy = async (from: string, to: string): Promise<void> => {
+    await Deno.chmod(to, 0o755);
+    for await (const entry of Deno.readDir(from)) {
+      if (entry.isSymlink || STAGE_SKIP.has(entry.name)) continue;
+      const src = `${from}/${entry.name}`;
+      const dst = `${to}/${entry.name}`;
+      if (entry.isDirectory) {
+        await Deno.mkdir(dst);
+        await copy(src, dst);
+      } else if (entry.isFile) {
+        total += (await Deno.lstat(src)).size;
+        if (total > STAGE_MAX_BYTES) {
+          throw new UserError(
+            "agent_invalid",
+            `Cannot copy agent "${agentDir}" into the sandbox: it holds more than ${STAGE_MAX_BYTES} bytes`,
+          );
+        }
+        await Deno.copyFile(src, dst);
+        await Deno.chmod(dst, 0o644);
+      }
+    }
+  };
+  try {
+    await copy(agentDir, stage);
+  } catch (e) {
+    await Deno.remove(stage, { recursive: true }).catch(() => {});
+    throw e;
+  }
+  return stage;
+}
+
+function hostEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+async function describeAgent(
+  file: string,
+  env: (name: string) => string | undefined,
+): Promise<JailAgent> {
+  const { loadAgentConfig } = await import("../../agent/config.ts");
+  return jailAgentOf(await loadAgentConfig(file, { env }), { env });
+}
+
+async function dockerClient(docker: DockerClient | undefined, env: typeof hostEnv) {
+  if (docker) return docker as Dockerode;
+  const mod = await import("dockerode");
+  const host = env("DOCKER_HOST");
+  const socketPath = host?.startsWith("unix://")
+    ? host.slice("unix://".length)
+    : "/var/run/docker.sock";
+  return new mod.default({ socketPath });
+}
+
+/** Options of {@link checkSandbox}. */
+export interface CheckSandboxOptions {
+  /** dockerode client. Default: `/var/run/docker.sock` (or `DOCKER_HOST`). */
+  docker?: DockerClient;
+  /** The runtime image. Default `zu-runtime:0.1.0`. */
+  image?: string;
+  /** Reads the host's environment (`DOCKER_HOST`). Default `Deno.env.get`. */
+  env?: (name: string) => string | undefined;
+}
+
+/**
+ * Checks that a Docker daemon answers and the runtime image is present, before anything is
+ * opened or created: a `UserError` (one line, saying to run `zu sandbox image build`) otherwise.
+ */
+export async function checkSandbox(
+  agent: string,
+  options: CheckSandboxOptions = {},
+): Promise<void> {
+  const docker = await dockerClient(options.docker, options.env ?? hostEnv);
+  await preflight(docker, options.image ?? DEFAULT_LAUNCHER_IMAGE, agent);
+}
+
+async function preflight(docker: Dockerode, image: string, agent: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      docker.ping(),
+      new Promise((_, reject) =>
+        timer = setTimeout(() => reject(new Error("no answer within 5000 ms")), 5000)
+      ),
+    ]);
+  } catch (e) {
+    throw dockerUnavailable(`run "${agent}" sandboxed`, null, {
+      why: `no Docker daemon answers (${
+        e instanceof Error ? e.message.split("\n")[0] : String(e)
+      })`,
+      then: `build the image with "zu sandbox image build"`,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  try {
+    await docker.getImage(image).inspect();
+  } catch {
+    throw new UserError(
+      "image_missing",
+      `Cannot run "${agent}" sandboxed: image "${image}" is not present locally; build it with "zu sandbox image build"`,
+    );
+  }
+}
+
+/**
+ * Runs the agent of `agentFile` (its agent.yaml, or a directory holding one) live, inside the
+ * runtime container and, there, under the Deno permission jail. Resolves with the jail child's
+ * result once the container exited and everything was torn down. Throws a `UserError` when
+ * Docker or the image is missing or the agent is invalid, a `RunFailure` (`sandbox_timeout`) when
+ * the run was killed at its timeout.
+ */
+export async function runSandboxed(
+  agentFile: string,
+  options: RunSandboxedOptions,
+): Promise<SandboxedRun> {
+  const env = options.env ?? hostEnv;
+  let file = agentFile;
+  try {
+    if (Deno.statSync(file).isDirectory) file = `${file.replace(/\/$/, "")}/agent.yaml`;
+  } catch {
+    // loadAgentConfig reports the missing file
+  }
+  const jail = options.jail ?? await describeAgent(file, env);
+  const name = file.slice(file.lastIndexOf("/") + 1);
+  const perms = sandboxedPermissions(jail, { env });
+  const image = options.image ?? DEFAULT_LAUNCHER_IMAGE;
+  const zuRoot = options.zuRoot ?? "/opt/zu";
+  let docker: Dockerode | null = null;
+  if (!options.launcher) {
+    docker = await dockerClient(options.docker, env);
+    await preflight(docker, image, agentFile);
+  }
+
+  const childEnv: Record<string, string> = { NO_COLOR: "1", DENO_DIR: "/tmp/.deno" };
+  for (const k of perms.env) {
+    const v = env(k);
+    if (v !== undefined && !CONTAINMENT_ENV_KEYS.includes(k)) childEnv[k] = v;
+  }
+  const command = [
+    "/usr/local/bin/deno",
+    "run",
+    ...perms.flags,
+    "--config",
+    `${zuRoot}/deno.json`,
+    `${zuRoot}/runner/jail/jail_entry.ts`,
+    "--agent",
+    `${SANDBOX_AGENT_DIR}/${name}`,
+    "--mode",
+    "live",
+    "--options",
+    JSON.stringify({ track: options.track ?? true }),
+  ];
+  const stage = await stageAgentDir(jail.agentDir);
+  try {
+    return await launchStaged(stage, {
+      options,
+      command,
+      childEnv,
+      perms,
+      image,
+      zuRoot,
+      docker,
+      agentFile,
+    });
+  } finally {
+    await Deno.remove(stage, { recursive: true }).catch(() => {});
+  }
+}
+
+async function launchStaged(stage: string, input: {
+  options: RunSandboxedOptions;
+  command: string[];
+  childEnv: Record<string, string>;
+  perms: RunPermissions;
+  image: string;
+  zuRoot: string;
+  docker: Dockerode | null;
+  agentFile: string;
+}): Promise<SandboxedRun> {
+  const { options, command, childEnv, perms, image, zuRoot, docker, agentFile } = input;
+  const binds = [`${stage}:${SANDBOX_AGENT_DIR}`];
+  if (options.zuSourceBind) binds.push(`${options.zuSourceBind}:${zuRoot}`);
+
+  const sink = new RecordingSink(options.sink, options.onEvent);
+  let result: unknown = undefined;
+  let error: Record<string, unknown> | undefined;
+  const wiring: LauncherWiring = {
+    sink,
+    ...(options.onProxyLine ? { onProxyLine: options.onProxyLine } : {}),
+    onAgentLine: (line) => {
+      if (line.zu_jail === "result") result = line.result;
+      else if (line.zu_jail === "error") error = line;
+      else options.onAgentOutput?.(`${JSON.stringify(line)}\n`);
+    },
+    ...(options.onAgentOutput
+      ? {
+        onAgentText: (t) => options.onAgentOutput?.(`${t}\n`),
+        onAgentStderr: options.onAgentOutput,
+      }
+      : {}),
+  };
+  const launcher = options.launcher ? options.launcher(wiring) : new SandboxLauncher({
+    ...wiring,
+    ...(docker ? { docker } : {}),
+    image,
+    zuRoot,
+    ...(options.zuSourceBind ? { zuSourceBind: options.zuSourceBind } : {}),
+  });
+  const runId = options.runId ?? crypto.randomUUID();
+  const outcome = await launcher.run({
+    command,
+    allowlist: perms.net,
+    timeoutMs: options.timeoutMs,
+    env: childEnv,
+    binds,
+    runId,
+    taskId: () => sink.taskId,
+    ...(options.allowCidrs ? { allowCidrs: options.allowCidrs } : {}),
+    ...(options.proxyNetworks ? { proxyNetworks: options.proxyNetworks } : {}),
+    ...(options.resolver ? { resolver: options.resolver } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+
+  // Decisions made before the first event named the task are recorded now.
+  const observed = sink.stored.filter((e) => e.type === EGRESS_OBSERVED).length;
+  const missed = outcome.proxyDecisions.length - observed;
+  if (missed > 0 && sink.taskId) {
+    for (const d of outcome.proxyDecisions.slice(0, missed)) {
+      await sink.append(newEvent({
+        task_id: sink.taskId,
+        type: EGRESS_OBSERVED,
+        source: "egress_proxy",
+        payload: { ...d, run_id: runId },
+      }));
+    }
+  }
+
+  // A run the container could not end itself (killed at its timeout) still ends in the log.
+  const ended = async (err: Error): Promise<Error> => {
+    const end = failureEvent(sink.stored, err);
+    if (end !== null) await sink.append(end).catch(() => {});
+    return err;
+  };
+  const failure = error as
+    | { code?: string; user?: boolean; message?: string; stack?: string }
+    | undefined;
+  if (failure) {
+    const message = failure.message ?? "the contained run failed";
+    const rebuilt = errorOfCode(failure.code, message);
+    if (rebuilt) throw await ended(rebuilt);
+    if (failure.user) throw new UserError("usage", message);
+    throw new Error(`The sandboxed run failed: ${message}\n${failure.stack ?? ""}`);
+  }
+  if (result === undefined) {
+    if (outcome.timedOut) {
+      throw await ended(
+        new RunFailure(
+          "sandbox_timeout",
+          `Cannot finish "${agentFile}" sandboxed: the run was killed at its timeout of ${options.timeoutMs} ms`,
+        ),
+      );
+    }
+    throw new Error(
+      `The sandboxed run exited with code ${outcome.exitCode} and no result:\n${outcome.stderr.trim()}`,
+    );
+  }
+  return {
+    result: parseJailResult("live", result),
+    events: sink.stored,
+    outcome,
+    perms,
+    runId,
+    image,
+  };
+}

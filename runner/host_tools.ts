@@ -1,0 +1,236 @@
+/**
+ * The host side of host-executed tools: answers a jailed child's `tool_call` for `render_dom`
+ * or `browser` by running the real tool here, on the host's Docker (`LocalDockerBackend`) behind
+ * a per-call egress proxy container (`DockerProxyEgress`), with the agent's own configuration
+ * (`allowed_domains` included). The host re-checks every argument and target (it never trusts
+ * the child). Without a Docker daemon or the images, each call answers an error observation.
+ *
+ * @module
+ */
+import type { Resolver } from "../core/net_guard.ts";
+import type { RunContext, SandboxBackend, Tool } from "../core/types.ts";
+import type { BrowserEgress } from "../core/types.ts";
+import type { ToolFactory } from "../agent/builtins.ts";
+import { dockerSocketPath } from "../backends/docker/docker_client.ts";
+import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
+import { HOST_EXECUTED_TOOLS, replyErrorOf } from "./jail/host_tool.ts";
+import type { AgentConfig } from "../agent/config.ts";
+
+/** Options of {@linkcode HostToolExecutor}. */
+export interface HostToolExecutorOptions {
+  /** Environment of the host (provider keys, `ZU_RENDER_IMAGE`). */
+  env: (name: string) => string | undefined;
+  /** Sandbox backend. Default a `LocalDockerBackend` on `DOCKER_HOST` or the default socket. */
+  backend?: SandboxBackend;
+  /** Egress provider. Default a `DockerProxyEgress` (proxy on the daemon's `bridge` network). */
+  egress?: BrowserEgress;
+  /** Resolver of the host's re-check. Default the system resolver. */
+  resolver?: Resolver;
+  /** Non-global CIDRs let through besides the configuration's. Default none. */
+  allowCidrs?: string[];
+  /**
+   * Says why tier-2 tools cannot run (one line), or null when they can. Default: pings the
+   * daemon and looks for the browser and runtime images.
+   */
+  preflight?: (images: string[]) => Promise<string | null>;
+  /**
+   * Calls served per run; later ones answer an error. Default the agent's budget: `max_steps`
+   * times `max_tool_calls` (the most the loop itself can make).
+   */
+  maxCalls?: number;
+}
+
+function camel(args: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) {
+    out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  }
+  return out;
+}
+
+/** Runs the real tier-2 tools for a jailed child. Call {@linkcode close} at the end of the run. */
+export class HostToolExecutor implements AsyncDisposable {
+  #config: AgentConfig;
+  #options: HostToolExecutorOptions;
+  #tools: Promise<{ tools: Map<string, Tool>; unavailable: string | null }> | null = null;
+  #traces = new Set<string>();
+  #backend: (SandboxBackend & AsyncDisposable) | null = null;
+  #served = 0;
+  #maxCalls: number;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** Prepares nothing yet: Docker is touched at the first call. */
+  constructor(config: AgentConfig, options: HostToolExecutorOptions) {
+    this.#config = config;
+    this.#options = options;
+    const budget = { ...config.budget, ...(config.task?.budget ?? {}) };
+    this.#maxCalls = options.maxCalls ?? budget.max_steps * budget.max_tool_calls;
+  }
+
+  async #setup(): Promise<{ tools: Map<string, Tool>; unavailable: string | null }> {
+    const o = this.#options;
+    const { assembleRun } = await import("../agent/config.ts");
+    const { builtinRegistries } = await import("../agent/builtins.ts");
+    const { Registry } = await import("../core/registry.ts");
+    const { DEFAULT_BROWSER_IMAGE } = await import("../agent/tools/browser_target.ts");
+    const { RenderDom } = await import("../agent/tools/render_dom.ts");
+    const { Browser } = await import("../agent/tools/browser.ts");
+    const { RUNTIME_IMAGE } = await import("../backends/docker/image_build.ts");
+    const socket = dockerSocketPath(o.env);
+    let backend = o.backend ?? null;
+    let egress = o.egress ?? null;
+    const images = new Set<string>();
+    const base = builtinRegistries();
+    const tools = new Registry<ToolFactory>("tools");
+    for (const name of base.tools.names()) {
+      const make = base.tools.get(name);
+      if (!HOST_EXECUTED_TOOLS.includes(name)) {
+        tools.register(name, make);
+        continue;
+      }
+      tools.register(name, (args = {}) => {
+        make(args); // the built-in's own argument checks
+        const a = camel(args);
+        const image = typeof a["image"] === "string"
+          ? a["image"]
+          : o.env("ZU_RENDER_IMAGE") ?? DEFAULT_BROWSER_IMAGE;
+        images.add(image);
+        const allowCidrs = [
+          ...(Array.isArray(a["allowCidrs"]) ? a["allowCidrs"] as string[] : []),
+          ...(o.allowCidrs ?? []),
+        ];
+        const options = {
+          ...a,
+          image,
+          allowCidrs,
+          ...(backend ? { backend } : {}),
+          ...(egress ? { egress } : {}),
+          ...(o.resolver ? { resolver: o.resolver } : {}),
+        };
+        return name === "render_dom" ? new RenderDom(options) : new Browser(options);
+      });
+    }
+    if (!egress && !o.egress) {
+      // Built before the tools so every tool shares it; Docker is contacted only on use.
+      const { DockerProxyEgress } = await import("../backends/egress/docker_proxy_egress.ts");
+      const { openDockerClient } = await import("../backends/docker/docker_client.ts");
+      const docker = await openDockerClient(socket);
+      egress = new DockerProxyEgress(docker);
+    }
+    if (!backend) {
+      const { LocalDockerBackend } = await import("../backends/docker/local_docker_backend.ts");
+      const created = new LocalDockerBackend({ socketPath: socket });
+      this.#backend = created;
+      backend = created;
+    }
+    const run = await assembleRun(this.#config, {
+      env: o.env,
+      registries: { ...base, tools },
+    });
+    images.add(RUNTIME_IMAGE);
+    const preflight = o.preflight ?? ((list: string[]) => dockerPreflight(list, socket));
+    const unavailable = await preflight([...images]);
+    return { tools: run.plugins.tools, unavailable };
+  }
+
+  /**
+   * Answers one `tool_call`: the real tool's observation, or the error it threw. Calls run one
+   * at a time, in arrival order (each may start Chromium).
+   */
+  call(msg: ToolCallMessage): Promise<ToolResultMessage> {
+    const next = this.#queue.catch(() => {}).then(() => this.#serve(msg));
+    this.#queue = next;
+    return next;
+  }
+
+  async #serve(msg: ToolCallMessage): Promise<ToolResultMessage> {
+    const reply = (r: Omit<ToolResultMessage, "zu_jail" | "id">): ToolResultMessage => ({
+      zu_jail: "tool_result",
+      id: msg.id,
+      ...r,
+    });
+    try {
+      this.#tools ??= this.#setup();
+      const { tools, unavailable } = await this.#tools;
+      const tool = HOST_EXECUTED_TOOLS.includes(msg.tool) ? tools.get(msg.tool) : undefined;
+      if (!tool) {
+        return reply({
+          error: {
+            name: "ZuError",
+            code: "tool_not_offered",
+            message: `Cannot run "${msg.tool}" on the host: the agent does not offer it`,
+          },
+        });
+      }
+      if (unavailable !== null) return reply({ observation: { error: unavailable } });
+      if (++this.#served > this.#maxCalls) {
+        return reply({
+          error: {
+            name: "ZuError",
+            code: "budget_exhausted",
+            message:
+              `Cannot run "${msg.tool}" on the host: the run already made ${this.#maxCalls} host calls`,
+          },
+        });
+      }
+      const traceId = typeof msg.trace_id === "string" && msg.trace_id ? msg.trace_id : "default";
+      this.#traces.add(traceId);
+      const ctx = { trace_id: traceId, spec: { task_id: traceId } } as unknown as RunContext;
+      const args = msg.args && typeof msg.args === "object" ? msg.args : {};
+      return reply({ observation: await tool.call(ctx, args) });
+    } catch (err) {
+      return reply({ error: replyErrorOf(err) });
+    }
+  }
+
+  /** Closes the browser sessions of the run(s) served. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#tools === null) return;
+    const { closeRunSessions } = await import("../agent/tools/browser.ts");
+    for (const trace of this.#traces) await closeRunSessions(trace).catch(() => {});
+    this.#traces.clear();
+    const created = this.#backend;
+    this.#backend = null;
+    if (created) {
+      try {
+        await created[Symbol.asyncDispose]();
+      } catch {
+        // best effort: the backend's reaper removes what is left
+      }
+    }
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** One line saying why tier-2 tools cannot run on this host's Docker, or null when they can. */
+export async function dockerPreflight(
+  images: string[],
+  socketPath?: string,
+): Promise<string | null> {
+  const { openDockerClient, dockerSocketPath } = await import(
+    "../backends/docker/docker_client.ts"
+  );
+  const socket = socketPath ?? dockerSocketPath();
+  let docker;
+  try {
+    docker = await openDockerClient(socket);
+    await docker.ping();
+  } catch {
+    return `Cannot run tier-2 tools: no Docker daemon answers at "${socket}" (render_dom and browser run in sandboxes on the host's Docker)`;
+  }
+  for (const image of images) {
+    try {
+      await docker.getImage(image).inspect();
+    } catch {
+      const hint = image.startsWith("zu-browser")
+        ? "zu sandbox image build --browser"
+        : "zu sandbox image build";
+      return `Cannot run tier-2 tools: image "${image}" is not present locally; build it with "${hint}"`;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,414 @@
+/**
+ * Computes the Deno permission flags of a jailed agent run: exactly the hosts the agent declared,
+ * read on its own directory, write on nothing unless asked, env limited to named keys, and never
+ * run, ffi, sys or `-A`.
+ *
+ * @example
+ * ```ts
+ * import { computeRunPermissions } from "./permission_flags.ts";
+ * const p = computeRunPermissions({
+ *   agentDir: "/agents/shop",
+ *   tools: [{ name: "http_fetch", egress: ["*"] }],
+ *   target: "https://shop.example/item",
+ *   provider: { name: "scripted" },
+ * }, { mode: "live" });
+ * console.assert(p.flags.includes("--allow-net=shop.example"));
+ * ```
+ * @module
+ */
+import { cidrContains, parseIpLiteral } from "../../core/net_guard.ts";
+import type { ProviderEndpoint } from "../../core/types.ts";
+
+/** A tool as the jail sees it: a name and its declared egress. */
+export interface JailTool {
+  /** Tool name. */
+  name: string;
+  /** Hosts it may reach (`host`, `host:port`, `*.domain`, or `*` = "where the task points"). */
+  egress?: ReadonlySet<string> | readonly string[];
+}
+
+/** The model provider as the jail sees it. */
+export interface JailProvider {
+  /** Registry name (`scripted`, `openai`, `anthropic`, ...). */
+  name: string;
+  /** Explicit base URL, if configured. */
+  baseUrl?: string | null;
+  /** Env variable holding the base URL. */
+  baseUrlEnv?: string | null;
+  /** Env variable holding the API key. */
+  apiKeyEnv?: string | null;
+  /**
+   * Where the provider talks to by default, as its builder declares it in the provider registry
+   * (`base_url`, `base_url_env` and `api_key_env` override it). Default: none, so no host is
+   * granted until the agent sets `base_url`.
+   */
+  endpoint?: ProviderEndpoint | null;
+}
+
+/** What the jail needs to know about an agent. */
+export interface JailAgent {
+  /** Absolute path of the agent directory. */
+  agentDir: string;
+  /** The run's tools. */
+  tools: Iterable<JailTool>;
+  /** The task target (URL), if any. */
+  target?: string | null;
+  /** `allowed_domains` of the agent. */
+  allowedDomains?: readonly string[];
+  /** The model provider (all tiers). */
+  provider?: JailProvider | null;
+  /** Providers of other tiers. */
+  extraProviders?: readonly JailProvider[];
+}
+
+/** Options of {@link computeRunPermissions}. */
+export interface RunPermissionOptions {
+  /** `live` grants the declared hosts; `offline` (replay, harden) grants no net at all. */
+  mode: "live" | "offline";
+  /** Extra paths the child may read (default none). */
+  readPaths?: readonly string[];
+  /** Paths the child may write (default none: the host process writes the event log). */
+  writePaths?: readonly string[];
+  /** Extra env keys the child may read (default none besides the provider's). */
+  envKeys?: readonly string[];
+  /** Reads the host's environment (to resolve `base_url_env`). Default: none set. */
+  env?: (name: string) => string | undefined;
+  /**
+   * Addresses the host resolved for declared names (`{"shop.example": ["93.184.216.34"]}`). Tools
+   * that dial the checked address (http_fetch pins its connection) need these granted too; the
+   * child is handed the same answers so it never resolves a name itself.
+   */
+  resolved?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** One granted (or refused) thing and why. */
+export interface PermissionReason {
+  /** The flag it belongs to (`--allow-net`, `--deny-net`, ...). */
+  flag: string;
+  /** The value inside the flag (a host, a path, a key), or `""` for the flag as a whole. */
+  value: string;
+  /** Why. */
+  why: string;
+}
+
+/** The computed permissions. */
+export interface RunPermissions {
+  /** The exact `deno run` permission flags, in a stable order. */
+  flags: string[];
+  /** One line per grant or refusal. */
+  explain: PermissionReason[];
+  /** Hosts granted (`--allow-net`). */
+  net: string[];
+  /** Addresses denied (`--deny-net`). */
+  denyNet: string[];
+  /** Paths readable. */
+  read: string[];
+  /** Paths writable. */
+  write: string[];
+  /** Env keys readable. */
+  env: string[];
+}
+
+/** The ranges a live child may never reach, even through a name that resolves into them. */
+export const DENY_RANGES: readonly { range: string; why: string; droppable: boolean }[] = [
+  { range: "0.0.0.0/8", why: '"this network": 0.0.0.0 reaches the host itself', droppable: false },
+  { range: "10.0.0.0/8", why: "private network (RFC 1918)", droppable: true },
+  {
+    range: "100.64.0.0/10",
+    why: "shared address space (CGNAT; holds 100.100.100.200 metadata)",
+    droppable: false,
+  },
+  { range: "127.0.0.0/8", why: "loopback: services on this machine", droppable: true },
+  {
+    range: "169.254.0.0/16",
+    why: "link-local, holds the cloud metadata service 169.254.169.254",
+    droppable: false,
+  },
+  { range: "172.16.0.0/12", why: "private network (RFC 1918)", droppable: true },
+  { range: "192.168.0.0/16", why: "private network (RFC 1918)", droppable: true },
+  { range: "[::1]", why: "IPv6 loopback", droppable: true },
+  { range: "[fd00:ec2::254]", why: "IPv6 cloud metadata service", droppable: false },
+];
+
+/**
+ * Env keys every child may read: npm:yaml checks its `LOG_TOKENS`/`LOG_STREAM` debug switches
+ * while parsing agent.yaml. The child's environment is cleared, so they are unset there.
+ */
+export const PARSER_ENV_KEYS: readonly string[] = ["LOG_STREAM", "LOG_TOKENS"];
+
+/** `host` or `host:port` of a URL as Deno's `--allow-net` writes it; `null` when not a URL. */
+export function netEntryOfUrl(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (!u.hostname) return null;
+  return u.port ? `${u.hostname}:${u.port}` : u.hostname;
+}
+
+function hostOfEntry(entry: string): string {
+  if (entry.startsWith("[")) return entry.slice(1, entry.indexOf("]"));
+  const colons = entry.split(":").length - 1;
+  if (colons === 1) return entry.slice(0, entry.indexOf(":"));
+  return entry;
+}
+
+function normaliseEntry(raw: string): string {
+  let e = raw.trim().toLowerCase();
+  if (e.includes("://")) e = netEntryOfUrl(e) ?? e;
+  if (e.endsWith(".")) e = e.slice(0, -1);
+  // A bare IPv6 literal needs brackets in a Deno net flag.
+  const ip = parseIpLiteral(e);
+  if (ip && ip.includes(":") && !e.startsWith("[")) return `[${ip}]`;
+  return e;
+}
+
+function providerEntries(
+  p: JailProvider,
+  env: (name: string) => string | undefined,
+): { entry: string | null; why: string; keyEnv: string | null; baseEnv: string | null } {
+  const baseEnv = p.baseUrlEnv ?? p.endpoint?.baseUrlEnv ?? null;
+  const fromEnv = baseEnv ? env(baseEnv) : undefined;
+  const keyEnv = p.apiKeyEnv ?? p.endpoint?.apiKeyEnv ?? null;
+  if (p.baseUrl) {
+    return {
+      entry: netEntryOfUrl(p.baseUrl),
+      why: `provider "${p.name}" base_url`,
+      keyEnv,
+      baseEnv,
+    };
+  }
+  if (fromEnv) {
+    return {
+      entry: netEntryOfUrl(fromEnv),
+      why: `provider "${p.name}" base URL from $${baseEnv}`,
+      keyEnv,
+      baseEnv,
+    };
+  }
+  const host = p.endpoint?.baseUrl ? netEntryOfUrl(p.endpoint.baseUrl) : null;
+  return {
+    entry: host,
+    why: host
+      ? `provider "${p.name}" default API host (declared in the provider registry)`
+      : p.endpoint
+      ? `provider "${p.name}" makes no network call`
+      : `provider "${p.name}" declares no default endpoint: set its base_url`,
+    keyEnv,
+    baseEnv,
+  };
+}
+
+/**
+ * Computes the run's permission flags. A tool that declares `*` egress (like `http_fetch`)
+ * contributes the task target's host and the `allowed_domains`, never a blanket `--allow-net`.
+ */
+export function computeRunPermissions(
+  agent: JailAgent,
+  options: RunPermissionOptions,
+): RunPermissions {
+  const env = options.env ?? (() => undefined);
+  const explain: PermissionReason[] = [];
+  const net = new Map<string, string>();
+  const add = (entry: string | null, why: string): void => {
+    if (!entry) return;
+    const e = normaliseEntry(entry);
+    if (!e || e === "*") return;
+    if (!net.has(e)) net.set(e, why);
+  };
+  const envKeys = new Map<string, string>();
+  const live = options.mode === "live";
+  const target = agent.target ? netEntryOfUrl(agent.target) : null;
+  const domains = (agent.allowedDomains ?? []).map((d) => d.trim()).filter((d) => d.length > 0);
+
+  for (const tool of agent.tools) {
+    const egress = [...(tool.egress ?? [])];
+    for (const e of egress) {
+      if (e === "*") {
+        if (target) add(target, `tool "${tool.name}" declares open egress: the task target`);
+        for (const d of domains) {
+          add(d, `tool "${tool.name}" declares open egress: allowed_domains`);
+        }
+        if (!target && domains.length === 0) {
+          explain.push({
+            flag: "--allow-net",
+            value: "",
+            why:
+              `tool "${tool.name}" declares open egress but the agent names no target or allowed_domains, so it gets no host`,
+          });
+        }
+      } else {
+        add(e, `tool "${tool.name}" declared egress`);
+      }
+    }
+  }
+  for (const p of [agent.provider, ...(agent.extraProviders ?? [])]) {
+    if (!p) continue;
+    const r = providerEntries(p, env);
+    add(r.entry, r.why);
+    if (!r.entry) explain.push({ flag: "--allow-net", value: "", why: r.why });
+    if (r.keyEnv) envKeys.set(r.keyEnv, `provider "${p.name}" API key`);
+    if (r.baseEnv) envKeys.set(r.baseEnv, `provider "${p.name}" base URL`);
+  }
+  for (const k of PARSER_ENV_KEYS) {
+    envKeys.set(
+      k,
+      "read by npm:yaml while parsing agent.yaml (a debug switch; unset in the child)",
+    );
+  }
+  for (const k of options.envKeys ?? []) {
+    if (!envKeys.has(k)) envKeys.set(k, "requested by the command");
+  }
+
+  const flags = ["--no-prompt", "--cached-only"];
+  const netList = live ? [...net.keys()].sort() : [];
+  const denyNet: string[] = [];
+  if (live) {
+    const declaredNames = [...netList];
+    for (const e of declaredNames) {
+      const host = hostOfEntry(e);
+      const ips = options.resolved?.[host] ?? [];
+      const port = e.startsWith("[")
+        ? e.slice(e.indexOf("]") + 1)
+        : e.includes(":")
+        ? e.slice(e.indexOf(":"))
+        : "";
+      for (const raw of ips) {
+        const ip = parseIpLiteral(raw);
+        if (!ip) continue;
+        const entry = `${ip.includes(":") ? `[${ip}]` : ip}${port}`;
+        if (!net.has(entry)) {
+          net.set(
+            entry,
+            `address of "${host}" resolved by the host at launch (the child dials it, never resolves)`,
+          );
+          netList.push(entry);
+        }
+      }
+    }
+    netList.sort();
+    const declaredIps = declaredNames.map((e) => hostOfEntry(e)).map((h) =>
+      h === "localhost" ? "127.0.0.1" : h
+    )
+      .map((h) => parseIpLiteral(h)).filter((ip): ip is string => ip !== null);
+    const localhost = netList.some((e) => hostOfEntry(e) === "localhost");
+    if (netList.length) {
+      flags.push(`--allow-net=${netList.join(",")}`);
+      for (const h of netList) {
+        explain.push({ flag: "--allow-net", value: h, why: net.get(h) ?? "" });
+      }
+    } else {
+      explain.push({
+        flag: "--allow-net",
+        value: "",
+        why: "nothing declared: the child gets no network at all",
+      });
+    }
+    const denyExplain: PermissionReason[] = [];
+    for (const d of DENY_RANGES) {
+      const inside = declaredIps.find((ip) =>
+        d.range.startsWith("[")
+          ? `[${ip}]` === d.range
+          : !ip.includes(":") && cidrContains(d.range, ip)
+      );
+      const byName = localhost && (d.range === "[::1]");
+      if ((inside || byName) && d.droppable) {
+        denyExplain.push({
+          flag: "--deny-net",
+          value: d.range,
+          why: `not denied: the declared host "${
+            inside ?? "localhost"
+          }" lies in it (only the declared host:port is allowed)`,
+        });
+        continue;
+      }
+      if (inside && !d.droppable) {
+        denyExplain.push({
+          flag: "--deny-net",
+          value: d.range,
+          why: `${d.why}; the declared host "${inside}" is refused`,
+        });
+      } else {
+        denyExplain.push({
+          flag: "--deny-net",
+          value: d.range,
+          why: `${d.why}; also applied to resolved addresses`,
+        });
+      }
+      denyNet.push(d.range);
+    }
+    explain.push(...denyExplain);
+    flags.push(`--deny-net=${denyNet.join(",")}`);
+  } else {
+    explain.push({
+      flag: "--allow-net",
+      value: "",
+      why:
+        "offline replay and harden: no network at all, the model and tools replay from the bundle",
+    });
+  }
+
+  const read = [agent.agentDir, ...(options.readPaths ?? [])];
+  const readList = [...new Set(read)];
+  flags.push(`--allow-read=${readList.join(",")}`);
+  explain.push({
+    flag: "--allow-read",
+    value: agent.agentDir,
+    why: "the agent directory: agent.yaml, its pages, fixtures and tools",
+  });
+  for (const p of readList.slice(1)) {
+    explain.push({ flag: "--allow-read", value: p, why: "requested by the command" });
+  }
+  explain.push({
+    flag: "--allow-read",
+    value: "",
+    why: "zu's own modules and node_modules are loaded by the runtime and need no read grant",
+  });
+
+  const write = [...new Set(options.writePaths ?? [])];
+  if (write.length) {
+    flags.push(`--allow-write=${write.join(",")}`);
+    for (const p of write) {
+      explain.push({ flag: "--allow-write", value: p, why: "an output of this run" });
+    }
+  } else {
+    explain.push({
+      flag: "--allow-write",
+      value: "",
+      why: "none: events stream to the host process, which alone writes the event log and bundles",
+    });
+  }
+
+  const envList = [...envKeys.keys()].sort();
+  if (envList.length) {
+    flags.push(`--allow-env=${envList.join(",")}`);
+    for (const k of envList) {
+      explain.push({ flag: "--allow-env", value: k, why: envKeys.get(k) ?? "" });
+    }
+  } else {
+    explain.push({
+      flag: "--allow-env",
+      value: "",
+      why: "none: the child reads no environment variable",
+    });
+  }
+  explain.push({
+    flag: "--allow-run",
+    value: "",
+    why: "never: a child process would not be sandboxed",
+  });
+  explain.push({
+    flag: "--allow-ffi",
+    value: "",
+    why: "never: native code bypasses every Deno permission",
+  });
+  explain.push({ flag: "--allow-sys", value: "", why: "never: not needed by an agent" });
+  explain.push({
+    flag: "--cached-only",
+    value: "",
+    why: "no module may be downloaded at run time (npm included)",
+  });
+  return { flags, explain, net: netList, denyNet, read: readList, write, env: envList };
+}

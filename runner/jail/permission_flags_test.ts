@@ -1,0 +1,138 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { ANTHROPIC_ENDPOINT } from "../../agent/providers/anthropic.ts";
+import { OPENAI_ENDPOINT } from "../../agent/providers/openai_compatible.ts";
+import { computeRunPermissions, netEntryOfUrl } from "./permission_flags.ts";
+
+function flag(flags: string[], name: string): string | undefined {
+  return flags.find((f) => f === name || f.startsWith(`${name}=`));
+}
+
+Deno.test("open egress grants the task target and allowed_domains, never a blanket --allow-net", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{ name: "http_fetch", egress: new Set(["*"]) }, { name: "recall" }],
+    target: "https://Shop.Example/item/42",
+    allowedDomains: ["*.cdn.example", "api.shop.example"],
+    provider: { name: "scripted" },
+  }, { mode: "live" });
+  equal(flag(p.flags, "--allow-net"), "--allow-net=*.cdn.example,api.shop.example,shop.example");
+  ok(!p.flags.includes("--allow-net"));
+  ok(!p.flags.some((f) => /^--allow-(run|ffi|sys|all)|^-A$/.test(f)));
+  ok(p.flags.includes("--no-prompt") && p.flags.includes("--cached-only"));
+});
+
+Deno.test("the provider's host and key env come from the provider, its base URL env or its declared endpoint", () => {
+  const openai = computeRunPermissions({
+    agentDir: "/a",
+    tools: [],
+    provider: { name: "openai-compatible", endpoint: OPENAI_ENDPOINT },
+  }, {
+    mode: "live",
+  });
+  equal(flag(openai.flags, "--allow-net"), "--allow-net=api.openai.com");
+  equal(
+    flag(openai.flags, "--allow-env"),
+    "--allow-env=LOG_STREAM,LOG_TOKENS,OPENAI_API_KEY,OPENAI_BASE_URL",
+  );
+  const custom = computeRunPermissions({
+    agentDir: "/a",
+    tools: [],
+    provider: {
+      name: "openai-compatible",
+      apiKeyEnv: "MY_KEY",
+      baseUrlEnv: "MY_BASE",
+      endpoint: OPENAI_ENDPOINT,
+    },
+  }, { mode: "live", env: (k) => k === "MY_BASE" ? "http://127.0.0.1:8181/v1" : undefined });
+  equal(flag(custom.flags, "--allow-net"), "--allow-net=127.0.0.1:8181");
+  equal(flag(custom.flags, "--allow-env"), "--allow-env=LOG_STREAM,LOG_TOKENS,MY_BASE,MY_KEY");
+  const anthropic = computeRunPermissions({
+    agentDir: "/a",
+    tools: [],
+    provider: { name: "anthropic", endpoint: ANTHROPIC_ENDPOINT },
+  }, {
+    mode: "live",
+  });
+  equal(flag(anthropic.flags, "--allow-net"), "--allow-net=api.anthropic.com");
+});
+
+Deno.test("a provider is never guessed from its name: one that declares no endpoint gets no host and no key", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [],
+    provider: { name: "claude-but-not-really" },
+  }, { mode: "live" });
+  equal(flag(p.flags, "--allow-net"), undefined);
+  equal(flag(p.flags, "--allow-env"), "--allow-env=LOG_STREAM,LOG_TOKENS");
+  ok(p.explain.some((e) => e.why.includes("declares no default endpoint")));
+});
+
+Deno.test("offline runs get no network flag at all and still no run, ffi or sys", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{ name: "http_fetch", egress: ["*"] }],
+    target: "https://shop.example/",
+    provider: { name: "openai-compatible" },
+  }, { mode: "offline" });
+  equal(flag(p.flags, "--allow-net"), undefined);
+  equal(flag(p.flags, "--deny-net"), undefined);
+  deepEqual(p.net, []);
+  ok(!p.flags.some((f) => /^--allow-(run|ffi|sys|all)|^-A$/.test(f)));
+});
+
+Deno.test("a declared loopback host lifts only the loopback deny; metadata ranges stay denied", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{ name: "probe", egress: ["127.0.0.1:8080", "169.254.169.254"] }],
+  }, { mode: "live" });
+  ok(!p.denyNet.includes("127.0.0.0/8"));
+  ok(p.denyNet.includes("169.254.0.0/16"));
+  ok(p.denyNet.includes("10.0.0.0/8"));
+  ok(p.denyNet.includes("0.0.0.0/8"));
+  const plain = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{ name: "t", egress: ["shop.example"] }],
+  }, {
+    mode: "live",
+  });
+  ok(plain.denyNet.includes("127.0.0.0/8") && plain.denyNet.includes("[::1]"));
+});
+
+Deno.test("names resolved by the host add their pinned addresses with the same port", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{ name: "t", egress: ["shop.example", "api.example:8443"] }],
+  }, {
+    mode: "live",
+    resolved: {
+      "shop.example": ["93.184.216.34", "2606:2800:220:1::1"],
+      "api.example": ["93.184.216.35"],
+    },
+  });
+  deepEqual(p.net, [
+    "93.184.216.34",
+    "93.184.216.35:8443",
+    "[2606:2800:220:1::1]",
+    "api.example:8443",
+    "shop.example",
+  ]);
+});
+
+Deno.test("reads are limited to the agent directory and writes to the given outputs", () => {
+  const p = computeRunPermissions({ agentDir: "/agents/a", tools: [] }, {
+    mode: "offline",
+    writePaths: ["/out/capture.json"],
+  });
+  equal(flag(p.flags, "--allow-read"), "--allow-read=/agents/a");
+  equal(flag(p.flags, "--allow-write"), "--allow-write=/out/capture.json");
+  const none = computeRunPermissions({ agentDir: "/agents/a", tools: [] }, { mode: "offline" });
+  equal(flag(none.flags, "--allow-write"), undefined);
+  equal(flag(none.flags, "--allow-env"), "--allow-env=LOG_STREAM,LOG_TOKENS");
+});
+
+Deno.test("netEntryOfUrl keeps a non-default port and brackets IPv6", () => {
+  equal(netEntryOfUrl("https://a.example/x"), "a.example");
+  equal(netEntryOfUrl("http://a.example:8080/x"), "a.example:8080");
+  equal(netEntryOfUrl("http://[::1]:9/"), "[::1]:9");
+  equal(netEntryOfUrl("not a url"), null);
+});

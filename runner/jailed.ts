@@ -1,0 +1,217 @@
+/**
+ * Runs an agent in the Deno permission jail: computes the flags, resolves the declared names
+ * (live), starts the child and appends each event it emits to the caller's sink as it arrives.
+ * The child's answer is checked at the boundary and typed by mode.
+ *
+ * @example
+ * ```ts ignore
+ * import { permissionsFor, runJailed } from "./jailed.ts";
+ * const host = { env: (k: string) => Deno.env.get(k), stderr: (t: string) => console.error(t) };
+ * const { perms } = await permissionsFor(host, agent, { mode: "offline" });
+ * const run = await runJailed(host, agent, { mode: "offline", perms, sink: null, input: bundleText });
+ * console.log(run.result.result.status, run.result.unused.length);
+ * ```
+ * @module
+ */
+import type { Event } from "../core/events.ts";
+import { errorOfCode, Interrupted, UserError } from "../core/errors.ts";
+import { failureEvent } from "../core/failure_event.ts";
+import type { EventSink } from "../core/types.ts";
+import type { AgentConfig, AgentRegistries } from "../agent/config.ts";
+import { runInJail } from "./jail/child_runner.ts";
+import type { JailOutcome } from "./jail/child_runner.ts";
+import { type JailMode, type JailResults, parseJailResult } from "./jail/jail_result.ts";
+import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
+import { confinedAgentDir } from "./jail/agent_dir.ts";
+import { jailAgentOf } from "./jail/jail_agent.ts";
+import {
+  computeRunPermissions,
+  type JailAgent,
+  type RunPermissions,
+} from "./jail/permission_flags.ts";
+
+/** What a run needs from its host process: environment, output for stray text, cancellation. */
+export interface RunHost {
+  /** Reads an environment variable (provider keys and base URLs); `undefined` when unset. */
+  env(name: string): string | undefined;
+  /** Receives the child's non-protocol output. */
+  stderr(text: string): void;
+  /** Cancels the run. */
+  signal?: AbortSignal;
+}
+
+/** An agent file and its checked configuration (the CLI's loaded agent is one). */
+export interface RunnableAgent {
+  /** The agent file (`agent.yaml`). */
+  file: string;
+  /** The checked configuration. */
+  config: AgentConfig;
+}
+
+/** The child program. */
+export const JAIL_ENTRY: URL = new URL("./jail/jail_entry.ts", import.meta.url);
+
+/**
+ * The deno binary to start the child with: this process's own when it may run it, else `deno`
+ * from PATH (what `--allow-run=deno` grants). A `UserError` says which flag is missing.
+ */
+export function denoBinary(): string {
+  const exec = Deno.execPath();
+  if (Deno.permissions.querySync({ name: "run", command: exec }).state === "granted") return exec;
+  if (Deno.permissions.querySync({ name: "run", command: "deno" }).state === "granted") {
+    return "deno";
+  }
+  throw new UserError(
+    "run_permission_missing",
+    `Cannot start the jailed child: this process may not run "${exec}"; start zu with --allow-run=deno (or --allow-run=${exec})`,
+  );
+}
+
+/** Options of {@link permissionsFor}. */
+export interface PermissionsForOptions {
+  /** `live` or `offline`. */
+  mode: "live" | "offline";
+  /** Resolve declared names now and grant their addresses (live runs). Default false. */
+  resolve?: boolean;
+  /** Only the provider's host (tools replay from a bundle: `harden --model live`). */
+  providerOnly?: boolean;
+  /** The registries the agent is resolved against (providers declare their endpoint). */
+  registries?: AgentRegistries;
+}
+
+async function resolveNames(hosts: string[]): Promise<Record<string, string[]>> {
+  const { parseIpLiteral, systemResolver } = await import("../core/net_guard.ts");
+  const out: Record<string, string[]> = {};
+  for (const entry of hosts) {
+    const host = entry.startsWith("[") ? "" : entry.split(":")[0] ?? "";
+    if (!host || host.startsWith("*") || parseIpLiteral(host) !== null || out[host]) continue;
+    try {
+      out[host] = await systemResolver(host);
+    } catch {
+      // unresolvable now: the child will be refused and say so
+    }
+  }
+  return out;
+}
+
+/** The jail's view of an agent and the permissions of one run. */
+export interface JailPermissions {
+  /** The agent as the jail sees it. */
+  jail: JailAgent;
+  /** The computed flags. */
+  perms: RunPermissions;
+  /** The host's answers for the declared names (live with `resolve`), handed to the child. */
+  dns: Record<string, string[]>;
+}
+
+/** The jail's description of `agent` and the permissions a run in `mode` gets. */
+export async function permissionsFor(
+  host: Pick<RunHost, "env">,
+  agent: RunnableAgent,
+  options: PermissionsForOptions,
+): Promise<JailPermissions> {
+  const env = (k: string) => host.env(k);
+  let jail = await jailAgentOf(agent.config, {
+    env,
+    ...(options.registries ? { registries: options.registries } : {}),
+  });
+  // Reads are granted on real paths only, and no link may lead out of the agent directory.
+  jail = { ...jail, agentDir: await confinedAgentDir(jail.agentDir) };
+  if (options.providerOnly) jail = { ...jail, tools: [], target: null, allowedDomains: [] };
+  let perms = computeRunPermissions(jail, { mode: options.mode, env });
+  let dns: Record<string, string[]> = {};
+  if (options.mode === "live" && options.resolve && perms.net.length) {
+    dns = await resolveNames(perms.net);
+    perms = computeRunPermissions(jail, { mode: options.mode, env, resolved: dns });
+  }
+  return { jail, perms, dns };
+}
+
+/** Options of {@link runJailed}. */
+export interface RunJailedOptions<M extends JailMode = JailMode> {
+  /** `live`, `offline` or `harden`. */
+  mode: M;
+  /** The permissions (from {@link permissionsFor}). */
+  perms: RunPermissions;
+  /** Pinned DNS answers for the child (live). */
+  dns?: Record<string, string[]>;
+  /** The event log to append to, opened by the caller after every check; null keeps events in memory only. */
+  sink: EventSink | null;
+  /** Options handed to the child as JSON. */
+  childOptions?: Record<string, unknown>;
+  /** Text for the child's stdin (a decrypted bundle). */
+  input?: string;
+  /** Called for each event after it was stored. */
+  onEvent?: (e: Event) => void;
+  /** Called for each progress report of the child. */
+  onProgress?: (done: number, total: number) => void;
+  /** Runs the host-executed (tier-2) tools the child asks for (see `host_tools.ts`). */
+  onToolCall?: (call: ToolCallMessage) => Promise<ToolResultMessage>;
+}
+
+/** The child's outcome plus the stored events. */
+export interface JailedRun<M extends JailMode = JailMode> {
+  /** The child's answer, checked and typed for its mode. */
+  result: JailResults[M];
+  /** Stored events, in order. */
+  events: Event[];
+  /** The raw outcome. */
+  outcome: JailOutcome;
+}
+
+/** Runs the agent in a jailed child and stores its events. Child user errors become `UserError`s. */
+export async function runJailed<M extends JailMode>(
+  host: RunHost,
+  agent: Pick<RunnableAgent, "file">,
+  options: RunJailedOptions<M>,
+): Promise<JailedRun<M>> {
+  const events: Event[] = [];
+  // The child opens the agent file by its real path: the read grant names real paths only.
+  const file = await Deno.realPath(agent.file).catch(() => agent.file);
+  const args = ["--agent", file, "--mode", options.mode];
+  if (options.dns && Object.keys(options.dns).length) {
+    args.push("--dns", JSON.stringify(options.dns));
+  }
+  if (options.childOptions) args.push("--options", JSON.stringify(options.childOptions));
+  const outcome = await runInJail(JAIL_ENTRY, args, options.perms, {
+    denoPath: denoBinary(),
+    ...(host.signal ? { signal: host.signal } : {}),
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    onOutput: (line) => host.stderr(`${line}\n`),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
+    onEvent: async (e) => {
+      const stored = options.sink ? await options.sink.append(e) : e;
+      events.push(stored);
+      options.onEvent?.(stored);
+    },
+  });
+  // A run the child could not end itself (killed, interrupted) still ends in the log.
+  const ended = async (err: Error): Promise<Error> => {
+    const end = failureEvent(events, err);
+    if (end === null) return err;
+    try {
+      const stored = options.sink ? await options.sink.append(end) : end;
+      events.push(stored);
+      options.onEvent?.(stored);
+    } catch {
+      // err says more than a sink that also failed
+    }
+    return err;
+  };
+  if (outcome.error) {
+    const rebuilt = errorOfCode(outcome.error.code, outcome.error.message);
+    if (rebuilt) throw await ended(rebuilt);
+    if (outcome.error.user) throw new UserError("usage", outcome.error.message);
+    throw new Error(
+      `The jailed child failed: ${outcome.error.message}\n${outcome.error.stack ?? ""}`,
+    );
+  }
+  if (outcome.result === undefined) {
+    if (host.signal?.aborted) throw await ended(new Interrupted());
+    throw new Error(
+      `The jailed child exited with code ${outcome.code} and no result:\n${outcome.stderr.trim()}`,
+    );
+  }
+  return { result: parseJailResult(options.mode, outcome.result), events, outcome };
+}

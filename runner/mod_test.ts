@@ -1,0 +1,67 @@
+import { deepEqual } from "node:assert/strict";
+import * as runner from "./mod.ts";
+import * as jail from "./jail/mod.ts";
+import * as contained from "./contained/mod.ts";
+
+// Pins the public surface of the runner: adding or removing an export is a deliberate edit here.
+
+Deno.test("runner/mod.ts exports exactly the runner's public names", () => {
+  deepEqual(Object.keys(runner).sort(), [
+    "HostToolExecutor",
+    "JAIL_ENTRY",
+    "denoBinary",
+    "dockerPreflight",
+    "permissionsFor",
+    "recordRun",
+    "runAgent",
+    "runInProcess",
+    "runJailed",
+    "runLive",
+  ]);
+});
+
+Deno.test("runner/jail/mod.ts exports exactly the jail's public names", () => {
+  deepEqual(Object.keys(jail).sort(), [
+    "DENY_RANGES",
+    "HOST_EXECUTED_TOOLS",
+    "HostToolClient",
+    "LineSink",
+    "PARSER_ENV_KEYS",
+    "RUNTIME_PERMISSION",
+    "computeRunPermissions",
+    "confinedAgentDir",
+    "denialDetail",
+    "errorOfReply",
+    "hostForwardedTool",
+    "installDenialHandlers",
+    "isPermissionDenial",
+    "jailAgentOf",
+    "jailTool",
+    "jailTools",
+    "netEntryOfUrl",
+    "parseJailLine",
+    "parseJailResult",
+    "replyErrorOf",
+    "runInJail",
+    "runtimePermissionBlock",
+    "safeEnv",
+    "writeJailLine",
+  ]);
+});
+
+Deno.test("runner/contained/mod.ts exports exactly the container launcher's public names", () => {
+  deepEqual(Object.keys(contained).sort(), [
+    "DEFAULT_LAUNCHER_IMAGE",
+    "HOST_ONLY_TYPES",
+    "SANDBOX_AGENT_DIR",
+    "SIDECAR_PORT",
+    "SandboxLauncher",
+    "checkSandbox",
+    "containedEventLine",
+    "eventFromContained",
+    "modelHostEntry",
+    "runSandboxed",
+    "sandboxSettingsFromEnv",
+    "sandboxedPermissions",
+  ]);
+});
