@@ -20,13 +20,24 @@ export * from "./json.ts";
 export * from "./canonical_json.ts";
 export * from "./chain.ts";
 export * from "./codec.ts";
+export { canonicalAddress, isCanonicalLiteral, normalizeHost, parseIpLiteral } from "./host_normalize.ts";
+export { splitHostPort, type SplitHostPortOptions } from "./host_port.ts";
 export {
-  blockedReason,
-  checkHost,
+  DEFAULT_PORTS,
+  type HostPattern,
+  netFlagEntries,
+  netFlagEntry,
+  parseHostPattern,
+  patternMatches,
+} from "./host_pattern.ts";
+export { HostAllowlist, type HostMatch, urlPort } from "./host_allowlist.ts";
+export {
+  ADDRESS_CLASSES,
+  type AddressClass,
+  addressClass,
   cidrContains,
-  hostAllowed,
-  normalizeHost,
-  parseIpLiteral,
-  systemResolver,
-} from "./net_guard.ts";
+  embeddedIpv4,
+} from "./address_class.ts";
+export { type AddressPolicy, addressRefusal, isInternalName } from "./address_policy.ts";
+export { checkHost, systemResolver } from "./net_guard.ts";
 export type { GuardOptions, Resolver } from "./net_guard.ts";

@@ -6,13 +6,10 @@
  * @module
  */
 import { SecurityBlock, ZuError } from "../../core/errors.ts";
-import {
-  checkHost,
-  type GuardOptions,
-  hostAllowed,
-  parseIpLiteral,
-  type Resolver,
-} from "../../core/net_guard.ts";
+import { checkHost, type GuardOptions, type Resolver } from "../../core/net_guard.ts";
+import { HostAllowlist, urlPort } from "../../core/host_allowlist.ts";
+import { parseIpLiteral } from "../../core/host_normalize.ts";
+import { DEFAULT_PORTS, netFlagEntry } from "../../core/host_pattern.ts";
 import type { RunContext, SandboxBackend, SandboxSpec, SessionHandle } from "../../core/types.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import type { BrowserEgress, EgressLease } from "./_browser_egress.ts";
@@ -76,7 +73,7 @@ export class BrowserToolConfig {
   readonly timeoutMs: number;
   /** Session opener. */
   readonly openSession: ((spec: SandboxSpec) => Promise<SessionHandle>) | null;
-  #allowedDomains: string[] | null;
+  #allowedDomains: HostAllowlist | null;
   #guard: GuardOptions;
 
   /** Applies defaults. */
@@ -91,7 +88,9 @@ export class BrowserToolConfig {
     const backend = this.backend;
     this.openSession = options.openSession ??
       (backend?.openSession ? (spec: SandboxSpec) => backend.openSession!(spec) : null);
-    this.#allowedDomains = options.allowedDomains ? [...options.allowedDomains] : null;
+    this.#allowedDomains = options.allowedDomains
+      ? new HostAllowlist(options.allowedDomains)
+      : null;
     this.#guard = {
       allowPrivate: options.allowPrivate ?? false,
       allowCidrs: [...(options.allowCidrs ?? [])],
@@ -123,7 +122,7 @@ export class BrowserToolConfig {
       });
     }
     const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-    if (this.#allowedDomains && !hostAllowed(host, this.#allowedDomains)) {
+    if (this.#allowedDomains && !this.#allowedDomains.allows(host, urlPort(url) ?? 0)) {
       throw new SecurityBlock(`Cannot render "${raw}": host "${host}" is not in allowed_domains`, {
         kind: "off_allowlist",
         target: host,
@@ -170,7 +169,7 @@ export class BrowserToolConfig {
     }
     const spec: SandboxSpec = {
       image: this.image,
-      allowlist: [target.host],
+      allowlist: [targetEntry(target)],
       extraHosts,
       runId,
       env: { ZU_SANDBOXED: "1" },
@@ -242,4 +241,10 @@ export function viewArgs(args: Record<string, unknown>): {
     out.waitFor = wf;
   }
   return out;
+}
+
+/** The proxy allowlist entry of a checked target: its host, with its port when not 80 or 443. */
+function targetEntry(target: CheckedTarget): string {
+  const port = urlPort(new URL(target.url));
+  return netFlagEntry(target.host, port === null || DEFAULT_PORTS.includes(port) ? null : port);
 }

@@ -22,10 +22,11 @@
  * ```
  * @module
  */
-import { checkHost, parseIpLiteral, type Resolver, systemResolver } from "../../core/net_guard.ts";
+import { checkHost, type Resolver, systemResolver } from "../../core/net_guard.ts";
+import { canonicalAddress, normalizeHost } from "../../core/host_normalize.ts";
+import { HostAllowlist, type HostMatch } from "../../core/host_allowlist.ts";
 import { SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { EgressProxyHandle } from "../../core/types.ts";
-import { Allowlist, type AllowMatch, normalizeAllowHost } from "./allowlist.ts";
 import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
 import { IdleTimer, relay, safeClose, writeAll } from "./_relay.ts";
 import {
@@ -121,7 +122,7 @@ export function startEgressProxy(options: EgressProxyOptions): Promise<RunningEg
 }
 
 function start(options: EgressProxyOptions): RunningEgressProxy {
-  const allow = new Allowlist(options.allowlist);
+  const allow = new HostAllowlist(options.allowlist);
   const allowCidrs = [...(options.allowCidrs ?? [])];
   const log = options.log ?? (() => {});
   const maxHeaderBytes = options.maxHeaderBytes ?? 16384;
@@ -160,12 +161,12 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const decide = async (
     target: Target,
     d: Decision,
-  ): Promise<{ host: string; pinned: string[]; match: AllowMatch | "unsafe" }> => {
-    const host = normalizeAllowHost(target.host);
+  ): Promise<{ host: string; pinned: string[]; match: HostMatch | "unsafe" }> => {
+    const host = normalizeHost(target.host);
     if (host === null) throw new Refusal(400, "bad_host", `host "${target.host}"`);
     d.host = host;
     if (host !== target.host.toLowerCase()) d.requested = target.host;
-    const literal = parseIpLiteral(host) !== null;
+    const literal = canonicalAddress(host) !== null;
     if (unsafe) {
       const pinned = literal ? [host] : await (options.resolver ?? systemResolver)(host);
       return { host, pinned, match: "unsafe" };
@@ -278,7 +279,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
         // Domain fronting: a TLS ClientHello must not name another host than the CONNECT line.
         firstUp = async (idle) => {
           const start = await readTunnelStart(client, rest, idle);
-          if (start.sni !== null && normalizeAllowHost(start.sni) !== decided.host) {
+          if (start.sni !== null && normalizeHost(start.sni) !== decided.host) {
             d.allowed = false;
             d.reason = "sni_mismatch";
             d.detail = `TLS names "${start.sni}" but CONNECT named "${decided.host}"`;
