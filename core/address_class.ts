@@ -145,7 +145,9 @@ const SIX_TO_FOUR = parseCidr("2002::/16");
 
 function embedded(addr: Addr): Addr | null {
   if (!addr.v6) return null;
-  if (inRange(MAPPED, addr) || inRange(NAT64, addr) || inRange(COMPAT, addr)) {
+  // `::` and `::1` are IPv6's own unspecified and loopback addresses, not compatible forms.
+  const compat = inRange(COMPAT, addr) && addr.value > 1n;
+  if (inRange(MAPPED, addr) || inRange(NAT64, addr) || compat) {
     return { v6: false, value: addr.value & V4_MAX };
   }
   if (inRange(SIX_TO_FOUR, addr)) return { v6: false, value: (addr.value >> 80n) & V4_MAX };

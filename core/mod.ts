@@ -20,7 +20,12 @@ export * from "./json.ts";
 export * from "./canonical_json.ts";
 export * from "./chain.ts";
 export * from "./codec.ts";
-export { canonicalAddress, isCanonicalLiteral, normalizeHost, parseIpLiteral } from "./host_normalize.ts";
+export {
+  canonicalAddress,
+  isCanonicalLiteral,
+  normalizeHost,
+  parseIpLiteral,
+} from "./host_normalize.ts";
 export { splitHostPort, type SplitHostPortOptions } from "./host_port.ts";
 export {
   DEFAULT_PORTS,
