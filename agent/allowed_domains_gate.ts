@@ -48,7 +48,7 @@ export function checkHostPattern(pattern: unknown): { pattern: string } | { erro
   try {
     parseHostPattern(pattern);
   } catch (e) {
-    return { error: (e as Error).message };
+    return { error: (e as Error).message.replace(/^Cannot use host pattern /, "") };
   }
   return { pattern: pattern.trim() };
 }

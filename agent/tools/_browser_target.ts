@@ -146,7 +146,13 @@ export class BrowserToolConfig {
   /** Opens the egress lease for `target` (or `null` with the unrestricted opt-in). */
   async lease(tool: string, target: CheckedTarget, runId: string): Promise<EgressLease | null> {
     if (this.egress) {
-      return await this.egress.open({ host: target.host, addresses: target.addresses, runId });
+      const port = nonDefaultPort(target);
+      return await this.egress.open({
+        host: target.host,
+        addresses: target.addresses,
+        runId,
+        ...(port === null ? {} : { port }),
+      });
     }
     if (this.allowUnrestrictedEgress) return null;
     throw new ZuError(
@@ -243,8 +249,13 @@ export function viewArgs(args: Record<string, unknown>): {
   return out;
 }
 
+/** The target's port when it is not one a bare host covers (80, 443), else null. */
+function nonDefaultPort(target: CheckedTarget): number | null {
+  const port = urlPort(new URL(target.url));
+  return port === null || DEFAULT_PORTS.includes(port) ? null : port;
+}
+
 /** The proxy allowlist entry of a checked target: its host, with its port when not 80 or 443. */
 function targetEntry(target: CheckedTarget): string {
-  const port = urlPort(new URL(target.url));
-  return netFlagEntry(target.host, port === null || DEFAULT_PORTS.includes(port) ? null : port);
+  return netFlagEntry(target.host, nonDefaultPort(target));
 }

@@ -17,6 +17,7 @@
 import type Dockerode from "dockerode";
 import { RUNTIME_IMAGE } from "../docker/image_build.ts";
 import { proxyCommand } from "./proxy_command.ts";
+import { netFlagEntry } from "../../core/host_pattern.ts";
 import type {
   BrowserEgress,
   EgressLease,
@@ -160,7 +161,7 @@ export class DockerProxyEgress implements BrowserEgress {
     try {
       const { args } = proxyCommand({
         listen: "0.0.0.0:8080",
-        allowlist: [request.host],
+        allowlist: [netFlagEntry(request.host, request.port ?? null)],
         pins: {
           raw: { [request.host]: request.addresses },
           granted: { [request.host]: request.addresses },
