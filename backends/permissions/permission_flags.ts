@@ -298,7 +298,7 @@ export function computeRunPermissions(
   const denyNet: string[] = [];
   if (live) {
     const { net, lifted } = grantNet(declared, options.resolved ?? {}, refuse);
-    netList.push(...[...net.keys()].sort());
+    netList.push(...[...net.keys()].sort(byHostThenPort));
     if (netList.length) {
       flags.push(`--allow-net=${netList.join(",")}`);
       for (const h of netList) {
@@ -411,6 +411,14 @@ export function computeRunPermissions(
     write,
     env: envList,
   };
+}
+
+/** Orders `host:port` entries by host text, then by port number (80 before 443). */
+function byHostThenPort(a: string, b: string): number {
+  const ha = a.slice(0, a.lastIndexOf(":"));
+  const hb = b.slice(0, b.lastIndexOf(":"));
+  if (ha !== hb) return ha < hb ? -1 : 1;
+  return Number(a.slice(a.lastIndexOf(":") + 1)) - Number(b.slice(b.lastIndexOf(":") + 1));
 }
 
 /**
