@@ -223,7 +223,9 @@ export class HttpFetch implements Tool {
         target: url.host,
       });
     }
-    if (this.#allowedDomains !== null && !this.#allowedDomains.allows(url.hostname, urlPort(url) ?? 0)) {
+    if (
+      this.#allowedDomains !== null && !this.#allowedDomains.allows(url.hostname, urlPort(url) ?? 0)
+    ) {
       throw new SecurityBlock(
         `Cannot fetch "${url.href}": host "${url.host}" is not in allowed_domains`,
         { kind: "off_allowlist", target: url.href },

@@ -129,13 +129,21 @@ export const DENY_RANGES: readonly { range: string; why: string; droppable: bool
   { range: "172.16.0.0/12", why: "private network (RFC 1918)", droppable: true },
   { range: "192.168.0.0/16", why: "private network (RFC 1918)", droppable: true },
   { range: "168.63.129.16", why: "Azure WireServer (metadata)", droppable: false },
-  { range: "192.0.0.0/24", why: "IETF assignments; holds Oracle's metadata 192.0.0.192", droppable: false },
+  {
+    range: "192.0.0.0/24",
+    why: "IETF assignments; holds Oracle's metadata 192.0.0.192",
+    droppable: false,
+  },
   { range: "224.0.0.0/4", why: "multicast", droppable: false },
   { range: "240.0.0.0/4", why: "reserved, and the broadcast address", droppable: false },
   { range: "[::1]", why: "IPv6 loopback", droppable: true },
   { range: "[::]", why: "IPv6 unspecified: reaches the host itself", droppable: false },
   { range: "[fd00:ec2::254]", why: "IPv6 cloud metadata service", droppable: false },
-  { range: "[fd00:ec2::23]", why: "IPv6 cloud metadata service (EKS pod identity)", droppable: false },
+  {
+    range: "[fd00:ec2::23]",
+    why: "IPv6 cloud metadata service (EKS pod identity)",
+    droppable: false,
+  },
 ];
 
 /**
@@ -314,13 +322,16 @@ export function computeRunPermissions(
     explain.push(...refused);
     for (const d of DENY_RANGES) {
       const inside = lifted.find((ip) =>
-        d.range.startsWith("[") ? `[${ip}]` === d.range : !ip.includes(":") && cidrContains(d.range, ip)
+        d.range.startsWith("[")
+          ? `[${ip}]` === d.range
+          : !ip.includes(":") && cidrContains(d.range, ip)
       );
       if (inside && d.droppable) {
         explain.push({
           flag: "--deny-net",
           value: d.range,
-          why: `not denied: the declared literal "${inside}" lies in it (only its declared ports are allowed)`,
+          why:
+            `not denied: the declared literal "${inside}" lies in it (only its declared ports are allowed)`,
         });
         continue;
       }
