@@ -159,7 +159,7 @@ async function proxyAllows(c: Case): Promise<boolean> {
   });
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
-    const host = /[^\x00-\x7f]/.test(c.host) ? new URL(url(c)).hostname : c.host;
+    const host = /[^\x20-\x7e]/.test(c.host) ? new URL(url(c)).hostname : c.host;
     const target = `${host}:${c.port}`;
     await conn.write(
       new TextEncoder().encode(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`),

@@ -84,11 +84,15 @@ export function canonicalAddress(host: string): string | null {
  */
 export function normalizeHost(raw: string): string | null {
   let h = String(raw ?? "").trim();
-  if (/[^\x00-\x7f]/.test(h)) {
+  for (let i = 0; i < h.length; i++) {
+    const c = h.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return null; // control characters never name a host
+  }
+  if (/[^\x20-\x7e]/.test(h)) {
     // UTS 46 mapping first: it folds full-width digits and dots ("１２７．０．０．１") and
     // look-alikes ("ⓛⓞⓒⓐⓛⓗⓞⓢⓣ") into what a URL parser would dial.
     const mapped = domainToASCII(h.toLowerCase());
-    return mapped === "" || /[^\x00-\x7f]/.test(mapped) ? null : normalizeHost(mapped);
+    return mapped === "" || /[^\x20-\x7e]/.test(mapped) ? null : normalizeHost(mapped);
   }
   if (h.startsWith("[") && h.endsWith("]")) return canonicalAddress(h);
   if (h.endsWith(".") && !h.endsWith("..")) h = h.slice(0, -1);
