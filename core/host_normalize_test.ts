@@ -139,6 +139,9 @@ Deno.test("normalizeHost refuses what is neither a name nor an address", () => {
       "[1::2::3]",
       "[127.0.0.1]",
       "a:b",
+      "a\tb.test",
+      "a\nb.test",
+      "a\u0000b.test",
     ]
   ) {
     assert.equal(normalizeHost(bad), null, bad);
