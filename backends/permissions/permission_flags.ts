@@ -3,6 +3,12 @@
  * read on its own directory, write on nothing unless asked, env limited to named keys, and never
  * run, ffi, sys or `-A`.
  *
+ * Hosts use core's one grammar (`parseHostPattern`: a pattern without a port is granted as
+ * `host:80,host:443`, `*.domain` covers its apex as Deno's wildcard does), and every address that
+ * would go into `--allow-net` (a declared literal, or an answer a declared name resolved to)
+ * passes core's classifier (`addressRefusal`) first. A refused one is never granted: it is listed
+ * in `refused` and in `explain` instead, and the run starts without it.
+ *
  * @example
  * ```ts
  * import { computeRunPermissions } from "./permission_flags.ts";
