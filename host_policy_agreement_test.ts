@@ -89,6 +89,8 @@ interface Case {
   port: number;
   /** What the resolver answers for a name (ignored for a literal). */
   answer: string;
+  /** The operator's `allow_cidrs`, the same at every point. */
+  allowCidrs: string[];
 }
 
 const hostArb: fc.Arbitrary<string> = fc.oneof(
@@ -102,6 +104,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   host: hostArb,
   port: fc.constantFrom(...PORTS),
   answer: fc.constantFrom(...ADDRESSES),
+  allowCidrs: fc.constantFrom([], ["10.0.0.0/8"], ["fd00::/8", "100.64.0.0/10"], ["127.0.0.0/8"]),
 });
 
 // ------------------------------------------------------------------ the four points
@@ -130,6 +133,7 @@ async function fetchAllows(c: Case): Promise<{ pattern: boolean; full: boolean }
     },
     env: () => undefined,
     timeoutMs: 2000,
+    allowCidrs: c.allowCidrs,
   });
   try {
     await tool.call(CTX, { url: url(c) });
@@ -156,6 +160,7 @@ async function proxyAllows(c: Case): Promise<boolean> {
       return Promise.reject(new Error("test dialer connects nowhere"));
     },
     checkSni: false,
+    allowCidrs: c.allowCidrs,
   });
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
@@ -184,6 +189,7 @@ function jailFlags(c: Case): { allow: string[]; name: string; address: string | 
     tools: [{ name: "http_fetch", egress: ["*"] }],
     allowedDomains: c.entries,
     provider: { name: "scripted" },
+    addressPolicy: { allowCidrs: c.allowCidrs },
   }, { mode: "live", resolved });
   const literal = norm === null ? null : canonicalAddress(norm);
   return { allow: perms.net, name, address: literal ?? canonicalAddress(c.answer) };

@@ -22,8 +22,8 @@
  * ```
  * @module
  */
-import { cidrContains } from "../../core/address_class.ts";
-import { addressRefusal, isInternalName } from "../../core/address_policy.ts";
+import { addressClass, cidrContains } from "../../core/address_class.ts";
+import { type AddressPolicy, addressRefusal, isInternalName } from "../../core/address_policy.ts";
 import { canonicalAddress, isCanonicalLiteral } from "../../core/host_normalize.ts";
 import { splitHostPort } from "../../core/host_port.ts";
 import { type HostPattern, netFlagEntries, parseHostPattern } from "../../core/host_pattern.ts";
@@ -62,6 +62,12 @@ export interface JailAgent {
   provider?: JailProvider | null;
   /** Providers of other tiers. */
   extraProviders?: readonly JailProvider[];
+  /**
+   * The address policy the agent's navigation tools run with (their `allow_cidrs` and
+   * `allow_private`), applied to the addresses the jail grants, so the jail and `http_fetch`
+   * agree. Loopback, metadata and unspecified addresses never pass it. Default closed.
+   */
+  addressPolicy?: Omit<AddressPolicy, "declaredLiteral">;
 }
 
 /** Options of {@link computeRunPermissions}. */
@@ -311,7 +317,8 @@ export function computeRunPermissions(
   const netList: string[] = [];
   const denyNet: string[] = [];
   if (live) {
-    const { net, lifted } = grantNet(declared, options.resolved ?? {}, refuse);
+    const policy = agent.addressPolicy ?? {};
+    const { net, lifted } = grantNet(declared, options.resolved ?? {}, policy, refuse);
     netList.push(...[...net.keys()].sort(byHostThenPort));
     if (netList.length) {
       flags.push(`--allow-net=${netList.join(",")}`);
@@ -337,7 +344,7 @@ export function computeRunPermissions(
           flag: "--deny-net",
           value: d.range,
           why:
-            `not denied: the declared literal "${inside}" lies in it (only its declared ports are allowed)`,
+            `not denied: the granted address "${inside}" lies in it (only its declared ports are allowed)`,
         });
         continue;
       }
@@ -448,6 +455,7 @@ function byHostThenPort(a: string, b: string): number {
 function grantNet(
   declared: readonly Declared[],
   resolved: Readonly<Record<string, readonly string[]>>,
+  policy: Omit<AddressPolicy, "declaredLiteral">,
   refuse: (value: string, why: string) => void,
 ): { net: Map<string, string>; lifted: string[] } {
   const net = new Map<string, string>();
@@ -458,12 +466,12 @@ function grantNet(
   for (const { pattern, why, declaredLiteral } of declared) {
     const shown = netFlagEntries(pattern).join(",");
     if (pattern.ip) {
-      const k = addressRefusal(pattern.host, { declaredLiteral });
+      const k = addressRefusal(pattern.host, { ...policy, declaredLiteral });
       if (k !== null) {
         refuse(shown, `${why}: address "${pattern.host}" is ${k}`);
         continue;
       }
-      if (declaredLiteral) lifted.push(pattern.host);
+      if (addressClass(pattern.host) !== null) lifted.push(pattern.host);
       grant(pattern, why);
       continue;
     }
@@ -476,7 +484,7 @@ function grantNet(
     let bad: string | null = null;
     for (const raw of answers) {
       const ip = canonicalAddress(raw);
-      const k = ip === null ? "not an address" : addressRefusal(ip);
+      const k = ip === null ? "not an address" : addressRefusal(ip, policy);
       if (ip === null || k !== null) {
         bad = `${why}: it resolves to "${raw}", which is ${k}`;
         break;
@@ -489,6 +497,7 @@ function grantNet(
     }
     grant(pattern, why);
     for (const ip of addresses) {
+      if (addressClass(ip) !== null) lifted.push(ip);
       grant(
         { host: ip, wildcard: false, ip: true, port: pattern.port },
         `address of "${pattern.host}" resolved by the host at launch (the child dials it, never resolves)`,

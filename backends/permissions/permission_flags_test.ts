@@ -190,3 +190,22 @@ Deno.test("a declared name with any refused answer is not granted, nor are its a
     "nat64.example:80,nat64.example:443",
   ]);
 });
+
+Deno.test("the tools' allow_cidrs open the jail exactly as they open http_fetch, never for loopback", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{ name: "http_fetch", egress: ["*"] }],
+    allowedDomains: ["10.20.0.5:8080", "intranet.example", "127.0.0.1:8081"],
+    addressPolicy: { allowCidrs: ["10.20.0.0/16", "127.0.0.0/8"] },
+  }, { mode: "live", resolved: { "intranet.example": ["10.20.0.6"] } });
+  deepEqual(p.net, [
+    "10.20.0.5:8080",
+    "10.20.0.6:80",
+    "10.20.0.6:443",
+    "intranet.example:80",
+    "intranet.example:443",
+  ]);
+  ok(!p.denyNet.includes("10.0.0.0/8"), "the granted private addresses are not denied");
+  ok(p.denyNet.includes("127.0.0.0/8"));
+  equal(p.refused.length, 1);
+});
