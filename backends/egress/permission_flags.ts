@@ -39,8 +39,9 @@ export interface ProxyPermissionInput {
 
 /**
  * Computes the proxy child's permission flags: one `--allow-net=` (listen address, every
- * allowlisted host or `*.domain`, and every pinned address, each with the entry's port, or ports
- * 80 and 443 when it has none: core's `netFlagEntries`) and `--allow-env=ZU_PROXY_UNSAFE_TEST_ALLOW_ALL`. Nothing else.
+ * allowlisted host and every pinned address, each with the entry's port, or ports 80 and 443
+ * when it has none: core's `netFlagEntries`; a `*.domain` entry on every port, since the proxy
+ * resolves such names itself and Deno checks a lookup without a port) and `--allow-env=ZU_PROXY_UNSAFE_TEST_ALLOW_ALL`. Nothing else.
  *
  * @example
  * ```ts
@@ -58,8 +59,15 @@ export function permissionFlagsForProxy(input: ProxyPermissionInput): string[] {
   };
   for (const text of input.allowlist) {
     const entry = parseHostPattern(text);
+    if (entry.wildcard) {
+      // The proxy resolves a wildcard-matched name itself (node:dns), and Deno checks that
+      // lookup against the name without a port: grant `*.domain` on every port. The proxy's own
+      // check (the same grammar) still admits only the entry's ports.
+      add(`*.${entry.host}`);
+      continue;
+    }
     for (const item of netFlagEntries(entry)) add(item);
-    if (entry.wildcard || entry.ip) continue;
+    if (entry.ip) continue;
     for (const ip of input.pinned?.[entry.host] ?? []) {
       for (const item of netFlagEntries(parseHostPattern(netFlagEntry(ip, entry.port)))) add(item);
     }
