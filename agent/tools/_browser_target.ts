@@ -33,7 +33,10 @@ export interface BrowserToolOptions {
   allowUnrestrictedEgress?: boolean;
   /** Image. Default `ZU_RENDER_IMAGE` or `zu-browser:<version>`. */
   image?: string;
-  /** Exact hosts and `*.domain` wildcards the tool may reach. Default: any host. */
+  /**
+   * Host patterns the tool may reach (core's grammar: `host`, `*.domain` with its apex,
+   * `host:port`; no port means 80 and 443). Default: any host.
+   */
   allowedDomains?: string[];
   /** Let private and shared addresses through (never loopback or metadata). Default false. */
   allowPrivate?: boolean;

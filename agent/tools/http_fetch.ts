@@ -54,7 +54,10 @@ export type Transport = (request: TransportRequest) => Promise<TransportResponse
 
 /** Options of {@link HttpFetch}. */
 export interface HttpFetchOptions {
-  /** Exact hosts and `*.domain` wildcards the tool may reach. Default: any host. */
+  /**
+   * Host patterns the tool may reach (core's grammar: `host`, `*.domain` with its apex,
+   * `host:port`; no port means 80 and 443). Default: any host.
+   */
   allowedDomains?: string[];
   /**
    * Let private and shared addresses through (never loopback or metadata). Default false, or

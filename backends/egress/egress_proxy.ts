@@ -4,7 +4,8 @@
  *
  * Per connection it reads the request head (at most `maxHeaderBytes`, else 431), normalises the
  * target host (case, trailing dot, IDNA, IP literals in any encoding), refuses blocked
- * addresses before anything else, checks the allowlist (a bare IP must itself be allowlisted),
+ * addresses before anything else, checks the allowlist (core's `HostAllowlist`: `*.domain`
+ * covers its apex, an entry without a port covers 80 and 443; a bare IP must itself be listed),
  * resolves the name ONCE through `core/net_guard.ts` `checkHost` (refusing if any answer is
  * non-global, unless inside an operator-named `allowCidrs` range; loopback and metadata never
  * pass), dials the pinned address, and relays bytes. Every decision is one JSON line through
