@@ -44,5 +44,12 @@ export {
   embeddedIpv4,
 } from "./address_class.ts";
 export { type AddressPolicy, addressRefusal, isInternalName } from "./address_policy.ts";
+export {
+  compareNetEntries,
+  type DeclaredHost,
+  grantNet,
+  type GrantNetOptions,
+  type NetGrants,
+} from "./net_grant.ts";
 export { checkHost, systemResolver } from "./net_guard.ts";
 export type { GuardOptions, Resolver } from "./net_guard.ts";

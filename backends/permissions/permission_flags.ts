@@ -22,11 +22,12 @@
  * ```
  * @module
  */
-import { addressClass, cidrContains } from "../../core/address_class.ts";
-import { type AddressPolicy, addressRefusal, isInternalName } from "../../core/address_policy.ts";
-import { canonicalAddress, isCanonicalLiteral } from "../../core/host_normalize.ts";
+import { cidrContains } from "../../core/address_class.ts";
+import type { AddressPolicy } from "../../core/address_policy.ts";
+import { isCanonicalLiteral } from "../../core/host_normalize.ts";
+import { compareNetEntries, type DeclaredHost, grantNet } from "../../core/net_grant.ts";
 import { splitHostPort } from "../../core/host_port.ts";
-import { type HostPattern, netFlagEntries, parseHostPattern } from "../../core/host_pattern.ts";
+import { type HostPattern, parseHostPattern } from "../../core/host_pattern.ts";
 
 /** A tool as the jail sees it: a name and its declared egress. */
 export interface JailTool {
@@ -198,14 +199,6 @@ function patternText(raw: string): string {
   return e.includes("://") ? netEntryOfUrl(e) ?? e : e;
 }
 
-/** One declared host, parsed, with whether its author may name a loopback or private literal. */
-interface Declared {
-  pattern: HostPattern;
-  why: string;
-  /** A tool's own egress or a provider's base URL, written as a canonical literal. */
-  declaredLiteral: boolean;
-}
-
 function providerEntries(
   p: JailProvider,
   env: (name: string) => string | undefined,
@@ -250,7 +243,7 @@ export function computeRunPermissions(
 ): RunPermissions {
   const env = options.env ?? (() => undefined);
   const explain: PermissionReason[] = [];
-  const declared: Declared[] = [];
+  const declared: DeclaredHost[] = [];
   const refused: PermissionReason[] = [];
   const refuse = (value: string, why: string): void => {
     refused.push({ flag: "--allow-net", value, why: `refused, never granted: ${why}` });
@@ -317,9 +310,13 @@ export function computeRunPermissions(
   const netList: string[] = [];
   const denyNet: string[] = [];
   if (live) {
-    const policy = agent.addressPolicy ?? {};
-    const { net, lifted } = grantNet(declared, options.resolved ?? {}, policy, refuse);
-    netList.push(...[...net.keys()].sort(byHostThenPort));
+    const grants = grantNet(declared, {
+      resolved: options.resolved ?? {},
+      policy: agent.addressPolicy ?? {},
+    });
+    const { net, lifted } = grants;
+    for (const r of grants.refused) refuse(r.value, r.why);
+    netList.push(...[...net.keys()].sort(compareNetEntries));
     if (netList.length) {
       flags.push(`--allow-net=${netList.join(",")}`);
       for (const h of netList) {
@@ -435,74 +432,4 @@ export function computeRunPermissions(
     write,
     env: envList,
   };
-}
-
-/** Orders `host:port` entries by host text, then by port number (80 before 443). */
-function byHostThenPort(a: string, b: string): number {
-  const ha = a.slice(0, a.lastIndexOf(":"));
-  const hb = b.slice(0, b.lastIndexOf(":"));
-  if (ha !== hb) return ha < hb ? -1 : 1;
-  return Number(a.slice(a.lastIndexOf(":") + 1)) - Number(b.slice(b.lastIndexOf(":") + 1));
-}
-
-/**
- * The `--allow-net` entries of the declared hosts: every name, literal and resolved address goes
- * through core's host policy (`addressRefusal`, `isInternalName`) first. A refused literal or
- * answer is never granted; a name with ANY refused answer is not granted at all (as `checkHost`
- * refuses it). Returns the grants (entry to reason) and the declared literals that lift a
- * droppable deny range.
- */
-function grantNet(
-  declared: readonly Declared[],
-  resolved: Readonly<Record<string, readonly string[]>>,
-  policy: Omit<AddressPolicy, "declaredLiteral">,
-  refuse: (value: string, why: string) => void,
-): { net: Map<string, string>; lifted: string[] } {
-  const net = new Map<string, string>();
-  const lifted: string[] = [];
-  const grant = (pattern: HostPattern, why: string): void => {
-    for (const e of netFlagEntries(pattern)) if (!net.has(e)) net.set(e, why);
-  };
-  for (const { pattern, why, declaredLiteral } of declared) {
-    const shown = netFlagEntries(pattern).join(",");
-    if (pattern.ip) {
-      const k = addressRefusal(pattern.host, { ...policy, declaredLiteral });
-      if (k !== null) {
-        refuse(shown, `${why}: address "${pattern.host}" is ${k}`);
-        continue;
-      }
-      if (addressClass(pattern.host) !== null) lifted.push(pattern.host);
-      grant(pattern, why);
-      continue;
-    }
-    if (isInternalName(pattern.host)) {
-      refuse(shown, `${why}: "${pattern.host}" is an internal name`);
-      continue;
-    }
-    const answers = pattern.wildcard ? [] : resolved[pattern.host] ?? [];
-    const addresses: string[] = [];
-    let bad: string | null = null;
-    for (const raw of answers) {
-      const ip = canonicalAddress(raw);
-      const k = ip === null ? "not an address" : addressRefusal(ip, policy);
-      if (ip === null || k !== null) {
-        bad = `${why}: it resolves to "${raw}", which is ${k}`;
-        break;
-      }
-      addresses.push(ip);
-    }
-    if (bad !== null) {
-      refuse(shown, bad);
-      continue;
-    }
-    grant(pattern, why);
-    for (const ip of addresses) {
-      if (addressClass(ip) !== null) lifted.push(ip);
-      grant(
-        { host: ip, wildcard: false, ip: true, port: pattern.port },
-        `address of "${pattern.host}" resolved by the host at launch (the child dials it, never resolves)`,
-      );
-    }
-  }
-  return { net, lifted };
 }
