@@ -1,10 +1,11 @@
 /**
  * `allowed_domains` compiled to an {@link InvocationGate}: a navigation call (`http_fetch`,
- * `render_dom`, `browser`, `action_surface`) whose `url` host matches no pattern is denied before
- * it runs. The same matcher is meant for the tools' per-redirect check, so gate and tool agree.
+ * `render_dom`, `browser`, `action_surface`) whose `url` host and port match no pattern is denied
+ * before it runs. The matcher is core's one host policy (`HostAllowlist`), the same one
+ * `http_fetch`, the egress proxy and the jail's flags use, so the gate and the tools agree.
  *
- * Grammar (zu's): `example.com` is exact; `*.example.com` is any subdomain and the apex; `*` is
- * any host; any other `*` placement is a literal glob. Case-folded; a trailing dot is ignored.
+ * Grammar (core/host_pattern.ts): `example.com`, `*.example.com` (the apex and every subdomain),
+ * `host:port`; a pattern without a port covers ports 80 and 443. A bare `*` is refused.
  *
  * @example
  * ```ts
@@ -18,6 +19,8 @@
  */
 import type { ToolCall, Verdict } from "../core/contracts.ts";
 import type { InvocationGate, RunContext } from "../core/types.ts";
+import { HostAllowlist, urlPort } from "../core/host_allowlist.ts";
+import { parseHostPattern } from "../core/host_pattern.ts";
 
 /** Tools whose `url` argument the gate checks. */
 export const NAVIGATION_TOOLS: readonly string[] = Object.freeze([
@@ -27,54 +30,27 @@ export const NAVIGATION_TOOLS: readonly string[] = Object.freeze([
   "action_surface",
 ]);
 
-/** Lower-cases a host, strips IPv6 brackets and one trailing root dot. */
-export function normalizeHost(host: string): string {
-  let h = (host ?? "").trim().toLowerCase();
-  if (h.startsWith("[") && h.endsWith("]")) h = h.slice(1, -1);
-  if (h.endsWith(".") && !h.endsWith("..")) h = h.slice(0, -1);
-  return h;
-}
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${body}$`);
-}
-
-/** True when `host` matches one allowlist `pattern`. */
-export function hostMatches(host: string, pattern: string): boolean {
-  const h = normalizeHost(host);
-  const p = normalizeHost(pattern);
-  if (h === "" || p === "") return false;
-  if (p === "*") return true;
-  if (p.startsWith("*.")) {
-    const suffix = p.slice(2);
-    return h === suffix || h.endsWith(`.${suffix}`);
-  }
-  if (p.includes("*")) return globToRegExp(p).test(h);
-  return h === p;
-}
-
-/** True when `host` matches any pattern; an empty list matches nothing. */
-export function hostMatchesAny(host: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => hostMatches(host, p));
-}
-
 /**
- * Checks an `allowed_domains` entry; returns the trimmed pattern or a reason it is invalid.
- * A pattern is a bare host or wildcard, never a URL.
+ * Checks an `allowed_domains` entry against the host-pattern grammar; returns the trimmed
+ * pattern or the one-line reason it is refused.
+ *
+ * @example
+ * ```ts
+ * import { checkHostPattern } from "./allowed_domains_gate.ts";
+ * console.assert("pattern" in checkHostPattern("*.shop.example"));
+ * console.assert("error" in checkHostPattern("*"));
+ * ```
  */
 export function checkHostPattern(pattern: unknown): { pattern: string } | { error: string } {
   if (typeof pattern !== "string" || pattern.trim() === "") {
     return { error: "must be a non-empty host pattern" };
   }
-  const s = pattern.trim();
-  if (/[\s/:]/.test(s)) {
-    return {
-      error: `"${s}" is not a host pattern (give a bare host such as "*.example.com", not a URL)`,
-    };
+  try {
+    parseHostPattern(pattern);
+  } catch (e) {
+    return { error: (e as Error).message.replace(/^Cannot use host pattern /, "") };
   }
-  if (normalizeHost(s) === "") return { error: `"${s}" is not a valid host pattern` };
-  return { pattern: s };
+  return { pattern: pattern.trim() };
 }
 
 /** Denies navigation calls to hosts outside the allowlist. Fails closed on a crash. */
@@ -85,16 +61,20 @@ export class AllowedDomainsGate implements InvocationGate {
   readonly fail_closed_on_crash = true;
   /** The patterns, as configured. */
   readonly patterns: readonly string[];
+  readonly #list: HostAllowlist;
 
-  /** Creates the gate over `patterns`. */
+  /** Creates the gate over `patterns`; throws `TypeError` on one outside the grammar. */
   constructor(patterns: readonly string[]) {
     this.patterns = Object.freeze([...patterns]);
+    this.#list = new HostAllowlist(this.patterns);
   }
 
-  /** True when a URL's host is allowed (for a tool's per-redirect check). */
+  /** True when a URL's host and port are allowed (for a tool's per-redirect check). */
   allowsUrl(url: string): boolean {
     try {
-      return hostMatchesAny(new URL(url).hostname, this.patterns);
+      const u = new URL(url);
+      const port = urlPort(u);
+      return port !== null && this.#list.allows(u.hostname, port);
     } catch {
       return false;
     }
@@ -105,9 +85,9 @@ export class AllowedDomainsGate implements InvocationGate {
     if (!NAVIGATION_TOOLS.includes(call.name)) return null;
     const url = call.args?.url;
     if (typeof url !== "string" || url === "") return null;
-    let host: string;
+    let parsed: URL;
     try {
-      host = new URL(url).hostname;
+      parsed = new URL(url);
     } catch {
       return {
         severity: "deny",
@@ -115,13 +95,11 @@ export class AllowedDomainsGate implements InvocationGate {
         detail: `allowed_domains: ${JSON.stringify(url)} is not a valid URL`,
       };
     }
-    if (hostMatchesAny(host, this.patterns)) return null;
+    if (this.allowsUrl(parsed.href)) return null;
     return {
       severity: "deny",
       detector: this.name,
-      detail: `allowed_domains: host "${normalizeHost(host)}" is not in ${
-        JSON.stringify(this.patterns)
-      }`,
+      detail: `allowed_domains: host "${parsed.host}" is not in ${JSON.stringify(this.patterns)}`,
     };
   }
 }

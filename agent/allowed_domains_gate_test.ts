@@ -1,19 +1,24 @@
 import assert from "node:assert/strict";
 import type { RunContext } from "../core/types.ts";
-import { AllowedDomainsGate, checkHostPattern, hostMatches } from "./allowed_domains_gate.ts";
+import { AllowedDomainsGate, checkHostPattern } from "./allowed_domains_gate.ts";
 
 const ctx = {} as RunContext;
 
-Deno.test("hostMatches follows zu's grammar: exact, *.domain with its apex, *, odd globs", () => {
-  assert.equal(hostMatches("shop.example", "shop.example"), true);
-  assert.equal(hostMatches("SHOP.example.", "shop.EXAMPLE"), true);
-  assert.equal(hostMatches("notshop.example", "shop.example"), false);
-  assert.equal(hostMatches("a.b.shop.example", "*.shop.example"), true);
-  assert.equal(hostMatches("shop.example", "*.shop.example"), true);
-  assert.equal(hostMatches("evilshop.example", "*.shop.example"), false);
-  assert.equal(hostMatches("anything.test", "*"), true);
-  assert.equal(hostMatches("api7.example", "api*.example"), true);
-  assert.equal(hostMatches("", "*"), false);
+Deno.test("AllowedDomainsGate follows core's grammar: apex and subdomains, IDNA, ports", () => {
+  const gate = new AllowedDomainsGate(["*.shop.example", "bücher.de", "api.test:8443"]);
+  assert.equal(gate.allowsUrl("https://shop.example/"), true);
+  assert.equal(gate.allowsUrl("https://a.b.shop.example/"), true);
+  assert.equal(gate.allowsUrl("https://SHOP.example./"), true);
+  assert.equal(gate.allowsUrl("https://evilshop.example/"), false);
+  assert.equal(gate.allowsUrl("https://shop.example:8443/"), false);
+  assert.equal(gate.allowsUrl("https://xn--bcher-kva.de/"), true);
+  assert.equal(gate.allowsUrl("https://api.test:8443/"), true);
+  assert.equal(gate.allowsUrl("https://api.test/"), false);
+});
+
+Deno.test("AllowedDomainsGate refuses a bare star or a glob at construction", () => {
+  assert.throws(() => new AllowedDomainsGate(["*"]), TypeError);
+  assert.throws(() => new AllowedDomainsGate(["api*.example"]), TypeError);
 });
 
 Deno.test("AllowedDomainsGate denies off-list navigation and ignores other tools", () => {
@@ -39,10 +44,11 @@ Deno.test("AllowedDomainsGate denies off-list navigation and ignores other tools
   assert.equal(gate.allowsUrl("https://shop.example.evil.test/x"), false);
 });
 
-Deno.test("checkHostPattern refuses URLs and empty entries", () => {
+Deno.test("checkHostPattern refuses URLs, a bare star and empty entries, and accepts ports", () => {
   assert.deepEqual(checkHostPattern(" shop.example "), { pattern: "shop.example" });
+  assert.deepEqual(checkHostPattern("shop.example:8443"), { pattern: "shop.example:8443" });
   assert.ok("error" in checkHostPattern("https://shop.example"));
-  assert.ok("error" in checkHostPattern("shop.example:443"));
+  assert.ok("error" in checkHostPattern("*"));
   assert.ok("error" in checkHostPattern(""));
   assert.ok("error" in checkHostPattern(42));
 });

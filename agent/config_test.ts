@@ -437,7 +437,7 @@ Deno.test("loadAgentConfig errors name the file and the key in one line", async 
     ],
     [
       `${BASE}allowed_domains: ["https://shop.example/"]\n`,
-      'Cannot load agent "A": allowed_domains[0] "https://shop.example/" is not a host pattern (give a bare host such as "*.example.com", not a URL)',
+      'Cannot load agent "A": allowed_domains[0] "https://shop.example/": give a host such as "*.example.com", not a URL or path',
     ],
     [
       `${BASE}action_policies: [{tool: http_fetch, effect: block}]\n`,

@@ -23,7 +23,7 @@ Deno.test("zu doctor reports Deno, Docker, keys (never their values) and the age
     match(by("docker")[0].detail, /no Docker daemon/);
     ok(by("keys").some((c: { detail: string }) => /OPENAI_API_KEY set/.test(c.detail)));
     ok(!io.stdoutText().includes("sk-very-secret"), "a key value was printed");
-    ok(out.permissions.flags.includes("--allow-net=shop.example"));
+    ok(out.permissions.flags.includes("--allow-net=shop.example:80,shop.example:443"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -34,11 +34,11 @@ Deno.test("zu explain-permissions prints the exact flags and a reason for each g
   equal(await main(["explain-permissions", SHOP, "--json"], io), 0, io.stderrText());
   const out = JSON.parse(io.stdoutText());
   ok(out.flags.includes("--no-prompt") && out.flags.includes("--cached-only"));
-  ok(out.flags.includes("--allow-net=shop.example"));
+  ok(out.flags.includes("--allow-net=shop.example:80,shop.example:443"));
   ok(!out.flags.some((f: string) => /^--allow-(run|ffi|sys|all)|^-A$/.test(f)));
   ok(
     out.explain.some((e: { flag: string; value: string }) =>
-      e.flag === "--allow-net" && e.value === "shop.example"
+      e.flag === "--allow-net" && e.value === "shop.example:443"
     ),
   );
   const off = captureIo();

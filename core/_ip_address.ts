@@ -1,6 +1,7 @@
 /**
- * Private IP-literal parsing and formatting for `net_guard.ts`: every IPv4 form inet_aton and
- * the WHATWG URL parser accept, IPv6 with an embedded dotted quad, brackets and zone ids.
+ * Private IP-literal parsing and formatting for core's host policy (`host_normalize.ts`,
+ * `address_class.ts`): every IPv4 form inet_aton and the WHATWG URL parser accept, IPv6 with an
+ * embedded dotted quad, brackets and zone ids.
  *
  * @module
  */

@@ -20,16 +20,38 @@ export * from "./bus.ts";
 export * from "./json.ts";
 export * from "./canonical_json.ts";
 export * from "./chain.ts";
-export * from "./python/mod.ts";
-export { jsonClone } from "./json_clone.ts";
+export { pyRepr, pyStr, pyStrRepr } from "./python/repr.ts";
 export * from "./codec.ts";
 export {
-  blockedReason,
-  checkHost,
-  cidrContains,
-  hostAllowed,
+  canonicalAddress,
+  isCanonicalLiteral,
   normalizeHost,
   parseIpLiteral,
-  systemResolver,
-} from "./net_guard.ts";
+} from "./host_normalize.ts";
+export { splitHostPort, type SplitHostPortOptions } from "./host_port.ts";
+export {
+  DEFAULT_PORTS,
+  type HostPattern,
+  netFlagEntries,
+  netFlagEntry,
+  parseHostPattern,
+  patternMatches,
+} from "./host_pattern.ts";
+export { HostAllowlist, type HostMatch, urlPort } from "./host_allowlist.ts";
+export {
+  ADDRESS_CLASSES,
+  type AddressClass,
+  addressClass,
+  cidrContains,
+  embeddedIpv4,
+} from "./address_class.ts";
+export { type AddressPolicy, addressRefusal, isInternalName } from "./address_policy.ts";
+export {
+  compareNetEntries,
+  type DeclaredHost,
+  grantNet,
+  type GrantNetOptions,
+  type NetGrants,
+} from "./net_grant.ts";
+export { checkHost, systemResolver } from "./net_guard.ts";
 export type { GuardOptions, Resolver } from "./net_guard.ts";

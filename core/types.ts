@@ -400,6 +400,8 @@ export interface EgressRequest {
   host: string;
   /** The addresses the SSRF guard checked (the proxy dials only these). */
   addresses: string[];
+  /** The target port when it is not 80 or 443 (a bare host covers only those two). */
+  port?: number;
   /** The run (trace) id, for labels. */
   runId: string;
   /** Cancels the setup. */

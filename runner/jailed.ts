@@ -80,7 +80,8 @@ export interface PermissionsForOptions {
 }
 
 async function resolveNames(hosts: string[]): Promise<Record<string, string[]>> {
-  const { parseIpLiteral, systemResolver } = await import("../core/net_guard.ts");
+  const { systemResolver } = await import("../core/net_guard.ts");
+  const { parseIpLiteral } = await import("../core/host_normalize.ts");
   const out: Record<string, string[]> = {};
   for (const entry of hosts) {
     const host = entry.startsWith("[") ? "" : entry.split(":")[0] ?? "";

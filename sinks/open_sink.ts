@@ -23,9 +23,9 @@
  * ```
  * @module
  */
-import { UserError } from "../core/errors.ts";
+import { errorOfCode, UserError } from "../core/errors.ts";
 import type { EventSink, EventSinkConfig, SinkRole } from "../core/types.ts";
-import type { EnvReader } from "./encryption/decode_key.ts";
+import type { EnvReader } from "../core/types.ts";
 import { FanoutSink, type TraceSinkFailure } from "./fanout_sink.ts";
 import { type SinkRegistry, sinkRegistry } from "./registry.ts";
 import type { SinkOpenOptions } from "./sink_driver.ts";
@@ -159,10 +159,10 @@ async function openOptions(
         keys.key(keys.currentKeyId());
       }
     } catch (e) {
-      throw new UserError(
-        e instanceof UserError ? e.code : "config_invalid",
-        `Cannot open ${label} with encryption "${cfg.encryption}": ${firstLine(e)}`,
-      );
+      const message = `Cannot open ${label} with encryption "${cfg.encryption}": ${firstLine(e)}`;
+      // A key problem keeps its own code (key_missing, key_invalid); anything else is config.
+      throw (e instanceof UserError ? errorOfCode(e.code, message) : null) ??
+        new UserError("config_invalid", message);
     }
   }
   return out;

@@ -11,7 +11,7 @@ import * as tls from "node:tls";
 import * as zlib from "node:zlib";
 import type { Readable } from "node:stream";
 import { SecurityBlock } from "../../core/errors.ts";
-import { parseIpLiteral } from "../../core/net_guard.ts";
+import { parseIpLiteral } from "../../core/host_normalize.ts";
 import { concatBytes } from "../../core/bytes.ts";
 
 /** Where a socket for a pinned address actually goes. */

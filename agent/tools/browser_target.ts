@@ -6,13 +6,10 @@
  * @module
  */
 import { SecurityBlock, UserError } from "../../core/errors.ts";
-import {
-  checkHost,
-  type GuardOptions,
-  hostAllowed,
-  parseIpLiteral,
-  type Resolver,
-} from "../../core/net_guard.ts";
+import { checkHost, type GuardOptions, type Resolver } from "../../core/net_guard.ts";
+import { HostAllowlist, urlPort } from "../../core/host_allowlist.ts";
+import { parseIpLiteral } from "../../core/host_normalize.ts";
+import { DEFAULT_PORTS, netFlagEntry } from "../../core/host_pattern.ts";
 import type { RunContext, SandboxBackend, SandboxSpec, SessionHandle } from "../../core/types.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import type { BrowserEgress, EgressLease } from "../../core/types.ts";
@@ -36,7 +33,10 @@ export interface BrowserToolOptions {
   allowUnrestrictedEgress?: boolean;
   /** Image. Default `ZU_RENDER_IMAGE` or `zu-browser:<version>`. */
   image?: string;
-  /** Exact hosts and `*.domain` wildcards the tool may reach. Default: any host. */
+  /**
+   * Host patterns the tool may reach (core's grammar: `host`, `*.domain` with its apex,
+   * `host:port`; no port means 80 and 443). Default: any host.
+   */
   allowedDomains?: string[];
   /** Let private and shared addresses through (never loopback or metadata). Default false. */
   allowPrivate?: boolean;
@@ -76,7 +76,7 @@ export class BrowserToolConfig {
   readonly timeoutMs: number;
   /** Session opener. */
   readonly openSession: ((spec: SandboxSpec) => Promise<SessionHandle>) | null;
-  #allowedDomains: string[] | null;
+  #allowedDomains: HostAllowlist | null;
   #guard: GuardOptions;
 
   /** Applies defaults. */
@@ -91,7 +91,9 @@ export class BrowserToolConfig {
     const backend = this.backend;
     this.openSession = options.openSession ??
       (backend?.openSession ? (spec: SandboxSpec) => backend.openSession!(spec) : null);
-    this.#allowedDomains = options.allowedDomains ? [...options.allowedDomains] : null;
+    this.#allowedDomains = options.allowedDomains
+      ? new HostAllowlist(options.allowedDomains)
+      : null;
     this.#guard = {
       allowPrivate: options.allowPrivate ?? false,
       allowCidrs: [...(options.allowCidrs ?? [])],
@@ -123,7 +125,7 @@ export class BrowserToolConfig {
       });
     }
     const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-    if (this.#allowedDomains && !hostAllowed(host, this.#allowedDomains)) {
+    if (this.#allowedDomains && !this.#allowedDomains.allows(host, urlPort(url) ?? 0)) {
       throw new SecurityBlock(`Cannot render "${raw}": host "${host}" is not in allowed_domains`, {
         kind: "off_allowlist",
         target: host,
@@ -147,7 +149,13 @@ export class BrowserToolConfig {
   /** Opens the egress lease for `target` (or `null` with the unrestricted opt-in). */
   async lease(tool: string, target: CheckedTarget, runId: string): Promise<EgressLease | null> {
     if (this.egress) {
-      return await this.egress.open({ host: target.host, addresses: target.addresses, runId });
+      const port = nonDefaultPort(target);
+      return await this.egress.open({
+        host: target.host,
+        addresses: target.addresses,
+        runId,
+        ...(port === null ? {} : { port }),
+      });
     }
     if (this.allowUnrestrictedEgress) return null;
     throw new UserError(
@@ -170,7 +178,7 @@ export class BrowserToolConfig {
     }
     const spec: SandboxSpec = {
       image: this.image,
-      allowlist: [target.host],
+      allowlist: [targetEntry(target)],
       extraHosts,
       runId,
       env: { ZU_SANDBOXED: "1" },
@@ -242,4 +250,15 @@ export function viewArgs(args: Record<string, unknown>): {
     out.waitFor = wf;
   }
   return out;
+}
+
+/** The target's port when it is not one a bare host covers (80, 443), else null. */
+function nonDefaultPort(target: CheckedTarget): number | null {
+  const port = urlPort(new URL(target.url));
+  return port === null || DEFAULT_PORTS.includes(port) ? null : port;
+}
+
+/** The proxy allowlist entry of a checked target: its host, with its port when not 80 or 443. */
+function targetEntry(target: CheckedTarget): string {
+  return netFlagEntry(target.host, nonDefaultPort(target));
 }

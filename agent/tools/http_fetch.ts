@@ -18,13 +18,9 @@
  */
 import { CAP_NET } from "../../core/contracts.ts";
 import { RunFailure, SecurityBlock } from "../../core/errors.ts";
-import {
-  checkHost,
-  type GuardOptions,
-  hostAllowed,
-  parseIpLiteral,
-  type Resolver,
-} from "../../core/net_guard.ts";
+import { checkHost, type GuardOptions, type Resolver } from "../../core/net_guard.ts";
+import { HostAllowlist, urlPort } from "../../core/host_allowlist.ts";
+import { parseIpLiteral } from "../../core/host_normalize.ts";
 import type { RunContext, Tool } from "../../core/types.ts";
 import {
   decoderFor,
@@ -58,7 +54,10 @@ export type Transport = (request: TransportRequest) => Promise<TransportResponse
 
 /** Options of {@link HttpFetch}. */
 export interface HttpFetchOptions {
-  /** Exact hosts and `*.domain` wildcards the tool may reach. Default: any host. */
+  /**
+   * Host patterns the tool may reach (core's grammar: `host`, `*.domain` with its apex,
+   * `host:port`; no port means 80 and 443). Default: any host.
+   */
   allowedDomains?: string[];
   /**
    * Let private and shared addresses through (never loopback or metadata). Default false, or
@@ -142,7 +141,7 @@ export class HttpFetch implements Tool {
   readonly prompt_fragment =
     "http_fetch(url): fetch a web page over HTTP(S); returns {status, html, url}.";
 
-  #allowedDomains: string[] | null;
+  #allowedDomains: HostAllowlist | null;
   #guard: GuardOptions;
   #timeoutMs: number;
   #maxBytes: number;
@@ -155,7 +154,9 @@ export class HttpFetch implements Tool {
   /** Creates the tool; see {@link HttpFetchOptions} for defaults. */
   constructor(options: HttpFetchOptions = {}) {
     const env = options.env ?? systemEnv;
-    this.#allowedDomains = options.allowedDomains ? [...options.allowedDomains] : null;
+    this.#allowedDomains = options.allowedDomains
+      ? new HostAllowlist(options.allowedDomains)
+      : null;
     this.#guard = {
       allowPrivate: options.allowPrivate ?? truthy(env("ZU_HTTP_ALLOW_PRIVATE")),
       allowCidrs: [...(options.allowCidrs ?? [])],
@@ -225,9 +226,11 @@ export class HttpFetch implements Tool {
         target: url.host,
       });
     }
-    if (this.#allowedDomains !== null && !hostAllowed(url.hostname, this.#allowedDomains)) {
+    if (
+      this.#allowedDomains !== null && !this.#allowedDomains.allows(url.hostname, urlPort(url) ?? 0)
+    ) {
       throw new SecurityBlock(
-        `Cannot fetch "${url.href}": host "${url.hostname}" is not in allowed_domains`,
+        `Cannot fetch "${url.href}": host "${url.host}" is not in allowed_domains`,
         { kind: "off_allowlist", target: url.href },
       );
     }

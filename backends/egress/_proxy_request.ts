@@ -3,7 +3,7 @@
  * decision record, refusals with their status, and the first bytes of a tunnel.
  * @module
  */
-import { splitHostPort } from "./allowlist.ts";
+import { splitHostPort } from "../../core/host_port.ts";
 import type { RequestHead } from "./_http_head.ts";
 import { MAX_TUNNEL_START_BYTES, readClientHello } from "./_tls_sni.ts";
 

@@ -19,6 +19,7 @@ import { RUNTIME_IMAGE } from "../docker/image_build.ts";
 import { hardenedCreateOptions } from "../docker/hardening.ts";
 import { seccompJsonFor } from "../docker/sandbox_floor.ts";
 import { proxyCommand } from "./proxy_command.ts";
+import { netFlagEntry } from "../../core/host_pattern.ts";
 import type { BrowserEgress, EgressLease, EgressRequest } from "../../core/types.ts";
 
 /** Options of {@linkcode DockerProxyEgress}. */
@@ -158,7 +159,7 @@ export class DockerProxyEgress implements BrowserEgress {
     try {
       const { args } = proxyCommand({
         listen: "0.0.0.0:8080",
-        allowlist: [request.host],
+        allowlist: [netFlagEntry(request.host, request.port ?? null)],
         pins: {
           raw: { [request.host]: request.addresses },
           granted: { [request.host]: request.addresses },

@@ -4,7 +4,8 @@
  *
  * Per connection it reads the request head (at most `maxHeaderBytes`, else 431), normalises the
  * target host (case, trailing dot, IDNA, IP literals in any encoding), refuses blocked
- * addresses before anything else, checks the allowlist (a bare IP must itself be allowlisted),
+ * addresses before anything else, checks the allowlist (core's `HostAllowlist`: `*.domain`
+ * covers its apex, an entry without a port covers 80 and 443; a bare IP must itself be listed),
  * resolves the name ONCE through `core/net_guard.ts` `checkHost` (refusing if any answer is
  * non-global, unless inside an operator-named `allowCidrs` range; loopback and metadata never
  * pass), dials the pinned address, and relays bytes. A CONNECT tunnel must open with a TLS
@@ -27,10 +28,11 @@
  * ```
  * @module
  */
-import { checkHost, parseIpLiteral, type Resolver, systemResolver } from "../../core/net_guard.ts";
+import { checkHost, type Resolver, systemResolver } from "../../core/net_guard.ts";
+import { canonicalAddress, normalizeHost } from "../../core/host_normalize.ts";
+import { HostAllowlist, type HostMatch } from "../../core/host_allowlist.ts";
 import { SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { EgressProxyHandle } from "../../core/types.ts";
-import { Allowlist, type AllowMatch, normalizeAllowHost } from "./allowlist.ts";
 import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
 import {
   type BodyFraming,
@@ -139,7 +141,7 @@ export function startEgressProxy(options: EgressProxyOptions): Promise<RunningEg
 }
 
 function start(options: EgressProxyOptions): RunningEgressProxy {
-  const allow = new Allowlist(options.allowlist);
+  const allow = new HostAllowlist(options.allowlist);
   const allowCidrs = [...(options.allowCidrs ?? [])];
   const log = options.log ?? (() => {});
   const maxHeaderBytes = options.maxHeaderBytes ?? 16384;
@@ -179,12 +181,12 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const decide = async (
     target: Target,
     d: Decision,
-  ): Promise<{ host: string; pinned: string[]; match: AllowMatch | "unsafe" }> => {
-    const host = normalizeAllowHost(target.host);
+  ): Promise<{ host: string; pinned: string[]; match: HostMatch | "unsafe" }> => {
+    const host = normalizeHost(target.host);
     if (host === null) throw new Refusal(400, "bad_host", `host "${target.host}"`);
     d.host = host;
     if (host !== target.host.toLowerCase()) d.requested = target.host;
-    const literal = parseIpLiteral(host) !== null;
+    const literal = canonicalAddress(host) !== null;
     if (unsafe) {
       const pinned = literal ? [host] : await (options.resolver ?? systemResolver)(host);
       return { host, pinned, match: "unsafe" };
@@ -338,13 +340,13 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
           }
           if (!start.ok) return refuseTunnel(start.reason, start.detail);
           if (start.sni === null) {
-            if (parseIpLiteral(decided.host) !== null) return start.bytes;
+            if (canonicalAddress(decided.host) !== null) return start.bytes;
             return refuseTunnel(
               "sni_missing",
               `the ClientHello names no server but CONNECT named "${decided.host}"`,
             );
           }
-          if (normalizeAllowHost(start.sni) !== decided.host) {
+          if (normalizeHost(start.sni) !== decided.host) {
             return refuseTunnel(
               "sni_mismatch",
               `TLS names "${start.sni}" but CONNECT named "${decided.host}"`,

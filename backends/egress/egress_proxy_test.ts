@@ -18,6 +18,7 @@ const ANSWERS: Record<string, string[]> = {
   "allowed.test": [PUBLIC_IP],
   "xn--bcher-kva.test": [PUBLIC_IP],
   "api.wild.test": [PUBLIC_IP],
+  "wild.test": [PUBLIC_IP],
   "offlist.test": [OTHER_PUBLIC_IP],
   "rebind.test": ["10.0.0.7"],
   "meta.test": ["169.254.169.254"],
@@ -45,7 +46,7 @@ async function withProxy(
   };
   const lines: ProxyLogLine[] = [];
   const proxy = await startEgressProxy({
-    allowlist: ["allowed.test", "*.wild.test", "BÜCHER.test", "8.8.4.4"],
+    allowlist: ["allowed.test", "allowed.test:8080", "*.wild.test", "BÜCHER.test", "8.8.4.4"],
     resolver: (host) => {
       const a = ANSWERS[host];
       return a ? Promise.resolve(a) : Promise.reject(new Error(`NXDOMAIN ${host}`));
@@ -127,13 +128,21 @@ Deno.test("EgressProxy serves fetch through Deno's own proxy client", async () =
   });
 });
 
-Deno.test("EgressProxy matches IDNA names and *.domain wildcards but not the wildcard's apex", async () => {
+Deno.test("EgressProxy matches IDNA names, *.domain wildcards with their apex, and default ports only", async () => {
   await withProxy({ checkSni: false }, async ({ port, lines }) => {
     assert.match((await connectThenGet(port, "bücher.test:443")).head, /^HTTP\/1\.1 200/);
+    assert.match((await connectThenGet(port, "xn--bcher-kva.test:443")).head, /^HTTP\/1\.1 200/);
     assert.match((await connectThenGet(port, "API.Wild.Test.:443")).head, /^HTTP\/1\.1 200/);
-    assert.match((await connectThenGet(port, "wild.test:443")).head, /^HTTP\/1\.1 403/);
+    assert.match((await connectThenGet(port, "wild.test:443")).head, /^HTTP\/1\.1 200/);
+    assert.match((await connectThenGet(port, "wild.test:8443")).head, /^HTTP\/1\.1 403/);
     const reasons = decisions(lines).map((l) => l.reason);
-    assert.deepEqual(reasons, ["allowlisted", "allowlisted_wildcard", "not_allowlisted"]);
+    assert.deepEqual(reasons, [
+      "allowlisted",
+      "allowlisted",
+      "allowlisted_wildcard",
+      "allowlisted_wildcard",
+      "not_allowlisted",
+    ]);
   });
 });
 

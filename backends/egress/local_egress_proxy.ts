@@ -10,7 +10,7 @@
  * @module
  */
 import type { EgressProxy, EgressProxyHandle } from "../../core/types.ts";
-import { splitHostPort } from "./allowlist.ts";
+import { splitHostPort } from "../../core/host_port.ts";
 import { type EgressProxyOptions, startEgressProxy } from "./egress_proxy.ts";
 
 /**

@@ -25,14 +25,6 @@ export {
   startEgressProxy,
 } from "./egress_proxy.ts";
 export {
-  Allowlist,
-  type AllowlistEntry,
-  type AllowMatch,
-  normalizeAllowHost,
-  parseAllowlistEntry,
-  splitHostPort,
-} from "./allowlist.ts";
-export {
   permissionFlagsForProxy,
   type ProxyPermissionInput,
   UNSAFE_TEST_ENV,

@@ -12,11 +12,14 @@
  *   allowlist: ["api.example.com"],
  *   pinned: { "api.example.com": ["93.184.216.34"] },
  * });
- * console.assert(flags[0] === "--allow-net=0.0.0.0:8080,api.example.com,93.184.216.34");
+ * console.assert(
+ *   flags[0] === "--allow-net=0.0.0.0:8080,api.example.com:80,api.example.com:443,93.184.216.34:80,93.184.216.34:443",
+ * );
  * ```
  * @module
  */
-import { parseAllowlistEntry, splitHostPort } from "./allowlist.ts";
+import { splitHostPort } from "../../core/host_port.ts";
+import { netFlagEntries, netFlagEntry, parseHostPattern } from "../../core/host_pattern.ts";
 
 /** The only environment variable the proxy child may read (a test-only switch). */
 export const UNSAFE_TEST_ENV = "ZU_PROXY_UNSAFE_TEST_ALLOW_ALL";
@@ -34,15 +37,11 @@ export interface ProxyPermissionInput {
   pinned?: Readonly<Record<string, readonly string[]>>;
 }
 
-function withPort(host: string, port: number | null): string {
-  const h = host.includes(":") ? `[${host}]` : host;
-  return port === null ? h : `${h}:${port}`;
-}
-
 /**
  * Computes the proxy child's permission flags: one `--allow-net=` (listen address, every
- * allowlisted host or `*.domain`, and every pinned address, each with the entry's port when it
- * has one) and `--allow-env=ZU_PROXY_UNSAFE_TEST_ALLOW_ALL`. Nothing else.
+ * allowlisted host and every pinned address, each with the entry's port, or ports 80 and 443
+ * when it has none: core's `netFlagEntries`; a `*.domain` entry on every port, since the proxy
+ * resolves such names itself and Deno checks a lookup without a port) and `--allow-env=ZU_PROXY_UNSAFE_TEST_ALLOW_ALL`. Nothing else.
  *
  * @example
  * ```ts
@@ -53,16 +52,25 @@ function withPort(host: string, port: number | null): string {
  */
 export function permissionFlagsForProxy(input: ProxyPermissionInput): string[] {
   const listen = splitHostPort(input.listen, { allowZeroPort: true });
-  const net: string[] = [withPort(listen.host, listen.port ?? 0)];
+  const net: string[] = [netFlagEntry(listen.host, listen.port ?? 0)];
   const add = (item: string) => {
     if (item.includes(",")) throw new TypeError(`Cannot grant "${item}": it contains ","`);
     if (!net.includes(item)) net.push(item);
   };
   for (const text of input.allowlist) {
-    const entry = parseAllowlistEntry(text);
-    add(withPort(entry.wildcard ? `*.${entry.host}` : entry.host, entry.port));
-    if (entry.wildcard || entry.ip) continue;
-    for (const ip of input.pinned?.[entry.host] ?? []) add(withPort(ip, entry.port));
+    const entry = parseHostPattern(text);
+    if (entry.wildcard) {
+      // The proxy resolves a wildcard-matched name itself (node:dns), and Deno checks that
+      // lookup against the name without a port: grant `*.domain` on every port. The proxy's own
+      // check (the same grammar) still admits only the entry's ports.
+      add(`*.${entry.host}`);
+      continue;
+    }
+    for (const item of netFlagEntries(entry)) add(item);
+    if (entry.ip) continue;
+    for (const ip of input.pinned?.[entry.host] ?? []) {
+      for (const item of netFlagEntries(parseHostPattern(netFlagEntry(ip, entry.port)))) add(item);
+    }
   }
   return [`--allow-net=${net.join(",")}`, `--allow-env=${UNSAFE_TEST_ENV}`];
 }

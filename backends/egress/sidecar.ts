@@ -23,7 +23,7 @@
 import { parseArgs } from "node:util";
 import { lookup } from "node:dns/promises";
 import { startEgressProxy } from "./egress_proxy.ts";
-import { splitHostPort } from "./allowlist.ts";
+import { splitHostPort } from "../../core/host_port.ts";
 import { UNSAFE_TEST_ENV } from "./permission_flags.ts";
 import type { Resolver } from "../../core/net_guard.ts";
 

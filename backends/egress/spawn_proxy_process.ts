@@ -17,7 +17,8 @@
  */
 import { checkHost, type Resolver, systemResolver } from "../../core/net_guard.ts";
 import type { EgressProxy, EgressProxyHandle } from "../../core/types.ts";
-import { parseAllowlistEntry, splitHostPort } from "./allowlist.ts";
+import { splitHostPort } from "../../core/host_port.ts";
+import { parseHostPattern } from "../../core/host_pattern.ts";
 import { proxyCommand } from "./proxy_command.ts";
 import { readJsonLines } from "./json_lines.ts";
 
@@ -85,7 +86,7 @@ export async function pinAllowlist(
   const raw: Record<string, string[]> = {};
   const granted: Record<string, string[]> = {};
   for (const text of allowlist) {
-    const entry = parseAllowlistEntry(text);
+    const entry = parseHostPattern(text);
     if (entry.wildcard || entry.ip || raw[entry.host] !== undefined) continue;
     let answers: string[];
     try {

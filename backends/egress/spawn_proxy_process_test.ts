@@ -20,8 +20,9 @@ Deno.test("permissionFlagsForProxy grants the listen address, hosts and pinned a
     pinned: { "api.example.com": ["93.184.216.34"], "origin.test": ["10.9.0.5"] },
   });
   assert.deepEqual(flags, [
-    "--allow-net=0.0.0.0:8080,api.example.com,93.184.216.34,*.cdn.test,origin.test:8443," +
-    "10.9.0.5:8443,8.8.4.4,[2001:db8::1]:443",
+    "--allow-net=0.0.0.0:8080,api.example.com:80,api.example.com:443,93.184.216.34:80," +
+    "93.184.216.34:443,*.cdn.test,origin.test:8443,10.9.0.5:8443,8.8.4.4:80," +
+    "8.8.4.4:443,[2001:db8::1]:443",
     `--allow-env=${UNSAFE_TEST_ENV}`,
   ]);
   for (const f of flags) assert.doesNotMatch(f, /--allow-(read|write|run|ffi|sys|all)|^-A$/);
@@ -109,7 +110,8 @@ Deno.test("spawnProxyProcess pins names once at start and grants only passing ad
     assert.deepEqual(asked, ["good.test", "rebind.test", "gone.test"]);
     assert.equal(
       proxy.flags[0],
-      "--allow-net=127.0.0.1:0,good.test,93.184.216.34,rebind.test,gone.test,*.wild.test",
+      "--allow-net=127.0.0.1:0,good.test:80,good.test:443,93.184.216.34:80,93.184.216.34:443," +
+        "rebind.test:80,rebind.test:443,gone.test:80,gone.test:443,*.wild.test",
     );
     assert.deepEqual(proxy.pinned, { "good.test": ["93.184.216.34"], "rebind.test": ["10.0.0.7"] });
     // The child judges the pinned private answer itself and refuses it.

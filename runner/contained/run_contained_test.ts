@@ -16,9 +16,17 @@ const AGENT = {
 Deno.test("sandboxedPermissions grants the declared hosts and the model host, read on /agent only", () => {
   const p = sandboxedPermissions(AGENT);
   equal(SANDBOX_AGENT_DIR, "/agent");
-  deepEqual(p.net, ["api.openai.com", "api.shop.example:8443", "shop.example"]);
+  deepEqual(p.net, [
+    "api.openai.com:80",
+    "api.openai.com:443",
+    "api.shop.example:8443",
+    "shop.example:80",
+    "shop.example:443",
+  ]);
   ok(
-    p.flags.includes("--allow-net=api.openai.com,api.shop.example:8443,shop.example"),
+    p.flags.includes(
+      "--allow-net=api.openai.com:80,api.openai.com:443,api.shop.example:8443,shop.example:80,shop.example:443",
+    ),
     p.flags.join(" "),
   );
   ok(p.flags.includes("--allow-read=/agent"), p.flags.join(" "));

@@ -45,7 +45,7 @@ import type { AgentLauncher, EventSink, LaunchOutcome, LaunchRequest } from "../
 import { RunFailure } from "../../core/errors.ts";
 import { pinAllowlist } from "../../backends/egress/spawn_proxy_process.ts";
 import { proxyCommand } from "../../backends/egress/proxy_command.ts";
-import { parseAllowlistEntry } from "../../backends/egress/allowlist.ts";
+import { parseHostPattern } from "../../core/host_pattern.ts";
 import { loadSeccompProfile } from "../../seccomp/mod.ts";
 import {
   checkImagePolicy,
@@ -169,7 +169,7 @@ export class SandboxLauncher implements AgentLauncher {
     const allowlist = [...request.allowlist];
     if (request.modelHost) allowlist.push(modelHostEntry(request.modelHost));
     const unique = [...new Set(allowlist)];
-    for (const entry of unique) parseAllowlistEntry(entry); // TypeError on "*" or junk
+    for (const entry of unique) parseHostPattern(entry); // TypeError on "*" or junk
     const allowCidrs = [...(request.allowCidrs ?? [])];
 
     const created = { networks: [] as string[], containers: [] as string[] };
@@ -281,7 +281,7 @@ export class SandboxLauncher implements AgentLauncher {
         no_proxy: "localhost,127.0.0.1",
       };
       const pinnedNames: Record<string, string> = { "zu-proxy": proxyIp };
-      for (const e of unique.map(parseAllowlistEntry)) {
+      for (const e of unique.map(parseHostPattern)) {
         // Docker's resolver answers nothing external on an internal network; pin the
         // allowlisted names to the proxy (Deno resolves a fetch's host even through a proxy).
         if (!e.wildcard && !e.ip && /^[a-z0-9.-]+$/.test(e.host)) pinnedNames[e.host] = proxyIp;

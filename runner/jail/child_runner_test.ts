@@ -71,23 +71,32 @@ Deno.test("a refusal a tool swallows into an error observation is still logged a
 
 Deno.test("a declared name that resolves into a denied range is refused by Deno after resolution", async () => {
   await using srv = serve("local");
+  // The name is granted (as if it resolved to a global address at launch), but the loopback
+  // range stays denied, so Deno refuses the connection once the child resolves the name.
   const perms = computeRunPermissions({
     agentDir: HERE,
-    tools: [{ name: "probe", egress: [`localhost:${srv.port}`] }],
+    tools: [{ name: "probe", egress: [`loopback-alias.test:${srv.port}`] }],
   }, { mode: "live" });
-  // Declaring localhost lifts the loopback deny, so the fetch works ...
-  const url = `http://localhost:${srv.port}/`;
-  const open = await runInJail(PROBE, ["fetch", url], perms);
-  deepEqual((open.result as { observation: unknown }).observation, { status: 200, text: "local" });
-  // ... and with the loopback range denied, the same name is refused once it resolves.
-  const flags = perms.flags.map((f) => f.startsWith("--deny-net=") ? `${f},127.0.0.0/8` : f);
+  const flags = perms.flags.map((f) =>
+    f.startsWith("--allow-net=") ? `--allow-net=localhost:${srv.port}` : f
+  );
   const events: Event[] = [];
-  const r = await runInJail(PROBE, ["fetch", url], { flags, env: [] }, {
+  const r = await runInJail(PROBE, ["fetch", `http://localhost:${srv.port}/`], { flags, env: [] }, {
     onEvent: (e) => void events.push(e),
   });
   const obs = (r.result as { observation: Record<string, unknown> }).observation;
   equal(obs.blocked, "runtime_permission", JSON.stringify(obs));
   equal(events[0]?.payload.kind, "runtime_permission");
+  ok(perms.denyNet.includes("127.0.0.0/8"));
+});
+
+Deno.test("declaring localhost grants nothing: the name is internal", () => {
+  const perms = computeRunPermissions({
+    agentDir: HERE,
+    tools: [{ name: "probe", egress: ["localhost:8080"] }],
+  }, { mode: "live" });
+  deepEqual(perms.net, []);
+  match(perms.refused[0]?.why ?? "", /internal name/);
 });
 
 Deno.test("a jailed tool that tries Deno.Command is refused by Deno and logged", async () => {

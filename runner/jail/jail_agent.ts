@@ -37,6 +37,21 @@ function provider(p: AgentConfig["provider"], registries: AgentRegistries): Jail
   };
 }
 
+/** The union of the tools' `allow_cidrs` and `allow_private` arguments in agent.yaml. */
+function addressPolicyOf(config: AgentConfig): { allowCidrs: string[]; allowPrivate: boolean } {
+  const refs = [...config.tiers.values()].flat().concat(config.plugins.tools ?? []);
+  const allowCidrs = new Set<string>();
+  let allowPrivate = false;
+  for (const { args } of refs) {
+    for (const key of ["allow_cidrs", "allowCidrs"]) {
+      const v = args[key];
+      if (Array.isArray(v)) { for (const c of v) if (typeof c === "string") allowCidrs.add(c); }
+    }
+    if (args["allow_private"] === true || args["allowPrivate"] === true) allowPrivate = true;
+  }
+  return { allowCidrs: [...allowCidrs], allowPrivate };
+}
+
 /** Builds the {@link JailAgent} of a loaded agent (its tools are assembled to read their egress). */
 export async function jailAgentOf(
   config: AgentConfig,
@@ -57,5 +72,6 @@ export async function jailAgentOf(
     allowedDomains: config.allowed_domains ?? [],
     provider: provider(config.provider, registries),
     extraProviders: [...config.providers.values()].map((p) => provider(p, registries)),
+    addressPolicy: addressPolicyOf(config),
   };
 }

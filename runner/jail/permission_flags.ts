@@ -3,6 +3,12 @@
  * read on its own directory, write on nothing unless asked, env limited to named keys, and never
  * run, ffi, sys or `-A`.
  *
+ * Hosts use core's one grammar (`parseHostPattern`: a pattern without a port is granted as
+ * `host:80,host:443`, `*.domain` covers its apex as Deno's wildcard does), and every address that
+ * would go into `--allow-net` (a declared literal, or an answer a declared name resolved to)
+ * passes core's classifier (`addressRefusal`) first. A refused one is never granted: it is listed
+ * in `refused` and in `explain` instead, and the run starts without it.
+ *
  * @example
  * ```ts
  * import { computeRunPermissions } from "./permission_flags.ts";
@@ -12,11 +18,16 @@
  *   target: "https://shop.example/item",
  *   provider: { name: "scripted" },
  * }, { mode: "live" });
- * console.assert(p.flags.includes("--allow-net=shop.example"));
+ * console.assert(p.flags.includes("--allow-net=shop.example:80,shop.example:443"));
  * ```
  * @module
  */
-import { cidrContains, parseIpLiteral } from "../../core/net_guard.ts";
+import { cidrContains } from "../../core/address_class.ts";
+import type { AddressPolicy } from "../../core/address_policy.ts";
+import { isCanonicalLiteral } from "../../core/host_normalize.ts";
+import { compareNetEntries, type DeclaredHost, grantNet } from "../../core/net_grant.ts";
+import { splitHostPort } from "../../core/host_port.ts";
+import { type HostPattern, parseHostPattern } from "../../core/host_pattern.ts";
 import type { ProviderEndpoint } from "../../core/types.ts";
 
 /** A tool as the jail sees it: a name and its declared egress. */
@@ -59,6 +70,12 @@ export interface JailAgent {
   provider?: JailProvider | null;
   /** Providers of other tiers. */
   extraProviders?: readonly JailProvider[];
+  /**
+   * The address policy the agent's navigation tools run with (their `allow_cidrs` and
+   * `allow_private`), applied to the addresses the jail grants, so the jail and `http_fetch`
+   * agree. Loopback, metadata and unspecified addresses never pass it. Default closed.
+   */
+  addressPolicy?: Omit<AddressPolicy, "declaredLiteral">;
 }
 
 /** Options of {@link computeRunPermissions}. */
@@ -97,8 +114,13 @@ export interface RunPermissions {
   flags: string[];
   /** One line per grant or refusal. */
   explain: PermissionReason[];
-  /** Hosts granted (`--allow-net`). */
+  /** Hosts granted (`--allow-net`), each as `host:port`. */
   net: string[];
+  /**
+   * Declared hosts, literals and resolved addresses the host policy refused: never granted, each
+   * with the reason (also in {@link RunPermissions.explain}).
+   */
+  refused: PermissionReason[];
   /** Addresses denied (`--deny-net`). */
   denyNet: string[];
   /** Paths readable. */
@@ -126,8 +148,22 @@ export const DENY_RANGES: readonly { range: string; why: string; droppable: bool
   },
   { range: "172.16.0.0/12", why: "private network (RFC 1918)", droppable: true },
   { range: "192.168.0.0/16", why: "private network (RFC 1918)", droppable: true },
+  { range: "168.63.129.16", why: "Azure WireServer (metadata)", droppable: false },
+  {
+    range: "192.0.0.0/24",
+    why: "IETF assignments; holds Oracle's metadata 192.0.0.192",
+    droppable: false,
+  },
+  { range: "224.0.0.0/4", why: "multicast", droppable: false },
+  { range: "240.0.0.0/4", why: "reserved, and the broadcast address", droppable: false },
   { range: "[::1]", why: "IPv6 loopback", droppable: true },
+  { range: "[::]", why: "IPv6 unspecified: reaches the host itself", droppable: false },
   { range: "[fd00:ec2::254]", why: "IPv6 cloud metadata service", droppable: false },
+  {
+    range: "[fd00:ec2::23]",
+    why: "IPv6 cloud metadata service (EKS pod identity)",
+    droppable: false,
+  },
 ];
 
 /**
@@ -148,21 +184,10 @@ export function netEntryOfUrl(url: string): string | null {
   return u.port ? `${u.hostname}:${u.port}` : u.hostname;
 }
 
-function hostOfEntry(entry: string): string {
-  if (entry.startsWith("[")) return entry.slice(1, entry.indexOf("]"));
-  const colons = entry.split(":").length - 1;
-  if (colons === 1) return entry.slice(0, entry.indexOf(":"));
-  return entry;
-}
-
-function normaliseEntry(raw: string): string {
-  let e = raw.trim().toLowerCase();
-  if (e.includes("://")) e = netEntryOfUrl(e) ?? e;
-  if (e.endsWith(".")) e = e.slice(0, -1);
-  // A bare IPv6 literal needs brackets in a Deno net flag.
-  const ip = parseIpLiteral(e);
-  if (ip && ip.includes(":") && !e.startsWith("[")) return `[${ip}]`;
-  return e;
+/** A declared entry: `host`, `host:port`, `*.domain`, or a URL (its host and port). */
+function patternText(raw: string): string {
+  const e = raw.trim();
+  return e.includes("://") ? netEntryOfUrl(e) ?? e : e;
 }
 
 function providerEntries(
@@ -211,13 +236,26 @@ export function computeRunPermissions(
 ): RunPermissions {
   const env = options.env ?? (() => undefined);
   const explain: PermissionReason[] = [];
-  const net = new Map<string, string>();
-  const add = (entry: string | null, why: string): void => {
-    if (!entry) return;
-    const e = normaliseEntry(entry);
-    if (!e || e === "*") return;
-    if (!net.has(e)) net.set(e, why);
+  const declared: DeclaredHost[] = [];
+  const refused: PermissionReason[] = [];
+  const refuse = (value: string, why: string): void => {
+    refused.push({ flag: "--allow-net", value, why: `refused, never granted: ${why}` });
   };
+  const addEntry = (entry: string | null, why: string, explicit: boolean): void => {
+    if (!entry || entry.trim() === "*") return;
+    const text = patternText(entry);
+    let pattern: HostPattern;
+    try {
+      pattern = parseHostPattern(text);
+    } catch (e) {
+      refuse(text, `${why}: ${(e as Error).message}`);
+      return;
+    }
+    const rawHost = splitHostPort(text).host;
+    declared.push({ pattern, why, declaredLiteral: explicit && isCanonicalLiteral(rawHost) });
+  };
+  const add = (entry: string | null, why: string): void => addEntry(entry, why, false);
+  const addExplicit = (entry: string | null, why: string): void => addEntry(entry, why, true);
   const envKeys = new Map<string, string>();
   const live = options.mode === "live";
   const target = agent.target ? netEntryOfUrl(agent.target) : null;
@@ -240,14 +278,14 @@ export function computeRunPermissions(
           });
         }
       } else {
-        add(e, `tool "${tool.name}" declared egress`);
+        addExplicit(e, `tool "${tool.name}" declared egress`);
       }
     }
   }
   for (const p of [agent.provider, ...(agent.extraProviders ?? [])]) {
     if (!p) continue;
     const r = providerEntries(p, env);
-    add(r.entry, r.why);
+    addExplicit(r.entry, r.why);
     if (!r.entry) explain.push({ flag: "--allow-net", value: "", why: r.why });
     if (r.keyEnv) envKeys.set(r.keyEnv, `provider "${p.name}" API key`);
     if (r.baseEnv) envKeys.set(r.baseEnv, `provider "${p.name}" base URL`);
@@ -263,37 +301,16 @@ export function computeRunPermissions(
   }
 
   const flags = ["--no-prompt", "--cached-only"];
-  const netList = live ? [...net.keys()].sort() : [];
+  const netList: string[] = [];
   const denyNet: string[] = [];
   if (live) {
-    const declaredNames = [...netList];
-    for (const e of declaredNames) {
-      const host = hostOfEntry(e);
-      const ips = options.resolved?.[host] ?? [];
-      const port = e.startsWith("[")
-        ? e.slice(e.indexOf("]") + 1)
-        : e.includes(":")
-        ? e.slice(e.indexOf(":"))
-        : "";
-      for (const raw of ips) {
-        const ip = parseIpLiteral(raw);
-        if (!ip) continue;
-        const entry = `${ip.includes(":") ? `[${ip}]` : ip}${port}`;
-        if (!net.has(entry)) {
-          net.set(
-            entry,
-            `address of "${host}" resolved by the host at launch (the child dials it, never resolves)`,
-          );
-          netList.push(entry);
-        }
-      }
-    }
-    netList.sort();
-    const declaredIps = declaredNames.map((e) => hostOfEntry(e)).map((h) =>
-      h === "localhost" ? "127.0.0.1" : h
-    )
-      .map((h) => parseIpLiteral(h)).filter((ip): ip is string => ip !== null);
-    const localhost = netList.some((e) => hostOfEntry(e) === "localhost");
+    const grants = grantNet(declared, {
+      resolved: options.resolved ?? {},
+      policy: agent.addressPolicy ?? {},
+    });
+    const { net, lifted } = grants;
+    for (const r of grants.refused) refuse(r.value, r.why);
+    netList.push(...[...net.keys()].sort(compareNetEntries));
     if (netList.length) {
       flags.push(`--allow-net=${netList.join(",")}`);
       for (const h of netList) {
@@ -306,40 +323,29 @@ export function computeRunPermissions(
         why: "nothing declared: the child gets no network at all",
       });
     }
-    const denyExplain: PermissionReason[] = [];
+    explain.push(...refused);
     for (const d of DENY_RANGES) {
-      const inside = declaredIps.find((ip) =>
+      const inside = lifted.find((ip) =>
         d.range.startsWith("[")
           ? `[${ip}]` === d.range
           : !ip.includes(":") && cidrContains(d.range, ip)
       );
-      const byName = localhost && (d.range === "[::1]");
-      if ((inside || byName) && d.droppable) {
-        denyExplain.push({
+      if (inside && d.droppable) {
+        explain.push({
           flag: "--deny-net",
           value: d.range,
-          why: `not denied: the declared host "${
-            inside ?? "localhost"
-          }" lies in it (only the declared host:port is allowed)`,
+          why:
+            `not denied: the granted address "${inside}" lies in it (only its declared ports are allowed)`,
         });
         continue;
       }
-      if (inside && !d.droppable) {
-        denyExplain.push({
-          flag: "--deny-net",
-          value: d.range,
-          why: `${d.why}; the declared host "${inside}" is refused`,
-        });
-      } else {
-        denyExplain.push({
-          flag: "--deny-net",
-          value: d.range,
-          why: `${d.why}; also applied to resolved addresses`,
-        });
-      }
+      explain.push({
+        flag: "--deny-net",
+        value: d.range,
+        why: `${d.why}; also applied to resolved addresses`,
+      });
       denyNet.push(d.range);
     }
-    explain.push(...denyExplain);
     flags.push(`--deny-net=${denyNet.join(",")}`);
   } else {
     explain.push({
@@ -410,5 +416,14 @@ export function computeRunPermissions(
     value: "",
     why: "no module may be downloaded at run time (npm included)",
   });
-  return { flags, explain, net: netList, denyNet, read: readList, write, env: envList };
+  return {
+    flags,
+    explain,
+    net: netList,
+    refused: live ? refused : [],
+    denyNet,
+    read: readList,
+    write,
+    env: envList,
+  };
 }

@@ -15,7 +15,11 @@ Deno.test("open egress grants the task target and allowed_domains, never a blank
     allowedDomains: ["*.cdn.example", "api.shop.example"],
     provider: { name: "scripted" },
   }, { mode: "live" });
-  equal(flag(p.flags, "--allow-net"), "--allow-net=*.cdn.example,api.shop.example,shop.example");
+  equal(
+    flag(p.flags, "--allow-net"),
+    "--allow-net=*.cdn.example:80,*.cdn.example:443,api.shop.example:80,api.shop.example:443," +
+      "shop.example:80,shop.example:443",
+  );
   ok(!p.flags.includes("--allow-net"));
   ok(!p.flags.some((f) => /^--allow-(run|ffi|sys|all)|^-A$/.test(f)));
   ok(p.flags.includes("--no-prompt") && p.flags.includes("--cached-only"));
@@ -29,7 +33,7 @@ Deno.test("the provider's host and key env come from the provider, its base URL 
   }, {
     mode: "live",
   });
-  equal(flag(openai.flags, "--allow-net"), "--allow-net=api.openai.com");
+  equal(flag(openai.flags, "--allow-net"), "--allow-net=api.openai.com:80,api.openai.com:443");
   equal(
     flag(openai.flags, "--allow-env"),
     "--allow-env=LOG_STREAM,LOG_TOKENS,OPENAI_API_KEY,OPENAI_BASE_URL",
@@ -53,7 +57,10 @@ Deno.test("the provider's host and key env come from the provider, its base URL 
   }, {
     mode: "live",
   });
-  equal(flag(anthropic.flags, "--allow-net"), "--allow-net=api.anthropic.com");
+  equal(
+    flag(anthropic.flags, "--allow-net"),
+    "--allow-net=api.anthropic.com:80,api.anthropic.com:443",
+  );
 });
 
 Deno.test("a provider is never guessed from its name: one that declares no endpoint gets no host and no key", () => {
@@ -110,11 +117,14 @@ Deno.test("names resolved by the host add their pinned addresses with the same p
     },
   });
   deepEqual(p.net, [
-    "93.184.216.34",
+    "93.184.216.34:80",
+    "93.184.216.34:443",
     "93.184.216.35:8443",
-    "[2606:2800:220:1::1]",
+    "[2606:2800:220:1::1]:80",
+    "[2606:2800:220:1::1]:443",
     "api.example:8443",
-    "shop.example",
+    "shop.example:80",
+    "shop.example:443",
   ]);
 });
 
@@ -135,4 +145,88 @@ Deno.test("netEntryOfUrl keeps a non-default port and brackets IPv6", () => {
   equal(netEntryOfUrl("http://a.example:8080/x"), "a.example:8080");
   equal(netEntryOfUrl("http://[::1]:9/"), "[::1]:9");
   equal(netEntryOfUrl("not a url"), null);
+});
+
+Deno.test("the jail never grants a refused literal in any encoding, and says why", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{
+      name: "probe",
+      egress: [
+        "[::ffff:127.0.0.1]:8080",
+        "[::ffff:169.254.169.254]",
+        "2130706433:8080",
+        "0x7f000001:8080",
+        "[::127.0.0.1]:8080",
+        "[64:ff9b::7f00:1]:8080",
+        "[2002:7f00:1::]:8080",
+        "[2001:0:4136:e378:8000:63bf:3fff:fdd2]",
+        "[fd12::1]",
+        "[fe80::1]",
+        "169.254.169.254",
+        "0.0.0.0:8080",
+        "localhost:8080",
+        "*",
+      ],
+    }],
+    allowedDomains: ["10.0.0.5", "127.0.0.1:9"],
+    target: "http://192.168.1.1/",
+  }, { mode: "live" });
+  deepEqual(p.net, []);
+  equal(flag(p.flags, "--allow-net"), undefined);
+  equal(p.refused.length, 16);
+  ok(p.refused.every((r) => r.why.startsWith("refused, never granted")));
+  ok(p.denyNet.includes("127.0.0.0/8") && p.denyNet.includes("169.254.0.0/16"));
+});
+
+Deno.test("a canonical loopback literal a tool declares is granted on its port only", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{ name: "probe", egress: ["127.0.0.1:8080", "[::1]:8081"] }],
+  }, { mode: "live" });
+  deepEqual(p.net, ["127.0.0.1:8080", "[::1]:8081"]);
+  ok(!p.denyNet.includes("127.0.0.0/8") && !p.denyNet.includes("[::1]"));
+});
+
+Deno.test("a declared name with any refused answer is not granted, nor are its addresses", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{ name: "t", egress: ["good.example", "rebind.example", "nat64.example"] }],
+  }, {
+    mode: "live",
+    resolved: {
+      "good.example": ["93.184.216.34"],
+      "rebind.example": ["93.184.216.35", "::ffff:127.0.0.1"],
+      "nat64.example": ["64:ff9b::a9fe:a9fe"],
+    },
+  });
+  deepEqual(p.net, [
+    "93.184.216.34:80",
+    "93.184.216.34:443",
+    "good.example:80",
+    "good.example:443",
+  ]);
+  deepEqual(p.refused.map((r) => r.value), [
+    "rebind.example:80,rebind.example:443",
+    "nat64.example:80,nat64.example:443",
+  ]);
+});
+
+Deno.test("the tools' allow_cidrs open the jail exactly as they open http_fetch, never for loopback", () => {
+  const p = computeRunPermissions({
+    agentDir: "/a",
+    tools: [{ name: "http_fetch", egress: ["*"] }],
+    allowedDomains: ["10.20.0.5:8080", "intranet.example", "127.0.0.1:8081"],
+    addressPolicy: { allowCidrs: ["10.20.0.0/16", "127.0.0.0/8"] },
+  }, { mode: "live", resolved: { "intranet.example": ["10.20.0.6"] } });
+  deepEqual(p.net, [
+    "10.20.0.5:8080",
+    "10.20.0.6:80",
+    "10.20.0.6:443",
+    "intranet.example:80",
+    "intranet.example:443",
+  ]);
+  ok(!p.denyNet.includes("10.0.0.0/8"), "the granted private addresses are not denied");
+  ok(p.denyNet.includes("127.0.0.0/8"));
+  equal(p.refused.length, 1);
 });
