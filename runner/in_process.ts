@@ -24,11 +24,11 @@
  * @module
  */
 import { EventBus } from "../core/bus.ts";
-import type { Result } from "../core/contracts.ts";
 import type { Event } from "../core/events.ts";
 import type { EventSink } from "../core/types.ts";
 import type { AgentRegistries } from "../agent/config.ts";
 import type { RunnableAgent } from "./jailed.ts";
+import type { AgentRun } from "./agent_run.ts";
 
 /** Options of {@link runInProcess}. */
 export interface InProcessOptions {
@@ -47,21 +47,9 @@ export interface InProcessOptions {
 }
 
 /** A finished in-process run. */
-export interface InProcessRun {
+export interface InProcessRun extends AgentRun {
   /** Discriminator. */
   mode: "in-process";
-  /** The run's result. */
-  result: Result;
-  /** The stored events, in order. */
-  events: Event[];
-  /** The task's query. */
-  task: string;
-  /** The task id. */
-  taskId: string;
-  /** The model id, or null (scripted). */
-  model: string | null;
-  /** A recorded `track.json` was replayed. */
-  replayedTrack: boolean;
 }
 
 /** Runs `agent` in this process. */

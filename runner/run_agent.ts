@@ -14,37 +14,17 @@
  * ```
  * @module
  */
-import type { Result } from "../core/contracts.ts";
-import type { Event } from "../core/events.ts";
 import type { LaunchOutcome } from "../core/types.ts";
 import type { JailOutcome } from "./jail/child_runner.ts";
 import type { RunPermissions } from "./jail/permission_flags.ts";
 import type { LiveChildResult } from "./jail/jail_result.ts";
 import type { RunSandboxedOptions } from "./contained/run_contained.ts";
+import type { AgentRun } from "./agent_run.ts";
 import type { InProcessOptions, InProcessRun } from "./in_process.ts";
 import type { RunHost, RunnableAgent } from "./jailed.ts";
 import type { RunLiveOptions } from "./live_run.ts";
 
-/** The ways of running an agent. */
-export type RunMode = "in-process" | "jailed" | "contained";
-
-/** What every finished run reports, whatever its mode. */
-export interface AgentRun {
-  /** The mode it ran in. */
-  mode: RunMode;
-  /** The run's result. */
-  result: Result;
-  /** The stored events, in order. */
-  events: Event[];
-  /** The task's query. */
-  task: string;
-  /** The task id. */
-  taskId: string;
-  /** The model id, or null (scripted). */
-  model: string | null;
-  /** A recorded `track.json` was replayed. */
-  replayedTrack: boolean;
-}
+export type { AgentRun, RunMode } from "./agent_run.ts";
 
 /** A run in this process. */
 export interface InProcessRequest extends InProcessOptions {
