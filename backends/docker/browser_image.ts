@@ -221,13 +221,23 @@ async function run(
   } = {},
 ): Promise<void> {
   options.onProgress?.(`$ ${cmd} ${args.join(" ")}`);
-  const out = await new Deno.Command(cmd, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  }).output().catch((e) => {
+  // `output()` throws a missing permission synchronously: the promise wraps it for `.catch`.
+  const out = await Promise.resolve().then(() =>
+    new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    }).output()
+  ).catch((e) => {
+    if (e instanceof Deno.errors.NotCapable) {
+      throw new UserError(
+        "run_permission_missing",
+        `Cannot build the browser image: this process may not run "${cmd}"; build it as root with .ci/browser_image.sh, or start zu with --allow-run=deno,ldd,debootstrap,chroot,tar,find`,
+        { cause: e },
+      );
+    }
     throw isProgramMissing(e) ? missingProgram("build the browser image", cmd, { cause: e }) : e;
   });
   if (!out.success) {

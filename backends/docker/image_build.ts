@@ -76,8 +76,17 @@ const SOURCE_DIRS = ["core", "agent", "sinks", "backends", "harness", "seccomp",
 const SOURCE_FILES = ["deno.json", "deno.lock", "mod.ts"];
 
 async function run(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output()
+  // `output()` throws a missing permission synchronously: the promise wraps it for `.catch`.
+  const out = await Promise.resolve()
+    .then(() => new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output())
     .catch((e) => {
+      if (e instanceof Deno.errors.NotCapable) {
+        throw new UserError(
+          "run_permission_missing",
+          `Cannot build image: this process may not run "${cmd}"; start zu with --allow-run=deno,${cmd} (as "deno task zu" and the README's install command do)`,
+          { cause: e },
+        );
+      }
       throw isProgramMissing(e) ? missingProgram("build image", cmd, { cause: e }) : e;
     });
   if (!out.success) {
