@@ -3,7 +3,8 @@
  *
  * Without a daemon the test is registered as ignored and one summary line per process says why;
  * with `ZU_REQUIRE_DOCKER=1` the test runs and fails with that reason instead, so CI cannot pass
- * by skipping.
+ * by skipping. A test that also needs something on the host (a package its image is built from)
+ * passes `hostMissing`: the same rule applies, with one summary line per reason.
  *
  * The daemon is found through `DOCKER_HOST` (`unix://` only) or `/var/run/docker.sock`, and pinged
  * once per process (`GET /_ping` over the socket, bounded by a 3 s timeout).
@@ -31,6 +32,12 @@ export interface DockerTestOptions {
   only?: boolean;
   /** Ignore regardless of the daemon. Default `false`. */
   ignore?: boolean;
+  /**
+   * What this machine lacks for the test besides a daemon, as one line that names the package
+   * to install (`"/bin/busybox" is missing (apt-get install busybox-static)`), or `null`/absent
+   * when nothing. Skipped (or failed under `ZU_REQUIRE_DOCKER=1`) like a missing daemon.
+   */
+  hostMissing?: string | null;
 }
 
 /** The unix socket path of the daemon (from `DOCKER_HOST` when it is `unix://...`). */
@@ -123,14 +130,36 @@ function dockerRequired(): boolean {
 
 // Resolved once at import so tests can be registered (ignored or not) synchronously.
 const startupReason: string | null = await unavailableReason();
-let summaryPrinted = false;
+
+/**
+ * Prints `line` once per process for `key`. `deno test` evaluates each test file in its own
+ * isolate, so the mark is kept in the process environment (named with this pid, so a child
+ * process that inherits it still prints its own line).
+ */
+function printOnce(key: string, line: string): void {
+  const mark = `ZU_TEST_NOTED_${Deno.pid}_${key.replace(/[^A-Za-z0-9]/g, "_")}`;
+  try {
+    if (Deno.env.get(mark) === "1") return;
+    Deno.env.set(mark, "1");
+  } catch {
+    // no env access: one line per file instead
+  }
+  console.error(line);
+}
+
+function lineKey(text: string): string {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) >>> 0;
+  return h.toString(36);
+}
 
 /**
  * Registers a `Deno.test` that needs a Docker daemon.
  *
  * - daemon answers: the test runs;
  * - no daemon, `ZU_REQUIRE_DOCKER` unset: the test is ignored and one line per process says why;
- * - no daemon, `ZU_REQUIRE_DOCKER=1`: the test runs and fails with the reason.
+ * - no daemon, `ZU_REQUIRE_DOCKER=1`: the test runs and fails with the reason;
+ * - `hostMissing` set: the same, with that reason (one line per reason and process).
  *
  * @example
  * ```ts ignore
@@ -144,11 +173,12 @@ export function dockerTest(
   options: DockerTestOptions = {},
 ): void {
   const required = dockerRequired();
-  const missing = startupReason !== null;
-  if (missing && !required && !summaryPrinted) {
-    summaryPrinted = true;
-    console.error(
-      `docker tests skipped: ${startupReason}; set ZU_REQUIRE_DOCKER=1 to fail instead`,
+  const reason = startupReason ?? options.hostMissing ?? null;
+  const missing = reason !== null;
+  if (missing && !required && !options.ignore) {
+    printOnce(
+      lineKey(reason),
+      `docker tests skipped: ${reason}; set ZU_REQUIRE_DOCKER=1 to fail instead`,
     );
   }
   Deno.test({
@@ -160,7 +190,7 @@ export function dockerTest(
     sanitizeExit: options.sanitizeExit ?? true,
     fn: missing
       ? () => {
-        throw new Error(`Cannot run "${name}": ${startupReason} and ZU_REQUIRE_DOCKER=1`);
+        throw new Error(`Cannot run "${name}": ${reason} and ZU_REQUIRE_DOCKER=1`);
       }
       : fn,
   });

@@ -1,8 +1,7 @@
 // Container attack tests on the real daemon: each shows that an escape or abuse attempt FAILS
 // inside a sandbox launched by LocalDockerBackend (hardening floor + seccomp profile).
 import assert from "node:assert/strict";
-import { dockerTest } from "../../testing/docker.ts";
-import { attackImage, testRunId } from "./_test_images.ts";
+import { attackImage, attackTest, testRunId } from "./_test_images.ts";
 import { LocalDockerBackend } from "./local_docker_backend.ts";
 
 const SECCOMP_ONLY = ["ptrace_attach", "unshare_user", "clone_newuser", "keyctl", "add_key"];
@@ -35,7 +34,7 @@ async function sh(
 }
 
 for (const profile of ["default", "block"]) {
-  dockerTest(
+  attackTest(
     `the ${profile} seccomp profile is in force and answers EPERM where only seccomp stands`,
     async () => {
       await using backend = new LocalDockerBackend();
@@ -48,7 +47,7 @@ for (const profile of ["default", "block"]) {
   );
 }
 
-dockerTest(
+attackTest(
   "the seccomp-only probes succeed without seccomp, so the EPERM above is seccomp's",
   async () => {
     // Control: same image, caps and user, but seccomp unconfined, created directly (not through the
@@ -82,7 +81,7 @@ dockerTest(
   },
 );
 
-dockerTest("unshare and nsenter cannot create or join namespaces", async () => {
+attackTest("unshare and nsenter cannot create or join namespaces", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage() });
   const r = await sh(
@@ -108,7 +107,7 @@ dockerTest("unshare and nsenter cannot create or join namespaces", async () => {
   assert.deepEqual(Object.values(got), ["EPERM", "EPERM", "EPERM", "EPERM", "EPERM"]);
 });
 
-dockerTest("mount, umount, chroot and pivot_root are refused", async () => {
+attackTest("mount, umount, chroot and pivot_root are refused", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage() });
   const r = await sh(
@@ -121,14 +120,14 @@ dockerTest("mount, umount, chroot and pivot_root are refused", async () => {
   assert.deepEqual(got, { mount: "EPERM", umount: "EPERM", chroot: "EPERM", pivot_root: "EPERM" });
 });
 
-dockerTest("ptrace of another process is refused", async () => {
+attackTest("ptrace of another process is refused", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage() });
   assert.deepEqual(await probe(backend, box, ["ptrace_attach"]), { ptrace_attach: "EPERM" });
   assert.deepEqual(await probe(backend, box, ["ptrace_traceme"]), { ptrace_traceme: "EPERM" });
 });
 
-dockerTest("raw sockets (ping) are refused", async () => {
+attackTest("raw sockets (ping) are refused", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage() });
   const r = await sh(backend, box, "ping -c 1 -W 1 127.0.0.1; echo rc=$?");
@@ -137,7 +136,7 @@ dockerTest("raw sockets (ping) are refused", async () => {
   assert.deepEqual(await probe(backend, box, ["raw_socket"]), { raw_socket: "EPERM" });
 });
 
-dockerTest(
+attackTest(
   "the root filesystem and /proc/sys cannot be written, /tmp is writable but noexec",
   async () => {
     await using backend = new LocalDockerBackend();
@@ -157,7 +156,7 @@ dockerTest(
   },
 );
 
-dockerTest("chown to root, setuid(0) and su do not escalate", async () => {
+attackTest("chown to root, setuid(0) and su do not escalate", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage() });
   const r = await sh(
@@ -177,7 +176,7 @@ dockerTest("chown to root, setuid(0) and su do not escalate", async () => {
   );
 });
 
-dockerTest("a fork bomb is bounded by the pids limit and the sandbox survives", async () => {
+attackTest("a fork bomb is bounded by the pids limit and the sandbox survives", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage(), pidsLimit: 32 });
   // The bomb runs in a subshell (ash exits when it cannot fork); the rest uses builtins only.
@@ -199,7 +198,7 @@ dockerTest("a fork bomb is bounded by the pids limit and the sandbox survives", 
   assert.equal(alive.stdout, "alive\n");
 });
 
-dockerTest("a memory bomb is OOM-killed at the memory limit", async () => {
+attackTest("a memory bomb is OOM-killed at the memory limit", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({
     image: await attackImage(),
@@ -218,7 +217,7 @@ dockerTest("a memory bomb is OOM-killed at the memory limit", async () => {
   assert.ok(kills >= 1, oom.stdout);
 });
 
-dockerTest("a runaway exec is killed at its timeout and the sandbox with it", async () => {
+attackTest("a runaway exec is killed at its timeout and the sandbox with it", async () => {
   await using backend = new LocalDockerBackend();
   const box = await backend.launch({ image: await attackImage() });
   const started = performance.now();
@@ -238,7 +237,7 @@ dockerTest("a runaway exec is killed at its timeout and the sandbox with it", as
   await backend.destroy(box);
 });
 
-dockerTest("DNS lookups fail inside a sandbox with no network", async () => {
+attackTest("DNS lookups fail inside a sandbox with no network", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage() });
   const r = await sh(
@@ -254,7 +253,7 @@ dockerTest("DNS lookups fail inside a sandbox with no network", async () => {
   assert.doesNotMatch(r.stdout, /Address: \d+\.\d+\.\d+\.\d+\n[\s\S]*rc/);
 });
 
-dockerTest("a run killed with SIGKILL leaves sandboxes that one reapLeaked() removes", async () => {
+attackTest("a run killed with SIGKILL leaves sandboxes that one reapLeaked() removes", async () => {
   const runId = testRunId("killed");
   const image = await attackImage();
   const script = `
@@ -310,7 +309,7 @@ dockerTest("a run killed with SIGKILL leaves sandboxes that one reapLeaked() rem
   assert.equal((await docker.getContainer(mine.id).inspect()).State.Running, true);
 });
 
-dockerTest("the sandbox sees no docker socket, no host processes and no host disks", async () => {
+attackTest("the sandbox sees no docker socket, no host processes and no host disks", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage() });
   const r = await sh(

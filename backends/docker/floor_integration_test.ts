@@ -2,14 +2,13 @@
 // refused before anything is created, and what the spec may change is clamped on the container.
 import assert from "node:assert/strict";
 import type { SandboxSpec } from "../../core/types.ts";
-import { dockerTest } from "../../testing/docker.ts";
-import { attackImage, testRunId } from "./_test_images.ts";
+import { attackImage, attackTest, testRunId } from "./_test_images.ts";
 import { LocalDockerBackend } from "./local_docker_backend.ts";
 import { SandboxFloorError } from "./sandbox_floor.ts";
 
 const ALLOW_ALL = '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}';
 
-dockerTest(
+attackTest(
   "LocalDockerBackend refuses every spec that would loosen the floor and creates nothing",
   async () => {
     const dir = await Deno.makeTempDir();
@@ -54,7 +53,7 @@ dockerTest(
   },
 );
 
-dockerTest(
+attackTest(
   "A sandbox asked for host-sized limits runs clamped, unprivileged and without capabilities",
   async () => {
     await using backend = new LocalDockerBackend();

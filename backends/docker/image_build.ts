@@ -30,6 +30,7 @@ import {
 } from "./_image_daemon.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
 import { concatBytes } from "../../core/bytes.ts";
+import { isStaticElf } from "./_elf.ts";
 
 /** The zu version from deno.json (used as the image tag). */
 export const ZU_VERSION: string = (denoConfig as { version?: string }).version ?? "dev";
@@ -54,6 +55,8 @@ export interface BuildImageOptions {
   projectRoot?: string;
   /** busybox binary for the attack image. Default `/bin/busybox` (Debian `busybox-static`). */
   busyboxPath?: string;
+  /** C compiler for the attack image's static probe. Default `gcc` (Debian `gcc libc6-dev`). */
+  cc?: string;
   /** Build even when an image with the same content hash exists. Default `false`. */
   force?: boolean;
   /** Build progress lines. */
@@ -246,6 +249,12 @@ export async function attackContext(
   if (!(await exists(busybox))) {
     throw missingProgram("build the attack image", busybox);
   }
+  if ((await isStaticElf(busybox)) === false) {
+    throw new UserError(
+      "program_missing",
+      `Cannot build the attack image: "${busybox}" is dynamically linked and cannot run in an image FROM scratch; install Debian "busybox-static" (apt-get install busybox-static)`,
+    );
+  }
   const applets = (await run(busybox, ["--list"])).split("\n").map((s) => s.trim()).filter(Boolean);
   const entries: TarEntry[] = [
     { type: "dir", path: "rootfs", mode: 0o755 },
@@ -365,14 +374,14 @@ export function buildRuntimeImage(options: BuildImageOptions = {}): Promise<Buil
   return buildFromEntries("runtime", tag, make, options);
 }
 
-async function compileProbe(): Promise<string | undefined> {
+async function compileProbe(cc = "gcc"): Promise<string | undefined> {
   if (PROBE_SOURCE.protocol !== "file:") return undefined;
   const source = decodeURIComponent(PROBE_SOURCE.pathname);
   if (!(await exists(source))) return undefined;
   const dir = await Deno.makeTempDir({ prefix: "zu-probe-" });
   const out = `${dir}/zu-probe`;
   try {
-    await run("gcc", ["-static", "-O2", "-o", out, source]);
+    await run(cc, ["-static", "-O2", "-o", out, source]);
     return out;
   } catch {
     return undefined;
@@ -392,7 +401,7 @@ async function compileProbe(): Promise<string | undefined> {
  */
 export async function buildAttackImage(options: BuildImageOptions = {}): Promise<BuildImageResult> {
   const tag = options.tag ?? ATTACK_IMAGE;
-  const probe = await compileProbe();
+  const probe = await compileProbe(options.cc);
   try {
     const make = (hash?: string) =>
       attackContext({

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { dockerTest } from "../../testing/docker.ts";
-import { attackImage, runtimeImage } from "./_test_images.ts";
+import { attackImage, attackTest, runtimeImage } from "./_test_images.ts";
 import { buildAttackImage } from "./image_build.ts";
 import { LocalDockerBackend } from "./local_docker_backend.ts";
 
-dockerTest("buildAttackImage reuses an image whose content hash label matches", async () => {
+attackTest("buildAttackImage reuses an image whose content hash label matches", async () => {
   await attackImage();
   const again = await buildAttackImage();
   assert.equal(again.built, false);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { UserError, ZuError } from "../../core/errors.ts";
 import { dockerTest } from "../../testing/docker.ts";
-import { attackImage, testRunId } from "./_test_images.ts";
+import { attackImage, attackTest, testRunId } from "./_test_images.ts";
 import { ImagePolicyError } from "./image_policy.ts";
 import { LocalDockerBackend } from "./local_docker_backend.ts";
 
-dockerTest("LocalDockerBackend separates stdout and stderr and reads the exit code", async () => {
+attackTest("LocalDockerBackend separates stdout and stderr and reads the exit code", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage(), runId: testRunId("exec") });
   const r = await backend.execEntrypoint(box, ["sh", "-c", "echo out; echo err >&2; exit 3"]);
@@ -17,7 +17,7 @@ dockerTest("LocalDockerBackend separates stdout and stderr and reads the exit co
   assert.ok(r.durationMs >= 0);
 });
 
-dockerTest("LocalDockerBackend feeds stdin and passes the exec environment", async () => {
+attackTest("LocalDockerBackend feeds stdin and passes the exec environment", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage(), env: { FROM_SPEC: "s" } });
   const r = await backend.execEntrypoint(box, ["sh", "-c", 'wc -c; echo "$FROM_SPEC$FROM_EXEC"'], {
@@ -27,7 +27,7 @@ dockerTest("LocalDockerBackend feeds stdin and passes the exec environment", asy
   assert.equal(r.stdout, "100000\nse\n");
 });
 
-dockerTest("LocalDockerBackend caps each stream and says it truncated", async () => {
+attackTest("LocalDockerBackend caps each stream and says it truncated", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: await attackImage() });
   const r = await backend.execEntrypoint(
@@ -41,7 +41,7 @@ dockerTest("LocalDockerBackend caps each stream and says it truncated", async ()
   assert.equal(r.truncated, true);
 });
 
-dockerTest(
+attackTest(
   "LocalDockerBackend runs a tool call as JSON in and one JSON observation out",
   async () => {
     await using backend = new LocalDockerBackend({
@@ -68,7 +68,7 @@ dockerTest(
   },
 );
 
-dockerTest("LocalDockerBackend speaks JSON lines over an attached session", async () => {
+attackTest("LocalDockerBackend speaks JSON lines over an attached session", async () => {
   await using backend = new LocalDockerBackend({
     sessionCommand: ["sh", "-c", 'while read -r line; do echo "{\\"echo\\":$line}"; done'],
   });
@@ -84,7 +84,7 @@ dockerTest("LocalDockerBackend speaks JSON lines over an attached session", asyn
   assert.deepEqual(await session.send({ op: "d" }), { error: "session closed or no response" });
 });
 
-dockerTest(
+attackTest(
   "LocalDockerBackend snapshots with docker commit and restores under the same floor",
   async () => {
     await using backend = new LocalDockerBackend();
@@ -111,7 +111,7 @@ dockerTest(
   },
 );
 
-dockerTest(
+attackTest(
   "LocalDockerBackend creates an isolated sandbox directly on a labelled internal network",
   async () => {
     await using backend = new LocalDockerBackend();
@@ -138,7 +138,7 @@ dockerTest(
   },
 );
 
-dockerTest("LocalDockerBackend refuses a named network that is not internal", async () => {
+attackTest("LocalDockerBackend refuses a named network that is not internal", async () => {
   await using backend = new LocalDockerBackend();
   const docker = await backend.client();
   const name = testRunId("zu-test-open");
@@ -153,7 +153,7 @@ dockerTest("LocalDockerBackend refuses a named network that is not internal", as
   }
 });
 
-dockerTest(
+attackTest(
   "LocalDockerBackend allows unrestricted egress only with the opt-in and logs it",
   async () => {
     const logged: string[] = [];
@@ -176,7 +176,7 @@ dockerTest(
   },
 );
 
-dockerTest("LocalDockerBackend puts the hardening floor on the container it creates", async () => {
+attackTest("LocalDockerBackend puts the hardening floor on the container it creates", async () => {
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({
     image: await attackImage(),
@@ -206,7 +206,7 @@ dockerTest("LocalDockerBackend puts the hardening floor on the container it crea
   assert.equal(r.stdout, "CapEff:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n");
 });
 
-dockerTest(
+attackTest(
   "LocalDockerBackend says in one line that an image is missing or not allowed",
   async () => {
     await using backend = new LocalDockerBackend();
@@ -240,7 +240,7 @@ dockerTest("LocalDockerBackend says in one line that the daemon is not reachable
   );
 });
 
-dockerTest("LocalDockerBackend never lets a spec turn seccomp off", async () => {
+attackTest("LocalDockerBackend never lets a spec turn seccomp off", async () => {
   await using backend = new LocalDockerBackend();
   await assert.rejects(
     backend.launch({ image: await attackImage(), seccomp: "unconfined" }),
@@ -249,7 +249,7 @@ dockerTest("LocalDockerBackend never lets a spec turn seccomp off", async () => 
   assert.equal(backend.live().length, 0);
 });
 
-dockerTest(
+attackTest(
   "LocalDockerBackend reports processes, filesystem changes and mounts from outside",
   async () => {
     await using backend = new LocalDockerBackend();
@@ -264,7 +264,7 @@ dockerTest(
   },
 );
 
-dockerTest("LocalDockerBackend cancels an exec on abort by killing its sandbox", async () => {
+attackTest("LocalDockerBackend cancels an exec on abort by killing its sandbox", async () => {
   await using backend = new LocalDockerBackend();
   const box = await backend.launch({ image: await attackImage() });
   const controller = new AbortController();

@@ -10,9 +10,28 @@ import {
   removeContainer,
   removeNetwork,
 } from "./_launcher_docker.ts";
+import { buildRuntimeImage, RUNTIME_IMAGE } from "../../backends/docker/mod.ts";
 
 /** The runtime image the tests use. */
-export const TEST_IMAGE = "zu-runtime:0.1.0";
+export const TEST_IMAGE: string = RUNTIME_IMAGE;
+
+let ensured: Promise<void> | undefined;
+
+/**
+ * Builds {@linkcode TEST_IMAGE} from this machine when the daemon does not have it (a fresh
+ * clone: the build needs only `ldd`); an image that is there is used as it is, whatever sources
+ * it was built from (the tests bind-mount this checkout where they need zu's sources).
+ */
+export function ensureTestImage(docker: Dockerode): Promise<void> {
+  ensured ??= (async () => {
+    const present = await docker.getImage(TEST_IMAGE).inspect().then(() => true, (e) => {
+      if ((e as { statusCode?: number }).statusCode === 404) return false;
+      throw e;
+    });
+    if (!present) await buildRuntimeImage({ docker, tag: TEST_IMAGE });
+  })();
+  return ensured;
+}
 
 /** The host checkout, bind-mounted as the sidecar's sources. */
 export const ZU_ROOT: string = decodeURIComponent(new URL("../../", import.meta.url).pathname)
@@ -53,6 +72,7 @@ export interface TestOrigin {
 
 /** Starts the origin in its own container on its own (labelled) network. */
 export async function startTestOrigin(docker: Dockerode, runId: string): Promise<TestOrigin> {
+  await ensureTestImage(docker);
   const id = runId.replace(/[^a-z0-9]/gi, "").slice(0, 12).toLowerCase();
   const name = `zu-test-origin-${id}`;
   const net = await docker.createNetwork({

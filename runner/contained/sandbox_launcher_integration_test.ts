@@ -10,6 +10,7 @@ import { MemorySink } from "../../sinks/memory/mod.ts";
 import type { Event } from "../../core/events.ts";
 import { SandboxLauncher } from "./sandbox_launcher.ts";
 import {
+  ensureTestImage,
   leftovers,
   startTestOrigin,
   TEST_IMAGE,
@@ -221,6 +222,7 @@ dockerTest(
   "SandboxLauncher kills the agent at the run's own timeout and tears everything down",
   async () => {
     const docker = await dockerClient();
+    await ensureTestImage(docker);
     const runId = `h6test-${crypto.randomUUID()}`;
     const sink = new MemorySink();
     try {
@@ -249,6 +251,7 @@ dockerTest(
 
 dockerTest("SandboxLauncher tears everything down when the run is cancelled", async () => {
   const docker = await dockerClient();
+  await ensureTestImage(docker);
   const runId = `h6test-${crypto.randomUUID()}`;
   const taskId = crypto.randomUUID();
   const sink = new HookedSink();
