@@ -190,7 +190,11 @@ export function dockerTest(
     sanitizeExit: options.sanitizeExit ?? true,
     fn: missing
       ? () => {
-        throw new Error(`Cannot run "${name}": ${reason} and ZU_REQUIRE_DOCKER=1`);
+        throw new Error(
+          startupReason !== null
+            ? `Cannot run "${name}": ${reason} and ZU_REQUIRE_DOCKER=1`
+            : `Cannot run "${name}": ${reason} (ZU_REQUIRE_DOCKER=1 is set, so this fails instead of skipping)`,
+        );
       }
       : fn,
   });

@@ -27,7 +27,7 @@ dockerTest(
     const r = await backend.execEntrypoint(
       box,
       ["deno", "eval", "--cached-only", "--config", "/opt/zu/deno.json", script],
-      { timeoutMs: 60_000 },
+      { timeoutMs: 600_000 },
     );
     assert.equal(r.exitCode, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").at(-1)!), {

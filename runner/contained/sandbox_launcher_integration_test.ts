@@ -133,6 +133,8 @@ dockerTest(
         docker,
         image: TEST_IMAGE,
         zuSourceBind: ZU_ROOT,
+        // Generous: a loaded host is slow to start the sidecar; a hang still fails.
+        proxyReadyTimeoutMs: 300_000,
         onAgentText: (t) => texts.push(t),
       });
       const outcome = await launcher.run({
@@ -143,7 +145,7 @@ dockerTest(
         allowCidrs: [origin.subnet],
         resolver: resolverFor(origin),
         proxyNetworks: [origin.network],
-        timeoutMs: 60_000,
+        timeoutMs: 600_000,
         runId,
         taskId,
       });
@@ -231,6 +233,8 @@ dockerTest(
         docker,
         image: TEST_IMAGE,
         zuSourceBind: ZU_ROOT,
+        // Generous: a loaded host is slow to start the sidecar; a hang still fails.
+        proxyReadyTimeoutMs: 300_000,
       });
       const outcome = await launcher.run({
         command: ["/usr/local/bin/deno", "eval", "setInterval(() => {}, 1000)"],
@@ -263,6 +267,8 @@ dockerTest("SandboxLauncher tears everything down when the run is cancelled", as
       docker,
       image: TEST_IMAGE,
       zuSourceBind: ZU_ROOT,
+      // Generous: a loaded host is slow to start the sidecar; a hang still fails.
+      proxyReadyTimeoutMs: 300_000,
     });
     const code =
       `console.log(JSON.stringify({ zu_event: { event_id: crypto.randomUUID(), trace_id: "${taskId}",
