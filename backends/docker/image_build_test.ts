@@ -40,12 +40,38 @@ Deno.test("the runtime context holds deno, its loader, the zu user, CA certifica
   assert.match(text, /^USER 10001:10001$/m);
 });
 
+/** A stand-in busybox (a script that lists two applets), so no host package is needed. */
+async function fakeBusybox(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "zu_fake_busybox_" });
+  const path = `${dir}/busybox`;
+  await Deno.writeTextFile(path, "#!/bin/sh\necho sh\necho ls\n");
+  await Deno.chmod(path, 0o755);
+  return path;
+}
+
 Deno.test("contextHash changes with content and ignores the Dockerfile label", async () => {
-  const a = await attackContext({ hash: "one" });
-  const b = await attackContext({ hash: "two" });
-  assert.equal(await contextHash(a), await contextHash(b));
-  const changed = a.map((e) =>
-    e.path === "rootfs/etc/group" ? { ...e, source: new TextEncoder().encode("x") } as typeof e : e
-  );
-  assert.notEqual(await contextHash(changed), await contextHash(a));
+  const busyboxPath = await fakeBusybox();
+  try {
+    const a = await attackContext({ hash: "one", busyboxPath });
+    const b = await attackContext({ hash: "two", busyboxPath });
+    assert.equal(await contextHash(a), await contextHash(b));
+    assert.ok(a.some((e) => e.path === "rootfs/bin/ls" && e.type === "symlink"));
+    const changed = a.map((e) =>
+      e.path === "rootfs/etc/group"
+        ? { ...e, source: new TextEncoder().encode("x") } as typeof e
+        : e
+    );
+    assert.notEqual(await contextHash(changed), await contextHash(a));
+  } finally {
+    await Deno.remove(busyboxPath.replace(/\/busybox$/, ""), { recursive: true });
+  }
+});
+
+Deno.test("attackContext refuses a dynamically linked busybox and names busybox-static", async () => {
+  // The running Deno stands in for a dynamic executable.
+  await assert.rejects(attackContext({ busyboxPath: Deno.execPath() }), (e: Error) => {
+    assert.match(e.message, /is dynamically linked and cannot run in an image FROM scratch/);
+    assert.match(e.message, /apt-get install busybox-static/);
+    return true;
+  });
 });
