@@ -141,6 +141,7 @@ export async function replayOffline(
       ...(ro.observationStrategy !== undefined
         ? { observationStrategy: ro.observationStrategy }
         : {}),
+      ...(ro.maxContextChars !== undefined ? { maxContextChars: ro.maxContextChars } : {}),
       env: options.env ?? safeEnv,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.ids ? { ids: options.ids } : {}),
