@@ -45,6 +45,7 @@ async function replayVariant(
   const variant = p.apply(bundle, makeRng(seed));
   const out = await replayOffline(assembled, variant, {
     mode,
+    linkEvents: false,
     ...(provider ? { provider } : {}),
     ...(signal ? { signal } : {}),
   });
