@@ -59,11 +59,11 @@ async function replayVariant(
 export const POOL_MIN_VARIANTS = 2000;
 
 /**
- * CPUs the pool needs before harden picks it by default. On 2 cores the pool measured slower
- * than in-process replay (0.7–0.8x in bench/harden_bench.ts): its workers share the cores with
- * the main thread and the structured-clone traffic. With 4+ cores each worker has a core of its
- * own; that is an assumption, not measured on the 2-core machine the bench ran on, so run the
- * bench there before trusting it, or pass `workers` explicitly.
+ * CPUs the pool needs before harden picks it by default. On 2 cores the pool's workers share
+ * the cores with the main thread, the other processes and the structured-clone traffic: in
+ * bench/harden_bench.ts it ran 0.7–0.9x of in-process under load and 1.4x on an idle machine, so
+ * it is not picked there (`workers: 2` opts in). With 4+ cores each worker has a core of its own;
+ * that is an assumption, not measured on the 2-core machine the bench ran on.
  */
 export const POOL_MIN_CPUS = 4;
 
