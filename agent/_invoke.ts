@@ -20,7 +20,7 @@ import {
 } from "../core/events.ts";
 import { isPyFloat } from "../core/json.ts";
 import type { Tool } from "../core/types.ts";
-import { argMismatch } from "./_arg_check.ts";
+import { argMismatch, toolParameters } from "./_arg_check.ts";
 import { pyDumps, pyLen, uuid5 } from "../core/python/mod.ts";
 import { jsonClone } from "../core/json_clone.ts";
 import { errorText, type Run } from "./_run.ts";
@@ -247,7 +247,7 @@ export async function invoke(
     });
   }
 
-  const mismatch = argMismatch(args, tool.schema?.parameters);
+  const mismatch = argMismatch(args, toolParameters(tool.schema));
   if (mismatch !== null) {
     await run.emit(DEFENSE_BLOCKED, { kind: "schema_mismatch", tool: name, detail: mismatch }, {
       parent: invoked.event_id,

@@ -1,6 +1,8 @@
 /**
- * `zu capture [agent]`: one live run in the jail; on success its tool observations (the full
- * content, not the summarised copy) and the model's moves are saved as the capture bundle.
+ * `zu capture [agent]`: one live run in the jail, the model deciding from the first move (a
+ * recorded `track.json` is never replayed); on success its tool observations (the full content,
+ * not the summarised copy) and the model's moves are saved as the capture bundle. Like `zu run`
+ * it re-records `track.json` on success (unless `--no-track`) and appends to `cost.jsonl`.
  *
  * @module
  */
@@ -18,7 +20,9 @@ export const captureCommand: CommandDef = {
   summary: "Run the agent live once (jailed) and save the run as its capture bundle",
   description:
     `The bundle is written only when the run succeeds, encrypted when ZU_FIXTURE_KEY is set.
-Offline replay and harden then work from it at $0.`,
+The model makes every move (a recorded track.json is never replayed). Like "zu run", a
+successful capture re-records <agent>/track.json (unless --no-track) and every capture appends
+its cost to <agent>/cost.jsonl. Offline replay and harden then work from it at $0.`,
   positionals: [{ ...AGENT_ARG }],
   flags: {
     out: {
@@ -27,6 +31,10 @@ Offline replay and harden then work from it at $0.`,
       description: "Where to write the bundle (default: <agent>/fixtures/capture.json)",
     },
     ...RUN_FLAGS,
+    "no-track": {
+      type: "boolean",
+      description: "Do not re-record <agent>/track.json after a successful capture",
+    },
   },
   examples: ["zu capture my-agent", "ZU_FIXTURE_KEY=... zu capture my-agent"],
   run: async (ctx) => {
@@ -39,6 +47,7 @@ Offline replay and harden then work from it at $0.`,
     let run;
     try {
       run = await runLive(ctx, agent, {
+        track: false,
         onEvent: (e) => {
           if (e.type === "harness.turn.started") progress.tick(1, e.type);
         },
@@ -46,7 +55,9 @@ Offline replay and harden then work from it at $0.`,
     } finally {
       progress.finish();
     }
-    const lines: string[] = [];
+    const { recordRun } = await import("../runner/after_run.ts");
+    const track = !bool(ctx, "no-track");
+    const lines: string[] = await recordRun(agent.dir, { ...run, agent: agent.arg, track });
     if (run.result.status === "success") {
       const bundle = captureBundle(run.events, run.result, { task: run.task, model: run.model });
       await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });

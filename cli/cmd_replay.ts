@@ -1,6 +1,7 @@
 /**
  * `zu replay [agent]`: replay the agent's capture bundle offline in a jailed child with no
- * network at all; events land in the event log.
+ * network at all; events land in the event log and its cost is appended to `<agent>/cost.jsonl`
+ * (as `zu run` does; `track.json` is left alone).
  *
  * @module
  */
@@ -51,6 +52,15 @@ The child process gets no network permission at all.`,
         childOptions: { model: str(ctx, "model") ?? "script", bundlePath: path },
       });
       const { unused, fixtureErrors } = run.result;
+      const { recordRun } = await import("../runner/after_run.ts");
+      await recordRun(agent.dir, {
+        agent: agent.arg,
+        events: run.events,
+        result: run.result.result,
+        task: bundle.task ?? agent.config.task?.query ?? "",
+        model: null,
+        track: false,
+      });
       return reportRun(ctx.io, {
         result: run.result.result,
         events: run.events,

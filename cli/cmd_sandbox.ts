@@ -130,6 +130,13 @@ removed afterwards. zu exits with the command's exit code.`,
 const gc: CommandDef = {
   name: "gc",
   summary: "Remove containers and networks that dead runs left behind (label zu.managed=1)",
+  description:
+    `Only what a dead owner left is removed. Every sandbox is labelled with its owner: host
+(machine id), boot, pid namespace, user, pid and the pid's start time. An owner on this host,
+boot and pid namespace is dead when its pid is gone or was reused; a sandbox from an earlier boot
+of this host is dead. A sandbox whose owner this process cannot see (another host on the same
+daemon, another pid namespace, another user's process hidden by /proc's hidepid) is kept:
+remove it with --run or --older-than-ms.`,
   flags: {
     run: {
       type: "string",

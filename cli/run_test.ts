@@ -118,12 +118,17 @@ Deno.test("zu replay gives the child no network at all: even a declared host is 
     equal(out.blocked.length, 1);
     equal(out.blocked[0].kind, "runtime_permission");
     equal(out.blocked[0].target, `127.0.0.1:${srv.addr.port}`);
+    // zu's cost ledger gets the replay's line, and the replay does not touch track.json
+    const cost = (await Deno.readTextFile(`${dir}/cost.jsonl`)).trim().split("\n");
+    equal(cost.length, 1);
+    equal(JSON.parse(cost[0]!).status, out.status);
+    equal(await Deno.stat(`${dir}/track.json`).then(() => true, () => false), false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("zu capture saves a successful jailed run as the agent's bundle", async () => {
+Deno.test("zu capture saves a live run as the bundle: the model moves first, never a recorded track", async () => {
   await using allowed = serve("allowed-ok");
   await using denied = serve("secret");
   const dir = await Deno.makeTempDir({ prefix: "zu_capture_" });
@@ -131,6 +136,10 @@ Deno.test("zu capture saves a successful jailed run as the agent's bundle", asyn
     await Deno.mkdir(`${dir}/tools`);
     await Deno.writeTextFile(`${dir}/tools/probe.ts`, PROBE_TOOL);
     await Deno.writeTextFile(`${dir}/agent.yaml`, agentYaml(allowed.addr.port, denied.addr.port));
+    // a first run records track.json; a capture must not replay it (else the script restarts)
+    const first = captureIo({ cwd: dir });
+    equal(await main(["run", dir, "--db", "events.db"], first), 0, first.stderrText());
+    ok(await Deno.stat(`${dir}/track.json`));
     const io = captureIo({ cwd: dir });
     const code = await main(["capture", dir, "--db", "events.db"], io);
     equal(code, 0, io.stderrText() + io.stdoutText());
@@ -140,6 +149,15 @@ Deno.test("zu capture saves a successful jailed run as the agent's bundle", asyn
     equal(bundle.moves[0].tool, "probe");
     equal(JSON.parse(bundle.moves[2].text).answer, "allowed-ok");
     ok(JSON.stringify(bundle.observations).includes("allowed-ok"));
+    const ledger = async () => (await Deno.readTextFile(`${dir}/cost.jsonl`)).trim().split("\n");
+    equal((await ledger()).length, 2);
+    equal(JSON.parse((await ledger())[1]!).replayed, false);
+    // --no-track: the capture does not re-record track.json
+    await Deno.remove(`${dir}/track.json`);
+    const again = captureIo({ cwd: dir });
+    equal(await main(["capture", dir, "--db", "events.db", "--no-track"], again), 0);
+    equal(await Deno.stat(`${dir}/track.json`).then(() => true, () => false), false);
+    equal((await ledger()).length, 3);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

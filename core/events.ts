@@ -89,12 +89,19 @@ export const EVENT_TYPE_PREFIXES: readonly string[] = Object.freeze(["harness.",
  * ```
  */
 export function formatTs(date: Date, micros?: number): string {
-  const iso = date.toISOString(); // 2026-03-14T09:26:53.589Z
-  const base = iso.slice(0, 19);
+  const second = Math.floor(date.getTime() / 1000);
+  // The whole-second part is the same for every event within a second: format it once.
+  if (second !== lastSecond || Number.isNaN(second)) {
+    lastBase = date.toISOString().slice(0, 19); // 2026-03-14T09:26:53.589Z
+    lastSecond = second;
+  }
   const us = micros ?? date.getUTCMilliseconds() * 1000;
-  if (us === 0) return `${base}Z`;
-  return `${base}.${String(us).padStart(6, "0")}Z`;
+  if (us === 0) return `${lastBase}Z`;
+  return `${lastBase}.${String(us).padStart(6, "0")}Z`;
 }
+
+let lastSecond = Number.NaN;
+let lastBase = "";
 
 let lastMicros = 0;
 /** Now in Pydantic's form, with strictly increasing microseconds within this process. */

@@ -44,7 +44,7 @@ async function handle(msg: Record<string, unknown>): Promise<void> {
         const p = perturbationFromSpec(job.spec);
         const t0 = performance.now();
         const variant = p.apply(base, makeRng(job.seed));
-        const out = await replayOffline(assembled, variant, { mode });
+        const out = await replayOffline(assembled, variant, { mode, linkEvents: false });
         results.push({ id: job.id, verdict: judge(p, out, job.seed, performance.now() - t0) });
       } catch (e) {
         results.push({ id: job.id, message: e instanceof Error ? e.message : String(e) });

@@ -128,7 +128,7 @@ export class WorkerPool implements AsyncDisposable {
   ): Promise<VariantVerdict[]> {
     if (this.#closed) throw new TypeError("Cannot run: the worker pool is closed");
     const results = new Array<VariantVerdict>(tasks.length);
-    const size = Math.max(1, options.batchSize ?? 8);
+    const size = Math.max(1, options.batchSize ?? 16);
     let next = 0;
     const lane = async (w: Worker): Promise<void> => {
       while (next < tasks.length) {
@@ -143,7 +143,8 @@ export class WorkerPool implements AsyncDisposable {
         }
       }
     };
-    await Promise.all(this.#workers.map(lane));
+    // Two batches in flight per worker: the next one is queued while a result travels back.
+    await Promise.all(this.#workers.flatMap((w) => [lane(w), lane(w)]));
     return results;
   }
 

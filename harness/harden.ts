@@ -23,7 +23,7 @@ import { type ModelMode, replayOffline } from "./offline.ts";
 import { isComposed } from "./perturb/compose.ts";
 import { deriveSeed } from "./perturb/rng.ts";
 import { type Rate, rate } from "./stats.ts";
-import { runVariants, shrinkComposed } from "./run_variants.ts";
+import { defaultWorkers, runVariants, shrinkComposed } from "./run_variants.ts";
 import { extraSpecs, planVariants, type VariantVerdict, zuVariantSpecs } from "./verdict.ts";
 
 export type { VariantVerdict } from "./verdict.ts";
@@ -41,7 +41,7 @@ export interface HardenOptions {
   provider?: ModelProvider | (() => ModelProvider);
   /** Base seed of every variant's random stream. Default 0. */
   seed?: number;
-  /** Worker pool size; 0 replays in-process. Default: CPU count when there are 32+ variants, else 0. */
+  /** Worker pool size; 0 replays in-process. Default: `defaultWorkers` (in-process unless the pool wins). */
   workers?: number;
   /** In-process concurrency (when not using workers). Default 4. */
   concurrency?: number;
@@ -200,7 +200,7 @@ export async function harden(agentDir: string, options: HardenOptions = {}): Pro
   });
   const specs = [...zuVariantSpecs(bundle), ...extraSpecs(options.perturb)];
   const plan = planVariants(specs, (name) => deriveSeed(seed, name));
-  const workers = options.workers ?? (plan.length >= 32 ? cpuCount() : 0);
+  const workers = options.workers ?? defaultWorkers(plan.length, cpuCount());
   let done = 0;
   let usedWorkers = workers;
   const variants = await runVariants(assembled, bundle, plan, {

@@ -38,6 +38,7 @@ import {
 } from "./fixture_tools.ts";
 import { HijackedProvider, type Injection } from "./hijacked_provider.ts";
 import { safeEnv } from "../core/env.ts";
+import { ListSink } from "./_list_sink.ts";
 
 /** Who decides the moves: the captured script, the hijacked worst case, or a real model. */
 export type ModelMode = "script" | "hijacked" | "live";
@@ -61,6 +62,11 @@ export interface ReplayOptions {
   ids?: IdSource;
   /** Cancels the run. */
   signal?: AbortSignal;
+  /**
+   * Link the events into their trace's hash chain, as the memory sink does. Default true; harden
+   * passes false (its variants' events are judged by type and discarded).
+   */
+  linkEvents?: boolean;
 }
 
 /** What an attack achieved in a replay. */
@@ -77,7 +83,7 @@ export interface AttackOutcome {
 export interface ReplayOutcome {
   /** The run's result. */
   result: Result;
-  /** Every event of the run, in order (linked by the memory sink). */
+  /** Every event of the run, in order (linked by the memory sink unless `linkEvents: false`). */
   events: Event[];
   /** Recorded observations the run never used. */
   unused: UnusedObservation[];
@@ -130,7 +136,7 @@ export async function replayOffline(
     validators: assembled.plugins.validators,
     gates: assembled.plugins.gates,
   };
-  const bus = new EventBus(new MemorySink());
+  const bus = new EventBus(options.linkEvents === false ? new ListSink() : new MemorySink());
   try {
     const ro = assembled.runOptions;
     const result = await runTask(assembled.spec, provider, plugins, bus, {
@@ -141,6 +147,7 @@ export async function replayOffline(
       ...(ro.observationStrategy !== undefined
         ? { observationStrategy: ro.observationStrategy }
         : {}),
+      ...(ro.maxContextChars !== undefined ? { maxContextChars: ro.maxContextChars } : {}),
       env: options.env ?? safeEnv,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.ids ? { ids: options.ids } : {}),

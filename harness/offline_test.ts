@@ -280,3 +280,44 @@ Deno.test("browser and render_dom doubles replay in order, answer close without 
   assert.deepEqual(out.unused, []);
   assert.equal(out.result.status, "success");
 });
+
+/** Plays `moves` like the scripted model and keeps every request it was sent. */
+class RecordingScript implements ModelProvider {
+  readonly capabilities = { native_tools: true, vision: false, max_context: 100000 };
+  readonly model = "recording";
+  readonly requests: ModelRequest[] = [];
+  #inner: ScriptedProvider;
+  constructor(moves: Record<string, unknown>[]) {
+    this.#inner = ScriptedProvider.fromMoves(moves);
+  }
+  complete(r: ModelRequest): Promise<ModelResponse> {
+    this.requests.push(r);
+    return this.#inner.complete(r);
+  }
+}
+
+Deno.test("offline replay bounds the history sent to the model by the agent's max_context_chars", async () => {
+  const { bundle, assembled } = await cafe();
+  const long: Bundle = cloneBundle(bundle);
+  const fetches = long.moves.slice(0, 2);
+  long.moves = [...fetches, ...fetches, ...long.moves.slice(2)];
+  long.observations.http_fetch = [
+    ...long.observations.http_fetch!,
+    ...long.observations.http_fetch!,
+  ];
+  const replayWith = async (maxContextChars: number | null) => {
+    const model = new RecordingScript(long.moves as Record<string, unknown>[]);
+    const agent = { ...assembled, runOptions: { ...assembled.runOptions, maxContextChars } };
+    const out = await replayOffline(agent, long, { mode: "live", provider: model });
+    assert.equal(out.result.status, "success");
+    const last = model.requests.at(-1)!;
+    return last.messages.filter((m) => m.role === "tool").map((m) => m.content);
+  };
+  const unbounded = await replayWith(null);
+  assert.equal(unbounded.length, 4);
+  assert.ok(unbounded.every((c) => !c.includes("use recall(")));
+  const bounded = await replayWith(200);
+  assert.equal(bounded.length, 4);
+  assert.match(bounded[0]!, /elided … use recall\(<keyword>\)/);
+  assert.deepEqual(bounded.slice(1), unbounded.slice(1));
+});

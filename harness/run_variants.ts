@@ -45,10 +45,45 @@ async function replayVariant(
   const variant = p.apply(bundle, makeRng(seed));
   const out = await replayOffline(assembled, variant, {
     mode,
+    linkEvents: false,
     ...(provider ? { provider } : {}),
     ...(signal ? { signal } : {}),
   });
   return judge(p, out, seed, performance.now() - t0);
+}
+
+/**
+ * Variants below which the worker pool is never picked: its start-up (each worker loads the
+ * modules and assembles the agent, ~0.3–1 s) costs more than it can win back.
+ */
+export const POOL_MIN_VARIANTS = 2000;
+
+/**
+ * CPUs the pool needs before harden picks it by default. On 2 cores the pool's workers share
+ * the cores with the main thread, the other processes and the structured-clone traffic: in
+ * bench/harden_bench.ts it ran 0.7–0.9x of in-process under load and 1.4x on an idle machine, so
+ * it is not picked there (`workers: 2` opts in). With 4+ cores each worker has a core of its own;
+ * that is an assumption, not measured on the 2-core machine the bench ran on.
+ */
+export const POOL_MIN_CPUS = 4;
+
+/**
+ * The worker count harden uses when none is asked for: 0 (in-process) unless the plan has
+ * {@link POOL_MIN_VARIANTS}+ variants and the machine {@link POOL_MIN_CPUS}+ CPUs, then one
+ * worker per CPU.
+ *
+ * @example
+ * ```ts
+ * import { defaultWorkers } from "./run_variants.ts";
+ * console.assert(defaultWorkers(64, 2) === 0);
+ * console.assert(defaultWorkers(5000, 8) === 8);
+ * ```
+ */
+export function defaultWorkers(
+  variants: number,
+  cpus: number = navigator.hardwareConcurrency || 1,
+): number {
+  return variants >= POOL_MIN_VARIANTS && cpus >= POOL_MIN_CPUS ? cpus : 0;
 }
 
 /** Options of {@link runVariants}. */

@@ -12,7 +12,7 @@
  * | user | `10001:10001` | nothing |
  * | root filesystem | read-only; `/tmp` tmpfs `rw,noexec,nosuid,nodev,size=64m` | nothing |
  * | network | `none`; `isolated` = an internal network; `unrestricted` only with an explicit opt-in | choose the mode |
- * | labels | `zu.managed=1`, `zu.run`, `zu.pid`, `zu.pidstart`, `zu.created` | nothing |
+ * | labels | `zu.managed=1`, `zu.run`, `zu.pid`, `zu.pidstart`, `zu.created`, owner (`zu.host`, `zu.boot`, `zu.pidns`, `zu.uid`) | nothing |
  * | namespaces, devices, mounts | none of the host's; no devices; no binds | nothing |
  *
  * Unknown spec fields, and anything in the built options that would loosen the floor, are
@@ -24,6 +24,7 @@ import type Dockerode from "dockerode";
 import type { DockerContainerCreateOptions } from "./docker_client.ts";
 import type { SandboxSpec } from "../../core/types.ts";
 import { checkSandboxFloor, checkSandboxSpec } from "./sandbox_floor.ts";
+import { ownerLabels } from "./owner.ts";
 
 /** Upper bound of pids in a sandbox. */
 export const MAX_PIDS = 256;
@@ -72,6 +73,7 @@ export function managedLabels(
     "zu.pid": String(ctx.ownerPid),
     "zu.pidstart": ctx.ownerStart,
     "zu.created": String(ctx.createdAt),
+    ...ownerLabels(),
   };
 }
 

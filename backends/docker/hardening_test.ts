@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { hardenedCreateOptions, type HardeningContext, MAX_MEMORY_BYTES } from "./hardening.ts";
+import { ownerLabels } from "./owner.ts";
 import { seccompJsonFor } from "./sandbox_floor.ts";
 
 const ctx: HardeningContext = {
@@ -35,6 +36,7 @@ Deno.test("hardenedCreateOptions applies the floor to an empty spec", () => {
     "zu.pid": "42",
     "zu.pidstart": "777",
     "zu.created": "1000",
+    ...ownerLabels(),
   });
 });
 

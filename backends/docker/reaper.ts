@@ -3,11 +3,20 @@
  * owning run is gone.
  *
  * **How a dead owner is told.** Every container and network carries `zu.pid` (the host pid of
- * the process that created it) and `zu.pidstart` (that process's start time, field 22 of
- * `/proc/<pid>/stat`). The owner is dead when `/proc/<pid>/stat` is missing or shows another
- * start time (the pid was reused). This needs read access to `/proc` and is only meaningful for
- * owners in the reaper's pid namespace (a zu that itself runs inside a container labels with its
- * container-local pid: reap those with `runId` or `olderThanMs`).
+ * the process that created it), `zu.pidstart` (that process's start time, field 22 of
+ * `/proc/<pid>/stat`) and the owner's identity from `owner.ts`: `zu.host` (machine id),
+ * `zu.boot` (boot id), `zu.pidns` (pid namespace) and `zu.uid`. The reaper only judges owners it
+ * can see:
+ *
+ * - another host, or another pid namespace of this boot (a zu in a container, another machine
+ *   on the same daemon): unknown, kept;
+ * - this host, an earlier boot: dead;
+ * - this host, boot and pid namespace: dead when `/proc/<pid>/stat` is missing or shows another
+ *   start time (the pid was reused); when it is missing, the owner is another user and `/proc`
+ *   is mounted with `hidepid`, unknown, kept.
+ *
+ * Labels from before the owner identity (no `zu.boot`) are judged by pid and start time only.
+ * `runId` and `olderThanMs` reap regardless of the owner.
  *
  * Things labelled `zu.managed=1` without `zu.pid` (made by code that does not use
  * `managedLabels` from `hardening.ts`) have no known owner: only `runId` or `olderThanMs` reap them.
@@ -26,6 +35,7 @@
  */
 import type { DockerClient } from "./docker_client.ts";
 import { MANAGED_LABEL } from "./hardening.ts";
+import { type OwnerIdentity, ownerIdentity, procHidesOthers } from "./owner.ts";
 
 /** Options of {@linkcode reapLeaked}. */
 export interface ReapOptions {
@@ -37,6 +47,12 @@ export interface ReapOptions {
   isOwnerAlive?: (pid: number, start: string) => Promise<boolean>;
   /** Clock (ms since epoch). Default `Date.now`. */
   now?: () => number;
+  /** Only things that also carry this label (`key=value`). Default: every `zu.managed=1`. */
+  label?: string;
+  /** The reaper's own identity. Default {@linkcode ownerIdentity}. */
+  self?: OwnerIdentity;
+  /** Whether `/proc` hides other users' processes. Default {@linkcode procHidesOthers}. */
+  hidesOthers?: () => boolean;
 }
 
 /** What was removed. */
@@ -81,7 +97,21 @@ async function shouldReap(labels: Record<string, string>, options: ReapOptions):
   if (labels["zu.pid"] === undefined) return false;
   const pid = Number(labels["zu.pid"]);
   const alive = options.isOwnerAlive ?? ownerAlive;
-  return !(await alive(pid, labels["zu.pidstart"] ?? ""));
+  const boot = labels["zu.boot"];
+  if (boot === undefined) return !(await alive(pid, labels["zu.pidstart"] ?? ""));
+  const me = options.self ?? ownerIdentity();
+  const host = labels["zu.host"] ?? "";
+  // An owner whose host cannot be told from this one is judged unknown unless it is this boot.
+  if (host === "" || me.host === "" || host !== me.host) {
+    if (boot === "" || boot !== me.boot) return false;
+  } else if (boot !== me.boot) return boot !== "" && me.boot !== "";
+  if ((labels["zu.pidns"] ?? "") !== me.pidns || me.pidns === "") return false;
+  if (await alive(pid, labels["zu.pidstart"] ?? "")) return false;
+  const otherUser = (labels["zu.uid"] ?? "") !== me.uid || me.uid === "";
+  if (otherUser && (await processStartTime(pid)) === null) {
+    return !(options.hidesOthers ?? procHidesOthers)();
+  }
+  return true;
 }
 
 function ignoreGone(error: unknown): void {
@@ -104,7 +134,9 @@ export async function reapLeaked(
   options: ReapOptions = {},
 ): Promise<ReapReport> {
   const report: ReapReport = { containers: [], networks: [] };
-  const filters = JSON.stringify({ label: [`${MANAGED_LABEL}=1`] });
+  const filters = JSON.stringify({
+    label: [`${MANAGED_LABEL}=1`, ...(options.label !== undefined ? [options.label] : [])],
+  });
   const containers = await docker.listContainers({ all: true, filters });
   for (const c of containers) {
     if (!(await shouldReap(c.Labels ?? {}, options))) continue;

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import Docker from "dockerode";
 import type Dockerode from "dockerode";
+import { dockerSocketPath, dockerTest } from "../../testing/docker.ts";
+import { managedLabels } from "./hardening.ts";
 import { ownerAlive, processStartTime, reapLeaked } from "./reaper.ts";
 
 function fakeDocker(
@@ -81,3 +84,82 @@ Deno.test("ownerAlive knows this process and tells a reused pid by its start tim
   assert.equal(await ownerAlive(0, ""), false);
   assert.equal(await ownerAlive(2 ** 22 + 7, ""), false);
 });
+
+const me = { host: "h1", boot: "b1", pidns: "pid:[1]", uid: "1000" };
+const owned = (pid: number, over: Record<string, string> = {}) => ({
+  ...labels("r", pid),
+  "zu.host": me.host,
+  "zu.boot": me.boot,
+  "zu.pidns": me.pidns,
+  "zu.uid": me.uid,
+  ...over,
+});
+
+Deno.test("reapLeaked never judges an owner on another host or in another pid namespace", async () => {
+  const { docker, removed } = fakeDocker(
+    [
+      { Id: "here-dead", Labels: owned(111) },
+      { Id: "here-alive", Labels: owned(222) },
+      { Id: "other-host", Labels: owned(111, { "zu.host": "h2", "zu.boot": "b2" }) },
+      { Id: "other-pidns", Labels: owned(111, { "zu.pidns": "pid:[2]" }) },
+      { Id: "earlier-boot", Labels: owned(222, { "zu.boot": "b0" }) },
+      { Id: "unknown-host", Labels: owned(111, { "zu.host": "", "zu.boot": "b9" }) },
+    ],
+    [],
+  );
+  await reapLeaked(docker, {
+    self: me,
+    hidesOthers: () => false,
+    isOwnerAlive: (pid) => Promise.resolve(pid === 222),
+  });
+  assert.deepEqual(removed, ["c:here-dead", "c:earlier-boot"]);
+});
+
+Deno.test("reapLeaked keeps another user's sandbox when /proc hides that user's processes", async () => {
+  const gone = 2 ** 22 + 11;
+  const other = [{ Id: "theirs", Labels: owned(gone, { "zu.uid": "1001" }) }];
+  const hidden = fakeDocker(other, []);
+  await reapLeaked(hidden.docker, { self: me, hidesOthers: () => true });
+  assert.deepEqual(hidden.removed, []);
+  const visible = fakeDocker(other, []);
+  await reapLeaked(visible.docker, { self: me, hidesOthers: () => false });
+  assert.deepEqual(visible.removed, ["c:theirs"]);
+});
+
+dockerTest(
+  "zu sandbox gc on a real daemon keeps a live owner's container and removes a dead one's",
+  async () => {
+    const docker = new Docker({ socketPath: dockerSocketPath() });
+    const tag = `zu.test=${crypto.randomUUID()}`;
+    const child = new Deno.Command("true", { stdout: "null", stderr: "null" }).spawn();
+    const deadPid = child.pid;
+    await child.status;
+    const start = await processStartTime(Deno.pid);
+    const make = async (pid: number, pidstart: string) => {
+      const c = await docker.createContainer({
+        Image: "zu-runtime:0.1.0",
+        Cmd: ["true"],
+        Labels: {
+          ...managedLabels({ runId: "gc-test", ownerPid: pid, ownerStart: pidstart, createdAt: 0 }),
+          [tag.split("=")[0]!]: tag.split("=")[1]!,
+        },
+      });
+      return c.id;
+    };
+    const live = await make(Deno.pid, start ?? "");
+    const dead = await make(deadPid, "1");
+    try {
+      const report = await reapLeaked(docker, { label: tag });
+      assert.deepEqual(report.containers, [dead]);
+      const left = await docker.listContainers({
+        all: true,
+        filters: JSON.stringify({ label: [tag] }),
+      });
+      assert.deepEqual(left.map((c) => c.Id), [live]);
+    } finally {
+      for (const id of [live, dead]) {
+        await docker.getContainer(id).remove({ force: true }).catch(() => {});
+      }
+    }
+  },
+);
