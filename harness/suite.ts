@@ -8,21 +8,26 @@
  * the repro command, and its stack points at the file that called `hardenSuite` (your test file),
  * not at zu. A failed baseline fails the `baseline` step and no variant step is run.
  *
- * Permissions: `deno test --allow-read=<agent dir>` (the agent and its bundle; add the directory
- * of a `bundle` you pass by path, and `--allow-write=<dir>` for `reportDir`). With 32 or more
- * variants harden replays in module workers, which inherit the test's permissions; `workers: 0`
- * keeps it in-process. Network: none, unless `mode: "live"` (the provider's host). An agent whose
- * plugins read files or environment variables at load needs those grants too.
+ * Permissions (what `deno test` must grant; this file's own test runs with exactly these):
+ * - `--allow-read=<agent dir>`: agent.yaml and `fixtures/capture.json`;
+ * - `--allow-env=LOG_STREAM,LOG_TOKENS`: the YAML parser reads these two debug switches;
+ * - `--allow-write=<dir>` only with `reportDir`;
+ * - no network, no run: replays are offline (`mode: "live"` also needs `--allow-net=<provider
+ *   host>` and the provider's key variable in `--allow-env`);
+ * - with `env` for an encrypted bundle, nothing more (the key is passed in, not read).
+ * With 32 or more variants harden replays in module workers, which inherit these permissions;
+ * `workers: 0` keeps it in-process. Plugins of your own that read files or the environment need
+ * those grants too.
  *
  * @example
  * ```ts ignore
- * // agent_harden_test.ts — run with: deno test --allow-read=fixtures agent_harden_test.ts
+ * // agent_harden_test.ts, run with:
+ * //   deno test --allow-read=fixtures --allow-env=LOG_STREAM,LOG_TOKENS agent_harden_test.ts
  * import { hardenSuite } from "@zu/zu/harness";
  * hardenSuite("fixtures/agents/shop-price");
  * ```
  * @module
  */
-import { AssertionError } from "node:assert";
 import { basename } from "node:path";
 import { harden, type HardenOptions, type HardenReport } from "./harden.ts";
 import { DEFAULT_PERTURB } from "./harden_specs.ts";
@@ -44,19 +49,15 @@ export interface HardenSuiteOptions extends HardenOptions {
   ignore?: boolean;
 }
 
-/** The `file:line:col` of the code that called `hardenSuite`, read from a stack trace. */
-export function callerLocation(stack: string | undefined, self: string): string | null {
-  for (const line of (stack ?? "").split("\n").slice(1)) {
-    const m = line.match(/((?:file|https?|jsr|npm):\/\/?[^\s()]+?):(\d+):(\d+)\)?\s*$/);
-    if (m && m[1] !== self) return `${m[1]}:${m[2]}:${m[3]}`;
-  }
-  return null;
-}
-
-function failure(message: string, caller: string | null): AssertionError {
-  const e = new AssertionError({ message });
-  // Point the failure at the user's test file (the hardenSuite call), not at zu's internals.
-  if (caller) e.stack = `AssertionError: ${message}\n    at hardenSuite (${caller})`;
+/**
+ * An assertion failure whose stack is the user's: the frames of the `hardenSuite` call (captured
+ * when it was called), not zu's internals, so `deno test` points at the user's test file.
+ */
+function failure(message: string, site: Error): Error {
+  const e = new Error(message);
+  e.name = "AssertionError";
+  const frames = (site.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
+  e.stack = [`AssertionError: ${message}`, ...frames].join("\n");
   return e;
 }
 
@@ -77,7 +78,8 @@ function missMessage(agent: string, report: HardenReport, m: VariantMiss): strin
 export function hardenSuite(agentDir: string, options: HardenSuiteOptions = {}): void {
   const { name, requireGrounding, onReport, ignore, ...rest } = options;
   const hardenOptions: HardenOptions = { perturb: DEFAULT_PERTURB, ...rest };
-  const caller = callerLocation(new Error().stack, import.meta.url);
+  const caller = new Error("hardenSuite");
+  Error.captureStackTrace(caller, hardenSuite);
   const agent = basename(agentDir.replace(/\/+$/, ""));
   Deno.test({
     name: name ?? `harden ${agent}`,
