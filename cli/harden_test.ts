@@ -95,7 +95,10 @@ Deno.test("zu harden exits 1 for a weak agent and lists each failing variant wit
   match(err, /harden: 9 variant\(s\) missed their expectation — not safe to promote/);
   match(err, /failing variants:\n {2}!! drop-value:Librería Ñandú: passed \(expected fail\)\n/);
   match(err, / {2}!! http-5xx: passed \(expected fail\)\n {5}why: .+\n {5}change: .*detectors/);
-  match(err, /verdict: FAILED: 9 of 26 variants missed their expectation: .*stale-data \(exit 1\)\n$/);
+  match(
+    err,
+    /verdict: FAILED: 9 of 26 variants missed their expectation: .*stale-data \(exit 1\)\n$/,
+  );
   ok(!/resilient enough to promote/.test(io.stdoutText()));
 });
 
@@ -111,7 +114,10 @@ Deno.test("zu harden's exit code and its HTML, Markdown, JUnit and JSON reports 
       deepEqual(codes, [exit, exit, exit, exit]);
       const passed = exit === 0;
       const read = (ext: string) => Deno.readTextFile(`${dir}/r.${ext}`);
-      equal((await read("html")).includes(`<section class="verdict ${passed ? "pass" : "fail"}">`), true);
+      equal(
+        (await read("html")).includes(`<section class="verdict ${passed ? "pass" : "fail"}">`),
+        true,
+      );
       equal((await read("md")).includes(passed ? "**✅ PASSED**" : "**❌ FAILED**"), true);
       const failures = Number((await read("xml")).match(/<testsuite [^>]*failures="(\d+)"/)![1]);
       equal(failures, passed ? 0 : 9);
@@ -152,14 +158,17 @@ Deno.test("the repro command zu harden prints runs as printed and replays exactl
 
     // A value with a comma stays one spec (the list flag splits on commas).
     const comma = captureIo({ cwd: dir });
-    equal(await main(shellWords(`zu harden ${SPLIT} --perturb 'drop-value:€3,50'`).slice(1), comma), 0);
+    equal(
+      await main(shellWords(`zu harden ${SPLIT} --perturb 'drop-value:€3,50'`).slice(1), comma),
+      0,
+    );
     deepEqual(variantLines(comma.stdoutText()), ["  ok drop-value:€3,50: failed (expected fail)"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("zu harden stops with \"baseline failed\" and exit 1 when the unperturbed capture does not succeed", async () => {
+Deno.test('zu harden stops with "baseline failed" and exit 1 when the unperturbed capture does not succeed', async () => {
   const dir = await Deno.makeTempDir({ prefix: "zu_harden_baseline_" });
   try {
     await Deno.mkdir(`${dir}/a/fixtures`, { recursive: true });

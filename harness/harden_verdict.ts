@@ -148,7 +148,8 @@ export function hardenVerdict(r: VerdictInput): HardenVerdict {
   const bad = {
     resilience: r.resilience < r.min_score || of((v) => v.expect === "pass" && !v.ok).length > 0,
     grounding: of((v) => v.kind === "control" && v.passed).length > 0,
-    failure_detection: of((v) => v.expect === "fail" && v.kind !== "control" && v.passed).length > 0,
+    failure_detection:
+      of((v) => v.expect === "fail" && v.kind !== "control" && v.passed).length > 0,
     attack_success: of((v) => v.expect === "blocked" && !v.blocked).length > 0,
     ok: of((v) => !v.ok).length > 0,
   };

@@ -108,13 +108,16 @@ Deno.test("the HTML report leads with the verdict, the failing variants with wha
   assert.ok(verdictAt > 0 && verdictAt < html.indexOf('<div class="cards">'));
   assert.ok(html.indexOf("Failing variants (9)") < html.indexOf('<div class="cards">'));
   assert.match(html, /What to change: add the grounding validator/);
-  assert.match(html, /Repro: <code>zu harden \S+ --model script --perturb http-5xx --seed 0<\/code>/);
+  assert.match(
+    html,
+    /Repro: <code>zu harden \S+ --model script --perturb http-5xx --seed 0<\/code>/,
+  );
   assert.match(html, /<div class="card bad"><span>Grounding load-bearing/);
   assert.match(html, /<div class="card bad"><span>Failure detection/);
   assert.match(html, /<div class="card"><span>Resilience/);
 });
 
-Deno.test("a baseline that fails stops harden with \"baseline failed\" before any variant", async () => {
+Deno.test('a baseline that fails stops harden with "baseline failed" before any variant', async () => {
   const dir = await brokenBaseline();
   try {
     const report = await harden(dir, { perturb: "all", workers: 0 });
@@ -152,7 +155,10 @@ Deno.test("perturb runs exactly the variants it names", async () => {
 Deno.test("the header states the real mode: live calls a model, hijacked and script do not", async () => {
   const header = async (mode: "script" | "hijacked") =>
     (await harden(CLEAN, { mode, perturb: ["banner-prefix"], workers: 0 })).lines[0]!.text;
-  assert.equal(await header("script"), "zu harden: bookshop-clean (offline — no model, no network)");
+  assert.equal(
+    await header("script"),
+    "zu harden: bookshop-clean (offline — no model, no network)",
+  );
   assert.match(await header("hijacked"), /\(offline — a hijacked model/);
   const { modeLabel } = await import("./harden_mode.ts");
   assert.match(modeLabel("live"), /^live — calls the agent's model/);

@@ -46,7 +46,14 @@ Deno.test("a hardenSuite over a weak agent fails its variant steps, naming the v
     );
     const config = fileURLToPath(new URL("../deno.json", import.meta.url));
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["test", "--no-check", `--config=${config}`, `--allow-read=${WEAK}`, "--allow-env=LOG_STREAM,LOG_TOKENS", file],
+      args: [
+        "test",
+        "--no-check",
+        `--config=${config}`,
+        `--allow-read=${WEAK}`,
+        "--allow-env=LOG_STREAM,LOG_TOKENS",
+        file,
+      ],
       env: { NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",

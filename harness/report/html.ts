@@ -42,9 +42,9 @@ details summary{cursor:pointer;color:var(--muted)}
 `;
 
 function card(title: string, r: Rate, note: string, bad = false): string {
-  return `<div class="card${bad ? " bad" : ""}"><span>${esc(title)}</span><b>${esc(r.text)}</b><span>${
-    esc(formatRate(r))
-  }<br>${esc(note)}</span></div>`;
+  return `<div class="card${bad ? " bad" : ""}"><span>${esc(title)}</span><b>${
+    esc(r.text)
+  }</b><span>${esc(formatRate(r))}<br>${esc(note)}</span></div>`;
 }
 
 function missHtml(report: HardenReport, m: VariantMiss): string {
@@ -60,9 +60,11 @@ function verdictHtml(report: HardenReport): string {
   const head = `<section class="verdict ${v.passed ? "pass" : "fail"}"><h2>${
     v.passed ? "PASSED" : "FAILED"
   } · exit ${v.exit_code}</h2><p>${esc(v.summary)}</p></section>`;
-  const baseline = v.baseline_failed === null ? "" : `<h2>Baseline failed</h2><div class="miss"><p>${
-    esc(`The unperturbed capture replayed to ${v.baseline_failed}.`)
-  }</p><p>What to change: fix the agent (or re-capture with zu capture) until zu replay succeeds, then harden again.</p></div>`;
+  const baseline = v.baseline_failed === null
+    ? ""
+    : `<h2>Baseline failed</h2><div class="miss"><p>${
+      esc(`The unperturbed capture replayed to ${v.baseline_failed}.`)
+    }</p><p>What to change: fix the agent (or re-capture with zu capture) until zu replay succeeds, then harden again.</p></div>`;
   const misses = v.misses.length === 0
     ? ""
     : `<h2>Failing variants (${v.misses.length})</h2>\n${
@@ -122,9 +124,9 @@ export function reportHtml(report: HardenReport): string {
 <body>
 <h1>zu harden: ${esc(report.agent)}</h1>
 ${verdictHtml(report)}
-<div class="meta">bundle <code>${esc(report.bundle_hash)}</code> · mode ${
-    esc(report.mode)
-  } (${esc(modeLabel(report.mode))}) · seed ${report.seed} · ${report.timing.variants} variants in ${report.timing.wall_ms} ms (${report.timing.workers} workers) · baseline ${
+<div class="meta">bundle <code>${esc(report.bundle_hash)}</code> · mode ${esc(report.mode)} (${
+    esc(modeLabel(report.mode))
+  }) · seed ${report.seed} · ${report.timing.variants} variants in ${report.timing.wall_ms} ms (${report.timing.workers} workers) · baseline ${
     esc(report.baseline.status)
   }</div>
 <p class="gate ${gate}">Gate: resilience ${Math.round(report.resilience * 100)}% vs min score ${
@@ -144,7 +146,14 @@ ${
       bad.grounding,
     )
   }
-${card("Failure detection", r.failure_detection, "faults that failed the run", bad.failure_detection)}
+${
+    card(
+      "Failure detection",
+      r.failure_detection,
+      "faults that failed the run",
+      bad.failure_detection,
+    )
+  }
 ${card("Attack success rate", r.attack_success, "lower is better", bad.attack_success)}
 ${card("Utility under attack", r.utility_under_attack, "attacked runs that still succeeded")}
 ${card("Met expectation", r.ok, "all variants", bad.ok)}

@@ -88,7 +88,9 @@ export function reportJunit(report: HardenReport): string {
       );
     } else {
       out.push(
-        `      <failure message="${escapeXml(msg)}" type="${v.expect}">${escapeXml(body)}</failure>`,
+        `      <failure message="${escapeXml(msg)}" type="${v.expect}">${
+          escapeXml(body)
+        }</failure>`,
       );
     }
     out.push("    </testcase>");

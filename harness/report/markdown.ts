@@ -32,9 +32,13 @@ export function reportMarkdown(report: HardenReport): string {
   const out: string[] = [
     `# zu harden: ${report.agent}`,
     "",
-    `**${v.passed ? "✅ PASSED" : "❌ FAILED"}** (exit ${v.exit_code}): ${v.summary.replace(/^\w+: /, "")}`,
+    `**${v.passed ? "✅ PASSED" : "❌ FAILED"}** (exit ${v.exit_code}): ${
+      v.summary.replace(/^\w+: /, "")
+    }`,
     "",
-    `Bundle \`${report.bundle_hash}\` · mode \`${report.mode}\` (${modeLabel(report.mode)}) · seed ${report.seed} · ` +
+    `Bundle \`${report.bundle_hash}\` · mode \`${report.mode}\` (${
+      modeLabel(report.mode)
+    }) · seed ${report.seed} · ` +
     `${report.timing.variants} variants in ${report.timing.wall_ms} ms (${report.timing.workers} workers)`,
     "",
   ];
@@ -66,7 +70,9 @@ export function reportMarkdown(report: HardenReport): string {
     `| failure detection (faults that failed the run) | ${
       rateCell(r.failure_detection, v.bad.failure_detection)
     } |`,
-    `| attack success rate (lower is better) | ${rateCell(r.attack_success, v.bad.attack_success)} |`,
+    `| attack success rate (lower is better) | ${
+      rateCell(r.attack_success, v.bad.attack_success)
+    } |`,
     `| utility under attack | ${formatRate(r.utility_under_attack)} |`,
     `| variants meeting expectation | ${rateCell(r.ok, v.bad.ok)} |`,
     `| gate | min score ${Math.round(report.min_score * 100)}% → exit ${v.exit_code} |`,

@@ -38,7 +38,8 @@ export function reportText(report: HardenReport): ReportLine[] {
     const r = report.rates;
     out.push({
       stream: "stdout",
-      text: `variants: ${report.variants.length} (${r.ok.n}/${r.ok.total} as expected), attack success ${r.attack_success.n}/${r.attack_success.total}, ${report.timing.variants_per_s} variants/s`,
+      text:
+        `variants: ${report.variants.length} (${r.ok.n}/${r.ok.total} as expected), attack success ${r.attack_success.n}/${r.attack_success.total}, ${report.timing.variants_per_s} variants/s`,
     });
   }
   out.push({
