@@ -210,6 +210,7 @@ Deno.test("live mode replays tools by arguments for a model built per variant", 
     script.variants.map((v) => [v.name, v.passed, v.ok]),
   );
   assert.equal(live.mode, "live");
+  assert.match(live.lines[0]!.text, /^zu harden: bookshop-clean \(live — calls the agent's model/);
 });
 
 Deno.test("harden reads an encrypted bundle with ZU_FIXTURE_KEY and refuses it without", async () => {

@@ -59,7 +59,7 @@ function verdictHtml(report: HardenReport): string {
   const v = hardenVerdict(report);
   const head = `<section class="verdict ${v.passed ? "pass" : "fail"}"><h2>${
     v.passed ? "PASSED" : "FAILED"
-  } · exit ${v.exit_code}</h2><p>${esc(v.summary)}</p></section>`;
+  } · exit ${v.exit_code}</h2><p>${esc(v.summary.replace(/^(PASSED|FAILED): /, ""))}</p></section>`;
   const baseline = v.baseline_failed === null
     ? ""
     : `<h2>Baseline failed</h2><div class="miss"><p>${
@@ -131,7 +131,9 @@ ${verdictHtml(report)}
   }</div>
 <p class="gate ${gate}">Gate: resilience ${Math.round(report.resilience * 100)}% vs min score ${
     Math.round(report.min_score * 100)
-  }% → exit ${report.exit_code}${
+  }% (${report.resilience >= report.min_score ? "met" : "below"}) · ${
+    report.variants.filter((v) => !v.ok).length
+  } variant(s) missed → exit ${report.exit_code}${
     report.grounding_load_bearing ? "" : " · grounding is NOT load-bearing"
   }</p>
 <div class="cards">
