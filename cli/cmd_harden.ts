@@ -146,7 +146,7 @@ export async function hardenJailed(
       childOptions: {
         bundlePath: path,
         model: req.model,
-        perturb: req.perturb.length ? req.perturb : "all",
+        perturb: req.perturb.length ? req.perturb : "all", // hardenSuite's default too (DEFAULT_PERTURB)
         minScore: req.minScore,
         seed: req.seed,
         ...(req.workers !== undefined ? { workers: req.workers } : {}),
