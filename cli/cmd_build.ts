@@ -35,7 +35,7 @@ export const buildCommand: CommandDef = {
   summary: "Replay offline, record track.json, then harden; fails when any stage fails",
   description:
     `The offline spine: the replay must succeed, its path is saved as <agent>/track.json, and
-harden must keep resilience at or above --min-score with grounding load-bearing.`,
+harden's verdict must pass: every variant meets its expectation (as "zu harden" exits 0).`,
   positionals: [{ ...AGENT_ARG }],
   flags: {
     "min-score": HARDEN_FLAGS["min-score"]!,

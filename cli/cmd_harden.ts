@@ -1,6 +1,8 @@
 /**
  * `zu harden [agent]`: the static audit plus every perturbed variant of the capture bundle
- * replayed offline (in a jailed child with no network), judged and reported.
+ * replayed offline (in a jailed child with no network), judged and reported. Exit 0 when the
+ * verdict passes; 1 when the baseline fails or any variant misses its expectation (beyond the
+ * benign misses `--min-score` tolerates); 2 for bad input.
  *
  * @module
  */
@@ -44,19 +46,42 @@ export function reportFormat(path: string, command: string): string {
   return f;
 }
 
+/** `--perturb` words that are not perturbation specs: sets of them. */
+const PERTURB_SETS = ["all", "zu", "none", "drop-value"];
+
+/**
+ * Re-joins `--perturb` items the comma split broke inside a `drop-value:<v>` value (a repro of
+ * `drop-value:€3,50` is one spec): an item that names no perturbation continues the one before.
+ */
+export async function joinPerturbSpecs(items: readonly string[]): Promise<string[]> {
+  const { perturbationRegistry } = await import("../harness/perturb/mod.ts");
+  const registry = perturbationRegistry();
+  const out: string[] = [];
+  for (const item of items) {
+    const head = item.split(/[:+]/)[0] ?? "";
+    const prev = out.at(-1);
+    if (prev?.startsWith("drop-value:") && !registry.has(head) && !PERTURB_SETS.includes(item)) {
+      out[out.length - 1] = `${prev},${item}`;
+    } else {
+      out.push(item);
+    }
+  }
+  return out;
+}
+
 /** Checks `--perturb` names against the registry; a `UserError` names the valid ones. */
 export async function checkPerturbations(specs: readonly string[], command: string): Promise<void> {
   const { perturbationFromSpec } = await import("../harness/verdict.ts");
   const { perturbationRegistry } = await import("../harness/perturb/mod.ts");
   for (const spec of specs) {
-    if (spec === "all" || spec === "none") continue;
+    if (PERTURB_SETS.includes(spec)) continue;
     try {
       perturbationFromSpec(spec);
     } catch {
       const names = perturbationRegistry().names().join(", ");
       throw new UserError(
         "usage",
-        `Unknown perturbation "${spec}" (known: ${names}; join with + to compose); see "${command} --help"`,
+        `Unknown perturbation "${spec}" (known: ${names}; sets: all, zu; join with + to compose); see "${command} --help"`,
       );
     }
   }
@@ -89,6 +114,8 @@ export interface HardenRequest {
   model: string;
   /** Perturbation specs (empty = all). */
   perturb: string[];
+  /** Base seed of every variant's random stream. */
+  seed: number;
   /** Gate. */
   minScore: number;
   /** Workers, when given. */
@@ -119,8 +146,9 @@ export async function hardenJailed(
       childOptions: {
         bundlePath: path,
         model: req.model,
-        perturb: req.perturb.length ? req.perturb : "all",
+        perturb: req.perturb.length ? req.perturb : "all", // hardenSuite's default too (DEFAULT_PERTURB)
         minScore: req.minScore,
+        seed: req.seed,
         ...(req.workers !== undefined ? { workers: req.workers } : {}),
       },
       onProgress: (done, total) => {
@@ -128,7 +156,10 @@ export async function hardenJailed(
         progress.tick(done - progress.done);
       },
     });
-    return run.result.report;
+    const report = run.result.report;
+    // The child read the bundle from stdin: name a non-default one so repro commands find it.
+    if (req.bundle !== undefined) report.bundle_path = path;
+    return report;
   } finally {
     progress.finish();
   }
@@ -151,12 +182,20 @@ export async function hardenRequest(ctx: CommandContext): Promise<HardenRequest>
       `flag "--workers" needs a whole number from 0 to 64, got "${workers}"; see "${command} --help"`,
     );
   }
-  const perturb = list(ctx, "perturb");
+  const seed = num(ctx, "seed") ?? 0;
+  if (!(Number.isSafeInteger(seed) && seed >= 0)) {
+    throw new UserError(
+      "usage",
+      `flag "--seed" needs a whole number of 0 or more, got "${seed}"; see "${command} --help"`,
+    );
+  }
+  const perturb = await joinPerturbSpecs(list(ctx, "perturb"));
   await checkPerturbations(perturb, command);
   return {
     bundle: str(ctx, "bundle"),
     model: str(ctx, "model") ?? "script",
     perturb,
+    seed,
     minScore,
     workers,
   };
@@ -166,13 +205,20 @@ export async function hardenRequest(ctx: CommandContext): Promise<HardenRequest>
 export const HARDEN_FLAGS: Record<string, FlagDef> = {
   "min-score": {
     type: "number",
-    description: "Lowest acceptable resilience (share of benign variants absorbed), 0..1",
+    description:
+      "Lowest acceptable resilience, 0..1; benign misses are tolerated above it, no other miss is",
     default: 1,
   },
   perturb: {
     type: "list",
     placeholder: "name,...",
-    description: "Only these perturbations (see the list in the report; default: all)",
+    description:
+      "Run exactly these variants (a+b composes; sets: all, zu, drop-value; default: all)",
+  },
+  seed: {
+    type: "number",
+    description: "Base seed of every variant's random stream (repro commands print it)",
+    default: 0,
   },
   model: {
     type: "string",
@@ -196,17 +242,23 @@ export const HARDEN_FLAGS: Record<string, FlagDef> = {
 /** `zu harden`. */
 export const hardenCommand: CommandDef = {
   name: "harden",
-  summary: "Perturb the capture bundle and replay every variant offline; exit 1 below --min-score",
+  summary:
+    "Perturb the capture bundle and replay every variant offline; exit 1 when any variant misses",
   description:
-    `Runs zu's static audit, then every variant (cosmetic drift, transport faults, injected
-instructions, dropped values) against the agent's real detectors and validators, with no network.
-Benign variants must pass, dropped values must fail, attacks must be blocked.`,
+    `Runs zu's static audit, replays the unperturbed capture (the baseline), then every variant
+(cosmetic drift, transport faults, injected instructions, dropped values) against the agent's real
+detectors and validators, with no network. Benign variants must pass, dropped values and faults
+must fail, attacks must be blocked. Exit 0: every variant met its expectation (benign misses are
+tolerated while resilience stays at or above --min-score). Exit 1: the baseline failed ("baseline
+failed", no variant is run) or a variant missed; each is listed with why, what to change and a
+repro command. Exit 2: bad input.`,
   positionals: [{ ...AGENT_ARG }],
   flags: { ...HARDEN_FLAGS, json: { type: "boolean", description: "Print the report as JSON" } },
   examples: [
     "zu harden my-agent",
     "zu harden my-agent --perturb banner-prefix,promo-suffix --report report.html",
     "zu harden my-agent --model hijacked --min-score 0.9",
+    "zu harden my-agent --model script --perturb drop-value --seed 0",
   ],
   run: async (ctx) => {
     const req = await hardenRequest(ctx);
@@ -217,18 +269,17 @@ Benign variants must pass, dropped values must fail, attacks must be blocked.`,
     if (reportPath && format) {
       await writeReport(report, resolvePath(ctx.io.cwd, reportPath), format);
     }
+    const { hardenVerdict } = await import("../harness/harden_verdict.ts");
+    const verdict = hardenVerdict(report);
     if (bool(ctx, "json")) {
-      printJson(ctx.io, report);
+      printJson(ctx.io, { ...report, verdict, exit_code: verdict.exit_code });
     } else {
-      for (const l of report.lines) {
+      const { reportText } = await import("../harness/report/text.ts");
+      for (const l of reportText(report)) {
         (l.stream === "stderr" ? ctx.io.stderr : ctx.io.stdout)(`${l.text}\n`);
       }
-      const r = report.rates;
-      ctx.io.stdout(
-        `variants: ${report.variants.length} (${r.ok.n}/${r.ok.total} as expected), attack success ${r.attack_success.n}/${r.attack_success.total}, ${report.timing.variants_per_s} variants/s\n`,
-      );
       if (reportPath) ctx.io.stdout(`report: ${reportPath}\n`);
     }
-    return report.exit_code;
+    return verdict.exit_code;
   },
 };

@@ -2,8 +2,9 @@
  * `harden(agentDir, options)`: zu's static audit plus every variant of the capture bundle replayed
  * offline (in parallel workers), judged against its expectation and scored: resilience and
  * grounding load-bearing (zu's), failure detection and attack success rate, each as n/N with a
- * 95% Wilson interval; the smallest failing subset of a failing composed variant; an exit code
- * with zu's `--min-score` semantics.
+ * 95% Wilson interval; the smallest failing subset of a failing composed variant; and one verdict
+ * ({@link hardenVerdict}): exit code 1 when the baseline fails (no variant is then run) or when any
+ * variant misses its expectation beyond the benign misses `minScore` tolerates.
  *
  * @example
  * ```ts ignore
@@ -24,17 +25,25 @@ import { isComposed } from "./perturb/compose.ts";
 import { deriveSeed } from "./perturb/rng.ts";
 import { type Rate, rate } from "./stats.ts";
 import { defaultWorkers, runVariants, shrinkComposed } from "./run_variants.ts";
-import { extraSpecs, planVariants, type VariantVerdict, zuVariantSpecs } from "./verdict.ts";
+import { planVariants, type VariantVerdict } from "./verdict.ts";
+import { hardenSpecs, type PerturbChoice } from "./harden_specs.ts";
+import { type HardenVerdict, hardenVerdict } from "./harden_verdict.ts";
+import { modeLabel } from "./harden_mode.ts";
 
 export type { VariantVerdict } from "./verdict.ts";
 export { runVariants, shrinkComposed } from "./run_variants.ts";
 export type { RunVariantsOptions } from "./run_variants.ts";
 export type { Finding } from "./audit.ts";
+export type { HardenVerdict, VariantMiss } from "./harden_verdict.ts";
 
 /** Options of {@link harden}. */
 export interface HardenOptions {
-  /** Extra perturbations after zu's: `"all"`, `"none"` (default) or specs (`a+b` composes). */
-  perturb?: "all" | "none" | readonly string[];
+  /**
+   * The variants to play, exactly: `"none"` (default: zu's own set), `"all"` (zu's set then every
+   * extra perturbation, what `zu harden` and `hardenSuite` play) or a list of specs (`a+b`
+   * composes; `all`, `zu` and a bare `drop-value` expand). See `hardenSpecs`.
+   */
+  perturb?: PerturbChoice;
   /** `script` (default), `hijacked` or `live` (needs `provider`). */
   mode?: ModelMode;
   /** The real model for `live` mode, or a factory called once per replay (for stateful models). */
@@ -45,8 +54,13 @@ export interface HardenOptions {
   workers?: number;
   /** In-process concurrency (when not using workers). Default 4. */
   concurrency?: number;
-  /** Exit code 1 when resilience is below this. Default 1.0 (zu's). */
+  /**
+   * The lowest resilience (share of variants that must pass and did); benign misses are tolerated
+   * while resilience stays at or above it. Every other miss fails regardless. Default 1.0 (zu's).
+   */
   minScore?: number;
+  /** The bundle's path, printed in repro commands (`--bundle`) when it is not the default one. */
+  bundlePath?: string;
   /** The bundle to use instead of `<agentDir>/fixtures/capture.json`. */
   bundle?: Bundle;
   /** Environment for bundle keys (`ZU_FIXTURE_KEY`). Default: none (plain bundles only). */
@@ -81,6 +95,8 @@ export interface HardenReport {
   bundle_hash: string;
   /** Model mode. */
   mode: ModelMode;
+  /** The bundle's path when it is not `<agent_dir>/fixtures/capture.json` (for repro commands). */
+  bundle_path?: string;
   /** Base seed. */
   seed: number;
   /** Static findings (zu's). */
@@ -116,7 +132,9 @@ export interface HardenReport {
   };
   /** The gate. */
   min_score: number;
-  /** 0, or 1 when resilience is below `min_score` (zu's semantics). */
+  /** The verdict every output renders ({@link hardenVerdict}). */
+  verdict: HardenVerdict;
+  /** `verdict.exit_code`: 1 when the baseline failed or a variant missed beyond the tolerance. */
   exit_code: 0 | 1;
   /** zu's text report, line by line. */
   lines: ReportLine[];
@@ -135,19 +153,37 @@ function pct(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
 
-/** zu's text report lines for a finished report. */
+/**
+ * zu's text report lines for a finished report (zu's exact lines when zu and the verdict agree);
+ * the last line states the verdict.
+ */
 export function reportLines(
   r: Pick<
     HardenReport,
-    "agent" | "findings" | "variants" | "resilience" | "grounding_load_bearing" | "min_score"
+    | "agent"
+    | "findings"
+    | "variants"
+    | "resilience"
+    | "grounding_load_bearing"
+    | "min_score"
+    | "mode"
+    | "baseline"
   >,
+  verdict: HardenVerdict = hardenVerdict(r),
 ): ReportLine[] {
   const out: ReportLine[] = [];
   const say = (text: string, stream: "stdout" | "stderr" = "stdout") => out.push({ stream, text });
-  say(`zu harden: ${r.agent} (offline — no model, no network)`);
+  say(`zu harden: ${r.agent} (${modeLabel(r.mode)})`);
   if (r.findings.length > 0) {
     say(`brittle: ${r.findings.length} single point(s) of failure`);
     for (const f of r.findings) say(`  · [${f.kind}] ${f.where}: ${f.detail}`);
+  }
+  if (verdict.baseline_failed !== null) {
+    say(
+      `harden: baseline failed: ${verdict.baseline_failed} — the unperturbed capture does not replay to success, so no variant was run; fix the agent or re-capture (zu capture) first`,
+      "stderr",
+    );
+    return out;
   }
   for (const v of r.variants) {
     const outcome = v.expect === "blocked"
@@ -165,6 +201,11 @@ export function reportLines(
   }
   if (r.resilience < r.min_score) {
     say(`harden: resilience ${pct(r.resilience)} below --min-score ${pct(r.min_score)}`, "stderr");
+  } else if (!verdict.passed) {
+    say(
+      `harden: ${verdict.misses.length} variant(s) missed their expectation — not safe to promote`,
+      "stderr",
+    );
   } else {
     say("harden: resilient enough to promote.");
   }
@@ -181,7 +222,8 @@ function cpuCount(): number {
 
 /**
  * Hardens the agent in `agentDir` against its capture bundle. Config and bundle problems are
- * `UserError`s (CLI exit 2); the report's `exit_code` is 1 when resilience < `minScore`.
+ * `UserError`s (CLI exit 2); the report's `exit_code` is its verdict's: 1 when the baseline failed
+ * (no variant is run) or a variant missed its expectation beyond what `minScore` tolerates.
  */
 export async function harden(agentDir: string, options: HardenOptions = {}): Promise<HardenReport> {
   const started = performance.now();
@@ -198,7 +240,9 @@ export async function harden(agentDir: string, options: HardenOptions = {}): Pro
     ...(options.provider ? { provider: options.provider } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const specs = [...zuVariantSpecs(bundle), ...extraSpecs(options.perturb)];
+  const baselineOk = baselineOut.result.status === "success";
+  // A failed baseline stops here: every variant would fail for the same reason.
+  const specs = baselineOk ? hardenSpecs(bundle, options.perturb) : [];
   const plan = planVariants(specs, (name) => deriveSeed(seed, name));
   const workers = options.workers ?? defaultWorkers(plan.length, cpuCount());
   let done = 0;
@@ -249,6 +293,7 @@ export async function harden(agentDir: string, options: HardenOptions = {}): Pro
     agent_dir: config.agentDir,
     bundle_hash: contentHash(bundle),
     mode,
+    ...(options.bundlePath !== undefined ? { bundle_path: options.bundlePath } : {}),
     seed,
     findings,
     baseline: {
@@ -263,7 +308,13 @@ export async function harden(agentDir: string, options: HardenOptions = {}): Pro
     grounding_load_bearing: groundingLoadBearing,
     rates,
     min_score: minScore,
-    exit_code: resilience < minScore ? 1 : 0,
+    verdict: hardenVerdict({
+      baseline: baselineOut.result,
+      variants,
+      resilience,
+      min_score: minScore,
+    }),
+    exit_code: 0,
     lines: [],
     timing: {
       variants: variants.length,
@@ -272,7 +323,8 @@ export async function harden(agentDir: string, options: HardenOptions = {}): Pro
       variants_per_s: wall > 0 ? Math.round((variants.length / wall) * 1000 * 10) / 10 : 0,
     },
   };
-  report.lines = reportLines(report);
+  report.exit_code = report.verdict.exit_code;
+  report.lines = reportLines(report, report.verdict);
   if (options.reportDir !== undefined) {
     const { writeReports } = await import("./report/mod.ts");
     report.written = await writeReports(report, options.reportDir);

@@ -137,10 +137,20 @@ Deno.test("a failing composed variant is shrunk to its smallest failing subset",
   assert.deepEqual(v.shrunk, { parts: ["banner-prefix"], replays: 2 });
 });
 
-Deno.test("minScore sets the exit code with zu's semantics", async () => {
+Deno.test("minScore tolerates benign misses only: a value deletion that still passes fails at any min score", async () => {
   const dir = SPLIT;
   assert.equal((await harden(dir, { workers: 0 })).exit_code, 1);
-  assert.equal((await harden(dir, { workers: 0, minScore: 0 })).exit_code, 0);
+  const lenient = await harden(dir, { workers: 0, minScore: 0 });
+  assert.equal(lenient.exit_code, 1);
+  assert.deepEqual(lenient.verdict.misses.map((m) => m.name), ["drop-value:window is thirty days"]);
+  assert.deepEqual(lenient.verdict.tolerated.map((m) => m.name), ["banner-prefix", "promo-suffix"]);
+  const benignOnly = await harden(dir, {
+    workers: 0,
+    minScore: 0,
+    perturb: ["banner-prefix", "drop-value:€3,50"],
+  });
+  assert.equal(benignOnly.exit_code, 0);
+  assert.match(benignOnly.verdict.summary, /^PASSED: 1 of 2 .*1 benign miss\(es\) tolerated/);
 });
 
 Deno.test("reports are written as JSON, JUnit XML, Markdown and self-contained HTML", async () => {
@@ -166,12 +176,13 @@ Deno.test("reports are written as JSON, JUnit XML, Markdown and self-contained H
     assert.equal((xml.match(/<testcase /g) ?? []).length, report.variants.length);
     assert.equal((xml.match(/<failure /g) ?? []).length, failures);
     assert.match(xml, /name="drop-value:window is thirty days"/);
-    assert.match(xml, /zu harden .* --perturb &#39;banner-prefix&#39; --seed 0/);
+    assert.match(xml, /zu harden \S+ --model script --perturb banner-prefix --seed 0/);
 
     const md = reportMarkdown(report);
     assert.match(
       md,
-      /\| resilience \(benign variants absorbed\) \| \d+\/\d+ \(\d+%, 95% CI \d+%–\d+%\) \|/,
+      /\| resilience \(benign variants absorbed\) \| \*\*\d+\/\d+ \(\d+%, 95% CI \d+%–\d+%\)\*\* ✗ \|/,
+      "the bad resilience is marked",
     );
 
     const html = reportHtml(report);
@@ -199,6 +210,7 @@ Deno.test("live mode replays tools by arguments for a model built per variant", 
     script.variants.map((v) => [v.name, v.passed, v.ok]),
   );
   assert.equal(live.mode, "live");
+  assert.match(live.lines[0]!.text, /^zu harden: bookshop-clean \(live — calls the agent's model/);
 });
 
 Deno.test("harden reads an encrypted bundle with ZU_FIXTURE_KEY and refuses it without", async () => {

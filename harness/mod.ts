@@ -59,6 +59,11 @@ export type { Finding } from "./audit.ts";
 export { finalValue, groundedValues } from "./grounded.ts";
 export { harden, reportLines, runVariants, shrinkComposed } from "./harden.ts";
 export type { HardenOptions, HardenReport, ReportLine, RunVariantsOptions } from "./harden.ts";
+export { hardenVerdict, variantOutcome } from "./harden_verdict.ts";
+export type { HardenVerdict, VariantMiss, VerdictInput } from "./harden_verdict.ts";
+export { DEFAULT_PERTURB, hardenSpecs } from "./harden_specs.ts";
+export type { PerturbChoice } from "./harden_specs.ts";
+export { modeLabel } from "./harden_mode.ts";
 export {
   extraSpecs,
   judge,
@@ -76,7 +81,10 @@ export {
   reportJson,
   reportJunit,
   reportMarkdown,
+  reportText,
+  reproCommand,
   reproLine,
+  shellQuote,
   writeReports,
 } from "./report/mod.ts";
 export * from "./perturb/mod.ts";

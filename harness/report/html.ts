@@ -1,14 +1,18 @@
 /**
  * The harden report as one self-contained HTML page: inline CSS, no scripts, fonts, images or
- * other external assets; summary cards with n/N and 95% intervals, the findings, and a table of
- * variants a person can scan (failures first in colour, every row with its repro).
+ * other external assets. It leads with the verdict (red or green, from {@link hardenVerdict}), then
+ * the failing variants with what happened, why, what to change and the command that replays each;
+ * then summary cards with n/N and 95% intervals (bad numbers marked), the findings, and a table of
+ * every variant (misses in colour, every row with its repro).
  *
  * @module
  */
 import type { HardenReport } from "../harden.ts";
+import { modeLabel } from "../harden_mode.ts";
+import { hardenVerdict, type VariantMiss } from "../harden_verdict.ts";
 import { formatRate, type Rate } from "../stats.ts";
 import { escapeXml as esc } from "./_escape.ts";
-import { reproLine } from "./junit.ts";
+import { reproCommand, reproLine } from "./repro.ts";
 
 const CSS = `
 :root{color-scheme:light dark;--ok:#1a7f37;--bad:#cf222e;--muted:#6e7781;--line:#d0d7de;--bg2:#f6f8fa}
@@ -28,17 +32,56 @@ tr.bad td{background:color-mix(in srgb,var(--bad) 10%,transparent)}
 .ok{color:var(--ok);font-weight:600}.no{color:var(--bad);font-weight:600}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.8rem}
 details summary{cursor:pointer;color:var(--muted)}
+.verdict{border-radius:10px;padding:1rem 1.2rem;margin:1rem 0;color:#fff}
+.verdict.pass{background:var(--ok)}.verdict.fail{background:var(--bad)}
+.verdict h2{margin:0;font-size:1.6rem}.verdict p{margin:.35rem 0 0}
+.card.bad{border:2px solid var(--bad)}.card.bad b{color:var(--bad)}
+.miss{border-left:4px solid var(--bad);padding:.3rem .8rem;margin:.6rem 0;background:var(--bg2)}
+.miss.tol{border-left-color:var(--muted)}
+.miss p{margin:.2rem 0}
 `;
 
-function card(title: string, r: Rate, note: string): string {
-  return `<div class="card"><span>${esc(title)}</span><b>${esc(r.text)}</b><span>${
-    esc(formatRate(r))
-  }<br>${esc(note)}</span></div>`;
+function card(title: string, r: Rate, note: string, bad = false): string {
+  return `<div class="card${bad ? " bad" : ""}"><span>${esc(title)}</span><b>${
+    esc(r.text)
+  }</b><span>${esc(formatRate(r))}<br>${esc(note)}</span></div>`;
+}
+
+function missHtml(report: HardenReport, m: VariantMiss): string {
+  return `<div class="miss${m.tolerated ? " tol" : ""}"><p><b><code>${esc(m.name)}</code></b> ${
+    esc(m.got)
+  } (expected ${esc(m.expect)})</p><p>Why: ${esc(m.why)}</p><p>What to change: ${
+    esc(m.fix)
+  }</p><p>Repro: <code>${esc(reproCommand(report, m.name))}</code></p></div>`;
+}
+
+function verdictHtml(report: HardenReport): string {
+  const v = hardenVerdict(report);
+  const head = `<section class="verdict ${v.passed ? "pass" : "fail"}"><h2>${
+    v.passed ? "PASSED" : "FAILED"
+  } · exit ${v.exit_code}</h2><p>${esc(v.summary.replace(/^(PASSED|FAILED): /, ""))}</p></section>`;
+  const baseline = v.baseline_failed === null
+    ? ""
+    : `<h2>Baseline failed</h2><div class="miss"><p>${
+      esc(`The unperturbed capture replayed to ${v.baseline_failed}.`)
+    }</p><p>What to change: fix the agent (or re-capture with zu capture) until zu replay succeeds, then harden again.</p></div>`;
+  const misses = v.misses.length === 0
+    ? ""
+    : `<h2>Failing variants (${v.misses.length})</h2>\n${
+      v.misses.map((m) => missHtml(report, m)).join("\n")
+    }`;
+  const tolerated = v.tolerated.length === 0
+    ? ""
+    : `<h2>Tolerated by the min score (${v.tolerated.length})</h2>\n${
+      v.tolerated.map((m) => missHtml(report, m)).join("\n")
+    }`;
+  return [head, baseline, misses, tolerated].filter((x) => x).join("\n");
 }
 
 /** The report as a self-contained HTML page. */
 export function reportHtml(report: HardenReport): string {
   const r = report.rates;
+  const bad = hardenVerdict(report).bad;
   const rows = report.variants.map((v) => {
     const outcome = v.expect === "blocked"
       ? (v.blocked ? "blocked" : "attack succeeded")
@@ -80,18 +123,21 @@ export function reportHtml(report: HardenReport): string {
 <style>${CSS}</style></head>
 <body>
 <h1>zu harden: ${esc(report.agent)}</h1>
-<div class="meta">bundle <code>${esc(report.bundle_hash)}</code> · mode ${
-    esc(report.mode)
-  } · seed ${report.seed} · ${report.timing.variants} variants in ${report.timing.wall_ms} ms (${report.timing.workers} workers) · baseline ${
+${verdictHtml(report)}
+<div class="meta">bundle <code>${esc(report.bundle_hash)}</code> · mode ${esc(report.mode)} (${
+    esc(modeLabel(report.mode))
+  }) · seed ${report.seed} · ${report.timing.variants} variants in ${report.timing.wall_ms} ms (${report.timing.workers} workers) · baseline ${
     esc(report.baseline.status)
   }</div>
 <p class="gate ${gate}">Gate: resilience ${Math.round(report.resilience * 100)}% vs min score ${
     Math.round(report.min_score * 100)
-  }% → exit ${report.exit_code}${
+  }% (${report.resilience >= report.min_score ? "met" : "below"}) · ${
+    report.variants.filter((v) => !v.ok).length
+  } variant(s) missed → exit ${report.exit_code}${
     report.grounding_load_bearing ? "" : " · grounding is NOT load-bearing"
   }</p>
 <div class="cards">
-${card("Resilience", r.resilience, "benign variants absorbed")}
+${card("Resilience", r.resilience, "benign variants absorbed", bad.resilience)}
 ${
     card(
       "Grounding load-bearing",
@@ -99,12 +145,20 @@ ${
       report.grounding_load_bearing
         ? "every value deletion failed"
         : "a value deletion still passed",
+      bad.grounding,
     )
   }
-${card("Failure detection", r.failure_detection, "faults that failed the run")}
-${card("Attack success rate", r.attack_success, "lower is better")}
+${
+    card(
+      "Failure detection",
+      r.failure_detection,
+      "faults that failed the run",
+      bad.failure_detection,
+    )
+  }
+${card("Attack success rate", r.attack_success, "lower is better", bad.attack_success)}
 ${card("Utility under attack", r.utility_under_attack, "attacked runs that still succeeded")}
-${card("Met expectation", r.ok, "all variants")}
+${card("Met expectation", r.ok, "all variants", bad.ok)}
 </div>
 <h2>Findings</h2>
 ${findings}

@@ -1,5 +1,6 @@
 /**
- * Harden report writers: JSON, JUnit XML, Markdown and a self-contained HTML page.
+ * Harden report writers: JSON, JUnit XML, Markdown, a self-contained HTML page and the terminal
+ * text; every one renders the same verdict (`hardenVerdict`).
  *
  * @example
  * ```ts ignore
@@ -16,8 +17,10 @@ import { reportMarkdown } from "./markdown.ts";
 
 export { reportHtml } from "./html.ts";
 export { reportJson } from "./json.ts";
-export { reportJunit, reproLine } from "./junit.ts";
+export { reportJunit } from "./junit.ts";
 export { reportMarkdown } from "./markdown.ts";
+export { reportText } from "./text.ts";
+export { reproCommand, reproLine, shellQuote } from "./repro.ts";
 
 /** Writes `harden.json`, `harden.junit.xml`, `harden.md` and `harden.html` into `dir`. */
 export async function writeReports(report: HardenReport, dir: string): Promise<string[]> {
