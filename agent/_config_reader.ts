@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { didYouMean } from "../core/did_you_mean.ts";
 import { UserError } from "../core/errors.ts";
 
 /** Builds the one-line error for `file` at `key`. */
@@ -60,7 +61,9 @@ export class Reader {
     for (const k of Object.keys(obj)) {
       if (!known.includes(k)) {
         this.warnings.push(
-          `Agent "${this.file}": key "${this.join(parent, k)}" is not a known key (ignored)`,
+          `Agent "${this.file}": key "${this.join(parent, k)}" is not a known key (ignored)${
+            didYouMean(k, known)
+          }`,
         );
       }
     }
