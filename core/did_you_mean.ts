@@ -48,14 +48,14 @@ export function editDistance(a: string, b: string): number {
 
 /** The largest distance still offered for a name of `length` characters. */
 function threshold(length: number): number {
-  if (length <= 3) return 1;
-  if (length <= 6) return 2;
+  if (length <= 4) return 1;
+  if (length <= 8) return 2;
   return 3;
 }
 
 /**
  * The name in `known` closest to `name` (compared case-insensitively), or null when none is
- * close: within 1 edit for names up to 3 characters, 2 up to 6, 3 beyond, and never further than
+ * close: within 1 edit for names up to 4 characters, 2 up to 8, 3 beyond, and never further than
  * half the name. Ties go to the earlier name in `known`.
  *
  * @example
