@@ -99,7 +99,7 @@ async function findFile(path: string): Promise<string> {
 }
 
 function yamlProblem(text: string): { where: string; why: string } | null {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, logLevel: "error" });
   const err = doc.errors[0];
   if (!err) return null;
   const offset = Math.max(0, Math.min(err.pos?.[0] ?? 0, text.length));
@@ -159,7 +159,8 @@ function parseText(text: string, file: string): unknown {
   }
   const p = yamlProblem(text);
   if (p) throw configError(file, "", `is not valid YAML at ${p.where}: ${p.why}`);
-  const doc = parseDocument(text, { uniqueKeys: true });
+  // logLevel "error": the library would print its warnings (a mapping used as a key) itself.
+  const doc = parseDocument(text, { uniqueKeys: true, logLevel: "error" });
   return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
 }
 
