@@ -207,7 +207,11 @@ export class Run {
       try {
         v = await d.inspect(this.context(observation, scope !== "on_final"));
       } catch (err) {
-        if (err instanceof PluginEscape) throw err;
+        if (err instanceof PluginEscape) {
+          throw new PluginEscape(`Detector "${name}" stopped the run: ${err.message}`, {
+            cause: err,
+          });
+        }
         await this.emit(CHECK_CRASHED, {
           kind: "detector",
           name,

@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { didYouMean } from "../core/did_you_mean.ts";
+import { closestName, didYouMean } from "../core/did_you_mean.ts";
 import { UserError } from "../core/errors.ts";
 import type { CliIo } from "./_io.ts";
 import { warningsOf } from "./_warnings.ts";
@@ -194,6 +194,36 @@ function unknownFlag(raw: string, known: readonly string[], path: readonly strin
   return usage(`unknown flag "${raw}" for "${commandName(path)}"${hint}`, path);
 }
 
+/** Every long flag name of the commands under the group `def`. */
+function descendantFlags(def: CommandDef): Set<string> {
+  const out = new Set<string>();
+  for (const s of def.subcommands ?? []) {
+    for (const f of Object.keys(s.flags ?? {})) out.add(f);
+    for (const f of descendantFlags(s)) out.add(f);
+  }
+  return out;
+}
+
+/**
+ * The error for a flag given to a group before its command: did-you-mean against the group's own
+ * flags, else a note that a command's flag (or the one closest to it) goes after the command.
+ */
+function groupFlag(def: CommandDef, raw: string, path: readonly string[]): UserError {
+  const own = def.version !== undefined ? ["help", "version"] : ["help"];
+  const name = raw.split("=")[0] ?? raw;
+  if (!name.startsWith("--") || didYouMean(name.slice(2), own) !== "") {
+    return unknownFlag(name, own, path);
+  }
+  const flags = descendantFlags(def);
+  const at = `"${commandName(path)} <command> --`;
+  if (flags.has(name.slice(2))) {
+    return usage(`flag "${name}" goes after the command (${at}${name.slice(2)}")`, path);
+  }
+  const best = closestName(name.slice(2), flags);
+  const hint = best === null ? "" : ` (did you mean ${at}${best}"?)`;
+  return usage(`unknown flag "${name}" for "${commandName(path)}"${hint}`, path);
+}
+
 /** A request for help, found while parsing. */
 export interface HelpRequest {
   /** Always true. */
@@ -336,10 +366,7 @@ export async function dispatch(
       io.stdout(`${commandName(path)} ${def.version}\n`);
       return 0;
     }
-    if (first.startsWith("-")) {
-      const known = def.version !== undefined ? ["help", "version"] : ["help"];
-      throw unknownFlag(first.split("=")[0] ?? first, known, path);
-    }
+    if (first.startsWith("-")) throw groupFlag(def, first, path);
     const sub = def.subcommands.find((s) => s.name === first);
     if (!sub) {
       const hint = didYouMean(first, def.subcommands.map((s) => s.name));

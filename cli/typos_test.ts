@@ -71,6 +71,18 @@ Deno.test("a misspelled flag gets a did-you-mean, one line and exit 2", async ()
     io.stderrText(),
     'error: unknown flag "--jsno" for "zu run" (did you mean "--json"?); see "zu run --help"\n',
   );
+  const early = captureIo();
+  equal(await main(["--jsno"], early), 2);
+  equal(
+    early.stderrText(),
+    'error: unknown flag "--jsno" for "zu" (did you mean "zu <command> --json"?); see "zu --help"\n',
+  );
+  const before = captureIo();
+  equal(await main(["--json", "run"], before), 2);
+  match(
+    before.stderrText(),
+    /^error: flag "--json" goes after the command \("zu <command> --json"\)/,
+  );
   const root = captureIo();
   equal(await main(["--versoin"], root), 2);
   match(root.stderrText(), /did you mean "--version"\?/);
