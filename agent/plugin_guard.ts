@@ -4,9 +4,11 @@
  * They are trusted code, like a pytest plugin, so this is not a sandbox (the jail and the
  * container are); it keeps a plugin's mistakes from taking zu down behind the user's back:
  *
- * - `Deno.exit` and `process.exit` throw {@link PluginEscape} instead of ending the process, so a
- *   plugin never ends zu with its own exit code. At load that is a one-line configuration error
- *   (exit 2); during a run the loop ends the run with a terminal event (exit 1).
+ * - `Deno.exit`, `process.exit`, `process.abort`, `close()` and a signal to zu's own process
+ *   (`Deno.kill` / `process.kill` of `Deno.pid`, its group or every process) throw
+ *   {@link PluginEscape} instead of ending the process, so a plugin never ends zu with its own
+ *   exit code (or, through `close()`, with a silent 0). At load that is a one-line configuration
+ *   error (exit 2); during a run the loop ends the run with a terminal event (exit 1).
  * - `new Worker(url, { deno: { permissions } })` throws {@link PluginEscape}: a plugin runs with
  *   zu's permissions only (without `--unstable-worker-options` Deno would end the process with
  *   code 70 instead; with it, a worker could only narrow them).
@@ -47,13 +49,26 @@ export function pluginsGuarded(): boolean {
   return installed;
 }
 
+function escape(call: string): PluginEscape {
+  return new PluginEscape(
+    `a plugin called ${call}; a plugin may not end the zu process (throw an Error instead)`,
+  );
+}
+
 function refuseExit(what: string): (code?: number | string | null) => never {
   return (code) => {
-    throw new PluginEscape(
-      `a plugin called ${what}(${
-        code === undefined || code === null ? "" : String(code)
-      }); a plugin may not end the zu process (throw an Error instead)`,
-    );
+    throw escape(`${what}(${code === undefined || code === null ? "" : String(code)})`);
+  };
+}
+
+/** A kill that refuses zu's own process (its pid, its group: 0, or every process: -1). */
+function guardedKill<A extends unknown[], R>(
+  what: string,
+  kill: (pid: number, ...rest: A) => R,
+): (pid: number, ...rest: A) => R {
+  return (pid, ...rest) => {
+    if (pid === Deno.pid || pid <= 0) throw escape(`${what}(${pid})`);
+    return kill(pid, ...rest);
   };
 }
 
@@ -85,6 +100,14 @@ export function guardPlugins(): void {
   (process as { exit: (code?: number | string | null) => never }).exit = refuseExit(
     "process.exit",
   );
+  (process as { abort: () => never }).abort = () => {
+    throw escape("process.abort()");
+  };
+  (globalThis as { close?: () => void }).close = () => {
+    throw escape("close()");
+  };
+  Deno.kill = guardedKill("Deno.kill", Deno.kill.bind(Deno));
+  process.kill = guardedKill("process.kill", process.kill.bind(process));
   if (typeof globalThis.Worker === "function") {
     globalThis.Worker = guardedWorker(globalThis.Worker);
   }

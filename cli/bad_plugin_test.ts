@@ -38,11 +38,13 @@ function assertOneLine(stderr: string, what: string): void {
   ok(!stderr.includes("internal error"), `${what} was reported as a bug: ${stderr}`);
 }
 
-Deno.test("a plugin that exits, starts a permissioned Worker or throws a non-Error at load is one line and exit 2", async () => {
+Deno.test("a plugin that exits, closes, aborts, starts a permissioned Worker or throws a non-Error at load is one line and exit 2", async () => {
   const cases: [string, RegExp][] = [
     ["./plugins.ts#ExitAtBuild", /cannot be built: a plugin called Deno\.exit\(3\)/],
     ["./plugins.ts#ProcessExitAtBuild", /cannot be built: a plugin called process\.exit\(4\)/],
     ["./exit_on_import.ts#Never", /failed to load: a plugin called Deno\.exit\(6\)/],
+    ["./plugins.ts#CloseAtBuild", /cannot be built: a plugin called close\(\)/],
+    ["./plugins.ts#AbortAtBuild", /cannot be built: a plugin called process\.abort\(\)/],
     ["./plugins.ts#WorkerAtBuild", /a plugin started a Worker with its own permissions/],
     ["./plugins.ts#ThrowsString", /a non-Error value was thrown: "boom"/],
     ["./plugins.ts#ThrowsObject", /a non-Error value was thrown: \{"code":7\}/],
@@ -76,10 +78,15 @@ async function terminalOf(dir: string): Promise<Record<string, unknown> | null> 
   return events.findLast((e) => e.type === "harness.task.terminal")?.payload ?? null;
 }
 
-Deno.test("a tool that calls Deno.exit or starts a permissioned Worker during zu run ends the run: a terminal event and exit 1", async () => {
+Deno.test("a tool that calls Deno.exit, close() or Deno.kill on zu, or starts a permissioned Worker, during zu run ends the run: a terminal event and exit 1", async () => {
   const cases: [string, RegExp][] = [
     ["./plugins.ts#ExitAtCall", /Tool "bad_tool" stopped the run: a plugin called Deno\.exit\(5\)/],
     ["./plugins.ts#WorkerAtCall", /Tool "bad_tool" stopped the run: a plugin started a Worker/],
+    [
+      "./plugins.ts#KillSelfAtCall",
+      /Tool "bad_tool" stopped the run: a plugin called Deno\.kill\(\d+\)/,
+    ],
+    ["./plugins.ts#CloseAtCall", /Tool "bad_tool" stopped the run: a plugin called close\(\)/],
   ];
   for (const [ref, re] of cases) {
     const dir = await agentUsing(ref);
@@ -110,5 +117,27 @@ Deno.test("a tool that throws a non-Error or whose worker dies during zu run nev
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  }
+});
+
+Deno.test("a tool that calls Deno.exit during in-process zu harden ends harden with exit 1, not the plugin's code", async () => {
+  const dir = await agentUsing("./plugins.ts#ExitAtCall");
+  try {
+    await Deno.mkdir(`${dir}/fixtures`);
+    await Deno.writeTextFile(
+      `${dir}/fixtures/capture.json`,
+      JSON.stringify({
+        task: "q",
+        model: null,
+        moves: [{ tool: "bad_tool", args: {} }, { text: '{"ok": "yes"}', finish: "stop" }],
+        observations: {},
+      }),
+    );
+    const io = captureIo({ cwd: dir });
+    equal(await main(["harden", "."], io), 1, io.stderrText());
+    match(io.stderrText(), /a plugin called Deno\.exit\(5\)/);
+    assertOneLine(io.stderrText(), "harden");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -62,3 +62,20 @@ export function CrashingWorkerAtCall() {
     return {};
   });
 }
+
+export function CloseAtBuild() {
+  globalThis.close();
+  return tool("bad_tool", () => ({}));
+}
+
+export function AbortAtBuild() {
+  process.abort();
+}
+
+export function KillSelfAtCall() {
+  return tool("bad_tool", () => Deno.kill(Deno.pid, "SIGKILL"));
+}
+
+export function CloseAtCall() {
+  return tool("bad_tool", () => globalThis.close());
+}
