@@ -412,9 +412,13 @@ export function list(ctx: Parsed, name: string): string[] {
  */
 export function printJson(io: CliIo, value: unknown): void {
   const warnings = warningsOf(io);
-  const out = warnings !== undefined && value !== null && typeof value === "object" &&
-      !Array.isArray(value)
-    ? { ...value, warnings: [...warnings] }
-    : value;
+  let out = value;
+  if (warnings !== undefined && value !== null && typeof value === "object") {
+    const toJSON = (value as { toJSON?: () => unknown }).toJSON;
+    const plain = typeof toJSON === "function" ? toJSON.call(value) : value;
+    if (plain !== null && typeof plain === "object" && !Array.isArray(plain)) {
+      out = { ...plain, warnings: [...warnings] };
+    }
+  }
   io.stdout(JSON.stringify(out, null, 2) + "\n");
 }

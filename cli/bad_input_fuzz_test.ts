@@ -36,10 +36,14 @@ function assertCalm(code: number, stderr: string, what: string): void {
   ok(!stderr.includes("internal error"), `${what}: reported as a bug\n${stderr}`);
 }
 
-async function loadText(dir: string, text: string): Promise<{ code: number; stderr: string }> {
-  await Deno.writeTextFile(`${dir}/agent.yaml`, text);
+async function loadText(
+  dir: string,
+  text: string,
+  name = "agent.yaml",
+): Promise<{ code: number; stderr: string }> {
+  await Deno.writeTextFile(`${dir}/${name}`, text);
   const io = captureIo({ cwd: dir });
-  const code = await main(["explain-permissions", ".", "--json"], io);
+  const code = await main(["explain-permissions", name, "--json"], io);
   return { code, stderr: io.stderrText() };
 }
 
@@ -209,6 +213,23 @@ Deno.test("randomly mutated agent.yaml text never shows a stack trace", async ()
         assertCalm(code, stderr, JSON.stringify(text));
       }),
       { numRuns: 150, seed: 1102 },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("random values in agent.json never show a stack trace", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zu_fuzz_" });
+  try {
+    await fc.assert(
+      fc.asyncProperty(mutatedDoc, fc.nat(), async (text, cut) => {
+        const json = JSON.stringify(parse(text));
+        const mangled = cut % 3 === 0 ? json.slice(0, cut % (json.length + 1)) : json;
+        const { code, stderr } = await loadText(dir, mangled, "agent.json");
+        assertCalm(code, stderr, mangled);
+      }),
+      { numRuns: 80, seed: 1104 },
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
