@@ -44,11 +44,6 @@ export function exitProcess(code: number): never {
   return realExit(code);
 }
 
-/** True once {@link guardPlugins} ran in this process. */
-export function pluginsGuarded(): boolean {
-  return installed;
-}
-
 function escape(call: string): PluginEscape {
   return new PluginEscape(
     `a plugin called ${call}; a plugin may not end the zu process (throw an Error instead)`,
