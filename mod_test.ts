@@ -58,6 +58,7 @@ const EXPECTED: readonly string[] = [
   "PIPELINE_PHASE_STARTED",
   "PIPELINE_STARTED",
   "POINTER_DISPATCHED",
+  "PluginEscape",
   "ProviderAuthError",
   "ProviderError",
   "ProviderRateLimited",

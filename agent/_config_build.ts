@@ -21,7 +21,7 @@ import {
   readOnlyRules,
 } from "./action_policy_gate.ts";
 import { AllowedDomainsGate, NAVIGATION_TOOLS } from "./allowed_domains_gate.ts";
-import { configError, withApiKey } from "./_config_parse.ts";
+import { configError, thrownText, withApiKey } from "./_config_parse.ts";
 import {
   instantiate,
   type PluginKind,
@@ -68,9 +68,9 @@ async function buildProvider(
   return provider as ModelProvider;
 }
 
+/** One line saying what a plugin threw (see `thrownText`). */
 export function errorText(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return (msg.split("\n")[0] ?? msg).trim();
+  return thrownText(e);
 }
 
 // Builds each ref of `kind` (no extra args), refusing a second plugin with the same name.

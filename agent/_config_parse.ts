@@ -26,7 +26,7 @@ import type {
   TaskConfig,
 } from "./_config_types.ts";
 
-export { configError, isMapping, show } from "./_config_reader.ts";
+export { configError, isMapping, show, thrownText } from "./_config_reader.ts";
 
 /** The keys of a sink block (zu's `EventSinkConfig`); which drivers and options exist is the catalog's. */
 const SINK_KEYS = ["driver", "path", "encryption", "options"];

@@ -8,7 +8,8 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Registry } from "../core/registry.ts";
-import { configError } from "./_config_parse.ts";
+import { configError, thrownText } from "./_config_parse.ts";
+import { guardPlugins } from "./plugin_guard.ts";
 
 /** The plugin kinds a reference can name. */
 export type PluginKind = "tool" | "detector" | "validator" | "provider";
@@ -29,8 +30,7 @@ function quoteList(names: readonly string[]): string {
 }
 
 function firstLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return (msg.split("\n").find((l) => l.trim() !== "") ?? msg).trim();
+  return thrownText(e);
 }
 
 /** Where a reference is, for messages: the file and the key path. */
@@ -100,6 +100,7 @@ export async function resolveRef(
     throw configError(site.file, site.key, `module "${path}" ${why}`);
   }
   let mod: Record<string, unknown>;
+  guardPlugins();
   try {
     mod = await import(url.href);
   } catch (e) {
@@ -126,7 +127,13 @@ export function isClass(fn: unknown): fn is new (...args: unknown[]) => unknown 
 /** Builds a plugin from a module export: a class is constructed, a function called, an object used. */
 export function instantiate(value: unknown, args: Record<string, unknown>): unknown {
   if (isClass(value)) return new value(args);
-  if (typeof value === "function") return (value as (a: Record<string, unknown>) => unknown)(args);
+  if (typeof value === "function") {
+    const made = (value as (a: Record<string, unknown>) => unknown)(args);
+    // A factory returning a promise is not a plugin (its shape check says so); a rejection of
+    // that promise must not surface later as an unhandled rejection.
+    if (made instanceof Promise) made.catch(() => {});
+    return made;
+  }
   return value;
 }
 

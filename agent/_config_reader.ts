@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { didYouMean } from "../core/did_you_mean.ts";
 import { UserError } from "../core/errors.ts";
 
 /** Builds the one-line error for `file` at `key`. */
@@ -17,6 +18,34 @@ export function show(value: unknown): string {
   if (value === undefined) return "nothing";
   const s = JSON.stringify(value) ?? String(value);
   return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
+
+/**
+ * One line saying what a plugin threw: an `Error`'s first message line, or `a non-Error value
+ * <value>` for anything else (a string, an object, `undefined`). Never throws, whatever was thrown.
+ */
+export function thrownText(e: unknown): string {
+  try {
+    if (e instanceof Error) {
+      const msg = String(e.message ?? "");
+      const line = (msg.split("\n").find((l) => l.trim() !== "") ?? "").trim();
+      return line === "" ? String(e.name || "Error") : line;
+    }
+    return `a non-Error value was thrown: ${safeShow(e)}`;
+  } catch {
+    return "a value that cannot be shown";
+  }
+}
+
+function safeShow(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "symbol" || typeof value === "function") return String(value);
+  try {
+    return show(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /** A short type description of a value, for messages. */
@@ -60,7 +89,9 @@ export class Reader {
     for (const k of Object.keys(obj)) {
       if (!known.includes(k)) {
         this.warnings.push(
-          `Agent "${this.file}": key "${this.join(parent, k)}" is not a known key (ignored)`,
+          `Agent "${this.file}": key "${this.join(parent, k)}" is not a known key (ignored)${
+            didYouMean(k, known)
+          }`,
         );
       }
     }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ToolCall, Verdict } from "../core/contracts.ts";
-import { SecurityBlock } from "../core/errors.ts";
+import { PluginEscape, SecurityBlock } from "../core/errors.ts";
 import {
   DEFENSE_BLOCKED,
   GATE_DECIDED,
@@ -129,6 +129,7 @@ async function runGates(
         run.context(null, false, { invocation: call, idempotency_key: key }),
       );
     } catch (err) {
+      if (err instanceof PluginEscape) throw err;
       const closed = gate.fail_closed_on_crash === true ||
         (tool !== undefined && needsContainment(tool));
       if (closed) {
@@ -270,6 +271,10 @@ export async function invoke(
   }
   if (outcome.kind === "error") {
     const err = outcome.error;
+    // A tool that tried to end zu or widen its permissions ends the run (terminal event).
+    if (err instanceof PluginEscape) {
+      throw new PluginEscape(`Tool "${name}" stopped the run: ${err.message}`, { cause: err });
+    }
     if (err instanceof SecurityBlock) {
       await run.emit(DEFENSE_BLOCKED, {
         kind: err.kind,

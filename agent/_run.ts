@@ -7,6 +7,7 @@
 import type { Message, TaskSpec, Verdict } from "../core/contracts.ts";
 import { severityRank } from "../core/contracts.ts";
 import type { EventBus } from "../core/bus.ts";
+import { PluginEscape } from "../core/errors.ts";
 import {
   CHECK_CRASHED,
   DETECTOR_FIRED,
@@ -61,8 +62,13 @@ export function worst(verdicts: readonly Verdict[]): Verdict | null {
 
 /** `Cls: message` as Python prints an exception. */
 export function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return `Exception: ${String(err)}`;
+  try {
+    if (err instanceof Error) return `${err.name}: ${err.message}`;
+    return `Exception: ${String(err)}`;
+  } catch {
+    // a thrown value whose name, message or string form itself throws
+    return `Exception: ${Object.prototype.toString.call(err)}`;
+  }
 }
 
 /** Everything the run needs to carry between turns. */
@@ -201,6 +207,11 @@ export class Run {
       try {
         v = await d.inspect(this.context(observation, scope !== "on_final"));
       } catch (err) {
+        if (err instanceof PluginEscape) {
+          throw new PluginEscape(`Detector "${name}" stopped the run: ${err.message}`, {
+            cause: err,
+          });
+        }
         await this.emit(CHECK_CRASHED, {
           kind: "detector",
           name,

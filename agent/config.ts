@@ -99,7 +99,7 @@ async function findFile(path: string): Promise<string> {
 }
 
 function yamlProblem(text: string): { where: string; why: string } | null {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, logLevel: "error" });
   const err = doc.errors[0];
   if (!err) return null;
   const offset = Math.max(0, Math.min(err.pos?.[0] ?? 0, text.length));
@@ -110,21 +110,58 @@ function yamlProblem(text: string): { where: string; why: string } | null {
   return { where, why };
 }
 
-/** Parses agent file text (YAML, or JSON when `file` ends in `.json`). */
+/** The most YAML aliases an agent file may use: more is refused as a possible alias bomb. */
+export const MAX_YAML_ALIASES = 100;
+
+function firstLineOf(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return (msg.split("\n")[0] ?? msg).trim();
+}
+
+/**
+ * Parses agent file text (YAML, or JSON when `file` ends in `.json`). Throws a one-line
+ * `UserError` on malformed text, on more than {@link MAX_YAML_ALIASES} alias expansions (a
+ * "billion laughs" document is refused before it grows) and on nesting too deep to read.
+ */
 export function parseAgentText(text: string, file: string): unknown {
+  try {
+    return parseText(text, file);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      throw configError(
+        file,
+        "",
+        `expands more than ${MAX_YAML_ALIASES} YAML aliases (refused as a possible alias bomb)`,
+      );
+    }
+    if (e instanceof RangeError) {
+      throw configError(file, "", `is nested too deeply to read (${firstLineOf(e)})`);
+    }
+    throw configError(file, "", `cannot be parsed: ${firstLineOf(e)}`);
+  }
+}
+
+function parseText(text: string, file: string): unknown {
   if (extname(file).toLowerCase() === ".json") {
     try {
       return JSON.parse(text);
     } catch (e) {
-      const p = yamlProblem(text);
-      const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
-      throw configError(file, "", `is not valid JSON${p ? ` at ${p.where}` : ""}: ${why}`);
+      let where = "";
+      try {
+        const p = yamlProblem(text);
+        if (p) where = ` at ${p.where}`;
+      } catch {
+        // no position then
+      }
+      throw configError(file, "", `is not valid JSON${where}: ${firstLineOf(e)}`);
     }
   }
   const p = yamlProblem(text);
   if (p) throw configError(file, "", `is not valid YAML at ${p.where}: ${p.why}`);
-  const doc = parseDocument(text, { uniqueKeys: true });
-  return doc.toJS({ maxAliasCount: 100 });
+  // logLevel "error": the library would print its warnings (a mapping used as a key) itself.
+  const doc = parseDocument(text, { uniqueKeys: true, logLevel: "error" });
+  return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
 }
 
 /**

@@ -158,7 +158,7 @@ Deno.test("loadAgentConfig reads agent.json from a directory", async () => {
   }
 });
 
-Deno.test("loadAgentConfig returns unknown keys as warnings", async () => {
+Deno.test("loadAgentConfig returns unknown keys as warnings, with a did-you-mean when one is close", async () => {
   const dir = await agentDir({
     "agent.yaml": `${BASE}  colour: blue
 name: my agent
@@ -179,7 +179,7 @@ budget:
         `Agent "${file}": key "name" is not a known key (ignored)`,
         `Agent "${file}": key "task.colour" is not a known key (ignored)`,
         `Agent "${file}": key "plugins.monitors" is not a known key (ignored)`,
-        `Agent "${file}": key "budget.max_stepz" is not a known key (ignored)`,
+        `Agent "${file}": key "budget.max_stepz" is not a known key (ignored) (did you mean "max_steps"?)`,
       ].sort((a, b) => config.warnings.indexOf(a) - config.warnings.indexOf(b)),
     );
     assert.equal(config.warnings.length, 4);

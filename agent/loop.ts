@@ -20,6 +20,7 @@
  */
 import type { EventBus } from "../core/bus.ts";
 import type { Budget, Message, Result, TaskSpec, ToolCall, Verdict } from "../core/contracts.ts";
+import { PluginEscape } from "../core/errors.ts";
 import {
   CHECK_CRASHED,
   CONTAINMENT_ATTESTED,
@@ -344,6 +345,11 @@ async function onFinal(run: Run, value: Record<string, unknown>): Promise<Verdic
       const verdict = await v.check(value, run.context(value, false));
       if (verdict) verdicts.push(verdict);
     } catch (err) {
+      if (err instanceof PluginEscape) {
+        throw new PluginEscape(`Validator "${name}" stopped the run: ${err.message}`, {
+          cause: err,
+        });
+      }
       await run.emit(CHECK_CRASHED, {
         kind: "validator",
         name,

@@ -8,6 +8,7 @@ import type { AgentConfig } from "../agent/config.ts";
 import { sinkRegistry } from "../sinks/registry.ts";
 import { resolvePath } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
+import { noteWarnings } from "./_warnings.ts";
 
 /** An agent file found and checked. */
 export interface LoadedAgent {
@@ -52,7 +53,10 @@ export function findAgentFile(io: CliIo, arg: string | undefined): string {
   );
 }
 
-/** Finds and loads the agent named by `arg`; every problem is a one-line `UserError`. */
+/**
+ * Finds and loads the agent named by `arg`; every problem is a one-line `UserError`. The file's
+ * warnings are printed to stderr (`warning: ...`) and carried into the command's `--json`.
+ */
 export async function loadAgent(io: CliIo, arg: string | undefined): Promise<LoadedAgent> {
   const file = findAgentFile(io, arg);
   const { loadAgentConfig } = await import("../agent/config.ts");
@@ -72,5 +76,6 @@ export async function loadAgent(io: CliIo, arg: string | undefined): Promise<Loa
     }
     throw err;
   }
+  noteWarnings(io, config.warnings);
   return { arg: arg ?? ".", file, dir: config.agentDir, config };
 }

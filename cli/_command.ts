@@ -5,8 +5,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { closestName, didYouMean } from "../core/did_you_mean.ts";
 import { UserError } from "../core/errors.ts";
 import type { CliIo } from "./_io.ts";
+import { warningsOf } from "./_warnings.ts";
 
 /** The type of a flag's value. `list` is a comma-separated string that parses to `string[]`. */
 export type FlagType = "boolean" | "string" | "number" | "list";
@@ -77,6 +79,8 @@ export interface CommandDef {
   examples?: string[];
   /** Runs the command; returns the exit code. */
   run?: (ctx: CommandContext) => Promise<number>;
+  /** The version `--version` (or `-V`) prints, for a group (the root `zu`). Default: no flag. */
+  version?: string;
 }
 
 /** Formats the `zu x y` name of a path. */
@@ -166,6 +170,7 @@ export function renderHelp(def: CommandDef, path: readonly string[]): string {
     return [head, `${f.description}${choices}${showDefault(f.default)}`];
   });
   rows.push(["-h, --help", "Show this help"]);
+  if (def.version !== undefined) rows.push(["-V, --version", "Show the version"]);
   out.push("", "Options:", table(rows));
   if (def.examples?.length) {
     out.push("", "Examples:", ...def.examples.map((e) => `  ${e}`));
@@ -182,6 +187,41 @@ function see(path: readonly string[]): string {
 
 function usage(message: string, path: readonly string[]): UserError {
   return new UserError("usage", `${message}; ${see(path)}`);
+}
+
+function unknownFlag(raw: string, known: readonly string[], path: readonly string[]): UserError {
+  const hint = raw.startsWith("--") ? didYouMean(raw.slice(2), known, "--") : "";
+  return usage(`unknown flag "${raw}" for "${commandName(path)}"${hint}`, path);
+}
+
+/** Every long flag name of the commands under the group `def`. */
+function descendantFlags(def: CommandDef): Set<string> {
+  const out = new Set<string>();
+  for (const s of def.subcommands ?? []) {
+    for (const f of Object.keys(s.flags ?? {})) out.add(f);
+    for (const f of descendantFlags(s)) out.add(f);
+  }
+  return out;
+}
+
+/**
+ * The error for a flag given to a group before its command: did-you-mean against the group's own
+ * flags, else a note that a command's flag (or the one closest to it) goes after the command.
+ */
+function groupFlag(def: CommandDef, raw: string, path: readonly string[]): UserError {
+  const own = def.version !== undefined ? ["help", "version"] : ["help"];
+  const name = raw.split("=")[0] ?? raw;
+  if (!name.startsWith("--") || didYouMean(name.slice(2), own) !== "") {
+    return unknownFlag(name, own, path);
+  }
+  const flags = descendantFlags(def);
+  const at = `"${commandName(path)} <command> --`;
+  if (flags.has(name.slice(2))) {
+    return usage(`flag "${name}" goes after the command (${at}${name.slice(2)}")`, path);
+  }
+  const best = closestName(name.slice(2), flags);
+  const hint = best === null ? "" : ` (did you mean ${at}${best}"?)`;
+  return usage(`unknown flag "${name}" for "${commandName(path)}"${hint}`, path);
 }
 
 /** A request for help, found while parsing. */
@@ -232,7 +272,7 @@ export function parseCommand(
     }
     if (t.kind !== "option") continue;
     const opt = options[t.name];
-    if (!opt) throw usage(`unknown flag "${t.rawName}" for "${commandName(path)}"`, path);
+    if (!opt) throw unknownFlag(t.rawName, Object.keys(options), path);
     if (opt.type === "boolean" && t.value !== undefined) {
       throw usage(`flag "${t.rawName}" of "${commandName(path)}" takes no value`, path);
     }
@@ -322,11 +362,16 @@ export async function dispatch(
       io.stdout(renderHelp(def, path));
       return 0;
     }
-    if (first.startsWith("-")) {
-      throw usage(`unknown flag "${first}" for "${commandName(path)}"`, path);
+    if (def.version !== undefined && (first === "--version" || first === "-V")) {
+      io.stdout(`${commandName(path)} ${def.version}\n`);
+      return 0;
     }
+    if (first.startsWith("-")) throw groupFlag(def, first, path);
     const sub = def.subcommands.find((s) => s.name === first);
-    if (!sub) throw usage(`unknown command "${first}" for "${commandName(path)}"`, path);
+    if (!sub) {
+      const hint = didYouMean(first, def.subcommands.map((s) => s.name));
+      throw usage(`unknown command "${first}" for "${commandName(path)}"${hint}`, path);
+    }
     return await dispatch(sub, args.slice(1), [...path, sub.name], io);
   }
   const parsed = parseCommand(def, args, path);
@@ -361,7 +406,19 @@ export function list(ctx: Parsed, name: string): string[] {
   return Array.isArray(v) ? v : [];
 }
 
-/** Writes `value` as pretty JSON plus a newline to stdout. */
+/**
+ * Writes `value` as pretty JSON plus a newline to stdout. When the command loaded an agent, an
+ * object gets a `warnings` array (the agent file's warnings, empty when there are none).
+ */
 export function printJson(io: CliIo, value: unknown): void {
-  io.stdout(JSON.stringify(value, null, 2) + "\n");
+  const warnings = warningsOf(io);
+  let out = value;
+  if (warnings !== undefined && value !== null && typeof value === "object") {
+    const toJSON = (value as { toJSON?: () => unknown }).toJSON;
+    const plain = typeof toJSON === "function" ? toJSON.call(value) : value;
+    if (plain !== null && typeof plain === "object" && !Array.isArray(plain)) {
+      out = { ...plain, warnings: [...warnings] };
+    }
+  }
+  io.stdout(JSON.stringify(out, null, 2) + "\n");
 }

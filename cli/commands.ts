@@ -15,6 +15,7 @@ import { initCommand } from "./cmd_init.ts";
 import { replayCommand } from "./cmd_replay.ts";
 import { runCommand } from "./cmd_run.ts";
 import { sandboxCommand } from "./cmd_sandbox.ts";
+import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
 
@@ -43,5 +44,6 @@ export function rootCommand(): CommandDef {
     description: `Start with "zu demo" (offline, no Docker needed), then "zu init my-agent".
 Exit codes: 0 success, 1 the run or check failed, 2 usage or configuration error.`,
     subcommands: allCommands(),
+    version: VERSION,
   };
 }

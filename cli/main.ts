@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { exitProcess } from "../agent/plugin_guard.ts";
 import { Interrupted } from "../core/errors.ts";
 import { type CommandDef, dispatch } from "./_command.ts";
 import { type CliIo, defaultIo } from "./_io.ts";
@@ -50,7 +51,7 @@ if (import.meta.main) {
   const controller = new AbortController();
   let interrupted = false;
   const onSigint = (): void => {
-    if (interrupted) Deno.exit(130);
+    if (interrupted) exitProcess(130);
     interrupted = true;
     controller.abort(new Interrupted());
   };
@@ -65,5 +66,6 @@ if (import.meta.main) {
   } catch {
     // ignore
   }
-  Deno.exit(code);
+  // Not Deno.exit: after a module-path plugin was loaded that one refuses (see plugin_guard.ts).
+  exitProcess(code);
 }

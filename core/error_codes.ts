@@ -55,6 +55,7 @@ export const RUN_FAILURE_CODES = Object.freeze(
     "fetch_failed",
     "fetch_timeout",
     "interrupted",
+    "plugin_escape",
     "provider_error",
     "provider_rate_limited",
     "provider_timeout",

@@ -76,6 +76,20 @@ export class Interrupted extends RunFailure {
   }
 }
 
+/**
+ * A plugin (agent code loaded from a module path) tried to leave zu's control: it called
+ * `Deno.exit` / `process.exit`, or started a `Worker` with its own permissions. Thrown in the
+ * plugin instead of letting it happen: at load it becomes a one-line configuration error (exit
+ * 2); during a run it ends the run with a terminal event (exit 1).
+ */
+export class PluginEscape extends RunFailure {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super("plugin_escape", message, options);
+    this.name = "PluginEscape";
+  }
+}
+
 /** A guard refused something (SSRF, off-allowlist, ...). The loop turns it into `harness.defense.blocked`. */
 export class SecurityBlock extends RunFailure {
   /** The block kind (`ssrf`, `off_allowlist`, ...). */

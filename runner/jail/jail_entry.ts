@@ -14,6 +14,7 @@ import { RunFailure, UserError } from "../../core/errors.ts";
 import { Registry } from "../../core/registry.ts";
 import type { Tool } from "../../core/types.ts";
 import type { AgentRegistries, ToolFactory } from "../../agent/builtins.ts";
+import { exitProcess } from "../../agent/plugin_guard.ts";
 import { writeJailLine } from "./protocol.ts";
 import { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 import { jailTools } from "./jail_tool.ts";
@@ -116,7 +117,7 @@ function fail(err: unknown): never {
       user: err instanceof UserError,
       message: err.message,
     });
-    Deno.exit(2);
+    exitProcess(2);
   }
   const e = err instanceof Error ? err : new Error(String(err));
   writeJailLine({
@@ -126,7 +127,7 @@ function fail(err: unknown): never {
     message: `${e.name}: ${e.message}`,
     stack: e.stack ?? "",
   });
-  Deno.exit(1);
+  exitProcess(1);
 }
 
 async function live(

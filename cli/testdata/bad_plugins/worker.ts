@@ -1,0 +1,2 @@
+// A worker a bad plugin starts (see plugins.ts); it does nothing.
+self.close();
