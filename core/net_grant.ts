@@ -21,7 +21,7 @@
 import { addressClass } from "./address_class.ts";
 import { type AddressPolicy, addressRefusal, isInternalName } from "./address_policy.ts";
 import { canonicalAddress } from "./host_normalize.ts";
-import { type HostPattern, netFlagEntries } from "./host_pattern.ts";
+import { type HostPattern, netFlagEntries, netFlagEntry } from "./host_pattern.ts";
 
 /** One declared host, parsed, and whether its author may name a loopback or private literal. */
 export interface DeclaredHost {
@@ -77,13 +77,24 @@ export function grantNet(
   for (const { pattern, why, declaredLiteral } of declared) {
     const shown = netFlagEntries(pattern).join(",");
     if (pattern.ip) {
-      const k = addressRefusal(pattern.host, { ...policy, declaredLiteral });
-      if (k !== null) {
-        refused.push({ value: shown, why: `${why}: address "${pattern.host}" is ${k}` });
-        continue;
+      // Judged per port: a local origin opens a loopback address on its one port only.
+      const ports = pattern.port === null ? [80, 443] : [pattern.port];
+      const open = ports.filter((p) =>
+        addressRefusal(pattern.host, { ...policy, declaredLiteral }, p) === null
+      );
+      const closed = ports.filter((p) => !open.includes(p));
+      if (closed.length > 0) {
+        const k = addressRefusal(pattern.host, { ...policy, declaredLiteral });
+        refused.push({
+          value: closed.map((p) => netFlagEntry(pattern.host, p)).join(","),
+          why: `${why}: address "${pattern.host}" is ${k}`,
+        });
       }
-      if (addressClass(pattern.host) !== null) lifted.push(pattern.host);
-      grant(pattern, why);
+      if (open.length === 0) continue;
+      if (addressClass(pattern.host) !== null && !lifted.includes(pattern.host)) {
+        lifted.push(pattern.host);
+      }
+      for (const p of open) grant({ ...pattern, port: p }, why);
       continue;
     }
     if (isInternalName(pattern.host)) {
