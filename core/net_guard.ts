@@ -57,11 +57,11 @@ function block(host: string, why: string): SecurityBlock {
 }
 
 /** What to do about a refused loopback literal: name the one setting that opens it. */
-function localHint(ip: string, why: string): string {
+function localHint(ip: string, why: string, port: number | null | undefined): string {
   if (why !== "loopback") return "";
   return ` (a local test server? list it in agent.yaml "local_origins", e.g. "${
     ip.includes(":") ? `[${ip}]` : ip
-  }:8080")`;
+  }:${port ?? 8080}")`;
 }
 
 const DNS_FIX = "check the name, the network and the resolver (/etc/resolv.conf)";
@@ -91,7 +91,9 @@ export async function checkHost(host: string, options: GuardOptions = {}): Promi
   const policy: AddressPolicy = { ...options, declaredLiteral: false };
   if (canonicalAddress(name) !== null) {
     const why = addressRefusal(name, policy, options.port);
-    if (why !== null) throw block(host, `address "${name}" is ${why}${localHint(name, why)}`);
+    if (why !== null) {
+      throw block(host, `address "${name}" is ${why}${localHint(name, why, options.port)}`);
+    }
     return [name];
   }
   let answers: string[];
