@@ -383,7 +383,11 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
         try {
           await writeAll(
             client,
-            statusResponse(refusal.status, STATUS_TEXT[refusal.status] ?? "Error"),
+            // The decision's reason travels with the refusal, so a client (a model provider)
+            // can say the proxy refused it, not the server.
+            statusResponse(refusal.status, STATUS_TEXT[refusal.status] ?? "Error", {
+              "X-Zu-Egress-Refused": refusal.reason,
+            }),
           );
         } catch {
           // the client went away

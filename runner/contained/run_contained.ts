@@ -33,6 +33,7 @@ import type {
 import type { Resolver } from "../../core/net_guard.ts";
 import type { DockerClient } from "../../backends/docker/docker_client.ts";
 import { jailAgentOf } from "../jail/jail_agent.ts";
+import { checkSandboxModelUrls } from "./sandbox_model_url.ts";
 import {
   computeRunPermissions,
   type JailAgent,
@@ -357,6 +358,7 @@ export async function runSandboxed(
     // loadAgentConfig reports the missing file
   }
   const jail = options.jail ?? await describeAgent(file, env);
+  checkSandboxModelUrls(agentFile, jail, env);
   const name = file.slice(file.lastIndexOf("/") + 1);
   const perms = sandboxedPermissions(jail, { env });
   const image = options.image ?? DEFAULT_LAUNCHER_IMAGE;
