@@ -405,6 +405,34 @@ export async function runSandboxed(
   }
 }
 
+/** Codes of a failed model or network call, where the proxy's refusals may be the cause. */
+const NETWORK_FAILURES: ReadonlySet<string> = new Set([
+  "network_policy",
+  "provider_auth",
+  "provider_error",
+  "provider_timeout",
+  "provider_unavailable",
+  "fetch_failed",
+]);
+
+/**
+ * The child's message of a failed network call, with what the egress proxy refused during the
+ * run (host, port, reason), which the child cannot see through a refused CONNECT tunnel.
+ */
+function withProxyRefusals(
+  message: string,
+  code: string | undefined,
+  decisions: readonly Record<string, unknown>[],
+): string {
+  if (code === undefined || !NETWORK_FAILURES.has(code)) return message;
+  const refused = decisions.filter((d) => d.allowed === false && d.host);
+  if (refused.length === 0) return message;
+  const shown = [...new Set(refused.map((d) => `"${d.host}:${d.port}" (${d.reason})`))];
+  return `${message}; the egress proxy refused ${shown.slice(0, 3).join(", ")}${
+    shown.length > 3 ? ` and ${shown.length - 3} more` : ""
+  }`;
+}
+
 async function launchStaged(stage: string, input: {
   options: RunSandboxedOptions;
   command: string[];
@@ -483,7 +511,11 @@ async function launchStaged(stage: string, input: {
     | { code?: string; user?: boolean; message?: string; stack?: string }
     | undefined;
   if (failure) {
-    const message = failure.message ?? "the contained run failed";
+    const message = withProxyRefusals(
+      failure.message ?? "the contained run failed",
+      failure.code,
+      outcome.proxyDecisions,
+    );
     const rebuilt = errorOfCode(failure.code, message);
     if (rebuilt) throw await ended(rebuilt);
     if (failure.user) throw new UserError("usage", message);

@@ -99,3 +99,37 @@ Deno.test("a contained run turns the child's user error into a UserError and a s
     );
   });
 });
+
+Deno.test("a contained run whose model call the proxy refused names the proxy's decision in its error", async () => {
+  await withAgentDir(async (dir) => {
+    const err = await runSandboxed(dir, {
+      sink: new MemorySink(),
+      timeoutMs: 1000,
+      jail: { ...AGENT, agentDir: dir },
+      env: () => undefined,
+      launcher: (w) =>
+        new FakeAgentLauncher(w, {
+          lines: [{
+            zu_jail: "error",
+            code: "network_policy",
+            user: true,
+            message:
+              `Cannot complete with openai-compatible model "m": the sandbox's egress proxy refused "api.openai.com:443", the API was never reached`,
+          }],
+          decisions: [{
+            event: "proxy.decision",
+            host: "api.openai.com",
+            port: 443,
+            allowed: false,
+            reason: "blocked_resolution",
+          }],
+          exitCode: 2,
+        }),
+    }).then(() => null, (e) => e);
+    ok(err instanceof UserError && err.code === "network_policy", String(err));
+    ok(
+      err.message.endsWith(`the egress proxy refused "api.openai.com:443" (blocked_resolution)`),
+      err.message,
+    );
+  });
+});
