@@ -100,6 +100,9 @@ export async function checkHost(host: string, options: GuardOptions = {}): Promi
   try {
     answers = await (options.resolver ?? systemResolver)(name);
   } catch (cause) {
+    // A permission refusal of the lookup (the jail did not grant the name) stays a refusal:
+    // only a real resolution failure is dns_failed.
+    if (cause instanceof Deno.errors.NotCapable) throw cause;
     throw new UserError(
       "dns_failed",
       `Cannot resolve host "${host}": ${String(cause)}; ${DNS_FIX}`,

@@ -89,7 +89,9 @@ async function resolveNames(hosts: string[]): Promise<Record<string, string[]>> 
     try {
       out[host] = await systemResolver(host);
     } catch {
-      // unresolvable now: the child will be refused and say so
+      // Unresolvable now: an empty answer (no address is granted) tells the child that this
+      // declared name failed DNS, so it reports dns_failed, not a jail refusal.
+      out[host] = [];
     }
   }
   return out;
