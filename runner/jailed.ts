@@ -205,7 +205,7 @@ export async function runJailed<M extends JailMode>(
   if (outcome.error) {
     const rebuilt = errorOfCode(outcome.error.code, outcome.error.message);
     if (rebuilt) throw await ended(rebuilt);
-    if (outcome.error.user) throw new UserError("usage", outcome.error.message);
+    if (outcome.error.user) throw await ended(new UserError("usage", outcome.error.message));
     throw new Error(
       `The jailed child failed: ${outcome.error.message}\n${outcome.error.stack ?? ""}`,
     );

@@ -518,7 +518,7 @@ async function launchStaged(stage: string, input: {
     );
     const rebuilt = errorOfCode(failure.code, message);
     if (rebuilt) throw await ended(rebuilt);
-    if (failure.user) throw new UserError("usage", message);
+    if (failure.user) throw await ended(new UserError("usage", message));
     throw new Error(`The sandboxed run failed: ${message}\n${failure.stack ?? ""}`);
   }
   if (result === undefined) {
@@ -530,8 +530,16 @@ async function launchStaged(stage: string, input: {
         ),
       );
     }
-    throw new Error(
-      `The sandboxed run exited with code ${outcome.exitCode} and no result:\n${outcome.stderr.trim()}`,
+    // The container died (killed, out of memory, a crashed runtime): a failed run that says so
+    // in one line and in its last event, with the last line the container wrote.
+    const last = outcome.stderr.trim().split("\n").at(-1)?.trim() ?? "";
+    throw await ended(
+      new RunFailure(
+        "sandbox_dead",
+        `Cannot finish "${agentFile}" sandboxed: the container exited with code ${outcome.exitCode} and no result${
+          last ? ` (last output: ${JSON.stringify(last.slice(0, 300))})` : ""
+        }`,
+      ),
     );
   }
   return {

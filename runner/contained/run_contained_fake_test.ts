@@ -133,3 +133,28 @@ Deno.test("a contained run whose model call the proxy refused names the proxy's 
     );
   });
 });
+
+Deno.test("a contained run whose container dies without a result ends its log with a terminal event saying so", async () => {
+  await withAgentDir(async (dir) => {
+    const sink = new MemorySink();
+    const err = await runSandboxed(dir, {
+      sink,
+      timeoutMs: 1000,
+      jail: { ...AGENT, agentDir: dir },
+      env: () => undefined,
+      launcher: (w) =>
+        new FakeAgentLauncher(w, {
+          lines: [{
+            zu_jail: "event",
+            event: newEvent({ task_id: "t-9", type: "harness.task.started" }),
+          }],
+          exitCode: 137,
+        }),
+    }).then(() => null, (e) => e);
+    ok(err instanceof ZuError && err.code === "sandbox_dead", String(err));
+    ok(err.message.includes("exited with code 137 and no result"), err.message);
+    const events = await sink.query();
+    equal(events.at(-1)?.type, "harness.task.terminal");
+    equal(events.at(-1)?.payload.reason, "error:sandbox_dead");
+  });
+});
