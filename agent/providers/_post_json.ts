@@ -147,7 +147,23 @@ function hostOf(url: string): string {
   }
 }
 
-/** The egress proxy, not the API, refused the call: the allowlist is the user's to fix. */
+/** What to do about each refusal reason of the egress proxy. */
+function proxyFix(reason: string | null): string {
+  switch (reason) {
+    case "not_allowlisted":
+    case "ip_literal_not_allowlisted":
+      return "declare the model host (base_url) so it is on the allowlist";
+    case "blocked_address":
+    case "blocked_resolution":
+      return "its address is not global: allow its range with ZU_SANDBOX_ALLOW_CIDRS (and ZU_SANDBOX_NETWORKS for another Docker network)";
+    case "dns_failed":
+      return "the proxy could not resolve it: check the name, or pin it with ZU_SANDBOX_HOSTS=name=ip";
+    default:
+      return "the proxy's reason is in the run's harness.egress.observed events";
+  }
+}
+
+/** The egress proxy, not the API, refused the call: the network policy is the user's to fix. */
 function proxyRefusal(
   url: string,
   reason: string | null,
@@ -157,9 +173,9 @@ function proxyRefusal(
   return new UserError(
     "network_policy",
     say(
-      `the sandbox's egress proxy refused "${
-        hostOf(url)
-      }"${why}, the API was never reached; declare the model host (base_url) so it is allowlisted, and see the run's harness.egress.observed events`,
+      `the sandbox's egress proxy refused "${hostOf(url)}"${why}, the API was never reached; ${
+        proxyFix(reason)
+      }`,
     ),
   );
 }
