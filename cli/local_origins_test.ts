@@ -65,3 +65,21 @@ Deno.test("zu run reaches a loopback test page only when agent.yaml lists it in 
   equal(out.status, "success");
   equal(out.blocked.length, 0);
 });
+
+Deno.test("a local_origins entry that is not a loopback host:port is one config error line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zu_local_origin_" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/agent.yaml`,
+      agentYaml(8080, false) + `local_origins: ["localhost:8080"]\n`,
+    );
+    const io = captureIo({ cwd: dir });
+    equal(await main(["run", dir, "--db", "events.db"], io), 2);
+    const lines = io.stderrText().trim().split("\n");
+    equal(lines.length, 1, io.stderrText());
+    ok(/local_origins\[0\]/.test(lines[0]!), lines[0]);
+    ok(/write the loopback address, e\.g\. 127\.0\.0\.1:8080/.test(lines[0]!), lines[0]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
