@@ -70,10 +70,13 @@ export function parseLocalOrigin(text: string): string {
     fail(`"${host}" is not an IP address (write the loopback address, e.g. 127.0.0.1:${port})`);
   }
   const k = addressClass(ip!);
-  if (k !== "loopback" || ip!.includes(":") && ip !== "::1") {
+  if (k !== "loopback") {
     fail(
       `address "${ip}" is ${k ?? "global"}, not loopback (local origins are 127.0.0.0/8 or ::1)`,
     );
+  }
+  if (ip!.includes(":") && ip !== "::1") {
+    fail(`address "${ip}" carries a loopback address in IPv6 form (write 127.0.0.1 or ::1)`);
   }
   return localOriginKey(ip!, port!);
 }

@@ -21,7 +21,7 @@ Deno.test("parseLocalOrigin refuses names, missing ports and every address that 
       ["10.0.0.5:80", /private, not loopback/],
       ["93.184.216.34:80", /global, not loopback/],
       ["0.0.0.0:80", /not loopback/],
-      ["[::127.0.0.1]:80", /not loopback/],
+      ["[::127.0.0.1]:80", /IPv6 form \(write 127\.0\.0\.1 or ::1\)/],
       ["127.0.0.1:0", /port/],
     ] as const
   ) {
