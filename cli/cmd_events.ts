@@ -36,16 +36,8 @@ const FILTER_FLAGS: Record<string, FlagDef> = {
   db: DB_FLAG,
   agent: AGENT_FLAG,
   type: { type: "string", description: "Only events of this type (e.g. harness.tool.invoked)" },
-  trace: {
-    type: "string",
-    placeholder: "id",
-    description: "Only events of this trace (its id or a unique prefix, as list prints it)",
-  },
-  task: {
-    type: "string",
-    placeholder: "id",
-    description: "Only events of this task (its id or a unique prefix)",
-  },
+  trace: { type: "string", placeholder: "id", description: "Only events of this trace" },
+  task: { type: "string", placeholder: "id", description: "Only events of this task" },
   source: { type: "string", description: "Only events from this source (loop, a tool name, ...)" },
   "after-seq": { type: "number", description: "Only events after this sequence number" },
   limit: { type: "number", description: "At most this many events" },
@@ -152,7 +144,7 @@ const list: CommandDef = {
 const show: CommandDef = {
   name: "show",
   summary: "Print one event as JSON",
-  positionals: [{ name: "event-id", description: "The event's id, or a unique prefix of it" }],
+  positionals: [{ name: "event-id", description: "The event's id" }],
   flags: { db: DB_FLAG, agent: AGENT_FLAG },
   run: (ctx) =>
     withLog(ctx, async (sink) => {
