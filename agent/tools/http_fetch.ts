@@ -17,7 +17,7 @@
  * @module
  */
 import { CAP_NET } from "../../core/contracts.ts";
-import { RunFailure, SecurityBlock } from "../../core/errors.ts";
+import { RunFailure, SecurityBlock, UserError } from "../../core/errors.ts";
 import { checkHost, type GuardOptions, type Resolver } from "../../core/net_guard.ts";
 import { parseLocalOrigins, withLocalOrigins } from "../../core/local_origin.ts";
 import { HostAllowlist, urlPort } from "../../core/host_allowlist.ts";
@@ -328,6 +328,14 @@ export class HttpFetch implements Tool {
         throw new SecurityBlock(
           `Cannot fetch "${url.href}": egress refused or unreachable via the sandbox proxy`,
           { kind: "fetch_blocked", target: url.href },
+        );
+      }
+      if (response.headers.get("x-zu-egress-refused") === "dns_failed") {
+        // The proxy could not resolve the name: a DNS failure, not a refusal.
+        await response.body?.cancel();
+        throw new UserError(
+          "dns_failed",
+          `Cannot resolve host "${url.hostname}": the sandbox's egress proxy found no address for it; check the name, or pin it with ZU_SANDBOX_HOSTS=name=ip`,
         );
       }
       const bytes = response.body
