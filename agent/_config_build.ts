@@ -166,8 +166,10 @@ export async function buildAll(
     ) {
       extra.allowedDomains = [...config.allowed_domains];
     }
-    if (config.local_origins.length > 0 && ref.ref === "http_fetch" && !hasLocalArg(ref.args)) {
-      extra.localOrigins = [...config.local_origins];
+    if (
+      (config.local_origins ?? []).length > 0 && ref.ref === "http_fetch" && !hasLocalArg(ref.args)
+    ) {
+      extra.localOrigins = [...(config.local_origins ?? [])];
     }
     const tool = await buildPlugin(config, ref, "tool", registries.tools, extra) as Tool;
     const tier = tierOf.get(ref.ref);
@@ -204,7 +206,7 @@ export async function buildAll(
   const gates = new Map<string, InvocationGate>();
   if (config.allowed_domains !== null) {
     const gate = new AllowedDomainsGate(config.allowed_domains, {
-      localOrigins: config.local_origins,
+      localOrigins: config.local_origins ?? [],
     });
     gates.set(gate.name, gate);
   }

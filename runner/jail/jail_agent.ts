@@ -51,7 +51,11 @@ function addressPolicyOf(
     }
     if (args["allow_private"] === true || args["allowPrivate"] === true) allowPrivate = true;
   }
-  return { allowCidrs: [...allowCidrs], allowPrivate, localOrigins: [...config.local_origins] };
+  return {
+    allowCidrs: [...allowCidrs],
+    allowPrivate,
+    localOrigins: [...(config.local_origins ?? [])],
+  };
 }
 
 /** Builds the {@link JailAgent} of a loaded agent (its tools are assembled to read their egress). */
