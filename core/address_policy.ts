@@ -11,7 +11,8 @@
  * LAN); the jail honours that for a tool's own `egress` and a provider's base URL, never for an
  * address a name resolved to. The other is `localOrigins` (agent.yaml `local_origins`, see
  * core/local_origin.ts): a loopback address passes on exactly the ports listed for it, when the
- * caller names the port, for every enforcement point alike (the gate, `http_fetch`, the proxy
+ * caller names the port (the literal dialled, or an answer a name resolved to), for every
+ * enforcement point alike (the gate, `http_fetch`, the proxy
  * and the jail's flags).
  *
  * @example

@@ -1,8 +1,9 @@
 /**
  * Local test origins: the one setting that lets an agent reach a page on this machine's
  * loopback (`local_origins: ["127.0.0.1:8080"]` in agent.yaml). Each entry is a loopback IP
- * literal with an explicit port; only that address on that port opens, and only when a URL names
- * the address itself (a name that resolves to loopback stays refused). Metadata, private,
+ * literal with an explicit port; only that address on that port opens (the socket, however a URL
+ * reaches it: the literal, or a name the host resolves to it), every other port and loopback
+ * address stays refused. Metadata, private,
  * unspecified and global addresses, names such as `localhost`, and entries without a port are
  * refused here, so no setting can open more than one loopback port at a time.
  *

@@ -43,13 +43,13 @@ Deno.test("a local origin opens its loopback address on its one port, and nothin
   equal(addressRefusal("127.0.0.2", policy, 8080), "loopback");
   equal((await checkHost("127.0.0.1", { ...policy, port: 8080 }))[0], "127.0.0.1");
   await checkHost("2130706433", { ...policy, port: 8080 }); // the same address in another spelling
-  // A name that resolves to the address stays refused (DNS cannot open a local origin).
+  // The opening is the socket: a name that resolves to it reaches it too, on that port only.
+  const resolver = () => Promise.resolve(["127.0.0.1"]);
+  equal((await checkHost("local.test", { ...policy, port: 8080, resolver }))[0], "127.0.0.1");
   let refused = "";
-  await checkHost("local.test", {
-    ...policy,
-    port: 8080,
-    resolver: () => Promise.resolve(["127.0.0.1"]),
-  }).catch((e) => refused = e.message);
+  await checkHost("local.test", { ...policy, port: 9090, resolver }).catch((e) =>
+    refused = e.message
+  );
   equal(/resolves to "127\.0\.0\.1", which is loopback/.test(refused), true, refused);
 });
 

@@ -118,7 +118,7 @@ export async function checkHost(host: string, options: GuardOptions = {}): Promi
   for (const answer of answers) {
     const addr = canonicalAddress(answer);
     if (addr === null) throw block(host, `the resolver answered "${answer}", not an address`);
-    const why = addressRefusal(addr, policy);
+    const why = addressRefusal(addr, policy, options.port);
     if (why !== null) throw block(host, `it resolves to "${addr}", which is ${why}`);
     if (!pinned.includes(addr)) pinned.push(addr);
   }
