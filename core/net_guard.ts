@@ -119,7 +119,12 @@ export async function checkHost(host: string, options: GuardOptions = {}): Promi
     const addr = canonicalAddress(answer);
     if (addr === null) throw block(host, `the resolver answered "${answer}", not an address`);
     const why = addressRefusal(addr, policy, options.port);
-    if (why !== null) throw block(host, `it resolves to "${addr}", which is ${why}`);
+    if (why !== null) {
+      throw block(
+        host,
+        `it resolves to "${addr}", which is ${why}${localHint(addr, why, options.port)}`,
+      );
+    }
     if (!pinned.includes(addr)) pinned.push(addr);
   }
   return pinned;
