@@ -121,6 +121,10 @@ function hasDomainArg(args: Record<string, unknown>): boolean {
   return "allowed_domains" in args || "allowedDomains" in args;
 }
 
+function hasLocalArg(args: Record<string, unknown>): boolean {
+  return "local_origins" in args || "localOrigins" in args;
+}
+
 export async function buildAll(
   config: AgentConfig,
   registries: AgentRegistries,
@@ -162,6 +166,11 @@ export async function buildAll(
     ) {
       extra.allowedDomains = [...config.allowed_domains];
     }
+    if (
+      (config.local_origins ?? []).length > 0 && ref.ref === "http_fetch" && !hasLocalArg(ref.args)
+    ) {
+      extra.localOrigins = [...(config.local_origins ?? [])];
+    }
     const tool = await buildPlugin(config, ref, "tool", registries.tools, extra) as Tool;
     const tier = tierOf.get(ref.ref);
     if (tier !== undefined) {
@@ -196,7 +205,9 @@ export async function buildAll(
 
   const gates = new Map<string, InvocationGate>();
   if (config.allowed_domains !== null) {
-    const gate = new AllowedDomainsGate(config.allowed_domains);
+    const gate = new AllowedDomainsGate(config.allowed_domains, {
+      localOrigins: config.local_origins ?? [],
+    });
     gates.set(gate.name, gate);
   }
   const rules = compilePolicies(config, tools);

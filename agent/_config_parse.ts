@@ -14,6 +14,7 @@ import { type Budget, DEFAULT_BUDGET } from "../core/contracts.ts";
 import { configError, isMapping, Reader, show, typeName } from "./_config_reader.ts";
 import { POLICY_EFFECTS, type PolicyEffect } from "./action_policy_gate.ts";
 import { checkHostPattern } from "./allowed_domains_gate.ts";
+import { parseLocalOrigin } from "../core/local_origin.ts";
 import type { SinkDriverCatalog, SinkRole } from "../core/types.ts";
 import type {
   ActionPolicyEntry,
@@ -46,6 +47,7 @@ const TOP_KEYS = [
   "max_context_chars",
   "containment",
   "allowed_domains",
+  "local_origins",
   "action_policies",
   "task",
 ];
@@ -335,6 +337,22 @@ export function parseAgentDocument(
     if (allowed.length === 0) allowed = null;
   }
 
+  const localOrigins: string[] = [];
+  if (top.local_origins !== undefined && top.local_origins !== null) {
+    r.list(top.local_origins, "local_origins").forEach((o, i) => {
+      try {
+        if (typeof o !== "string") throw new TypeError(`must be a string, got ${typeName(o)}`);
+        const origin = parseLocalOrigin(o);
+        if (!localOrigins.includes(origin)) localOrigins.push(origin);
+      } catch (e) {
+        r.fail(
+          `local_origins[${i}]`,
+          (e as Error).message.replace(/^Cannot use local origin /, ""),
+        );
+      }
+    });
+  }
+
   const budget = top.budget === undefined || top.budget === null
     ? { ...DEFAULT_BUDGET }
     : { ...DEFAULT_BUDGET, ...parseBudget(r, top.budget, "budget") };
@@ -377,6 +395,7 @@ export function parseAgentDocument(
     max_context_chars: r.optInt(top, "max_context_chars", "", 1),
     containment: r.choice(top, "containment", "", ["audit", "required"] as const, "audit"),
     allowed_domains: allowed,
+    local_origins: localOrigins,
     action_policies: top.action_policies === undefined || top.action_policies === null
       ? []
       : parsePolicies(r, top.action_policies, "action_policies"),

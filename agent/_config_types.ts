@@ -137,6 +137,11 @@ export interface AgentConfig {
   containment: "audit" | "required";
   /** Host patterns navigation is limited to, or null for no limit. */
   allowed_domains: string[] | null;
+  /**
+   * Loopback origins (`127.0.0.1:8080`) the navigation tools may reach for a local test, in
+   * canonical text (core/local_origin.ts); empty for none.
+   */
+  local_origins: string[];
   /** Ordered action policies. */
   action_policies: ActionPolicyEntry[];
   /** The task, when the file carries one. */

@@ -21,6 +21,7 @@ import type { ToolCall, Verdict } from "../core/contracts.ts";
 import type { InvocationGate, RunContext } from "../core/types.ts";
 import { HostAllowlist, urlPort } from "../core/host_allowlist.ts";
 import { parseHostPattern } from "../core/host_pattern.ts";
+import { parseLocalOrigins, withLocalOrigins } from "../core/local_origin.ts";
 
 /** Tools whose `url` argument the gate checks. */
 export const NAVIGATION_TOOLS: readonly string[] = Object.freeze([
@@ -53,6 +54,15 @@ export function checkHostPattern(pattern: unknown): { pattern: string } | { erro
   return { pattern: pattern.trim() };
 }
 
+/** Options of {@link AllowedDomainsGate}. */
+export interface AllowedDomainsGateOptions {
+  /**
+   * Local test origins (`127.0.0.1:8080`, agent.yaml `local_origins`): each is allowed as if it
+   * were one more pattern (core/local_origin.ts). Default none.
+   */
+  localOrigins?: readonly string[];
+}
+
 /** Denies navigation calls to hosts outside the allowlist. Fails closed on a crash. */
 export class AllowedDomainsGate implements InvocationGate {
   /** Registry name. */
@@ -64,8 +74,9 @@ export class AllowedDomainsGate implements InvocationGate {
   readonly #list: HostAllowlist;
 
   /** Creates the gate over `patterns`; throws `TypeError` on one outside the grammar. */
-  constructor(patterns: readonly string[]) {
-    this.patterns = Object.freeze([...patterns]);
+  constructor(patterns: readonly string[], options: AllowedDomainsGateOptions = {}) {
+    const local = parseLocalOrigins(options.localOrigins ?? []);
+    this.patterns = Object.freeze(withLocalOrigins(patterns, local)!);
     this.#list = new HostAllowlist(this.patterns);
   }
 

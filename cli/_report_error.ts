@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DecryptError, Interrupted, RunFailure, UserError } from "../core/errors.ts";
+import { DecryptError, Interrupted, RunFailure, UserError, ZuError } from "../core/errors.ts";
 import type { CliIo } from "./_io.ts";
 
 /** What a `DecryptError` adds: where the CLI reads keys from. */
@@ -23,8 +23,68 @@ function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, " ").trim();
 }
 
-/** Prints `err` to `io.stderr` the way `zu` does and returns the exit code. */
-export function reportError(err: unknown, io: Pick<CliIo, "stderr">): number {
+/** The commands whose `--json` output is a result object, on failure too. */
+export const JSON_RESULT_COMMANDS: readonly string[] = ["run", "capture", "replay", "harden"];
+
+/**
+ * The command `args` runs when it is one of {@link JSON_RESULT_COMMANDS} with `--json` (before
+ * any `--`), else null.
+ */
+export function jsonResultCommand(args: readonly string[]): string | null {
+  const end = args.indexOf("--");
+  const own = end < 0 ? args : args.slice(0, end);
+  const command = own.find((a) => !a.startsWith("-"));
+  if (command === undefined || !JSON_RESULT_COMMANDS.includes(command)) return null;
+  return own.includes("--json") || own.includes("--json=true") ? command : null;
+}
+
+/**
+ * The `--json` result object of a command that failed with `err`: `{ok: false, command,
+ * status: "error", error: {code, kind, message}, exit_code}`, so a script reading stdout always
+ * gets one object.
+ */
+export function failureJson(
+  command: string,
+  err: unknown,
+  exitCode: number,
+): Record<string, unknown> {
+  const kind = err instanceof Interrupted
+    ? "interrupted"
+    : err instanceof UserError
+    ? "user"
+    : err instanceof RunFailure
+    ? "run_failure"
+    : "bug";
+  const code = err instanceof ZuError ? err.code : "internal_error";
+  const message = err instanceof Error ? oneLine(err.message) : String(err);
+  return {
+    ok: false,
+    command,
+    status: "error",
+    error: { code, kind, message },
+    exit_code: exitCode,
+  };
+}
+
+/**
+ * Prints `err` to `io.stderr` the way `zu` does and returns the exit code. Given the command's
+ * `args`, a `run`/`capture`/`replay`/`harden` with `--json` also prints {@link failureJson} on
+ * stdout.
+ */
+export function reportError(
+  err: unknown,
+  io: Pick<CliIo, "stderr"> & Partial<Pick<CliIo, "stdout">>,
+  args?: readonly string[],
+): number {
+  const code = reportErrorText(err, io);
+  const command = args ? jsonResultCommand(args) : null;
+  if (command !== null && io.stdout) {
+    io.stdout(JSON.stringify(failureJson(command, err, code), null, 2) + "\n");
+  }
+  return code;
+}
+
+function reportErrorText(err: unknown, io: Pick<CliIo, "stderr">): number {
   if (err instanceof Interrupted) {
     io.stderr("zu: interrupted\n");
     return EXIT_INTERRUPTED;

@@ -35,6 +35,7 @@ export function reportRun(
   const jail = blocked.filter((e) => e.payload.kind === "runtime_permission");
   if (view.json) {
     printJson(io, {
+      ok: result.status === "success",
       status: result.status,
       value: result.value,
       reason: result.reason,

@@ -22,6 +22,10 @@ export async function runSandboxedCommand(ctx: CommandContext): Promise<number> 
   const agent = await loadAgent(io, ctx.positionals[0]);
   const env = (k: string) => io.env(k);
   const settings = await sandboxSettingsFromEnv(env);
+  // A model on loopback cannot be reached from the container: said before Docker is asked.
+  const { jailAgentOf } = await import("../runner/jail/jail_agent.ts");
+  const { checkSandboxModelUrls } = await import("../runner/contained/sandbox_model_url.ts");
+  checkSandboxModelUrls(agent.arg, await jailAgentOf(agent.config, { env }), env);
   // Docker and the image before the event log is opened: a missing one leaves it untouched.
   await checkSandbox(agent.arg, { image: settings.image, env });
   const { sink, db } = await openRunLog(io, agent, str(ctx, "db"));

@@ -17,6 +17,7 @@ import {
 } from "./_command.ts";
 import { findAgentFile, loadAgent, type LoadedAgent } from "./_agent.ts";
 import { DEFAULT_DB, openReadLog } from "./_event_log.ts";
+import { resolveIdPrefix } from "./_event_ids.ts";
 
 const DB_FLAG: FlagDef = {
   type: "string",
@@ -43,7 +44,8 @@ const FILTER_FLAGS: Record<string, FlagDef> = {
   json: { type: "boolean", description: "Print JSON instead of text" },
 };
 
-function filterOf(ctx: CommandContext): EventFilter {
+/** The filter of the flags; `--trace` and `--task` take a whole id or a unique prefix. */
+async function filterOf(ctx: CommandContext, sink: EventSink): Promise<EventFilter> {
   const f: Record<string, string> = {};
   const map: [string, string][] = [["type", "type"], ["trace", "trace_id"], ["task", "task_id"], [
     "source",
@@ -51,7 +53,8 @@ function filterOf(ctx: CommandContext): EventFilter {
   ]];
   for (const [flag, key] of map) {
     const v = str(ctx, flag);
-    if (v !== undefined) f[key] = v;
+    if (v === undefined) continue;
+    f[key] = key === "trace_id" || key === "task_id" ? await resolveIdPrefix(sink, key, v) : v;
   }
   return f;
 }
@@ -128,7 +131,7 @@ const list: CommandDef = {
     withLog(ctx, async (sink) => {
       const rows = await queryStored(
         sink,
-        filterOf(ctx),
+        await filterOf(ctx, sink),
         nonNegative(ctx, "after-seq") ?? 0,
         nonNegative(ctx, "limit"),
       );
@@ -145,7 +148,7 @@ const show: CommandDef = {
   flags: { db: DB_FLAG, agent: AGENT_FLAG },
   run: (ctx) =>
     withLog(ctx, async (sink) => {
-      const id = ctx.positionals[0] ?? "";
+      const id = await resolveIdPrefix(sink, "event_id", ctx.positionals[0] ?? "");
       const [event] = await sink.query({ event_id: id }, { limit: 1 });
       if (!event) {
         ctx.io.stderr(`error: no event "${id}" in the log; list ids with "zu events list"\n`);
@@ -175,7 +178,7 @@ const tail: CommandDef = {
   },
   run: (ctx) =>
     withLog(ctx, async (sink) => {
-      const filter = filterOf(ctx);
+      const filter = await filterOf(ctx, sink);
       const n = nonNegative(ctx, "limit") ?? 10;
       const all = await queryStored(sink, filter, nonNegative(ctx, "after-seq") ?? 0, undefined);
       const last = all.slice(Math.max(0, all.length - n));
@@ -227,7 +230,9 @@ const exportCmd: CommandDef = {
       let n = 0;
       const limit = nonNegative(ctx, "limit");
       for await (
-        const e of sink.stream(filterOf(ctx), { afterSeq: nonNegative(ctx, "after-seq") ?? 0 })
+        const e of sink.stream(await filterOf(ctx, sink), {
+          afterSeq: nonNegative(ctx, "after-seq") ?? 0,
+        })
       ) {
         if (limit !== undefined && n >= limit) break;
         const text = JSON.stringify(e) + "\n";
@@ -280,7 +285,10 @@ const verify: CommandDef = {
         key = decodeSignKey(raw, keyEnv);
       }
       const traces = new Map<string, Event[]>();
-      const filter: EventFilter = str(ctx, "trace") ? { trace_id: str(ctx, "trace")! } : {};
+      const trace = str(ctx, "trace");
+      const filter: EventFilter = trace
+        ? { trace_id: await resolveIdPrefix(sink, "trace_id", trace) }
+        : {};
       for await (const e of sink.stream(filter)) {
         let list = traces.get(e.trace_id);
         if (!list) traces.set(e.trace_id, list = []);
@@ -324,7 +332,9 @@ const stats: CommandDef = {
       let first: string | null = null;
       let last: string | null = null;
       for await (
-        const e of sink.stream(filterOf(ctx), { afterSeq: nonNegative(ctx, "after-seq") ?? 0 })
+        const e of sink.stream(await filterOf(ctx, sink), {
+          afterSeq: nonNegative(ctx, "after-seq") ?? 0,
+        })
       ) {
         total++;
         byType.set(e.type, (byType.get(e.type) ?? 0) + 1);

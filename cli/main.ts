@@ -43,7 +43,7 @@ export async function runCli(
   try {
     return await dispatch(root, args, [root.name], cliIo);
   } catch (err) {
-    return reportError(err, cliIo);
+    return reportError(err, cliIo, args);
   }
 }
 

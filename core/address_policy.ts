@@ -9,7 +9,11 @@
  * to a loopback or private address is `declaredLiteral`: an operator wrote that exact address,
  * in its canonical text, as an allowlist entry (a test server on `127.0.0.1:8080`, a model on the
  * LAN); the jail honours that for a tool's own `egress` and a provider's base URL, never for an
- * address a name resolved to.
+ * address a name resolved to. The other is `localOrigins` (agent.yaml `local_origins`, see
+ * core/local_origin.ts): a loopback address passes on exactly the ports listed for it, when the
+ * caller names the port (the literal dialled, or an answer a name resolved to), for every
+ * enforcement point alike (the gate, `http_fetch`, the proxy
+ * and the jail's flags).
  *
  * @example
  * ```ts
@@ -22,6 +26,7 @@
  * @module
  */
 import { type AddressClass, addressClass, cidrContains, embeddedIpv4 } from "./address_class.ts";
+import { localOriginKey } from "./local_origin.ts";
 
 /** How far a policy opens the non-global ranges. Every field defaults to closed. */
 export interface AddressPolicy {
@@ -40,6 +45,12 @@ export interface AddressPolicy {
    * private address passes (only that address). Default false.
    */
   declaredLiteral?: boolean;
+  /**
+   * Local test origins, canonical `ip:port` text (`parseLocalOrigin`): a loopback address passes
+   * on a listed port when the caller names the port (`addressRefusal(ip, policy, port)`).
+   * Metadata and any non-loopback address never pass this way. Default none.
+   */
+  localOrigins?: readonly string[];
 }
 
 const NEVER: ReadonlySet<AddressClass> = new Set(["loopback", "metadata", "unspecified"]);
@@ -47,7 +58,8 @@ const PRIVATE: ReadonlySet<AddressClass> = new Set(["private", "ula"]);
 const DECLARABLE: ReadonlySet<AddressClass> = new Set(["loopback", "private"]);
 
 /**
- * The class for which `ip` is refused under `policy`, or null when it may be dialled. Throws
+ * The class for which `ip` is refused under `policy`, or null when it may be dialled. `port`,
+ * when given, is the port to be dialled (it matters only for `localOrigins`). Throws
  * `TypeError` when `ip` is not an IP literal.
  *
  * @example
@@ -56,13 +68,24 @@ const DECLARABLE: ReadonlySet<AddressClass> = new Set(["loopback", "private"]);
  * console.assert(addressRefusal("127.0.0.1", { declaredLiteral: true }) === null);
  * console.assert(addressRefusal("169.254.169.254", { declaredLiteral: true }) === "metadata");
  * console.assert(addressRefusal("::ffff:10.0.0.1", { declaredLiteral: true }) === "private");
+ * const local = { localOrigins: ["127.0.0.1:8080"] };
+ * console.assert(addressRefusal("127.0.0.1", local, 8080) === null);
+ * console.assert(addressRefusal("127.0.0.1", local, 9090) === "loopback");
  * ```
  */
-export function addressRefusal(ip: string, policy: AddressPolicy = {}): AddressClass | null {
+export function addressRefusal(
+  ip: string,
+  policy: AddressPolicy = {},
+  port?: number | null,
+): AddressClass | null {
   const k = addressClass(ip);
   if (k === null) return null;
   const inner = embeddedIpv4(ip);
   if (policy.declaredLiteral === true && DECLARABLE.has(k) && inner === null) return null;
+  if (
+    k === "loopback" && inner === null && port !== undefined && port !== null &&
+    (policy.localOrigins ?? []).includes(localOriginKey(ip, port))
+  ) return null;
   if (NEVER.has(k)) return k;
   if (inner !== null) {
     const innerClass = addressClass(inner);

@@ -21,7 +21,7 @@
 import { addressClass } from "./address_class.ts";
 import { type AddressPolicy, addressRefusal, isInternalName } from "./address_policy.ts";
 import { canonicalAddress } from "./host_normalize.ts";
-import { type HostPattern, netFlagEntries } from "./host_pattern.ts";
+import { type HostPattern, netFlagEntries, netFlagEntry } from "./host_pattern.ts";
 
 /** One declared host, parsed, and whether its author may name a loopback or private literal. */
 export interface DeclaredHost {
@@ -77,13 +77,24 @@ export function grantNet(
   for (const { pattern, why, declaredLiteral } of declared) {
     const shown = netFlagEntries(pattern).join(",");
     if (pattern.ip) {
-      const k = addressRefusal(pattern.host, { ...policy, declaredLiteral });
-      if (k !== null) {
-        refused.push({ value: shown, why: `${why}: address "${pattern.host}" is ${k}` });
-        continue;
+      // Judged per port: a local origin opens a loopback address on its one port only.
+      const ports = pattern.port === null ? [80, 443] : [pattern.port];
+      const open = ports.filter((p) =>
+        addressRefusal(pattern.host, { ...policy, declaredLiteral }, p) === null
+      );
+      const closed = ports.filter((p) => !open.includes(p));
+      if (closed.length > 0) {
+        const k = addressRefusal(pattern.host, { ...policy, declaredLiteral });
+        refused.push({
+          value: closed.map((p) => netFlagEntry(pattern.host, p)).join(","),
+          why: `${why}: address "${pattern.host}" is ${k}`,
+        });
       }
-      if (addressClass(pattern.host) !== null) lifted.push(pattern.host);
-      grant(pattern, why);
+      if (open.length === 0) continue;
+      if (addressClass(pattern.host) !== null && !lifted.includes(pattern.host)) {
+        lifted.push(pattern.host);
+      }
+      for (const p of open) grant({ ...pattern, port: p }, why);
       continue;
     }
     if (isInternalName(pattern.host)) {
@@ -91,28 +102,47 @@ export function grantNet(
       continue;
     }
     const answers = pattern.wildcard ? [] : resolved[pattern.host] ?? [];
+    // Judged per port, like a literal: a local origin opens its address on its one port only.
+    const ports = pattern.port === null ? [80, 443] : [pattern.port];
+    const open: number[] = [];
+    const bad: string[] = [];
     const addresses: string[] = [];
-    let bad: string | null = null;
-    for (const raw of answers) {
-      const ip = canonicalAddress(raw);
-      const k = ip === null ? "not an address" : addressRefusal(ip, policy);
-      if (ip === null || k !== null) {
-        bad = `${why}: it resolves to "${raw}", which is ${k}`;
-        break;
+    for (const port of ports) {
+      let refusal: string | null = null;
+      for (const raw of answers) {
+        const ip = canonicalAddress(raw);
+        const k = ip === null ? "not an address" : addressRefusal(ip, policy, port);
+        if (ip === null || k !== null) {
+          refusal = `${why}: it resolves to "${raw}", which is ${k}`;
+          break;
+        }
+        if (!addresses.includes(ip)) addresses.push(ip);
       }
-      addresses.push(ip);
+      if (refusal === null) open.push(port);
+      else bad.push(refusal);
     }
-    if (bad !== null) {
-      refused.push({ value: shown, why: bad });
-      continue;
+    if (open.length < ports.length) {
+      const closed = ports.filter((p) => !open.includes(p));
+      refused.push({
+        value: closed.length === ports.length
+          ? shown
+          : closed.map((p) => netFlagEntry(pattern.host, p)).join(","),
+        why: bad[0]!,
+      });
     }
-    grant(pattern, why);
+    if (open.length === 0) continue;
+    const name = open.length === ports.length
+      ? [pattern]
+      : open.map((p) => ({ ...pattern, port: p }));
+    for (const one of name) grant(one, why);
     for (const ip of addresses) {
-      if (addressClass(ip) !== null) lifted.push(ip);
-      grant(
-        { host: ip, wildcard: false, ip: true, port: pattern.port },
-        `address of "${pattern.host}" resolved by the host at launch (the child dials it, never resolves)`,
-      );
+      if (addressClass(ip) !== null && !lifted.includes(ip)) lifted.push(ip);
+      for (const one of name) {
+        grant(
+          { host: ip, wildcard: false, ip: true, port: one.port },
+          `address of "${pattern.host}" resolved by the host at launch (the child dials it, never resolves)`,
+        );
+      }
     }
   }
   return { net, lifted, refused };

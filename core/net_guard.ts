@@ -40,15 +40,28 @@ export const systemResolver: Resolver = async (host: string): Promise<string[]> 
 
 /**
  * Options of {@link checkHost}: a resolver and the address policy (`allowPrivate`,
- * `allowCidrs`; see `AddressPolicy`).
+ * `allowCidrs`, `localOrigins`; see `AddressPolicy`).
  */
 export interface GuardOptions extends Omit<AddressPolicy, "declaredLiteral"> {
   /** Resolves names. Default {@link systemResolver}. */
   resolver?: Resolver;
+  /**
+   * The port to be dialled. A local origin (`localOrigins`) opens a loopback literal only on its
+   * port, so without a port none applies. Default none.
+   */
+  port?: number | null;
 }
 
 function block(host: string, why: string): SecurityBlock {
   return new SecurityBlock(`Cannot reach host "${host}": ${why}`, { kind: "ssrf", target: host });
+}
+
+/** What to do about a refused loopback literal: name the one setting that opens it. */
+function localHint(ip: string, why: string, port: number | null | undefined): string {
+  if (why !== "loopback") return "";
+  return ` (a local test server? list it in agent.yaml "local_origins", e.g. "${
+    ip.includes(":") ? `[${ip}]` : ip
+  }:${port ?? 8080}")`;
 }
 
 const DNS_FIX = "check the name, the network and the resolver (/etc/resolv.conf)";
@@ -77,14 +90,19 @@ export async function checkHost(host: string, options: GuardOptions = {}): Promi
   if (isInternalName(name)) throw block(host, "the name is internal");
   const policy: AddressPolicy = { ...options, declaredLiteral: false };
   if (canonicalAddress(name) !== null) {
-    const why = addressRefusal(name, policy);
-    if (why !== null) throw block(host, `address "${name}" is ${why}`);
+    const why = addressRefusal(name, policy, options.port);
+    if (why !== null) {
+      throw block(host, `address "${name}" is ${why}${localHint(name, why, options.port)}`);
+    }
     return [name];
   }
   let answers: string[];
   try {
     answers = await (options.resolver ?? systemResolver)(name);
   } catch (cause) {
+    // A permission refusal of the lookup (the jail did not grant the name) stays a refusal:
+    // only a real resolution failure is dns_failed.
+    if (cause instanceof Deno.errors.NotCapable) throw cause;
     throw new UserError(
       "dns_failed",
       `Cannot resolve host "${host}": ${String(cause)}; ${DNS_FIX}`,
@@ -100,8 +118,13 @@ export async function checkHost(host: string, options: GuardOptions = {}): Promi
   for (const answer of answers) {
     const addr = canonicalAddress(answer);
     if (addr === null) throw block(host, `the resolver answered "${answer}", not an address`);
-    const why = addressRefusal(addr, policy);
-    if (why !== null) throw block(host, `it resolves to "${addr}", which is ${why}`);
+    const why = addressRefusal(addr, policy, options.port);
+    if (why !== null) {
+      throw block(
+        host,
+        `it resolves to "${addr}", which is ${why}${localHint(addr, why, options.port)}`,
+      );
+    }
     if (!pinned.includes(addr)) pinned.push(addr);
   }
   return pinned;

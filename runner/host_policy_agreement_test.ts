@@ -3,7 +3,9 @@
  * port and address: the `allowed_domains` gate, `http_fetch` (through `core/net_guard.ts`), the
  * egress proxy, and the Deno jail's `--allow-net` flags. Hosts come in every spelling (case,
  * trailing dot, Unicode or punycode, `*.domain` patterns, ports) and addresses in every encoding
- * (decimal, hex, IPv4-mapped, compatible, NAT64, 6to4, Teredo, ULA, link-local, metadata).
+ * (decimal, hex, IPv4-mapped, compatible, NAT64, 6to4, Teredo, ULA, link-local, metadata),
+ * under every address policy: `allow_cidrs` and agent.yaml's `local_origins` (a loopback
+ * address opened on one port) reach all four points alike.
  *
  * The jail's answer is what Deno grants under the computed flags: the name on its port and the
  * address the host pinned for it. The main property models Deno's `--allow-net` matching; a
@@ -91,6 +93,8 @@ interface Case {
   answer: string;
   /** The operator's `allow_cidrs`, the same at every point. */
   allowCidrs: string[];
+  /** agent.yaml's `local_origins`, the same at every point. */
+  localOrigins: string[];
 }
 
 const hostArb: fc.Arbitrary<string> = fc.oneof(
@@ -105,6 +109,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   port: fc.constantFrom(...PORTS),
   answer: fc.constantFrom(...ADDRESSES),
   allowCidrs: fc.constantFrom([], ["10.0.0.0/8"], ["fd00::/8", "100.64.0.0/10"], ["127.0.0.0/8"]),
+  localOrigins: fc.constantFrom([], [], ["127.0.0.1:8080"], ["[::1]:80", "127.0.0.1:443"]),
 });
 
 // ------------------------------------------------------------------ the four points
@@ -117,7 +122,7 @@ function url(c: Case): string {
 
 /** Point 1: the allowed_domains gate (host and port only: it never resolves). */
 function gateAllows(c: Case): boolean {
-  const gate = new AllowedDomainsGate(c.entries);
+  const gate = new AllowedDomainsGate(c.entries, { localOrigins: c.localOrigins });
   return gate.check({ name: "http_fetch", args: { url: url(c) } }, CTX) === null;
 }
 
@@ -134,6 +139,7 @@ async function fetchAllows(c: Case): Promise<{ pattern: boolean; full: boolean }
     env: () => undefined,
     timeoutMs: 2000,
     allowCidrs: c.allowCidrs,
+    localOrigins: c.localOrigins,
   });
   try {
     await tool.call(CTX, { url: url(c) });
@@ -161,6 +167,7 @@ async function proxyAllows(c: Case): Promise<boolean> {
     },
     checkSni: false,
     allowCidrs: c.allowCidrs,
+    localOrigins: c.localOrigins,
   });
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
@@ -189,7 +196,7 @@ function jailFlags(c: Case): { allow: string[]; name: string; address: string | 
     tools: [{ name: "http_fetch", egress: ["*"] }],
     allowedDomains: c.entries,
     provider: { name: "scripted" },
-    addressPolicy: { allowCidrs: c.allowCidrs },
+    addressPolicy: { allowCidrs: c.allowCidrs, localOrigins: c.localOrigins },
   }, { mode: "live", resolved });
   const literal = norm === null ? null : canonicalAddress(norm);
   return { allow: perms.net, name, address: literal ?? canonicalAddress(c.answer) };
@@ -224,7 +231,7 @@ function jailAllows(c: Case): { pattern: boolean; full: boolean } {
 // ------------------------------------------------------------------ the properties
 
 Deno.test("the gate, http_fetch, the egress proxy and the jail decide every host, port and address alike", async () => {
-  const seen = { allowed: 0, refusedByPattern: 0, refusedByAddress: 0 };
+  const seen = { allowed: 0, refusedByPattern: 0, refusedByAddress: 0, localOrigin: 0 };
   await fc.assert(
     fc.asyncProperty(caseArb, async (c) => {
       const gate = gateAllows(c);
@@ -245,6 +252,9 @@ Deno.test("the gate, http_fetch, the egress proxy and the jail decide every host
       } else {
         assert.equal(jail.full, fetch.full, why);
       }
+      if (fetch.full && canonicalAddress(normalizeHost(c.host) ?? "") === "127.0.0.1") {
+        seen.localOrigin++;
+      }
       if (fetch.full) seen.allowed++;
       else if (!gate) seen.refusedByPattern++;
       else seen.refusedByAddress++;
@@ -253,7 +263,8 @@ Deno.test("the gate, http_fetch, the egress proxy and the jail decide every host
   );
   // The generators reach every outcome, so the agreement is not vacuous.
   assert.ok(
-    seen.allowed > 0 && seen.refusedByPattern > 0 && seen.refusedByAddress > 0,
+    seen.allowed > 0 && seen.refusedByPattern > 0 && seen.refusedByAddress > 0 &&
+      seen.localOrigin > 0,
     JSON.stringify(seen),
   );
 });

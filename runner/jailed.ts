@@ -89,7 +89,9 @@ async function resolveNames(hosts: string[]): Promise<Record<string, string[]>> 
     try {
       out[host] = await systemResolver(host);
     } catch {
-      // unresolvable now: the child will be refused and say so
+      // Unresolvable now: an empty answer (no address is granted) tells the child that this
+      // declared name failed DNS, so it reports dns_failed, not a jail refusal.
+      out[host] = [];
     }
   }
   return out;
@@ -203,7 +205,7 @@ export async function runJailed<M extends JailMode>(
   if (outcome.error) {
     const rebuilt = errorOfCode(outcome.error.code, outcome.error.message);
     if (rebuilt) throw await ended(rebuilt);
-    if (outcome.error.user) throw new UserError("usage", outcome.error.message);
+    if (outcome.error.user) throw await ended(new UserError("usage", outcome.error.message));
     throw new Error(
       `The jailed child failed: ${outcome.error.message}\n${outcome.error.stack ?? ""}`,
     );

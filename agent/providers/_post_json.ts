@@ -12,6 +12,7 @@ import {
   ProviderRateLimited,
   ProviderTimeout,
   ProviderUnavailable,
+  UserError,
 } from "../../core/errors.ts";
 /** The real environment, read defensively (a denied variable reads as unset). */
 export { safeEnv as realEnv } from "../../core/env.ts";
@@ -56,6 +57,8 @@ export interface PostJsonOptions {
   secret: string | null;
   /** The environment variable named in an auth failure message. */
   keyEnv: string | null;
+  /** True when `keyEnv` is not set (a 401/403 then says so). Default false. */
+  keyMissing?: boolean;
   /** First backoff delay in ms. Default 500. */
   baseDelayMs?: number;
   /** Largest backoff delay in ms. Default 8000. */
@@ -89,6 +92,15 @@ function errorDetail(bodyText: string): string | null {
   return t === "" ? null : t;
 }
 
+/** `fetch failed` plus its cause (the real reason: refused, DNS, TLS, tunnel). */
+function connectionDetail(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = (e as { cause?: unknown }).cause;
+  if (cause === undefined || cause === null) return e.message;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return text.includes(e.message) ? text : `${e.message}: ${text}`;
+}
+
 function clip(text: string, n = 200): string {
   const one = text.replace(/\s+/g, " ").trim();
   return one.length > n ? `${one.slice(0, n)}…` : one;
@@ -113,8 +125,60 @@ function retryable(status: number): boolean {
 
 type Attempt =
   | { kind: "ok"; body: unknown }
-  | { kind: "status"; status: number; detail: string | null; retryAfter: number | null }
+  | {
+    kind: "status";
+    status: number;
+    detail: string | null;
+    retryAfter: number | null;
+    /** The egress proxy's refusal reason (`X-Zu-Egress-Refused`), when it answered. */
+    proxyRefused: string | null;
+  }
   | { kind: "connection"; detail: string };
+
+/** The header zu's egress proxy puts on its refusals (its decision's reason). */
+export const PROXY_REFUSED_HEADER = "x-zu-egress-refused";
+
+function hostOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.port ? u.host : `${u.host}:${u.protocol === "https:" ? 443 : 80}`;
+  } catch {
+    return url;
+  }
+}
+
+/** What to do about each refusal reason of the egress proxy. */
+function proxyFix(reason: string | null): string {
+  switch (reason) {
+    case "not_allowlisted":
+    case "ip_literal_not_allowlisted":
+      return "declare the model host (base_url) so it is on the allowlist";
+    case "blocked_address":
+    case "blocked_resolution":
+      return "its address is not global: allow its range with ZU_SANDBOX_ALLOW_CIDRS (and ZU_SANDBOX_NETWORKS for another Docker network)";
+    case "dns_failed":
+      return "the proxy could not resolve it: check the name, or pin it with ZU_SANDBOX_HOSTS=name=ip";
+    default:
+      return "the proxy's reason is in the run's harness.egress.observed events";
+  }
+}
+
+/** The egress proxy, not the API, refused the call: the network policy is the user's to fix. */
+function proxyRefusal(
+  url: string,
+  reason: string | null,
+  say: (why: string) => string,
+): UserError {
+  const why = reason === null ? "" : ` (${reason})`;
+  return new UserError(
+    "network_policy",
+    say(
+      `the sandbox's egress proxy refused "${hostOf(url)}"${why}, the API was never reached; ${
+        proxyFix(reason)
+      }`,
+    ),
+  );
+}
 
 /**
  * POSTs `body` as JSON to `url` and returns the parsed JSON answer, retrying transient
@@ -147,9 +211,20 @@ export async function postJson(
     }
     last = await once(url, payload, request.headers, options, say);
     if (last.kind === "ok") return last.body;
+    if (last.kind === "connection" && /unsuccessful tunnel/i.test(last.detail)) {
+      throw proxyRefusal(url, null, say);
+    }
     if (last.kind === "status") {
       const detail = last.detail === null ? "" : `: ${clip(last.detail)}`;
+      if (last.proxyRefused !== null) throw proxyRefusal(url, last.proxyRefused, say);
       if (last.status === 401 || last.status === 403) {
+        if (options.keyEnv && options.keyMissing === true) {
+          throw new ProviderAuthError(
+            say(
+              `the API refused the request with HTTP ${last.status}: "${options.keyEnv}" is not set`,
+            ),
+          );
+        }
         const hint = options.keyEnv ? ` (check "${options.keyEnv}")` : "";
         throw new ProviderAuthError(
           say(`the API refused the credentials with HTTP ${last.status}${hint}`),
@@ -202,6 +277,7 @@ async function once(
         status: res.status,
         detail: errorDetail(text),
         retryAfter: retryAfterMs(res.headers),
+        proxyRefused: res.headers.get(PROXY_REFUSED_HEADER),
       };
     }
     try {
@@ -217,7 +293,7 @@ async function once(
       throw new ProviderTimeout(say(`no answer within ${options.timeoutMs} ms`));
     }
     if (options.signal?.aborted) throw options.signal.reason;
-    return { kind: "connection", detail: e instanceof Error ? e.message : String(e) };
+    return { kind: "connection", detail: connectionDetail(e) };
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);

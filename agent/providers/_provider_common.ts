@@ -7,6 +7,7 @@
  */
 import { postJson, realEnv, realSleep } from "./_post_json.ts";
 import type { EnvReader, Sleep } from "../../core/types.ts";
+import { UserError } from "../../core/errors.ts";
 
 /** The options both live providers accept, with the same meaning and defaults. */
 export interface CommonProviderOptions {
@@ -40,7 +41,7 @@ export interface CommonProviderOptions {
 }
 
 /** What the helpers below read from a provider's options. */
-type ProviderSeams = CommonProviderOptions & { baseUrl?: string };
+type ProviderSeams = CommonProviderOptions & { baseUrl?: string; baseUrlEnv?: string };
 
 /** The identity of a provider instance, without its key. */
 export interface ProviderIdentity {
@@ -63,9 +64,20 @@ export function readEnv(seams: ProviderSeams, name: string): string | undefined 
   return (seams.env ?? realEnv)(name);
 }
 
-/** The explicit base URL, else `$baseUrlEnv`, else `fallback`, without trailing slashes. */
+/**
+ * The explicit base URL, else `$baseUrlEnv`, else `fallback`, without trailing slashes. When the
+ * caller declared `baseUrlEnv` itself (agent.yaml `base_url_env`) and gave no `baseUrl`, an unset
+ * variable is a `UserError` (`config_invalid`), never a silent fall-back to the default API.
+ */
 export function resolveBaseUrl(seams: ProviderSeams, baseUrlEnv: string, fallback: string): string {
-  const raw = seams.baseUrl ?? (readEnv(seams, baseUrlEnv) || undefined) ?? fallback;
+  const fromEnv = readEnv(seams, baseUrlEnv) || undefined;
+  if (seams.baseUrl === undefined && fromEnv === undefined && seams.baseUrlEnv !== undefined) {
+    throw new UserError(
+      "config_invalid",
+      `Cannot find the model's base URL: "${baseUrlEnv}" (base_url_env) is not set; set it, or remove base_url_env to use "${fallback}"`,
+    );
+  }
+  const raw = seams.baseUrl ?? fromEnv ?? fallback;
   return raw.replace(/\/+$/, "");
 }
 
@@ -79,6 +91,8 @@ export interface PostProviderOptions {
   secret: string | null;
   /** Whether the key came from the environment (its variable is then named on a 401/403). */
   keyFromEnv: boolean;
+  /** Whether the key's variable is not set (a 401/403 then says "not set"). Default false. */
+  keyMissing?: boolean;
   /** Cancels the call. */
   signal?: AbortSignal | undefined;
 }
@@ -103,6 +117,7 @@ export function postProvider(
     fetch: seams.fetch ?? fetch,
     secret: options.secret,
     keyEnv: options.keyFromEnv ? identity.apiKeyEnv : null,
+    keyMissing: options.keyMissing === true,
     signal: options.signal,
   });
 }

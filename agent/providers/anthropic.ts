@@ -124,7 +124,7 @@ export class AnthropicProvider implements ModelProvider {
     const key = this.#apiKey || readEnv(o, this.apiKeyEnv);
     if (!key) {
       throw new ProviderAuthError(
-        `Cannot complete with anthropic model "${this.model}": no API key (set "${this.apiKeyEnv}")`,
+        `Cannot complete with anthropic model "${this.model}": no API key, "${this.apiKeyEnv}" is not set`,
       );
     }
     const { system, messages } = toAnthropicMessages(request.messages);

@@ -228,7 +228,7 @@ Deno.test("AnthropicProvider refuses to call without a key", async () => {
   delete env.ANTHROPIC_API_KEY;
   await assert.rejects(provider.complete(request()), (e: unknown) => {
     assert.ok(e instanceof ProviderAuthError);
-    assert.match(e.message, /no API key \(set "ANTHROPIC_API_KEY"\)/);
+    assert.match(e.message, /no API key, "ANTHROPIC_API_KEY" is not set/);
     return true;
   });
   assert.equal(api.requests.length, 0);

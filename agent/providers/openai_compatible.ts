@@ -114,7 +114,8 @@ export class OpenAICompatibleProvider implements ModelProvider {
   /** One chat completion. */
   async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> {
     const o = this.#options;
-    const key = this.#apiKey || readEnv(o, this.apiKeyEnv) || "not-needed";
+    const fromEnv = this.#apiKey ? undefined : readEnv(o, this.apiKeyEnv);
+    const key = this.#apiKey || fromEnv || "not-needed";
     const body: Record<string, unknown> = {
       model: this.model,
       messages: toOpenAIMessages(request.messages),
@@ -136,6 +137,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
       auth: { authorization: `Bearer ${key}` },
       secret: key === "not-needed" ? null : key,
       keyFromEnv: !this.#apiKey,
+      keyMissing: !this.#apiKey && !fromEnv,
       signal,
     });
     return this.#toResponse(answer);

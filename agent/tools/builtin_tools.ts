@@ -77,6 +77,8 @@ const NETWORK_ARGS: Record<
 
 const HTTP_FETCH_ARGS: Record<string, readonly [keyof HttpFetchOptions, Kind]> = {
   ...NETWORK_ARGS,
+  local_origins: ["localOrigins", "strings"],
+  localOrigins: ["localOrigins", "strings"],
   max_bytes: ["maxBytes", "number"],
   maxBytes: ["maxBytes", "number"],
   max_redirects: ["maxRedirects", "number"],

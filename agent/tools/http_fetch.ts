@@ -17,8 +17,9 @@
  * @module
  */
 import { CAP_NET } from "../../core/contracts.ts";
-import { RunFailure, SecurityBlock } from "../../core/errors.ts";
+import { RunFailure, SecurityBlock, UserError } from "../../core/errors.ts";
 import { checkHost, type GuardOptions, type Resolver } from "../../core/net_guard.ts";
+import { parseLocalOrigins, withLocalOrigins } from "../../core/local_origin.ts";
 import { HostAllowlist, urlPort } from "../../core/host_allowlist.ts";
 import { parseIpLiteral } from "../../core/host_normalize.ts";
 import type { RunContext, Tool } from "../../core/types.ts";
@@ -66,6 +67,12 @@ export interface HttpFetchOptions {
   allowPrivate?: boolean;
   /** CIDRs let through although not global (never loopback or metadata). Default none. */
   allowCidrs?: string[];
+  /**
+   * Local test origins (`127.0.0.1:8080`, agent.yaml `local_origins`): each joins
+   * `allowedDomains` and its loopback address passes on that port only (core/local_origin.ts).
+   * Default none.
+   */
+  localOrigins?: string[];
   /** Resolves host names once per hop. Default: the system resolver (`Deno.resolveDns`). */
   resolver?: Resolver;
   /** Whole-call timeout in milliseconds, redirects included. Default 20,000. */
@@ -154,12 +161,13 @@ export class HttpFetch implements Tool {
   /** Creates the tool; see {@link HttpFetchOptions} for defaults. */
   constructor(options: HttpFetchOptions = {}) {
     const env = options.env ?? systemEnv;
-    this.#allowedDomains = options.allowedDomains
-      ? new HostAllowlist(options.allowedDomains)
-      : null;
+    const localOrigins = parseLocalOrigins(options.localOrigins ?? []);
+    const allowed = withLocalOrigins(options.allowedDomains ?? null, localOrigins);
+    this.#allowedDomains = allowed ? new HostAllowlist(allowed) : null;
     this.#guard = {
       allowPrivate: options.allowPrivate ?? truthy(env("ZU_HTTP_ALLOW_PRIVATE")),
       allowCidrs: [...(options.allowCidrs ?? [])],
+      localOrigins,
     };
     if (options.resolver) this.#guard.resolver = options.resolver;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -280,7 +288,10 @@ export class HttpFetch implements Tool {
 
   /** Checks the host (before and after resolution), then dials the pinned addresses in turn. */
   async #fetchPinned(url: URL, signal: AbortSignal): Promise<PinnedResponse> {
-    const addresses = await untilAborted(checkHost(url.hostname, this.#guard), signal);
+    const addresses = await untilAborted(
+      checkHost(url.hostname, { ...this.#guard, port: urlPort(url) }),
+      signal,
+    );
     let lastError: unknown = null;
     for (const address of addresses) {
       if (signal.aborted) throw signal.reason;
@@ -306,7 +317,9 @@ export class HttpFetch implements Tool {
    */
   #viaSandboxProxy(start: URL, signal: AbortSignal): Promise<Record<string, unknown>> {
     return this.#follow(start, async (url) => {
-      if (parseIpLiteral(url.hostname) !== null) await checkHost(url.hostname, this.#guard);
+      if (parseIpLiteral(url.hostname) !== null) {
+        await checkHost(url.hostname, { ...this.#guard, port: urlPort(url) });
+      }
       let response: Response;
       try {
         response = await fetch(url, { redirect: "manual", signal });
@@ -315,6 +328,14 @@ export class HttpFetch implements Tool {
         throw new SecurityBlock(
           `Cannot fetch "${url.href}": egress refused or unreachable via the sandbox proxy`,
           { kind: "fetch_blocked", target: url.href },
+        );
+      }
+      if (response.headers.get("x-zu-egress-refused") === "dns_failed") {
+        // The proxy could not resolve the name: a DNS failure, not a refusal.
+        await response.body?.cancel();
+        throw new UserError(
+          "dns_failed",
+          `Cannot resolve host "${url.hostname}": the sandbox's egress proxy found no address for it; check the name, or pin it with ZU_SANDBOX_HOSTS=name=ip`,
         );
       }
       const bytes = response.body

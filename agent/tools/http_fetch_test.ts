@@ -582,3 +582,17 @@ Deno.test("HttpFetch in ZU_SANDBOXED mode checks every redirect hop before follo
   assert.equal((out.stdout as { kind: string }).kind, "off_allowlist");
   assert.deepEqual(proxied, ["http://shop.test/page"]);
 });
+
+Deno.test("HttpFetch in ZU_SANDBOXED mode reports the proxy's DNS failure as dns_failed, not a block", async () => {
+  await using proxy = origin(() =>
+    new Response(null, { status: 502, headers: { "x-zu-egress-refused": "dns_failed" } })
+  );
+  const out = await sandboxedChild(proxy.port, "http://shop.test/page");
+  assert.equal(out.code, 1, out.stderr);
+  const { error, kind } = out.stdout as { error: string; kind: string | null };
+  assert.equal(kind, null, "not a SecurityBlock");
+  assert.match(
+    error,
+    /Cannot resolve host "shop\.test": the sandbox's egress proxy found no address/,
+  );
+});

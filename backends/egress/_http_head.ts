@@ -163,8 +163,13 @@ export function originFormHead(
 }
 
 /** A minimal response with no body. */
-export function statusResponse(status: number, reason: string): Uint8Array {
+export function statusResponse(
+  status: number,
+  reason: string,
+  headers: Record<string, string> = {},
+): Uint8Array {
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
   return new TextEncoder().encode(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    `HTTP/1.1 ${status} ${reason}\r\n${extra}Content-Length: 0\r\nConnection: close\r\n\r\n`,
   );
 }

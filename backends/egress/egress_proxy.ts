@@ -29,6 +29,7 @@
  * @module
  */
 import { checkHost, type Resolver, systemResolver } from "../../core/net_guard.ts";
+import { withLocalOrigins } from "../../core/local_origin.ts";
 import { canonicalAddress, normalizeHost } from "../../core/host_normalize.ts";
 import { HostAllowlist, type HostMatch } from "../../core/host_allowlist.ts";
 import { SecurityBlock, ZuError } from "../../core/errors.ts";
@@ -73,6 +74,11 @@ export interface EgressProxyOptions {
    * metadata and unspecified addresses never pass. Default none.
    */
   allowCidrs?: readonly string[];
+  /**
+   * Local test origins (`127.0.0.1:8080`, see core/local_origin.ts): each joins the allowlist
+   * and its loopback address passes on that port only. Default none.
+   */
+  localOrigins?: readonly string[];
   /** Resolves names once per request. Default net_guard's `systemResolver`. */
   resolver?: Resolver;
   /** Opens upstream connections. Default `Deno.connect` to the pinned address. */
@@ -141,7 +147,7 @@ export function startEgressProxy(options: EgressProxyOptions): Promise<RunningEg
 }
 
 function start(options: EgressProxyOptions): RunningEgressProxy {
-  const allow = new HostAllowlist(options.allowlist);
+  const allow = new HostAllowlist(withLocalOrigins(options.allowlist, options.localOrigins)!);
   const allowCidrs = [...(options.allowCidrs ?? [])];
   const log = options.log ?? (() => {});
   const maxHeaderBytes = options.maxHeaderBytes ?? 16384;
@@ -154,9 +160,12 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const sniMs = options.sniTimeoutMs ?? SNI_DEADLINE_MS;
   const dialer: Dialer = options.dialer ??
     ((t) => Deno.connect({ hostname: t.hostname, port: t.port, transport: "tcp" }));
-  const guard = (host: string) =>
+  const localOrigins = options.localOrigins ?? [];
+  const guard = (host: string, port: number) =>
     checkHost(host, {
       allowCidrs,
+      localOrigins,
+      port,
       ...(options.resolver ? { resolver: options.resolver } : {}),
     });
 
@@ -194,7 +203,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
     if (literal) {
       // Refuse blocked addresses before anything else, in whatever encoding they came.
       try {
-        await guard(host);
+        await guard(host, target.port);
       } catch (e) {
         if (e instanceof SecurityBlock) throw new Refusal(403, "blocked_address", e.message);
         throw e;
@@ -205,7 +214,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
       throw new Refusal(403, literal ? "ip_literal_not_allowlisted" : "not_allowlisted");
     }
     try {
-      return { host, pinned: await guard(host), match };
+      return { host, pinned: await guard(host, target.port), match };
     } catch (e) {
       if (e instanceof SecurityBlock) throw new Refusal(403, "blocked_resolution", e.message);
       if (e instanceof ZuError && e.code === "dns_failed") {
@@ -374,7 +383,11 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
         try {
           await writeAll(
             client,
-            statusResponse(refusal.status, STATUS_TEXT[refusal.status] ?? "Error"),
+            // The decision's reason travels with the refusal, so a client (a model provider)
+            // can say the proxy refused it, not the server.
+            statusResponse(refusal.status, STATUS_TEXT[refusal.status] ?? "Error", {
+              "X-Zu-Egress-Refused": refusal.reason,
+            }),
           );
         } catch {
           // the client went away

@@ -33,6 +33,7 @@ import type {
 import type { Resolver } from "../../core/net_guard.ts";
 import type { DockerClient } from "../../backends/docker/docker_client.ts";
 import { jailAgentOf } from "../jail/jail_agent.ts";
+import { checkSandboxModelUrls } from "./sandbox_model_url.ts";
 import {
   computeRunPermissions,
   type JailAgent,
@@ -357,6 +358,7 @@ export async function runSandboxed(
     // loadAgentConfig reports the missing file
   }
   const jail = options.jail ?? await describeAgent(file, env);
+  checkSandboxModelUrls(agentFile, jail, env);
   const name = file.slice(file.lastIndexOf("/") + 1);
   const perms = sandboxedPermissions(jail, { env });
   const image = options.image ?? DEFAULT_LAUNCHER_IMAGE;
@@ -401,6 +403,34 @@ export async function runSandboxed(
   } finally {
     await Deno.remove(stage, { recursive: true }).catch(() => {});
   }
+}
+
+/** Codes of a failed model or network call, where the proxy's refusals may be the cause. */
+const NETWORK_FAILURES: ReadonlySet<string> = new Set([
+  "network_policy",
+  "provider_auth",
+  "provider_error",
+  "provider_timeout",
+  "provider_unavailable",
+  "fetch_failed",
+]);
+
+/**
+ * The child's message of a failed network call, with what the egress proxy refused during the
+ * run (host, port, reason), which the child cannot see through a refused CONNECT tunnel.
+ */
+function withProxyRefusals(
+  message: string,
+  code: string | undefined,
+  decisions: readonly Record<string, unknown>[],
+): string {
+  if (code === undefined || !NETWORK_FAILURES.has(code)) return message;
+  const refused = decisions.filter((d) => d.allowed === false && d.host);
+  if (refused.length === 0) return message;
+  const shown = [...new Set(refused.map((d) => `"${d.host}:${d.port}" (${d.reason})`))];
+  return `${message}; the egress proxy refused ${shown.slice(0, 3).join(", ")}${
+    shown.length > 3 ? ` and ${shown.length - 3} more` : ""
+  }`;
 }
 
 async function launchStaged(stage: string, input: {
@@ -481,10 +511,14 @@ async function launchStaged(stage: string, input: {
     | { code?: string; user?: boolean; message?: string; stack?: string }
     | undefined;
   if (failure) {
-    const message = failure.message ?? "the contained run failed";
+    const message = withProxyRefusals(
+      failure.message ?? "the contained run failed",
+      failure.code,
+      outcome.proxyDecisions,
+    );
     const rebuilt = errorOfCode(failure.code, message);
     if (rebuilt) throw await ended(rebuilt);
-    if (failure.user) throw new UserError("usage", message);
+    if (failure.user) throw await ended(new UserError("usage", message));
     throw new Error(`The sandboxed run failed: ${message}\n${failure.stack ?? ""}`);
   }
   if (result === undefined) {
@@ -496,8 +530,16 @@ async function launchStaged(stage: string, input: {
         ),
       );
     }
-    throw new Error(
-      `The sandboxed run exited with code ${outcome.exitCode} and no result:\n${outcome.stderr.trim()}`,
+    // The container died (killed, out of memory, a crashed runtime): a failed run that says so
+    // in one line and in its last event, with the last line the container wrote.
+    const last = outcome.stderr.trim().split("\n").at(-1)?.trim() ?? "";
+    throw await ended(
+      new RunFailure(
+        "sandbox_dead",
+        `Cannot finish "${agentFile}" sandboxed: the container exited with code ${outcome.exitCode} and no result${
+          last ? ` (last output: ${JSON.stringify(last.slice(0, 300))})` : ""
+        }`,
+      ),
     );
   }
   return {

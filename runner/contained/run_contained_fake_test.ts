@@ -99,3 +99,62 @@ Deno.test("a contained run turns the child's user error into a UserError and a s
     );
   });
 });
+
+Deno.test("a contained run whose model call the proxy refused names the proxy's decision in its error", async () => {
+  await withAgentDir(async (dir) => {
+    const err = await runSandboxed(dir, {
+      sink: new MemorySink(),
+      timeoutMs: 1000,
+      jail: { ...AGENT, agentDir: dir },
+      env: () => undefined,
+      launcher: (w) =>
+        new FakeAgentLauncher(w, {
+          lines: [{
+            zu_jail: "error",
+            code: "network_policy",
+            user: true,
+            message:
+              `Cannot complete with openai-compatible model "m": the sandbox's egress proxy refused "api.openai.com:443", the API was never reached`,
+          }],
+          decisions: [{
+            event: "proxy.decision",
+            host: "api.openai.com",
+            port: 443,
+            allowed: false,
+            reason: "blocked_resolution",
+          }],
+          exitCode: 2,
+        }),
+    }).then(() => null, (e) => e);
+    ok(err instanceof UserError && err.code === "network_policy", String(err));
+    ok(
+      err.message.endsWith(`the egress proxy refused "api.openai.com:443" (blocked_resolution)`),
+      err.message,
+    );
+  });
+});
+
+Deno.test("a contained run whose container dies without a result ends its log with a terminal event saying so", async () => {
+  await withAgentDir(async (dir) => {
+    const sink = new MemorySink();
+    const err = await runSandboxed(dir, {
+      sink,
+      timeoutMs: 1000,
+      jail: { ...AGENT, agentDir: dir },
+      env: () => undefined,
+      launcher: (w) =>
+        new FakeAgentLauncher(w, {
+          lines: [{
+            zu_jail: "event",
+            event: newEvent({ task_id: "t-9", type: "harness.task.started" }),
+          }],
+          exitCode: 137,
+        }),
+    }).then(() => null, (e) => e);
+    ok(err instanceof ZuError && err.code === "sandbox_dead", String(err));
+    ok(err.message.includes("exited with code 137 and no result"), err.message);
+    const events = await sink.query();
+    equal(events.at(-1)?.type, "harness.task.terminal");
+    equal(events.at(-1)?.payload.reason, "error:sandbox_dead");
+  });
+});

@@ -38,7 +38,9 @@ function provider(p: AgentConfig["provider"], registries: AgentRegistries): Jail
 }
 
 /** The union of the tools' `allow_cidrs` and `allow_private` arguments in agent.yaml. */
-function addressPolicyOf(config: AgentConfig): { allowCidrs: string[]; allowPrivate: boolean } {
+function addressPolicyOf(
+  config: AgentConfig,
+): { allowCidrs: string[]; allowPrivate: boolean; localOrigins: string[] } {
   const refs = [...config.tiers.values()].flat().concat(config.plugins.tools ?? []);
   const allowCidrs = new Set<string>();
   let allowPrivate = false;
@@ -49,7 +51,11 @@ function addressPolicyOf(config: AgentConfig): { allowCidrs: string[]; allowPriv
     }
     if (args["allow_private"] === true || args["allowPrivate"] === true) allowPrivate = true;
   }
-  return { allowCidrs: [...allowCidrs], allowPrivate };
+  return {
+    allowCidrs: [...allowCidrs],
+    allowPrivate,
+    localOrigins: [...(config.local_origins ?? [])],
+  };
 }
 
 /** Builds the {@link JailAgent} of a loaded agent (its tools are assembled to read their egress). */

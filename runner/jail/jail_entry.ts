@@ -32,6 +32,12 @@ function pinnedResolver(dns: Record<string, string[]>): (host: string) => Promis
   return (host: string): Promise<string[]> => {
     const ips = dns[host.toLowerCase().replace(/\.$/, "")];
     if (ips && ips.length) return Promise.resolve([...ips]);
+    if (ips) {
+      // Declared, but the host's DNS gave no answer at launch: a DNS failure, not a refusal.
+      return Promise.reject(
+        new Error(`the name did not resolve when the run started (no address was granted)`),
+      );
+    }
     return Promise.reject(
       new Deno.errors.NotCapable(
         `Requires net access to "${host}": it was not declared, so the jail did not resolve it`,

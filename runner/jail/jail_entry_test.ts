@@ -1,9 +1,9 @@
 import { equal, ok, rejects } from "node:assert/strict";
-import { SecurityBlock } from "../../core/errors.ts";
+import { SecurityBlock, UserError, ZuError } from "../../core/errors.ts";
 import type { RunContext } from "../../core/types.ts";
 import { newTaskSpec } from "../../core/contracts.ts";
 import { pinnedRegistries } from "./jail_entry.ts";
-import { jailTool } from "./jail_tool.ts";
+import { isPermissionDenial, jailTool } from "./jail_tool.ts";
 
 const ctx: RunContext = {
   spec: newTaskSpec({ query: "q" }),
@@ -26,6 +26,27 @@ Deno.test("the jailed http_fetch resolves only the names the host resolved, and 
     equal(e.target, "other.example");
     return true;
   });
+});
+
+Deno.test("a declared name the host could not resolve is a DNS failure in the jail, never a jail refusal", async () => {
+  const registries = await pinnedRegistries({ "shop.example": [] });
+  const tool = jailTool(registries.tools.get("http_fetch")({ allowed_domains: ["shop.example"] }));
+  await rejects(tool.call(ctx, { url: "https://shop.example/" }), (e: unknown) => {
+    ok(!(e instanceof SecurityBlock), String(e));
+    ok(e instanceof ZuError && e.code === "dns_failed", String(e));
+    ok(
+      /Cannot resolve host "shop\.example": .*did not resolve when the run started/.test(e.message),
+    );
+    ok(!/jail|Requires net/.test(e.message), e.message);
+    return true;
+  });
+});
+
+Deno.test("a dns_failed error is not a permission denial even when its cause chain names one", () => {
+  const cause = new Deno.errors.NotCapable('Requires net access to "x.test"');
+  const err = new UserError("dns_failed", 'Cannot resolve host "x.test": lookup failed', { cause });
+  equal(isPermissionDenial(err), false);
+  equal(isPermissionDenial(cause), true);
 });
 
 Deno.test("the jailed http_fetch still validates its arguments like the built-in", async () => {

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { SecurityBlock } from "../../core/errors.ts";
+import { SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { RunContext, Tool } from "../../core/types.ts";
 
 /** The block kind of a refusal by Deno itself. */
@@ -37,9 +37,12 @@ function texts(err: unknown): string[] {
 /**
  * True when `err` is a refusal by Deno's permissions: `NotCapable`, a `TypeError` whose cause says
  * `Requires net access` (a deny-list hit on a resolved address), node:dns's `EPERM`, or a failed
- * dynamic import for lack of import access.
+ * dynamic import for lack of import access. A `dns_failed` error (the name does not resolve) is
+ * never one.
  */
 export function isPermissionDenial(err: unknown): boolean {
+  // A name that does not resolve is a DNS failure, whatever its cause chain mentions.
+  if (err instanceof ZuError && err.code === "dns_failed") return false;
   if (err instanceof Deno.errors.NotCapable) return true;
   if (err instanceof Error && err.name === "NotCapable") return true;
   const code = (err as { code?: unknown } | null)?.code;

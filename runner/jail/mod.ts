@@ -12,7 +12,7 @@
  *   tools: [{ name: "http_fetch", egress: ["*"] }],
  *   target: "https://shop.example/",
  * }, { mode: "live" });
- * console.assert(flags.includes("--allow-net=shop.example"));
+ * console.assert(flags.includes("--allow-net=shop.example:80,shop.example:443"));
  * ```
  * @module
  */

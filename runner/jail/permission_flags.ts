@@ -72,8 +72,10 @@ export interface JailAgent {
   extraProviders?: readonly JailProvider[];
   /**
    * The address policy the agent's navigation tools run with (their `allow_cidrs` and
-   * `allow_private`), applied to the addresses the jail grants, so the jail and `http_fetch`
-   * agree. Loopback, metadata and unspecified addresses never pass it. Default closed.
+   * `allow_private`, and agent.yaml's `local_origins`), applied to the addresses the jail grants,
+   * so the jail and `http_fetch` agree. A tool with open egress is granted every local origin
+   * (a loopback address on its one port); otherwise loopback, metadata and unspecified
+   * addresses never pass it. Default closed.
    */
   addressPolicy?: Omit<AddressPolicy, "declaredLiteral">;
 }
@@ -268,6 +270,9 @@ export function computeRunPermissions(
         if (target) add(target, `tool "${tool.name}" declares open egress: the task target`);
         for (const d of domains) {
           add(d, `tool "${tool.name}" declares open egress: allowed_domains`);
+        }
+        for (const o of agent.addressPolicy?.localOrigins ?? []) {
+          add(o, `tool "${tool.name}" declares open egress: local_origins`);
         }
         if (!target && domains.length === 0) {
           explain.push({
