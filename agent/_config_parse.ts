@@ -31,7 +31,8 @@ export { configError, isMapping, show, thrownText } from "./_config_reader.ts";
 
 /** The keys of a sink block (zu's `EventSinkConfig`); which drivers and options exist is the catalog's. */
 const SINK_KEYS = ["driver", "path", "encryption", "options"];
-const TOP_KEYS = [
+/** Every top-level agent.yaml key (zu's, plus this project's additions). */
+export const TOP_KEYS: readonly string[] = [
   "provider",
   "providers",
   "tiers",

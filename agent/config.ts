@@ -45,6 +45,7 @@ export type {
   TaskConfig,
 } from "./_config_types.ts";
 export type { AgentRegistries, ProviderContext } from "./_config_registries.ts";
+export { TOP_KEYS as AGENT_YAML_KEYS } from "./_config_parse.ts";
 
 /** File names looked for, in order, when `loadAgentConfig` is given a directory. */
 export const AGENT_FILE_NAMES: readonly string[] = Object.freeze([

@@ -1,6 +1,7 @@
 // Bad input never shows a stack trace (issue #11, item 7): agent.yaml documents (random values
 // at known keys, random text mutations, alias bombs) and random argv go through `main` and must
 // give an exit code of 0, 1 or 2, at most one `error:` line, no stack and no unhandled rejection.
+import { AGENT_YAML_KEYS } from "../agent/config.ts";
 import { equal, match, ok } from "node:assert/strict";
 import fc from "fast-check";
 import { parse, stringify } from "yaml";
@@ -47,35 +48,7 @@ async function loadText(
   return { code, stderr: io.stderrText() };
 }
 
-const KEYS = [
-  "provider",
-  "providers",
-  "tiers",
-  "plugins",
-  "backend",
-  "event_sink",
-  "trace_sinks",
-  "observability",
-  "budget",
-  "replay",
-  "max_observation_chars",
-  "observation_strategy",
-  "max_context_chars",
-  "containment",
-  "allowed_domains",
-  "action_policies",
-  "task",
-  "name",
-  "script",
-  "tools",
-  "driver",
-  "query",
-  "max_steps",
-  "1",
-  "<<",
-  "__proto__",
-  "constructor",
-];
+const KEYS = [...AGENT_YAML_KEYS];
 
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   v: fc.oneof(
