@@ -2,18 +2,9 @@ import { equal, match, ok } from "node:assert/strict";
 import { dockerSocketPath, dockerTest } from "../testing/docker.ts";
 import { captureIo } from "./_io.ts";
 import { main } from "./main.ts";
+import { HELLO_AGENT } from "./_test_agents.ts";
 
-const AGENT = `provider:
-  name: scripted
-  script:
-    - text: '{"answer": "hello"}'
-plugins:
-  detectors: []
-  validators: []
-task:
-  query: Say hello
-  max_tier: 1
-`;
+const AGENT = HELLO_AGENT;
 
 const MISSING = `zu-no-such-image-${crypto.randomUUID().slice(0, 8)}:0.0.0`;
 

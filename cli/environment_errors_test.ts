@@ -4,18 +4,9 @@ import { attackContext } from "../backends/docker/image_build.ts";
 import { runInJail } from "../runner/jail/child_runner.ts";
 import { captureIo } from "./_io.ts";
 import { main } from "./main.ts";
+import { HELLO_AGENT } from "./_test_agents.ts";
 
-const AGENT = `provider:
-  name: scripted
-  script:
-    - text: '{"answer": "hello"}'
-plugins:
-  detectors: []
-  validators: []
-task:
-  query: Say hello
-  max_tier: 1
-`;
+const AGENT = HELLO_AGENT;
 
 /** Runs `zu args` in a temp dir whose DOCKER_HOST points at a socket that does not exist. */
 async function withDeadDocker(args: string[]): Promise<{ code: number; line: string }> {

@@ -2,18 +2,9 @@ import { equal, match, ok } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { captureIo } from "./_io.ts";
 import { main } from "./main.ts";
+import { agentYaml } from "./_test_agents.ts";
 
-function agent(provider: string): string {
-  return `provider:
-${provider}
-plugins:
-  detectors: []
-  validators: []
-task:
-  query: Say hello
-  max_tier: 1
-`;
-}
+const agent = agentYaml;
 
 interface Outcome {
   code: number;

@@ -1,18 +1,9 @@
 import { equal, match, ok } from "node:assert/strict";
 import { captureIo } from "./_io.ts";
 import { main } from "./main.ts";
+import { HELLO_AGENT } from "./_test_agents.ts";
 
-const AGENT = `provider:
-  name: scripted
-  script:
-    - text: '{"answer": "hello"}'
-plugins:
-  detectors: []
-  validators: []
-task:
-  query: Say hello
-  max_tier: 1
-`;
+const AGENT = HELLO_AGENT;
 
 async function exists(path: string): Promise<boolean> {
   try {
