@@ -259,7 +259,19 @@ Deno.test("the gate, http_fetch, the egress proxy and the jail decide every host
       else if (!gate) seen.refusedByPattern++;
       else seen.refusedByAddress++;
     }),
-    { numRuns: 250 },
+    {
+      numRuns: 250,
+      // A local origin allowed is rare at random (address, port and entry must line up): one
+      // fixed case so the coverage check below never depends on the draw.
+      examples: [[{
+        entries: ["127.0.0.1:8080"],
+        host: "127.0.0.1",
+        port: 8080,
+        answer: "127.0.0.1",
+        allowCidrs: [],
+        localOrigins: ["127.0.0.1:8080"],
+      }]],
+    },
   );
   // The generators reach every outcome, so the agreement is not vacuous.
   assert.ok(
