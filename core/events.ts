@@ -253,6 +253,10 @@ export const GRANT_ISSUED = "harness.grant.issued";
 export const GRANT_REVOKED = "harness.grant.revoked";
 /** `harness.egress.observed` */
 export const EGRESS_OBSERVED = "harness.egress.observed";
+/** `harness.egress.credential`: a secret was used (or refused) at the broker or the proxy. */
+export const EGRESS_CREDENTIAL = "harness.egress.credential";
+/** `harness.egress.secret_echo`: a bound host echoed a real secret value; it was redacted. */
+export const EGRESS_SECRET_ECHO = "harness.egress.secret_echo";
 /** `harness.host_effect.observed` */
 export const HOST_EFFECT_OBSERVED = "harness.host_effect.observed";
 /** `harness.pipeline.started` */
@@ -320,6 +324,8 @@ export const HARNESS_TYPES: ReadonlySet<string> = new Set([
   GRANT_ISSUED,
   GRANT_REVOKED,
   EGRESS_OBSERVED,
+  EGRESS_CREDENTIAL,
+  EGRESS_SECRET_ECHO,
   HOST_EFFECT_OBSERVED,
   PIPELINE_STARTED,
   PIPELINE_PHASE_STARTED,

@@ -176,6 +176,12 @@ export interface ProviderEndpoint {
   readonly apiKeyEnv: string | null;
   /** Env variable that overrides the base URL by default (`ANTHROPIC_BASE_URL`), or null. */
   readonly baseUrlEnv: string | null;
+  /**
+   * The request header that carries the key (`authorization` sends `Bearer <key>`, `x-api-key`
+   * sends the key as is), so the model broker can strip the client's and add the real one.
+   * Absent means `authorization`.
+   */
+  readonly authHeader?: "authorization" | "x-api-key";
 }
 
 /** The read-only view of a run handed to plugins. */
@@ -524,4 +530,105 @@ export interface EgressProxy {
   launch(
     spec: { allowlist: string[]; listen?: string; allowCidrs?: string[] },
   ): Promise<EgressProxyHandle>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets (issue #12): the vault, the model broker and the egress proxy's credential modes.
+
+/**
+ * How a bound secret reaches its destination: `route` (a host-side broker adds it; the sandbox
+ * calls the broker with a per-run phantom), `inject` (the egress proxy sets a header on requests
+ * to the bound hosts), `placeholder` (the sandbox holds a per-run placeholder that the egress
+ * proxy swaps for the value toward the bound hosts only).
+ */
+export type SecretMode = "route" | "inject" | "placeholder";
+
+/**
+ * One operator binding: which secret may go where, and how. Bindings come from the operator
+ * (CLI flags, the operator's config file), never from agent.yaml, a bundle, a tool or the model.
+ */
+export interface SecretBinding {
+  /** Vault name of the secret (`[A-Za-z_][A-Za-z0-9_]{0,63}`). */
+  readonly secret: string;
+  /** How it is used. */
+  readonly mode: SecretMode;
+  /**
+   * Host patterns (the `core/host_pattern.ts` grammar: `host`, `host:port`, `*.domain`) the
+   * secret may go to. For `route`, the upstream's host.
+   */
+  readonly hosts: readonly string[];
+  /** `inject`: header templates `Name: text with {{secret:NAME}}` (replace same-named headers). */
+  readonly headers?: readonly string[];
+  /** `route`: the upstream base URL (`https://api.openai.com/v1`). */
+  readonly upstream?: string;
+  /** `placeholder` (or `route`): the sandbox env variable that carries the placeholder/phantom. */
+  readonly env?: string;
+  /** Plain-HTTP ports on which the secret may also be used. Default none (TLS only). */
+  readonly plaintextPorts?: readonly number[];
+}
+
+/** Where secret values come from: resolved per use on the host, so a rotation applies at once. */
+export interface SecretResolver {
+  /** The current value of `name`; rejects with a `UserError` when unknown or unresolvable. */
+  resolve(name: string): Promise<string>;
+}
+
+/** How one credential decision ended (`harness.egress.credential`). */
+export type CredentialOutcome =
+  | "injected"
+  | "substituted"
+  | "routed"
+  | "blocked_placeholder"
+  | "blocked_host_mismatch"
+  | "blocked_auth_endpoint"
+  | "blocked_method"
+  | "phantom_rejected"
+  | "no_binding"
+  | "upstream_error";
+
+/**
+ * One use (or refused use) of a secret, as logged: never the value; a placeholder or phantom
+ * only as a SHA-256 hex prefix (12 characters).
+ */
+export interface CredentialUse {
+  /** Secret name. */
+  secret: string;
+  /** The binding's mode. */
+  mode: SecretMode;
+  /** Destination host (canonical). */
+  host: string;
+  /** Destination port. */
+  port: number;
+  /** Request method. */
+  method: string;
+  /** Request path without the query. */
+  path: string;
+  /** Status returned to the client (0 when none was sent). */
+  status: number;
+  /** What happened. */
+  outcome: CredentialOutcome;
+  /** For a blocked placeholder: the form it was found in (`raw`, `percent`, `json`, `basic`). */
+  match_form?: string;
+  /** SHA-256 hex prefix of the placeholder or phantom involved. */
+  placeholder_sha256?: string;
+  /** Request bytes sent upstream. */
+  bytes_up?: number;
+  /** Response bytes sent back. */
+  bytes_down?: number;
+  /** Wall time of the exchange in ms. */
+  duration_ms?: number;
+}
+
+/** A real secret value found in a response from a bound host, and redacted (`harness.egress.secret_echo`). */
+export interface SecretEcho {
+  /** Secret name. */
+  secret: string;
+  /** Host that echoed it. */
+  host: string;
+  /** Where it was found. */
+  where: "header" | "body";
+  /** Request method. */
+  method: string;
+  /** Request path without the query. */
+  path: string;
 }

@@ -63,6 +63,7 @@ export const ANTHROPIC_ENDPOINT: ProviderEndpoint = {
   baseUrl: DEFAULT_BASE_URL,
   apiKeyEnv: DEFAULT_KEY_ENV,
   baseUrlEnv: DEFAULT_BASE_URL_ENV,
+  authHeader: "x-api-key",
 };
 const FINISH: Record<string, Finish> = {
   end_turn: "stop",

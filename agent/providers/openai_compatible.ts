@@ -60,6 +60,7 @@ export const OPENAI_ENDPOINT: ProviderEndpoint = {
   baseUrl: DEFAULT_BASE_URL,
   apiKeyEnv: DEFAULT_KEY_ENV,
   baseUrlEnv: DEFAULT_BASE_URL_ENV,
+  authHeader: "authorization",
 };
 const SAMPLING: Array<[keyof OpenAICompatibleOptions, string]> = [
   ["temperature", "temperature"],
