@@ -34,6 +34,7 @@ import { canonicalAddress, normalizeHost } from "../../core/host_normalize.ts";
 import { HostAllowlist, type HostMatch } from "../../core/host_allowlist.ts";
 import { SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { EgressProxyHandle } from "../../core/types.ts";
+import type { EgressHandoff } from "./handoff.ts";
 import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
 import {
   type BodyFraming,
@@ -117,6 +118,11 @@ export interface EgressProxyOptions {
    * Deno permission boundary still refuses what the proxy would have let through.
    */
   unsafeTestAllowAll?: boolean;
+  /**
+   * Requests whose target this handler claims are handed to it right after the head is read,
+   * before the allowlist, the address checks and the dial: the handler owns every check then.
+   */
+  handoff?: EgressHandoff;
   /** Stops the proxy when aborted. */
   signal?: AbortSignal;
 }
@@ -277,6 +283,26 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
       const target = parseTarget(head);
       d.host = target.host;
       d.port = target.port;
+      const kind = head.method === "CONNECT" ? "connect" : "http";
+      const claimedHost = options.handoff ? normalizeHost(target.host) : null;
+      if (claimedHost !== null && options.handoff!.claims(claimedHost, target.port, kind)) {
+        d.host = claimedHost;
+        d.allowed = true;
+        d.reason = "handed_off";
+        const r = await options.handoff!.serve(client, {
+          kind,
+          host: claimedHost,
+          port: target.port,
+          head,
+          rest,
+        });
+        d.bytes_up = r.up;
+        d.bytes_down = r.down;
+        if (r.reason) d.reason = r.reason;
+        if (r.allowed === false) d.allowed = false;
+        if (r.detail) d.detail = r.detail;
+        return;
+      }
       let framing: BodyFraming = { kind: "none" };
       if (head.method !== "CONNECT") {
         try {

@@ -25,6 +25,13 @@ export {
   startEgressProxy,
 } from "./egress_proxy.ts";
 export {
+  type EgressHandoff,
+  type HandoffHead,
+  type HandoffRequest,
+  type HandoffResult,
+  requestHeadBytes,
+} from "./handoff.ts";
+export {
   permissionFlagsForProxy,
   type ProxyPermissionInput,
   UNSAFE_TEST_ENV,
