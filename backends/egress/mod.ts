@@ -32,6 +32,11 @@ export {
   requestHeadBytes,
 } from "./handoff.ts";
 export {
+  type HandoffSocket,
+  type HandoffSocketOptions,
+  serveHandoffSocket,
+} from "./handoff_socket.ts";
+export {
   permissionFlagsForProxy,
   type ProxyPermissionInput,
   UNSAFE_TEST_ENV,
