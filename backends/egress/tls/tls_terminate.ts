@@ -251,6 +251,26 @@ class Terminated implements TerminatedTls {
 }
 
 /**
+ * Deno 2.9.6's `TLSSocket` runs its handshake start on the next tick, and the start feeds the
+ * bytes already buffered (the replayed prefix) to TLS at once. When those bytes fail the
+ * handshake (they are not TLS), the socket destroys itself inside the start, which then reads
+ * its now-null handle and throws an uncaught `TypeError`. The failure itself is already reported
+ * through the socket's `error` event; only that follow-on throw of a destroyed socket is dropped.
+ */
+function guardDeferredStart(socket: tls.TLSSocket): void {
+  const s = socket as unknown as { _start?: (...args: unknown[]) => unknown };
+  const start = s._start;
+  if (typeof start !== "function") return;
+  s._start = function (this: tls.TLSSocket, ...args: unknown[]) {
+    try {
+      return start.apply(this, args);
+    } catch (err) {
+      if (!this.destroyed) throw err;
+    }
+  };
+}
+
+/**
  * Runs the server side of a TLS handshake on `conn` with `leaf`, replaying `prefix` (bytes the
  * caller already read from `conn`, typically the ClientHello) first. Resolves once the
  * handshake completes; rejects (and closes `conn`) on a handshake error or after
@@ -283,6 +303,7 @@ export function terminateTls(
     duplex.destroy();
     return Promise.reject(err);
   }
+  guardDeferredStart(socket);
   return new Promise<TerminatedTls>((resolve, reject) => {
     let settled = false;
     const fail = (err: Error) => {

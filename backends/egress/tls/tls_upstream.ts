@@ -50,46 +50,50 @@ export async function connectUpstreamTls(options: UpstreamTlsOptions): Promise<D
   const ip = stripBrackets(options.ip);
   const timeoutMs = options.timeoutMs ?? UPSTREAM_TIMEOUT_MS;
   const where = `"${serverName}" at ${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
-  let tcp: Deno.TcpConn | undefined;
-  let tlsConn: Deno.TlsConn | undefined;
+  let conn: Deno.Conn | undefined;
   let timedOut = false;
   const close = () => {
-    for (const c of [tlsConn, tcp]) {
-      try {
-        c?.close();
-      } catch {
-        // already closed
-      }
+    try {
+      conn?.close();
+    } catch {
+      // already closed
     }
   };
   const abort = new AbortController();
-  const timer = setTimeout(() => {
-    timedOut = true;
-    abort.abort();
-    close();
-  }, timeoutMs);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Closing a connection does not settle a pending handshake, so the deadline is raced.
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+      close();
+      reject(new Deno.errors.TimedOut(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  deadline.catch(() => {});
   let step = "connect to";
   try {
-    tcp = await Deno.connect({ hostname: ip, port, transport: "tcp", signal: abort.signal });
-    if (timedOut) throw new Error("closed");
+    conn = await Promise.race([
+      Deno.connect({ hostname: ip, port, transport: "tcp", signal: abort.signal }),
+      deadline,
+    ]);
     step = "verify TLS of";
-    tlsConn = await Deno.startTls(tcp, {
+    const tls = await Deno.startTls(conn as Deno.TcpConn, {
       hostname: serverName,
       alpnProtocols: ["http/1.1"],
       ...(options.caCerts ? { caCerts: [...options.caCerts] } : {}),
     });
-    await tlsConn.handshake();
-    if (timedOut) throw new Error("closed");
-    return tlsConn;
+    conn = tls;
+    const handshake = tls.handshake();
+    handshake.catch(() => {});
+    await Promise.race([handshake, deadline]);
+    return tls;
   } catch (err) {
     close();
-    if (timedOut) {
-      throw new Deno.errors.TimedOut(
-        `Cannot ${step} upstream ${where}: timed out after ${timeoutMs} ms`,
-      );
-    }
     const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new Error(`Cannot ${step} upstream ${where}: ${why}`, { cause: err });
+    const message = `Cannot ${step} upstream ${where}: ${why}`;
+    if (timedOut) throw new Deno.errors.TimedOut(message);
+    throw new Error(message, { cause: err });
   } finally {
     clearTimeout(timer);
   }
