@@ -1,6 +1,6 @@
 /**
  * The upstream leg of an intercepted request: TCP to the address the proxy pinned (after its
- * SSRF checks), then TLS verified against the bound host name, ALPN `http/1.1`. Bounded by a
+ * SSRF checks), then TLS verified against the bound host name, ALPN `http/1.1`, Nagle off. Bounded by a
  * timeout; the connection is closed on any failure, and the error names the host and address.
  *
  * @example
@@ -78,6 +78,8 @@ export async function connectUpstreamTls(options: UpstreamTlsOptions): Promise<D
       deadline,
     ]);
     step = "verify TLS of";
+    // No Nagle: TLS writes whole records, and a held-back small write costs a delayed ACK.
+    (conn as Deno.TcpConn).setNoDelay(true);
     const tls = await Deno.startTls(conn as Deno.TcpConn, {
       hostname: serverName,
       alpnProtocols: ["http/1.1"],
