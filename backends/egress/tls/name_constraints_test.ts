@@ -127,3 +127,15 @@ Deno.test("openssl verify enforces the run CA's NameConstraints", async (t) => {
   match(excluded, /excluded subtree violation/);
   ok(!/: OK$/.test(excluded));
 });
+
+Deno.test("a dNSName constraint covers the subdomains of an exact host (RFC 5280); mintLeaf does not", async () => {
+  const ca = createRunCa({ hosts: ["localhost", "api.test"] });
+  // What a leaked key could still do: RFC 5280 has no exact-name constraint.
+  const sub = serve(signCertForTest(ca, "x.api.test"));
+  try {
+    equal(await handshake(ca, sub.port, "x.api.test"), "ok");
+  } finally {
+    sub.close();
+  }
+  ok(!ca.permits("x.api.test"));
+});

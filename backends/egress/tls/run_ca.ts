@@ -7,6 +7,15 @@
  *
  * The CA's private key lives in a private field and is never exported.
  *
+ * Constraint encoding: a name (and `*.domain`) becomes a permitted dNSName subtree, which RFC
+ * 5280 defines as the name and all its subdomains, so a bound `api.example.com` also lets the
+ * key vouch for `x.api.example.com` (no exact-name constraint exists); {@linkcode RunCa.permits}
+ * and `mintLeaf` stay exact. An IP literal becomes an iPAddress subtree with a /32 or /128 mask.
+ * With no address bound, every IPv4 and IPv6 address is excluded (a type without a permitted
+ * subtree would be unconstrained); with no name bound, only the reserved `invalid` TLD is
+ * permitted. A leaf for an address has an empty subject and a critical SAN, since OpenSSL
+ * checks a host-like CN against the dNSName constraints.
+ *
  * @example
  * ```ts
  * import { X509Certificate } from "node:crypto";

@@ -173,7 +173,7 @@ class Terminated implements TerminatedTls {
   #pending: Uint8Array | null = null;
   #ended = false;
   #error: Error | null = null;
-  #wake: (() => void) | null = null;
+  #waiters: (() => void)[] = [];
 
   constructor(socket: tls.TLSSocket) {
     this.#socket = socket;
@@ -181,9 +181,9 @@ class Terminated implements TerminatedTls {
     this.sni = typeof name === "string" && name !== "" ? name : null;
     this.alpn = typeof socket.alpnProtocol === "string" ? socket.alpnProtocol : null;
     const wake = () => {
-      const w = this.#wake;
-      this.#wake = null;
-      w?.();
+      const ws = this.#waiters;
+      this.#waiters = [];
+      for (const w of ws) w();
     };
     socket.on("readable", wake);
     socket.on("end", () => {
@@ -196,6 +196,13 @@ class Terminated implements TerminatedTls {
     });
     socket.on("error", (err: Error) => {
       this.#error ??= err;
+      wake();
+    });
+    // Until a TLS server releases control, Deno's TLSSocket reports a TLS error after the
+    // handshake (a bad record) only as `_tlsError`: treat it as fatal, as Node's server does.
+    socket.on("_tlsError", (err: Error) => {
+      this.#error ??= err;
+      socket.destroy();
       wake();
     });
     this.readable = new ReadableStream<Uint8Array>({
@@ -226,7 +233,7 @@ class Terminated implements TerminatedTls {
       if (chunk !== null) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
       if (this.#error !== null) throw this.#error;
       if (this.#ended || this.#socket.destroyed) return null;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
 

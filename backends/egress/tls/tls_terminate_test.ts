@@ -1,5 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import * as net from "node:net";
+import * as tls from "node:tls";
 import { createRunCa, type LeafCert } from "./run_ca.ts";
 import { type TerminatedTls, terminateTls } from "./tls_terminate.ts";
 
@@ -364,6 +366,33 @@ Deno.test("terminateTls: write() waits while the client reads nothing, then ever
     ok(finished);
     for (let i = 0; i < got.length; i += 1_000_003) equal(got[i], (i % chunk.length) & 0xff);
   } finally {
+    srv.close();
+  }
+});
+
+Deno.test("terminateTls: a corrupt record after the handshake fails the read and closes the connection", async () => {
+  const ca = createRunCa({ hosts: ["localhost"] });
+  let outcome: unknown = "unset";
+  const srv = startTerminator(ca.mintLeaf("localhost"), async (t) => {
+    outcome = await t.read(new Uint8Array(1024)).then((n) => `read ${n}`, (e) => e);
+  });
+  const raw = net.connect({ host: "127.0.0.1", port: srv.port });
+  try {
+    const secure = tls.connect({ socket: raw, servername: "localhost", ca: ca.certPem });
+    await new Promise<void>((resolve, reject) => {
+      secure.once("secureConnect", () => resolve());
+      secure.once("error", reject);
+    });
+    secure.on("error", () => {});
+    const closed = new Promise<void>((resolve) => raw.once("close", () => resolve()));
+    // An application-data record whose authentication tag cannot be right.
+    raw.write(new Uint8Array([23, 3, 3, 0, 32, ...new Uint8Array(randomBytes(32))]));
+    await closed;
+    const t = await srv.results[0]!;
+    ok(!(t instanceof Error), String(t));
+    ok(outcome instanceof Error, `the read gave ${String(outcome)}`);
+  } finally {
+    raw.destroy();
     srv.close();
   }
 });
