@@ -35,6 +35,7 @@ async function imagePresent(ref: string): Promise<boolean> {
 const results: boolean[] = [];
 results.push(await run("./sinks_bench.ts", quick ? ["--quick"] : []));
 results.push(await run("./harden_bench.ts", quick ? ["--quick"] : []));
+results.push(await run("./leaf_mint_bench.ts", quick ? ["--quick"] : []));
 if (await dockerAvailable()) {
   results.push(
     await run("./sandbox_bench.ts", quick ? ["--iterations", "10", "--launches", "3"] : []),

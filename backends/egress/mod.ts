@@ -7,6 +7,9 @@
  * - {@link spawnProxyProcess}: the same proxy as a child `deno run` under exactly the
  *   `--allow-net` that {@link permissionFlagsForProxy} computes, so Deno refuses what the
  *   proxy's own checks might miss.
+ * - {@link createRunCa}, {@link terminateTls}, {@link connectUpstreamTls}: TLS for the
+ *   credential interceptor (a per-run name-constrained CA, termination of a held connection,
+ *   the verified upstream leg); also `./tls/mod.ts`.
  * - `sidecar.ts`: the process entry (also what the launcher's proxy container runs).
  *
  * @example
@@ -51,3 +54,25 @@ export {
   spawnProxyProcess,
 } from "./spawn_proxy_process.ts";
 export { DockerProxyEgress, type DockerProxyEgressOptions } from "./docker_proxy_egress.ts";
+export {
+  CA_ENV_VARS,
+  caEnv,
+  connectUpstreamTls,
+  createRunCa,
+  HANDSHAKE_TIMEOUT_MS,
+  LEAF_CACHE_SIZE,
+  type LeafCert,
+  MAX_CA_VALIDITY_MS,
+  type RunCa,
+  type RunCaOptions,
+  SANDBOX_CA_PATH,
+  sandboxTrustBundle,
+  type ServerLeaf,
+  SYSTEM_ROOTS_PATH,
+  type TerminatedTls,
+  terminateTls,
+  type TerminateTlsOptions,
+  type TrustBundleOptions,
+  UPSTREAM_TIMEOUT_MS,
+  type UpstreamTlsOptions,
+} from "./tls/mod.ts";
