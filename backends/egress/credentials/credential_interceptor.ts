@@ -1,0 +1,554 @@
+/**
+ * The credential interceptor: the egress proxy's hand-off handler (`../handoff.ts`) for
+ * destinations that have an `inject` or `placeholder` binding. Everything else stays an opaque
+ * tunnel in the proxy.
+ *
+ * A claimed CONNECT goes: address check (`resolveHost`: DNS rebinding to loopback or metadata
+ * is refused before any secret is touched) → `200 Connection Established` → the ClientHello
+ * (its SNI must be the CONNECT host) → `terminate` (the per-run CA's leaf, ALPN `http/1.1`) →
+ * HTTP/1.1 requests one after another on the decrypted stream, each checked on its own:
+ *
+ * 1. TRACE/TRACK → 405 (`blocked_method`): their response echoes the request.
+ * 2. `Host` and an absolute-form authority must name the CONNECT host and port → else 421
+ *    (`blocked_host_mismatch`).
+ * 3. A provider login/token endpoint (`auth_endpoints.ts`) on a host no binding names
+ *    explicitly → 403 (`blocked_auth_endpoint`).
+ * 4. A placeholder of a secret not eligible for this destination, in any form, in the request
+ *    line, a header, a Basic credential or the body → 403 (`blocked_placeholder`); upstream
+ *    gets nothing.
+ * 5. Else the inject templates are applied (the client's same-named headers replaced) and the
+ *    eligible placeholders in header values and Basic credentials are swapped for the values,
+ *    resolved for this request (a rotation applies to the next one). The request goes upstream
+ *    (`connectUpstream` to the pinned address; one connection per tunnel), and the response
+ *    comes back with every eligible value redacted (`response_redact.ts`).
+ *
+ * Each refusal ends the tunnel. One `CredentialUse` per secret used or refused per request
+ * (never the value; a placeholder only as `sha256Prefix`), one `SecretEcho` per redaction.
+ * Violation modes: `block-and-log` (default: the refusal, the event and a `log` line), `block`
+ * (the refusal and the event), `block-and-terminate` (also `onTerminate()`, which kills the
+ * sandbox). A plain `http://` request on a port a binding lists in `plaintextPorts` takes the
+ * same path without TLS (one request per connection, like the proxy).
+ *
+ * @example
+ * ```ts ignore
+ * import { createCredentialInterceptor } from "./credential_interceptor.ts";
+ * import { PlaceholderSet } from "./placeholder.ts";
+ * import { startEgressProxy } from "../egress_proxy.ts";
+ * const handoff = createCredentialInterceptor({
+ *   bindings: [{ secret: "GH", mode: "inject", hosts: ["api.github.com"], headers: ["Authorization: Bearer {{secret:GH}}"] }],
+ *   resolver: vault, placeholders: new PlaceholderSet(),
+ *   terminate: (client, prefix, host) => terminateTls(client, prefix, ca.mintLeaf(host)),
+ *   connectUpstream: (host, port, ip) => connectUpstreamTls({ ip, port, serverName: host }),
+ *   onCredential: (use) => bus.emit(EGRESS_CREDENTIAL, use),
+ *   onEcho: (echo) => bus.emit(EGRESS_SECRET_ECHO, echo),
+ * });
+ * await using proxy = await startEgressProxy({ allowlist: ["api.github.com"], handoff });
+ * ```
+ * @module
+ */
+import type {
+  CredentialOutcome,
+  CredentialUse,
+  SecretBinding,
+  SecretEcho,
+  SecretResolver,
+} from "../../../core/types.ts";
+import { checkHost, type Resolver } from "../../../core/net_guard.ts";
+import { canonicalAddress, normalizeHost } from "../../../core/host_normalize.ts";
+import { SecurityBlock } from "../../../core/errors.ts";
+import type { EgressHandoff, HandoffRequest, HandoffResult } from "../handoff.ts";
+import { readClientHelloStart } from "../client_hello.ts";
+import { type ByteStream, closeQuietly, writeFull } from "./byte_stream.ts";
+import { BindingTable, type CompiledBinding } from "./binding_table.ts";
+import { type PlaceholderSet, sha256Prefix } from "./placeholder.ts";
+import {
+  findInHeaders,
+  findPlaceholders,
+  type PlaceholderHit,
+  PlaceholderStreamScanner,
+} from "./placeholder_scan.ts";
+import { applyInject, dropHopHeaders, substituteHeaders } from "./header_rules.ts";
+import { AUTH_ENDPOINTS, type AuthEndpoint, isAuthEndpoint } from "./auth_endpoints.ts";
+import { type RedactSecret, relayResponse } from "./response_redact.ts";
+import {
+  concatBytes,
+  headBytes,
+  type Http1Head,
+  Http1Reader,
+  HttpError,
+  requestFraming,
+} from "./_http1.ts";
+import { checkTarget, targetPath } from "./_request_target.ts";
+import { latin1Bytes, utf8AsLatin1 } from "./_text_views.ts";
+
+/** What to do on a placeholder headed where its secret is not bound. */
+export type ViolationMode = "block-and-log" | "block" | "block-and-terminate";
+
+/** Options of {@link createCredentialInterceptor}. */
+export interface InterceptorOptions {
+  /** The operator's bindings (`route` ones are ignored here). */
+  bindings: readonly SecretBinding[];
+  /** Resolves a secret's current value (called per request). */
+  resolver: SecretResolver;
+  /** The run's placeholders (the sandbox's env holds them). */
+  placeholders: PlaceholderSet;
+  /** Default `block-and-log`. */
+  violation?: ViolationMode;
+  /**
+   * The pinned addresses of `host:port` after the SSRF checks; rejects to refuse. Default
+   * `core/net_guard.ts` `checkHost` with `allowCidrs`, `localOrigins` and `dnsResolver`.
+   */
+  resolveHost?: (host: string, port: number) => Promise<string[]>;
+  /** For the default `resolveHost`: operator-named non-global ranges. Default none. */
+  allowCidrs?: readonly string[];
+  /** For the default `resolveHost`: local test origins (`127.0.0.1:8443`). Default none. */
+  localOrigins?: readonly string[];
+  /** For the default `resolveHost`: the name resolver. Default the system resolver. */
+  dnsResolver?: Resolver;
+  /** Terminates the client's TLS (ClientHello bytes already read in `prefix`) for `host`. */
+  terminate: (client: Deno.Conn, prefix: Uint8Array, host: string) => Promise<ByteStream>;
+  /** Opens TLS to the upstream at the pinned `ip`, verifying `host`. */
+  connectUpstream: (host: string, port: number, ip: string) => Promise<ByteStream>;
+  /** Opens a plain connection (plaintext ports). Default `Deno.connect` to `ip:port`. */
+  connectPlain?: (host: string, port: number, ip: string) => Promise<ByteStream>;
+  /** Receives one record per secret used or refused per request. */
+  onCredential: (use: CredentialUse) => void;
+  /** Receives one record per secret redacted from a response. */
+  onEcho: (echo: SecretEcho) => void;
+  /** Called on a violation under `block-and-terminate` (kill the sandbox). */
+  onTerminate?: () => void;
+  /** One-line warnings (never a value). Default dropped. */
+  log?: (line: Record<string, unknown>) => void;
+  /** Closes a tunnel after this long without a byte. Default 30000 ms. */
+  timeoutMs?: number;
+  /** Time the client has for its ClientHello. Default 10000 ms. */
+  handshakeTimeoutMs?: number;
+  /** Login/token endpoints denied unless bound explicitly. Default {@link AUTH_ENDPOINTS}. */
+  authEndpoints?: readonly AuthEndpoint[];
+  /** Request-head cap. Default 65536 bytes (431 above). */
+  maxHeaderBytes?: number;
+  /** Request-body cap (bodies are read whole before anything goes upstream). Default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  403: "Forbidden",
+  405: "Method Not Allowed",
+  413: "Content Too Large",
+  421: "Misdirected Request",
+  431: "Request Header Fields Too Large",
+  502: "Bad Gateway",
+};
+
+function refusalBytes(status: number, reason: string): Uint8Array {
+  const body = `zu egress: ${reason}\n`;
+  return latin1Bytes(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\nX-Zu-Egress-Refused: ${reason}\r\n\r\n${body}`,
+  );
+}
+
+class Idle {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  constructor(readonly ms: number, readonly fire: () => void) {
+    this.touch();
+  }
+  touch = (): void => {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(this.fire, this.ms);
+  };
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+interface Tunnel {
+  kind: "connect" | "http";
+  host: string;
+  port: number;
+  ip: string;
+  eligible: CompiledBinding[];
+  client: ByteStream;
+  upstream: { stream: ByteStream; reader: Http1Reader } | null;
+  touch: () => void;
+  up: number;
+  down: number;
+}
+
+/**
+ * Creates the interceptor (see the module doc). Throws `TypeError`/`SyntaxError` on a malformed
+ * binding.
+ */
+export function createCredentialInterceptor(options: InterceptorOptions): EgressHandoff {
+  const table = new BindingTable(options.bindings);
+  const set = options.placeholders;
+  const violation = options.violation ?? "block-and-log";
+  const log = options.log ?? (() => {});
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const helloMs = options.handshakeTimeoutMs ?? 10_000;
+  const authTable = options.authEndpoints ?? AUTH_ENDPOINTS;
+  const maxHead = options.maxHeaderBytes ?? 65536;
+  const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const resolveHost = options.resolveHost ?? ((host: string, port: number) =>
+    checkHost(host, {
+      port,
+      allowCidrs: options.allowCidrs ?? [],
+      localOrigins: options.localOrigins ?? [],
+      ...(options.dnsResolver ? { resolver: options.dnsResolver } : {}),
+    }));
+  const connectPlain = options.connectPlain ??
+    ((_h: string, port: number, ip: string) => Deno.connect({ hostname: ip, port }));
+
+  const secretsOf = (bs: readonly CompiledBinding[]) => [...new Set(bs.map((b) => b.secret))];
+
+  const emit = (
+    t: { host: string; port: number; eligible: CompiledBinding[] },
+    secrets: readonly string[],
+    fields: Omit<CredentialUse, "secret" | "mode" | "host" | "port">,
+  ) => {
+    for (const secret of secrets) {
+      const mode = t.eligible.find((b) => b.secret === secret)?.mode ??
+        table.all().find((b) => b.secret === secret)?.mode ?? "placeholder";
+      options.onCredential({ secret, mode, host: t.host, port: t.port, ...fields });
+    }
+  };
+
+  /** A path safe to log: a placeholder in it (any form) is never written out. */
+  const safePath = (path: string): string =>
+    findPlaceholders(path, set).length > 0 ? "[path with a placeholder]" : path;
+
+  const handleRequest = async (
+    t: Tunnel,
+    head: Http1Head,
+    reader: Http1Reader,
+  ): Promise<boolean> => {
+    const started = performance.now();
+    const [rawMethod, target, version] = head.line;
+    const method = rawMethod.toUpperCase();
+    const path = safePath(targetPath(target));
+    const all = secretsOf(t.eligible);
+    const refuse = async (
+      status: number,
+      outcome: CredentialOutcome,
+      secrets: readonly string[],
+      extra: (secret: string) => Partial<CredentialUse> = () => ({}),
+    ) => {
+      const bytes = refusalBytes(status, outcome);
+      try {
+        await writeFull(t.client, bytes);
+        t.down += bytes.length;
+      } catch { /* the client went away */ }
+      for (const secret of secrets) {
+        emit(t, [secret], {
+          method,
+          path,
+          status,
+          outcome,
+          bytes_up: 0,
+          bytes_down: bytes.length,
+          duration_ms: Math.round(performance.now() - started),
+          ...extra(secret),
+        });
+      }
+      return false;
+    };
+    if (method === "TRACE" || method === "TRACK") return await refuse(405, "blocked_method", all);
+    if (!/^HTTP\/1\.[01]$/.test(version)) return await refuse(400, "blocked_method", all);
+    const where = checkTarget(
+      target,
+      head.headers,
+      t.host,
+      t.port,
+      t.kind === "connect" ? "https" : "http",
+    );
+    if (!where.ok) return await refuse(421, "blocked_host_mismatch", all);
+    if (isAuthEndpoint(authTable, t.host, where.path) && !table.namesExplicitly(t.host)) {
+      return await refuse(403, "blocked_auth_endpoint", all);
+    }
+    let framing;
+    try {
+      framing = requestFraming(head.headers);
+    } catch (e) {
+      if (e instanceof HttpError) return await refuse(400, "blocked_method", all);
+      throw e;
+    }
+    // The whole body is read (and scanned as it arrives) before anything goes upstream.
+    const scanner = new PlaceholderStreamScanner(set);
+    const parts: Uint8Array[] = [];
+    let bodyLength = 0;
+    const eligibleNames = new Set(all);
+    const foreign = (h: PlaceholderHit) => !eligibleNames.has(h.secret);
+    let early = false;
+    try {
+      await reader.body(framing, (piece) => {
+        if (early) return;
+        bodyLength += piece.length;
+        if (bodyLength > maxBody) throw new HttpError(413, "body too large");
+        parts.push(piece);
+        if (scanner.push(piece).some(foreign)) early = true;
+      });
+    } catch (e) {
+      if (e instanceof HttpError) {
+        return await refuse(e.status === 413 ? 413 : 400, "blocked_method", all);
+      }
+      throw e;
+    }
+    const hits = [
+      ...findPlaceholders(target, set),
+      ...findInHeaders(head.headers, set),
+      ...scanner.hits,
+    ].filter(foreign);
+    if (hits.length > 0) {
+      const first = new Map<string, PlaceholderHit>();
+      for (const h of hits) if (!first.has(h.secret)) first.set(h.secret, h);
+      await refuse(403, "blocked_placeholder", [...first.keys()], (secret) => ({
+        match_form: first.get(secret)!.form,
+        placeholder_sha256: sha256Prefix(first.get(secret)!.placeholder),
+      }));
+      if (violation === "block-and-log") {
+        log({
+          event: "egress.credential.blocked",
+          host: t.host,
+          port: t.port,
+          secrets: [...first.keys()],
+          forms: [...first.values()].map((h) => h.form),
+        });
+      }
+      if (violation === "block-and-terminate") options.onTerminate?.();
+      return false;
+    }
+
+    // Values, resolved for this request: a rotation applies from the next request on.
+    const values = new Map<string, string>();
+    for (const name of all) {
+      try {
+        values.set(name, utf8AsLatin1(await options.resolver.resolve(name)));
+      } catch {
+        // resolved again below only if this request needs it
+      }
+    }
+    let headers = dropHopHeaders(head.headers).filter(([k]) => k.toLowerCase() !== "host");
+    const injected = new Set<string>();
+    const templates = t.eligible.filter((b) => b.mode === "inject").flatMap((b) => b.templates);
+    const missing = [...new Set(templates.flatMap((tp) => tp.secrets))].filter((s) =>
+      !values.has(s)
+    );
+    if (missing.length > 0) return await refuse(502, "upstream_error", missing);
+    try {
+      headers = applyInject(headers, templates, values);
+    } catch {
+      return await refuse(502, "upstream_error", all);
+    }
+    templates.forEach((tp) => tp.secrets.forEach((s) => injected.add(s)));
+    const phValues = new Map(
+      [...values].filter(([name]) =>
+        t.eligible.some((b) => b.secret === name && b.mode === "placeholder")
+      ),
+    );
+    const sub = substituteHeaders(headers, set, phValues);
+    headers = sub.headers;
+    headers.unshift(["Host", where.hostHeader]);
+    // Ask for an identity body so the response can be scanned for echoed values.
+    headers = headers.filter(([k]) => k.toLowerCase() !== "accept-encoding");
+    headers.push(["Accept-Encoding", "identity"]);
+    const body = concatBytes(parts);
+    if (framing.kind !== "none" || body.length > 0) {
+      headers.push(["Content-Length", String(body.length)]);
+    }
+    const upHead = headBytes(`${rawMethod} ${where.originTarget} HTTP/1.1`, headers);
+
+    let up = 0;
+    let resp: Http1Head | null = null;
+    try {
+      if (t.upstream === null) {
+        const stream = t.kind === "connect"
+          ? await options.connectUpstream(t.host, t.port, t.ip)
+          : await connectPlain(t.host, t.port, t.ip);
+        t.upstream = { stream, reader: new Http1Reader(stream, new Uint8Array(), t.touch) };
+      }
+      await writeFull(t.upstream.stream, upHead);
+      await writeFull(t.upstream.stream, body);
+      up = upHead.length + body.length;
+      t.up += up;
+      do {
+        resp = await t.upstream.reader.head(maxHead);
+      } while (resp !== null && /^1\d\d$/.test(resp.line[1]) && resp.line[1] !== "101");
+      if (resp === null || resp.line[1] === "101") throw new HttpError(502, "no response");
+    } catch {
+      closeQuietly(t.upstream?.stream);
+      t.upstream = null;
+      const involved = [...new Set([...injected, ...sub.used])];
+      return await refuse(502, "upstream_error", involved.length > 0 ? involved : all);
+    }
+    const redact: RedactSecret[] = [...values].map(([name, value]) => ({
+      name,
+      value,
+      replacement: set.add(name),
+    }));
+    const echoes = new Set<string>();
+    const relayed = await relayResponse(resp, t.upstream.reader, t.client, {
+      secrets: redact,
+      method,
+      onEcho: (name, where) => {
+        const key = `${name}\u0000${where}`;
+        if (echoes.has(key)) return;
+        echoes.add(key);
+        options.onEcho({ secret: name, host: t.host, where, method, path });
+      },
+    });
+    t.down += relayed.bytes;
+    const used: [string, CredentialOutcome][] = [
+      ...[...injected].map((s): [string, CredentialOutcome] => [s, "injected"]),
+      ...[...sub.used].filter((s) => !injected.has(s)).map((
+        s,
+      ): [string, CredentialOutcome] => [s, "substituted"]),
+    ];
+    for (const [secret, outcome] of used) {
+      emit(t, [secret], {
+        method,
+        path,
+        status: relayed.status,
+        outcome,
+        bytes_up: up,
+        bytes_down: relayed.bytes,
+        duration_ms: Math.round(performance.now() - started),
+      });
+    }
+    if (!relayed.keepAlive) {
+      closeQuietly(t.upstream.stream);
+      t.upstream = null;
+    }
+    const conn = (head.headers.find(([k]) => k.toLowerCase() === "connection")?.[1] ?? "")
+      .toLowerCase();
+    return relayed.keepAlive && version === "HTTP/1.1" && !conn.includes("close");
+  };
+
+  const serve = async (client: Deno.Conn, req: HandoffRequest): Promise<HandoffResult> => {
+    const eligible = table.eligible(req.host, req.port, req.kind);
+    const base = { host: req.host, port: req.port, eligible };
+    const names = secretsOf(eligible);
+    const method = req.head.method;
+    const path = req.kind === "http" ? safePath(targetPath(req.head.target)) : "";
+    const refuseEarly = async (status: number, reason: string, outcome: CredentialOutcome) => {
+      // Before the tunnel opens (or on a plain request): an HTTP refusal the client can read.
+      const bytes = refusalBytes(status, reason);
+      await writeFull(client, bytes).catch(() => {});
+      emit(base, names, { method, path, status, outcome, bytes_up: 0, bytes_down: bytes.length });
+      return { up: 0, down: bytes.length, reason, allowed: false };
+    };
+    if (eligible.length === 0) return await refuseEarly(403, "no_binding", "no_binding");
+    let ip: string;
+    try {
+      const pinned = await resolveHost(req.host, req.port);
+      const first = pinned.find((a) => !a.includes(":")) ?? pinned[0];
+      if (first === undefined) throw new SecurityBlock("no address", { kind: "ssrf" });
+      ip = first;
+    } catch (e) {
+      const blocked = e instanceof SecurityBlock;
+      return await refuseEarly(
+        blocked ? 403 : 502,
+        blocked ? "blocked_resolution" : "dns_failed",
+        "upstream_error",
+      );
+    }
+    const t: Tunnel = {
+      kind: req.kind,
+      host: req.host,
+      port: req.port,
+      ip,
+      eligible,
+      client,
+      upstream: null,
+      touch: () => {},
+      up: 0,
+      down: 0,
+    };
+    let tls: ByteStream | null = null;
+    const idle = new Idle(timeoutMs, () => {
+      closeQuietly(tls);
+      closeQuietly(t.upstream?.stream);
+      closeQuietly(client);
+    });
+    t.touch = idle.touch;
+    const result = (reason: string, allowed = true, detail?: string): HandoffResult => ({
+      up: t.up,
+      down: t.down,
+      reason,
+      allowed,
+      ...(detail ? { detail } : {}),
+    });
+    try {
+      if (req.kind === "http") {
+        const reader = new Http1Reader(client, req.rest, idle.touch);
+        const head: Http1Head = {
+          line: [req.head.method, req.head.target, req.head.version],
+          headers: req.head.headers,
+        };
+        await handleRequest(t, head, reader);
+        return result("credential_intercept");
+      }
+      await writeFull(client, latin1Bytes("HTTP/1.1 200 Connection Established\r\n\r\n"));
+      const hello = await readClientHelloStart(client, req.rest, helloMs);
+      if (!hello.ok) return result(hello.reason, false, hello.detail);
+      const literal = canonicalAddress(req.host) !== null;
+      const sni = hello.sni === null ? null : normalizeHost(hello.sni);
+      if (sni !== req.host && !(sni === null && literal)) {
+        emit(base, names, {
+          method: "CONNECT",
+          path: "",
+          status: 0,
+          outcome: "blocked_host_mismatch",
+        });
+        return result(
+          "sni_mismatch",
+          false,
+          "the ClientHello names another server than the CONNECT line",
+        );
+      }
+      tls = await options.terminate(client, hello.bytes, req.host);
+      idle.touch();
+      if (tls.sni !== undefined && tls.sni !== null && normalizeHost(tls.sni) !== req.host) {
+        emit(base, names, {
+          method: "CONNECT",
+          path: "",
+          status: 0,
+          outcome: "blocked_host_mismatch",
+        });
+        return result("sni_mismatch", false, "the TLS session names another server");
+      }
+      if (tls.alpn !== undefined && tls.alpn !== null && tls.alpn !== "http/1.1") {
+        return result("alpn_refused", false, `ALPN "${tls.alpn}" (only http/1.1 is intercepted)`);
+      }
+      t.client = tls;
+      const reader = new Http1Reader(tls, new Uint8Array(), idle.touch);
+      for (;;) {
+        let head: Http1Head | null;
+        try {
+          head = await reader.head(maxHead);
+        } catch (e) {
+          if (e instanceof HttpError) {
+            const bytes = refusalBytes(e.status, "malformed_request");
+            await writeFull(tls, bytes).catch(() => {});
+            t.down += bytes.length;
+          }
+          break;
+        }
+        if (head === null) break;
+        if (!(await handleRequest(t, head, reader))) break;
+      }
+      return result("credential_intercept");
+    } catch (e) {
+      return result("credential_intercept_error", true, String((e as Error)?.name ?? "error"));
+    } finally {
+      idle.stop();
+      closeQuietly(t.upstream?.stream);
+      closeQuietly(tls);
+    }
+  };
+
+  return {
+    claims: (host, port, kind) => table.eligible(host, port, kind).length > 0,
+    serve,
+  };
+}

@@ -1,0 +1,270 @@
+/**
+ * The response side of a bound host: its headers and its non-encoded body are scanned for the
+ * real values used toward it (as sent, percent-encoded, JSON-escaped, as base64 in any
+ * alignment), and each hit is replaced by the secret's placeholder (a base64 hit by `*`s), so
+ * an echo endpoint (httpbin `/headers`, an error page quoting the request) never hands the
+ * value back to the sandbox. A body whose length changes is re-framed: a Content-Length body is
+ * buffered (bounded) and sent with its new length; a chunked or close-delimited body is
+ * redacted as it streams, holding back enough bytes between pieces that a value split across
+ * them is still found, and re-chunked. A `Content-Encoding` other than identity is relayed as
+ * is (the interceptor asks bound hosts for `identity`).
+ *
+ * Values shorter than {@link MIN_REDACT_LENGTH} characters are not redacted (they would hit
+ * ordinary text); base64 forms need at least 8 characters of core.
+ *
+ * @example
+ * ```ts
+ * import { redactText } from "./response_redact.ts";
+ * const r = redactText('{"auth":"Bearer s3cret-value"}', [{ name: "K", value: "s3cret-value", replacement: "zu_ph_K_x" }]);
+ * console.assert(r.text === '{"auth":"Bearer zu_ph_K_x"}' && r.hits[0] === "K");
+ * ```
+ * @module
+ */
+import { base64Cores, findInViews, latin1, latin1Bytes, textViews } from "./_text_views.ts";
+import type { ByteStream } from "./byte_stream.ts";
+import { writeFull } from "./byte_stream.ts";
+import {
+  chunkBytes,
+  concatBytes,
+  type Framing,
+  headBytes,
+  header,
+  type Http1Head,
+  type Http1Reader,
+  HttpError,
+  LAST_CHUNK,
+  responseFraming,
+} from "./_http1.ts";
+import { dropHopHeaders } from "./header_rules.ts";
+
+/** The shortest value that is redacted. */
+export const MIN_REDACT_LENGTH = 6;
+
+/** A value to redact: Latin-1 text of its bytes, and what replaces it. */
+export interface RedactSecret {
+  /** Secret name (reported on a hit). */
+  name: string;
+  /** The real value as Latin-1 text (`utf8AsLatin1`). */
+  value: string;
+  /** What replaces it (its placeholder). */
+  replacement: string;
+}
+
+/** Result of {@link redactText}. */
+export interface Redacted {
+  /** The text with every hit replaced. */
+  text: string;
+  /** Names of the secrets found (once each). */
+  hits: string[];
+}
+
+interface Range {
+  from: number;
+  to: number;
+  with: string;
+  name: string;
+}
+
+function ranges(text: string, secrets: readonly RedactSecret[]): Range[] {
+  const usable = secrets.filter((s) => s.value.length >= MIN_REDACT_LENGTH);
+  if (usable.length === 0) return [];
+  const views = textViews(text);
+  const out: Range[] = findInViews(views, usable.map((s) => s.value)).map((m) => ({
+    from: m.from,
+    to: m.to,
+    with: usable[m.needle]!.replacement,
+    name: usable[m.needle]!.name,
+  }));
+  usable.forEach((s) => {
+    for (const m of findInViews(views, base64Cores(s.value))) {
+      out.push({ from: m.from, to: m.to, with: "*".repeat(m.to - m.from), name: s.name });
+    }
+  });
+  return out.sort((a, b) => a.from - b.from || b.to - a.to);
+}
+
+function apply(text: string, rs: Range[], upTo: number): { text: string; cut: number } {
+  let out = "";
+  let at = 0;
+  for (const r of rs) {
+    if (r.from >= upTo && r.from >= at) break;
+    if (r.from < at) {
+      // overlaps one already replaced: extend over it without a second replacement
+      at = Math.max(at, r.to);
+      continue;
+    }
+    out += text.slice(at, r.from) + r.with;
+    at = r.to;
+  }
+  const cut = Math.max(at, upTo);
+  return { text: out + text.slice(at, cut), cut };
+}
+
+/**
+ * `text` (Latin-1) with every value of `secrets` replaced, in every form.
+ */
+export function redactText(text: string, secrets: readonly RedactSecret[]): Redacted {
+  const rs = ranges(text, secrets);
+  if (rs.length === 0) return { text, hits: [] };
+  return { text: apply(text, rs, text.length).text, hits: [...new Set(rs.map((r) => r.name))] };
+}
+
+/** Header lines with every value redacted; the names of the secrets found. */
+export function redactHeaders(
+  headers: readonly [string, string][],
+  secrets: readonly RedactSecret[],
+): { headers: [string, string][]; hits: string[] } {
+  const hits = new Set<string>();
+  const out = headers.map(([k, v]): [string, string] => {
+    const r = redactText(v, secrets);
+    r.hits.forEach((h) => hits.add(h));
+    return [k, r.text];
+  });
+  return { headers: out, hits: [...hits] };
+}
+
+/**
+ * Redacts a body that arrives in pieces: each piece is redacted together with a held-back tail
+ * of the previous ones, so a value split across pieces is found.
+ *
+ * @example
+ * ```ts
+ * import { StreamRedactor } from "./response_redact.ts";
+ * const r = new StreamRedactor([{ name: "K", value: "abcdefgh", replacement: "XXXXXXXX" }]);
+ * const enc = new TextEncoder();
+ * const out = [r.push(enc.encode("..abcd")), r.push(enc.encode("efgh..")), r.end()];
+ * console.assert(new TextDecoder().decode(new Uint8Array(out.flatMap((o) => [...o.bytes]))) === "..XXXXXXXX..");
+ * ```
+ */
+export class StreamRedactor {
+  #secrets: readonly RedactSecret[];
+  #hold: number;
+  #tail = "";
+  /** Names of the secrets found so far. */
+  readonly hits: Set<string> = new Set();
+
+  constructor(secrets: readonly RedactSecret[]) {
+    this.#secrets = secrets;
+    const longest = secrets.reduce((n, s) => Math.max(n, s.value.length), 0);
+    this.#hold = Math.max(0, 8 * longest - 1);
+  }
+
+  /** Redacts one more piece; returns the bytes that are final now. */
+  push(piece: Uint8Array): { bytes: Uint8Array; hits: string[] } {
+    return this.#run(this.#tail + latin1(piece), false);
+  }
+
+  /** Flushes what is held back. */
+  end(): { bytes: Uint8Array; hits: string[] } {
+    return this.#run(this.#tail, true);
+  }
+
+  #run(window: string, last: boolean): { bytes: Uint8Array; hits: string[] } {
+    const upTo = last ? window.length : Math.max(0, window.length - this.#hold);
+    const rs = ranges(window, this.#secrets).filter((r) => r.from < upTo);
+    const { text, cut } = apply(window, rs, upTo);
+    this.#tail = window.slice(cut);
+    const fresh = [...new Set(rs.map((r) => r.name))].filter((n) => !this.hits.has(n));
+    fresh.forEach((n) => this.hits.add(n));
+    return { bytes: latin1Bytes(text), hits: fresh };
+  }
+}
+
+/** Options of {@link relayResponse}. */
+export interface RelayResponseOptions {
+  /** The values to redact (empty: relay as is). */
+  secrets: readonly RedactSecret[];
+  /** The request's method (HEAD has no body). */
+  method: string;
+  /** Largest Content-Length body buffered for redaction (502 above). Default 64 MiB. */
+  maxBufferBytes?: number;
+  /** Called once per secret per place it was found. */
+  onEcho(name: string, where: "header" | "body"): void;
+}
+
+/** What {@link relayResponse} sent. */
+export interface RelayedResponse {
+  /** The status code. */
+  status: number;
+  /** Bytes written to the client. */
+  bytes: number;
+  /** False when the connection must close after this response. */
+  keepAlive: boolean;
+}
+
+/**
+ * Relays one response from `upstream` (its head already read) to `client`, redacting as the
+ * module doc says, and re-framing the body.
+ */
+export async function relayResponse(
+  head: Http1Head,
+  upstream: Http1Reader,
+  client: ByteStream,
+  options: RelayResponseOptions,
+): Promise<RelayedResponse> {
+  const status = Number(head.line[1]);
+  if (!/^\d{3}$/.test(head.line[1])) throw new HttpError(502, "a malformed status line");
+  const framing: Framing = responseFraming(options.method, status, head.headers);
+  const connection = (header(head.headers, "connection") ?? "").toLowerCase();
+  const keepAlive = framing.kind !== "close" && !connection.includes("close") &&
+    head.line[0] === "HTTP/1.1";
+  const secrets = options.secrets;
+  const red = redactHeaders(dropHopHeaders(head.headers), secrets);
+  red.hits.forEach((n) => options.onEcho(n, "header"));
+  const encoding = (header(head.headers, "content-encoding") ?? "identity").trim().toLowerCase();
+  const redactBody = secrets.length > 0 && (encoding === "" || encoding === "identity");
+  let base = red.headers;
+  if (framing.kind !== "none") {
+    base = base.filter(([k]) => k.toLowerCase() !== "content-length");
+  }
+  if (!keepAlive) base.push(["Connection", "close"]);
+  const statusLine = `${head.line[0]} ${head.line[1]} ${head.line[2]}`.trimEnd();
+  let bytes = 0;
+  const send = async (data: Uint8Array) => {
+    if (data.length === 0) return;
+    await writeFull(client, data);
+    bytes += data.length;
+  };
+
+  if (framing.kind === "none") {
+    await send(headBytes(statusLine, base));
+    return { status, bytes, keepAlive };
+  }
+  if (framing.kind === "length") {
+    if (!redactBody) {
+      await send(headBytes(statusLine, [...base, ["Content-Length", String(framing.length)]]));
+      await upstream.exactly(framing.length, send);
+      return { status, bytes, keepAlive };
+    }
+    const max = options.maxBufferBytes ?? 64 * 1024 * 1024;
+    if (framing.length > max) {
+      throw new HttpError(502, `a response body over "${max}" bytes from a bound host`);
+    }
+    const parts: Uint8Array[] = [];
+    await upstream.exactly(framing.length, (p) => void parts.push(p));
+    const r = redactText(latin1(concatBytes(parts)), secrets);
+    r.hits.forEach((n) => options.onEcho(n, "body"));
+    const body = latin1Bytes(r.text);
+    await send(headBytes(statusLine, [...base, ["Content-Length", String(body.length)]]));
+    await send(body);
+    return { status, bytes, keepAlive };
+  }
+  // chunked, or delimited by the close: stream (redacted), re-chunk when chunked
+  const chunked = framing.kind === "chunked";
+  await send(headBytes(statusLine, chunked ? [...base, ["Transfer-Encoding", "chunked"]] : base));
+  const redactor = redactBody ? new StreamRedactor(secrets) : null;
+  const out = async (data: Uint8Array) => await send(chunked ? chunkBytes(data) : data);
+  await upstream.body(framing, async (piece) => {
+    if (redactor === null) return await out(piece);
+    const r = redactor.push(piece);
+    r.hits.forEach((n) => options.onEcho(n, "body"));
+    await out(r.bytes);
+  });
+  if (redactor !== null) {
+    const r = redactor.end();
+    r.hits.forEach((n) => options.onEcho(n, "body"));
+    await out(r.bytes);
+  }
+  if (chunked) await send(LAST_CHUNK);
+  return { status, bytes, keepAlive };
+}
