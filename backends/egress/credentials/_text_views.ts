@@ -149,29 +149,46 @@ export function findInViews(views: TextView[], needles: readonly string[]): View
 
 const STD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+function coreAt(needle: string, a: number): string {
+  const all = [...new Array(a).fill(0), ...[...needle].map((c) => c.charCodeAt(0) & 0xff)];
+  let bits = "";
+  for (const b of all) bits += b.toString(2).padStart(8, "0");
+  const firstChar = Math.ceil((8 * a) / 6);
+  const lastChar = Math.floor((8 * all.length) / 6); // exclusive
+  let core = "";
+  for (let c = firstChar; c < lastChar; c++) {
+    core += STD[parseInt(bits.slice(6 * c, 6 * c + 6), 2)];
+  }
+  return core;
+}
+
+const urlSafe = (core: string) => core.replaceAll("+", "-").replaceAll("/", "_");
+
 /**
  * The base64 cores of `needle` (Latin-1): for alignments 0, 1 and 2, the characters of the
  * encoding that only the needle's bytes determine; in the standard and the url-safe alphabet.
+ * Cores shorter than 8 characters are left out.
  */
 export function base64Cores(needle: string): string[] {
-  const bytes = [...needle].map((c) => c.charCodeAt(0) & 0xff);
-  const cores = new Set<string>();
+  return base64CorePairs(needle, needle).map(([core]) => core);
+}
+
+/**
+ * `[core of needle, core of replacement]` pairs of equal length per alignment and alphabet:
+ * the replacement is cut or padded with `_` to the needle's length first, so the swap keeps a
+ * base64 text decodable.
+ */
+export function base64CorePairs(needle: string, replacement: string): [string, string][] {
+  const fill = replacement.slice(0, needle.length).padEnd(needle.length, "_");
+  const pairs = new Map<string, string>();
   for (let a = 0; a < 3; a++) {
-    const all = [...new Array(a).fill(0), ...bytes];
-    let bits = "";
-    for (const b of all) bits += b.toString(2).padStart(8, "0");
-    const firstChar = Math.ceil((8 * a) / 6);
-    const lastChar = Math.floor((8 * all.length) / 6); // exclusive
-    let core = "";
-    for (let c = firstChar; c < lastChar; c++) {
-      core += STD[parseInt(bits.slice(6 * c, 6 * c + 6), 2)];
-    }
-    if (core.length >= 8) {
-      cores.add(core);
-      cores.add(core.replaceAll("+", "-").replaceAll("/", "_"));
-    }
+    const core = coreAt(needle, a);
+    if (core.length < 8) continue;
+    const swap = coreAt(fill, a);
+    pairs.set(core, swap);
+    pairs.set(urlSafe(core), urlSafe(swap));
   }
-  return [...cores];
+  return [...pairs];
 }
 
 /** Latin-1 text of bytes (one character per byte). */

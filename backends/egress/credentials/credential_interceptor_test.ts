@@ -32,3 +32,282 @@ Deno.test("inject: the bound host gets the real header once, the client's Author
   equal(use.method, "GET");
   ok(!rig.records().includes(value));
 });
+
+const enc = new TextEncoder();
+
+/** PH (placeholder) bound to api.test, OTHER (placeholder) bound to other.test, same port. */
+function twoSecrets(port: number) {
+  return [
+    { secret: "PH", mode: "placeholder" as const, hosts: [`api.test:${port}`] },
+    { secret: "OTHER", mode: "placeholder" as const, hosts: [`other.test:${port}`] },
+  ];
+}
+
+async function placeholderRig() {
+  const rig = await startRig({ bindings: twoSecrets });
+  const ph = canary("ph");
+  const other = canary("other");
+  rig.vault.values.set("PH", ph);
+  rig.vault.values.set("OTHER", other);
+  const placeholder = rig.set.add("PH", ph.length);
+  rig.set.add("OTHER", other.length);
+  return { rig, ph, other, placeholder };
+}
+
+Deno.test("placeholder: swapped in a header and inside Basic toward its own host, length kept", async () => {
+  const { rig, ph, placeholder } = await placeholderRig();
+  await using _ = rig;
+  equal(placeholder.length, ph.length);
+  const r1 = await fetch(`https://api.test:${rig.up.port}/a`, {
+    client: rig.client,
+    headers: { authorization: `token ${placeholder}` },
+  });
+  equal(r1.status, 200);
+  await r1.body?.cancel();
+  const r2 = await fetch(`https://api.test:${rig.up.port}/b`, {
+    client: rig.client,
+    headers: { authorization: `Basic ${btoa(`x-access-token:${placeholder}`)}` },
+  });
+  equal(r2.status, 200);
+  await r2.body?.cancel();
+  equal(rig.up.requests.length, 2);
+  equal(rig.up.requests[0]!.headers.find(([k]) => k === "authorization")![1], `token ${ph}`);
+  equal(
+    rig.up.requests[1]!.headers.find(([k]) => k === "authorization")![1],
+    `Basic ${btoa(`x-access-token:${ph}`)}`,
+  );
+  ok(!containsBytes(rig.up.allBytes(), placeholder));
+  ok(rig.uses.every((u) => u.outcome === "substituted" && u.secret === "PH"));
+  ok(!rig.records().includes(ph) && !rig.records().includes(placeholder));
+});
+
+const FORMS: [string, (ph: string, port: number) => RequestInit & { url?: string }][] = [
+  ["raw header", (ph) => ({ headers: { authorization: `Bearer ${ph}` } })],
+  [
+    "percent-encoded query",
+    (ph) => ({ url: `/x?t=${ph.replaceAll("_", "%5f").replace("z", "%7A")}` }),
+  ],
+  ["raw query", (ph) => ({ url: `/x?token=${ph}` })],
+  ["JSON-escaped body", (ph) => ({
+    method: "POST",
+    body: `{"token":"${ph.replaceAll("_", "\\u005f")}"}`,
+  })],
+  ["Basic credential", (ph) => ({ headers: { authorization: `Basic ${btoa(`u:${ph}`)}` } })],
+  ["base64 in a body", (ph) => ({ method: "POST", body: `blob=${btoa(`..${ph}..`)}` })],
+];
+
+for (const [name, make] of FORMS) {
+  Deno.test(`placeholder toward a host it is not bound to is blocked (403), ${name}`, async () => {
+    const { rig, ph, placeholder } = await placeholderRig();
+    await using _ = rig;
+    const init = make(placeholder, rig.up.port);
+    const r = await fetch(`https://other.test:${rig.up.port}${init.url ?? "/x"}`, {
+      ...init,
+      client: rig.client,
+    });
+    equal(r.status, 403);
+    equal(r.headers.get("x-zu-egress-refused"), "blocked_placeholder");
+    await r.body?.cancel();
+    equal(rig.up.requests.length, 0);
+    ok(!containsBytes(rig.up.allBytes(), ph));
+    const blocked = rig.uses.filter((u) => u.outcome === "blocked_placeholder");
+    equal(blocked.length, 1);
+    equal(blocked[0]!.secret, "PH");
+    equal(blocked[0]!.host, "other.test");
+    ok(typeof blocked[0]!.match_form === "string");
+    equal(blocked[0]!.placeholder_sha256?.length, 12);
+    ok(!rig.records().includes(ph) && !rig.records().includes(placeholder));
+    ok(rig.logs.some((l) => l.event === "egress.credential.blocked"));
+  });
+}
+
+Deno.test("cross-secret laundering: A's placeholder sent to B's bound host is not swapped, it is blocked", async () => {
+  const { rig, ph, other, placeholder } = await placeholderRig();
+  await using _ = rig;
+  const bPlaceholder = rig.set.placeholderOf("OTHER")!;
+  const r = await fetch(`https://other.test:${rig.up.port}/x`, {
+    client: rig.client,
+    headers: { authorization: `Bearer ${bPlaceholder}`, "x-smuggle": placeholder },
+  });
+  equal(r.status, 403);
+  await r.body?.cancel();
+  equal(rig.up.requests.length, 0);
+  ok(!containsBytes(rig.up.allBytes(), ph) && !containsBytes(rig.up.allBytes(), other));
+  ok(rig.uses.some((u) => u.outcome === "blocked_placeholder" && u.secret === "PH"));
+  ok(!rig.uses.some((u) => u.outcome === "substituted"));
+});
+
+Deno.test("a placeholder split across writes and across chunk boundaries is still found", async () => {
+  const { rig, ph, placeholder } = await placeholderRig();
+  await using _ = rig;
+  const { rawTunnel, writePieces, readResponse } = await import("./_test_tls.ts");
+  const half = Math.floor(placeholder.length / 2);
+  // split across TLS writes in a header
+  const t1 = await rawTunnel(rig.proxy.port, `other.test:${rig.up.port}`, "other.test");
+  await writePieces(t1, [
+    `GET /x HTTP/1.1\r\nHost: other.test:${rig.up.port}\r\nX-T: ${placeholder.slice(0, half)}`,
+    `${placeholder.slice(half)}\r\n\r\n`,
+  ]);
+  equal((await readResponse(t1)).status, 403);
+  t1.close();
+  // chunked body, the placeholder cut across two chunks (and percent-encoded across them)
+  const t2 = await rawTunnel(rig.proxy.port, `other.test:${rig.up.port}`, "other.test");
+  const encoded = placeholder.replaceAll("_", "%5F");
+  const a = encoded.slice(0, 9);
+  const b = encoded.slice(9);
+  await writePieces(t2, [
+    `POST /x HTTP/1.1\r\nHost: other.test:${rig.up.port}\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    `${a.length.toString(16)}\r\n${a}\r\n`,
+    `${b.length.toString(16)}\r\n${b}\r\n`,
+    "0\r\n\r\n",
+  ]);
+  equal((await readResponse(t2)).status, 403);
+  t2.close();
+  equal(rig.up.requests.length, 0);
+  ok(!containsBytes(rig.up.allBytes(), ph));
+  equal(rig.uses.filter((u) => u.outcome === "blocked_placeholder").length, 2);
+});
+
+Deno.test("SNI mismatch: the tunnel is refused before TLS and nothing is injected", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+  });
+  const value = canary("sni");
+  rig.vault.values.set("GH", value);
+  const { rawTunnel } = await import("./_test_tls.ts");
+  let failed = false;
+  try {
+    const t = await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "other.test");
+    t.close();
+  } catch {
+    failed = true;
+  }
+  ok(failed);
+  equal(rig.up.requests.length, 0);
+  ok(rig.uses.some((u) => u.outcome === "blocked_host_mismatch" && u.method === "CONNECT"));
+  equal(rig.resolves.length, 0);
+  ok(!rig.records().includes(value));
+});
+
+Deno.test("Host mismatch inside the tunnel gets 421 and no injection (absolute form too)", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+  });
+  const value = canary("host");
+  rig.vault.values.set("GH", value);
+  const { rawTunnel, writePieces, readResponse } = await import("./_test_tls.ts");
+  for (
+    const req of [
+      `GET /x HTTP/1.1\r\nHost: other.test:${rig.up.port}\r\n\r\n`,
+      `GET https://other.test:${rig.up.port}/x HTTP/1.1\r\nHost: api.test:${rig.up.port}\r\n\r\n`,
+      `GET /x HTTP/1.1\r\nHost: api.test:${rig.up.port}\r\nHost: other.test\r\n\r\n`,
+      `GET /x HTTP/1.1\r\nHost: api.test\r\n\r\n`,
+    ]
+  ) {
+    const t = await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "api.test");
+    await writePieces(t, [req]);
+    equal((await readResponse(t)).status, 421);
+    t.close();
+  }
+  equal(rig.up.requests.length, 0);
+  equal(rig.uses.filter((u) => u.outcome === "blocked_host_mismatch").length, 4);
+  ok(!rig.records().includes(value));
+});
+
+Deno.test("an IP-literal CONNECT is not intercepted and carries no secret", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+  });
+  const value = canary("ip");
+  rig.vault.values.set("GH", value);
+  const r = await fetch(`https://127.0.0.1:${rig.up.port}/x`, { client: rig.client });
+  await r.body?.cancel();
+  ok(!containsBytes(rig.up.allBytes(), value));
+  equal(rig.uses.length, 0);
+  equal(rig.resolves.length, 0);
+});
+
+for (const addr of ["127.0.0.1", "169.254.169.254"]) {
+  Deno.test(`DNS rebinding of a bound host to ${addr} is refused before any secret is read`, async () => {
+    await using rig = await startRig({
+      bindings: (
+        port,
+      ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+      dns: { "api.test": [addr] },
+      localOrigin: false,
+    });
+    const value = canary("dns");
+    rig.vault.values.set("GH", value);
+    let refused = false;
+    try {
+      const r = await fetch(`https://api.test:${rig.up.port}/x`, { client: rig.client });
+      await r.body?.cancel();
+    } catch {
+      refused = true;
+    }
+    ok(refused);
+    equal(rig.up.requests.length, 0);
+    equal(rig.resolves.length, 0);
+    ok(rig.proxy.connections().some((d) => d.reason === "blocked_resolution" && !d.allowed));
+    ok(!rig.records().includes(value));
+  });
+}
+
+Deno.test("echo endpoint: the real value reflected in headers and body never reaches the client", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+    upstream: {
+      handler: (req) => {
+        const auth = req.headers.find(([k]) => k === "authorization")?.[1] ?? "";
+        const token = auth.replace("Bearer ", "");
+        return {
+          status: 200,
+          headers: { "x-echo": auth, "content-type": "application/json" },
+          body: JSON.stringify({
+            headers: Object.fromEntries(req.headers),
+            escaped: token.replaceAll("-", "\\u002d"),
+            b64: btoa(`user:${token}`),
+          }),
+        };
+      },
+    },
+  });
+  const value = canary("echo");
+  rig.vault.values.set("GH", value);
+  const r = await fetch(`https://api.test:${rig.up.port}/headers`, { client: rig.client });
+  const text = await r.text();
+  const all = text + JSON.stringify([...r.headers]);
+  ok(!all.includes(value));
+  ok(!all.includes(value.replaceAll("-", "\\u002d")));
+  ok(!atob(JSON.parse(text).b64).includes(value));
+  ok(all.includes(rig.set.placeholderOf("GH")!));
+  ok(rig.echoes.some((e) => e.where === "header" && e.secret === "GH"));
+  ok(rig.echoes.some((e) => e.where === "body" && e.secret === "GH" && e.path === "/headers"));
+  ok(!rig.records().includes(value));
+});
+
+Deno.test("TRACE gets 405 and goes nowhere", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+  });
+  rig.vault.values.set("GH", canary("trace"));
+  const { rawTunnel, writePieces, readResponse } = await import("./_test_tls.ts");
+  for (const m of ["TRACE", "TRACK"]) {
+    const t = await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "api.test");
+    await writePieces(t, [`${m} / HTTP/1.1\r\nHost: api.test:${rig.up.port}\r\n\r\n`]);
+    equal((await readResponse(t)).status, 405);
+    t.close();
+  }
+  equal(rig.up.requests.length, 0);
+  equal(rig.uses.filter((u) => u.outcome === "blocked_method").length, 2);
+});

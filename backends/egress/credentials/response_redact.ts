@@ -1,7 +1,8 @@
 /**
  * The response side of a bound host: its headers and its non-encoded body are scanned for the
  * real values used toward it (as sent, percent-encoded, JSON-escaped, as base64 in any
- * alignment), and each hit is replaced by the secret's placeholder (a base64 hit by `*`s), so
+ * alignment), and each hit is replaced by the secret's placeholder (a base64 hit by the base64 of the
+ * placeholder cut or padded to the value's length), so
  * an echo endpoint (httpbin `/headers`, an error page quoting the request) never hands the
  * value back to the sandbox. A body whose length changes is re-framed: a Content-Length body is
  * buffered (bounded) and sent with its new length; a chunked or close-delimited body is
@@ -20,7 +21,7 @@
  * ```
  * @module
  */
-import { base64Cores, findInViews, latin1, latin1Bytes, textViews } from "./_text_views.ts";
+import { base64CorePairs, findInViews, latin1, latin1Bytes, textViews } from "./_text_views.ts";
 import type { ByteStream } from "./byte_stream.ts";
 import { writeFull } from "./byte_stream.ts";
 import {
@@ -76,8 +77,9 @@ function ranges(text: string, secrets: readonly RedactSecret[]): Range[] {
     name: usable[m.needle]!.name,
   }));
   usable.forEach((s) => {
-    for (const m of findInViews(views, base64Cores(s.value))) {
-      out.push({ from: m.from, to: m.to, with: "*".repeat(m.to - m.from), name: s.name });
+    const pairs = base64CorePairs(s.value, s.replacement);
+    for (const m of findInViews(views, pairs.map(([core]) => core))) {
+      out.push({ from: m.from, to: m.to, with: pairs[m.needle]![1], name: s.name });
     }
   });
   return out.sort((a, b) => a.from - b.from || b.to - a.to);
