@@ -111,9 +111,9 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     records: () => JSON.stringify({ uses, echoes, logs, decisions: proxy.connections() }),
     [Symbol.asyncDispose]: async () => {
       client.close();
-      await proxy.close();
       await up.close();
       await second?.close();
+      await proxy.close();
     },
   });
 }

@@ -311,3 +311,194 @@ Deno.test("TRACE gets 405 and goes nowhere", async () => {
   equal(rig.up.requests.length, 0);
   equal(rig.uses.filter((u) => u.outcome === "blocked_method").length, 2);
 });
+
+Deno.test("redirect to another host: the followed request goes through an opaque tunnel with no secret", async () => {
+  let secondPort = 0;
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+    upstream: {
+      handler: () => ({
+        status: 302,
+        headers: { location: `https://echo.test:${secondPort}/landed` },
+      }),
+    },
+    second: { handler: () => ({ status: 200, body: "landed" }) },
+  });
+  secondPort = rig.second!.port;
+  const value = canary("redirect");
+  rig.vault.values.set("GH", value);
+  const r = await fetch(`https://api.test:${rig.up.port}/start`, { client: rig.client });
+  equal(r.status, 200);
+  equal(await r.text(), "landed");
+  equal(rig.up.requests[0]!.headers.find(([k]) => k === "authorization")![1], `Bearer ${value}`);
+  equal(rig.second!.requests.length, 1);
+  ok(!containsBytes(rig.second!.allBytes(), value));
+  ok(!rig.second!.requests[0]!.headers.some(([k]) => k === "authorization"));
+  equal(rig.uses.length, 1);
+});
+
+Deno.test("plain HTTP gets no injection unless the binding lists the port in plaintextPorts", async () => {
+  for (const optIn of [false, true]) {
+    await using rig = await startRig({
+      bindings: (port) => [{
+        secret: "GH",
+        mode: "inject",
+        hosts: ["api.test"],
+        headers: [AUTH("GH")],
+        ...(optIn ? { plaintextPorts: [port] } : {}),
+      }],
+      upstream: { tls: false },
+    });
+    const value = canary("plain");
+    rig.vault.values.set("GH", value);
+    const r = await fetch(`http://api.test:${rig.up.port}/p?x=1`, {
+      client: rig.client,
+      headers: { authorization: "Bearer mine" },
+    });
+    equal(r.status, 200);
+    await r.body?.cancel();
+    equal(rig.up.requests.length, 1);
+    const auth = rig.up.requests[0]!.headers.find(([k]) => k === "authorization")![1];
+    equal(auth, optIn ? `Bearer ${value}` : "Bearer mine");
+    equal(containsBytes(rig.up.allBytes(), value), optIn);
+    equal(rig.uses.length, optIn ? 1 : 0);
+    ok(!rig.records().includes(value));
+  }
+});
+
+Deno.test("a client offering h2 negotiates http/1.1 on the intercepted leg and injection works", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+  });
+  const value = canary("h2");
+  rig.vault.values.set("GH", value);
+  const { rawTunnel, writePieces, readResponse } = await import("./_test_tls.ts");
+  const t = await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "api.test", [
+    "h2",
+    "http/1.1",
+  ]);
+  equal((await t.handshake()).alpnProtocol, "http/1.1");
+  await writePieces(t, [`GET /h HTTP/1.1\r\nHost: api.test:${rig.up.port}\r\n\r\n`]);
+  const r = await readResponse(t);
+  t.close();
+  equal(r.status, 200);
+  equal(rig.up.requests[0]!.headers.find(([k]) => k === "authorization")![1], `Bearer ${value}`);
+});
+
+Deno.test("a gzip body with a placeholder is forwarded as is (not substituted) without a crash", async () => {
+  const { rig, ph, placeholder } = await placeholderRig();
+  await using _ = rig;
+  const gz = new Uint8Array(
+    await new Response(
+      new Blob([`{"t":"${placeholder}"}`]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer(),
+  );
+  const r1 = await fetch(`https://api.test:${rig.up.port}/gz`, {
+    method: "POST",
+    client: rig.client,
+    headers: { "content-encoding": "gzip", authorization: `Bearer ${placeholder}` },
+    body: gz,
+  });
+  equal(r1.status, 200);
+  await r1.body?.cancel();
+  // claimed gzip whose bytes carry the placeholder in clear: scanned raw, still not substituted
+  const r2 = await fetch(`https://api.test:${rig.up.port}/gz2`, {
+    method: "POST",
+    client: rig.client,
+    headers: { "content-encoding": "gzip" },
+    body: `t=${placeholder}`,
+  });
+  equal(r2.status, 200);
+  await r2.body?.cancel();
+  equal(rig.up.requests.length, 2);
+  equal(rig.up.requests[0]!.body.length, gz.length);
+  ok(containsBytes(rig.up.requests[1]!.body, placeholder));
+  ok(!containsBytes(rig.up.requests[1]!.body, ph));
+  // and toward another host, the clear one is found and blocked
+  const r3 = await fetch(`https://other.test:${rig.up.port}/gz`, {
+    method: "POST",
+    client: rig.client,
+    headers: { "content-encoding": "gzip" },
+    body: `t=${placeholder}`,
+  });
+  equal(r3.status, 403);
+  await r3.body?.cancel();
+  equal(rig.up.requests.length, 2);
+});
+
+Deno.test("rotation mid-tunnel: the next request on the same tunnel carries the new value, same placeholder", async () => {
+  const { rig, ph, placeholder } = await placeholderRig();
+  await using _ = rig;
+  const { rawTunnel, writePieces, readResponse } = await import("./_test_tls.ts");
+  const t = await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "api.test");
+  const req =
+    `GET /r HTTP/1.1\r\nHost: api.test:${rig.up.port}\r\nAuthorization: Bearer ${placeholder}\r\n\r\n`;
+  await writePieces(t, [req]);
+  equal((await readResponse(t)).status, 200);
+  const rotated = canary("rotated");
+  rig.vault.values.set("PH", rotated);
+  await writePieces(t, [req]);
+  equal((await readResponse(t)).status, 200);
+  t.close();
+  equal(rig.up.requests.length, 2);
+  equal(rig.up.requests[0]!.headers.find(([k]) => k === "authorization")![1], `Bearer ${ph}`);
+  equal(rig.up.requests[1]!.headers.find(([k]) => k === "authorization")![1], `Bearer ${rotated}`);
+  equal(rig.set.placeholderOf("PH"), placeholder);
+  ok(!rig.records().includes(ph) && !rig.records().includes(rotated));
+});
+
+Deno.test("auth-protect: a login/token endpoint on a wildcard-bound host is denied; bound explicitly, it passes", async () => {
+  const endpoints = [{ host: "login.bound.test", path: "/oauth/token" }];
+  for (const explicit of [false, true]) {
+    await using rig = await startRig({
+      bindings: (port) => [{
+        secret: "GH",
+        mode: "inject",
+        hosts: explicit ? [`login.bound.test:${port}`] : [`*.bound.test:${port}`],
+        headers: [AUTH("GH")],
+      }],
+      allow: (port) => [`*.bound.test:${port}`],
+      extra: { authEndpoints: endpoints },
+    });
+    const value = canary("auth");
+    rig.vault.values.set("GH", value);
+    const r = await fetch(`https://login.bound.test:${rig.up.port}/OAuth//token/?grant=x`, {
+      method: "POST",
+      client: rig.client,
+      body: "grant_type=device_code",
+    });
+    equal(r.status, explicit ? 200 : 403);
+    await r.body?.cancel();
+    equal(rig.up.requests.length, explicit ? 1 : 0);
+    if (!explicit) {
+      ok(rig.uses.some((u) => u.outcome === "blocked_auth_endpoint" && u.status === 403));
+      const other = await fetch(`https://login.bound.test:${rig.up.port}/api`, {
+        client: rig.client,
+      });
+      equal(other.status, 200);
+      await other.body?.cancel();
+    }
+  }
+});
+
+Deno.test("block-and-terminate calls onTerminate on a violation", async () => {
+  await using rig = await startRig({
+    bindings: twoSecrets,
+    extra: { violation: "block-and-terminate" },
+  });
+  rig.vault.values.set("PH", canary("a"));
+  rig.vault.values.set("OTHER", canary("b"));
+  const placeholder = rig.set.add("PH");
+  const r = await fetch(`https://other.test:${rig.up.port}/x`, {
+    client: rig.client,
+    headers: { "x-t": placeholder },
+  });
+  equal(r.status, 403);
+  await r.body?.cancel();
+  equal(rig.terminated, 1);
+  equal(rig.logs.filter((l) => l.event === "egress.credential.blocked").length, 0);
+});
