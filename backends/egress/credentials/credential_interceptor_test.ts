@@ -1,7 +1,7 @@
 import { equal, ok } from "node:assert/strict";
 import { containsBytes } from "../../../testing/recording_upstream.ts";
 import { startRig } from "./_test_rig.ts";
-import { canary } from "./_test_tls.ts";
+import { canary, rawTunnel, readResponse, writePieces } from "./_test_tls.ts";
 
 const AUTH = (s: string) => `Authorization: Bearer {{secret:${s}}}`;
 
@@ -32,8 +32,6 @@ Deno.test("inject: the bound host gets the real header once, the client's Author
   equal(use.method, "GET");
   ok(!rig.records().includes(value));
 });
-
-const enc = new TextEncoder();
 
 /** PH (placeholder) bound to api.test, OTHER (placeholder) bound to other.test, same port. */
 function twoSecrets(port: number) {
@@ -140,7 +138,6 @@ Deno.test("cross-secret laundering: A's placeholder sent to B's bound host is no
 Deno.test("a placeholder split across writes and across chunk boundaries is still found", async () => {
   const { rig, ph, placeholder } = await placeholderRig();
   await using _ = rig;
-  const { rawTunnel, writePieces, readResponse } = await import("./_test_tls.ts");
   const half = Math.floor(placeholder.length / 2);
   // split across TLS writes in a header
   const t1 = await rawTunnel(rig.proxy.port, `other.test:${rig.up.port}`, "other.test");
@@ -176,7 +173,6 @@ Deno.test("SNI mismatch: the tunnel is refused before TLS and nothing is injecte
   });
   const value = canary("sni");
   rig.vault.values.set("GH", value);
-  const { rawTunnel } = await import("./_test_tls.ts");
   let failed = false;
   try {
     const t = await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "other.test");
@@ -199,7 +195,6 @@ Deno.test("Host mismatch inside the tunnel gets 421 and no injection (absolute f
   });
   const value = canary("host");
   rig.vault.values.set("GH", value);
-  const { rawTunnel, writePieces, readResponse } = await import("./_test_tls.ts");
   for (
     const req of [
       `GET /x HTTP/1.1\r\nHost: other.test:${rig.up.port}\r\n\r\n`,
@@ -301,7 +296,6 @@ Deno.test("TRACE gets 405 and goes nowhere", async () => {
     ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
   });
   rig.vault.values.set("GH", canary("trace"));
-  const { rawTunnel, writePieces, readResponse } = await import("./_test_tls.ts");
   for (const m of ["TRACE", "TRACK"]) {
     const t = await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "api.test");
     await writePieces(t, [`${m} / HTTP/1.1\r\nHost: api.test:${rig.up.port}\r\n\r\n`]);
@@ -376,7 +370,6 @@ Deno.test("a client offering h2 negotiates http/1.1 on the intercepted leg and i
   });
   const value = canary("h2");
   rig.vault.values.set("GH", value);
-  const { rawTunnel, writePieces, readResponse } = await import("./_test_tls.ts");
   const t = await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "api.test", [
     "h2",
     "http/1.1",
@@ -433,7 +426,6 @@ Deno.test("a gzip body with a placeholder is forwarded as is (not substituted) w
 Deno.test("rotation mid-tunnel: the next request on the same tunnel carries the new value, same placeholder", async () => {
   const { rig, ph, placeholder } = await placeholderRig();
   await using _ = rig;
-  const { rawTunnel, writePieces, readResponse } = await import("./_test_tls.ts");
   const t = await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "api.test");
   const req =
     `GET /r HTTP/1.1\r\nHost: api.test:${rig.up.port}\r\nAuthorization: Bearer ${placeholder}\r\n\r\n`;

@@ -1,0 +1,142 @@
+import { equal, ok } from "node:assert/strict";
+import { redactHeaders, redactText, relayResponse, StreamRedactor } from "./response_redact.ts";
+import { Http1Reader } from "./_http1.ts";
+import type { ByteStream } from "./byte_stream.ts";
+
+const VALUE = "zu-canary-0123456789abcdef";
+const SECRETS = [{ name: "K", value: VALUE, replacement: "zu_ph_K_AAAAAAAAAAAAAAAAAAAAAA" }];
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+Deno.test("redactText replaces the value as sent, percent-encoded, JSON-escaped and in base64", () => {
+  for (
+    const text of [
+      `x ${VALUE} y`,
+      `q=${VALUE.replaceAll("-", "%2D")}`,
+      `{"v":"${VALUE.replaceAll("-", "\\u002d")}"}`,
+    ]
+  ) {
+    const r = redactText(text, SECRETS);
+    ok(!r.text.includes("0123456789abcdef"), text);
+    equal(r.hits[0], "K");
+  }
+  for (const pre of ["", "a", "ab"]) {
+    const r = redactText(btoa(`${pre}${VALUE}.`), SECRETS);
+    ok(!atob(r.text).includes(VALUE), pre);
+    ok(atob(r.text).includes("zu_ph_K_"), pre);
+  }
+  equal(redactText("nothing", SECRETS).hits.length, 0);
+  equal(redactText("abc", [{ name: "S", value: "abc", replacement: "x" }]).text, "abc");
+});
+
+Deno.test("redactHeaders redacts every value and names the secrets found", () => {
+  const r = redactHeaders([["X-Echo", `Bearer ${VALUE}`], ["Other", "1"]], SECRETS);
+  equal(r.headers[0]![1], `Bearer ${SECRETS[0]!.replacement}`);
+  equal(r.hits[0], "K");
+});
+
+Deno.test("StreamRedactor finds a value split at every byte and loses no other byte", () => {
+  const body = `{"a":"${VALUE}","b":"${VALUE.replaceAll("-", "\\u002d")}"}tail`;
+  const want = redactText(body, SECRETS).text;
+  for (let cut = 1; cut < body.length; cut++) {
+    const r = new StreamRedactor(SECRETS);
+    const parts = [
+      r.push(enc.encode(body.slice(0, cut))),
+      r.push(enc.encode(body.slice(cut))),
+      r.end(),
+    ];
+    equal(parts.map((p) => dec.decode(p.bytes)).join(""), want, `cut ${cut}`);
+    ok(r.hits.has("K"));
+  }
+});
+
+function pieces(chunks: string[]): ByteStream {
+  const queue = chunks.map((c) => enc.encode(c));
+  return {
+    read: (p) => {
+      const next = queue.shift();
+      if (next === undefined) return Promise.resolve(null);
+      p.set(next);
+      return Promise.resolve(next.length);
+    },
+    write: (p) => Promise.resolve(p.length),
+    close: () => {},
+  };
+}
+
+function sink(): ByteStream & { text(): string } {
+  const got: Uint8Array[] = [];
+  return {
+    read: () => Promise.resolve(null),
+    write: (p) => {
+      got.push(p.slice());
+      return Promise.resolve(p.length);
+    },
+    close: () => {},
+    text: () => got.map((g) => dec.decode(g)).join(""),
+  };
+}
+
+async function relay(raw: string[], method = "GET") {
+  const reader = new Http1Reader(pieces(raw));
+  const head = (await reader.head(65536))!;
+  const client = sink();
+  const echoes: string[] = [];
+  const r = await relayResponse(head, reader, client, {
+    secrets: SECRETS,
+    method,
+    onEcho: (n, where) => echoes.push(`${n}:${where}`),
+  });
+  return { r, text: client.text(), echoes };
+}
+
+Deno.test("relayResponse re-frames a Content-Length body whose length changed", async () => {
+  const body = `echo ${VALUE}`;
+  const { r, text, echoes } = await relay([
+    `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 9)}`,
+    body.slice(9),
+  ]);
+  const out = `echo ${SECRETS[0]!.replacement}`;
+  ok(text.includes(`Content-Length: ${out.length}\r\n`));
+  ok(text.endsWith(`\r\n\r\n${out}`));
+  ok(!text.includes(VALUE));
+  equal(r.status, 200);
+  ok(r.keepAlive);
+  equal(echoes.join(), "K:body");
+});
+
+Deno.test("relayResponse redacts a chunked body across chunk boundaries and re-chunks it", async () => {
+  const a = `x${VALUE.slice(0, 10)}`;
+  const b = `${VALUE.slice(10)}y`;
+  const { text, echoes } = await relay([
+    `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-E: ${VALUE}\r\n\r\n`,
+    `${a.length.toString(16)}\r\n${a}\r\n`,
+    `${b.length.toString(16)}\r\n${b}\r\n0\r\n\r\n`,
+  ]);
+  ok(!text.includes(VALUE) && !text.includes(VALUE.slice(10)));
+  const bodyStart = text.indexOf("\r\n\r\n") + 4;
+  let data = "";
+  let rest = text.slice(bodyStart);
+  while (true) {
+    const i = rest.indexOf("\r\n");
+    const size = parseInt(rest.slice(0, i), 16);
+    if (size === 0) break;
+    data += rest.slice(i + 2, i + 2 + size);
+    rest = rest.slice(i + 2 + size + 2);
+  }
+  equal(data, `x${SECRETS[0]!.replacement}y`);
+  equal(echoes.sort().join(), "K:body,K:header");
+});
+
+Deno.test("relayResponse relays an encoded body as is, and a HEAD response without a body", async () => {
+  const body = `gz ${VALUE}`;
+  const { text } = await relay([
+    `HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  ]);
+  ok(text.endsWith(body));
+  const head = await relay(["HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"], "HEAD");
+  ok(head.text.includes("Content-Length: 99"));
+  const closed = await relay([`HTTP/1.0 200 OK\r\n\r\nuntil ${VALUE} close`]);
+  ok(!closed.r.keepAlive);
+  ok(closed.text.endsWith(`until ${SECRETS[0]!.replacement} close`));
+});
