@@ -60,26 +60,19 @@ import type { EgressHandoff, HandoffRequest, HandoffResult } from "../handoff.ts
 import { readClientHelloStart } from "../client_hello.ts";
 import { type ByteStream, closeQuietly, writeFull } from "./byte_stream.ts";
 import { BindingTable, type CompiledBinding } from "./binding_table.ts";
-import { type PlaceholderSet, sha256Prefix } from "./placeholder.ts";
+import type { PlaceholderSet } from "./placeholder.ts";
+import { findPlaceholders } from "./placeholder_scan.ts";
+import { AUTH_ENDPOINTS, type AuthEndpoint } from "./auth_endpoints.ts";
+import { type Http1Head, Http1Reader, HttpError } from "./_http1.ts";
+import { targetPath } from "./_request_target.ts";
+import { latin1Bytes } from "./_text_views.ts";
 import {
-  findInHeaders,
-  findPlaceholders,
-  type PlaceholderHit,
-  PlaceholderStreamScanner,
-} from "./placeholder_scan.ts";
-import { applyInject, dropHopHeaders, substituteHeaders } from "./header_rules.ts";
-import { AUTH_ENDPOINTS, type AuthEndpoint, isAuthEndpoint } from "./auth_endpoints.ts";
-import { type RedactSecret, relayResponse } from "./response_redact.ts";
-import {
-  concatBytes,
-  headBytes,
-  type Http1Head,
-  Http1Reader,
-  HttpError,
-  requestFraming,
-} from "./_http1.ts";
-import { checkTarget, targetPath } from "./_request_target.ts";
-import { latin1Bytes, utf8AsLatin1 } from "./_text_views.ts";
+  handleInterceptedRequest,
+  Idle,
+  refusalBytes,
+  type RequestContext,
+  type Tunnel,
+} from "./_intercepted_request.ts";
 
 /** What to do on a placeholder headed where its secret is not bound. */
 export type ViolationMode = "block-and-log" | "block" | "block-and-terminate";
@@ -131,51 +124,6 @@ export interface InterceptorOptions {
   maxBodyBytes?: number;
 }
 
-const REASONS: Record<number, string> = {
-  400: "Bad Request",
-  403: "Forbidden",
-  405: "Method Not Allowed",
-  413: "Content Too Large",
-  421: "Misdirected Request",
-  431: "Request Header Fields Too Large",
-  502: "Bad Gateway",
-};
-
-function refusalBytes(status: number, reason: string): Uint8Array {
-  const body = `zu egress: ${reason}\n`;
-  return latin1Bytes(
-    `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\nContent-Type: text/plain\r\n` +
-      `Content-Length: ${body.length}\r\nConnection: close\r\nX-Zu-Egress-Refused: ${reason}\r\n\r\n${body}`,
-  );
-}
-
-class Idle {
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  constructor(readonly ms: number, readonly fire: () => void) {
-    this.touch();
-  }
-  touch = (): void => {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(this.fire, this.ms);
-  };
-  stop(): void {
-    clearTimeout(this.#timer);
-  }
-}
-
-interface Tunnel {
-  kind: "connect" | "http";
-  host: string;
-  port: number;
-  ip: string;
-  eligible: CompiledBinding[];
-  client: ByteStream;
-  upstream: { stream: ByteStream; reader: Http1Reader } | null;
-  touch: () => void;
-  up: number;
-  down: number;
-}
-
 /**
  * Creates the interceptor (see the module doc). Throws `TypeError`/`SyntaxError` on a malformed
  * binding.
@@ -218,210 +166,21 @@ export function createCredentialInterceptor(options: InterceptorOptions): Egress
   const safePath = (path: string): string =>
     findPlaceholders(path, set).length > 0 ? "[path with a placeholder]" : path;
 
-  const handleRequest = async (
-    t: Tunnel,
-    head: Http1Head,
-    reader: Http1Reader,
-  ): Promise<boolean> => {
-    const started = performance.now();
-    const [rawMethod, target, version] = head.line;
-    const method = rawMethod.toUpperCase();
-    const path = safePath(targetPath(target));
-    const all = secretsOf(t.eligible);
-    const refuse = async (
-      status: number,
-      outcome: CredentialOutcome,
-      secrets: readonly string[],
-      extra: (secret: string) => Partial<CredentialUse> = () => ({}),
-    ) => {
-      const bytes = refusalBytes(status, outcome);
-      try {
-        await writeFull(t.client, bytes);
-        t.down += bytes.length;
-      } catch { /* the client went away */ }
-      for (const secret of secrets) {
-        emit(t, [secret], {
-          method,
-          path,
-          status,
-          outcome,
-          bytes_up: 0,
-          bytes_down: bytes.length,
-          duration_ms: Math.round(performance.now() - started),
-          ...extra(secret),
-        });
-      }
-      return false;
-    };
-    if (method === "TRACE" || method === "TRACK") return await refuse(405, "blocked_method", all);
-    if (!/^HTTP\/1\.[01]$/.test(version)) return await refuse(400, "blocked_method", all);
-    const where = checkTarget(
-      target,
-      head.headers,
-      t.host,
-      t.port,
-      t.kind === "connect" ? "https" : "http",
-    );
-    if (!where.ok) return await refuse(421, "blocked_host_mismatch", all);
-    if (isAuthEndpoint(authTable, t.host, where.path) && !table.namesExplicitly(t.host)) {
-      return await refuse(403, "blocked_auth_endpoint", all);
-    }
-    let framing;
-    try {
-      framing = requestFraming(head.headers);
-    } catch (e) {
-      if (e instanceof HttpError) return await refuse(400, "blocked_method", all);
-      throw e;
-    }
-    // The whole body is read (and scanned as it arrives) before anything goes upstream.
-    const scanner = new PlaceholderStreamScanner(set);
-    const parts: Uint8Array[] = [];
-    let bodyLength = 0;
-    const eligibleNames = new Set(all);
-    const foreign = (h: PlaceholderHit) => !eligibleNames.has(h.secret);
-    let early = false;
-    try {
-      await reader.body(framing, (piece) => {
-        if (early) return;
-        bodyLength += piece.length;
-        if (bodyLength > maxBody) throw new HttpError(413, "body too large");
-        parts.push(piece);
-        if (scanner.push(piece).some(foreign)) early = true;
-      });
-    } catch (e) {
-      if (e instanceof HttpError) {
-        return await refuse(e.status === 413 ? 413 : 400, "blocked_method", all);
-      }
-      throw e;
-    }
-    const hits = [
-      ...findPlaceholders(target, set),
-      ...findInHeaders(head.headers, set),
-      ...scanner.hits,
-    ].filter(foreign);
-    if (hits.length > 0) {
-      const first = new Map<string, PlaceholderHit>();
-      for (const h of hits) if (!first.has(h.secret)) first.set(h.secret, h);
-      await refuse(403, "blocked_placeholder", [...first.keys()], (secret) => ({
-        match_form: first.get(secret)!.form,
-        placeholder_sha256: sha256Prefix(first.get(secret)!.placeholder),
-      }));
-      if (violation === "block-and-log") {
-        log({
-          event: "egress.credential.blocked",
-          host: t.host,
-          port: t.port,
-          secrets: [...first.keys()],
-          forms: [...first.values()].map((h) => h.form),
-        });
-      }
-      if (violation === "block-and-terminate") options.onTerminate?.();
-      return false;
-    }
-
-    // Values, resolved for this request: a rotation applies from the next request on.
-    const values = new Map<string, string>();
-    for (const name of all) {
-      try {
-        values.set(name, utf8AsLatin1(await options.resolver.resolve(name)));
-      } catch {
-        // resolved again below only if this request needs it
-      }
-    }
-    let headers = dropHopHeaders(head.headers).filter(([k]) => k.toLowerCase() !== "host");
-    const injected = new Set<string>();
-    const templates = t.eligible.filter((b) => b.mode === "inject").flatMap((b) => b.templates);
-    const missing = [...new Set(templates.flatMap((tp) => tp.secrets))].filter((s) =>
-      !values.has(s)
-    );
-    if (missing.length > 0) return await refuse(502, "upstream_error", missing);
-    try {
-      headers = applyInject(headers, templates, values);
-    } catch {
-      return await refuse(502, "upstream_error", all);
-    }
-    templates.forEach((tp) => tp.secrets.forEach((s) => injected.add(s)));
-    const phValues = new Map(
-      [...values].filter(([name]) =>
-        t.eligible.some((b) => b.secret === name && b.mode === "placeholder")
-      ),
-    );
-    const sub = substituteHeaders(headers, set, phValues);
-    headers = sub.headers;
-    headers.unshift(["Host", where.hostHeader]);
-    // Ask for an identity body so the response can be scanned for echoed values.
-    headers = headers.filter(([k]) => k.toLowerCase() !== "accept-encoding");
-    headers.push(["Accept-Encoding", "identity"]);
-    const body = concatBytes(parts);
-    if (framing.kind !== "none" || body.length > 0) {
-      headers.push(["Content-Length", String(body.length)]);
-    }
-    const upHead = headBytes(`${rawMethod} ${where.originTarget} HTTP/1.1`, headers);
-
-    let up = 0;
-    let resp: Http1Head | null = null;
-    try {
-      if (t.upstream === null) {
-        const stream = t.kind === "connect"
-          ? await options.connectUpstream(t.host, t.port, t.ip)
-          : await connectPlain(t.host, t.port, t.ip);
-        t.upstream = { stream, reader: new Http1Reader(stream, new Uint8Array(), t.touch) };
-      }
-      await writeFull(t.upstream.stream, upHead);
-      await writeFull(t.upstream.stream, body);
-      up = upHead.length + body.length;
-      t.up += up;
-      do {
-        resp = await t.upstream.reader.head(maxHead);
-      } while (resp !== null && /^1\d\d$/.test(resp.line[1]) && resp.line[1] !== "101");
-      if (resp === null || resp.line[1] === "101") throw new HttpError(502, "no response");
-    } catch {
-      closeQuietly(t.upstream?.stream);
-      t.upstream = null;
-      const involved = [...new Set([...injected, ...sub.used])];
-      return await refuse(502, "upstream_error", involved.length > 0 ? involved : all);
-    }
-    const redact: RedactSecret[] = [...values].map(([name, value]) => ({
-      name,
-      value,
-      replacement: set.add(name),
-    }));
-    const echoes = new Set<string>();
-    const relayed = await relayResponse(resp, t.upstream.reader, t.client, {
-      secrets: redact,
-      method,
-      onEcho: (name, where) => {
-        const key = `${name}\u0000${where}`;
-        if (echoes.has(key)) return;
-        echoes.add(key);
-        options.onEcho({ secret: name, host: t.host, where, method, path });
-      },
-    });
-    t.down += relayed.bytes;
-    const used: [string, CredentialOutcome][] = [
-      ...[...injected].map((s): [string, CredentialOutcome] => [s, "injected"]),
-      ...[...sub.used].filter((s) => !injected.has(s)).map((
-        s,
-      ): [string, CredentialOutcome] => [s, "substituted"]),
-    ];
-    for (const [secret, outcome] of used) {
-      emit(t, [secret], {
-        method,
-        path,
-        status: relayed.status,
-        outcome,
-        bytes_up: up,
-        bytes_down: relayed.bytes,
-        duration_ms: Math.round(performance.now() - started),
-      });
-    }
-    if (!relayed.keepAlive) {
-      closeQuietly(t.upstream.stream);
-      t.upstream = null;
-    }
-    const conn = (head.headers.find(([k]) => k.toLowerCase() === "connection")?.[1] ?? "")
-      .toLowerCase();
-    return relayed.keepAlive && version === "HTTP/1.1" && !conn.includes("close");
+  const ctx: RequestContext = {
+    set,
+    table,
+    violation,
+    log,
+    authTable,
+    maxHead,
+    maxBody,
+    resolver: options.resolver,
+    connectUpstream: options.connectUpstream,
+    connectPlain,
+    onEcho: options.onEcho,
+    onTerminate: options.onTerminate,
+    emit,
+    safePath,
   };
 
   const serve = async (client: Deno.Conn, req: HandoffRequest): Promise<HandoffResult> => {
@@ -485,8 +244,8 @@ export function createCredentialInterceptor(options: InterceptorOptions): Egress
           line: [req.head.method, req.head.target, req.head.version],
           headers: req.head.headers,
         };
-        await handleRequest(t, head, reader);
-        return result("credential_intercept");
+        await handleInterceptedRequest(ctx, t, head, reader);
+        return result(t.refused ?? "credential_intercept", t.refused === undefined);
       }
       await writeFull(client, latin1Bytes("HTTP/1.1 200 Connection Established\r\n\r\n"));
       const hello = await readClientHelloStart(client, req.rest, helloMs);
@@ -535,9 +294,9 @@ export function createCredentialInterceptor(options: InterceptorOptions): Egress
           break;
         }
         if (head === null) break;
-        if (!(await handleRequest(t, head, reader))) break;
+        if (!(await handleInterceptedRequest(ctx, t, head, reader))) break;
       }
-      return result("credential_intercept");
+      return result(t.refused ?? "credential_intercept", t.refused === undefined);
     } catch (e) {
       return result("credential_intercept_error", true, String((e as Error)?.name ?? "error"));
     } finally {

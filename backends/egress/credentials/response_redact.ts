@@ -180,6 +180,8 @@ export interface RelayResponseOptions {
   method: string;
   /** Largest Content-Length body buffered for redaction (502 above). Default 64 MiB. */
   maxBufferBytes?: number;
+  /** Close after this response whatever the upstream says (a plain request). Default false. */
+  close?: boolean;
   /** Called once per secret per place it was found. */
   onEcho(name: string, where: "header" | "body"): void;
 }
@@ -208,7 +210,8 @@ export async function relayResponse(
   if (!/^\d{3}$/.test(head.line[1])) throw new HttpError(502, "a malformed status line");
   const framing: Framing = responseFraming(options.method, status, head.headers);
   const connection = (header(head.headers, "connection") ?? "").toLowerCase();
-  const keepAlive = framing.kind !== "close" && !connection.includes("close") &&
+  const keepAlive = options.close !== true && framing.kind !== "close" &&
+    !connection.includes("close") &&
     head.line[0] === "HTTP/1.1";
   const secrets = options.secrets;
   const red = redactHeaders(dropHopHeaders(head.headers), secrets);
