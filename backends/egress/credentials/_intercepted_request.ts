@@ -309,6 +309,8 @@ export async function handleInterceptedRequest(
       s,
     ): [string, CredentialOutcome] => [s, "substituted"]),
   ];
+  // A request through the interceptor that used no secret is on the record too.
+  if (used.length === 0) all.forEach((s) => used.push([s, "no_binding"]));
   for (const [secret, outcome] of used) {
     emit(t, [secret], {
       method,

@@ -23,7 +23,8 @@
  *    comes back with every eligible value redacted (`response_redact.ts`).
  *
  * Each refusal ends the tunnel. One `CredentialUse` per secret used or refused per request
- * (never the value; a placeholder only as `sha256Prefix`), one `SecretEcho` per redaction.
+ * (`no_binding` for each eligible secret when a forwarded request used none; never the value;
+ * a placeholder only as `sha256Prefix`), one `SecretEcho` per secret and place redacted.
  * Violation modes: `block-and-log` (default: the refusal, the event and a `log` line), `block`
  * (the refusal and the event), `block-and-terminate` (also `onTerminate()`, which kills the
  * sandbox). A plain `http://` request on a port a binding lists in `plaintextPorts` takes the

@@ -411,6 +411,7 @@ Deno.test("a gzip body with a placeholder is forwarded as is (not substituted) w
   equal(rig.up.requests[0]!.body.length, gz.length);
   ok(containsBytes(rig.up.requests[1]!.body, placeholder));
   ok(!containsBytes(rig.up.requests[1]!.body, ph));
+  ok(rig.uses.some((u) => u.outcome === "no_binding" && u.path === "/gz2" && u.secret === "PH"));
   // and toward another host, the clear one is found and blocked
   const r3 = await fetch(`https://other.test:${rig.up.port}/gz`, {
     method: "POST",
