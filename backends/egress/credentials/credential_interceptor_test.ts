@@ -495,3 +495,32 @@ Deno.test("block-and-terminate calls onTerminate on a violation", async () => {
   equal(rig.terminated, 1);
   equal(rig.logs.filter((l) => l.event === "egress.credential.blocked").length, 0);
 });
+
+Deno.test("echo endpoint that gzips anyway: the echo is inflated, redacted and sent plain", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+    upstream: {
+      handler: async (req) => {
+        const echo = JSON.stringify(Object.fromEntries(req.headers));
+        const gz = new Uint8Array(
+          await new Response(new Blob([echo]).stream().pipeThrough(new CompressionStream("gzip")))
+            .arrayBuffer(),
+        );
+        return { status: 200, headers: { "content-encoding": "gzip" }, body: gz };
+      },
+    },
+  });
+  const value = canary("gzecho");
+  rig.vault.values.set("GH", value);
+  const r = await fetch(`https://api.test:${rig.up.port}/headers`, {
+    client: rig.client,
+    headers: { "accept-encoding": "gzip, br" },
+  });
+  const text = await r.text();
+  ok(!text.includes(value));
+  ok(text.includes(rig.set.placeholderOf("GH")!));
+  equal(rig.up.requests[0]!.headers.find(([k]) => k === "accept-encoding")![1], "identity");
+  ok(rig.echoes.some((e) => e.where === "body"));
+});

@@ -7,8 +7,10 @@
  * value back to the sandbox. A body whose length changes is re-framed: a Content-Length body is
  * buffered (bounded) and sent with its new length; a chunked or close-delimited body is
  * redacted as it streams, holding back enough bytes between pieces that a value split across
- * them is still found, and re-chunked. A `Content-Encoding` other than identity is relayed as
- * is (the interceptor asks bound hosts for `identity`).
+ * them is still found, and re-chunked. The interceptor asks bound hosts for `identity`; a gzip
+ * or deflate body that comes anyway is buffered (bounded) and inflated to be scanned: on a hit
+ * it goes out inflated, redacted and without its `Content-Encoding`, else as it came. Another
+ * encoding (`br`, `zstd`) is relayed as is.
  *
  * Values shorter than {@link MIN_REDACT_LENGTH} characters are not redacted (they would hit
  * ordinary text); base64 forms need at least 8 characters of core.
@@ -172,6 +174,45 @@ export class StreamRedactor {
   }
 }
 
+const INFLATABLE = new Set(["gzip", "x-gzip", "deflate"]);
+
+async function collect(upstream: Http1Reader, framing: Framing, max: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  await upstream.body(framing, (p) => {
+    n += p.length;
+    if (n > max) throw new HttpError(502, `a response body over "${max}" bytes from a bound host`);
+    parts.push(p);
+  });
+  return concatBytes(parts);
+}
+
+/** The inflated bytes, null when they do not inflate, `too_large` past `max`. */
+async function inflate(
+  raw: Uint8Array,
+  format: "gzip" | "deflate",
+  max: number,
+): Promise<Uint8Array | null | "too_large"> {
+  const reader = new Blob([raw as BlobPart]).stream().pipeThrough(new DecompressionStream(format))
+    .getReader();
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return concatBytes(parts);
+      n += value.length;
+      if (n > max) {
+        await reader.cancel().catch(() => {});
+        return "too_large";
+      }
+      parts.push(value);
+    }
+  } catch {
+    return null;
+  }
+}
+
 /** Options of {@link relayResponse}. */
 export interface RelayResponseOptions {
   /** The values to redact (empty: relay as is). */
@@ -235,13 +276,32 @@ export async function relayResponse(
     await send(headBytes(statusLine, base));
     return { status, bytes, keepAlive };
   }
+  const max = options.maxBufferBytes ?? 64 * 1024 * 1024;
+  if (secrets.length > 0 && INFLATABLE.has(encoding)) {
+    // A compressed body is inflated to be scanned; on a hit it goes out redacted and plain.
+    const raw = await collect(upstream, framing, max);
+    const plain = await inflate(raw, encoding === "deflate" ? "deflate" : "gzip", max);
+    if (plain === "too_large") {
+      throw new HttpError(502, `a compressed response over "${max}" bytes from a bound host`);
+    }
+    // Bytes that do not inflate are scanned as they are (the client cannot inflate them either).
+    const r = redactText(latin1(plain ?? raw), secrets);
+    r.hits.forEach((n) => options.onEcho(n, "body"));
+    const inflated = plain !== null && r.hits.length > 0;
+    const body = r.hits.length > 0 ? latin1Bytes(r.text) : raw;
+    const lines = inflated
+      ? base.filter(([k]) => k.toLowerCase() !== "content-encoding" && k.toLowerCase() !== "etag")
+      : base;
+    await send(headBytes(statusLine, [...lines, ["Content-Length", String(body.length)]]));
+    await send(body);
+    return { status, bytes, keepAlive };
+  }
   if (framing.kind === "length") {
     if (!redactBody) {
       await send(headBytes(statusLine, [...base, ["Content-Length", String(framing.length)]]));
       await upstream.exactly(framing.length, send);
       return { status, bytes, keepAlive };
     }
-    const max = options.maxBufferBytes ?? 64 * 1024 * 1024;
     if (framing.length > max) {
       throw new HttpError(502, `a response body over "${max}" bytes from a bound host`);
     }

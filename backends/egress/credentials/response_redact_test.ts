@@ -128,12 +128,60 @@ Deno.test("relayResponse redacts a chunked body across chunk boundaries and re-c
   equal(echoes.sort().join(), "K:body,K:header");
 });
 
-Deno.test("relayResponse relays an encoded body as is, and a HEAD response without a body", async () => {
+Deno.test("relayResponse: a body that only claims gzip is scanned raw; brotli is relayed as is", async () => {
   const body = `gz ${VALUE}`;
   const { text } = await relay([
     `HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
   ]);
-  ok(text.endsWith(body));
+  ok(!text.includes(VALUE) && text.includes("Content-Encoding: gzip"));
+  const br = await relay([
+    `HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  ]);
+  ok(br.text.endsWith(body));
+});
+
+Deno.test("relayResponse inflates a gzip echo, redacts it and sends it plain; a clean one as it came", async () => {
+  const gzip = async (t: string) =>
+    new Uint8Array(
+      await new Response(new Blob([t]).stream().pipeThrough(new CompressionStream("gzip")))
+        .arrayBuffer(),
+    );
+  const echoed = await gzip(`{"auth":"${VALUE}"}`);
+  const raw = (h: string, b: Uint8Array) => {
+    const hb = enc.encode(h);
+    const all = new Uint8Array(hb.length + b.length);
+    all.set(hb);
+    all.set(b, hb.length);
+    return all;
+  };
+  const run = async (b: Uint8Array) => {
+    const stream = raw(
+      `HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${b.length}\r\n\r\n`,
+      b,
+    );
+    const r = new Http1Reader(pieces([]), stream);
+    const head = (await r.head(65536))!;
+    const client = sink();
+    const echoes: string[] = [];
+    await relayResponse(head, r, client, {
+      secrets: SECRETS,
+      method: "GET",
+      onEcho: (n) => echoes.push(n),
+    });
+    return { text: client.text(), echoes };
+  };
+  const hit = await run(echoed);
+  ok(!hit.text.includes(VALUE));
+  ok(hit.text.endsWith(`{"auth":"${SECRETS[0]!.replacement}"}`));
+  ok(!hit.text.toLowerCase().includes("content-encoding"));
+  equal(hit.echoes.join(), "K");
+  const clean = await gzip("nothing to see");
+  const miss = await run(clean);
+  ok(miss.text.includes("Content-Encoding: gzip"));
+  equal(miss.echoes.length, 0);
+});
+
+Deno.test("relayResponse sends a HEAD response without a body and ends a close-delimited one", async () => {
   const head = await relay(["HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"], "HEAD");
   ok(head.text.includes("Content-Length: 99"));
   const closed = await relay([`HTTP/1.0 200 OK\r\n\r\nuntil ${VALUE} close`]);
