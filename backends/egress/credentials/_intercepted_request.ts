@@ -264,7 +264,7 @@ export async function handleInterceptedRequest(
 
   let up = 0;
   let resp: Http1Head | null = null;
-  try {
+  const exchange = async (): Promise<Http1Head | null> => {
     if (t.upstream === null) {
       const stream = t.kind === "connect"
         ? await ctx.connectUpstream(t.host, t.port, t.ip)
@@ -273,25 +273,43 @@ export async function handleInterceptedRequest(
     }
     await writeFull(t.upstream.stream, upHead);
     await writeFull(t.upstream.stream, body);
-    up = upHead.length + body.length;
-    t.up += up;
+    up += upHead.length + body.length;
+    let r: Http1Head | null;
     do {
-      resp = await t.upstream.reader.head(maxHead);
-    } while (resp !== null && /^1\d\d$/.test(resp.line[1]) && resp.line[1] !== "101");
+      r = await t.upstream.reader.head(maxHead);
+    } while (r !== null && /^1\d\d$/.test(r.line[1]) && r.line[1] !== "101");
+    return r;
+  };
+  try {
+    const reused = t.upstream !== null;
+    resp = await exchange().catch((e) => {
+      if (!reused) throw e;
+      return null;
+    });
+    if (resp === null && reused) {
+      // The upstream closed its idle keep-alive connection: once more on a fresh one.
+      closeQuietly(t.upstream?.stream);
+      t.upstream = null;
+      resp = await exchange();
+    }
     if (resp === null || resp.line[1] === "101") throw new HttpError(502, "no response");
   } catch {
+    t.up += up;
     closeQuietly(t.upstream?.stream);
     t.upstream = null;
     const involved = [...new Set([...injected, ...sub.used])];
     return await refuse(502, "upstream_error", involved.length > 0 ? involved : all);
   }
+  t.up += up;
+  const upstream = t.upstream as { stream: ByteStream; reader: Http1Reader } | null;
+  if (upstream === null) return await refuse(502, "upstream_error", all);
   const redact: RedactSecret[] = [...values].map(([name, value]) => ({
     name,
     value,
     replacement: set.add(name),
   }));
   const echoes = new Set<string>();
-  const relayed = await relayResponse(resp, t.upstream.reader, t.client, {
+  const relayed = await relayResponse(resp, upstream.reader, t.client, {
     secrets: redact,
     method,
     close: t.kind === "http",
@@ -323,7 +341,7 @@ export async function handleInterceptedRequest(
     });
   }
   if (!relayed.keepAlive) {
-    closeQuietly(t.upstream.stream);
+    closeQuietly(upstream.stream);
     t.upstream = null;
   }
   const conn = (head.headers.find(([k]) => k.toLowerCase() === "connection")?.[1] ?? "")

@@ -524,3 +524,54 @@ Deno.test("echo endpoint that gzips anyway: the echo is inflated, redacted and s
   equal(rig.up.requests[0]!.headers.find(([k]) => k === "accept-encoding")![1], "identity");
   ok(rig.echoes.some((e) => e.where === "body"));
 });
+
+Deno.test("an upstream that drops its idle keep-alive connection: the next request goes on a fresh one", async () => {
+  const { TEST_LEAF_PEM, TEST_LEAF_KEY } = await import("../../../testing/recording_upstream.ts");
+  const listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: TEST_LEAF_PEM,
+    key: TEST_LEAF_KEY,
+    alpnProtocols: ["http/1.1"],
+  });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const seen: string[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) {
+      const buf = new Uint8Array(65536);
+      let text = "";
+      while (!text.includes("\r\n\r\n")) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) break;
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      seen.push(text);
+      await conn.write(new TextEncoder().encode("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"))
+        .catch(() => {});
+      conn.close(); // no "Connection: close": a keep-alive the server then drops
+    }
+  })();
+  const value = canary("stale");
+  await using rig = await startRig({
+    bindings:
+      () => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+    allow: () => [`api.test:${port}`],
+    extra: { localOrigins: [`127.0.0.1:${port}`] },
+  });
+  rig.vault.values.set("GH", value);
+  const t = await rawTunnel(rig.proxy.port, `api.test:${port}`, "api.test");
+  const req = `GET /s HTTP/1.1\r\nHost: api.test:${port}\r\n\r\n`;
+  await writePieces(t, [req]);
+  equal((await readResponse(t)).status, 200);
+  await writePieces(t, [req]);
+  equal((await readResponse(t)).status, 200);
+  t.close();
+  listener.close();
+  await serving.catch(() => {});
+  equal(seen.length, 2);
+  ok(
+    seen.every((s) =>
+      s.includes(`authorization: Bearer ${value}`) || s.includes(`Authorization: Bearer ${value}`)
+    ),
+  );
+});
