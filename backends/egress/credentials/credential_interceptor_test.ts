@@ -375,11 +375,14 @@ Deno.test("a client offering h2 negotiates http/1.1 on the intercepted leg and i
     "http/1.1",
   ]);
   equal((await t.handshake()).alpnProtocol, "http/1.1");
-  await writePieces(t, [`GET /h HTTP/1.1\r\nHost: api.test:${rig.up.port}\r\n\r\n`]);
+  await writePieces(t, [
+    `GET /h HTTP/1.1\r\nHost: api.test:${rig.up.port}\r\nProxy-Authorization: Basic eHl6\r\n\r\n`,
+  ]);
   const r = await readResponse(t);
   t.close();
   equal(r.status, 200);
   equal(rig.up.requests[0]!.headers.find(([k]) => k === "authorization")![1], `Bearer ${value}`);
+  ok(!rig.up.requests[0]!.headers.some(([k]) => k === "proxy-authorization"));
 });
 
 Deno.test("a gzip body with a placeholder is forwarded as is (not substituted) without a crash", async () => {
