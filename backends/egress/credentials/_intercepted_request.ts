@@ -42,6 +42,7 @@ const REASONS: Record<number, string> = {
   421: "Misdirected Request",
   431: "Request Header Fields Too Large",
   502: "Bad Gateway",
+  503: "Service Unavailable",
 };
 
 export function refusalBytes(status: number, reason: string): Uint8Array {

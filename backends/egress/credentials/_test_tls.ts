@@ -94,14 +94,19 @@ export function testTerminate(
   prefix: Uint8Array,
   _host: string,
 ): Promise<ByteStream> {
-  const socket = new tls.TLSSocket(connDuplex(client, prefix), {
+  const duplex = connDuplex(client, prefix);
+  const socket = new tls.TLSSocket(duplex, {
     isServer: true,
     secureContext: tls.createSecureContext({ key: TEST_LEAF_KEY, cert: TEST_LEAF_PEM }),
     ALPNProtocols: ["http/1.1"],
   });
+  // The client's TCP end (or a close by the proxy) ends the TLS session too.
+  duplex.once("end", () => socket.destroy());
+  duplex.once("close", () => socket.destroy());
   return new Promise((resolve, reject) => {
     socket.once("secure", () => resolve(new SocketStream(socket)));
     socket.once("error", reject);
+    socket.once("close", () => reject(new Error("the client left during the handshake")));
   });
 }
 

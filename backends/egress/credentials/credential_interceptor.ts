@@ -117,6 +117,8 @@ export interface InterceptorOptions {
   timeoutMs?: number;
   /** Time the client has for its ClientHello. Default 10000 ms. */
   handshakeTimeoutMs?: number;
+  /** Concurrent intercepted connections; more get 503. Default 256. */
+  maxTunnels?: number;
   /** Login/token endpoints denied unless bound explicitly. Default {@link AUTH_ENDPOINTS}. */
   authEndpoints?: readonly AuthEndpoint[];
   /** Request-head cap. Default 65536 bytes (431 above). */
@@ -136,6 +138,8 @@ export function createCredentialInterceptor(options: InterceptorOptions): Egress
   const log = options.log ?? (() => {});
   const timeoutMs = options.timeoutMs ?? 30_000;
   const helloMs = options.handshakeTimeoutMs ?? 10_000;
+  const maxTunnels = options.maxTunnels ?? 256;
+  let tunnels = 0;
   const authTable = options.authEndpoints ?? AUTH_ENDPOINTS;
   const maxHead = options.maxHeaderBytes ?? 65536;
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
@@ -198,6 +202,23 @@ export function createCredentialInterceptor(options: InterceptorOptions): Egress
       return { up: 0, down: bytes.length, reason, allowed: false };
     };
     if (eligible.length === 0) return await refuseEarly(403, "no_binding", "no_binding");
+    if (tunnels >= maxTunnels) return await refuseEarly(503, "too_many_tunnels", "upstream_error");
+    tunnels++;
+    try {
+      return await serveTunnel(client, { req, eligible, base, names, refuseEarly });
+    } finally {
+      tunnels--;
+    }
+  };
+
+  const serveTunnel = async (client: Deno.Conn, at: {
+    req: HandoffRequest;
+    eligible: CompiledBinding[];
+    base: { host: string; port: number; eligible: CompiledBinding[] };
+    names: string[];
+    refuseEarly: (s: number, r: string, o: CredentialOutcome) => Promise<HandoffResult>;
+  }): Promise<HandoffResult> => {
+    const { req, eligible, base, names, refuseEarly } = at;
     let ip: string;
     try {
       const pinned = await resolveHost(req.host, req.port);
@@ -266,7 +287,18 @@ export function createCredentialInterceptor(options: InterceptorOptions): Egress
           "the ClientHello names another server than the CONNECT line",
         );
       }
-      tls = await options.terminate(client, hello.bytes, req.host);
+      // The handshake has the same deadline as the ClientHello; a stalled one ends the tunnel.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const terminating = options.terminate(client, hello.bytes, req.host);
+      const done = await Promise.race([
+        terminating,
+        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), helloMs))),
+      ]).finally(() => clearTimeout(timer));
+      if (done === null) {
+        terminating.then(closeQuietly, () => {});
+        return result("tls_handshake_timeout", false);
+      }
+      tls = done;
       idle.touch();
       if (tls.sni !== undefined && tls.sni !== null && normalizeHost(tls.sni) !== req.host) {
         emit(base, names, {

@@ -578,3 +578,61 @@ Deno.test("an upstream that drops its idle keep-alive connection: the next reque
     ),
   );
 });
+
+Deno.test("limits: a CONNECT past maxTunnels gets 503", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+    extra: { maxTunnels: 1, handshakeTimeoutMs: 300 },
+  });
+  rig.vault.values.set("GH", canary("limits"));
+  const first = await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "api.test");
+  let refused = "";
+  try {
+    (await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "api.test")).close();
+  } catch (e) {
+    refused = String((e as Error).message);
+  }
+  ok(refused.includes("503"), refused);
+  first.close();
+  equal(rig.up.requests.length, 0);
+});
+
+Deno.test("limits: a silent tunnel is closed at the handshake deadline", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+    extra: { handshakeTimeoutMs: 300 },
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: rig.proxy.port });
+  await conn.write(
+    new TextEncoder().encode(`CONNECT api.test:${rig.up.port} HTTP/1.1\r\nHost: x\r\n\r\n`),
+  );
+  const buf = new Uint8Array(256);
+  const n = await conn.read(buf);
+  ok(n !== null && new TextDecoder().decode(buf.subarray(0, n)).startsWith("HTTP/1.1 200"));
+  const end = await conn.read(new Uint8Array(16)).catch(() => null);
+  equal(end, null);
+  conn.close();
+  equal(rig.up.requests.length, 0);
+});
+
+Deno.test("limits: a TLS termination that never finishes ends the tunnel at the handshake deadline", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+    extra: { handshakeTimeoutMs: 200, terminate: () => new Promise(() => {}) },
+  });
+  let failed = false;
+  try {
+    (await rawTunnel(rig.proxy.port, `api.test:${rig.up.port}`, "api.test")).close();
+  } catch {
+    failed = true;
+  }
+  ok(failed);
+  equal(rig.up.requests.length, 0);
+  equal(rig.resolves.length, 0);
+});
