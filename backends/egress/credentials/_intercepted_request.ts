@@ -82,6 +82,9 @@ export interface Tunnel {
   refused?: string;
 }
 
+/** Stops reading a body once a foreign placeholder is in it. */
+class EarlyStop extends Error {}
+
 /** What {@link handleInterceptedRequest} needs from the interceptor. */
 export interface RequestContext {
   set: PlaceholderSet;
@@ -147,8 +150,15 @@ export async function handleInterceptedRequest(
     }
     return false;
   };
+  // Not a credential decision (a malformed request): the refusal and the decision line only.
+  const malformed = async (status: number, reason: string) => {
+    const bytes = refusalBytes(status, reason);
+    t.refused ??= reason;
+    await writeFull(t.client, bytes).then(() => (t.down += bytes.length), () => {});
+    return false;
+  };
   if (method === "TRACE" || method === "TRACK") return await refuse(405, "blocked_method", all);
-  if (!/^HTTP\/1\.[01]$/.test(version)) return await refuse(400, "blocked_method", all);
+  if (!/^HTTP\/1\.[01]$/.test(version)) return await malformed(400, "malformed_request");
   const where = checkTarget(
     target,
     head.headers,
@@ -164,7 +174,7 @@ export async function handleInterceptedRequest(
   try {
     framing = requestFraming(head.headers);
   } catch (e) {
-    if (e instanceof HttpError) return await refuse(400, "blocked_method", all);
+    if (e instanceof HttpError) return await malformed(400, "bad_framing");
     throw e;
   }
   // The whole body is read (and scanned as it arrives) before anything goes upstream.
@@ -182,7 +192,7 @@ export async function handleInterceptedRequest(
   }
   try {
     await reader.body(framing, (piece) => {
-      if (early) return;
+      if (early) throw new EarlyStop();
       bodyLength += piece.length;
       if (bodyLength > maxBody) throw new HttpError(413, "body too large");
       parts.push(piece);
@@ -190,9 +200,9 @@ export async function handleInterceptedRequest(
     });
   } catch (e) {
     if (e instanceof HttpError) {
-      return await refuse(e.status === 413 ? 413 : 400, "blocked_method", all);
+      return await malformed(e.status, e.status === 413 ? "body_too_large" : "malformed_body");
     }
-    throw e;
+    if (!(e instanceof EarlyStop)) throw e;
   }
   const hits = [
     ...findPlaceholders(target, set),

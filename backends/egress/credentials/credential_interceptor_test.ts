@@ -636,3 +636,31 @@ Deno.test("limits: a TLS termination that never finishes ends the tunnel at the 
   equal(rig.up.requests.length, 0);
   equal(rig.resolves.length, 0);
 });
+
+Deno.test("ambiguous framing (Content-Length with chunked) gets 400 and a body over the cap 413; upstream gets nothing", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+    extra: { maxBodyBytes: 10 },
+  });
+  rig.vault.values.set("GH", canary("framing"));
+  const host = `api.test:${rig.up.port}`;
+  for (
+    const [req, status] of [
+      [
+        `POST / HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+        400,
+      ],
+      [`POST / HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 11\r\n\r\nhello world`, 413],
+      [`GET / HTTP/2.0\r\nHost: ${host}\r\n\r\n`, 400],
+    ] as const
+  ) {
+    const t = await rawTunnel(rig.proxy.port, host, "api.test");
+    await writePieces(t, [req]);
+    equal((await readResponse(t)).status, status);
+    t.close();
+  }
+  equal(rig.up.requests.length, 0);
+  equal(rig.uses.length, 0);
+});
