@@ -282,8 +282,8 @@ export async function handleInterceptedRequest(
         : await connectPlain(t.host, t.port, t.ip);
       t.upstream = { stream, reader: new Http1Reader(stream, new Uint8Array(), t.touch) };
     }
-    await writeFull(t.upstream.stream, upHead);
-    await writeFull(t.upstream.stream, body);
+    // One write for head and body: no small-write stall on the upstream's delayed ACK.
+    await writeFull(t.upstream.stream, concatBytes([upHead, body]));
     up += upHead.length + body.length;
     let r: Http1Head | null;
     do {

@@ -117,6 +117,7 @@ export async function testConnectUpstream(
   ip: string,
 ): Promise<ByteStream> {
   const conn = await Deno.connect({ hostname: ip, port });
+  conn.setNoDelay(true);
   return await Deno.startTls(conn, {
     hostname: host,
     caCerts: [TEST_CA_PEM],

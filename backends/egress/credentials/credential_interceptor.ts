@@ -245,6 +245,10 @@ export function createCredentialInterceptor(options: InterceptorOptions): Egress
       up: 0,
       down: 0,
     };
+    // Small writes (a head, then its body) must not wait on the peer's delayed ACK.
+    try {
+      if ("setNoDelay" in client) (client as Deno.TcpConn).setNoDelay(true);
+    } catch { /* closed, or not a TCP socket */ }
     let tls: ByteStream | null = null;
     const idle = new Idle(timeoutMs, () => {
       closeQuietly(tls);

@@ -292,8 +292,8 @@ export async function relayResponse(
     const lines = inflated
       ? base.filter(([k]) => k.toLowerCase() !== "content-encoding" && k.toLowerCase() !== "etag")
       : base;
-    await send(headBytes(statusLine, [...lines, ["Content-Length", String(body.length)]]));
-    await send(body);
+    const h = headBytes(statusLine, [...lines, ["Content-Length", String(body.length)]]);
+    await send(concatBytes([h, body]));
     return { status, bytes, keepAlive };
   }
   if (framing.kind === "length") {
@@ -310,8 +310,8 @@ export async function relayResponse(
     const r = redactText(latin1(concatBytes(parts)), secrets);
     r.hits.forEach((n) => options.onEcho(n, "body"));
     const body = latin1Bytes(r.text);
-    await send(headBytes(statusLine, [...base, ["Content-Length", String(body.length)]]));
-    await send(body);
+    const h = headBytes(statusLine, [...base, ["Content-Length", String(body.length)]]);
+    await send(concatBytes([h, body]));
     return { status, bytes, keepAlive };
   }
   // chunked, or delimited by the close: stream (redacted), re-chunk when chunked
