@@ -30,6 +30,13 @@
  * sandbox). A plain `http://` request on a port a binding lists in `plaintextPorts` takes the
  * same path without TLS (one request per connection, like the proxy).
  *
+ * Bounds: a request body is read whole (at most `maxBodyBytes`, 413 above) and scanned before
+ * anything goes upstream; bound hosts are asked for `Accept-Encoding: identity` so responses can
+ * be scanned; at most `maxTunnels` intercepted connections at once (503 above); the ClientHello
+ * and the TLS handshake each within `handshakeTimeoutMs`; a tunnel idle for `timeoutMs` closes.
+ * Placeholders headed to a host with no binding at all are not seen: that tunnel is the proxy's
+ * opaque one (only bound hosts are terminated).
+ *
  * @example
  * ```ts ignore
  * import { createCredentialInterceptor } from "./credential_interceptor.ts";

@@ -664,3 +664,19 @@ Deno.test("ambiguous framing (Content-Length with chunked) gets 400 and a body o
   equal(rig.up.requests.length, 0);
   equal(rig.uses.length, 0);
 });
+
+Deno.test("a CONNECT host and Host header in another case with a trailing dot are the same host", async () => {
+  await using rig = await startRig({
+    bindings: (
+      port,
+    ) => [{ secret: "GH", mode: "inject", hosts: [`api.test:${port}`], headers: [AUTH("GH")] }],
+  });
+  const value = canary("case");
+  rig.vault.values.set("GH", value);
+  const t = await rawTunnel(rig.proxy.port, `API.Test.:${rig.up.port}`, "api.test");
+  await writePieces(t, [`GET /c HTTP/1.1\r\nHost: Api.TEST.:${rig.up.port}\r\n\r\n`]);
+  equal((await readResponse(t)).status, 200);
+  t.close();
+  equal(rig.up.requests[0]!.headers.find(([k]) => k === "authorization")![1], `Bearer ${value}`);
+  equal(rig.uses[0]!.host, "api.test");
+});
