@@ -6,8 +6,8 @@
  * an echo endpoint (httpbin `/headers`, an error page quoting the request) never hands the
  * value back to the sandbox. A body whose length changes is re-framed: a Content-Length body is
  * buffered (bounded) and sent with its new length; a chunked or close-delimited body is
- * redacted as it streams, holding back enough bytes between pieces that a value split across
- * them is still found, and re-chunked. The interceptor asks bound hosts for `identity`; a gzip
+ * redacted as it streams, holding back only a tail that could still begin a value (in any
+ * form) so a value split across pieces is still found, and re-chunked. The interceptor asks bound hosts for `identity`; a gzip
  * or deflate body that comes anyway is buffered (bounded) and inflated to be scanned: on a hit
  * it goes out inflated, redacted and without its `Content-Encoding`, else as it came. Another
  * encoding (`br`, `zstd`) is relayed as is.
@@ -39,6 +39,9 @@ import {
   responseFraming,
 } from "./_http1.ts";
 import { dropHopHeaders } from "./header_rules.ts";
+
+/** The longest unfinished escape a piece can end in (`%5Cu005` or `\\u00255`). */
+const MAX_PARTIAL_ESCAPE = 7;
 
 /** The shortest value that is redacted. */
 export const MIN_REDACT_LENGTH = 6;
@@ -142,15 +145,17 @@ export function redactHeaders(
  */
 export class StreamRedactor {
   #secrets: readonly RedactSecret[];
-  #hold: number;
+  #needles: string[];
   #tail = "";
   /** Names of the secrets found so far. */
   readonly hits: Set<string> = new Set();
 
   constructor(secrets: readonly RedactSecret[]) {
     this.#secrets = secrets;
-    const longest = secrets.reduce((n, s) => Math.max(n, s.value.length), 0);
-    this.#hold = Math.max(0, 8 * longest - 1);
+    this.#needles = secrets.filter((s) => s.value.length >= MIN_REDACT_LENGTH).flatMap((s) => [
+      s.value,
+      ...base64CorePairs(s.value, s.replacement).map(([core]) => core),
+    ]);
   }
 
   /** Redacts one more piece; returns the bytes that are final now. */
@@ -163,8 +168,38 @@ export class StreamRedactor {
     return this.#run(this.#tail, true);
   }
 
+  /**
+   * Where the held-back tail starts: the earliest point from which the rest of the window could
+   * still begin a value in some form (its decoded suffix is a prefix of a value or a base64
+   * core), and never fewer than the last {@link MAX_PARTIAL_ESCAPE} bytes (an unfinished
+   * escape). Everything before it is final, so a stream is held back only as far as it must be.
+   */
+  #safeCut(window: string): number {
+    if (this.#needles.length === 0) return window.length;
+    let cut = Math.max(0, window.length - MAX_PARTIAL_ESCAPE);
+    // Only the last (longest encoded form + an unfinished escape) bytes can start a value.
+    const longest = this.#needles.reduce((n, x) => Math.max(n, x.length), 0);
+    const offset = Math.max(0, window.length - 8 * longest - MAX_PARTIAL_ESCAPE - 1);
+    const region = window.slice(offset);
+    // The region may end inside an escape: try it without each possible unfinished tail.
+    for (let trim = 0; trim <= MAX_PARTIAL_ESCAPE && trim < region.length; trim++) {
+      for (const v of textViews(region.slice(0, region.length - trim))) {
+        const L = v.text.length;
+        for (const n of this.#needles) {
+          for (let i = Math.max(0, L - n.length + 1); i < L; i++) {
+            if (n.startsWith(v.text.slice(i))) {
+              cut = Math.min(cut, offset + (v.start ? v.start[i]! : i));
+              break;
+            }
+          }
+        }
+      }
+    }
+    return cut;
+  }
+
   #run(window: string, last: boolean): { bytes: Uint8Array; hits: string[] } {
-    const upTo = last ? window.length : Math.max(0, window.length - this.#hold);
+    const upTo = last ? window.length : this.#safeCut(window);
     const rs = ranges(window, this.#secrets).filter((r) => r.from < upTo);
     const { text, cut } = apply(window, rs, upTo);
     this.#tail = window.slice(cut);

@@ -35,19 +35,37 @@ Deno.test("redactHeaders redacts every value and names the secrets found", () =>
   equal(r.hits[0], "K");
 });
 
-Deno.test("StreamRedactor finds a value split at every byte and loses no other byte", () => {
-  const body = `{"a":"${VALUE}","b":"${VALUE.replaceAll("-", "\\u002d")}"}tail`;
+Deno.test("StreamRedactor finds a value split at every byte, in every form, and loses no byte", () => {
+  const body = `{"a":"${VALUE}","b":"${VALUE.replaceAll("-", "\\u002d")}",` +
+    `"c":"${VALUE.replaceAll("-", "%2d")}","d":"${btoa(`u:${VALUE}`)}"}tail`;
   const want = redactText(body, SECRETS).text;
+  ok(!want.includes("0123456789abcdef"));
   for (let cut = 1; cut < body.length; cut++) {
-    const r = new StreamRedactor(SECRETS);
-    const parts = [
-      r.push(enc.encode(body.slice(0, cut))),
-      r.push(enc.encode(body.slice(cut))),
-      r.end(),
-    ];
-    equal(parts.map((p) => dec.decode(p.bytes)).join(""), want, `cut ${cut}`);
-    ok(r.hits.has("K"));
+    for (const second of [cut, Math.min(body.length, cut + 5)]) {
+      const r = new StreamRedactor(SECRETS);
+      const parts = [
+        r.push(enc.encode(body.slice(0, cut))),
+        r.push(enc.encode(body.slice(cut, second))),
+        r.push(enc.encode(body.slice(second))),
+        r.end(),
+      ];
+      equal(parts.map((p) => dec.decode(p.bytes)).join(""), want, `cut ${cut}/${second}`);
+      ok(r.hits.has("K"));
+    }
   }
+});
+
+Deno.test("StreamRedactor holds back only what could still begin a value", () => {
+  const r = new StreamRedactor(SECRETS);
+  const event = 'data: {"delta":"hello"}\n\n';
+  // at most an unfinished escape and a one-byte start of a form are held (not 8 × the value)
+  const held = event.length - dec.decode(r.push(enc.encode(event)).bytes).length;
+  ok(held >= 7 && held <= 9, `held ${held}`);
+  const partial = r.push(enc.encode(`data: ${VALUE.slice(0, 12)}`));
+  ok(!dec.decode(partial.bytes).includes(VALUE.slice(0, 12)));
+  const rest = r.push(enc.encode(`${VALUE.slice(12)} done\n\n`));
+  const out = dec.decode(partial.bytes) + dec.decode(rest.bytes) + dec.decode(r.end().bytes);
+  ok(!out.includes(VALUE) && out.includes(SECRETS[0]!.replacement));
 });
 
 function pieces(chunks: string[]): ByteStream {
@@ -187,4 +205,35 @@ Deno.test("relayResponse sends a HEAD response without a body and ends a close-d
   const closed = await relay([`HTTP/1.0 200 OK\r\n\r\nuntil ${VALUE} close`]);
   ok(!closed.r.keepAlive);
   ok(closed.text.endsWith(`until ${SECRETS[0]!.replacement} close`));
+});
+
+Deno.test("StreamRedactor equals redactText on random bodies cut at random points (seeded)", () => {
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const forms = [
+    (v: string) => v,
+    (v: string) => v.replaceAll("-", "\\u002d"),
+    (v: string) => v.replaceAll("-", "%2D").replace("c", "%63"),
+    (v: string) => btoa(`ab${v}x`),
+    (v: string) => encodeURIComponent(v.replaceAll("-", "\\u002d")),
+  ];
+  for (let it = 0; it < 300; it++) {
+    let body = "";
+    for (let k = 0; k < 4; k++) {
+      body += "x".repeat(rand(30)) + "\\%u" + forms[rand(forms.length)]!(VALUE);
+    }
+    const r = new StreamRedactor(SECRETS);
+    let out = "";
+    for (let at = 0; at < body.length;) {
+      const n = 1 + rand(12);
+      out += dec.decode(r.push(enc.encode(body.slice(at, at + n))).bytes);
+      at += n;
+    }
+    out += dec.decode(r.end().bytes);
+    equal(out, redactText(body, SECRETS).text);
+    ok(!out.includes("0123456789abcdef"), body);
+  }
 });
