@@ -260,7 +260,8 @@ function splitHosts(text: string): { hosts: string[]; rest: string | undefined }
   let i = 0;
   for (;;) {
     const start = i;
-    if (/^http:\/\//i.test(text.slice(i))) i += "http://".length;
+    const scheme = /^https?:\/\//i.exec(text.slice(i));
+    if (scheme) i += scheme[0].length;
     if (text[i] === "[") {
       const end = text.indexOf("]", i);
       i = end < 0 ? text.length : end + 1;
