@@ -114,10 +114,12 @@ function hostEntry(entry: string, where: string): { pattern: string; plaintext: 
 
 function checkHeader(header: string, secret: string, where: string): string {
   const colon = header.indexOf(":");
-  if (colon <= 0) throw bad(where, `header "${shown(header)}" must be "Name: template"`);
+  if (colon <= 0) throw bad(where, `a header must be "Name: template" (the text is not shown)`);
   const name = header.slice(0, colon).trim();
   const template = header.slice(colon + 1).trim();
-  if (!TOKEN.test(name)) throw bad(where, `header name "${shown(name)}" is not a valid name`);
+  if (!TOKEN.test(name)) {
+    throw bad(where, "a header name is not a valid name (the text is not shown)");
+  }
   if (FORBIDDEN_HEADERS.includes(name.toLowerCase())) {
     throw bad(where, `header "${name}" cannot be set by a binding`);
   }
@@ -147,13 +149,19 @@ function checkUpstream(
   try {
     u = new URL(url.trim());
   } catch {
-    throw bad(where, `upstream "${shown(url)}" is not a URL (e.g. https://api.openai.com/v1)`);
+    throw bad(
+      where,
+      "the upstream is not a URL such as https://api.openai.com/v1 (the text is not shown)",
+    );
   }
   if (u.protocol !== "https:" && u.protocol !== "http:") {
-    throw bad(where, `upstream "${shown(url)}" must be an https:// URL`);
+    throw bad(where, `the upstream's scheme "${u.protocol}" is not https:`);
   }
   if (u.username || u.password || u.search || u.hash) {
-    throw bad(where, `upstream "${shown(url)}" must not hold credentials, a query or a fragment`);
+    throw bad(
+      where,
+      "the upstream must not hold credentials, a query or a fragment (the URL is not shown)",
+    );
   }
   const host = canonicalPattern(u.host, where);
   const plaintext = u.protocol === "http:" ? Number(u.port || 80) : null;
@@ -183,7 +191,7 @@ export function checkBinding(input: BindingInput, where = "binding"): SecretBind
   if (typeof mode !== "string" || !(SECRET_MODES as readonly string[]).includes(mode)) {
     throw bad(
       where,
-      `mode "${shown(String(mode ?? ""))}" is not one of ${SECRET_MODES.join(", ")}`,
+      `the mode is not one of ${SECRET_MODES.join(", ")}`,
     );
   }
   const ports = new Set<number>();
@@ -222,7 +230,7 @@ export function checkBinding(input: BindingInput, where = "binding"): SecretBind
   if (input.env !== undefined && input.env !== null) {
     if (mode === "inject") throw bad(where, "an inject binding puts nothing in the sandbox's env");
     if (typeof input.env !== "string" || !ENV_VAR.test(input.env)) {
-      throw bad(where, `env "${shown(String(input.env))}" is not an environment variable name`);
+      throw bad(where, "env is not an environment variable name (the text is not shown)");
     }
     env = input.env;
   } else if (mode === "placeholder") {
@@ -293,12 +301,12 @@ function splitHosts(text: string): { hosts: string[]; rest: string | undefined }
  * ```
  */
 export function parseBinding(text: string): SecretBinding {
-  const where = `binding "${shown(text)}"`;
+  // Only NAME:MODE is ever shown: an operator may paste a value where a template or host goes.
   const first = text.indexOf(":");
   const second = first < 0 ? -1 : text.indexOf(":", first + 1);
   if (first < 0 || second < 0) {
     throw bad(
-      where,
+      "--bind",
       "write NAME:inject:HOSTS[:Header=template], NAME:placeholder:HOSTS[:ENVVAR] or NAME:route:URL[:ENVVAR]",
     );
   }
@@ -307,13 +315,14 @@ export function parseBinding(text: string): SecretBinding {
   const body = text.slice(second + 1);
   if (!isSecretName(secret)) {
     throw bad(
-      where,
-      `"${shown(secret)}" is not a secret name (a letter or "_" then letters, digits, "_")`,
+      "--bind",
+      'what comes before the first ":" is not a secret name (a letter or "_" then letters, digits, "_")',
     );
   }
   if (!(SECRET_MODES as readonly string[]).includes(mode)) {
-    throw bad(where, `mode "${shown(mode)}" is not one of ${SECRET_MODES.join(", ")}`);
+    throw bad(`binding of "${secret}"`, `the mode is not one of ${SECRET_MODES.join(", ")}`);
   }
+  const where = `binding "${secret}:${mode}"`;
   if (body.trim() === "") {
     throw bad(where, mode === "route" ? "an upstream URL is missing" : "the hosts are missing");
   }
@@ -328,7 +337,10 @@ export function parseBinding(text: string): SecretBinding {
   if (hosts.some((h) => h.trim() === "")) throw bad(where, "a host in the list is empty");
   if (mode === "placeholder") {
     if (rest !== undefined && !ENV_VAR.test(rest)) {
-      throw bad(where, `"${shown(rest)}" after the hosts is not an environment variable name`);
+      throw bad(
+        where,
+        "what follows the hosts is not an environment variable name (the text is not shown)",
+      );
     }
     return checkBinding(
       { secret, mode, hosts, ...(rest !== undefined ? { env: rest } : {}) },
@@ -338,7 +350,9 @@ export function parseBinding(text: string): SecretBinding {
   let headers: string[] | undefined;
   if (rest !== undefined) {
     const eq = rest.indexOf("=");
-    if (eq <= 0) throw bad(where, `"${shown(rest)}" after the hosts must be Header=template`);
+    if (eq <= 0) {
+      throw bad(where, "what follows the hosts must be Header=template (the text is not shown)");
+    }
     headers = [`${rest.slice(0, eq)}: ${rest.slice(eq + 1)}`];
   }
   return checkBinding({ secret, mode, hosts, ...(headers ? { headers } : {}) }, where);

@@ -63,61 +63,55 @@ Deno.test("parseBinding refuses each mistake with one exact line", () => {
   const cases: [string, string][] = [
     [
       "GH",
-      'Cannot use binding "GH": write NAME:inject:HOSTS[:Header=template], NAME:placeholder:HOSTS[:ENVVAR] or NAME:route:URL[:ENVVAR]',
+      "Cannot use --bind: write NAME:inject:HOSTS[:Header=template], NAME:placeholder:HOSTS[:ENVVAR] or NAME:route:URL[:ENVVAR]",
     ],
     [
       "9GH:inject:a.test",
-      'Cannot use binding "9GH:inject:a.test": "9GH" is not a secret name (a letter or "_" then letters, digits, "_")',
+      'Cannot use --bind: what comes before the first ":" is not a secret name (a letter or "_" then letters, digits, "_")',
     ],
     [
       "GH:swap:a.test",
-      'Cannot use binding "GH:swap:a.test": mode "swap" is not one of inject, placeholder, route',
+      'Cannot use binding of "GH": the mode is not one of inject, placeholder, route',
     ],
-    ["GH:inject:", 'Cannot use binding "GH:inject:": the hosts are missing'],
-    ["GH:route:", 'Cannot use binding "GH:route:": an upstream URL is missing'],
-    [
-      "GH:inject:*",
-      'Cannot use binding "GH:inject:*": host "*": name the hosts instead of "*"',
-    ],
-    [
-      "GH:inject:a.test,,b.test",
-      'Cannot use binding "GH:inject:a.test,,b.test": a host in the list is empty',
-    ],
+    ["GH:inject:", 'Cannot use binding "GH:inject": the hosts are missing'],
+    ["GH:route:", 'Cannot use binding "GH:route": an upstream URL is missing'],
+    ["GH:inject:*", 'Cannot use binding "GH:inject": host "*": name the hosts instead of "*"'],
+    ["GH:inject:a.test,,b.test", 'Cannot use binding "GH:inject": a host in the list is empty'],
     [
       "GH:inject:https://a.test",
-      'Cannot use binding "GH:inject:https://a.test": host "https://a.test": write https hosts without "https://" (TLS is the default)',
+      'Cannot use binding "GH:inject": host "https://a.test": write https hosts without "https://" (TLS is the default)',
     ],
     [
       "GH:inject:a.test:Authorization",
-      'Cannot use binding "GH:inject:a.test:Authorization": "Authorization" after the hosts must be Header=template',
+      'Cannot use binding "GH:inject": what follows the hosts must be Header=template (the text is not shown)',
     ],
     [
       "GH:inject:a.test:Authorization=Bearer {{secret:OPENAI}}",
-      'Cannot use binding "GH:inject:a.test:Authorization=Bearer {{secret:OPENAI}}": header "Authorization" names secret "OPENAI": a binding of "GH" may only use {{secret:GH}}',
+      'Cannot use binding "GH:inject": header "Authorization" names secret "OPENAI": a binding of "GH" may only use {{secret:GH}}',
     ],
     [
       "GH:inject:a.test:Authorization=Bearer xyz",
-      'Cannot use binding "GH:inject:a.test:Authorization=Bearer xyz": header "Authorization" must contain {{secret:GH}}',
+      'Cannot use binding "GH:inject": header "Authorization" must contain {{secret:GH}}',
     ],
     [
       "GH:inject:a.test:Host={{secret:GH}}",
-      'Cannot use binding "GH:inject:a.test:Host={{secret:GH}}": header "Host" cannot be set by a binding',
+      'Cannot use binding "GH:inject": header "Host" cannot be set by a binding',
     ],
     [
       "GH:placeholder:a.test:not-env",
-      'Cannot use binding "GH:placeholder:a.test:not-env": "not-env" after the hosts is not an environment variable name',
+      'Cannot use binding "GH:placeholder": what follows the hosts is not an environment variable name (the text is not shown)',
     ],
     [
       "M:route:ftp://a.test",
-      'Cannot use binding "M:route:ftp://a.test": upstream "ftp://a.test" must be an https:// URL',
+      'Cannot use binding "M:route": the upstream\'s scheme "ftp:" is not https:',
     ],
     [
       "M:route:https://u:p@a.test/v1",
-      'Cannot use binding "M:route:https://u:p@a.test/v1": upstream "https://u:p@a.test/v1" must not hold credentials, a query or a fragment',
+      'Cannot use binding "M:route": the upstream must not hold credentials, a query or a fragment (the URL is not shown)',
     ],
     [
       "M:route:api.openai.com",
-      'Cannot use binding "M:route:api.openai.com": upstream "api.openai.com" is not a URL (e.g. https://api.openai.com/v1)',
+      'Cannot use binding "M:route": the upstream is not a URL such as https://api.openai.com/v1 (the text is not shown)',
     ],
   ];
   for (const [text, message] of cases) {
@@ -125,6 +119,25 @@ Deno.test("parseBinding refuses each mistake with one exact line", () => {
       ok(e instanceof UserError, String(e));
       equal(e.code, "config_invalid");
       equal(e.message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("a value pasted into a binding is never echoed", () => {
+  const canary = `zu-canary-${crypto.randomUUID()}`;
+  for (
+    const text of [
+      canary,
+      `GH:inject:a.test:Authorization=Bearer ${canary}`,
+      `GH:inject:a.test:${canary}`,
+      `GH:placeholder:a.test:${canary}-x`,
+      `GH:${canary}:a.test`,
+      `M:route:https://u:${canary}@a.test/v1`,
+    ]
+  ) {
+    throws(() => parseBinding(text), (e: unknown) => {
+      ok(e instanceof UserError && !e.message.includes(canary), String(e));
       return true;
     });
   }

@@ -93,7 +93,11 @@ export function parseSecretRef(text: string): SecretRef {
     }
     return Object.freeze({ kind, argv: Object.freeze([...argv as string[]]) });
   }
-  throw refused(text, "a reference starts with env:, file: or cmd:");
+  // Not shown: a value given where a reference was expected must not be echoed.
+  throw new UserError(
+    "config_invalid",
+    "Cannot use secret reference: a reference must start with env:, file: or cmd: (the text given is not shown in case it is a value)",
+  );
 }
 
 function checkPattern(text: string, pattern: string): void {

@@ -36,7 +36,6 @@ Deno.test("parseSecretRef reads env, file with a pattern and cmd, and formats th
 
 Deno.test("parseSecretRef refuses malformed references with one line each", () => {
   const cases: [string, RegExp][] = [
-    ["GH_TOKEN", /starts with env:, file: or cmd:/],
     ["env:", /env: needs a variable name/],
     ["env:A-B", /env: needs a variable name/],
     ["file:", /file: needs a path/],
@@ -55,6 +54,17 @@ Deno.test("parseSecretRef refuses malformed references with one line each", () =
       return true;
     });
   }
+});
+
+Deno.test("parseSecretRef never echoes text that is not a reference (it may be a value)", () => {
+  throws(() => parseSecretRef(CANARY), (e: unknown) => {
+    ok(e instanceof UserError && e.code === "config_invalid");
+    equal(
+      e.message,
+      "Cannot use secret reference: a reference must start with env:, file: or cmd: (the text given is not shown in case it is a value)",
+    );
+    return true;
+  });
 });
 
 Deno.test("env: resolves the variable; unset and empty are clear errors", async () => {

@@ -78,9 +78,7 @@ export function parseSecretFlags(values: readonly string[]): Record<string, Secr
     if (eq < 0 || !isSecretName(name)) {
       throw new UserError(
         "config_invalid",
-        `Cannot use --secret "${
-          v.length > 80 ? `${v.slice(0, 80)}…` : v
-        }": write NAME=env:VAR, NAME=file:PATH[#regex] or NAME=cmd:["prog","arg"] (never a value)`,
+        `Cannot use --secret: write NAME=env:VAR, NAME=file:PATH[#regex] or NAME=cmd:["prog","arg"], never a value (the text given is not shown)`,
       );
     }
     if (Object.hasOwn(out, name)) {

@@ -220,7 +220,7 @@ Deno.test("set refuses a taken name; rotate and rm refuse an unknown one; names 
     await rejects(vault.set("1A", { value: "y" }), /Cannot use secret name "1A"/);
     await rejects(vault.set("A".repeat(65), { value: "y" }), /Cannot use secret name/);
     await rejects(vault.set("E", { value: "" }), /the value is empty/);
-    await rejects(vault.set("R", { ref: "nope:x" }), /starts with env:, file: or cmd:/);
+    await rejects(vault.set("R", { ref: "nope:x" }), /must start with env:, file: or cmd:/);
     await vault.rm("A");
     equal((await vault.list()).length, 0);
   });
