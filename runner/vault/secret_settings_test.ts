@@ -198,7 +198,10 @@ Deno.test("secretSettingsFrom: a missing --vault file, a bad flag and an unbound
       secretSettingsFrom({ violation: "explode", env }),
       /Cannot use --secret-violation "explode": use one of block-and-log, block, block-and-terminate/,
     );
-    await rejects(secretSettingsFrom({ bindFlags: ["X:bad:a.test"], env }), /the mode is not one of/);
+    await rejects(
+      secretSettingsFrom({ bindFlags: ["X:bad:a.test"], env }),
+      /the mode is not one of/,
+    );
     await using s = await secretSettingsFrom({ bindFlags: ["MISSING:inject:a.test"], env });
     await rejects(s.verify(), /Cannot find secret "MISSING"/);
   });

@@ -315,6 +315,24 @@ export class VaultStore implements SecretResolver, AsyncDisposable {
     }
   }
 
+  /**
+   * Checks, before a value is asked for, that `set` (a new name) or `rotate` (a stored name)
+   * of `name` can succeed: the name is valid, the key opens the vault, the name is free/taken.
+   */
+  async checkWrite(name: string, op: "set" | "rotate"): Promise<void> {
+    checkSecretName(name);
+    await this.#codecOf();
+    await this.#checkKey();
+    const has = this.has(name);
+    if (op === "set" && has) {
+      throw new UserError(
+        "config_invalid",
+        `Cannot set secret "${name}": it is already in the vault; change it with "zu vault rotate ${name}"`,
+      );
+    }
+    if (op === "rotate" && !has) throw this.#unknown(name, "rotate");
+  }
+
   /** True when `name` is stored (no key needed). */
   has(name: string): boolean {
     return this.#row(name) !== undefined;
@@ -326,14 +344,7 @@ export class VaultStore implements SecretResolver, AsyncDisposable {
    * the vault.
    */
   async set(name: string, input: VaultSecretInput): Promise<void> {
-    checkSecretName(name);
-    await this.#checkKey();
-    if (this.has(name)) {
-      throw new UserError(
-        "config_invalid",
-        `Cannot set secret "${name}": it is already in the vault; change it with "zu vault rotate ${name}"`,
-      );
-    }
+    await this.checkWrite(name, "set");
     const { blob, source } = await this.#sealed(name, input);
     const at = now();
     this.#write(() => {
@@ -345,8 +356,7 @@ export class VaultStore implements SecretResolver, AsyncDisposable {
 
   /** Replaces the value (or reference) of a stored secret and sets its `rotated` time. */
   async rotate(name: string, input: VaultSecretInput): Promise<void> {
-    checkSecretName(name);
-    await this.#checkKey();
+    await this.checkWrite(name, "rotate");
     const { blob, source } = await this.#sealed(name, input);
     let changed = 0;
     this.#write(() => {
