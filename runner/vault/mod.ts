@@ -58,3 +58,10 @@ export { createSecretResolver, unknownSecretError } from "./secret_resolver.ts";
 export type { SecretResolverOptions, SecretStoreLike } from "./secret_resolver.ts";
 export { parseSecretFlags, secretSettingsFrom } from "./secret_settings.ts";
 export type { SecretSettings, SecretSettingsOptions } from "./secret_settings.ts";
+export type {
+  EnvReader,
+  KeyProvider,
+  SecretBinding,
+  SecretMode,
+  SecretResolver,
+} from "../../core/types.ts";
