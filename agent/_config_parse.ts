@@ -15,6 +15,7 @@ import { configError, isMapping, Reader, show, typeName } from "./_config_reader
 import { POLICY_EFFECTS, type PolicyEffect } from "./action_policy_gate.ts";
 import { checkHostPattern } from "./allowed_domains_gate.ts";
 import { parseLocalOrigin } from "../core/local_origin.ts";
+import { OPERATOR_ONLY_REASON, operatorOnlyKeyIn } from "../core/operator_only_keys.ts";
 import type { SinkDriverCatalog, SinkRole } from "../core/types.ts";
 import type {
   ActionPolicyEntry,
@@ -314,6 +315,8 @@ export function parseAgentDocument(
     );
   }
   const top: Record<string, unknown> = doc;
+  const operatorKey = operatorOnlyKeyIn(top);
+  if (operatorKey !== null) r.fail(operatorKey, OPERATOR_ONLY_REASON);
   r.unknownKeys(top, TOP_KEYS, "");
   const provider = parseProvider(r, r.required(top, "provider", ""), "provider");
   const providers = tierMap(r, top.providers, "providers", (v, k) => parseProvider(r, v, k));

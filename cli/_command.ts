@@ -27,6 +27,8 @@ export interface FlagDef {
   placeholder?: string;
   /** Allowed values (strings and list items). */
   choices?: readonly string[];
+  /** A `string` flag that may be repeated: its value is then `string[]` (empty when absent). */
+  multiple?: boolean;
 }
 
 /** One positional argument. */
@@ -39,6 +41,8 @@ export interface PositionalDef {
   optional?: boolean;
   /** Collects the rest. Default false. */
   variadic?: boolean;
+  /** Left out of the help (a trap the command checks itself). Default false. */
+  hidden?: boolean;
 }
 
 /** Parsed values handed to a command's `run`. */
@@ -138,7 +142,7 @@ function usageLine(def: CommandDef, path: readonly string[]): string {
     parts.push("<command>");
   } else {
     if (Object.keys(def.flags ?? {}).length) parts.push("[options]");
-    for (const p of def.positionals ?? []) {
+    for (const p of (def.positionals ?? []).filter((p) => !p.hidden)) {
       const n = p.variadic ? `${p.name}...` : p.name;
       parts.push(p.optional ? `[${n}]` : `<${n}>`);
     }
@@ -157,7 +161,7 @@ export function renderHelp(def: CommandDef, path: readonly string[]): string {
     out.push("", "Commands:");
     out.push(table(def.subcommands.map((s) => [s.name, s.summary])));
   }
-  const pos = def.positionals ?? [];
+  const pos = (def.positionals ?? []).filter((p) => !p.hidden);
   if (pos.length || def.passthrough) {
     out.push("", "Arguments:");
     const rows: [string, string][] = pos.map((p) => [p.name, p.description]);
@@ -167,7 +171,8 @@ export function renderHelp(def: CommandDef, path: readonly string[]): string {
   const rows: [string, string][] = Object.entries(def.flags ?? {}).map(([name, f]) => {
     const head = `${f.short ? `-${f.short}, ` : "    "}--${name}${placeholder(name, f)}`;
     const choices = f.choices ? ` (one of: ${f.choices.join(", ")})` : "";
-    return [head, `${f.description}${choices}${showDefault(f.default)}`];
+    const repeat = f.multiple ? " (repeatable)" : "";
+    return [head, `${f.description}${choices}${repeat}${showDefault(f.default)}`];
   });
   rows.push(["-h, --help", "Show this help"]);
   if (def.version !== undefined) rows.push(["-V, --version", "Show the version"]);
@@ -240,12 +245,16 @@ export function parseCommand(
   path: readonly string[],
 ): Parsed | HelpRequest {
   const flagDefs = def.flags ?? {};
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {
     help: { type: "boolean", short: "h" },
   };
   for (const [name, f] of Object.entries(flagDefs)) {
     options[name] = { type: f.type === "boolean" ? "boolean" : "string" };
     if (f.short) options[name].short = f.short;
+    if (f.multiple && f.type === "string") options[name].multiple = true;
   }
   let tokens;
   let rawValues: Record<string, unknown>;
@@ -291,6 +300,10 @@ export function parseCommand(
   const flags: Parsed["flags"] = {};
   for (const [name, f] of Object.entries(flagDefs)) {
     const raw = rawValues[name];
+    if (f.multiple && f.type === "string") {
+      flags[name] = Array.isArray(raw) ? raw.map(String) : [];
+      continue;
+    }
     if (raw === undefined) {
       flags[name] = f.default;
       continue;
@@ -400,7 +413,7 @@ export function num(ctx: Parsed, name: string): number | undefined {
   return typeof v === "number" ? v : undefined;
 }
 
-/** Reads a list flag (empty when absent). */
+/** Reads a list flag or a repeated (`multiple`) flag (empty when absent). */
 export function list(ctx: Parsed, name: string): string[] {
   const v = ctx.flags[name];
   return Array.isArray(v) ? v : [];

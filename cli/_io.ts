@@ -5,6 +5,7 @@
  * @module
  */
 import { safeEnv } from "../core/env.ts";
+import { Interrupted } from "../core/errors.ts";
 
 /** Everything a command may touch besides files and the network. */
 export interface CliIo {
@@ -24,6 +25,11 @@ export interface CliIo {
   noColor: boolean;
   /** Cancels long-running commands (SIGINT in the real CLI). */
   signal?: AbortSignal;
+  /**
+   * Reads standard input to its end (a secret value for `zu vault set`). On a terminal, shows
+   * `prompt` on stderr and reads one line without echoing it. Absent: there is no input.
+   */
+  readStdin?(prompt: string): Promise<Uint8Array>;
 }
 
 const encoder = new TextEncoder();
@@ -75,7 +81,45 @@ export function defaultIo(signal?: AbortSignal): CliIo {
     noColor: Deno.noColor || safeEnv("NO_COLOR") !== undefined || !isTTY,
   };
   if (signal) io.signal = signal;
+  io.readStdin = readProcessStdin;
   return io;
+}
+
+/** Reads the process's stdin: to its end, or one hidden line on a terminal. */
+async function readProcessStdin(prompt: string): Promise<Uint8Array> {
+  let terminal = false;
+  try {
+    terminal = Deno.stdin.isTerminal();
+  } catch {
+    terminal = false;
+  }
+  if (!terminal) return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+  writeAllSync(Deno.stderr, prompt);
+  const out: number[] = [];
+  const buf = new Uint8Array(256);
+  Deno.stdin.setRaw(true);
+  try {
+    for (;;) {
+      const n = await Deno.stdin.read(buf);
+      if (n === null) break;
+      let done = false;
+      for (const b of buf.subarray(0, n)) {
+        if (b === 0x03) throw new Interrupted();
+        if (b === 0x0d || b === 0x0a || b === 0x04) {
+          done = true;
+          break;
+        }
+        if (b === 0x7f || b === 0x08) out.pop();
+        else out.push(b);
+      }
+      buf.fill(0);
+      if (done) break;
+    }
+  } finally {
+    Deno.stdin.setRaw(false);
+    writeAllSync(Deno.stderr, "\n");
+  }
+  return Uint8Array.from(out);
 }
 
 /** A {@link CliIo} that records output, for tests. */
@@ -100,6 +144,8 @@ export interface CaptureIoOptions {
   isTTY?: boolean;
   /** Cancels long-running commands. */
   signal?: AbortSignal;
+  /** What standard input holds (default: no input). */
+  stdin?: string | Uint8Array;
 }
 
 /** Builds an in-memory {@link CliIo}. */
@@ -122,5 +168,10 @@ export function captureIo(options: CaptureIoOptions = {}): CapturedIo {
     stderrText: () => err.join(""),
   };
   if (options.signal) io.signal = options.signal;
+  const stdin = options.stdin;
+  if (stdin !== undefined) {
+    io.readStdin = () =>
+      Promise.resolve(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
+  }
   return io;
 }

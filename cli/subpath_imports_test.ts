@@ -65,6 +65,11 @@ const RULES: Rule[] = [
     subpath: "./runner/contained",
     mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
   },
+  // the vault loads SQLite only when a vault file is opened
+  {
+    subpath: "./vault",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+  },
   { subpath: "./seccomp", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
   {
     subpath: "./testing/docker",

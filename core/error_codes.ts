@@ -42,6 +42,7 @@ export const USER_ERROR_CODES = Object.freeze(
     "run_permission_missing",
     "sandbox_floor",
     "sandbox_required",
+    "secret_unresolved",
     "sink_unreadable",
     "usage",
   ] as const,

@@ -21,6 +21,7 @@ import type { KeyProvider } from "../core/types.ts";
 import { ManagedAesGcmCodec } from "../sinks/encryption/managed_aes_gcm_codec.ts";
 import { type EnvLike, fixtureKeyProvider } from "./_fixture_keys.ts";
 import { pyDumps } from "../core/python/mod.ts";
+import { OPERATOR_ONLY_REASON, operatorOnlyKeyIn } from "../core/operator_only_keys.ts";
 
 export { FIXTURE_KEY_ID, fixtureKeyProvider } from "./_fixture_keys.ts";
 export type { EnvLike } from "./_fixture_keys.ts";
@@ -144,6 +145,8 @@ function checkMove(m: unknown, i: number, path: string): void {
  */
 export function validateBundle(value: unknown, path = "<memory>"): Bundle {
   if (!isObject(value)) throw invalid(path, "the top level must be a JSON object");
+  const operatorKey = operatorOnlyKeyIn(value);
+  if (operatorKey !== null) throw invalid(path, `"${operatorKey}" ${OPERATOR_ONLY_REASON}`);
   if (typeof value.task !== "string") throw invalid(path, `"task" must be a string`);
   if (value.model !== undefined && value.model !== null && typeof value.model !== "string") {
     throw invalid(path, `"model" must be a string or null`);
