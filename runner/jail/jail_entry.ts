@@ -18,6 +18,7 @@ import { exitProcess } from "../../agent/plugin_guard.ts";
 import { writeJailLine } from "./protocol.ts";
 import { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 import { jailTools } from "./jail_tool.ts";
+import { applyModelOverrides, parseModelOverrides } from "./model_routes.ts";
 import { HOST_EXECUTED_TOOLS, hostForwardedTool, HostToolClient } from "./host_tool.ts";
 
 function camel(args: Record<string, unknown>): Record<string, unknown> {
@@ -150,9 +151,10 @@ async function live(
     client,
     dns,
   );
-  const opts = { env: safeEnv, registries };
-  const config = await loadAgentConfig(agent, opts);
-  const run = await assembleRun(config, opts);
+  const loaded = await loadAgentConfig(agent, { env: safeEnv, registries });
+  // Providers talk to the host's model broker with the phantom: the key never enters the child.
+  const { config, env } = applyModelOverrides(loaded, parseModelOverrides(options.models), safeEnv);
+  const run = await assembleRun(config, { env, registries });
   installDenialHandlers({ task_id: run.spec.task_id, trace_id: run.spec.task_id });
   const bus = new EventBus(new LineSink());
   const plugins = { ...run.plugins, tools: jailTools(run.plugins.tools) };

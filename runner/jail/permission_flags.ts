@@ -322,7 +322,8 @@ export function computeRunPermissions(
     for (const r of grants.refused) refuse(r.value, r.why);
     if (routed && options.broker !== undefined) {
       const b = brokerEntry(options.broker);
-      net.set(b.entry, BROKER_WHY);
+      const when = options.broker === "planned" ? " (its port is chosen when the run starts)" : "";
+      net.set(b.entry, `${BROKER_WHY}${when}`);
       lifted.push(b.hostname);
     }
     netList.push(...[...net.keys()].sort(compareNetEntries));
