@@ -211,3 +211,40 @@ Deno.test("zu run: the model gets the real key through the broker, and a hijacke
     await Deno.remove(`${dir}-trace`, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("zu harden --model live reaches the model through the broker: the key stays on the host", async () => {
+  const canary = `zu-canary-${crypto.randomUUID()}`;
+  const answer = chat({ content: '{"name":"Trail Kettle 1.2 L","price":"EUR 39.90"}' }, "stop");
+  await using up = await startRecordingUpstream({
+    tls: false,
+    handler: (r) =>
+      r.headers.some(([k, v]) => k === "authorization" && v === `Bearer ${canary}`)
+        ? answer
+        : { status: 401, body: '{"error":{"message":"bad key"}}' },
+  });
+  const dir = await Deno.makeTempDir({ prefix: "zu_broker_harden_" });
+  try {
+    equal(await main(["init", "a"], captureIo({ cwd: dir })), 0);
+    const file = `${dir}/a/agent.yaml`;
+    const yaml = await Deno.readTextFile(file);
+    await Deno.writeTextFile(
+      file,
+      yaml.replace(
+        "  api_key_env: OPENAI_API_KEY\n",
+        `  base_url: http://127.0.0.1:${up.port}/v1\n`,
+      ),
+    );
+    const io = captureIo({ cwd: dir, env: { OPENAI_API_KEY: canary } });
+    const code = await withCanaryEnv(
+      canary,
+      () => main(["harden", "a", "--model", "live", "--perturb", "banner-prefix", "--json"], io),
+    );
+    ok(code === 0 || code === 1, `${code}: ${io.stderrText()}`);
+    equal(JSON.parse(io.stdoutText()).mode, "live");
+    ok(up.requests.length >= 1, "the live model was called");
+    ok(up.requests.every((r) => containsBytes(r.raw, `Bearer ${canary}`)));
+    ok(!io.stdoutText().includes(canary) && !io.stderrText().includes(canary));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

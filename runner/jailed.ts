@@ -240,10 +240,9 @@ export async function runJailed<M extends JailMode>(
   if (options.dns && Object.keys(options.dns).length) {
     args.push("--dns", JSON.stringify(options.dns));
   }
-  const childOptions = options.broker
-    ? { ...options.childOptions, models: options.broker.overrides }
-    : options.childOptions;
-  if (childOptions) args.push("--options", JSON.stringify(childOptions));
+  if (options.childOptions) args.push("--options", JSON.stringify(options.childOptions));
+  // The phantom goes on stdin: a child's argv is readable by every local user.
+  if (options.broker) args.push("--stdin-options");
   const outcome = await runInJail(JAIL_ENTRY, args, options.perms, {
     denoPath: denoBinary(),
     ...(host.signal ? { signal: host.signal } : {}),
@@ -251,6 +250,7 @@ export async function runJailed<M extends JailMode>(
     onOutput: (line) => host.stderr(`${line}\n`),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
+    ...(options.broker ? { preamble: JSON.stringify({ models: options.broker.overrides }) } : {}),
     onEvent: async (e) => {
       if (task === null) {
         task = { task_id: e.task_id, trace_id: e.trace_id };

@@ -4,7 +4,8 @@
  * `zu replay` and `zu harden` through {@link runInJail} with exactly the computed flags.
  *
  * Usage: `deno run <flags> jail_entry.ts --agent <file> --mode live|offline|harden
- * [--dns <json>] [--options <json>]`.
+ * [--dns <json>] [--options <json>] [--stdin-options]` (`--stdin-options`: the first stdin line
+ * is a JSON object merged into the options: the model broker's routes and phantom).
  *
  * @module
  */
@@ -116,6 +117,25 @@ export async function hostToolRegistries(
   return { ...registries, tools };
 }
 
+/**
+ * The first line of stdin as a JSON object, read byte by byte so the rest of stdin (tool results,
+ * a bundle) stays unread for its own reader.
+ */
+async function readFirstLine(): Promise<Record<string, unknown>> {
+  const bytes: number[] = [];
+  const one = new Uint8Array(1);
+  for (;;) {
+    const n = await Deno.stdin.read(one);
+    if (n === null || one[0] === 10) break;
+    if (n === 1) bytes.push(one[0] as number);
+  }
+  const value = JSON.parse(new TextDecoder().decode(new Uint8Array(bytes)));
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError("jail_entry --stdin-options needs a JSON object on the first stdin line");
+  }
+  return value as Record<string, unknown>;
+}
+
 function fail(err: unknown): never {
   if (err instanceof UserError || err instanceof RunFailure) {
     writeJailLine({
@@ -191,6 +211,7 @@ export async function jailMain(args: readonly string[]): Promise<void> {
       mode: { type: "string" },
       dns: { type: "string" },
       options: { type: "string" },
+      "stdin-options": { type: "boolean" },
     },
     strict: true,
   });
@@ -199,6 +220,7 @@ export async function jailMain(args: readonly string[]): Promise<void> {
   const dns = values.dns ? JSON.parse(values.dns) as Record<string, string[]> : null;
   const mode = values.mode ?? "live";
   const options = values.options ? JSON.parse(values.options) as Record<string, unknown> : {};
+  if (values["stdin-options"]) Object.assign(options, await readFirstLine());
   if (mode === "live") return await live(agent, dns, options);
   const { runOfflineMode } = await import("./_jail_offline.ts");
   await runOfflineMode(mode, agent, options);
