@@ -36,6 +36,13 @@ export interface RunBrokerOptions {
   caCerts?: string[];
   /** Resolves upstream names (tests). Default the system resolver. */
   resolveHost?: Resolver;
+  /** Also listen on this unix socket (a container's proxy forwards to it). Default none. */
+  unixPath?: string;
+  /**
+   * The origin the child reaches the broker at, in its route URLs (`http://zu-vault` inside a
+   * container). Default the broker's own `http://127.0.0.1:<port>`.
+   */
+  routeOrigin?: string;
 }
 
 /** What the broker reports during a run. */
@@ -138,6 +145,7 @@ export async function startRunBroker(
     ...(policy.allowCidrs.length ? { allowCidrs: policy.allowCidrs } : {}),
     ...(options.caCerts ? { caCerts: options.caCerts } : {}),
     ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
+    ...(options.unixPath ? { unixPath: options.unixPath } : {}),
     onCredential: (use) => emit({ kind: "credential", use }),
     onEcho: (echo) => emit({ kind: "echo", echo }),
   });
@@ -146,7 +154,10 @@ export async function startRunBroker(
     routes: Object.fromEntries(
       routes.map((
         r,
-      ) => [r.id, { baseUrl: broker.routeUrl(r.id), keyEnv: keyed(r) ? r.keyEnv : null }]),
+      ) => [r.id, {
+        baseUrl: broker.routeUrl(r.id, options.routeOrigin),
+        keyEnv: keyed(r) ? r.keyEnv : null,
+      }]),
     ),
   };
   const close = () => broker.close();

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 
 /** A fresh phantom: `zu-phantom-` and 128 random bits in hex. */
 export function mintPhantom(): string {
@@ -20,22 +20,21 @@ export function mintPhantom(): string {
   return `zu-phantom-${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
 }
 
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+function sha256(text: string): Uint8Array {
+  return createHash("sha256").update(text).digest();
 }
 
 /** The 12-hex SHA-256 prefix under which a token may be logged. */
-export async function tokenHash(text: string): Promise<string> {
-  const hex = Array.from(await sha256(text), (x) => x.toString(16).padStart(2, "0")).join("");
-  return hex.slice(0, 12);
+export function tokenHash(text: string): Promise<string> {
+  return Promise.resolve(createHash("sha256").update(text).digest("hex").slice(0, 12));
 }
 
 /**
  * Whether `token` equals `phantom`, in time independent of where they differ (both are hashed
  * first, so their lengths never leak either).
  */
-export async function phantomMatches(token: string, phantom: string): Promise<boolean> {
-  return timingSafeEqual(await sha256(token), await sha256(phantom));
+export function phantomMatches(token: string, phantom: string): Promise<boolean> {
+  return Promise.resolve(timingSafeEqual(sha256(token), sha256(phantom)));
 }
 
 /** The token a client presented: `Authorization: Bearer <t>` (or the whole value), else `x-api-key`. */

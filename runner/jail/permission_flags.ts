@@ -324,7 +324,7 @@ export function computeRunPermissions(
       const b = brokerEntry(options.broker);
       const when = options.broker === "planned" ? " (its port is chosen when the run starts)" : "";
       net.set(b.entry, `${BROKER_WHY}${when}`);
-      lifted.push(b.hostname);
+      if (isCanonicalLiteral(b.hostname)) lifted.push(b.hostname);
     }
     netList.push(...[...net.keys()].sort(compareNetEntries));
     if (netList.length) {

@@ -112,6 +112,13 @@ Deno.test("with the model broker the provider's host and key variables are not g
     undefined,
     "no provider calls an API: no broker grant",
   );
+  const named = computeRunPermissions({ ...agent, tools: [] }, {
+    mode: "live",
+    env,
+    broker: { hostname: "zu-vault", port: 80 },
+  });
+  equal(flag(named.flags, "--allow-net"), "--allow-net=zu-vault:80");
+  ok(named.denyNet.includes("127.0.0.0/8"), "a named broker lifts no range");
   const offline = computeRunPermissions(agent, { mode: "offline", env, broker: "planned" });
   equal(flag(offline.flags, "--allow-net"), undefined);
 });
