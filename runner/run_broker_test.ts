@@ -11,6 +11,7 @@ import {
 import { runAgent } from "./run_agent.ts";
 import { hostEnvResolver, startRunBroker } from "./run_broker.ts";
 import { OPENAI_ENDPOINT } from "../agent/providers/openai_compatible.ts";
+import { ANTHROPIC_ENDPOINT } from "../agent/providers/anthropic.ts";
 
 const NOOP_TOOL = `
 export class Noop {
@@ -136,16 +137,26 @@ Deno.test("the run's broker routes every provider that calls an API, keyless whe
       },
       { name: "openai-compatible", baseUrlEnv: "UNSET_BASE", endpoint: OPENAI_ENDPOINT, tier: 3 },
       { name: "scripted", endpoint: { baseUrl: null, apiKeyEnv: null, baseUrlEnv: null }, tier: 4 },
+      {
+        name: "anthropic",
+        apiKeyEnv: "SET_KEY",
+        explicitKey: true,
+        endpoint: ANTHROPIC_ENDPOINT,
+        tier: 5,
+      },
     ],
   });
   ok(broker);
   deepEqual(broker.routes.map((r) => [r.id, r.upstream, r.keyEnv]), [
     ["main", "https://api.openai.com/v1", "SET_KEY"],
     ["tier-2", "http://127.0.0.1:9/v1", "UNSET_KEY"],
+    ["tier-5", "https://api.anthropic.com", null],
   ]);
+  equal(broker.routes[2]!.authHeader, "x-api-key");
   deepEqual(broker.overrides.routes, {
     main: { baseUrl: `${broker.broker.url}/r/main`, keyEnv: "SET_KEY" },
     "tier-2": { baseUrl: `${broker.broker.url}/r/tier-2`, keyEnv: null },
+    "tier-5": { baseUrl: `${broker.broker.url}/r/tier-5`, keyEnv: null },
   });
   equal(broker.overrides.phantom, broker.broker.phantom);
   equal(

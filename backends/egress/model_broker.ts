@@ -40,7 +40,8 @@ export interface BrokerRoute {
   upstream: string;
   /**
    * The secret's name for the resolver, or null for a keyless route (a local model that needs
-   * no key): no credential is added and no phantom is required.
+   * no key, or a key the client holds itself): no credential is added, no phantom is required,
+   * and the client's own `authorization` / `x-api-key` go to the upstream's origin only.
    */
   secret: string | null;
   /** How the key is sent: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
@@ -296,6 +297,12 @@ function createBroker(options: ModelBrokerOptions): RunningModelBroker {
         if (key && sameOrigin(at, base)) {
           if (route.authHeader === "x-api-key") h.set("x-api-key", key);
           else h.set("authorization", `Bearer ${key}`);
+        } else if (route.secret === null && sameOrigin(at, base)) {
+          // A keyless route is a plain relay: the client's own credential, to its origin only.
+          for (const k of ["authorization", "x-api-key"]) {
+            const v = req.headers.get(k);
+            if (v !== null) h.set(k, v);
+          }
         }
         res = await fetch(at, {
           method,

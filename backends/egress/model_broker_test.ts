@@ -362,7 +362,7 @@ Deno.test("the model broker refuses an upstream name that resolves to a loopback
   equal(up.requests.length, 0);
 });
 
-Deno.test("a keyless route adds no credential and needs no phantom", async () => {
+Deno.test("a keyless route adds no credential, needs no phantom and relays the client's own", async () => {
   await using up = await startRecordingUpstream({ tls: false });
   await using broker = await startModelBroker({
     routes: [route(up.port, { secret: null })],
@@ -373,7 +373,11 @@ Deno.test("a keyless route adds no credential and needs no phantom", async () =>
     headers: { authorization: "Bearer not-needed" },
   });
   equal(await r.text(), "ok");
-  equal(header(up.requests[0]!, "authorization"), undefined);
+  equal(header(up.requests[0]!, "authorization"), "Bearer not-needed");
+  const bare = await fetch(`${broker.routeUrl("openai")}/m`, { headers: { cookie: "a=b" } });
+  equal(await bare.text(), "ok");
+  equal(header(up.requests[1]!, "authorization"), undefined);
+  equal(header(up.requests[1]!, "cookie"), undefined);
 });
 
 Deno.test("a resolver failure becomes a 502 that names the route, not a value", async () => {
