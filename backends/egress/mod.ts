@@ -8,6 +8,8 @@
  *   `--allow-net` that {@link permissionFlagsForProxy} computes, so Deno refuses what the
  *   proxy's own checks might miss.
  * - `sidecar.ts`: the process entry (also what the launcher's proxy container runs).
+ * - {@link startModelBroker}: the model broker, through which a sandboxed agent's provider
+ *   reaches its API with a per-run phantom while the real key stays in the host process.
  *
  * @example
  * ```ts ignore
@@ -46,3 +48,10 @@ export {
   spawnProxyProcess,
 } from "./spawn_proxy_process.ts";
 export { DockerProxyEgress, type DockerProxyEgressOptions } from "./docker_proxy_egress.ts";
+export {
+  type BrokerRoute,
+  type ModelBrokerOptions,
+  type RunningModelBroker,
+  startModelBroker,
+} from "./model_broker.ts";
+export { mintPhantom, phantomMatches, presentedToken, tokenHash } from "./phantom.ts";

@@ -125,8 +125,6 @@ interface Prepared {
   target: URL;
 }
 
-export { mintPhantom, tokenHash };
-
 /** Starts a model broker (see the module doc); rejects with a `TypeError` on a bad route. */
 export function startModelBroker(options: ModelBrokerOptions): Promise<RunningModelBroker> {
   return Promise.resolve().then(() => createBroker(options));

@@ -7,7 +7,8 @@ import {
   TEST_CA_PEM,
   type UpstreamAnswer,
 } from "../../testing/recording_upstream.ts";
-import { type BrokerRoute, startModelBroker, tokenHash } from "./model_broker.ts";
+import { type BrokerRoute, startModelBroker } from "./model_broker.ts";
+import { tokenHash } from "./phantom.ts";
 import { REDACTED, redactingStream } from "./_broker_redact.ts";
 
 const canary = () => `zu-canary-${crypto.randomUUID()}`;

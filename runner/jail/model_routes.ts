@@ -11,8 +11,6 @@
  * ```ts
  * import { modelRoutes } from "./model_routes.ts";
  * const routes = modelRoutes({
- *   agentDir: "/agents/a",
- *   tools: [],
  *   provider: { name: "openai-compatible", baseUrl: "https://api.example/v1", apiKeyEnv: "EXAMPLE_KEY" },
  * }, () => undefined);
  * console.assert(routes[0]?.id === "main" && routes[0]?.keyEnv === "EXAMPLE_KEY");
