@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
-import { EGRESS_CREDENTIAL } from "../core/events.ts";
+import { EGRESS_CREDENTIAL, EGRESS_SECRET_ECHO } from "../core/events.ts";
 import { UserError } from "../core/errors.ts";
 import { loadAgentConfig } from "../agent/config.ts";
 import {
@@ -171,4 +171,39 @@ Deno.test("the host-env resolver reads exactly the named variable and fails with
   const r = hostEnvResolver((k) => k === "A" ? "zu-canary-a" : undefined);
   equal(await r.resolve("A"), "zu-canary-a");
   await rejects(r.resolve("B"), (e) => e instanceof UserError && /"B" is not set/.test(e.message));
+});
+
+Deno.test("a model that echoes the key back reaches the jailed agent redacted, with a secret_echo event", async () => {
+  const canary = `zu-canary-${crypto.randomUUID()}`;
+  await using up = await startRecordingUpstream({
+    tls: false,
+    handler: (r) => {
+      const auth = r.headers.find(([k]) => k === "authorization")?.[1] ?? "";
+      if (auth !== `Bearer ${canary}`) return { status: 401, body: "{}" };
+      return {
+        ...chat({ content: JSON.stringify({ answer: `your key is ${auth}` }) }, "stop"),
+        headers: { "content-type": "application/json", "x-echo": auth },
+      };
+    },
+  });
+  const dir = await agentDir(up.port);
+  try {
+    const env = (k: string) => k === "ZU_TEST_MODEL_KEY" ? canary : undefined;
+    const config = await loadAgentConfig(dir, { env });
+    const run = await runAgent({ file: `${dir}/agent.yaml`, config }, {
+      mode: "jailed",
+      host: { env, stderr: () => {} },
+      sink: null,
+      track: false,
+    });
+    equal(run.result.status, "success");
+    const text = JSON.stringify(run.result) + JSON.stringify(run.events);
+    ok(!text.includes(canary), "the echoed key never reached the agent or the log");
+    ok(text.includes("[zu-redacted]"));
+    const echoes = run.events.filter((e) => e.type === EGRESS_SECRET_ECHO);
+    deepEqual(echoes.map((e) => e.payload.where).sort(), ["body", "header"]);
+    ok(echoes.every((e) => e.task_id === run.taskId && e.payload.secret === "ZU_TEST_MODEL_KEY"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
