@@ -269,6 +269,28 @@ Deno.test("the model broker redacts the real key an upstream echoes in headers a
   ok(!JSON.stringify(echoes).includes(key));
 });
 
+Deno.test("the model broker redacts a key echoed inside a gzip-compressed body", async () => {
+  const key = canary();
+  await using up = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const echoed = JSON.stringify({ seen: req.headers.get("authorization") });
+    const gz = new Blob([echoed]).stream().pipeThrough(new CompressionStream("gzip"));
+    return new Response(gz, { headers: { "content-encoding": "gzip" } });
+  });
+  const echoes: SecretEcho[] = [];
+  await using broker = await startModelBroker({
+    routes: [route(up.addr.port)],
+    resolver: fixed(key),
+    localOrigins: [`127.0.0.1:${up.addr.port}`],
+    onEcho: (e) => echoes.push(e),
+  });
+  const r = await fetch(`${broker.routeUrl("openai")}/gz`, {
+    headers: { authorization: `Bearer ${broker.phantom}`, "accept-encoding": "identity" },
+  });
+  equal(r.headers.get("content-encoding"), null, "the client gets the decoded body");
+  deepEqual(await r.json(), { seen: `Bearer ${REDACTED}` });
+  deepEqual(echoes.map((e) => e.where), ["body"]);
+});
+
 Deno.test("the model broker streams a server-sent event before the upstream has finished", async () => {
   const key = canary();
   const { promise: firstRead, resolve: readFirst } = Promise.withResolvers<void>();
