@@ -151,3 +151,21 @@ export function applyModelOverrides(
   const next = { ...config, provider: point(config.provider, routeIdOf("main")), providers };
   return { config: next, env: (name) => keys.get(name) ?? env(name) };
 }
+
+/** Where the model broker listens (a loopback address and port). */
+export interface BrokerAddress {
+  /** Its IP address (`127.0.0.1`). */
+  hostname: string;
+  /** Its port. */
+  port: number;
+}
+
+/** The explain line of the broker's grant. */
+export const BROKER_WHY = "model broker: the provider's key stays in the host process";
+
+/** The `--allow-net` entry of the broker, and the address it lifts from the deny ranges. */
+export function brokerEntry(b: BrokerAddress | "planned"): { entry: string; hostname: string } {
+  if (b === "planned") return { entry: "127.0.0.1:<port>", hostname: "127.0.0.1" };
+  const host = b.hostname.includes(":") ? `[${b.hostname}]` : b.hostname;
+  return { entry: `${host}:${b.port}`, hostname: b.hostname };
+}

@@ -29,7 +29,16 @@ import { compareNetEntries, type DeclaredHost, grantNet } from "../../core/net_g
 import { splitHostPort } from "../../core/host_port.ts";
 import { type HostPattern, parseHostPattern } from "../../core/host_pattern.ts";
 import type { ProviderEndpoint } from "../../core/types.ts";
-import { modelRoutes, providerRoute, providerUpstream } from "./model_routes.ts";
+import {
+  BROKER_WHY,
+  type BrokerAddress,
+  brokerEntry,
+  modelRoutes,
+  providerRoute,
+  providerUpstream,
+} from "./model_routes.ts";
+
+export { BROKER_WHY, type BrokerAddress };
 
 /** A tool as the jail sees it: a name and its declared egress. */
 export interface JailTool {
@@ -110,23 +119,6 @@ export interface RunPermissionOptions {
    * Default none: the providers' hosts and variables are granted directly.
    */
   broker?: BrokerAddress | "planned";
-}
-
-/** Where the model broker listens (a loopback address and port). */
-export interface BrokerAddress {
-  /** Its IP address (`127.0.0.1`). */
-  hostname: string;
-  /** Its port. */
-  port: number;
-}
-
-/** The explain line of the broker's grant. */
-export const BROKER_WHY = "model broker: the provider's key stays in the host process";
-
-function brokerEntry(b: BrokerAddress | "planned"): { entry: string; hostname: string } {
-  if (b === "planned") return { entry: "127.0.0.1:<port>", hostname: "127.0.0.1" };
-  const host = b.hostname.includes(":") ? `[${b.hostname}]` : b.hostname;
-  return { entry: `${host}:${b.port}`, hostname: b.hostname };
 }
 
 /** One granted (or refused) thing and why. */
