@@ -22,7 +22,8 @@ import { loadAgent, type LoadedAgent } from "./_agent.ts";
 import { loadBundle } from "./_bundle.ts";
 import { resolvePath } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
-import { permissionsFor, runJailed } from "../runner/jailed.ts";
+import { jailFor, permissionsFor, runJailed } from "../runner/jailed.ts";
+import { startRunBroker } from "../runner/run_broker.ts";
 import { Progress } from "./_progress.ts";
 import { AGENT_ARG } from "./cmd_run.ts";
 
@@ -130,10 +131,15 @@ export async function hardenJailed(
 ): Promise<HardenReport> {
   const { bundle, path } = await loadBundle(io, agent, req.bundle);
   const live = req.model === "live";
+  const jail = live ? await jailFor(io, agent, { providerOnly: true }) : undefined;
+  // A live model is reached through the host's model broker: the key stays in this process.
+  await using broker = jail ? await startRunBroker(io, jail) : null;
   const { perms } = await permissionsFor(
     io,
     agent,
-    live ? { mode: "live", providerOnly: true } : { mode: "offline" },
+    jail
+      ? { mode: "live", providerOnly: true, jail, broker: broker ? broker.address : "none" }
+      : { mode: "offline" },
   );
   const { serializeBundle } = await import("../harness/bundle.ts");
   const progress = new Progress(io, "harden", 0);
@@ -155,6 +161,7 @@ export async function hardenJailed(
         progress.setTotal(total);
         progress.tick(done - progress.done);
       },
+      ...(broker ? { broker } : {}),
     });
     const report = run.result.report;
     // The child read the bundle from stdin: name a non-default one so repro commands find it.

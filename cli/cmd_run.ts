@@ -31,7 +31,8 @@ export const runCommand: CommandDef = {
   summary: "Run an agent live, in a child process jailed by Deno's permissions",
   description:
     `The agent runs in "deno run --no-prompt --cached-only" with --allow-net limited to its
-declared hosts and the model's host, private and metadata ranges denied, read on its own
+declared hosts and zu's model broker on 127.0.0.1 (the provider's key stays in zu; the child
+never sees it nor reaches the model host), private and metadata ranges denied, read on its own
 directory, and no run, ffi or sys. "zu explain-permissions" prints the exact flags.
 With --sandboxed that jailed child runs inside the zu-runtime container on an internal network
 whose only way out is an egress proxy allowing the same hosts; its events and the proxy's

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import type { Event } from "../core/events.ts";
+import { EGRESS_CREDENTIAL, EGRESS_SECRET_ECHO, type Event, newEvent } from "../core/events.ts";
 import { errorOfCode, Interrupted, UserError } from "../core/errors.ts";
 import { failureEvent } from "../core/failure_event.ts";
 import type { EventSink } from "../core/types.ts";
@@ -25,10 +25,12 @@ import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
 import { confinedAgentDir } from "./jail/agent_dir.ts";
 import { jailAgentOf } from "./jail/jail_agent.ts";
 import {
+  type BrokerAddress,
   computeRunPermissions,
   type JailAgent,
   type RunPermissions,
 } from "./jail/permission_flags.ts";
+import type { BrokerReport, RunBroker } from "./run_broker.ts";
 
 /** What a run needs from its host process: environment, output for stray text, cancellation. */
 export interface RunHost {
@@ -77,6 +79,14 @@ export interface PermissionsForOptions {
   providerOnly?: boolean;
   /** The registries the agent is resolved against (providers declare their endpoint). */
   registries?: AgentRegistries;
+  /**
+   * The run's model broker (see `run_broker.ts`): its address, `"planned"` when it is not started
+   * yet (the flags show `127.0.0.1:<port>`), or `"none"` to grant the providers' hosts and key
+   * variables directly. Default: `"planned"` for live runs.
+   */
+  broker?: BrokerAddress | "planned" | "none";
+  /** The jail's view of the agent, when the caller computed it already ({@link jailFor}). */
+  jail?: JailAgent;
 }
 
 async function resolveNames(hosts: string[]): Promise<Record<string, string[]>> {
@@ -114,20 +124,32 @@ export async function permissionsFor(
   options: PermissionsForOptions,
 ): Promise<JailPermissions> {
   const env = (k: string) => host.env(k);
+  const jail = options.jail ?? await jailFor(host, agent, options);
+  const broker = options.broker ?? "planned";
+  const base = { mode: options.mode, env, ...(broker !== "none" ? { broker } : {}) };
+  let perms = computeRunPermissions(jail, base);
+  let dns: Record<string, string[]> = {};
+  if (options.mode === "live" && options.resolve && perms.net.length) {
+    dns = await resolveNames(perms.net);
+    perms = computeRunPermissions(jail, { ...base, resolved: dns });
+  }
+  return { jail, perms, dns };
+}
+
+/** The jail's view of `agent` (tools' egress, target, providers), its directory confined. */
+export async function jailFor(
+  host: Pick<RunHost, "env">,
+  agent: RunnableAgent,
+  options: Pick<PermissionsForOptions, "providerOnly" | "registries"> = {},
+): Promise<JailAgent> {
   let jail = await jailAgentOf(agent.config, {
-    env,
+    env: (k) => host.env(k),
     ...(options.registries ? { registries: options.registries } : {}),
   });
   // Reads are granted on real paths only, and no link may lead out of the agent directory.
   jail = { ...jail, agentDir: await confinedAgentDir(jail.agentDir) };
   if (options.providerOnly) jail = { ...jail, tools: [], target: null, allowedDomains: [] };
-  let perms = computeRunPermissions(jail, { mode: options.mode, env });
-  let dns: Record<string, string[]> = {};
-  if (options.mode === "live" && options.resolve && perms.net.length) {
-    dns = await resolveNames(perms.net);
-    perms = computeRunPermissions(jail, { mode: options.mode, env, resolved: dns });
-  }
-  return { jail, perms, dns };
+  return jail;
 }
 
 /** Options of {@link runJailed}. */
@@ -150,6 +172,12 @@ export interface RunJailedOptions<M extends JailMode = JailMode> {
   onProgress?: (done: number, total: number) => void;
   /** Runs the host-executed (tier-2) tools the child asks for (see `host_tools.ts`). */
   onToolCall?: (call: ToolCallMessage) => Promise<ToolResultMessage>;
+  /**
+   * The run's model broker (`startRunBroker`): the child is told its routes and phantom, and each
+   * of its reports becomes a `harness.egress.credential` (or `secret_echo`) event on the run's
+   * task. The caller starts and stops it, and computed `perms` with its address.
+   */
+  broker?: Pick<RunBroker, "overrides" | "listen">;
 }
 
 /** The child's outcome plus the stored events. */
@@ -162,6 +190,21 @@ export interface JailedRun<M extends JailMode = JailMode> {
   outcome: JailOutcome;
 }
 
+function brokerEvent(r: BrokerReport, task: { task_id: string; trace_id: string }): Event {
+  return newEvent({
+    task_id: task.task_id,
+    trace_id: task.trace_id,
+    type: r.kind === "credential" ? EGRESS_CREDENTIAL : EGRESS_SECRET_ECHO,
+    source: "model_broker",
+    payload: r.kind === "credential" ? { ...r.use } : { ...r.echo, mode: "route" },
+  });
+}
+
+function taskOfResult(result: unknown): { task_id: string; trace_id: string } | null {
+  const id = (result as { task_id?: unknown } | undefined)?.task_id;
+  return typeof id === "string" && id ? { task_id: id, trace_id: id } : null;
+}
+
 /** Runs the agent in a jailed child and stores its events. Child user errors become `UserError`s. */
 export async function runJailed<M extends JailMode>(
   host: RunHost,
@@ -169,6 +212,28 @@ export async function runJailed<M extends JailMode>(
   options: RunJailedOptions<M>,
 ): Promise<JailedRun<M>> {
   const events: Event[] = [];
+  // Every append goes through one chain: the broker's reports arrive between the child's events.
+  let chain: Promise<unknown> = Promise.resolve();
+  const store = (e: Event): Promise<void> => {
+    const next = chain.then(async () => {
+      const stored = options.sink ? await options.sink.append(e) : e;
+      events.push(stored);
+      options.onEvent?.(stored);
+    });
+    chain = next;
+    next.catch(() => {}); // surfaces at the child's next event or at the end
+    return next;
+  };
+  let task: { task_id: string; trace_id: string } | null = null;
+  const early: BrokerReport[] = [];
+  const report = (r: BrokerReport): void => {
+    if (task === null) {
+      early.push(r);
+      return;
+    }
+    store(brokerEvent(r, task));
+  };
+  options.broker?.listen(report);
   // The child opens the agent file by its real path: the read grant names real paths only.
   const file = await Deno.realPath(agent.file).catch(() => agent.file);
   const args = ["--agent", file, "--mode", options.mode];
@@ -176,6 +241,8 @@ export async function runJailed<M extends JailMode>(
     args.push("--dns", JSON.stringify(options.dns));
   }
   if (options.childOptions) args.push("--options", JSON.stringify(options.childOptions));
+  // The phantom goes on stdin: a child's argv is readable by every local user.
+  if (options.broker) args.push("--stdin-options");
   const outcome = await runInJail(JAIL_ENTRY, args, options.perms, {
     denoPath: denoBinary(),
     ...(host.signal ? { signal: host.signal } : {}),
@@ -183,12 +250,21 @@ export async function runJailed<M extends JailMode>(
     onOutput: (line) => host.stderr(`${line}\n`),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
+    ...(options.broker ? { preamble: JSON.stringify({ models: options.broker.overrides }) } : {}),
     onEvent: async (e) => {
-      const stored = options.sink ? await options.sink.append(e) : e;
-      events.push(stored);
-      options.onEvent?.(stored);
+      if (task === null) {
+        task = { task_id: e.task_id, trace_id: e.trace_id };
+        for (const r of early.splice(0)) store(brokerEvent(r, task));
+      }
+      await store(e);
     },
   });
+  options.broker?.listen(() => {}); // later reports (none expected) are not this run's
+  if (early.length) {
+    const id = task ?? taskOfResult(outcome.result);
+    if (id) { for (const r of early.splice(0)) store(brokerEvent(r, id)); }
+  }
+  await chain;
   // A run the child could not end itself (killed, interrupted) still ends in the log.
   const ended = async (err: Error): Promise<Error> => {
     const end = failureEvent(events, err);

@@ -15,8 +15,10 @@
 import type { Event } from "../core/events.ts";
 import type { EventSink } from "../core/types.ts";
 import type { HostToolExecutorOptions } from "./host_tools.ts";
+import { type RunBrokerOptions, type RunSecrets, startRunBroker } from "./run_broker.ts";
 import {
   type JailedRun,
+  jailFor,
   permissionsFor,
   type RunHost,
   runJailed,
@@ -36,6 +38,13 @@ export interface RunLiveOptions {
   onEvent?: (e: Event) => void;
   /** Options of the host tool executor (backend, egress, preflight). Default: the host's Docker. */
   hostTools?: Omit<HostToolExecutorOptions, "env">;
+  /**
+   * Where the providers' keys come from: the broker resolves them per request on the host.
+   * Default: the host environment (exactly each provider's key variable).
+   */
+  secrets?: RunSecrets;
+  /** Options of the run's model broker besides the secrets (extra upstream roots, for tests). */
+  broker?: Omit<RunBrokerOptions, "secrets">;
 }
 
 /** A finished live run: the child's typed answer, the stored events and the raw outcome. */
@@ -47,7 +56,18 @@ export async function runLive(
   agent: RunnableAgent,
   options: RunLiveOptions,
 ): Promise<LiveRun> {
-  const { perms, dns } = await permissionsFor(host, agent, { mode: "live", resolve: true });
+  const jail = await jailFor(host, agent);
+  // The providers' keys stay here: the child reaches its model through this broker.
+  await using broker = await startRunBroker(host, jail, {
+    ...options.broker,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+  });
+  const { perms, dns } = await permissionsFor(host, agent, {
+    mode: "live",
+    resolve: true,
+    jail,
+    broker: broker ? broker.address : "none",
+  });
   const sink = typeof options.sink === "function" ? await options.sink() : options.sink;
   const { HostToolExecutor } = await import("./host_tools.ts");
   const hostTools = new HostToolExecutor(agent.config, {
@@ -63,6 +83,7 @@ export async function runLive(
       childOptions: { track: options.track ?? true },
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       onToolCall: (call) => hostTools.call(call),
+      ...(broker ? { broker } : {}),
     });
   } finally {
     await hostTools.close();

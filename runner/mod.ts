@@ -48,7 +48,9 @@ export { runInProcess } from "./in_process.ts";
 export type { InProcessOptions, InProcessRun } from "./in_process.ts";
 export { runLive } from "./live_run.ts";
 export type { LiveRun, RunLiveOptions } from "./live_run.ts";
-export { denoBinary, JAIL_ENTRY, permissionsFor, runJailed } from "./jailed.ts";
+export { denoBinary, JAIL_ENTRY, jailFor, permissionsFor, runJailed } from "./jailed.ts";
+export { hostEnvResolver, startRunBroker } from "./run_broker.ts";
+export type { BrokerReport, RunBroker, RunBrokerOptions, RunSecrets } from "./run_broker.ts";
 export type {
   JailedRun,
   JailPermissions,

@@ -11,6 +11,8 @@
  *   credential interceptor (a per-run name-constrained CA, termination of a held connection,
  *   the verified upstream leg); also `./tls/mod.ts`.
  * - `sidecar.ts`: the process entry (also what the launcher's proxy container runs).
+ * - {@link startModelBroker}: the model broker, through which a sandboxed agent's provider
+ *   reaches its API with a per-run phantom while the real key stays in the host process.
  *
  * @example
  * ```ts ignore
@@ -76,3 +78,10 @@ export {
   UPSTREAM_TIMEOUT_MS,
   type UpstreamTlsOptions,
 } from "./tls/mod.ts";
+export {
+  type BrokerRoute,
+  type ModelBrokerOptions,
+  type RunningModelBroker,
+  startModelBroker,
+} from "./model_broker.ts";
+export { mintPhantom, phantomMatches, presentedToken, tokenHash } from "./phantom.ts";

@@ -59,7 +59,9 @@ export async function runOfflineMode(
       : "script";
     if (modelMode === "live") {
       const { assembleRun } = await import("../../agent/config.ts");
-      provider = (await assembleRun(config, { env: safeEnv })).provider;
+      const { applyModelOverrides, parseModelOverrides } = await import("./model_routes.ts");
+      const routed = applyModelOverrides(config, parseModelOverrides(options.models), safeEnv);
+      provider = (await assembleRun(routed.config, { env: routed.env })).provider;
     }
     const perturb = Array.isArray(options.perturb)
       ? (options.perturb as string[])

@@ -52,6 +52,12 @@ export interface RunInJailOptions {
    * A throw becomes an `error` reply. Not together with `input`. Default: no host tools.
    */
   onToolCall?: (call: ToolCallMessage) => Promise<ToolResultMessage>;
+  /**
+   * One line written to the child's stdin before anything else (before `input` or the first
+   * `tool_result`): what must not sit in its argv, which every local user can read (the model
+   * broker's phantom). Default none.
+   */
+  preamble?: string;
 }
 
 /** How the child ended. */
@@ -148,7 +154,9 @@ export async function runInJail(
   const onToolCall = options.onToolCall;
   const cmd = new Deno.Command(options.denoPath ?? Deno.execPath(), {
     args: argv,
-    stdin: options.input === undefined && !onToolCall ? "null" : "piped",
+    stdin: options.input === undefined && !onToolCall && options.preamble === undefined
+      ? "null"
+      : "piped",
     stdout: "piped",
     stderr: "piped",
     clearEnv: true,
@@ -163,18 +171,25 @@ export async function runInJail(
     const deno = options.denoPath ?? Deno.execPath();
     throw isProgramMissing(e) ? missingProgram("start the jailed child", deno, { cause: e }) : e;
   }
-  const inputP = options.input === undefined ? Promise.resolve() : (async () => {
-    const w = child.stdin.getWriter();
-    try {
-      await w.write(new TextEncoder().encode(options.input));
-      await w.close();
-    } catch {
-      // the child exited without reading its input; its status says why
-    }
-  })();
+  const preamble = options.preamble === undefined
+    ? ""
+    : `${options.preamble.replace(/\n/g, " ")}\n`;
+  const inputP = options.input === undefined && (onToolCall || !preamble)
+    ? Promise.resolve()
+    : (async () => {
+      const w = child.stdin.getWriter();
+      try {
+        await w.write(new TextEncoder().encode(preamble + (options.input ?? "")));
+        await w.close();
+      } catch {
+        // the child exited without reading its input; its status says why
+      }
+    })();
   const replies = onToolCall ? child.stdin.getWriter() : null;
   let repliesOpen = replies !== null;
-  let replyChain: Promise<void> = Promise.resolve();
+  let replyChain: Promise<void> = replies && preamble
+    ? replies.write(new TextEncoder().encode(preamble)).catch(() => {})
+    : Promise.resolve();
   const closeReplies = (): void => {
     if (!replies || !repliesOpen) return;
     repliesOpen = false;

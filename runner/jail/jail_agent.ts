@@ -26,7 +26,11 @@ export interface JailAgentOptions {
   registries?: AgentRegistries;
 }
 
-function provider(p: AgentConfig["provider"], registries: AgentRegistries): JailProvider {
+function provider(
+  p: AgentConfig["provider"],
+  registries: AgentRegistries,
+  tier?: number,
+): JailProvider {
   const builder = registries.providers.has(p.name) ? registries.providers.get(p.name) : null;
   return {
     name: p.name,
@@ -34,6 +38,8 @@ function provider(p: AgentConfig["provider"], registries: AgentRegistries): Jail
     baseUrlEnv: p.base_url_env,
     apiKeyEnv: p.api_key_env,
     endpoint: builder?.endpoint ?? null,
+    ...(p.api_key !== null ? { explicitKey: true } : {}),
+    ...(tier !== undefined ? { tier } : {}),
   };
 }
 
@@ -77,7 +83,7 @@ export async function jailAgentOf(
     target: run.spec.target,
     allowedDomains: config.allowed_domains ?? [],
     provider: provider(config.provider, registries),
-    extraProviders: [...config.providers.values()].map((p) => provider(p, registries)),
+    extraProviders: [...config.providers].map(([tier, p]) => provider(p, registries, tier)),
     addressPolicy: addressPolicyOf(config),
   };
 }

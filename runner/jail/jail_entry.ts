@@ -4,7 +4,8 @@
  * `zu replay` and `zu harden` through {@link runInJail} with exactly the computed flags.
  *
  * Usage: `deno run <flags> jail_entry.ts --agent <file> --mode live|offline|harden
- * [--dns <json>] [--options <json>]`.
+ * [--dns <json>] [--options <json>] [--stdin-options]` (`--stdin-options`: the first stdin line
+ * is a JSON object merged into the options: the model broker's routes and phantom).
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { exitProcess } from "../../agent/plugin_guard.ts";
 import { writeJailLine } from "./protocol.ts";
 import { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 import { jailTools } from "./jail_tool.ts";
+import { applyModelOverrides, parseModelOverrides } from "./model_routes.ts";
 import { HOST_EXECUTED_TOOLS, hostForwardedTool, HostToolClient } from "./host_tool.ts";
 
 function camel(args: Record<string, unknown>): Record<string, unknown> {
@@ -115,6 +117,25 @@ export async function hostToolRegistries(
   return { ...registries, tools };
 }
 
+/**
+ * The first line of stdin as a JSON object, read byte by byte so the rest of stdin (tool results,
+ * a bundle) stays unread for its own reader.
+ */
+async function readFirstLine(): Promise<Record<string, unknown>> {
+  const bytes: number[] = [];
+  const one = new Uint8Array(1);
+  for (;;) {
+    const n = await Deno.stdin.read(one);
+    if (n === null || one[0] === 10) break;
+    if (n === 1) bytes.push(one[0] as number);
+  }
+  const value = JSON.parse(new TextDecoder().decode(new Uint8Array(bytes)));
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError("jail_entry --stdin-options needs a JSON object on the first stdin line");
+  }
+  return value as Record<string, unknown>;
+}
+
 function fail(err: unknown): never {
   if (err instanceof UserError || err instanceof RunFailure) {
     writeJailLine({
@@ -150,9 +171,10 @@ async function live(
     client,
     dns,
   );
-  const opts = { env: safeEnv, registries };
-  const config = await loadAgentConfig(agent, opts);
-  const run = await assembleRun(config, opts);
+  const loaded = await loadAgentConfig(agent, { env: safeEnv, registries });
+  // Providers talk to the host's model broker with the phantom: the key never enters the child.
+  const { config, env } = applyModelOverrides(loaded, parseModelOverrides(options.models), safeEnv);
+  const run = await assembleRun(config, { env, registries });
   installDenialHandlers({ task_id: run.spec.task_id, trace_id: run.spec.task_id });
   const bus = new EventBus(new LineSink());
   const plugins = { ...run.plugins, tools: jailTools(run.plugins.tools) };
@@ -189,6 +211,7 @@ export async function jailMain(args: readonly string[]): Promise<void> {
       mode: { type: "string" },
       dns: { type: "string" },
       options: { type: "string" },
+      "stdin-options": { type: "boolean" },
     },
     strict: true,
   });
@@ -197,6 +220,7 @@ export async function jailMain(args: readonly string[]): Promise<void> {
   const dns = values.dns ? JSON.parse(values.dns) as Record<string, string[]> : null;
   const mode = values.mode ?? "live";
   const options = values.options ? JSON.parse(values.options) as Record<string, unknown> : {};
+  if (values["stdin-options"]) Object.assign(options, await readFirstLine());
   if (mode === "live") return await live(agent, dns, options);
   const { runOfflineMode } = await import("./_jail_offline.ts");
   await runOfflineMode(mode, agent, options);

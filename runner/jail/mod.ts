@@ -17,12 +17,14 @@
  * @module
  */
 export {
+  BROKER_WHY,
   computeRunPermissions,
   DENY_RANGES,
   netEntryOfUrl,
   PARSER_ENV_KEYS,
 } from "./permission_flags.ts";
 export type {
+  BrokerAddress,
   JailAgent,
   JailProvider,
   JailTool,
@@ -73,3 +75,12 @@ export { jailAgentOf } from "./jail_agent.ts";
 export { confinedAgentDir } from "./agent_dir.ts";
 export type { ConfinedAgentDirOptions } from "./agent_dir.ts";
 export type { JailAgentOptions } from "./jail_agent.ts";
+export {
+  applyModelOverrides,
+  modelRoutes,
+  parseModelOverrides,
+  providerRoute,
+  providerUpstream,
+  routeIdOf,
+} from "./model_routes.ts";
+export type { ModelOverrides, ModelRoute, ProviderUpstream } from "./model_routes.ts";

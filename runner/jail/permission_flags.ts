@@ -29,6 +29,16 @@ import { compareNetEntries, type DeclaredHost, grantNet } from "../../core/net_g
 import { splitHostPort } from "../../core/host_port.ts";
 import { type HostPattern, parseHostPattern } from "../../core/host_pattern.ts";
 import type { ProviderEndpoint } from "../../core/types.ts";
+import {
+  BROKER_WHY,
+  type BrokerAddress,
+  brokerEntry,
+  modelRoutes,
+  providerRoute,
+  providerUpstream,
+} from "./model_routes.ts";
+
+export { BROKER_WHY, type BrokerAddress };
 
 /** A tool as the jail sees it: a name and its declared egress. */
 export interface JailTool {
@@ -54,6 +64,10 @@ export interface JailProvider {
    * granted until the agent sets `base_url`.
    */
   endpoint?: ProviderEndpoint | null;
+  /** The agent file gives the key itself (`api_key`): the broker adds none. Default false. */
+  explicitKey?: boolean;
+  /** The tier this provider serves (`providers.<n>`); absent for the agent's provider. */
+  tier?: number;
 }
 
 /** What the jail needs to know about an agent. */
@@ -98,6 +112,13 @@ export interface RunPermissionOptions {
    * child is handed the same answers so it never resolves a name itself.
    */
   resolved?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The run's model broker (live runs whose providers call an API): the providers' hosts are
+   * not granted and their key and base-URL variables are not readable; the broker's address is
+   * granted instead. `"planned"` when its port is not chosen yet (`explain-permissions`).
+   * Default none: the providers' hosts and variables are granted directly.
+   */
+  broker?: BrokerAddress | "planned";
 }
 
 /** One granted (or refused) thing and why. */
@@ -192,42 +213,6 @@ function patternText(raw: string): string {
   return e.includes("://") ? netEntryOfUrl(e) ?? e : e;
 }
 
-function providerEntries(
-  p: JailProvider,
-  env: (name: string) => string | undefined,
-): { entry: string | null; why: string; keyEnv: string | null; baseEnv: string | null } {
-  const baseEnv = p.baseUrlEnv ?? p.endpoint?.baseUrlEnv ?? null;
-  const fromEnv = baseEnv ? env(baseEnv) : undefined;
-  const keyEnv = p.apiKeyEnv ?? p.endpoint?.apiKeyEnv ?? null;
-  if (p.baseUrl) {
-    return {
-      entry: netEntryOfUrl(p.baseUrl),
-      why: `provider "${p.name}" base_url`,
-      keyEnv,
-      baseEnv,
-    };
-  }
-  if (fromEnv) {
-    return {
-      entry: netEntryOfUrl(fromEnv),
-      why: `provider "${p.name}" base URL from $${baseEnv}`,
-      keyEnv,
-      baseEnv,
-    };
-  }
-  const host = p.endpoint?.baseUrl ? netEntryOfUrl(p.endpoint.baseUrl) : null;
-  return {
-    entry: host,
-    why: host
-      ? `provider "${p.name}" default API host (declared in the provider registry)`
-      : p.endpoint
-      ? `provider "${p.name}" makes no network call`
-      : `provider "${p.name}" declares no default endpoint: set its base_url`,
-    keyEnv,
-    baseEnv,
-  };
-}
-
 /**
  * Computes the run's permission flags. A tool that declares `*` egress (like `http_fetch`)
  * contributes the task target's host and the `allowed_domains`, never a blanket `--allow-net`.
@@ -287,11 +272,22 @@ export function computeRunPermissions(
       }
     }
   }
+  const routed = options.broker !== undefined && live && modelRoutes(agent, env).length > 0;
   for (const p of [agent.provider, ...(agent.extraProviders ?? [])]) {
     if (!p) continue;
-    const r = providerEntries(p, env);
-    addExplicit(r.entry, r.why);
-    if (!r.entry) explain.push({ flag: "--allow-net", value: "", why: r.why });
+    const r = providerUpstream(p, env);
+    const entry = r.url ? netEntryOfUrl(r.url) : null;
+    if (routed && entry && providerRoute(p, "x", env)) {
+      explain.push({
+        flag: "--allow-net",
+        value: "",
+        why: `${r.why}: "${entry}" is not granted, the model broker on the host talks to it`,
+      });
+      continue;
+    }
+    addExplicit(entry, r.why);
+    if (!entry) explain.push({ flag: "--allow-net", value: "", why: r.why });
+    if (routed) continue;
     if (r.keyEnv) envKeys.set(r.keyEnv, `provider "${p.name}" API key`);
     if (r.baseEnv) envKeys.set(r.baseEnv, `provider "${p.name}" base URL`);
   }
@@ -313,8 +309,15 @@ export function computeRunPermissions(
       resolved: options.resolved ?? {},
       policy: agent.addressPolicy ?? {},
     });
-    const { net, lifted } = grants;
+    const { net } = grants;
+    const lifted = [...grants.lifted];
     for (const r of grants.refused) refuse(r.value, r.why);
+    if (routed && options.broker !== undefined) {
+      const b = brokerEntry(options.broker);
+      const when = options.broker === "planned" ? " (its port is chosen when the run starts)" : "";
+      net.set(b.entry, `${BROKER_WHY}${when}`);
+      if (isCanonicalLiteral(b.hostname)) lifted.push(b.hostname);
+    }
     netList.push(...[...net.keys()].sort(compareNetEntries));
     if (netList.length) {
       flags.push(`--allow-net=${netList.join(",")}`);

@@ -1,7 +1,8 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { ANTHROPIC_ENDPOINT } from "../../agent/providers/anthropic.ts";
 import { OPENAI_ENDPOINT } from "../../agent/providers/openai_compatible.ts";
-import { computeRunPermissions, netEntryOfUrl } from "./permission_flags.ts";
+import { NO_ENDPOINT } from "../../agent/builtins.ts";
+import { BROKER_WHY, computeRunPermissions, netEntryOfUrl } from "./permission_flags.ts";
 
 function flag(flags: string[], name: string): string | undefined {
   return flags.find((f) => f === name || f.startsWith(`${name}=`));
@@ -33,6 +34,7 @@ Deno.test("the provider's host and key env come from the provider, its base URL 
   }, {
     mode: "live",
   });
+  // Without a broker (a caller that passes none): the host and the variables are granted.
   equal(flag(openai.flags, "--allow-net"), "--allow-net=api.openai.com:80,api.openai.com:443");
   equal(
     flag(openai.flags, "--allow-env"),
@@ -61,6 +63,64 @@ Deno.test("the provider's host and key env come from the provider, its base URL 
     flag(anthropic.flags, "--allow-net"),
     "--allow-net=api.anthropic.com:80,api.anthropic.com:443",
   );
+});
+
+Deno.test("with the model broker the provider's host and key variables are not granted, the broker's port is", () => {
+  const agent = {
+    agentDir: "/a",
+    tools: [{ name: "http_fetch", egress: ["*"] }],
+    target: "https://shop.example/",
+    provider: { name: "openai-compatible", endpoint: OPENAI_ENDPOINT },
+    extraProviders: [{
+      name: "anthropic",
+      endpoint: ANTHROPIC_ENDPOINT,
+      baseUrlEnv: "LOCAL_CLAUDE",
+      tier: 2,
+    }],
+  };
+  const env = (k: string) => k === "LOCAL_CLAUDE" ? "http://127.0.0.1:9911" : undefined;
+  const p = computeRunPermissions(agent, {
+    mode: "live",
+    env,
+    broker: { hostname: "127.0.0.1", port: 4545 },
+  });
+  equal(
+    flag(p.flags, "--allow-net"),
+    "--allow-net=127.0.0.1:4545,shop.example:80,shop.example:443",
+  );
+  equal(flag(p.flags, "--allow-env"), "--allow-env=LOG_STREAM,LOG_TOKENS");
+  ok(!p.flags.join(" ").includes("api.openai.com") && !p.flags.join(" ").includes("9911"));
+  ok(!/OPENAI|ANTHROPIC|LOCAL_CLAUDE/.test(p.flags.join(" ")), p.flags.join(" "));
+  ok(
+    !p.denyNet.includes("127.0.0.0/8"),
+    "loopback is not denied: only the broker's port is allowed",
+  );
+  equal(p.explain.find((e) => e.value === "127.0.0.1:4545")?.why, BROKER_WHY);
+  ok(p.explain.some((e) => /"api\.openai\.com" is not granted, the model broker/.test(e.why)));
+  const planned = computeRunPermissions(agent, { mode: "live", env, broker: "planned" });
+  ok(planned.flags.includes("--allow-net=127.0.0.1:<port>,shop.example:80,shop.example:443"));
+  const scripted = computeRunPermissions({
+    agentDir: "/a",
+    tools: [],
+    provider: { name: "scripted", endpoint: NO_ENDPOINT },
+  }, {
+    mode: "live",
+    broker: "planned",
+  });
+  equal(
+    flag(scripted.flags, "--allow-net"),
+    undefined,
+    "no provider calls an API: no broker grant",
+  );
+  const named = computeRunPermissions({ ...agent, tools: [] }, {
+    mode: "live",
+    env,
+    broker: { hostname: "zu-vault", port: 80 },
+  });
+  equal(flag(named.flags, "--allow-net"), "--allow-net=zu-vault:80");
+  ok(named.denyNet.includes("127.0.0.0/8"), "a named broker lifts no range");
+  const offline = computeRunPermissions(agent, { mode: "offline", env, broker: "planned" });
+  equal(flag(offline.flags, "--allow-net"), undefined);
 });
 
 Deno.test("a provider is never guessed from its name: one that declares no endpoint gets no host and no key", () => {

@@ -1,0 +1,176 @@
+/**
+ * The model broker of one jailed run: one route per provider that calls an API (upstream = its
+ * `base_url`, else its base-URL variable read on the host, else the registry default), the key
+ * resolved per request on the host (the operator's resolver, else the host environment), and
+ * what the child is told ({@link ModelOverrides}). A loopback `base_url` (a local model) is a
+ * local origin of the broker, a private literal an allowed CIDR: the operator wrote it.
+ *
+ * @example
+ * ```ts ignore
+ * import { startRunBroker } from "./run_broker.ts";
+ * await using broker = await startRunBroker(host, jail, {});
+ * if (broker) console.log(broker.address.port, Object.keys(broker.overrides.routes));
+ * ```
+ * @module
+ */
+import { UserError } from "../core/errors.ts";
+import { canonicalAddress } from "../core/host_normalize.ts";
+import { addressClass } from "../core/address_class.ts";
+import type { Resolver } from "../core/net_guard.ts";
+import type { CredentialUse, EnvReader, SecretEcho, SecretResolver } from "../core/types.ts";
+import type { RunningModelBroker } from "../backends/egress/model_broker.ts";
+import { type ModelOverrides, type ModelRoute, modelRoutes } from "./jail/model_routes.ts";
+import type { BrokerAddress, JailAgent } from "./jail/permission_flags.ts";
+
+/** Where a run's secret values come from (the vault, or any operator resolver). */
+export interface RunSecrets {
+  /** Resolves a provider's key by its variable name (`OPENAI_API_KEY`), per request. */
+  resolver: SecretResolver;
+}
+
+/** Options of {@link startRunBroker}. */
+export interface RunBrokerOptions {
+  /** The operator's resolver. Default: the host environment ({@link hostEnvResolver}). */
+  secrets?: RunSecrets;
+  /** Extra upstream roots (tests). */
+  caCerts?: string[];
+  /** Resolves upstream names (tests). Default the system resolver. */
+  resolveHost?: Resolver;
+  /** Also listen on this unix socket (a container's proxy forwards to it). Default none. */
+  unixPath?: string;
+  /**
+   * The origin the child reaches the broker at, in its route URLs (`http://zu-vault` inside a
+   * container). Default the broker's own `http://127.0.0.1:<port>`.
+   */
+  routeOrigin?: string;
+}
+
+/** What the broker reports during a run. */
+export type BrokerReport =
+  | { kind: "credential"; use: CredentialUse }
+  | { kind: "echo"; echo: SecretEcho };
+
+/** A run's broker. */
+export interface RunBroker extends AsyncDisposable {
+  /** The broker. */
+  broker: RunningModelBroker;
+  /** Its loopback address (for the jail's `--allow-net`). */
+  address: BrokerAddress;
+  /** The routes. */
+  routes: ModelRoute[];
+  /** What the child is told (its `--options` key `models`). */
+  overrides: ModelOverrides;
+  /** Sets the receiver of the broker's reports (those before it are kept and replayed). */
+  listen(fn: (report: BrokerReport) => void): void;
+  /** Stops the broker. */
+  close(): Promise<void>;
+}
+
+/**
+ * A resolver that reads exactly the named variable from the host's environment, and fails with
+ * one line when it is unset.
+ */
+export function hostEnvResolver(env: EnvReader): SecretResolver {
+  return {
+    resolve(name: string): Promise<string> {
+      const value = env(name);
+      if (value === undefined || value === "") {
+        return Promise.reject(
+          new UserError(
+            "config_invalid",
+            `Cannot find the provider key: "${name}" is not set in zu's environment`,
+          ),
+        );
+      }
+      return Promise.resolve(value);
+    },
+  };
+}
+
+/** A `localhost` upstream is dialled as 127.0.0.1 (the broker refuses internal names). */
+function dialable(upstream: string): string {
+  const u = new URL(upstream);
+  if (u.hostname.toLowerCase() === "localhost") u.hostname = "127.0.0.1";
+  return u.href.replace(/\/+$/, "");
+}
+
+function policyOf(upstreams: string[]): { localOrigins: string[]; allowCidrs: string[] } {
+  const localOrigins: string[] = [];
+  const allowCidrs: string[] = [];
+  for (const raw of upstreams) {
+    const u = new URL(raw);
+    const ip = canonicalAddress(u.hostname.replace(/^\[|\]$/g, ""));
+    if (ip === null) continue;
+    const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
+    const cls = addressClass(ip);
+    const host = ip.includes(":") ? `[${ip}]` : ip;
+    if (cls === "loopback") localOrigins.push(`${host}:${port}`);
+    else if (cls === "private" || cls === "ula") {
+      allowCidrs.push(`${ip}/${ip.includes(":") ? 128 : 32}`);
+    }
+  }
+  return { localOrigins, allowCidrs };
+}
+
+/**
+ * Starts the broker of a run of `jail`, or returns null when no provider calls an API. A route
+ * carries the key when the operator's resolver is given, or when its variable is set on the
+ * host; otherwise it is keyless (a local model that needs none: the child's provider sees its key
+ * variable unset, as before).
+ */
+export async function startRunBroker(
+  host: { env: EnvReader },
+  jail: Pick<JailAgent, "provider" | "extraProviders">,
+  options: RunBrokerOptions = {},
+): Promise<RunBroker | null> {
+  const env = (k: string) => host.env(k);
+  const routes = modelRoutes(jail, env).map((r) => ({ ...r, upstream: dialable(r.upstream) }));
+  if (routes.length === 0) return null;
+  const keyed = (r: ModelRoute): boolean =>
+    r.keyEnv !== null && (options.secrets !== undefined || (env(r.keyEnv) ?? "") !== "");
+  const { startModelBroker } = await import("../backends/egress/model_broker.ts");
+  const pending: BrokerReport[] = [];
+  let listener: ((report: BrokerReport) => void) | null = null;
+  const emit = (report: BrokerReport) => listener ? listener(report) : pending.push(report);
+  const policy = policyOf(routes.map((r) => r.upstream));
+  const broker = await startModelBroker({
+    routes: routes.map((r) => ({
+      id: r.id,
+      upstream: r.upstream,
+      secret: keyed(r) ? r.keyEnv : null,
+      authHeader: r.authHeader,
+    })),
+    resolver: options.secrets?.resolver ?? hostEnvResolver(env),
+    ...(policy.localOrigins.length ? { localOrigins: policy.localOrigins } : {}),
+    ...(policy.allowCidrs.length ? { allowCidrs: policy.allowCidrs } : {}),
+    ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+    ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
+    ...(options.unixPath ? { unixPath: options.unixPath } : {}),
+    onCredential: (use) => emit({ kind: "credential", use }),
+    onEcho: (echo) => emit({ kind: "echo", echo }),
+  });
+  const overrides: ModelOverrides = {
+    phantom: broker.phantom,
+    routes: Object.fromEntries(
+      routes.map((
+        r,
+      ) => [r.id, {
+        baseUrl: broker.routeUrl(r.id, options.routeOrigin),
+        keyEnv: keyed(r) ? r.keyEnv : null,
+      }]),
+    ),
+  };
+  const close = () => broker.close();
+  return {
+    broker,
+    address: { hostname: broker.hostname, port: broker.port },
+    routes,
+    overrides,
+    listen(fn) {
+      listener = fn;
+      for (const r of pending.splice(0)) fn(r);
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
