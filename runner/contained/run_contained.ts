@@ -41,6 +41,14 @@ import {
 } from "../jail/permission_flags.ts";
 import { type LiveChildResult, parseJailResult } from "../jail/jail_result.ts";
 import {
+  type ContainedIntercept,
+  providerKeyEnvs,
+  type StartContainedBroker,
+} from "./contained_broker.ts";
+import { type ContainedSecrets, startContainedSecrets } from "./_contained_secrets.ts";
+import { BROKER_HOST } from "../../backends/egress/sidecar_forward.ts";
+import { parseHostPattern } from "../../core/host_pattern.ts";
+import {
   DEFAULT_LAUNCHER_IMAGE,
   type LaunchOutcome,
   SandboxLauncher,
@@ -92,11 +100,11 @@ const CONTAINMENT_ENV_KEYS: readonly string[] = [
  */
 export function sandboxedPermissions(
   jail: JailAgent,
-  options: { env?: (name: string) => string | undefined } = {},
+  options: { env?: (name: string) => string | undefined; envKeys?: readonly string[] } = {},
 ): RunPermissions {
   const perms = computeRunPermissions({ ...jail, agentDir: SANDBOX_AGENT_DIR }, {
     mode: "live",
-    envKeys: CONTAINMENT_ENV_KEYS,
+    envKeys: [...CONTAINMENT_ENV_KEYS, ...(options.envKeys ?? [])],
     ...(options.env ? { env: options.env } : {}),
   });
   const denyNet = perms.denyNet.filter((r) => !SANDBOX_ALLOWED_PRIVATE.includes(r));
@@ -157,12 +165,38 @@ export interface RunSandboxedOptions {
    * image. Tests pass a fake (`FakeAgentLauncher` in `@zu/zu/testing`).
    */
   launcher?: (wiring: LauncherWiring) => AgentLauncher;
+  /**
+   * Keeps the provider keys on the host (route mode): started with the run's routes (one per
+   * provider with a URL and a key variable) and `<host socket dir>/broker.sock`; the container
+   * gets the broker's phantom in each key variable, `http://zu-vault/r/<id>` as each base URL
+   * (in the staged agent file) and no real key; the model host is not allowlisted at the
+   * sidecar. A loopback model URL is allowed then. The integrator passes an adapter over
+   * `startModelBroker`. Default none (the old way: the real key in the container's env).
+   */
+  startBroker?: StartContainedBroker;
+  /**
+   * Inject/placeholder modes: the TLS interceptor on `<host socket dir>/intercept.sock`, the
+   * sidecar's `--forward-connect` patterns, and the CA bundle mounted at `/zu/ca.pem` with the
+   * CA variables set in the agent container. Default none.
+   */
+  intercept?: ContainedIntercept;
+  /**
+   * Called once the agent container stopped, before anything is removed (tests export and
+   * inspect the containers here).
+   */
+  beforeTeardown?: SandboxLauncherOptions["beforeTeardown"];
 }
 
 /** What a contained run hands its launcher: where the agent's events and lines go. */
 export type LauncherWiring = Pick<
   SandboxLauncherOptions,
-  "sink" | "onAgentLine" | "onAgentText" | "onAgentStderr" | "onProxyLine"
+  | "sink"
+  | "onAgentLine"
+  | "onAgentText"
+  | "onAgentStderr"
+  | "onProxyLine"
+  | "hostSockets"
+  | "beforeTeardown"
 >;
 
 /** What a sandboxed run did. */
@@ -358,9 +392,8 @@ export async function runSandboxed(
     // loadAgentConfig reports the missing file
   }
   const jail = options.jail ?? await describeAgent(file, env);
-  checkSandboxModelUrls(agentFile, jail, env);
+  checkSandboxModelUrls(agentFile, jail, env, { brokered: options.startBroker !== undefined });
   const name = file.slice(file.lastIndexOf("/") + 1);
-  const perms = sandboxedPermissions(jail, { env });
   const image = options.image ?? DEFAULT_LAUNCHER_IMAGE;
   const zuRoot = options.zuRoot ?? "/opt/zu";
   let docker: Dockerode | null = null;
@@ -369,12 +402,69 @@ export async function runSandboxed(
     await preflight(docker, image, agentFile);
   }
 
+  const stage = await stageAgentDir(jail.agentDir);
+  let secrets: ContainedSecrets | null = null;
+  try {
+    secrets = await startContainedSecrets({
+      stagedFile: `${stage}/${name}`,
+      jail,
+      env,
+      startBroker: options.startBroker,
+      intercept: options.intercept,
+    });
+    const perms = sandboxedPermissions(secrets?.jail ?? jail, {
+      env,
+      ...(secrets ? { envKeys: secrets.envKeys } : {}),
+    });
+    const childEnv = containerEnv(perms, env, secrets, {
+      // With a broker, no provider key ever comes from the host's environment.
+      neverCopy: options.startBroker ? providerKeyEnvs(jail) : new Set(),
+    });
+    return await launchStaged(stage, {
+      options,
+      command: jailCommand(perms, zuRoot, name, options.track ?? true),
+      childEnv,
+      perms,
+      image,
+      zuRoot,
+      docker,
+      agentFile,
+      secrets,
+    });
+  } finally {
+    await secrets?.close();
+    await Deno.remove(stage, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * The agent container's variables: each permitted one from the host, except the containment
+ * signals (the launcher sets them), those in `neverCopy` (provider keys under a broker) and
+ * those the secrets replace (phantoms, route URLs); plus the secrets' own (CA, placeholders).
+ */
+function containerEnv(
+  perms: RunPermissions,
+  env: (name: string) => string | undefined,
+  secrets: ContainedSecrets | null,
+  options: { neverCopy: ReadonlySet<string> },
+): Record<string, string> {
   const childEnv: Record<string, string> = { NO_COLOR: "1", DENO_DIR: "/tmp/.deno" };
   for (const k of perms.env) {
+    if (CONTAINMENT_ENV_KEYS.includes(k)) continue;
+    const replaced = secrets?.replaced.get(k);
+    if (replaced !== undefined) {
+      childEnv[k] = replaced;
+      continue;
+    }
+    if (options.neverCopy.has(k)) continue;
     const v = env(k);
-    if (v !== undefined && !CONTAINMENT_ENV_KEYS.includes(k)) childEnv[k] = v;
+    if (v !== undefined) childEnv[k] = v;
   }
-  const command = [
+  return { ...childEnv, ...(secrets?.env ?? {}) };
+}
+
+function jailCommand(perms: RunPermissions, zuRoot: string, name: string, track: boolean) {
+  return [
     "/usr/local/bin/deno",
     "run",
     ...perms.flags,
@@ -386,23 +476,8 @@ export async function runSandboxed(
     "--mode",
     "live",
     "--options",
-    JSON.stringify({ track: options.track ?? true }),
+    JSON.stringify({ track }),
   ];
-  const stage = await stageAgentDir(jail.agentDir);
-  try {
-    return await launchStaged(stage, {
-      options,
-      command,
-      childEnv,
-      perms,
-      image,
-      zuRoot,
-      docker,
-      agentFile,
-    });
-  } finally {
-    await Deno.remove(stage, { recursive: true }).catch(() => {});
-  }
 }
 
 /** Codes of a failed model or network call, where the proxy's refusals may be the cause. */
@@ -442,9 +517,10 @@ async function launchStaged(stage: string, input: {
   zuRoot: string;
   docker: Dockerode | null;
   agentFile: string;
+  secrets: ContainedSecrets | null;
 }): Promise<SandboxedRun> {
-  const { options, command, childEnv, perms, image, zuRoot, docker, agentFile } = input;
-  const binds = [`${stage}:${SANDBOX_AGENT_DIR}`];
+  const { options, command, childEnv, perms, image, zuRoot, docker, agentFile, secrets } = input;
+  const binds = [`${stage}:${SANDBOX_AGENT_DIR}`, ...(secrets?.binds ?? [])];
   if (options.zuSourceBind) binds.push(`${options.zuSourceBind}:${zuRoot}`);
 
   const sink = new RecordingSink(options.sink, options.onEvent);
@@ -453,6 +529,8 @@ async function launchStaged(stage: string, input: {
   const wiring: LauncherWiring = {
     sink,
     ...(options.onProxyLine ? { onProxyLine: options.onProxyLine } : {}),
+    ...(secrets ? { hostSockets: secrets.hostSockets } : {}),
+    ...(options.beforeTeardown ? { beforeTeardown: options.beforeTeardown } : {}),
     onAgentLine: (line) => {
       if (line.zu_jail === "result") result = line.result;
       else if (line.zu_jail === "error") error = line;
@@ -475,7 +553,8 @@ async function launchStaged(stage: string, input: {
   const runId = options.runId ?? crypto.randomUUID();
   const outcome = await launcher.run({
     command,
-    allowlist: perms.net,
+    // The broker's name is forwarded by the sidecar, never dialled: not on its allowlist.
+    allowlist: perms.net.filter((e) => parseHostPattern(e).host !== BROKER_HOST),
     timeoutMs: options.timeoutMs,
     env: childEnv,
     binds,
