@@ -23,13 +23,7 @@ import { EGRESS_OBSERVED, type Event, newEvent } from "../../core/events.ts";
 import { errorOfCode, RunFailure, UserError } from "../../core/errors.ts";
 import { dockerUnavailable } from "../../core/environment_errors.ts";
 import { failureEvent } from "../../core/failure_event.ts";
-import type {
-  AgentLauncher,
-  EventFilter,
-  EventSink,
-  QueryOptions,
-  StreamOptions,
-} from "../../core/types.ts";
+import type { AgentLauncher, EventSink } from "../../core/types.ts";
 import type { Resolver } from "../../core/net_guard.ts";
 import type { DockerClient } from "../../backends/docker/docker_client.ts";
 import { jailAgentOf } from "../jail/jail_agent.ts";
@@ -46,6 +40,8 @@ import {
   type StartContainedBroker,
 } from "./contained_broker.ts";
 import { type ContainedSecrets, startContainedSecrets } from "./_contained_secrets.ts";
+import { RecordingSink } from "./_recording_sink.ts";
+import { stageAgentDir } from "./_stage_agent.ts";
 import { BROKER_HOST } from "../../backends/egress/sidecar_forward.ts";
 import { parseHostPattern } from "../../core/host_pattern.ts";
 import {
@@ -213,87 +209,6 @@ export interface SandboxedRun {
   runId: string;
   /** The image the agent ran in. */
   image: string;
-}
-
-/** Records what passes through to the caller's sink (which stays the caller's to close). */
-class RecordingSink implements EventSink {
-  readonly stored: Event[] = [];
-  taskId: string | null = null;
-  #inner: EventSink;
-  #onEvent: ((event: Event) => void) | undefined;
-
-  constructor(inner: EventSink, onEvent?: (event: Event) => void) {
-    this.#inner = inner;
-    this.#onEvent = onEvent;
-  }
-
-  async append(event: Event): Promise<Event> {
-    const stored = await this.#inner.append(event);
-    if (this.taskId === null && event.type !== EGRESS_OBSERVED) this.taskId = event.task_id;
-    this.stored.push(stored);
-    this.#onEvent?.(stored);
-    return stored;
-  }
-  query(filter?: EventFilter, options?: QueryOptions): Promise<Event[]> {
-    return this.#inner.query(filter, options);
-  }
-  stream(filter?: EventFilter, options?: StreamOptions): AsyncIterable<Event> {
-    return this.#inner.stream(filter, options);
-  }
-  count(filter?: EventFilter): Promise<number> {
-    return this.#inner.count(filter);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-}
-
-/** Directories never copied into the sandbox: the host's event logs, VCS and dependency trees. */
-const STAGE_SKIP: ReadonlySet<string> = new Set([".zu", ".git", "node_modules"]);
-
-/** The most an agent directory may hold to be copied in (64 MiB). */
-const STAGE_MAX_BYTES = 64 * 1024 * 1024;
-
-/**
- * Copies the agent directory into a fresh world-readable staging directory (the container runs
- * as an unprivileged user that cannot read a private home or temp directory). Symlinks are
- * skipped, never followed, so a link cannot pull host files into the box.
- */
-async function stageAgentDir(agentDir: string): Promise<string> {
-  const stage = await Deno.makeTempDir({ prefix: "zu_sandbox_agent_" });
-  let total = 0;
-  const copy = async (from: string, to: string): Promise<void> => {
-    await Deno.chmod(to, 0o755);
-    for await (const entry of Deno.readDir(from)) {
-      if (entry.isSymlink || STAGE_SKIP.has(entry.name)) continue;
-      const src = `${from}/${entry.name}`;
-      const dst = `${to}/${entry.name}`;
-      if (entry.isDirectory) {
-        await Deno.mkdir(dst);
-        await copy(src, dst);
-      } else if (entry.isFile) {
-        total += (await Deno.lstat(src)).size;
-        if (total > STAGE_MAX_BYTES) {
-          throw new UserError(
-            "agent_invalid",
-            `Cannot copy agent "${agentDir}" into the sandbox: it holds more than ${STAGE_MAX_BYTES} bytes`,
-          );
-        }
-        await Deno.copyFile(src, dst);
-        await Deno.chmod(dst, 0o644);
-      }
-    }
-  };
-  try {
-    await copy(agentDir, stage);
-  } catch (e) {
-    await Deno.remove(stage, { recursive: true }).catch(() => {});
-    throw e;
-  }
-  return stage;
 }
 
 function hostEnv(name: string): string | undefined {
