@@ -15,11 +15,45 @@ import {
   BROKER_SOCKET,
   createHostSocketDir,
   grantSocket,
+  INTERCEPT_SOCKET,
   removeHostSocketDir,
 } from "./host_sockets.ts";
 import { ensureTestImage, leftovers, TEST_IMAGE, ZU_ROOT } from "./_launcher_test_util.ts";
 
 const CANARY = `zu-canary-${crypto.randomUUID()}`;
+
+/** A stand-in for the host's TLS interceptor: answers the CONNECT, then echoes what it gets. */
+function standInInterceptor(path: string) {
+  const listener = Deno.listen({ transport: "unix", path });
+  const heads: string[] = [];
+  const done = (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const buf = new Uint8Array(4096);
+        let text = "";
+        for (let i = 0; i < 100 && !text.includes("\r\n\r\n"); i++) {
+          const n = await conn.read(buf);
+          if (n === null) return conn.close();
+          text += new TextDecoder().decode(buf.subarray(0, n));
+        }
+        const end = text.indexOf("\r\n\r\n");
+        heads.push(text.slice(0, end));
+        const early = text.slice(end + 4);
+        await conn.write(
+          new TextEncoder().encode(`HTTP/1.1 200 Connection Established\r\n\r\necho:${early}`),
+        );
+        conn.close();
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    heads,
+    close: async () => {
+      listener.close();
+      await done;
+    },
+  };
+}
 
 /** Runs with -A in the container; prints one event line with everything it found. */
 const HIJACK_CODE = `
@@ -73,6 +107,19 @@ r.direct = await Promise.race([
   new Promise((res) => setTimeout(() => res("timeout"), 3000)),
 ]);
 r.gatewayRoute = gw ? "has default route" : "no default route";
+// A bound host's CONNECT goes to the host's interceptor (here a stand-in that echoes).
+r.boundTunnel = await tryIt(async () => {
+  const c = await Deno.connect({ hostname: proxy.hostname, port: Number(proxy.port) });
+  try {
+    await c.write(new TextEncoder().encode("CONNECT api.bound.test:443 HTTP/1.1\\r\\nHost: api.bound.test:443\\r\\n\\r\\nping"));
+    const buf = new Uint8Array(4096); let out = "";
+    for (let i = 0; i < 100 && !out.includes("echo:ping"); i++) {
+      const n = await c.read(buf); if (n === null) break;
+      out += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    return out;
+  } finally { try { c.close(); } catch {} }
+});
 console.log(JSON.stringify({ zu_event: { event_id: crypto.randomUUID(), trace_id: T, task_id: T, parent_id: null,
   type: "harness.task.completed", ts: new Date().toISOString(), source: "contained", payload: { results: r },
   schema_version: 1, prev_hash: null, hash: null, sig: null } }));
@@ -106,6 +153,8 @@ dockerTest(
       localOrigins: [`127.0.0.1:${upstream.port}`],
     });
     await grantSocket(`${dir}/${BROKER_SOCKET}`);
+    const tunnel = standInInterceptor(`${dir}/${INTERCEPT_SOCKET}`);
+    await grantSocket(`${dir}/${INTERCEPT_SOCKET}`);
     const sink = new MemorySink();
     const runId = `i12hijack-${crypto.randomUUID()}`;
     const texts: string[] = [];
@@ -117,7 +166,11 @@ dockerTest(
         image: TEST_IMAGE,
         zuSourceBind: ZU_ROOT,
         proxyReadyTimeoutMs: 300_000,
-        hostSockets: { dir, forwardHttp: { "zu-vault": BROKER_SOCKET } },
+        hostSockets: {
+          dir,
+          forwardHttp: { "zu-vault": BROKER_SOCKET },
+          forwardConnect: { "api.bound.test": INTERCEPT_SOCKET },
+        },
         onAgentText: (t) => texts.push(t),
         onProxyLine: (l) => texts.push(JSON.stringify(l)),
         onAgentStderr: (t) => texts.push(t),
@@ -167,7 +220,25 @@ dockerTest(
       assert.equal(broker.log.forwarded, 1);
       assert.equal(broker.log.refused, 3);
       assert.ok(inspected.includes(":/zu/vault:ro"), "the sidecar has the socket directory");
+      // --forward-connect: the CONNECT reached the host side as sent, and bytes flowed both ways.
+      assert.match(
+        String(r.boundTunnel),
+        /^HTTP\/1\.1 200 Connection Established\r\n\r\necho:ping/,
+      );
+      assert.deepEqual(tunnel.heads, [
+        "CONNECT api.bound.test:443 HTTP/1.1\r\nHost: api.bound.test:443",
+      ]);
+      assert.ok(
+        outcome.proxyDecisions.some((d) =>
+          d.host === "api.bound.test" && d.reason === "handed_off" && (d.bytes_down as number) > 0
+        ),
+        JSON.stringify(outcome.proxyDecisions),
+      );
+      assert.ok(
+        outcome.proxyFlags.includes("--allow-read=/zu/vault/broker.sock,/zu/vault/intercept.sock"),
+      );
     } finally {
+      await tunnel.close();
       await running.close();
       await removeHostSocketDir(dir);
       await upstream.close();
