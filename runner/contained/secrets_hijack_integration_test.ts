@@ -201,7 +201,12 @@ dockerTest(
         !everything.includes(CANARY),
         "the canary is nowhere the agent or its records reach",
       );
-      assert.equal((r.env as Record<string, string>).ZU_TEST_MODEL_KEY, running.phantom);
+      const env = r.env as Record<string, string>;
+      assert.equal(env.ZU_TEST_MODEL_KEY, running.phantom);
+      assert.ok(
+        !`${env.NO_PROXY},${env.no_proxy}`.includes("zu-vault"),
+        "zu-vault goes via the proxy",
+      );
       assert.ok(Object.keys(r.environ as object).length > 0, "it read /proc/*/environ");
       assert.ok(Object.keys(r.files as object).length > 0, "it read files");
       assert.match(String(r.vaultDir), /^failed:NotFound/);
