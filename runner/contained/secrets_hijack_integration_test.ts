@@ -38,10 +38,16 @@ function standInInterceptor(path: string) {
         }
         const end = text.indexOf("\r\n\r\n");
         heads.push(text.slice(0, end));
+        const enc = new TextEncoder();
+        await conn.write(enc.encode("HTTP/1.1 200 Connection Established\r\n\r\n"));
+        // Echo every byte, whichever read it arrives in.
         const early = text.slice(end + 4);
-        await conn.write(
-          new TextEncoder().encode(`HTTP/1.1 200 Connection Established\r\n\r\necho:${early}`),
-        );
+        if (early) await conn.write(enc.encode(`echo:${early}`));
+        for (;;) {
+          const n = await conn.read(buf).catch(() => null);
+          if (n === null) break;
+          await conn.write(enc.encode(`echo:${new TextDecoder().decode(buf.subarray(0, n))}`));
+        }
         conn.close();
       })().catch(() => {});
     }
