@@ -9,6 +9,8 @@ Deno.test("backends/docker/mod.ts exports exactly the documented names", () => {
     "DEFAULT_IMAGE_POLICY",
     "DEFAULT_MEMORY_BYTES",
     "FrameDemuxer",
+    "HOST_SOCKET_DIR_PREFIX",
+    "HOST_SOCKET_MOUNT",
     "ImagePolicyError",
     "LineSplitter",
     "LocalDockerBackend",

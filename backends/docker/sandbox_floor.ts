@@ -14,7 +14,12 @@
  *   memory above 1 GiB or swap, no CPU quota, a user other than `10001:10001`, a writable root,
  *   a `/tmp` other than the noexec tmpfs, host namespaces (pid, ipc, uts, user, cgroup),
  *   devices, extra mounts, a writable bind or a bind of the Docker socket or of a system path,
- *   and any HostConfig field the floor does not set.
+ *   and any HostConfig field the floor does not set;
+ * - a bind of a host socket directory (one holding a unix socket, or named `zu_vault_*`, or
+ *   of a directory that holds one) or any bind at `/zu/vault`: the host's model broker and TLS
+ *   interceptor listen there, and only the egress-proxy sidecar may reach them, through exactly
+ *   the one bind its {@link FloorContext.hostSocketDir} names. An agent container never gets
+ *   one.
  *
  * @example
  * ```ts
@@ -122,8 +127,20 @@ export function checkSandboxSpec(spec: SandboxSpec): void {
   }
 }
 
+/** Where the sidecar sees the host socket directory (`broker.sock`, `intercept.sock`). */
+export const HOST_SOCKET_MOUNT = "/zu/vault";
+
+/** The name prefix of a host socket directory (a temp dir, mode 0700). */
+export const HOST_SOCKET_DIR_PREFIX = "zu_vault_";
+
 /** What the final check needs to know besides the options. */
 export interface FloorContext {
+  /**
+   * The one host socket directory this container may bind, read-only, at
+   * {@link HOST_SOCKET_MOUNT}: given only for the egress-proxy sidecar of a run that forwards to
+   * the host. Default none (every socket directory refused).
+   */
+  hostSocketDir?: string;
   /** The spec opted into `unrestricted` (so `bridge` is allowed). Default false. */
   unrestricted?: boolean;
   /** The host's CPUs (cap of the quota). Default `navigator.hardwareConcurrency`. */
@@ -184,13 +201,48 @@ function forbiddenBindSource(source: string): string | null {
   return null;
 }
 
-function checkBind(bind: unknown): void {
+/** Why `path` (a directory) is a host socket directory or holds one, else null. */
+function socketDirReason(path: string): string | null {
+  const base = path.replace(/\/+$/, "").split("/").at(-1) ?? "";
+  if (base.startsWith(HOST_SOCKET_DIR_PREFIX)) return "a host socket directory";
+  try {
+    for (const entry of Deno.readDirSync(path)) {
+      if (entry.name.startsWith(HOST_SOCKET_DIR_PREFIX)) {
+        return "a parent of a host socket directory";
+      }
+      if (entry.isFile || entry.isDirectory || entry.isSymlink) continue;
+      try {
+        if (Deno.lstatSync(`${path}/${entry.name}`).isSocket) return "a directory holding a socket";
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // not a directory, or not readable here
+  }
+  return null;
+}
+
+function checkBind(bind: unknown, hostSocketDir: string | undefined): void {
   if (typeof bind !== "string") throw new SandboxFloorError(`bind ${q(bind)}`);
   const [source = "", target = "", opts = "", ...more] = bind.split(":");
   if (!source.startsWith("/") || !target.startsWith("/") || more.length > 0) {
     throw new SandboxFloorError(`bind ${q(bind)} (only host-path:container-path:ro)`);
   }
   if (!opts.split(",").includes("ro")) throw new SandboxFloorError(`writable bind ${q(bind)}`);
+  const mountedAtSockets = target.replace(/\/+$/, "") === HOST_SOCKET_MOUNT ||
+    target.startsWith(`${HOST_SOCKET_MOUNT}/`) || HOST_SOCKET_MOUNT.startsWith(`${target}/`);
+  if (hostSocketDir !== undefined && source === hostSocketDir) {
+    if (target !== HOST_SOCKET_MOUNT) {
+      throw new SandboxFloorError(
+        `bind ${q(bind)} (the host socket directory goes at "${HOST_SOCKET_MOUNT}" only)`,
+      );
+    }
+    const why = forbiddenBindSource(source);
+    if (why !== null) throw new SandboxFloorError(`bind ${q(bind)} of ${why}`);
+    return;
+  }
+  if (mountedAtSockets) throw new SandboxFloorError(`bind ${q(bind)} at the host socket mount`);
   const paths = new Set([source]);
   try {
     paths.add(Deno.realPathSync(source));
@@ -203,7 +255,7 @@ function checkBind(bind: unknown): void {
     }
   }
   for (const path of paths) {
-    const why = forbiddenBindSource(path);
+    const why = forbiddenBindSource(path) ?? socketDirReason(path);
     if (why !== null) throw new SandboxFloorError(`bind ${q(bind)} of ${why}`);
   }
 }
@@ -270,6 +322,6 @@ export function checkSandboxFloor(
   }
   if (h.Binds !== undefined) {
     if (!Array.isArray(h.Binds)) fail(`Binds ${q(h.Binds)}`);
-    for (const bind of h.Binds as unknown[]) checkBind(bind);
+    for (const bind of h.Binds as unknown[]) checkBind(bind, context.hostSocketDir);
   }
 }

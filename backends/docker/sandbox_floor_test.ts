@@ -10,6 +10,8 @@ import {
 import {
   checkSandboxFloor,
   checkSandboxSpec,
+  HOST_SOCKET_DIR_PREFIX,
+  HOST_SOCKET_MOUNT,
   SandboxFloorError,
   seccompJsonFor,
 } from "./sandbox_floor.ts";
@@ -230,4 +232,61 @@ Deno.test("checkSandboxFloor holds exactly at hardening.ts's limits", () => {
     MemorySwap: MAX_MEMORY_BYTES + 1,
   });
   assert.throws(() => checkSandboxFloor(memory, { hostCpus: 2 }), isFloor(/Memory/));
+});
+
+Deno.test("checkSandboxFloor lets only the sidecar bind the host socket directory, at /zu/vault", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "zu_floor_" });
+  const vault = `${tmp}/${HOST_SOCKET_DIR_PREFIX}abc`;
+  await Deno.mkdir(vault, { mode: 0o700 });
+  const listener = Deno.listen({ transport: "unix", path: `${vault}/broker.sock` });
+  const plain = `${tmp}/plain`;
+  await Deno.mkdir(plain);
+  const holder = `${tmp}/holder`;
+  await Deno.mkdir(holder);
+  const holderSock = Deno.listen({ transport: "unix", path: `${holder}/x.sock` });
+  const withBinds = (binds: string[]) => {
+    const o = hardenedCreateOptions({ image: "zu-runtime:0.1.0" }, ctx);
+    o.HostConfig!.Binds = binds;
+    return o;
+  };
+  try {
+    // The sidecar: exactly its one directory, read-only, at the mount point.
+    checkSandboxFloor(withBinds([`${vault}:${HOST_SOCKET_MOUNT}:ro`]), { hostSocketDir: vault });
+    assert.throws(
+      () => checkSandboxFloor(withBinds([`${vault}:/elsewhere:ro`]), { hostSocketDir: vault }),
+      isFloor(/goes at "\/zu\/vault" only/),
+    );
+    assert.throws(
+      () =>
+        checkSandboxFloor(withBinds([`${vault}:${HOST_SOCKET_MOUNT}`]), { hostSocketDir: vault }),
+      isFloor(/writable bind/),
+    );
+    // Anyone else (an agent container has no context): every way of reaching the sockets.
+    const refused: [string, RegExp][] = [
+      [`${vault}:${HOST_SOCKET_MOUNT}:ro`, /host socket (mount|directory)/],
+      [`${vault}:/agent:ro`, /host socket directory/],
+      [`${vault}/broker.sock:/b.sock:ro`, /socket/],
+      [`${tmp}:/t:ro`, /parent of a host socket directory/],
+      [`${holder}:/h:ro`, /directory holding a socket/],
+      [`${plain}:${HOST_SOCKET_MOUNT}:ro`, /host socket mount/],
+      [`${plain}:/zu:ro`, /host socket mount/],
+      [`${plain}:${HOST_SOCKET_MOUNT}/broker.sock:ro`, /host socket mount/],
+    ];
+    for (const [bind, why] of refused) {
+      assert.throws(() => checkSandboxFloor(withBinds([bind])), isFloor(why), bind);
+      // The sidecar's context allows its one directory, nothing more.
+      if (!bind.startsWith(`${vault}:${HOST_SOCKET_MOUNT}:`)) {
+        assert.throws(
+          () => checkSandboxFloor(withBinds([bind]), { hostSocketDir: vault }),
+          SandboxFloorError,
+          bind,
+        );
+      }
+    }
+    checkSandboxFloor(withBinds([`${plain}:/agent:ro`]));
+  } finally {
+    listener.close();
+    holderSock.close();
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

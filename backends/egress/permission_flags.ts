@@ -1,7 +1,9 @@
 /**
  * The Deno permission flags the egress proxy child runs under: `--allow-net` for its listen
  * address, the allowlisted hosts and the addresses they were pinned to at start, and nothing
- * else (no read, write, run, ffi, sys; env only for the one named test switch). Even if the
+ * else (no run, ffi, sys; env only for the one named test switch; read and write only on the
+ * exact unix sockets it forwards to, when it forwards: Deno needs read, write and
+ * `--allow-net=unix:<path>` to connect one). Even if the
  * proxy's own checks had a bug, Deno refuses a connection to anything not named here.
  *
  * @example
@@ -35,13 +37,21 @@ export interface ProxyPermissionInput {
    * addresses the proxy's checks accept belong here). Keys are normalised host names.
    */
   pinned?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Absolute paths of the unix sockets the proxy forwards to (`--forward-http`,
+   * `--forward-connect`): each gets `unix:<path>` in `--allow-net` and exactly that path in
+   * `--allow-read` and `--allow-write`. Default none (no read or write at all).
+   */
+  sockets?: readonly string[];
 }
 
 /**
  * Computes the proxy child's permission flags: one `--allow-net=` (listen address, every
  * allowlisted host and every pinned address, each with the entry's port, or ports 80 and 443
  * when it has none: core's `netFlagEntries`; a `*.domain` entry on every port, since the proxy
- * resolves such names itself and Deno checks a lookup without a port) and `--allow-env=ZU_PROXY_UNSAFE_TEST_ALLOW_ALL`. Nothing else.
+ * resolves such names itself and Deno checks a lookup without a port; `unix:<path>` for each
+ * forward socket), `--allow-env=ZU_PROXY_UNSAFE_TEST_ALLOW_ALL`, and, only when it forwards,
+ * `--allow-read` and `--allow-write` on exactly the socket paths. Nothing else.
  *
  * @example
  * ```ts
@@ -72,5 +82,16 @@ export function permissionFlagsForProxy(input: ProxyPermissionInput): string[] {
       for (const item of netFlagEntries(parseHostPattern(netFlagEntry(ip, entry.port)))) add(item);
     }
   }
-  return [`--allow-net=${net.join(",")}`, `--allow-env=${UNSAFE_TEST_ENV}`];
+  const sockets = [...new Set(input.sockets ?? [])];
+  for (const path of sockets) {
+    if (!path.startsWith("/") || path.includes(",") || /[\s\0]/.test(path)) {
+      throw new TypeError(`Cannot grant socket "${path}": it must be an absolute path`);
+    }
+    add(`unix:${path}`);
+  }
+  const flags = [`--allow-net=${net.join(",")}`, `--allow-env=${UNSAFE_TEST_ENV}`];
+  if (sockets.length > 0) {
+    flags.push(`--allow-read=${sockets.join(",")}`, `--allow-write=${sockets.join(",")}`);
+  }
+  return flags;
 }

@@ -16,6 +16,7 @@
  * @module
  */
 import { permissionFlagsForProxy } from "./permission_flags.ts";
+import { forwardSockets, type SidecarForwards } from "./sidecar_forward.ts";
 
 /** Input of {@link proxyCommand}. */
 export interface ProxyCommandInput {
@@ -34,6 +35,11 @@ export interface ProxyCommandInput {
   sidecarPath: string;
   /** Extra sidecar arguments (limits). */
   extraArgs?: readonly string[];
+  /**
+   * Requests the sidecar hands to host-side unix sockets (`--forward-http`,
+   * `--forward-connect`); the socket paths are as the sidecar sees them. Default none.
+   */
+  forwards?: SidecarForwards;
 }
 
 /**
@@ -45,6 +51,7 @@ export function proxyCommand(input: ProxyCommandInput): { flags: string[]; args:
     listen: input.listen,
     allowlist: input.allowlist,
     pinned: input.pins.granted,
+    ...(input.forwards ? { sockets: forwardSockets(input.forwards) } : {}),
   });
   const sidecarArgs = ["--listen", input.listen];
   for (const a of input.allowlist) sidecarArgs.push("--allow", a);
@@ -52,6 +59,12 @@ export function proxyCommand(input: ProxyCommandInput): { flags: string[]; args:
     if (ips.length > 0) sidecarArgs.push("--pin", `${host}=${ips.join(",")}`);
   }
   for (const c of input.allowCidrs ?? []) sidecarArgs.push("--allow-cidr", c);
+  for (const f of input.forwards?.http ?? []) {
+    sidecarArgs.push("--forward-http", `${f.pattern}=unix:${f.socket}`);
+  }
+  for (const f of input.forwards?.connect ?? []) {
+    sidecarArgs.push("--forward-connect", `${f.pattern}=unix:${f.socket}`);
+  }
   sidecarArgs.push(...(input.extraArgs ?? []));
   return {
     flags,

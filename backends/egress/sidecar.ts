@@ -7,7 +7,11 @@
  * `--listen host:port` (default `127.0.0.1:0`), `--allow <entry>` (also comma lists),
  * `--pin host=ip[,ip]` (addresses resolved once by the parent; the child does no DNS for them),
  * `--allow-cidr <cidr>`, `--max-header-bytes N`, `--idle-timeout-ms N`,
- * `--connect-timeout-ms N`, `--max-connections N`.
+ * `--connect-timeout-ms N`, `--max-connections N`,
+ * `--forward-http <host>=unix:<path>` (absolute-form `http://<host>/...` requests, e.g. the
+ * reserved broker name `zu-vault`, go over that unix socket to the host process) and
+ * `--forward-connect <pattern>=unix:<path>` (CONNECT tunnels to matching hosts are piped over
+ * that socket; the host side terminates TLS). See `sidecar_forward.ts`.
  *
  * `ZU_PROXY_UNSAFE_TEST_ALLOW_ALL=1` (test only) turns the proxy's own checks off so a test can
  * show that Deno's `--allow-net` still holds.
@@ -26,6 +30,7 @@ import { startEgressProxy } from "./egress_proxy.ts";
 import { splitHostPort } from "../../core/host_port.ts";
 import { UNSAFE_TEST_ENV } from "./permission_flags.ts";
 import type { Resolver } from "../../core/net_guard.ts";
+import { parseForward, type SidecarForward, sidecarForwardHandoff } from "./sidecar_forward.ts";
 
 /** Parsed sidecar configuration. */
 export interface SidecarConfig {
@@ -46,6 +51,10 @@ export interface SidecarConfig {
     connectTimeoutMs?: number;
     maxConnections?: number;
   };
+  /** `--forward-http` entries. */
+  forwardHttp: SidecarForward[];
+  /** `--forward-connect` entries. */
+  forwardConnect: SidecarForward[];
 }
 
 function positiveInt(name: string, text: string | undefined): number | undefined {
@@ -68,6 +77,8 @@ export function parseSidecarArgs(args: string[]): SidecarConfig {
       "idle-timeout-ms": { type: "string" },
       "connect-timeout-ms": { type: "string" },
       "max-connections": { type: "string" },
+      "forward-http": { type: "string", multiple: true, default: [] },
+      "forward-connect": { type: "string", multiple: true, default: [] },
     },
     strict: true,
     allowPositionals: false,
@@ -95,6 +106,8 @@ export function parseSidecarArgs(args: string[]): SidecarConfig {
     pinned,
     allowCidrs: values["allow-cidr"],
     limits,
+    forwardHttp: values["forward-http"].map(parseForward),
+    forwardConnect: values["forward-connect"].map(parseForward),
   };
 }
 
@@ -132,6 +145,7 @@ async function main(): Promise<void> {
     Deno.exit(2);
   }
   const unsafe = unsafeRequested();
+  const forwarding = config.forwardHttp.length + config.forwardConnect.length > 0;
   const proxy = await startEgressProxy({
     allowlist: config.allowlist,
     hostname: config.hostname,
@@ -141,10 +155,24 @@ async function main(): Promise<void> {
     wildcardDialByName: true,
     unsafeTestAllowAll: unsafe,
     ...config.limits,
+    ...(forwarding
+      ? {
+        handoff: sidecarForwardHandoff(
+          { http: config.forwardHttp, connect: config.forwardConnect },
+          config.limits.idleTimeoutMs ? { idleTimeoutMs: config.limits.idleTimeoutMs } : {},
+        ),
+      }
+      : {}),
     log: (line) =>
       print(
         line.event === "proxy.ready"
-          ? { ...line, allowlist: config.allowlist, unsafe_test_allow_all: unsafe }
+          ? {
+            ...line,
+            allowlist: config.allowlist,
+            unsafe_test_allow_all: unsafe,
+            forward_http: config.forwardHttp.map((f) => f.pattern),
+            forward_connect: config.forwardConnect.map((f) => f.pattern),
+          }
           : line,
       ),
   });

@@ -25,6 +25,8 @@ Deno.test("parseSidecarArgs reads listen, allowlist, pins, CIDRs and limits", ()
     pinned: { "a.test": ["93.184.216.34", "93.184.216.35"] },
     allowCidrs: ["10.9.0.0/16"],
     limits: { maxHeaderBytes: 8192, idleTimeoutMs: 1000 },
+    forwardHttp: [],
+    forwardConnect: [],
   });
 });
 

@@ -9,7 +9,7 @@ import { dockerUnavailable } from "../../core/environment_errors.ts";
 import { PassThrough, Readable } from "node:stream";
 import { readJsonLines } from "../../backends/egress/json_lines.ts";
 import { hardenedCreateOptions, managedLabels } from "../../backends/docker/hardening.ts";
-import { checkSandboxFloor } from "../../backends/docker/sandbox_floor.ts";
+import { checkSandboxFloor, type FloorContext } from "../../backends/docker/sandbox_floor.ts";
 
 /** Start time of this process (`/proc/self/stat` field 22), or "" when unreadable. */
 export function ownStartTime(): string {
@@ -67,6 +67,11 @@ export interface LauncherContainerInput {
   dnsOptions?: readonly string[];
   /** `/etc/hosts` entries. */
   extraHosts?: Readonly<Record<string, string>>;
+  /**
+   * The sidecar's host socket directory (bound read-only at `/zu/vault`, allowed by the floor
+   * for this container only). Never given for an agent container.
+   */
+  hostSocketDir?: string;
 }
 
 /**
@@ -103,7 +108,8 @@ export function launcherCreateOptions(
   if (input.binds && input.binds.length > 0) host.Binds = input.binds.map((b) => `${b}:ro`);
   if (input.dnsOptions) host.DnsOptions = [...input.dnsOptions];
   options.HostConfig = host;
-  checkSandboxFloor(options);
+  const floor: FloorContext = input.hostSocketDir ? { hostSocketDir: input.hostSocketDir } : {};
+  checkSandboxFloor(options, floor);
   return options;
 }
 

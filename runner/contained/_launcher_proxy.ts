@@ -34,6 +34,8 @@ export interface SidecarInput {
   seccomp: string;
   /** Read-only binds. */
   binds?: readonly string[];
+  /** The host socket directory, bound read-only at `/zu/vault` (the floor allows it here only). */
+  hostSocketDir?: string;
   /** Waits this long for `proxy.ready`. */
   readyTimeoutMs: number;
   /** Resolves when the run is cancelled. */
@@ -72,6 +74,7 @@ export async function startSidecar(docker: Dockerode, input: SidecarInput): Prom
     pids: 128,
     cpus: 1,
     ...(input.binds ? { binds: input.binds } : {}),
+    ...(input.hostSocketDir ? { hostSocketDir: input.hostSocketDir } : {}),
   })).catch((e) => {
     throw dockerError(e, input.runId, input.image);
   });

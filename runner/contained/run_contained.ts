@@ -23,13 +23,7 @@ import { EGRESS_OBSERVED, type Event, newEvent } from "../../core/events.ts";
 import { errorOfCode, RunFailure, UserError } from "../../core/errors.ts";
 import { dockerUnavailable } from "../../core/environment_errors.ts";
 import { failureEvent } from "../../core/failure_event.ts";
-import type {
-  AgentLauncher,
-  EventFilter,
-  EventSink,
-  QueryOptions,
-  StreamOptions,
-} from "../../core/types.ts";
+import type { AgentLauncher, EventSink } from "../../core/types.ts";
 import type { Resolver } from "../../core/net_guard.ts";
 import type { DockerClient } from "../../backends/docker/docker_client.ts";
 import { jailAgentOf } from "../jail/jail_agent.ts";
@@ -40,6 +34,16 @@ import {
   type RunPermissions,
 } from "../jail/permission_flags.ts";
 import { type LiveChildResult, parseJailResult } from "../jail/jail_result.ts";
+import {
+  type ContainedIntercept,
+  providerKeyEnvs,
+  type StartContainedBroker,
+} from "./contained_broker.ts";
+import { type ContainedSecrets, startContainedSecrets } from "./_contained_secrets.ts";
+import { RecordingSink } from "./_recording_sink.ts";
+import { stageAgentDir } from "./_stage_agent.ts";
+import { BROKER_HOST } from "../../backends/egress/sidecar_forward.ts";
+import { parseHostPattern } from "../../core/host_pattern.ts";
 import {
   DEFAULT_LAUNCHER_IMAGE,
   type LaunchOutcome,
@@ -92,11 +96,11 @@ const CONTAINMENT_ENV_KEYS: readonly string[] = [
  */
 export function sandboxedPermissions(
   jail: JailAgent,
-  options: { env?: (name: string) => string | undefined } = {},
+  options: { env?: (name: string) => string | undefined; envKeys?: readonly string[] } = {},
 ): RunPermissions {
   const perms = computeRunPermissions({ ...jail, agentDir: SANDBOX_AGENT_DIR }, {
     mode: "live",
-    envKeys: CONTAINMENT_ENV_KEYS,
+    envKeys: [...CONTAINMENT_ENV_KEYS, ...(options.envKeys ?? [])],
     ...(options.env ? { env: options.env } : {}),
   });
   const denyNet = perms.denyNet.filter((r) => !SANDBOX_ALLOWED_PRIVATE.includes(r));
@@ -157,12 +161,38 @@ export interface RunSandboxedOptions {
    * image. Tests pass a fake (`FakeAgentLauncher` in `@zu/zu/testing`).
    */
   launcher?: (wiring: LauncherWiring) => AgentLauncher;
+  /**
+   * Keeps the provider keys on the host (route mode): started with the run's routes (one per
+   * provider with a URL and a key variable) and `<host socket dir>/broker.sock`; the container
+   * gets the broker's phantom in each key variable, `http://zu-vault/r/<id>` as each base URL
+   * (in the staged agent file) and no real key; the model host is not allowlisted at the
+   * sidecar. A loopback model URL is allowed then. The integrator passes an adapter over
+   * `startModelBroker`. Default none (the old way: the real key in the container's env).
+   */
+  startBroker?: StartContainedBroker;
+  /**
+   * Inject/placeholder modes: the TLS interceptor on `<host socket dir>/intercept.sock`, the
+   * sidecar's `--forward-connect` patterns, and the CA bundle mounted at `/zu/ca.pem` with the
+   * CA variables set in the agent container. Default none.
+   */
+  intercept?: ContainedIntercept;
+  /**
+   * Called once the agent container stopped, before anything is removed (tests export and
+   * inspect the containers here).
+   */
+  beforeTeardown?: SandboxLauncherOptions["beforeTeardown"];
 }
 
 /** What a contained run hands its launcher: where the agent's events and lines go. */
 export type LauncherWiring = Pick<
   SandboxLauncherOptions,
-  "sink" | "onAgentLine" | "onAgentText" | "onAgentStderr" | "onProxyLine"
+  | "sink"
+  | "onAgentLine"
+  | "onAgentText"
+  | "onAgentStderr"
+  | "onProxyLine"
+  | "hostSockets"
+  | "beforeTeardown"
 >;
 
 /** What a sandboxed run did. */
@@ -179,87 +209,6 @@ export interface SandboxedRun {
   runId: string;
   /** The image the agent ran in. */
   image: string;
-}
-
-/** Records what passes through to the caller's sink (which stays the caller's to close). */
-class RecordingSink implements EventSink {
-  readonly stored: Event[] = [];
-  taskId: string | null = null;
-  #inner: EventSink;
-  #onEvent: ((event: Event) => void) | undefined;
-
-  constructor(inner: EventSink, onEvent?: (event: Event) => void) {
-    this.#inner = inner;
-    this.#onEvent = onEvent;
-  }
-
-  async append(event: Event): Promise<Event> {
-    const stored = await this.#inner.append(event);
-    if (this.taskId === null && event.type !== EGRESS_OBSERVED) this.taskId = event.task_id;
-    this.stored.push(stored);
-    this.#onEvent?.(stored);
-    return stored;
-  }
-  query(filter?: EventFilter, options?: QueryOptions): Promise<Event[]> {
-    return this.#inner.query(filter, options);
-  }
-  stream(filter?: EventFilter, options?: StreamOptions): AsyncIterable<Event> {
-    return this.#inner.stream(filter, options);
-  }
-  count(filter?: EventFilter): Promise<number> {
-    return this.#inner.count(filter);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-}
-
-/** Directories never copied into the sandbox: the host's event logs, VCS and dependency trees. */
-const STAGE_SKIP: ReadonlySet<string> = new Set([".zu", ".git", "node_modules"]);
-
-/** The most an agent directory may hold to be copied in (64 MiB). */
-const STAGE_MAX_BYTES = 64 * 1024 * 1024;
-
-/**
- * Copies the agent directory into a fresh world-readable staging directory (the container runs
- * as an unprivileged user that cannot read a private home or temp directory). Symlinks are
- * skipped, never followed, so a link cannot pull host files into the box.
- */
-async function stageAgentDir(agentDir: string): Promise<string> {
-  const stage = await Deno.makeTempDir({ prefix: "zu_sandbox_agent_" });
-  let total = 0;
-  const copy = async (from: string, to: string): Promise<void> => {
-    await Deno.chmod(to, 0o755);
-    for await (const entry of Deno.readDir(from)) {
-      if (entry.isSymlink || STAGE_SKIP.has(entry.name)) continue;
-      const src = `${from}/${entry.name}`;
-      const dst = `${to}/${entry.name}`;
-      if (entry.isDirectory) {
-        await Deno.mkdir(dst);
-        await copy(src, dst);
-      } else if (entry.isFile) {
-        total += (await Deno.lstat(src)).size;
-        if (total > STAGE_MAX_BYTES) {
-          throw new UserError(
-            "agent_invalid",
-            `Cannot copy agent "${agentDir}" into the sandbox: it holds more than ${STAGE_MAX_BYTES} bytes`,
-          );
-        }
-        await Deno.copyFile(src, dst);
-        await Deno.chmod(dst, 0o644);
-      }
-    }
-  };
-  try {
-    await copy(agentDir, stage);
-  } catch (e) {
-    await Deno.remove(stage, { recursive: true }).catch(() => {});
-    throw e;
-  }
-  return stage;
 }
 
 function hostEnv(name: string): string | undefined {
@@ -358,9 +307,8 @@ export async function runSandboxed(
     // loadAgentConfig reports the missing file
   }
   const jail = options.jail ?? await describeAgent(file, env);
-  checkSandboxModelUrls(agentFile, jail, env);
+  checkSandboxModelUrls(agentFile, jail, env, { brokered: options.startBroker !== undefined });
   const name = file.slice(file.lastIndexOf("/") + 1);
-  const perms = sandboxedPermissions(jail, { env });
   const image = options.image ?? DEFAULT_LAUNCHER_IMAGE;
   const zuRoot = options.zuRoot ?? "/opt/zu";
   let docker: Dockerode | null = null;
@@ -369,12 +317,69 @@ export async function runSandboxed(
     await preflight(docker, image, agentFile);
   }
 
+  const stage = await stageAgentDir(jail.agentDir);
+  let secrets: ContainedSecrets | null = null;
+  try {
+    secrets = await startContainedSecrets({
+      stagedFile: `${stage}/${name}`,
+      jail,
+      env,
+      startBroker: options.startBroker,
+      intercept: options.intercept,
+    });
+    const perms = sandboxedPermissions(secrets?.jail ?? jail, {
+      env,
+      ...(secrets ? { envKeys: secrets.envKeys } : {}),
+    });
+    const childEnv = containerEnv(perms, env, secrets, {
+      // With a broker, no provider key ever comes from the host's environment.
+      neverCopy: options.startBroker ? providerKeyEnvs(jail) : new Set(),
+    });
+    return await launchStaged(stage, {
+      options,
+      command: jailCommand(perms, zuRoot, name, options.track ?? true),
+      childEnv,
+      perms,
+      image,
+      zuRoot,
+      docker,
+      agentFile,
+      secrets,
+    });
+  } finally {
+    await secrets?.close();
+    await Deno.remove(stage, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * The agent container's variables: each permitted one from the host, except the containment
+ * signals (the launcher sets them), those in `neverCopy` (provider keys under a broker) and
+ * those the secrets replace (phantoms, route URLs); plus the secrets' own (CA, placeholders).
+ */
+function containerEnv(
+  perms: RunPermissions,
+  env: (name: string) => string | undefined,
+  secrets: ContainedSecrets | null,
+  options: { neverCopy: ReadonlySet<string> },
+): Record<string, string> {
   const childEnv: Record<string, string> = { NO_COLOR: "1", DENO_DIR: "/tmp/.deno" };
   for (const k of perms.env) {
+    if (CONTAINMENT_ENV_KEYS.includes(k)) continue;
+    const replaced = secrets?.replaced.get(k);
+    if (replaced !== undefined) {
+      childEnv[k] = replaced;
+      continue;
+    }
+    if (options.neverCopy.has(k)) continue;
     const v = env(k);
-    if (v !== undefined && !CONTAINMENT_ENV_KEYS.includes(k)) childEnv[k] = v;
+    if (v !== undefined) childEnv[k] = v;
   }
-  const command = [
+  return { ...childEnv, ...(secrets?.env ?? {}) };
+}
+
+function jailCommand(perms: RunPermissions, zuRoot: string, name: string, track: boolean) {
+  return [
     "/usr/local/bin/deno",
     "run",
     ...perms.flags,
@@ -386,23 +391,8 @@ export async function runSandboxed(
     "--mode",
     "live",
     "--options",
-    JSON.stringify({ track: options.track ?? true }),
+    JSON.stringify({ track }),
   ];
-  const stage = await stageAgentDir(jail.agentDir);
-  try {
-    return await launchStaged(stage, {
-      options,
-      command,
-      childEnv,
-      perms,
-      image,
-      zuRoot,
-      docker,
-      agentFile,
-    });
-  } finally {
-    await Deno.remove(stage, { recursive: true }).catch(() => {});
-  }
 }
 
 /** Codes of a failed model or network call, where the proxy's refusals may be the cause. */
@@ -442,9 +432,10 @@ async function launchStaged(stage: string, input: {
   zuRoot: string;
   docker: Dockerode | null;
   agentFile: string;
+  secrets: ContainedSecrets | null;
 }): Promise<SandboxedRun> {
-  const { options, command, childEnv, perms, image, zuRoot, docker, agentFile } = input;
-  const binds = [`${stage}:${SANDBOX_AGENT_DIR}`];
+  const { options, command, childEnv, perms, image, zuRoot, docker, agentFile, secrets } = input;
+  const binds = [`${stage}:${SANDBOX_AGENT_DIR}`, ...(secrets?.binds ?? [])];
   if (options.zuSourceBind) binds.push(`${options.zuSourceBind}:${zuRoot}`);
 
   const sink = new RecordingSink(options.sink, options.onEvent);
@@ -453,6 +444,8 @@ async function launchStaged(stage: string, input: {
   const wiring: LauncherWiring = {
     sink,
     ...(options.onProxyLine ? { onProxyLine: options.onProxyLine } : {}),
+    ...(secrets ? { hostSockets: secrets.hostSockets } : {}),
+    ...(options.beforeTeardown ? { beforeTeardown: options.beforeTeardown } : {}),
     onAgentLine: (line) => {
       if (line.zu_jail === "result") result = line.result;
       else if (line.zu_jail === "error") error = line;
@@ -475,7 +468,8 @@ async function launchStaged(stage: string, input: {
   const runId = options.runId ?? crypto.randomUUID();
   const outcome = await launcher.run({
     command,
-    allowlist: perms.net,
+    // The broker's name is forwarded by the sidecar, never dialled: not on its allowlist.
+    allowlist: perms.net.filter((e) => parseHostPattern(e).host !== BROKER_HOST),
     timeoutMs: options.timeoutMs,
     env: childEnv,
     binds,

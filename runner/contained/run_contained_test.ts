@@ -2,6 +2,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { OPENAI_ENDPOINT } from "../../agent/providers/openai_compatible.ts";
 import { computeRunPermissions } from "../jail/permission_flags.ts";
 import { SANDBOX_AGENT_DIR, sandboxedPermissions } from "./run_contained.ts";
+import { agentInBox } from "./contained_broker.ts";
 
 const AGENT = {
   agentDir: "/home/someone/shop",
@@ -32,6 +33,8 @@ Deno.test("sandboxedPermissions grants the declared hosts and the model host, re
   ok(p.flags.includes("--allow-read=/agent"), p.flags.join(" "));
   ok(!p.flags.some((f) => f.includes("/home/someone")), "the host path never reaches the box");
   for (const k of ["ZU_SANDBOXED", "HTTPS_PROXY", "ZU_SANDBOX_NETWORK"]) ok(p.env.includes(k), k);
+  // The child may read the key variable; under a broker it holds the run's phantom, never the
+  // key (contained_broker_test.ts and secrets_contained_integration_test.ts check the values).
   ok(p.env.includes("OPENAI_API_KEY"));
   equal(p.flags[0], "--no-prompt");
   equal(p.flags[1], "--cached-only");
@@ -68,4 +71,18 @@ Deno.test("sandboxedPermissions grants nothing to an agent that declares no host
   deepEqual(p.net, []);
   ok(!p.flags.some((f) => f.startsWith("--allow-net")), p.flags.join(" "));
   ok(p.flags.some((f) => f.startsWith("--deny-net=")), p.flags.join(" "));
+});
+
+Deno.test("sandboxedPermissions of a brokered agent grants the broker's name, never the model host", () => {
+  const boxed = agentInBox(AGENT, new Map([["m0", "http://zu-vault/r/m0"]]));
+  const p = sandboxedPermissions(boxed);
+  deepEqual(p.net, [
+    "api.shop.example:8443",
+    "shop.example:80",
+    "shop.example:443",
+    "zu-vault:80",
+    "zu-vault:443",
+  ]);
+  ok(!p.flags.some((f) => f.includes("api.openai.com")), p.flags.join(" "));
+  ok(p.env.includes("OPENAI_API_KEY"), "the key variable (holding the phantom) stays readable");
 });

@@ -66,6 +66,12 @@ import {
 } from "./_launcher_docker.ts";
 import { SIDECAR_PORT, startSidecar } from "./_launcher_proxy.ts";
 import { eventFromContained, modelHostEntry } from "./_launcher_events.ts";
+import {
+  forwardedNames,
+  HOST_SOCKET_MOUNT,
+  type HostSockets,
+  sidecarForwardsOf,
+} from "./host_sockets.ts";
 
 /** Default image for the agent and the proxy. */
 export const DEFAULT_LAUNCHER_IMAGE = "zu-runtime:0.1.0";
@@ -113,6 +119,18 @@ export interface SandboxLauncherOptions {
   onAgentLine?: (line: Record<string, unknown>) => void;
   /** Agent stderr. */
   onAgentStderr?: (text: string) => void;
+  /**
+   * The host socket directory the sidecar forwards to (the model broker, the TLS interceptor):
+   * bound read-only at `/zu/vault` into the sidecar only, its forwards passed as
+   * `--forward-http` / `--forward-connect`, and the forwarded exact names resolved to the proxy
+   * in the agent container. Default none.
+   */
+  hostSockets?: HostSockets;
+  /**
+   * Called once the agent container has stopped and before anything is removed, with the ids of
+   * the containers (tests export and inspect them here). Errors are kept as teardown errors.
+   */
+  beforeTeardown?: (containers: { agent?: string; proxy?: string }) => Promise<void>;
 }
 
 export type { LaunchOutcome, LaunchRequest } from "../../core/types.ts";
@@ -173,6 +191,7 @@ export class SandboxLauncher implements AgentLauncher {
     const allowCidrs = [...(request.allowCidrs ?? [])];
 
     const created = { networks: [] as string[], containers: [] as string[] };
+    const roles: { agent?: string; proxy?: string } = {};
     const followers: FollowedOutput[] = [];
     const decisions: Record<string, unknown>[] = [];
     const stderr = new TextTail(65536);
@@ -226,13 +245,19 @@ export class SandboxLauncher implements AgentLauncher {
         allowCidrs,
       });
       const listen = `0.0.0.0:${SIDECAR_PORT}`;
+      const sockets = o.hostSockets;
       const { flags, args } = proxyCommand({
         listen,
         allowlist: unique,
         pins,
         allowCidrs,
         sidecarPath: `${zuRoot}/backends/egress/sidecar.ts`,
+        ...(sockets ? { forwards: sidecarForwardsOf(sockets) } : {}),
       });
+      const sidecarBinds = [
+        ...(o.zuSourceBind ? [`${o.zuSourceBind}:${zuRoot}`] : []),
+        ...(sockets ? [`${sockets.dir}:${HOST_SOCKET_MOUNT}`] : []),
+      ];
 
       // 3. The proxy sidecar: internal network + its egress leg (+ extra networks).
       const sidecar = await startSidecar(docker, {
@@ -245,8 +270,12 @@ export class SandboxLauncher implements AgentLauncher {
         seccomp,
         readyTimeoutMs: o.proxyReadyTimeoutMs ?? 20_000,
         aborted,
-        ...(o.zuSourceBind ? { binds: [`${o.zuSourceBind}:${zuRoot}`] } : {}),
-        onCreated: (containerId) => created.containers.push(containerId),
+        ...(sidecarBinds.length ? { binds: sidecarBinds } : {}),
+        ...(sockets ? { hostSocketDir: sockets.dir } : {}),
+        onCreated: (containerId) => {
+          created.containers.push(containerId);
+          roles.proxy = containerId;
+        },
         onLine: (line) => {
           o.onProxyLine?.(line);
           if (line.event !== "proxy.decision") return;
@@ -286,6 +315,8 @@ export class SandboxLauncher implements AgentLauncher {
         // allowlisted names to the proxy (Deno resolves a fetch's host even through a proxy).
         if (!e.wildcard && !e.ip && /^[a-z0-9.-]+$/.test(e.host)) pinnedNames[e.host] = proxyIp;
       }
+      // The forwarded names (the broker's `zu-vault`, bound hosts) also resolve to the proxy.
+      for (const name of sockets ? forwardedNames(sockets) : []) pinnedNames[name] = proxyIp;
       const agent = await docker.createContainer(launcherCreateOptions({
         name: `zu-agent-${id}`,
         image,
@@ -307,6 +338,7 @@ export class SandboxLauncher implements AgentLauncher {
         throw dockerError(e, runId, image);
       });
       created.containers.push(agent.id);
+      roles.agent = agent.id;
       const agentOut = await followOutput(docker, agent, {
         onLine: (line) => {
           // `{"zu_event": e}` from any contained program, or the jail child's own event line.
@@ -383,6 +415,13 @@ export class SandboxLauncher implements AgentLauncher {
       request.signal?.removeEventListener("abort", onAbort);
       for (const f of followers) f.stop();
       const errors: unknown[] = [];
+      if (o.beforeTeardown && (roles.agent || roles.proxy)) {
+        if (roles.agent) {
+          // The hook looks at a stopped agent (its filesystem, its inspect data).
+          await docker.getContainer(roles.agent).kill({ signal: "SIGKILL" }).catch(() => {});
+        }
+        await o.beforeTeardown({ ...roles }).catch((e) => errors.push(e));
+      }
       for (const c of created.containers.reverse()) {
         await removeContainer(docker, c).catch((e) => errors.push(e));
       }

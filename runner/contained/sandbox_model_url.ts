@@ -4,6 +4,10 @@
  * container itself and whose only route is the egress proxy (which refuses loopback). Said up
  * front, in one line with what to do, instead of a connection failure deep in the run.
  *
+ * With the host-side model broker (`brokered`), a provider that has a key variable is called
+ * through the broker, which runs on the host and reaches the host's loopback: that URL is
+ * allowed. A provider the broker does not carry (no key variable) still cannot reach loopback.
+ *
  * @example
  * ```ts
  * import { checkSandboxModelUrls } from "./sandbox_model_url.ts";
@@ -46,15 +50,20 @@ function isLoopback(host: string): boolean {
 
 /**
  * Throws a `UserError` (`network_policy`) when a provider of `agent` would call a loopback URL
- * from inside the sandbox; `agentName` is shown in the message.
+ * from inside the sandbox; `agentName` is shown in the message. With `brokered`, providers the
+ * host-side model broker carries (those with a key variable) are not checked: the broker, on the
+ * host, reaches loopback.
  */
 export function checkSandboxModelUrls(
   agentName: string,
   agent: JailAgent,
   env: (name: string) => string | undefined = () => undefined,
+  options: { brokered?: boolean } = {},
 ): void {
   for (const p of [agent.provider, ...(agent.extraProviders ?? [])]) {
     if (!p) continue;
+    const keyEnv = p.apiKeyEnv ?? p.endpoint?.apiKeyEnv ?? null;
+    if (options.brokered === true && keyEnv !== null) continue; // the broker on the host calls it
     const m = modelUrl(p, env);
     if (m === null) continue;
     let u: URL;
