@@ -11,6 +11,7 @@ import type { JailedAgentRun } from "../runner/run_agent.ts";
 import { type CommandContext, str } from "./_command.ts";
 import type { LoadedAgent } from "./_agent.ts";
 import { openRunLog } from "./_event_log.ts";
+import { secretSettingsOf } from "./_secret_flags.ts";
 
 /** Options of {@link runLive}. */
 export interface RunLiveOptions {
@@ -40,8 +41,17 @@ export async function runLive(
     opened.db = log.db;
     return log.sink;
   };
+  // The operator's secrets and bindings: values stay in this process (docs/secrets.md).
+  await using secrets = await secretSettingsOf(ctx);
+  await secrets.verify();
   try {
-    const run = await runAgent(agent, { mode: "jailed", host: ctx.io, sink: open, ...options });
+    const run = await runAgent(agent, {
+      mode: "jailed",
+      host: ctx.io,
+      sink: open,
+      secrets,
+      ...options,
+    });
     return { ...run, db: opened.db };
   } finally {
     await opened.sink?.close();

@@ -10,6 +10,7 @@ import { bool, type CommandDef, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { resolvePath } from "./_event_log.ts";
 import { runLive } from "./_live_run.ts";
+import { SECRET_FLAGS } from "./_secret_flags.ts";
 import { Progress } from "./_progress.ts";
 import { reportRun } from "./_run_report.ts";
 import { AGENT_ARG, RUN_FLAGS } from "./cmd_run.ts";
@@ -31,6 +32,7 @@ its cost to <agent>/cost.jsonl. Offline replay and harden then work from it at $
       description: "Where to write the bundle (default: <agent>/fixtures/capture.json)",
     },
     ...RUN_FLAGS,
+    ...SECRET_FLAGS,
     "no-track": {
       type: "boolean",
       description: "Do not re-record <agent>/track.json after a successful capture",

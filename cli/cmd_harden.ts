@@ -23,7 +23,8 @@ import { loadBundle } from "./_bundle.ts";
 import { resolvePath } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
 import { jailFor, permissionsFor, runJailed } from "../runner/jailed.ts";
-import { startRunBroker } from "../runner/run_broker.ts";
+import { type RunSecrets, startRunBroker } from "../runner/run_broker.ts";
+import { SECRET_FLAGS, secretSettingsOf } from "./_secret_flags.ts";
 import { Progress } from "./_progress.ts";
 import { AGENT_ARG } from "./cmd_run.ts";
 
@@ -109,6 +110,8 @@ export async function writeReport(
 
 /** What a harden run needs besides the agent. */
 export interface HardenRequest {
+  /** The operator's secrets (`--model live`: the broker resolves the provider's key with them). */
+  secrets?: RunSecrets;
   /** Bundle path flag. */
   bundle: string | undefined;
   /** `script`, `hijacked` or `live`. */
@@ -133,7 +136,9 @@ export async function hardenJailed(
   const live = req.model === "live";
   const jail = live ? await jailFor(io, agent, { providerOnly: true }) : undefined;
   // A live model is reached through the host's model broker: the key stays in this process.
-  await using broker = jail ? await startRunBroker(io, jail) : null;
+  await using broker = jail
+    ? await startRunBroker(io, jail, req.secrets ? { secrets: req.secrets } : {})
+    : null;
   const { perms } = await permissionsFor(
     io,
     agent,
@@ -260,7 +265,11 @@ tolerated while resilience stays at or above --min-score). Exit 1: the baseline 
 failed", no variant is run) or a variant missed; each is listed with why, what to change and a
 repro command. Exit 2: bad input.`,
   positionals: [{ ...AGENT_ARG }],
-  flags: { ...HARDEN_FLAGS, json: { type: "boolean", description: "Print the report as JSON" } },
+  flags: {
+    ...HARDEN_FLAGS,
+    ...SECRET_FLAGS,
+    json: { type: "boolean", description: "Print the report as JSON" },
+  },
   examples: [
     "zu harden my-agent",
     "zu harden my-agent --perturb banner-prefix,promo-suffix --report report.html",
@@ -269,6 +278,12 @@ repro command. Exit 2: bad input.`,
   ],
   run: async (ctx) => {
     const req = await hardenRequest(ctx);
+    // --model live reaches the model through the broker, with the operator's secrets.
+    await using secrets = req.model === "live" ? await secretSettingsOf(ctx) : null;
+    if (secrets) {
+      await secrets.verify();
+      req.secrets = secrets;
+    }
     const reportPath = str(ctx, "report");
     const format = reportPath ? reportFormat(reportPath, ctx.path.join(" ")) : null;
     const agent = await loadAgent(ctx.io, ctx.positionals[0]);

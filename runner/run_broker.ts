@@ -17,7 +17,13 @@ import { UserError } from "../core/errors.ts";
 import { canonicalAddress } from "../core/host_normalize.ts";
 import { addressClass } from "../core/address_class.ts";
 import type { Resolver } from "../core/net_guard.ts";
-import type { CredentialUse, EnvReader, SecretEcho, SecretResolver } from "../core/types.ts";
+import type {
+  CredentialUse,
+  EnvReader,
+  SecretBinding,
+  SecretEcho,
+  SecretResolver,
+} from "../core/types.ts";
 import type { RunningModelBroker } from "../backends/egress/model_broker.ts";
 import { type ModelOverrides, type ModelRoute, modelRoutes } from "./jail/model_routes.ts";
 import type { BrokerAddress, JailAgent } from "./jail/permission_flags.ts";
@@ -26,6 +32,11 @@ import type { BrokerAddress, JailAgent } from "./jail/permission_flags.ts";
 export interface RunSecrets {
   /** Resolves a provider's key by its variable name (`OPENAI_API_KEY`), per request. */
   resolver: SecretResolver;
+  /**
+   * The operator's bindings. A `route` binding whose upstream is a provider's base URL names the
+   * secret that route carries (instead of the provider's key variable).
+   */
+  bindings?: readonly SecretBinding[];
 }
 
 /** Options of {@link startRunBroker}. */
@@ -87,6 +98,20 @@ export function hostEnvResolver(env: EnvReader): SecretResolver {
   };
 }
 
+/** The route binding whose upstream is `upstream` (same origin, same base path), if any. */
+export function routeBindingFor(
+  bindings: readonly SecretBinding[],
+  upstream: string,
+): SecretBinding | null {
+  const norm = (u: string): string => {
+    const x = new URL(u);
+    return `${x.origin}${x.pathname.replace(/\/+$/, "")}`;
+  };
+  const want = norm(upstream);
+  return bindings.find((b) => b.mode === "route" && b.upstream && norm(b.upstream) === want) ??
+    null;
+}
+
 /** A `localhost` upstream is dialled as 127.0.0.1 (the broker refuses internal names). */
 function dialable(upstream: string): string {
   const u = new URL(upstream);
@@ -126,8 +151,20 @@ export async function startRunBroker(
   const env = (k: string) => host.env(k);
   const routes = modelRoutes(jail, env).map((r) => ({ ...r, upstream: dialable(r.upstream) }));
   if (routes.length === 0) return null;
-  const keyed = (r: ModelRoute): boolean =>
-    r.keyEnv !== null && (options.secrets !== undefined || (env(r.keyEnv) ?? "") !== "");
+  // The secret each route carries: a route binding naming its upstream, else its key variable
+  // when the operator's resolver (or, without one, the host environment) knows it; else none.
+  const secretOf = new Map<string, string | null>();
+  for (const r of routes) {
+    const bound = routeBindingFor(options.secrets?.bindings ?? [], r.upstream);
+    if (bound) {
+      await options.secrets!.resolver.resolve(bound.secret); // unknown: one line, before the run
+      secretOf.set(r.id, bound.secret);
+    } else if (r.keyEnv === null) secretOf.set(r.id, null);
+    else if (options.secrets) {
+      const known = await options.secrets.resolver.resolve(r.keyEnv).then(() => true, () => false);
+      secretOf.set(r.id, known ? r.keyEnv : null);
+    } else secretOf.set(r.id, (env(r.keyEnv) ?? "") !== "" ? r.keyEnv : null);
+  }
   const { startModelBroker } = await import("../backends/egress/model_broker.ts");
   const pending: BrokerReport[] = [];
   let listener: ((report: BrokerReport) => void) | null = null;
@@ -137,7 +174,7 @@ export async function startRunBroker(
     routes: routes.map((r) => ({
       id: r.id,
       upstream: r.upstream,
-      secret: keyed(r) ? r.keyEnv : null,
+      secret: secretOf.get(r.id) ?? null,
       authHeader: r.authHeader,
     })),
     resolver: options.secrets?.resolver ?? hostEnvResolver(env),
@@ -156,7 +193,7 @@ export async function startRunBroker(
         r,
       ) => [r.id, {
         baseUrl: broker.routeUrl(r.id, options.routeOrigin),
-        keyEnv: keyed(r) ? r.keyEnv : null,
+        keyEnv: secretOf.get(r.id) ? r.keyEnv : null,
       }]),
     ),
   };

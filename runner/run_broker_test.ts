@@ -93,12 +93,13 @@ Deno.test("a jailed run resolves the key per request through the operator's reso
       track: false,
       secrets: {
         resolver: {
-          resolve: (name) => (asked.push(name), Promise.resolve(resolved++ === 0 ? first : second)),
+          // Call 0 is the start-up check that the key exists; then one call per model request.
+          resolve: (name) => (asked.push(name), Promise.resolve(resolved++ <= 1 ? first : second)),
         },
       },
     });
     equal(run.result.status, "success");
-    deepEqual(asked, ["ZU_TEST_MODEL_KEY", "ZU_TEST_MODEL_KEY"]);
+    deepEqual(asked, ["ZU_TEST_MODEL_KEY", "ZU_TEST_MODEL_KEY", "ZU_TEST_MODEL_KEY"]);
     equal(up.requests.length, 2);
     ok(containsBytes(up.requests[0]!.raw, `Bearer ${first}`));
     ok(containsBytes(up.requests[1]!.raw, `Bearer ${second}`));
@@ -206,4 +207,68 @@ Deno.test("a model that echoes the key back reaches the jailed agent redacted, w
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a route binding whose upstream is a provider's base URL names the secret that route carries", async () => {
+  const canary = `zu-canary-${crypto.randomUUID()}`;
+  await using up = await startRecordingUpstream({ tls: false });
+  const base = `http://127.0.0.1:${up.port}/v1`;
+  const asked: string[] = [];
+  await using broker = await startRunBroker({ env: () => undefined }, {
+    provider: {
+      name: "openai-compatible",
+      apiKeyEnv: "OPENAI_API_KEY",
+      baseUrl: base,
+      endpoint: OPENAI_ENDPOINT,
+    },
+  }, {
+    secrets: {
+      resolver: {
+        resolve: (
+          n,
+        ) => (asked.push(n),
+          n === "TEAM_KEY" ? Promise.resolve(canary) : Promise.reject(new Error(n))),
+      },
+      bindings: [{
+        secret: "TEAM_KEY",
+        mode: "route",
+        hosts: [`127.0.0.1:${up.port}`],
+        upstream: `${base}/`,
+      }],
+    },
+  });
+  ok(broker);
+  equal(
+    broker.overrides.routes.main!.keyEnv,
+    "OPENAI_API_KEY",
+    "the child still reads its phantom there",
+  );
+  const r = await broker.broker.handler(
+    new Request(`${broker.broker.url}/r/main/models`, {
+      headers: { authorization: `Bearer ${broker.broker.phantom}` },
+    }),
+  );
+  equal(r.status, 200);
+  await r.body?.cancel();
+  ok(containsBytes(up.requests[0]!.raw, `Bearer ${canary}`));
+  ok(asked.every((n) => n === "TEAM_KEY"), asked.join(","));
+  // An unknown bound secret is one line before anything runs.
+  await rejects(
+    startRunBroker({ env: () => undefined }, {
+      provider: {
+        name: "openai-compatible",
+        apiKeyEnv: "K",
+        baseUrl: base,
+        endpoint: OPENAI_ENDPOINT,
+      },
+    }, {
+      secrets: {
+        resolver: {
+          resolve: () => Promise.reject(new UserError("secret_unresolved", "no such secret")),
+        },
+        bindings: [{ secret: "GONE", mode: "route", hosts: ["x"], upstream: base }],
+      },
+    }),
+    (e) => e instanceof UserError && e.code === "secret_unresolved",
+  );
 });
