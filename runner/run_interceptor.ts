@@ -18,7 +18,7 @@
  */
 import type { SecretBinding, SecretResolver } from "../core/types.ts";
 import type { Resolver } from "../core/net_guard.ts";
-import type { EgressHandoff } from "../backends/egress/handoff.ts";
+import type { EgressHandoff, HandoffHead } from "../backends/egress/handoff.ts";
 import type { BrokerReport } from "./run_broker.ts";
 
 /** The secret settings the interceptor needs (`SecretSettings` of `./vault` fits). */
@@ -59,6 +59,16 @@ export interface RunInterceptor extends AsyncDisposable {
   caBundlePem: string;
   /** Placeholder variables for the sandbox (`GH_TOKEN` → `zu_ph_GH_…`); never a real value. */
   env: Record<string, string>;
+  /**
+   * The egress proxy's `screen` for plain-HTTP requests to hosts it does not claim: a placeholder
+   * in the request line or headers (raw, percent-encoded, JSON-escaped, base64, Basic) is a
+   * `403 blocked_placeholder` with a report, and nothing goes upstream.
+   */
+  screen(request: { host: string; port: number; head: HandoffHead }): {
+    status: number;
+    reason: string;
+    detail?: string;
+  } | null;
   /** Sets the receiver of reports (earlier ones are kept and replayed). */
   listen(fn: (report: BrokerReport) => void): void;
   /** Stops reporting (the egress that serves its hand-off owns the connections). */
@@ -79,9 +89,13 @@ export async function startRunInterceptor(
   const { createRunCa, terminateTls, connectUpstreamTls, sandboxTrustBundle } = await import(
     "../backends/egress/tls/mod.ts"
   );
-  const { createCredentialInterceptor, PlaceholderSet } = await import(
-    "../backends/egress/credentials/mod.ts"
-  );
+  const {
+    createCredentialInterceptor,
+    PlaceholderSet,
+    findPlaceholders,
+    findInHeaders,
+    sha256Prefix,
+  } = await import("../backends/egress/credentials/mod.ts");
   const placeholders = new PlaceholderSet();
   const env: Record<string, string> = {};
   for (const b of bindings) {
@@ -120,9 +134,47 @@ export async function startRunInterceptor(
     listener = () => {};
     return Promise.resolve();
   };
+  const screen: RunInterceptor["screen"] = ({ host, port, head }) => {
+    if (placeholders.size === 0) return null;
+    const hits = [
+      ...findPlaceholders(head.target, placeholders),
+      ...findInHeaders(head.headers, placeholders),
+    ];
+    if (hits.length === 0) return null;
+    const path = head.target.replace(/^[a-z]+:\/\/[^/]*/i, "").split("?")[0] || "/";
+    const seen = new Set<string>();
+    for (const hit of hits) {
+      if (seen.has(hit.secret)) continue; // one record per secret per request
+      seen.add(hit.secret);
+      emit({
+        kind: "credential",
+        use: {
+          secret: hit.secret,
+          mode: "placeholder",
+          host,
+          port,
+          method: head.method,
+          path,
+          status: 403,
+          outcome: "blocked_placeholder",
+          match_form: hit.form,
+          placeholder_sha256: sha256Prefix(hit.placeholder),
+        },
+      });
+    }
+    if (settings.violation === "block-and-terminate") options.onTerminate?.();
+    return {
+      status: 403,
+      reason: "blocked_placeholder",
+      detail: `a placeholder of secret "${
+        hits[0]!.secret
+      }" headed to "${host}", where it is not bound`,
+    };
+  };
   return {
     hosts,
     handoff,
+    screen,
     caPem: ca.certPem,
     caBundlePem: sandboxTrustBundle(
       ca.certPem,

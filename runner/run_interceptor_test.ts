@@ -74,3 +74,43 @@ Deno.test("a run's interceptor injects and swaps through its own name-constraine
   ok(!JSON.stringify(reports).includes(CANARY));
   ok(!JSON.stringify(proxy.connections()).includes(CANARY));
 });
+
+Deno.test("a placeholder in a plain-HTTP request to an unbound host is refused by the proxy's screen, in any form", async () => {
+  await using plain = await startRecordingUpstream({ tls: false });
+  await using icpt = await startRunInterceptor({
+    resolver: { resolve: () => Promise.resolve(CANARY) },
+    bindings: [{ secret: "PH", mode: "placeholder", hosts: ["api.test"], env: "PH_TOKEN" }],
+  }, { systemRootsPath: null });
+  ok(icpt);
+  const reports: BrokerReport[] = [];
+  icpt.listen((r) => reports.push(r));
+  const ph = icpt.env.PH_TOKEN!;
+  await using proxy = await startEgressProxy({
+    allowlist: [`plain.test:${plain.port}`],
+    localOrigins: [`127.0.0.1:${plain.port}`],
+    resolver: () => Promise.resolve(["127.0.0.1"]),
+    handoff: icpt.handoff,
+    screen: icpt.screen,
+  });
+  const client = Deno.createHttpClient({ proxy: { url: proxy.url } });
+  const url = `http://plain.test:${plain.port}`;
+  const tries: [string, RequestInit][] = [
+    [`${url}/a`, { headers: { authorization: `Bearer ${ph}` } }],
+    [`${url}/b?t=${encodeURIComponent(ph).replaceAll("_", "%5F")}`, {}],
+    [`${url}/c`, { headers: { authorization: `Basic ${btoa(`user:${ph}`)}` } }],
+  ];
+  for (const [u, init] of tries) {
+    const r = await fetch(u, { ...init, client });
+    equal(r.status, 403, u);
+    equal(r.headers.get("x-zu-egress-refused"), "blocked_placeholder");
+    await r.body?.cancel();
+  }
+  client.close();
+  equal(plain.requests.length, 0, "nothing went upstream");
+  const blocked = reports.filter((r) =>
+    r.kind === "credential" && r.use.outcome === "blocked_placeholder"
+  );
+  equal(blocked.length, 3);
+  ok(!JSON.stringify(reports).includes(ph), "the placeholder is logged only as a hash prefix");
+  ok(!JSON.stringify(proxy.connections()).includes(ph));
+});

@@ -34,7 +34,7 @@ import { canonicalAddress, normalizeHost } from "../../core/host_normalize.ts";
 import { HostAllowlist, type HostMatch } from "../../core/host_allowlist.ts";
 import { SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { EgressProxyHandle } from "../../core/types.ts";
-import type { EgressHandoff } from "./handoff.ts";
+import type { EgressHandoff, HandoffHead } from "./handoff.ts";
 import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
 import {
   type BodyFraming,
@@ -123,6 +123,16 @@ export interface EgressProxyOptions {
    * before the allowlist, the address checks and the dial: the handler owns every check then.
    */
   handoff?: EgressHandoff;
+  /**
+   * Screens each absolute-form (plain-HTTP) request the allowlist let through, before the dial:
+   * a refusal (e.g. a secret's placeholder headed to a host it is not bound to) ends it with
+   * that status and reason. CONNECT tunnels are opaque and never screened here.
+   */
+  screen?: (request: { host: string; port: number; head: HandoffHead }) => {
+    status: number;
+    reason: string;
+    detail?: string;
+  } | null;
   /** Stops the proxy when aborted. */
   signal?: AbortSignal;
 }
@@ -313,6 +323,10 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
         }
       }
       const decided = await decide(target, d);
+      if (head.method !== "CONNECT" && options.screen) {
+        const refused = options.screen({ host: decided.host, port: target.port, head });
+        if (refused) throw new Refusal(refused.status, refused.reason, refused.detail);
+      }
       d.host = decided.host;
       const byName = decided.match === "wildcard" && options.wildcardDialByName === true;
       const dialed = await dial(decided.host, decided.pinned, target.port, byName);
