@@ -85,8 +85,10 @@ function granted(net: readonly string[], host: string): boolean {
   }
   const list = new HostAllowlist(parsable(net));
   if (p.wildcard) {
+    const port = p.port ?? 443;
     return list.patterns.some((q) =>
-      q.wildcard && q.host === p.host && (q.port === p.port || q.port === null)
+      q.wildcard && (q.host === p.host || p.host.endsWith(`.${q.host}`)) &&
+      (q.port === null || q.port === port)
     );
   }
   return list.allows(p.host, p.port ?? 443);
