@@ -75,6 +75,16 @@ function parsable(entries: readonly string[]): string[] {
   });
 }
 
+/** A host `NO_PROXY` sends direct (loopback by name or literal). */
+function directHost(host: string): boolean {
+  try {
+    const h = parseHostPattern(host).host;
+    return h === "localhost" || h === "::1" || /^127\./.test(h);
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the child's `--allow-net` lets it reach `host` (a binding's pattern) over TLS. */
 function granted(net: readonly string[], host: string): boolean {
   let p;
@@ -142,6 +152,15 @@ export function withInterceptGrants(
       "DENO_CERT names the run's trust file (system roots plus a per-run CA name-constrained to the bound hosts; its key stays in zu), read by Deno itself without a grant",
   }];
   for (const h of grant.hosts) {
+    if (directHost(h)) {
+      notes.push({
+        flag: "--allow-net",
+        value: "",
+        why:
+          `bound host "${h}" is on loopback, which NO_PROXY keeps direct: it gets no credential (bind a name that resolves to it instead)`,
+      });
+      continue;
+    }
     if (granted(perms.net, h)) continue;
     notes.push({
       flag: "--allow-net",

@@ -38,6 +38,13 @@ Deno.test("withInterceptGrants: exactly the placeholder variables join --allow-e
   const missing = p.explain.filter((e) => e.why.includes("is not declared egress"));
   deepEqual(missing.map((e) => e.why.split('"')[1]), ["uploads.example:8443"]);
   ok(p.explain.some((e) => e.why.includes("127.0.0.1:5000")));
+  const loop = withInterceptGrants(perms, {
+    proxy: "planned",
+    hosts: ["127.0.0.1:9"],
+    placeholders: {},
+  });
+  ok(loop.explain.some((e) => e.why.includes('"127.0.0.1:9" is on loopback')));
+  deepEqual(loop.flags, perms.flags, "no placeholder, no new grant");
   equal(
     p.explain.find((e) => e.value === "NPM")?.why,
     'placeholder of secret "NPM" (the real value stays in zu)',
