@@ -1,6 +1,8 @@
 /**
  * `zu explain-permissions [agent]`: print the exact Deno flags a jailed run of the agent gets,
- * and why each one is there.
+ * and why each one is there. With `inject`/`placeholder` bindings (the secret flags, or the
+ * operator's file), it also shows the run's egress proxy and the placeholder variables the child
+ * may read (nothing is resolved: no secret value is read).
  *
  * @module
  */
@@ -8,6 +10,12 @@ import { bool, type CommandDef, printJson, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { JAIL_ENTRY, permissionsFor } from "../runner/jailed.ts";
 import { AGENT_ARG } from "./cmd_run.ts";
+import { SECRET_FLAGS, secretSettingsOf } from "./_secret_flags.ts";
+import {
+  interceptHosts,
+  placeholderVariables,
+  withInterceptGrants,
+} from "../runner/jail/intercept_grants.ts";
 
 /** `zu explain-permissions`. */
 export const explainPermissionsCommand: CommandDef = {
@@ -26,15 +34,26 @@ export const explainPermissionsCommand: CommandDef = {
       description: "Resolve the declared names now and show their pinned addresses",
     },
     json: { type: "boolean", description: "Print JSON" },
+    ...SECRET_FLAGS,
   },
   examples: [
     "zu explain-permissions my-agent",
     "zu explain-permissions my-agent --mode offline --json",
+    "zu explain-permissions my-agent --bind GH:placeholder:api.github.com:GH_TOKEN",
   ],
   run: async (ctx) => {
     const agent = await loadAgent(ctx.io, ctx.positionals[0]);
     const mode = str(ctx, "mode") === "offline" ? "offline" : "live";
-    const { perms } = await permissionsFor(ctx.io, agent, { mode, resolve: bool(ctx, "resolve") });
+    let { perms } = await permissionsFor(ctx.io, agent, { mode, resolve: bool(ctx, "resolve") });
+    await using settings = await secretSettingsOf(ctx);
+    const hosts = interceptHosts(settings.bindings);
+    if (mode === "live" && hosts.length) {
+      perms = withInterceptGrants(perms, {
+        proxy: "planned",
+        hosts,
+        placeholders: placeholderVariables(settings.bindings),
+      });
+    }
     const command = [
       "deno",
       "run",

@@ -14,7 +14,7 @@
  * @module
  */
 import { EGRESS_CREDENTIAL, EGRESS_SECRET_ECHO, type Event, newEvent } from "../core/events.ts";
-import { errorOfCode, Interrupted, UserError } from "../core/errors.ts";
+import { errorOfCode, Interrupted, RunFailure, UserError } from "../core/errors.ts";
 import { failureEvent } from "../core/failure_event.ts";
 import type { EventSink } from "../core/types.ts";
 import type { AgentConfig, AgentRegistries } from "../agent/config.ts";
@@ -178,6 +178,24 @@ export interface RunJailedOptions<M extends JailMode = JailMode> {
    * task. The caller starts and stops it, and computed `perms` with its address.
    */
   broker?: Pick<RunBroker, "overrides" | "listen">;
+  /**
+   * Other host-side components whose reports become events on the run's task the same way (the
+   * credential interceptor behind the jail's egress proxy, source `egress_proxy`).
+   */
+  reporters?: readonly RunReporter[];
+  /**
+   * Variables added to the child's environment, winning over the host's (the egress proxy, its
+   * trust file, placeholders; never a real secret). Default none.
+   */
+  extraEnv?: Readonly<Record<string, string>>;
+}
+
+/** A host-side component whose reports become `harness.egress.*` events on the run's task. */
+export interface RunReporter {
+  /** The events' `source`: `model_broker`, `egress_proxy`. */
+  source: string;
+  /** Sets the receiver of its reports (earlier ones replayed); `() => {}` detaches. */
+  listen(fn: (report: BrokerReport) => void): void;
 }
 
 /** The child's outcome plus the stored events. */
@@ -190,13 +208,21 @@ export interface JailedRun<M extends JailMode = JailMode> {
   outcome: JailOutcome;
 }
 
-function brokerEvent(r: BrokerReport, task: { task_id: string; trace_id: string }): Event {
+/** A report as an event on `task`: values never appear in reports (placeholders as hashes). */
+function reportEvent(
+  r: BrokerReport,
+  source: string,
+  task: { task_id: string; trace_id: string },
+): Event {
+  const echo = r.kind === "echo"
+    ? source === "model_broker" ? { ...r.echo, mode: "route" } : { ...r.echo }
+    : null;
   return newEvent({
     task_id: task.task_id,
     trace_id: task.trace_id,
     type: r.kind === "credential" ? EGRESS_CREDENTIAL : EGRESS_SECRET_ECHO,
-    source: "model_broker",
-    payload: r.kind === "credential" ? { ...r.use } : { ...r.echo, mode: "route" },
+    source,
+    payload: echo ?? { ...(r as { use: object }).use },
   });
 }
 
@@ -225,15 +251,22 @@ export async function runJailed<M extends JailMode>(
     return next;
   };
   let task: { task_id: string; trace_id: string } | null = null;
-  const early: BrokerReport[] = [];
-  const report = (r: BrokerReport): void => {
-    if (task === null) {
-      early.push(r);
-      return;
-    }
-    store(brokerEvent(r, task));
-  };
-  options.broker?.listen(report);
+  const early: [BrokerReport, string][] = [];
+  const reporters: RunReporter[] = [
+    ...(options.broker
+      ? [{
+        source: "model_broker",
+        listen: (fn: (r: BrokerReport) => void) => options.broker!.listen(fn),
+      }]
+      : []),
+    ...(options.reporters ?? []),
+  ];
+  for (const { source, listen } of reporters) {
+    listen((r) => {
+      if (task === null) early.push([r, source]);
+      else store(reportEvent(r, source, task));
+    });
+  }
   // The child opens the agent file by its real path: the read grant names real paths only.
   const file = await Deno.realPath(agent.file).catch(() => agent.file);
   const args = ["--agent", file, "--mode", options.mode];
@@ -245,6 +278,7 @@ export async function runJailed<M extends JailMode>(
   if (options.broker) args.push("--stdin-options");
   const outcome = await runInJail(JAIL_ENTRY, args, options.perms, {
     denoPath: denoBinary(),
+    ...(options.extraEnv ? { extraEnv: options.extraEnv } : {}),
     ...(host.signal ? { signal: host.signal } : {}),
     ...(options.input !== undefined ? { input: options.input } : {}),
     onOutput: (line) => host.stderr(`${line}\n`),
@@ -254,15 +288,15 @@ export async function runJailed<M extends JailMode>(
     onEvent: async (e) => {
       if (task === null) {
         task = { task_id: e.task_id, trace_id: e.trace_id };
-        for (const r of early.splice(0)) store(brokerEvent(r, task));
+        for (const [r, source] of early.splice(0)) store(reportEvent(r, source, task));
       }
       await store(e);
     },
   });
-  options.broker?.listen(() => {}); // later reports (none expected) are not this run's
+  for (const { listen } of reporters) listen(() => {}); // later reports are not this run's
   if (early.length) {
     const id = task ?? taskOfResult(outcome.result);
-    if (id) { for (const r of early.splice(0)) store(brokerEvent(r, id)); }
+    if (id) { for (const [r, source] of early.splice(0)) store(reportEvent(r, source, id)); }
   }
   await chain;
   // A run the child could not end itself (killed, interrupted) still ends in the log.
@@ -287,7 +321,11 @@ export async function runJailed<M extends JailMode>(
     );
   }
   if (outcome.result === undefined) {
-    if (host.signal?.aborted) throw await ended(new Interrupted());
+    if (host.signal?.aborted) {
+      // A reason that is a run failure (a `block-and-terminate` violation) ends the run as such.
+      const why = host.signal.reason;
+      throw await ended(why instanceof RunFailure ? why : new Interrupted());
+    }
     throw new Error(
       `The jailed child exited with code ${outcome.code} and no result:\n${outcome.stderr.trim()}`,
     );

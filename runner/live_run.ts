@@ -10,10 +10,24 @@
  * const run = await runLive(host, agent, { sink });
  * console.log(run.result.result.status, run.result.task);
  * ```
+ *
+ * With `inject` or `placeholder` bindings in `secrets`, the child's tools reach the network
+ * through the run's egress proxy on the host, which adds the real values for the bound hosts
+ * (`jail_egress.ts`); the child holds only placeholders.
+ *
  * @module
  */
 import type { Event } from "../core/events.ts";
-import type { EventSink } from "../core/types.ts";
+import { SecurityBlock } from "../core/errors.ts";
+import type { Resolver } from "../core/net_guard.ts";
+import type { EventSink, SecretBinding } from "../core/types.ts";
+import {
+  placeholderVariables,
+  proxyAllowlist,
+  withInterceptGrants,
+} from "./jail/intercept_grants.ts";
+import { startJailEgress } from "./jail_egress.ts";
+import { type InterceptSettings, startRunInterceptor } from "./run_interceptor.ts";
 import type { HostToolExecutorOptions } from "./host_tools.ts";
 import { type RunBrokerOptions, type RunSecrets, startRunBroker } from "./run_broker.ts";
 import {
@@ -24,6 +38,26 @@ import {
   runJailed,
   type RunnableAgent,
 } from "./jailed.ts";
+
+/** A run's secrets: the resolver, and the operator's bindings (`SecretSettings` fits). */
+export interface LiveRunSecrets extends RunSecrets {
+  /** The operator's bindings: `inject`/`placeholder` ones go to the run's egress proxy. */
+  bindings?: readonly SecretBinding[];
+  /** What a placeholder sent to a host it is not bound to does. Default `block-and-log`. */
+  violation?: InterceptSettings["violation"];
+}
+
+/** Test seams of the run's credential interceptor and egress proxy. */
+export interface LiveRunInterceptOptions {
+  /** Extra roots the interceptor trusts upstream (tests: the test CA). */
+  caCerts?: string[];
+  /** Resolves upstream names for the interceptor and the proxy (tests). */
+  dnsResolver?: Resolver;
+  /** Local origins upstreams may be on besides agent.yaml's (loopback `ip:port`). */
+  localOrigins?: readonly string[];
+  /** System roots added to the child's trust file. Default the Debian bundle when present. */
+  systemRootsPath?: string | null;
+}
 
 /** Options of {@link runLive}. */
 export interface RunLiveOptions {
@@ -42,7 +76,9 @@ export interface RunLiveOptions {
    * Where the providers' keys come from: the broker resolves them per request on the host.
    * Default: the host environment (exactly each provider's key variable).
    */
-  secrets?: RunSecrets;
+  secrets?: LiveRunSecrets;
+  /** Test seams of the credential interceptor (used only with inject/placeholder bindings). */
+  intercept?: LiveRunInterceptOptions;
   /** Options of the run's model broker besides the secrets (extra upstream roots, for tests). */
   broker?: Omit<RunBrokerOptions, "secrets">;
 }
@@ -62,20 +98,74 @@ export async function runLive(
     ...options.broker,
     ...(options.secrets ? { secrets: options.secrets } : {}),
   });
-  const { perms, dns } = await permissionsFor(host, agent, {
+  // inject/placeholder: the values stay here too, added by the run's egress proxy.
+  const seams = options.intercept ?? {};
+  const policy = jail.addressPolicy ?? {};
+  const localOrigins = [...(policy.localOrigins ?? []), ...(seams.localOrigins ?? [])];
+  const stop = new AbortController();
+  const bindings = options.secrets?.bindings ?? [];
+  await using interceptor = bindings.length && options.secrets
+    ? await startRunInterceptor({
+      resolver: options.secrets.resolver,
+      bindings,
+      ...(options.secrets.violation ? { violation: options.secrets.violation } : {}),
+    }, {
+      ...(seams.caCerts ? { caCerts: seams.caCerts } : {}),
+      ...(seams.dnsResolver ? { dnsResolver: seams.dnsResolver } : {}),
+      ...(localOrigins.length ? { localOrigins } : {}),
+      ...(policy.allowCidrs?.length ? { allowCidrs: policy.allowCidrs } : {}),
+      ...(seams.systemRootsPath !== undefined ? { systemRootsPath: seams.systemRootsPath } : {}),
+      onTerminate: () => {
+        if (stop.signal.aborted) return;
+        stop.abort(
+          new SecurityBlock(
+            "The run was stopped: a placeholder was sent to a host it is not bound to (--secret-violation block-and-terminate)",
+            { kind: "secret_violation" },
+          ),
+        );
+      },
+    })
+    : null;
+  let { perms, dns } = await permissionsFor(host, agent, {
     mode: "live",
     resolve: true,
     jail,
     broker: broker ? broker.address : "none",
   });
+  await using egress = interceptor
+    ? await startJailEgress(interceptor, {
+      allowlist: proxyAllowlist(perms, broker?.address ?? null),
+      ...(localOrigins.length ? { localOrigins } : {}),
+      ...(policy.allowCidrs?.length ? { allowCidrs: policy.allowCidrs } : {}),
+      ...(seams.dnsResolver ? { resolver: seams.dnsResolver } : {}),
+    })
+    : null;
+  if (interceptor && egress) {
+    const vars = placeholderVariables(bindings);
+    const placeholders = Object.fromEntries(
+      Object.keys(interceptor.env).map((k) => [k, vars[k] ?? k]),
+    );
+    const { host: hostname, port } = egress.proxy;
+    perms = withInterceptGrants(perms, {
+      proxy: { hostname, port },
+      hosts: interceptor.hosts,
+      placeholders,
+    });
+  }
   const sink = typeof options.sink === "function" ? await options.sink() : options.sink;
   const { HostToolExecutor } = await import("./host_tools.ts");
   const hostTools = new HostToolExecutor(agent.config, {
     ...options.hostTools,
     env: (k) => host.env(k),
   });
+  const signal = host.signal ? AbortSignal.any([host.signal, stop.signal]) : stop.signal;
+  const runHost = {
+    env: (k: string) => host.env(k),
+    stderr: (t: string) => host.stderr(t),
+    signal,
+  };
   try {
-    return await runJailed(host, agent, {
+    const run = await runJailed(runHost, agent, {
       mode: "live",
       perms,
       dns,
@@ -84,7 +174,16 @@ export async function runLive(
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       onToolCall: (call) => hostTools.call(call),
       ...(broker ? { broker } : {}),
+      ...(interceptor && egress
+        ? {
+          reporters: [{ source: "egress_proxy", listen: (fn) => interceptor.listen(fn) }],
+          extraEnv: egress.env,
+        }
+        : {}),
     });
+    // A violation under block-and-terminate fails the run even when the child still answered.
+    if (stop.signal.aborted) throw stop.signal.reason;
+    return run;
   } finally {
     await hostTools.close();
   }

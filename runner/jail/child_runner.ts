@@ -36,6 +36,12 @@ export interface RunInJailOptions {
   onOutput?: (line: string) => void;
   /** The child's whole environment. Default: PATH, HOME, DENO_DIR, XDG_CACHE_HOME, TMPDIR, NO_COLOR and the permitted env keys, from the host. */
   env?: Record<string, string>;
+  /**
+   * Variables set on top of {@link RunInJailOptions.env} (or the default environment), winning
+   * over a host variable of the same name, which is then never copied: the jail's egress proxy
+   * and trust file, and the placeholders of secrets (never a real value). Default none.
+   */
+  extraEnv?: Readonly<Record<string, string>>;
   /** `deno.json` to run the child with. Default: zu's own, when it exists. */
   config?: string | null;
   /** Working directory of the child. Default: the host's. */
@@ -80,9 +86,13 @@ export interface JailOutcome {
 
 const BASE_ENV = ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "NO_COLOR"];
 
-function defaultEnv(keys: readonly string[]): Record<string, string> {
+function defaultEnv(
+  keys: readonly string[],
+  skip: Readonly<Record<string, string>>,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const k of [...BASE_ENV, ...keys]) {
+    if (Object.hasOwn(skip, k)) continue; // set by the caller: the host's value is never read
     try {
       const v = Deno.env.get(k);
       if (v !== undefined) env[k] = v;
@@ -160,7 +170,10 @@ export async function runInJail(
     stdout: "piped",
     stderr: "piped",
     clearEnv: true,
-    env: options.env ?? defaultEnv(perms.env),
+    env: {
+      ...(options.env ?? defaultEnv(perms.env, options.extraEnv ?? {})),
+      ...options.extraEnv,
+    },
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
