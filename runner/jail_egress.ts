@@ -44,7 +44,7 @@ export interface JailEgress extends AsyncDisposable {
 
 /** Starts the proxy for `interceptor` and writes its trust file. */
 export async function startJailEgress(
-  interceptor: Pick<RunInterceptor, "handoff" | "caBundlePem" | "env">,
+  interceptor: Pick<RunInterceptor, "handoff" | "caBundlePem" | "env" | "screen">,
   options: JailEgressOptions,
 ): Promise<JailEgress> {
   const { startEgressProxy } = await import("../backends/egress/egress_proxy.ts");
@@ -64,6 +64,8 @@ export async function startJailEgress(
       hostname: "127.0.0.1",
       port: 0,
       handoff: interceptor.handoff,
+      // Plain HTTP to a host the interceptor does not claim: a placeholder there is refused.
+      screen: interceptor.screen,
       ...(options.localOrigins?.length ? { localOrigins: options.localOrigins } : {}),
       ...(options.allowCidrs?.length ? { allowCidrs: options.allowCidrs } : {}),
       ...(options.resolver ? { resolver: options.resolver } : {}),
