@@ -41,6 +41,14 @@ import {
 } from "./contained_broker.ts";
 import { type ContainedSecrets, startContainedSecrets } from "./_contained_secrets.ts";
 import { RecordingSink } from "./_recording_sink.ts";
+import { CredentialReports } from "./_credential_reports.ts";
+import {
+  type ContainedBrokerOptions,
+  type ContainedInterceptOptions,
+  modelBrokerStarter,
+  startContainedIntercept,
+} from "./contained_vault.ts";
+import type { InterceptSettings } from "../run_interceptor.ts";
 import { stageAgentDir } from "./_stage_agent.ts";
 import { BROKER_HOST } from "../../backends/egress/sidecar_forward.ts";
 import { parseHostPattern } from "../../core/host_pattern.ts";
@@ -167,15 +175,34 @@ export interface RunSandboxedOptions {
    * gets the broker's phantom in each key variable, `http://zu-vault/r/<id>` as each base URL
    * (in the staged agent file) and no real key; the model host is not allowlisted at the
    * sidecar. A loopback model URL is allowed then. The integrator passes an adapter over
-   * `startModelBroker`. Default none (the old way: the real key in the container's env).
+   * `startModelBroker`. Default: the real model broker ({@link modelBrokerStarter}) with the
+   * resolver of `secrets` (else the host environment), its reports stored as
+   * `harness.egress.credential` / `secret_echo` events (source `model_broker`). `null`: none
+   * (the old way: the real key in the container's env).
    */
-  startBroker?: StartContainedBroker;
+  startBroker?: StartContainedBroker | null;
   /**
    * Inject/placeholder modes: the TLS interceptor on `<host socket dir>/intercept.sock`, the
    * sidecar's `--forward-connect` patterns, and the CA bundle mounted at `/zu/ca.pem` with the
-   * CA variables set in the agent container. Default none.
+   * CA variables set in the agent container. Default: the run's interceptor
+   * ({@link startContainedIntercept}) when `secrets` has inject/placeholder bindings, its reports
+   * stored as events (source `egress_proxy`); a misplaced placeholder under
+   * `block-and-terminate` stops the agent container (a `security_block` failure). Else none.
    */
   intercept?: ContainedIntercept;
+  /**
+   * The operator's secret settings (`SecretSettings` of `./vault` fits): the resolver the
+   * broker and interceptor use, the bindings and the violation action. Default none (keys from
+   * the host environment, no inject/placeholder bindings).
+   */
+  secrets?: InterceptSettings;
+  /** Test seams of the default broker: extra upstream roots, a name resolver. */
+  brokerOptions?: Pick<ContainedBrokerOptions, "caCerts" | "resolveHost">;
+  /** Test seams of the default interceptor: roots, DNS, local origins, CIDRs, system roots. */
+  interceptOptions?: Pick<
+    ContainedInterceptOptions,
+    "caCerts" | "dnsResolver" | "localOrigins" | "allowCidrs" | "systemRootsPath"
+  >;
   /**
    * Called once the agent container stopped, before anything is removed (tests export and
    * inspect the containers here).
@@ -307,7 +334,15 @@ export async function runSandboxed(
     // loadAgentConfig reports the missing file
   }
   const jail = options.jail ?? await describeAgent(file, env);
-  checkSandboxModelUrls(agentFile, jail, env, { brokered: options.startBroker !== undefined });
+  const reports = new CredentialReports();
+  const startBroker = options.startBroker === null ? undefined : options.startBroker ??
+    modelBrokerStarter({
+      env,
+      ...(options.secrets ? { resolver: options.secrets.resolver } : {}),
+      ...options.brokerOptions,
+      onReport: reports.report,
+    });
+  checkSandboxModelUrls(agentFile, jail, env, { brokered: startBroker !== undefined });
   const name = file.slice(file.lastIndexOf("/") + 1);
   const image = options.image ?? DEFAULT_LAUNCHER_IMAGE;
   const zuRoot = options.zuRoot ?? "/opt/zu";
@@ -317,6 +352,23 @@ export async function runSandboxed(
     await preflight(docker, image, agentFile);
   }
 
+  // A misplaced placeholder under block-and-terminate stops the agent container.
+  const terminate = new AbortController();
+  const intercept = options.intercept ??
+    (options.secrets
+      ? await startContainedIntercept(options.secrets, {
+        ...options.interceptOptions,
+        onReport: reports.report,
+        onTerminate: () =>
+          terminate.abort(
+            new RunFailure(
+              "security_block",
+              `Cannot finish "${agentFile}" sandboxed: a secret's placeholder was sent to a host it is not bound to (block-and-terminate)`,
+            ),
+          ),
+        ...(options.onProxyLine ? { onLine: options.onProxyLine } : {}),
+      }) ?? undefined
+      : undefined);
   const stage = await stageAgentDir(jail.agentDir);
   let secrets: ContainedSecrets | null = null;
   try {
@@ -324,8 +376,8 @@ export async function runSandboxed(
       stagedFile: `${stage}/${name}`,
       jail,
       env,
-      startBroker: options.startBroker,
-      intercept: options.intercept,
+      startBroker,
+      intercept,
     });
     const perms = sandboxedPermissions(secrets?.jail ?? jail, {
       env,
@@ -333,7 +385,7 @@ export async function runSandboxed(
     });
     const childEnv = containerEnv(perms, env, secrets, {
       // With a broker, no provider key ever comes from the host's environment.
-      neverCopy: options.startBroker ? providerKeyEnvs(jail) : new Set(),
+      neverCopy: startBroker ? providerKeyEnvs(jail) : new Set(),
     });
     return await launchStaged(stage, {
       options,
@@ -345,6 +397,8 @@ export async function runSandboxed(
       docker,
       agentFile,
       secrets,
+      reports,
+      terminate: terminate.signal,
     });
   } finally {
     await secrets?.close();
@@ -433,12 +487,18 @@ async function launchStaged(stage: string, input: {
   docker: Dockerode | null;
   agentFile: string;
   secrets: ContainedSecrets | null;
+  reports: CredentialReports;
+  terminate: AbortSignal;
 }): Promise<SandboxedRun> {
-  const { options, command, childEnv, perms, image, zuRoot, docker, agentFile, secrets } = input;
+  const { options, command, childEnv, perms, image, zuRoot, docker, agentFile, secrets, reports } =
+    input;
   const binds = [`${stage}:${SANDBOX_AGENT_DIR}`, ...(secrets?.binds ?? [])];
   if (options.zuSourceBind) binds.push(`${options.zuSourceBind}:${zuRoot}`);
 
-  const sink = new RecordingSink(options.sink, options.onEvent);
+  const sink = new RecordingSink(options.sink, (e) => {
+    options.onEvent?.(e);
+    reports.pump();
+  });
   let result: unknown = undefined;
   let error: Record<string, unknown> | undefined;
   const wiring: LauncherWiring = {
@@ -466,20 +526,39 @@ async function launchStaged(stage: string, input: {
     ...(options.zuSourceBind ? { zuSourceBind: options.zuSourceBind } : {}),
   });
   const runId = options.runId ?? crypto.randomUUID();
-  const outcome = await launcher.run({
-    command,
-    // The broker's name is forwarded by the sidecar, never dialled: not on its allowlist.
-    allowlist: perms.net.filter((e) => parseHostPattern(e).host !== BROKER_HOST),
-    timeoutMs: options.timeoutMs,
-    env: childEnv,
-    binds,
-    runId,
-    taskId: () => sink.taskId,
-    ...(options.allowCidrs ? { allowCidrs: options.allowCidrs } : {}),
-    ...(options.proxyNetworks ? { proxyNetworks: options.proxyNetworks } : {}),
-    ...(options.resolver ? { resolver: options.resolver } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  reports.attach(sink, runId);
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, input.terminate])
+    : input.terminate;
+  // A run the container could not end itself (killed at its timeout) still ends in the log.
+  const ended = async (err: Error): Promise<Error> => {
+    await reports.drain().catch(() => {});
+    const end = failureEvent(sink.stored, err);
+    if (end !== null) await sink.append(end).catch(() => {});
+    return err;
+  };
+  let outcome: LaunchOutcome;
+  try {
+    outcome = await launcher.run({
+      command,
+      // The broker's name is forwarded by the sidecar, never dialled: not on its allowlist.
+      allowlist: perms.net.filter((e) => parseHostPattern(e).host !== BROKER_HOST),
+      timeoutMs: options.timeoutMs,
+      env: childEnv,
+      binds,
+      runId,
+      taskId: () => sink.taskId,
+      ...(options.allowCidrs ? { allowCidrs: options.allowCidrs } : {}),
+      ...(options.proxyNetworks ? { proxyNetworks: options.proxyNetworks } : {}),
+      ...(options.resolver ? { resolver: options.resolver } : {}),
+      signal,
+    });
+  } catch (e) {
+    if (input.terminate.aborted && e === input.terminate.reason) throw await ended(e as Error);
+    await reports.drain().catch(() => {});
+    throw e;
+  }
+  await reports.drain();
 
   // Decisions made before the first event named the task are recorded now.
   const observed = sink.stored.filter((e) => e.type === EGRESS_OBSERVED).length;
@@ -495,12 +574,6 @@ async function launchStaged(stage: string, input: {
     }
   }
 
-  // A run the container could not end itself (killed at its timeout) still ends in the log.
-  const ended = async (err: Error): Promise<Error> => {
-    const end = failureEvent(sink.stored, err);
-    if (end !== null) await sink.append(end).catch(() => {});
-    return err;
-  };
   const failure = error as
     | { code?: string; user?: boolean; message?: string; stack?: string }
     | undefined;
