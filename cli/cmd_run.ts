@@ -7,6 +7,7 @@ import { bool, type CommandDef } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { runLive } from "./_live_run.ts";
 import { reportRun } from "./_run_report.ts";
+import { SECRET_FLAGS } from "./_secret_flags.ts";
 
 /** Flags shared by the commands that run an agent. */
 export const RUN_FLAGS = {
@@ -40,6 +41,7 @@ decisions land in the same event log. Build the image first with "zu sandbox ima
   positionals: [{ ...AGENT_ARG }],
   flags: {
     ...RUN_FLAGS,
+    ...SECRET_FLAGS,
     "no-track": {
       type: "boolean",
       description: "Neither replay <agent>/track.json nor re-record it after a successful run",
