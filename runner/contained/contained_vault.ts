@@ -43,8 +43,10 @@ export interface ContainedBrokerOptions {
   resolver?: SecretResolver;
   /** Extra upstream roots (tests). */
   caCerts?: string[];
-  /** Resolves upstream names (tests). Default the system resolver. */
+  /** Resolves upstream names (the operator's sandbox pins, tests). Default the system resolver. */
   resolveHost?: Resolver;
+  /** Operator-named non-global ranges the upstreams may be on (`ZU_SANDBOX_ALLOW_CIDRS`). */
+  allowCidrs?: readonly string[];
   /** Receives each report (source `model_broker`). */
   onReport?: ContainedReporter;
 }
@@ -87,7 +89,10 @@ export function modelBrokerStarter(options: ContainedBrokerOptions): StartContai
       secret: keyed(r.keyEnv) ? r.keyEnv : null,
       authHeader: r.authHeader,
     }));
-    const allowCidrs = privateCidrs(routes.map((r) => r.upstream));
+    const allowCidrs = [
+      ...(options.allowCidrs ?? []),
+      ...privateCidrs(routes.map((r) => r.upstream)),
+    ];
     const report = options.onReport ?? (() => {});
     const broker = await startModelBroker({
       routes,

@@ -339,6 +339,9 @@ export async function runSandboxed(
     modelBrokerStarter({
       env,
       ...(options.secrets ? { resolver: options.secrets.resolver } : {}),
+      // The operator's sandbox name pins and ranges hold for the broker's upstreams too.
+      ...(options.resolver ? { resolveHost: options.resolver } : {}),
+      ...(options.allowCidrs ? { allowCidrs: options.allowCidrs } : {}),
       ...options.brokerOptions,
       onReport: reports.report,
     });
