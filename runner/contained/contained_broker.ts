@@ -72,7 +72,7 @@ export interface ContainedBroker {
   close(): Promise<void>;
 }
 
-/** Starts the host-side broker of a contained run (the integrator passes `startModelBroker`). */
+/** Starts the host-side broker of a contained run (the default: `modelBrokerStarter` of `./contained_vault.ts`). */
 export type StartContainedBroker = (request: ContainedBrokerRequest) => Promise<ContainedBroker>;
 
 /**

@@ -21,7 +21,6 @@
 import type Dockerode from "dockerode";
 import { EGRESS_OBSERVED, type Event, newEvent } from "../../core/events.ts";
 import { errorOfCode, RunFailure, UserError } from "../../core/errors.ts";
-import { dockerUnavailable } from "../../core/environment_errors.ts";
 import { failureEvent } from "../../core/failure_event.ts";
 import type { AgentLauncher, EventSink } from "../../core/types.ts";
 import type { Resolver } from "../../core/net_guard.ts";
@@ -42,14 +41,18 @@ import {
 import { type ContainedSecrets, startContainedSecrets } from "./_contained_secrets.ts";
 import { RecordingSink } from "./_recording_sink.ts";
 import { CredentialReports } from "./_credential_reports.ts";
-import {
-  type ContainedBrokerOptions,
-  type ContainedInterceptOptions,
-  modelBrokerStarter,
-  startContainedIntercept,
-} from "./contained_vault.ts";
+import type { ContainedBrokerOptions, ContainedInterceptOptions } from "./contained_vault.ts";
+import { brokerOf, interceptOf } from "./_secret_ports.ts";
 import type { InterceptSettings } from "../run_interceptor.ts";
 import { stageAgentDir } from "./_stage_agent.ts";
+import {
+  checkSandbox,
+  type CheckSandboxOptions,
+  dockerClient,
+  preflight,
+} from "./sandbox_preflight.ts";
+
+export { checkSandbox, type CheckSandboxOptions };
 import { BROKER_HOST } from "../../backends/egress/sidecar_forward.ts";
 import { parseHostPattern } from "../../core/host_pattern.ts";
 import {
@@ -174,9 +177,9 @@ export interface RunSandboxedOptions {
    * provider with a URL and a key variable) and `<host socket dir>/broker.sock`; the container
    * gets the broker's phantom in each key variable, `http://zu-vault/r/<id>` as each base URL
    * (in the staged agent file) and no real key; the model host is not allowlisted at the
-   * sidecar. A loopback model URL is allowed then. The integrator passes an adapter over
-   * `startModelBroker`. Default: the real model broker ({@link modelBrokerStarter}) with the
-   * resolver of `secrets` (else the host environment), its reports stored as
+   * sidecar. A loopback model URL is allowed then. Default: the real model broker
+   * (`modelBrokerStarter` of `./contained_vault.ts`) with the resolver of `secrets` (else the
+   * host environment) and the run's `resolver`/`allowCidrs`, its reports stored as
    * `harness.egress.credential` / `secret_echo` events (source `model_broker`). `null`: none
    * (the old way: the real key in the container's env).
    */
@@ -185,7 +188,7 @@ export interface RunSandboxedOptions {
    * Inject/placeholder modes: the TLS interceptor on `<host socket dir>/intercept.sock`, the
    * sidecar's `--forward-connect` patterns, and the CA bundle mounted at `/zu/ca.pem` with the
    * CA variables set in the agent container. Default: the run's interceptor
-   * ({@link startContainedIntercept}) when `secrets` has inject/placeholder bindings, its reports
+   * (`startContainedIntercept`) when `secrets` has inject/placeholder bindings, its reports
    * stored as events (source `egress_proxy`); a misplaced placeholder under
    * `block-and-terminate` stops the agent container (a `security_block` failure). Else none.
    */
@@ -254,67 +257,6 @@ async function describeAgent(
   return jailAgentOf(await loadAgentConfig(file, { env }), { env });
 }
 
-async function dockerClient(docker: DockerClient | undefined, env: typeof hostEnv) {
-  if (docker) return docker as Dockerode;
-  const mod = await import("dockerode");
-  const host = env("DOCKER_HOST");
-  const socketPath = host?.startsWith("unix://")
-    ? host.slice("unix://".length)
-    : "/var/run/docker.sock";
-  return new mod.default({ socketPath });
-}
-
-/** Options of {@link checkSandbox}. */
-export interface CheckSandboxOptions {
-  /** dockerode client. Default: `/var/run/docker.sock` (or `DOCKER_HOST`). */
-  docker?: DockerClient;
-  /** The runtime image. Default `zu-runtime:0.1.0`. */
-  image?: string;
-  /** Reads the host's environment (`DOCKER_HOST`). Default `Deno.env.get`. */
-  env?: (name: string) => string | undefined;
-}
-
-/**
- * Checks that a Docker daemon answers and the runtime image is present, before anything is
- * opened or created: a `UserError` (one line, saying to run `zu sandbox image build`) otherwise.
- */
-export async function checkSandbox(
-  agent: string,
-  options: CheckSandboxOptions = {},
-): Promise<void> {
-  const docker = await dockerClient(options.docker, options.env ?? hostEnv);
-  await preflight(docker, options.image ?? DEFAULT_LAUNCHER_IMAGE, agent);
-}
-
-async function preflight(docker: Dockerode, image: string, agent: string): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) =>
-        timer = setTimeout(() => reject(new Error("no answer within 5000 ms")), 5000)
-      ),
-    ]);
-  } catch (e) {
-    throw dockerUnavailable(`run "${agent}" sandboxed`, null, {
-      why: `no Docker daemon answers (${
-        e instanceof Error ? e.message.split("\n")[0] : String(e)
-      })`,
-      then: `build the image with "zu sandbox image build"`,
-    });
-  } finally {
-    clearTimeout(timer);
-  }
-  try {
-    await docker.getImage(image).inspect();
-  } catch {
-    throw new UserError(
-      "image_missing",
-      `Cannot run "${agent}" sandboxed: image "${image}" is not present locally; build it with "zu sandbox image build"`,
-    );
-  }
-}
-
 /**
  * Runs the agent of `agentFile` (its agent.yaml, or a directory holding one) live, inside the
  * runtime container and, there, under the Deno permission jail. Resolves with the jail child's
@@ -335,16 +277,7 @@ export async function runSandboxed(
   }
   const jail = options.jail ?? await describeAgent(file, env);
   const reports = new CredentialReports();
-  const startBroker = options.startBroker === null ? undefined : options.startBroker ??
-    modelBrokerStarter({
-      env,
-      ...(options.secrets ? { resolver: options.secrets.resolver } : {}),
-      // The operator's sandbox name pins and ranges hold for the broker's upstreams too.
-      ...(options.resolver ? { resolveHost: options.resolver } : {}),
-      ...(options.allowCidrs ? { allowCidrs: options.allowCidrs } : {}),
-      ...options.brokerOptions,
-      onReport: reports.report,
-    });
+  const startBroker = brokerOf(options, env, reports);
   checkSandboxModelUrls(agentFile, jail, env, { brokered: startBroker !== undefined });
   const name = file.slice(file.lastIndexOf("/") + 1);
   const image = options.image ?? DEFAULT_LAUNCHER_IMAGE;
@@ -357,21 +290,7 @@ export async function runSandboxed(
 
   // A misplaced placeholder under block-and-terminate stops the agent container.
   const terminate = new AbortController();
-  const intercept = options.intercept ??
-    (options.secrets
-      ? await startContainedIntercept(options.secrets, {
-        ...options.interceptOptions,
-        onReport: reports.report,
-        onTerminate: () =>
-          terminate.abort(
-            new RunFailure(
-              "security_block",
-              `Cannot finish "${agentFile}" sandboxed: a secret's placeholder was sent to a host it is not bound to (block-and-terminate)`,
-            ),
-          ),
-        ...(options.onProxyLine ? { onLine: options.onProxyLine } : {}),
-      }) ?? undefined
-      : undefined);
+  const intercept = await interceptOf(options, agentFile, reports, terminate);
   const stage = await stageAgentDir(jail.agentDir);
   let secrets: ContainedSecrets | null = null;
   try {
