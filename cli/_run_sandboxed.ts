@@ -2,7 +2,10 @@
  * `zu run --sandboxed`: the jailed agent inside the runtime container, a thin layer over the
  * runner's contained mode (`runAgent(agent, { mode: "contained", ... })`). Operator settings come
  * from the environment (`sandboxSettingsFromEnv`: `ZU_SANDBOX_IMAGE`, `ZU_SANDBOX_ALLOW_CIDRS`,
- * `ZU_SANDBOX_NETWORKS`, `ZU_SANDBOX_HOSTS`, `ZU_SANDBOX_SOURCE`).
+ * `ZU_SANDBOX_NETWORKS`, `ZU_SANDBOX_HOSTS`, `ZU_SANDBOX_SOURCE`). Secrets come from the secret
+ * flags and the operator's file (`secretSettingsOf`): the providers' keys stay in the host-side
+ * model broker, inject/placeholder bindings are served by the run's interceptor behind the
+ * sidecar; every bound secret is resolved before Docker is asked (a missing one is exit 2).
  *
  * @module
  */
@@ -11,6 +14,7 @@ import { bool, type CommandContext, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { openRunLog } from "./_event_log.ts";
 import { reportRun } from "./_run_report.ts";
+import { secretSettingsOf } from "./_secret_flags.ts";
 
 /** Runs `zu run --sandboxed`; returns the exit code. */
 export async function runSandboxedCommand(ctx: CommandContext): Promise<number> {
@@ -22,10 +26,16 @@ export async function runSandboxedCommand(ctx: CommandContext): Promise<number> 
   const agent = await loadAgent(io, ctx.positionals[0]);
   const env = (k: string) => io.env(k);
   const settings = await sandboxSettingsFromEnv(env);
-  // A model on loopback cannot be reached from the container: said before Docker is asked.
+  await using secrets = await secretSettingsOf(ctx);
+  // Every bound secret resolves (exit 2 otherwise) before Docker is asked.
+  await secrets.verify();
+  // A model on loopback is reached by the broker on the host; without a key variable it cannot
+  // be reached from the container: said before Docker is asked.
   const { jailAgentOf } = await import("../runner/jail/jail_agent.ts");
   const { checkSandboxModelUrls } = await import("../runner/contained/sandbox_model_url.ts");
-  checkSandboxModelUrls(agent.arg, await jailAgentOf(agent.config, { env }), env);
+  checkSandboxModelUrls(agent.arg, await jailAgentOf(agent.config, { env }), env, {
+    brokered: true,
+  });
   // Docker and the image before the event log is opened: a missing one leaves it untouched.
   await checkSandbox(agent.arg, { image: settings.image, env });
   const { sink, db } = await openRunLog(io, agent, str(ctx, "db"));
@@ -38,6 +48,9 @@ export async function runSandboxedCommand(ctx: CommandContext): Promise<number> 
       sink,
       env,
       track,
+      // The model broker (default) resolves keys with these; inject/placeholder bindings get
+      // the run's interceptor.
+      secrets,
       timeoutMs: (agent.config.budget.wall_time_s + 60) * 1000,
       onAgentOutput: (t) => io.stderr(t),
       ...(io.signal ? { signal: io.signal } : {}),

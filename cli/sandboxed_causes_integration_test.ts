@@ -1,7 +1,9 @@
 /**
- * `zu run --sandboxed` on the real daemon: a model call the egress proxy refuses is reported as
- * the proxy's refusal (host, reason, what to do), not as refused credentials, in one line, in
- * the `--json` result and in the run's terminal event.
+ * `zu run --sandboxed` on the real daemon: the model is reached through the host-side broker
+ * (the key never enters the box), which honours the operator's sandbox name pins
+ * (`ZU_SANDBOX_HOSTS`) and ranges; a model host whose address is private is refused by the
+ * broker, and that is reported as what it is (host, address), not as refused credentials, in
+ * one line, in the `--json` result and in the run's terminal event.
  */
 import assert from "node:assert/strict";
 import type Dockerode from "dockerode";
@@ -26,7 +28,7 @@ task:
 `;
 
 dockerTest(
-  "zu run --sandboxed names the egress proxy's refusal of the model host, not the credentials",
+  "zu run --sandboxed names the broker's refusal of a private model host, not the credentials",
   async () => {
     const mod = await import("dockerode");
     const docker: Dockerode = new mod.default({ socketPath: "/var/run/docker.sock" });
@@ -45,28 +47,29 @@ dockerTest(
       });
       const code = await main(["run", "--sandboxed", dir, "--db", "events.db", "--json"], io);
       const err = io.stderrText().trim().split("\n").filter((l) => l.startsWith("error:"));
-      assert.equal(code, 2, io.stderrText() + io.stdoutText());
+      assert.equal(code, 1, io.stderrText() + io.stdoutText());
       assert.equal(err.length, 1, io.stderrText());
       assert.match(
         err[0]!,
-        /the sandbox's egress proxy refused "llm\.test:8000" \(blocked_resolution\)/,
+        /the model broker could not reach the upstream: Cannot reach host "llm\.test": it resolves to "10\.255\.255\.9", which is private/,
       );
-      assert.match(err[0]!, /ZU_SANDBOX_ALLOW_CIDRS/);
       assert.doesNotMatch(err[0]!, /credentials/);
+      assert.doesNotMatch(io.stderrText() + io.stdoutText(), /sk-test-not-a-real-key/);
       const out = JSON.parse(io.stdoutText());
       assert.equal(out.ok, false);
-      assert.equal(out.error.code, "network_policy");
+      assert.equal(out.error.code, "provider_unavailable");
 
       const sink = new SqliteSink(`${dir}/events.db`);
       try {
         const events = await sink.query();
-        runId = events.find((e) => e.type === "harness.egress.observed")?.payload.run_id as
-          | string
-          | undefined;
+        runId = events.find((e) =>
+          e.type === "harness.egress.observed" || e.type === "harness.egress.credential"
+        )?.payload.run_id as string | undefined;
+        assert.ok(runId, "the run id is in the log");
         const terminal = events.filter((e) => e.type === "harness.task.terminal");
         assert.equal(terminal.length, 1, events.map((e) => e.type).join());
-        assert.equal(terminal[0]!.payload.reason, "error:network_policy");
-        assert.match(String(terminal[0]!.payload.error), /egress proxy refused "llm\.test:8000"/);
+        assert.equal(terminal[0]!.payload.reason, "error:provider_unavailable");
+        assert.match(String(terminal[0]!.payload.error), /Cannot reach host "llm\.test"/);
         const after = events.slice(events.indexOf(terminal[0]!) + 1);
         assert.ok(
           after.every((e) => e.type === "harness.egress.observed"),

@@ -8,8 +8,6 @@ import {
   agentInBox,
   BROKER_ORIGIN,
   brokerRoutes,
-  CA_ENV_KEYS,
-  CA_MOUNT,
   type ContainedIntercept,
   loopbackOrigins,
   rewriteStagedAgent,
@@ -24,6 +22,7 @@ import {
   removeHostSocketDir,
 } from "./host_sockets.ts";
 import { BROKER_HOST } from "../../backends/egress/sidecar_forward.ts";
+import { caEnv, SANDBOX_CA_PATH } from "../../backends/egress/tls/ca_bundle.ts";
 import type { JailAgent } from "../jail/permission_flags.ts";
 
 /** The host side of a run's secrets, started. */
@@ -106,8 +105,8 @@ export async function startContainedSecrets(input: {
       await Deno.chmod(caDir, 0o755);
       await Deno.writeTextFile(`${caDir}/ca.pem`, intercept.caBundlePem, { mode: 0o644 });
       await Deno.chmod(`${caDir}/ca.pem`, 0o644);
-      binds.push(`${caDir}/ca.pem:${CA_MOUNT}`);
-      for (const k of CA_ENV_KEYS) env[k] = CA_MOUNT;
+      binds.push(`${caDir}/ca.pem:${SANDBOX_CA_PATH}`);
+      Object.assign(env, caEnv(SANDBOX_CA_PATH));
       for (const [k, v] of Object.entries(intercept.env ?? {})) {
         env[k] = v;
         envKeys.push(k);

@@ -72,7 +72,7 @@ export interface ContainedBroker {
   close(): Promise<void>;
 }
 
-/** Starts the host-side broker of a contained run (the integrator passes `startModelBroker`). */
+/** Starts the host-side broker of a contained run (the default: `modelBrokerStarter` of `./contained_vault.ts`). */
 export type StartContainedBroker = (request: ContainedBrokerRequest) => Promise<ContainedBroker>;
 
 /**
@@ -86,25 +86,12 @@ export interface ContainedIntercept {
   start(request: { unixPath: string }): Promise<{ close(): Promise<void> }>;
   /**
    * The CA bundle (system roots + the per-run CA, PEM): mounted read-only at `/zu/ca.pem` in the
-   * agent container, named by {@link CA_ENV_KEYS}.
+   * agent container (`SANDBOX_CA_PATH` of `backends/egress/tls`), named by its `CA_ENV_VARS`.
    */
   caBundlePem: string;
   /** Extra variables for the agent container (placeholders); never a real value. */
   env?: Readonly<Record<string, string>>;
 }
-
-/** Where the CA bundle is mounted in the agent container. */
-export const CA_MOUNT = "/zu/ca.pem";
-
-/** The variables that point TLS clients at {@link CA_MOUNT}. */
-export const CA_ENV_KEYS: readonly string[] = [
-  "SSL_CERT_FILE",
-  "NODE_EXTRA_CA_CERTS",
-  "REQUESTS_CA_BUNDLE",
-  "CURL_CA_BUNDLE",
-  "GIT_SSL_CAINFO",
-  "DENO_CERT",
-];
 
 /** The URL a provider calls on the host, or null when it calls none. */
 export function providerUrl(

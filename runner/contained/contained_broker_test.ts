@@ -1,3 +1,4 @@
+import { CA_ENV_VARS } from "../../backends/egress/tls/ca_bundle.ts";
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
 import { OPENAI_ENDPOINT } from "../../agent/providers/openai_compatible.ts";
@@ -10,7 +11,6 @@ import { checkSandboxModelUrls } from "./sandbox_model_url.ts";
 import {
   agentInBox,
   brokerRoutes,
-  CA_ENV_KEYS,
   loopbackOrigins,
   rewriteStagedAgent,
 } from "./contained_broker.ts";
@@ -226,7 +226,7 @@ Deno.test("a contained run with an interceptor mounts the CA bundle and forwards
         })(w, [ANSWER]),
     });
     const request = launcher!.requests[0]!;
-    for (const k of CA_ENV_KEYS) equal(request.env![k], "/zu/ca.pem", k);
+    for (const k of CA_ENV_VARS) equal(request.env![k], "/zu/ca.pem", k);
     equal(request.env!.GH_TOKEN, "zu_ph_GH_abcdefghijklmnopqrstuv");
     ok(request.command.some((a) => a.startsWith("--allow-env=") && a.includes("GH_TOKEN")));
     ok(caText.includes("TEST"));

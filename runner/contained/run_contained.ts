@@ -21,7 +21,6 @@
 import type Dockerode from "dockerode";
 import { EGRESS_OBSERVED, type Event, newEvent } from "../../core/events.ts";
 import { errorOfCode, RunFailure, UserError } from "../../core/errors.ts";
-import { dockerUnavailable } from "../../core/environment_errors.ts";
 import { failureEvent } from "../../core/failure_event.ts";
 import type { AgentLauncher, EventSink } from "../../core/types.ts";
 import type { Resolver } from "../../core/net_guard.ts";
@@ -41,7 +40,19 @@ import {
 } from "./contained_broker.ts";
 import { type ContainedSecrets, startContainedSecrets } from "./_contained_secrets.ts";
 import { RecordingSink } from "./_recording_sink.ts";
+import { CredentialReports } from "./_credential_reports.ts";
+import type { ContainedBrokerOptions, ContainedInterceptOptions } from "./contained_vault.ts";
+import { brokerOf, interceptOf } from "./_secret_ports.ts";
+import type { InterceptSettings } from "../run_interceptor.ts";
 import { stageAgentDir } from "./_stage_agent.ts";
+import {
+  checkSandbox,
+  type CheckSandboxOptions,
+  dockerClient,
+  preflight,
+} from "./sandbox_preflight.ts";
+
+export { checkSandbox, type CheckSandboxOptions };
 import { BROKER_HOST } from "../../backends/egress/sidecar_forward.ts";
 import { parseHostPattern } from "../../core/host_pattern.ts";
 import {
@@ -166,16 +177,35 @@ export interface RunSandboxedOptions {
    * provider with a URL and a key variable) and `<host socket dir>/broker.sock`; the container
    * gets the broker's phantom in each key variable, `http://zu-vault/r/<id>` as each base URL
    * (in the staged agent file) and no real key; the model host is not allowlisted at the
-   * sidecar. A loopback model URL is allowed then. The integrator passes an adapter over
-   * `startModelBroker`. Default none (the old way: the real key in the container's env).
+   * sidecar. A loopback model URL is allowed then. Default: the real model broker
+   * (`modelBrokerStarter` of `./contained_vault.ts`) with the resolver of `secrets` (else the
+   * host environment) and the run's `resolver`/`allowCidrs`, its reports stored as
+   * `harness.egress.credential` / `secret_echo` events (source `model_broker`). `null`: none
+   * (the old way: the real key in the container's env).
    */
-  startBroker?: StartContainedBroker;
+  startBroker?: StartContainedBroker | null;
   /**
    * Inject/placeholder modes: the TLS interceptor on `<host socket dir>/intercept.sock`, the
    * sidecar's `--forward-connect` patterns, and the CA bundle mounted at `/zu/ca.pem` with the
-   * CA variables set in the agent container. Default none.
+   * CA variables set in the agent container. Default: the run's interceptor
+   * (`startContainedIntercept`) when `secrets` has inject/placeholder bindings, its reports
+   * stored as events (source `egress_proxy`); a misplaced placeholder under
+   * `block-and-terminate` stops the agent container (a `security_block` failure). Else none.
    */
   intercept?: ContainedIntercept;
+  /**
+   * The operator's secret settings (`SecretSettings` of `./vault` fits): the resolver the
+   * broker and interceptor use, the bindings and the violation action. Default none (keys from
+   * the host environment, no inject/placeholder bindings).
+   */
+  secrets?: InterceptSettings;
+  /** Test seams of the default broker: extra upstream roots, a name resolver. */
+  brokerOptions?: Pick<ContainedBrokerOptions, "caCerts" | "resolveHost">;
+  /** Test seams of the default interceptor: roots, DNS, local origins, CIDRs, system roots. */
+  interceptOptions?: Pick<
+    ContainedInterceptOptions,
+    "caCerts" | "dnsResolver" | "localOrigins" | "allowCidrs" | "systemRootsPath"
+  >;
   /**
    * Called once the agent container stopped, before anything is removed (tests export and
    * inspect the containers here).
@@ -227,67 +257,6 @@ async function describeAgent(
   return jailAgentOf(await loadAgentConfig(file, { env }), { env });
 }
 
-async function dockerClient(docker: DockerClient | undefined, env: typeof hostEnv) {
-  if (docker) return docker as Dockerode;
-  const mod = await import("dockerode");
-  const host = env("DOCKER_HOST");
-  const socketPath = host?.startsWith("unix://")
-    ? host.slice("unix://".length)
-    : "/var/run/docker.sock";
-  return new mod.default({ socketPath });
-}
-
-/** Options of {@link checkSandbox}. */
-export interface CheckSandboxOptions {
-  /** dockerode client. Default: `/var/run/docker.sock` (or `DOCKER_HOST`). */
-  docker?: DockerClient;
-  /** The runtime image. Default `zu-runtime:0.1.0`. */
-  image?: string;
-  /** Reads the host's environment (`DOCKER_HOST`). Default `Deno.env.get`. */
-  env?: (name: string) => string | undefined;
-}
-
-/**
- * Checks that a Docker daemon answers and the runtime image is present, before anything is
- * opened or created: a `UserError` (one line, saying to run `zu sandbox image build`) otherwise.
- */
-export async function checkSandbox(
-  agent: string,
-  options: CheckSandboxOptions = {},
-): Promise<void> {
-  const docker = await dockerClient(options.docker, options.env ?? hostEnv);
-  await preflight(docker, options.image ?? DEFAULT_LAUNCHER_IMAGE, agent);
-}
-
-async function preflight(docker: Dockerode, image: string, agent: string): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) =>
-        timer = setTimeout(() => reject(new Error("no answer within 5000 ms")), 5000)
-      ),
-    ]);
-  } catch (e) {
-    throw dockerUnavailable(`run "${agent}" sandboxed`, null, {
-      why: `no Docker daemon answers (${
-        e instanceof Error ? e.message.split("\n")[0] : String(e)
-      })`,
-      then: `build the image with "zu sandbox image build"`,
-    });
-  } finally {
-    clearTimeout(timer);
-  }
-  try {
-    await docker.getImage(image).inspect();
-  } catch {
-    throw new UserError(
-      "image_missing",
-      `Cannot run "${agent}" sandboxed: image "${image}" is not present locally; build it with "zu sandbox image build"`,
-    );
-  }
-}
-
 /**
  * Runs the agent of `agentFile` (its agent.yaml, or a directory holding one) live, inside the
  * runtime container and, there, under the Deno permission jail. Resolves with the jail child's
@@ -307,7 +276,9 @@ export async function runSandboxed(
     // loadAgentConfig reports the missing file
   }
   const jail = options.jail ?? await describeAgent(file, env);
-  checkSandboxModelUrls(agentFile, jail, env, { brokered: options.startBroker !== undefined });
+  const reports = new CredentialReports();
+  const startBroker = brokerOf(options, env, reports);
+  checkSandboxModelUrls(agentFile, jail, env, { brokered: startBroker !== undefined });
   const name = file.slice(file.lastIndexOf("/") + 1);
   const image = options.image ?? DEFAULT_LAUNCHER_IMAGE;
   const zuRoot = options.zuRoot ?? "/opt/zu";
@@ -317,6 +288,9 @@ export async function runSandboxed(
     await preflight(docker, image, agentFile);
   }
 
+  // A misplaced placeholder under block-and-terminate stops the agent container.
+  const terminate = new AbortController();
+  const intercept = await interceptOf(options, agentFile, reports, terminate);
   const stage = await stageAgentDir(jail.agentDir);
   let secrets: ContainedSecrets | null = null;
   try {
@@ -324,8 +298,8 @@ export async function runSandboxed(
       stagedFile: `${stage}/${name}`,
       jail,
       env,
-      startBroker: options.startBroker,
-      intercept: options.intercept,
+      startBroker,
+      intercept,
     });
     const perms = sandboxedPermissions(secrets?.jail ?? jail, {
       env,
@@ -333,7 +307,7 @@ export async function runSandboxed(
     });
     const childEnv = containerEnv(perms, env, secrets, {
       // With a broker, no provider key ever comes from the host's environment.
-      neverCopy: options.startBroker ? providerKeyEnvs(jail) : new Set(),
+      neverCopy: startBroker ? providerKeyEnvs(jail) : new Set(),
     });
     return await launchStaged(stage, {
       options,
@@ -345,6 +319,8 @@ export async function runSandboxed(
       docker,
       agentFile,
       secrets,
+      reports,
+      terminate: terminate.signal,
     });
   } finally {
     await secrets?.close();
@@ -433,12 +409,18 @@ async function launchStaged(stage: string, input: {
   docker: Dockerode | null;
   agentFile: string;
   secrets: ContainedSecrets | null;
+  reports: CredentialReports;
+  terminate: AbortSignal;
 }): Promise<SandboxedRun> {
-  const { options, command, childEnv, perms, image, zuRoot, docker, agentFile, secrets } = input;
+  const { options, command, childEnv, perms, image, zuRoot, docker, agentFile, secrets, reports } =
+    input;
   const binds = [`${stage}:${SANDBOX_AGENT_DIR}`, ...(secrets?.binds ?? [])];
   if (options.zuSourceBind) binds.push(`${options.zuSourceBind}:${zuRoot}`);
 
-  const sink = new RecordingSink(options.sink, options.onEvent);
+  const sink = new RecordingSink(options.sink, (e) => {
+    options.onEvent?.(e);
+    reports.pump();
+  });
   let result: unknown = undefined;
   let error: Record<string, unknown> | undefined;
   const wiring: LauncherWiring = {
@@ -466,20 +448,39 @@ async function launchStaged(stage: string, input: {
     ...(options.zuSourceBind ? { zuSourceBind: options.zuSourceBind } : {}),
   });
   const runId = options.runId ?? crypto.randomUUID();
-  const outcome = await launcher.run({
-    command,
-    // The broker's name is forwarded by the sidecar, never dialled: not on its allowlist.
-    allowlist: perms.net.filter((e) => parseHostPattern(e).host !== BROKER_HOST),
-    timeoutMs: options.timeoutMs,
-    env: childEnv,
-    binds,
-    runId,
-    taskId: () => sink.taskId,
-    ...(options.allowCidrs ? { allowCidrs: options.allowCidrs } : {}),
-    ...(options.proxyNetworks ? { proxyNetworks: options.proxyNetworks } : {}),
-    ...(options.resolver ? { resolver: options.resolver } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  reports.attach(sink, runId);
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, input.terminate])
+    : input.terminate;
+  // A run the container could not end itself (killed at its timeout) still ends in the log.
+  const ended = async (err: Error): Promise<Error> => {
+    await reports.drain().catch(() => {});
+    const end = failureEvent(sink.stored, err);
+    if (end !== null) await sink.append(end).catch(() => {});
+    return err;
+  };
+  let outcome: LaunchOutcome;
+  try {
+    outcome = await launcher.run({
+      command,
+      // The broker's name is forwarded by the sidecar, never dialled: not on its allowlist.
+      allowlist: perms.net.filter((e) => parseHostPattern(e).host !== BROKER_HOST),
+      timeoutMs: options.timeoutMs,
+      env: childEnv,
+      binds,
+      runId,
+      taskId: () => sink.taskId,
+      ...(options.allowCidrs ? { allowCidrs: options.allowCidrs } : {}),
+      ...(options.proxyNetworks ? { proxyNetworks: options.proxyNetworks } : {}),
+      ...(options.resolver ? { resolver: options.resolver } : {}),
+      signal,
+    });
+  } catch (e) {
+    if (input.terminate.aborted && e === input.terminate.reason) throw await ended(e as Error);
+    await reports.drain().catch(() => {});
+    throw e;
+  }
+  await reports.drain();
 
   // Decisions made before the first event named the task are recorded now.
   const observed = sink.stored.filter((e) => e.type === EGRESS_OBSERVED).length;
@@ -495,12 +496,6 @@ async function launchStaged(stage: string, input: {
     }
   }
 
-  // A run the container could not end itself (killed at its timeout) still ends in the log.
-  const ended = async (err: Error): Promise<Error> => {
-    const end = failureEvent(sink.stored, err);
-    if (end !== null) await sink.append(end).catch(() => {});
-    return err;
-  };
   const failure = error as
     | { code?: string; user?: boolean; message?: string; stack?: string }
     | undefined;

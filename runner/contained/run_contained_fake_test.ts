@@ -57,7 +57,9 @@ Deno.test("a contained run answers the child's result typed and records the prox
     equal(run.result.result.status, "success");
     equal(run.result.task_id, "t-1");
     const request = fake!.requests[0]!;
-    deepEqual(request.allowlist, run.perms.net);
+    // The provider is reached through the broker by default: its name is forwarded, not allowed.
+    deepEqual(request.allowlist, run.perms.net.filter((e) => !e.startsWith("zu-vault:")));
+    ok(run.perms.net.includes("zu-vault:80"));
     ok(request.command.includes("/opt/zu/runner/jail/jail_entry.ts"), request.command.join(" "));
     ok(request.binds?.some((b) => b.endsWith(`:${SANDBOX_AGENT_DIR}`)));
     deepEqual(run.events.map((e) => e.type), ["harness.task.started", "harness.egress.observed"]);

@@ -2,7 +2,8 @@
  * A hijacked agent with every Deno permission inside the container (no jail: the container is
  * the only boundary) looks for the provider key everywhere and tries every way to the model; the
  * key stays on the host, the model is reachable only through the broker, and the broker wants
- * the phantom (real daemon, real images, a stand-in broker on the host socket directory).
+ * the phantom (real daemon, real images, the real model broker on the host socket directory; a
+ * stand-in interceptor that echoes shows the `--forward-connect` tunnel).
  */
 import assert from "node:assert/strict";
 import type Dockerode from "dockerode";
@@ -10,7 +11,8 @@ import { dockerTest } from "../../testing/docker.ts";
 import { startRecordingUpstream } from "../../testing/recording_upstream.ts";
 import { MemorySink } from "../../sinks/memory/mod.ts";
 import { SandboxLauncher } from "./sandbox_launcher.ts";
-import { standInBroker } from "./_broker_stand_in.ts";
+import { modelBrokerStarter } from "./contained_vault.ts";
+import type { BrokerReport } from "../run_broker.ts";
 import {
   BROKER_SOCKET,
   createHostSocketDir,
@@ -146,8 +148,12 @@ dockerTest(
           : { status: 401, body: "bad key" },
     });
     const dir = await createHostSocketDir();
-    const broker = standInBroker((k) => (k === "ZU_TEST_MODEL_KEY" ? CANARY : undefined));
-    const running = await broker.start({
+    const reports: BrokerReport[] = [];
+    const startBroker = modelBrokerStarter({
+      env: (k) => (k === "ZU_TEST_MODEL_KEY" ? CANARY : undefined),
+      onReport: (_source, r) => reports.push(r),
+    });
+    const running = await startBroker({
       routes: [{
         id: "m0",
         provider: "openai-compatible",
@@ -219,7 +225,8 @@ dockerTest(
       assert.match(String(r.socket), /^failed:NotFound/);
       assert.match(String(r.noPhantom), /^HTTP\/1\.1 401/);
       assert.match(String(r.wrongPhantom), /^HTTP\/1\.1 401/);
-      assert.match(String(r.phantomWrongRoute), /^HTTP\/1\.1 401/);
+      // The real broker: the phantom is right, the route unknown (no key goes anywhere).
+      assert.match(String(r.phantomWrongRoute), /^HTTP\/1\.1 404/);
       assert.match(String(r.withPhantom), /^HTTP\/1\.1 200/, "the phantom opens its one route");
       assert.match(String(r.connectLoopback), /^HTTP\/1\.1 403/);
       assert.match(String(r.getLoopback), /^HTTP\/1\.1 403/);
@@ -228,8 +235,10 @@ dockerTest(
       assert.notEqual(r.direct, "connected");
       // Only the one request with the phantom reached the model, carrying the real key.
       assert.equal(upstream.requests.length, 1);
-      assert.equal(broker.log.forwarded, 1);
-      assert.equal(broker.log.refused, 3);
+      const outcomes = reports.map((x) => x.kind === "credential" ? x.use.outcome : "echo");
+      assert.equal(outcomes.filter((o) => o === "routed").length, 1, outcomes.join());
+      assert.equal(outcomes.filter((o) => o === "phantom_rejected").length, 2, outcomes.join());
+      assert.ok(!JSON.stringify(reports).includes(CANARY));
       assert.ok(inspected.includes(":/zu/vault:ro"), "the sidecar has the socket directory");
       // --forward-connect: the CONNECT reached the host side as sent, and bytes flowed both ways.
       assert.match(
