@@ -8,7 +8,6 @@ import { loadAgent } from "./_agent.ts";
 import { runLive } from "./_live_run.ts";
 import { SECRET_FLAGS } from "./_secret_flags.ts";
 import { reportRun } from "./_run_report.ts";
-import { SECRET_FLAGS } from "./_secret_flags.ts";
 
 /** Flags shared by the commands that run an agent. */
 export const RUN_FLAGS = {

@@ -112,8 +112,33 @@ export function routeBindingFor(
     null;
 }
 
+/**
+ * The secret each model route carries, by route id: a `route` binding naming its upstream (which
+ * must resolve: one line before the run otherwise), else its key variable when the operator's
+ * resolver (or, without one, the host environment) knows it, else none (a keyless route: a local
+ * model that needs no key). The one rule both the jail's and the container's broker use.
+ */
+export async function routeSecrets(
+  routes: readonly { id: string; upstream: string; keyEnv: string | null }[],
+  options: { env: EnvReader; secrets?: RunSecrets },
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  for (const r of routes) {
+    const bound = routeBindingFor(options.secrets?.bindings ?? [], r.upstream);
+    if (bound) {
+      await options.secrets!.resolver.resolve(bound.secret);
+      out.set(r.id, bound.secret);
+    } else if (r.keyEnv === null) out.set(r.id, null);
+    else if (options.secrets) {
+      const known = await options.secrets.resolver.resolve(r.keyEnv).then(() => true, () => false);
+      out.set(r.id, known ? r.keyEnv : null);
+    } else out.set(r.id, (options.env(r.keyEnv) ?? "") !== "" ? r.keyEnv : null);
+  }
+  return out;
+}
+
 /** A `localhost` upstream is dialled as 127.0.0.1 (the broker refuses internal names). */
-function dialable(upstream: string): string {
+export function dialable(upstream: string): string {
   const u = new URL(upstream);
   if (u.hostname.toLowerCase() === "localhost") u.hostname = "127.0.0.1";
   return u.href.replace(/\/+$/, "");
@@ -151,20 +176,10 @@ export async function startRunBroker(
   const env = (k: string) => host.env(k);
   const routes = modelRoutes(jail, env).map((r) => ({ ...r, upstream: dialable(r.upstream) }));
   if (routes.length === 0) return null;
-  // The secret each route carries: a route binding naming its upstream, else its key variable
-  // when the operator's resolver (or, without one, the host environment) knows it; else none.
-  const secretOf = new Map<string, string | null>();
-  for (const r of routes) {
-    const bound = routeBindingFor(options.secrets?.bindings ?? [], r.upstream);
-    if (bound) {
-      await options.secrets!.resolver.resolve(bound.secret); // unknown: one line, before the run
-      secretOf.set(r.id, bound.secret);
-    } else if (r.keyEnv === null) secretOf.set(r.id, null);
-    else if (options.secrets) {
-      const known = await options.secrets.resolver.resolve(r.keyEnv).then(() => true, () => false);
-      secretOf.set(r.id, known ? r.keyEnv : null);
-    } else secretOf.set(r.id, (env(r.keyEnv) ?? "") !== "" ? r.keyEnv : null);
-  }
+  const secretOf = await routeSecrets(routes, {
+    env,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+  });
   const { startModelBroker } = await import("../backends/egress/model_broker.ts");
   const pending: BrokerReport[] = [];
   let listener: ((report: BrokerReport) => void) | null = null;

@@ -19,7 +19,9 @@ export function brokerOf(
   if (options.startBroker === null) return undefined;
   return options.startBroker ?? modelBrokerStarter({
     env,
-    ...(options.secrets ? { resolver: options.secrets.resolver } : {}),
+    ...(options.secrets
+      ? { resolver: options.secrets.resolver, bindings: options.secrets.bindings }
+      : {}),
     // The operator's sandbox name pins and ranges hold for the broker's upstreams too.
     ...(options.resolver ? { resolveHost: options.resolver } : {}),
     ...(options.allowCidrs ? { allowCidrs: options.allowCidrs } : {}),

@@ -19,9 +19,9 @@
 import { addressClass } from "../../core/address_class.ts";
 import { canonicalAddress } from "../../core/host_normalize.ts";
 import type { Resolver } from "../../core/net_guard.ts";
-import type { SecretResolver } from "../../core/types.ts";
+import type { SecretBinding, SecretResolver } from "../../core/types.ts";
 import { serveHandoffSocket } from "../../backends/egress/handoff_socket.ts";
-import { type BrokerReport, hostEnvResolver } from "../run_broker.ts";
+import { type BrokerReport, dialable, hostEnvResolver, routeSecrets } from "../run_broker.ts";
 import {
   type InterceptSettings,
   type RunInterceptorOptions,
@@ -41,6 +41,8 @@ export interface ContainedBrokerOptions {
   env: (name: string) => string | undefined;
   /** The operator's resolver (the vault). Default: the host environment. */
   resolver?: SecretResolver;
+  /** The operator's bindings (a `route` binding names the secret of the provider it binds). */
+  bindings?: readonly SecretBinding[];
   /** Extra upstream roots (tests). */
   caCerts?: string[];
   /** Resolves upstream names (the operator's sandbox pins, tests). Default the system resolver. */
@@ -63,13 +65,6 @@ function privateCidrs(upstreams: readonly string[]): string[] {
   return out;
 }
 
-/** `localhost` is dialled as 127.0.0.1 (the broker refuses internal names). */
-function dialable(upstream: string): string {
-  const u = new URL(upstream);
-  if (u.hostname.toLowerCase() === "localhost") u.hostname = "127.0.0.1";
-  return u.href.replace(/\/+$/, "");
-}
-
 /**
  * A contained run's broker factory over the real model broker: each route's key variable is the
  * secret's name, resolved per request by the operator's resolver (else read from the host's
@@ -81,12 +76,17 @@ function dialable(upstream: string): string {
 export function modelBrokerStarter(options: ContainedBrokerOptions): StartContainedBroker {
   return async (request) => {
     const { startModelBroker } = await import("../../backends/egress/model_broker.ts");
-    const keyed = (keyEnv: string) =>
-      options.resolver !== undefined || (options.env(keyEnv) ?? "") !== "";
+    const secrets = options.resolver
+      ? { resolver: options.resolver, ...(options.bindings ? { bindings: options.bindings } : {}) }
+      : undefined;
+    const secretOf = await routeSecrets(
+      request.routes.map((r) => ({ ...r, upstream: dialable(r.upstream) })),
+      { env: options.env, ...(secrets ? { secrets } : {}) },
+    );
     const routes = request.routes.map((r) => ({
       id: r.id,
       upstream: dialable(r.upstream),
-      secret: keyed(r.keyEnv) ? r.keyEnv : null,
+      secret: secretOf.get(r.id) ?? null,
       authHeader: r.authHeader,
     }));
     const allowCidrs = [
