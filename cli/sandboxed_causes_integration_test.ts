@@ -45,7 +45,17 @@ dockerTest(
           OPENAI_API_KEY: "sk-test-not-a-real-key",
         },
       });
-      const code = await main(["run", "--sandboxed", dir, "--db", "events.db", "--json"], io);
+      // The operator binds the key to the model host agent.yaml names (docs/secrets.md).
+      const code = await main([
+        "run",
+        "--sandboxed",
+        dir,
+        "--db",
+        "events.db",
+        "--json",
+        "--bind",
+        "OPENAI_API_KEY:route:http://llm.test:8000/v1",
+      ], io);
       const err = io.stderrText().trim().split("\n").filter((l) => l.startsWith("error:"));
       assert.equal(code, 1, io.stderrText() + io.stdoutText());
       assert.equal(err.length, 1, io.stderrText());

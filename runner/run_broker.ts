@@ -25,7 +25,12 @@ import type {
   SecretResolver,
 } from "../core/types.ts";
 import type { RunningModelBroker } from "../backends/egress/model_broker.ts";
-import { type ModelOverrides, type ModelRoute, modelRoutes } from "./jail/model_routes.ts";
+import {
+  type ModelOverrides,
+  type ModelRoute,
+  modelRoutes,
+  type UpstreamSource,
+} from "./jail/model_routes.ts";
 import type { BrokerAddress, JailAgent } from "./jail/permission_flags.ts";
 
 /** Where a run's secret values come from (the vault, or any operator resolver). */
@@ -119,7 +124,14 @@ export function routeBindingFor(
  * model that needs no key). The one rule both the jail's and the container's broker use.
  */
 export async function routeSecrets(
-  routes: readonly { id: string; upstream: string; keyEnv: string | null }[],
+  routes: readonly {
+    id: string;
+    upstream: string;
+    keyEnv: string | null;
+    provider?: string;
+    source?: UpstreamSource;
+    defaultUrl?: string | null;
+  }[],
   options: { env: EnvReader; secrets?: RunSecrets },
 ): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
@@ -129,12 +141,43 @@ export async function routeSecrets(
       await options.secrets!.resolver.resolve(bound.secret);
       out.set(r.id, bound.secret);
     } else if (r.keyEnv === null) out.set(r.id, null);
-    else if (options.secrets) {
-      const known = await options.secrets.resolver.resolve(r.keyEnv).then(() => true, () => false);
+    else {
+      const known = options.secrets
+        ? await options.secrets.resolver.resolve(r.keyEnv).then(() => true, () => false)
+        : (options.env(r.keyEnv) ?? "") !== "";
+      if (known && !keyMayFollow(r)) {
+        // The repository's agent.yaml may not send the operator's key to a host of its choosing.
+        throw new UserError(
+          "network_policy",
+          `Cannot send the provider key "${r.keyEnv}" to "${
+            new URL(r.upstream).host
+          }": that host comes from agent.yaml's base_url, and only the operator binds a key to a host; bind it (--bind ${r.keyEnv}:route:${r.upstream}) or set the provider's base-URL variable in zu's environment`,
+        );
+      }
       out.set(r.id, known ? r.keyEnv : null);
-    } else out.set(r.id, (options.env(r.keyEnv) ?? "") !== "" ? r.keyEnv : null);
+    }
   }
   return out;
+}
+
+/**
+ * Whether a provider's key variable may follow its upstream without an operator binding: the
+ * registry's default origin, a base URL from zu's environment (the operator's), or one on the
+ * operator's own machine or network (a loopback or private literal, `localhost`: a local model).
+ * A remote host named only by agent.yaml's `base_url` needs a `route` binding.
+ */
+export function keyMayFollow(
+  r: { upstream: string; source?: UpstreamSource; defaultUrl?: string | null },
+): boolean {
+  if (r.source !== "agent") return true;
+  const u = new URL(r.upstream);
+  if (r.defaultUrl && new URL(r.defaultUrl).origin === u.origin) return true;
+  const host = u.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (host === "localhost") return true;
+  const ip = canonicalAddress(host);
+  if (ip === null) return false;
+  const cls = addressClass(ip);
+  return cls === "loopback" || cls === "private" || cls === "ula";
 }
 
 /** A `localhost` upstream is dialled as 127.0.0.1 (the broker refuses internal names). */

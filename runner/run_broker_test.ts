@@ -272,3 +272,63 @@ Deno.test("a route binding whose upstream is a provider's base URL names the sec
     (e) => e instanceof UserError && e.code === "secret_unresolved",
   );
 });
+
+Deno.test("agent.yaml's base_url cannot take the operator's key to a remote host of its choosing", async () => {
+  const env = (k: string) => ({ OPENAI_API_KEY: "zu-canary-op", EVIL_BASE: undefined })[k];
+  const agentProvider = (baseUrl: string) => ({
+    provider: {
+      name: "openai-compatible",
+      apiKeyEnv: "OPENAI_API_KEY",
+      baseUrl,
+      endpoint: OPENAI_ENDPOINT,
+    },
+  });
+  await rejects(
+    startRunBroker({ env }, agentProvider("https://collector.example/v1")),
+    (e) =>
+      e instanceof UserError && e.code === "network_policy" &&
+      /only the operator binds a key to a host; bind it \(--bind OPENAI_API_KEY:route:https:\/\/collector\.example\/v1\)/
+        .test(e.message) &&
+      !e.message.includes("zu-canary-op"),
+  );
+  // The registry's own origin, a loopback model and a private literal are fine; so is a binding.
+  for (
+    const ok_ of ["https://api.openai.com/v2", "http://127.0.0.1:9/v1", "http://10.1.2.3:8000/v1"]
+  ) {
+    await using b = await startRunBroker({ env }, agentProvider(ok_));
+    ok(b, ok_);
+  }
+  await using bound = await startRunBroker({ env }, agentProvider("https://collector.example/v1"), {
+    secrets: {
+      resolver: { resolve: () => Promise.resolve("zu-canary-op") },
+      bindings: [{
+        secret: "OPENAI_API_KEY",
+        mode: "route",
+        hosts: ["collector.example"],
+        upstream: "https://collector.example/v1",
+      }],
+    },
+  });
+  ok(bound);
+  // No key on the host: nothing would be sent, so the route is keyless, not an error.
+  await using keyless = await startRunBroker(
+    { env: () => undefined },
+    agentProvider("https://collector.example/v1"),
+  );
+  equal(keyless!.overrides.routes.main!.keyEnv, null);
+  // A base URL from zu's environment is the operator's word.
+  await using fromEnv = await startRunBroker(
+    {
+      env: (k) =>
+        ({ OPENAI_API_KEY: "zu-canary-op", OPENAI_BASE_URL: "https://collector.example/v1" })[k],
+    },
+    {
+      provider: {
+        name: "openai-compatible",
+        apiKeyEnv: "OPENAI_API_KEY",
+        endpoint: OPENAI_ENDPOINT,
+      },
+    },
+  );
+  equal(fromEnv!.overrides.routes.main!.keyEnv, "OPENAI_API_KEY");
+});

@@ -27,6 +27,7 @@ import { BROKER_HOST } from "../../backends/egress/sidecar_forward.ts";
 import { addressClass } from "../../core/address_class.ts";
 import { normalizeHost } from "../../core/host_normalize.ts";
 import type { JailAgent, JailProvider } from "../jail/permission_flags.ts";
+import { type UpstreamSource, upstreamSource } from "../jail/model_routes.ts";
 
 /** The origin the container's providers call (the sidecar forwards it to the broker). */
 export const BROKER_ORIGIN = `http://${BROKER_HOST}`;
@@ -47,6 +48,10 @@ export interface ContainedModelRoute {
   keyEnv: string;
   /** The header that carries the key upstream. */
   authHeader: "authorization" | "x-api-key";
+  /** Who named the upstream (`runner/jail/model_routes.ts` `upstreamSource`). */
+  source?: UpstreamSource;
+  /** The registry's default base URL of the provider, if any. */
+  defaultUrl?: string | null;
 }
 
 /** What a contained run asks its broker factory for. */
@@ -133,6 +138,8 @@ export function brokerRoutes(
       upstream: url.replace(/\/+$/, ""),
       keyEnv,
       authHeader: p.endpoint?.authHeader ?? "authorization",
+      source: upstreamSource(p, env),
+      defaultUrl: p.endpoint?.baseUrl ?? null,
     });
   });
   return routes;

@@ -44,6 +44,8 @@ Deno.test("brokerRoutes routes every provider with a URL and a key variable, by 
       upstream: "http://127.0.0.1:5111/v1",
       keyEnv: "ZU_TEST_KEY",
       authHeader: "authorization",
+      source: "agent",
+      defaultUrl: "https://api.openai.com/v1",
     },
     {
       id: "m2",
@@ -51,6 +53,8 @@ Deno.test("brokerRoutes routes every provider with a URL and a key variable, by 
       upstream: "https://api.openai.com/v1",
       keyEnv: "OPENAI_API_KEY",
       authHeader: "x-api-key",
+      source: "registry",
+      defaultUrl: "https://api.openai.com/v1",
     },
   ]);
   deepEqual(loopbackOrigins(routes), ["127.0.0.1:5111"]);

@@ -67,6 +67,23 @@ export interface ModelRoute {
   keyEnv: string | null;
   /** How the key is sent. */
   authHeader: "authorization" | "x-api-key";
+  /**
+   * Who named the upstream: the agent's file (`base_url`: the repository's word), the operator
+   * (the base-URL variable in zu's environment), or the provider registry's default.
+   */
+  source?: UpstreamSource;
+  /** The registry's default base URL of the provider, if any. */
+  defaultUrl?: string | null;
+}
+
+/** Who named a provider's upstream. */
+export type UpstreamSource = "agent" | "operator" | "registry";
+
+/** Who named `p`'s upstream (see {@link ModelRoute.source}). */
+export function upstreamSource(p: JailProvider, env: EnvReader): UpstreamSource {
+  if (p.baseUrl) return "agent";
+  const baseEnv = p.baseUrlEnv ?? p.endpoint?.baseUrlEnv ?? null;
+  return baseEnv && env(baseEnv) ? "operator" : "registry";
 }
 
 /** The route id of the agent's provider (`"main"`) or of tier `n`'s. */
@@ -89,6 +106,8 @@ export function providerRoute(p: JailProvider, id: string, env: EnvReader): Mode
     upstream: up.url,
     keyEnv: p.explicitKey ? null : up.keyEnv,
     authHeader: p.endpoint?.authHeader ?? "authorization",
+    source: upstreamSource(p, env),
+    defaultUrl: p.endpoint?.baseUrl ?? null,
   };
 }
 
