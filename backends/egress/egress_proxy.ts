@@ -31,10 +31,13 @@
 import { checkHost, type Resolver, systemResolver } from "../../core/net_guard.ts";
 import { withLocalOrigins } from "../../core/local_origin.ts";
 import { canonicalAddress, normalizeHost } from "../../core/host_normalize.ts";
+import { isInternalName } from "../../core/address_policy.ts";
 import { HostAllowlist, type HostMatch } from "../../core/host_allowlist.ts";
 import { SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { EgressProxyHandle } from "../../core/types.ts";
 import type { EgressHandoff, HandoffHead } from "./handoff.ts";
+import { holdForClearance } from "./_clearance_hold.ts";
+import type { ClearanceDesk } from "./clearance/clearance_desk.ts";
 import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
 import {
   type BodyFraming,
@@ -61,6 +64,14 @@ export type Dialer = (target: { hostname: string; port: number }) => Promise<Den
 
 /** One JSON line the proxy emits. */
 export type ProxyLogLine = Record<string, unknown>;
+
+/** The proxy's clearance option: the desk (host side) and the run the proxy serves. */
+export interface ProxyClearance {
+  /** The desk that holds requests and takes verdicts. */
+  desk: ClearanceDesk;
+  /** The run this proxy's traffic belongs to. */
+  runId: string;
+}
 
 /** Options of {@link startEgressProxy}. */
 export interface EgressProxyOptions {
@@ -133,6 +144,13 @@ export interface EgressProxyOptions {
     reason: string;
     detail?: string;
   } | null;
+  /**
+   * Live clearance: a request to a host the allowlist does not cover (after the address checks
+   * that need no DNS) is held on `desk` for an operator's verdict instead of refused; an allow
+   * proceeds exactly like an allowlisted host (resolution, address checks, dial, SNI check).
+   * Default none: refused at once (`not_allowlisted`). See docs/clearance.md.
+   */
+  clearance?: ProxyClearance;
   /** Stops the proxy when aborted. */
   signal?: AbortSignal;
 }
@@ -194,6 +212,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const decisions: Decision[] = [];
   const active = new Set<Deno.Conn>();
   const handlers = new Set<Promise<void>>();
+  const closing = new AbortController();
   let closed = false;
 
   const record = (d: Decision): void => {
@@ -206,7 +225,8 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const decide = async (
     target: Target,
     d: Decision,
-  ): Promise<{ host: string; pinned: string[]; match: HostMatch | "unsafe" }> => {
+    scheme: "https" | "http",
+  ): Promise<{ host: string; pinned: string[]; match: HostMatch | "unsafe" | "cleared" }> => {
     const host = normalizeHost(target.host);
     if (host === null) throw new Refusal(400, "bad_host", `host "${target.host}"`);
     d.host = host;
@@ -225,7 +245,20 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
         throw e;
       }
     }
-    const match = allow.match(host, target.port);
+    let match: HostMatch | "cleared" | null = allow.match(host, target.port);
+    if (match === null && options.clearance !== undefined) {
+      // Held with no DNS and no dial; the allow then goes through the full checks below.
+      if (!literal && isInternalName(host)) {
+        throw new Refusal(403, "blocked_address", `the name "${host}" is internal`);
+      }
+      const id = await holdForClearance(
+        options.clearance,
+        { host, port: target.port, scheme, literal },
+        closing.signal,
+      );
+      if (id !== null) d.clearance = id;
+      match = "cleared";
+    }
     if (match === null) {
       throw new Refusal(403, literal ? "ip_literal_not_allowlisted" : "not_allowlisted");
     }
@@ -322,7 +355,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
           throw e;
         }
       }
-      const decided = await decide(target, d);
+      const decided = await decide(target, d, kind === "connect" ? "https" : "http");
       if (head.method !== "CONNECT" && options.screen) {
         const refused = options.screen({ host: decided.host, port: target.port, head });
         if (refused) throw new Refusal(refused.status, refused.reason, refused.detail);
@@ -335,6 +368,8 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
       d.allowed = true;
       d.reason = decided.match === "unsafe"
         ? "unsafe_test_allow_all"
+        : decided.match === "cleared"
+        ? "cleared"
         : decided.match === "wildcard"
         ? "allowlisted_wildcard"
         : "allowlisted";
@@ -425,9 +460,12 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
             client,
             // The decision's reason travels with the refusal, so a client (a model provider)
             // can say the proxy refused it, not the server.
-            statusResponse(refusal.status, STATUS_TEXT[refusal.status] ?? "Error", {
-              "X-Zu-Egress-Refused": refusal.reason,
-            }),
+            statusResponse(
+              refusal.status,
+              STATUS_TEXT[refusal.status] ?? "Error",
+              { "X-Zu-Egress-Refused": refusal.reason, ...refusal.answer?.headers },
+              refusal.answer?.body,
+            ),
           );
         } catch {
           // the client went away
@@ -462,6 +500,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    closing.abort();
     safeClose(listener);
     for (const c of active) safeClose(c);
     await acceptLoop;
