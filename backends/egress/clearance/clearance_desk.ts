@@ -42,90 +42,31 @@ import {
 } from "./clearance_answer.ts";
 import { checkVerdict, type ClearanceVerdict } from "./clearance_verdict.ts";
 import { ClearanceRules } from "./_clearance_rules.ts";
+import { keyOf, PendingBook, pendingOf, type PendingRecord, type Waiter } from "./_pending_book.ts";
 import { MemoryClearanceStore } from "./memory_clearance_store.ts";
+import {
+  type ClearanceDeskOptions,
+  DEDUP_WINDOW_MS,
+  DEFAULT_HOLD_MS,
+  LATE_TICKET_MS,
+  MAX_HOLD_MS,
+  MAX_PENDING,
+  MAX_PENDING_PER_RUN,
+  MAX_WAITERS_PER_RECORD,
+  REMEMBER_IDS,
+} from "./clearance_desk_options.ts";
 import { newRequestId } from "./request_id.ts";
 import { OPERATOR_TEXT_MAX, sanitizeForOperator } from "./sanitize.ts";
 
-export type { ClearanceAnswer, ClearanceDenyReason, ClearanceRequest, ClearanceVerdict };
-
-/** Default hold: 25 s. */
-export const DEFAULT_HOLD_MS = 25_000;
-/** Longest hold a desk accepts. */
-export const MAX_HOLD_MS = 120_000;
-/** Default dedup window: 30 s. */
-export const DEDUP_WINDOW_MS = 30_000;
-/** Default cap of pending records per run. */
-export const MAX_PENDING_PER_RUN = 16;
-/** Default cap of pending records per desk. */
-export const MAX_PENDING = 256;
-/** Default number of records remembered (older ids are unknown). */
-export const REMEMBER_IDS = 4096;
-/** Most callers held on one record; more are refused `clearance_queue_full`. */
-export const MAX_WAITERS_PER_RECORD = 64;
-/** How long a late `once` verdict waits for the next request it applies to: 10 minutes. */
-export const LATE_TICKET_MS = 600_000;
-/** Options of {@link ClearanceDesk}. */
-export interface ClearanceDeskOptions {
-  /** Hold time in ms (default 25 000, at most 120 000), or `"off"` / 0: deny at once. */
-  holdMs?: number | "off";
-  /** Repeats within this many ms attach to the same record. Default 30 000. */
-  dedupWindowMs?: number;
-  /** Pending records per run. Default 16. */
-  maxPendingPerRun?: number;
-  /** Pending records per desk. Default 256. */
-  maxPending?: number;
-  /** Records remembered for verdicts (older ids are unknown). Default 4096. */
-  rememberIds?: number;
-  /** Where `persist` rules live; read when the desk opens. Default an in-memory store. */
-  store?: ClearanceStore;
-  /** Receives each new pending record (emit `harness.egress.pending`). */
-  onPending?: (pending: ClearancePending) => void;
-  /** Receives each verdict and deadline (emit `harness.egress.clearance`). */
-  onVerdict?: (decision: ClearanceDecision) => void;
-  /** Time seam. Default the system clock. */
-  clock?: Clock;
-  /** Id seam. Default uuid v7. */
-  newId?: (nowMs: number) => string;
-  /** Closes the desk (fail closed) when aborted: tie it to the verdict channel's life. */
-  signal?: AbortSignal;
-}
-
-interface Waiter {
-  resolve: (answer: ClearanceAnswer) => void;
-  timer: ReturnType<typeof setTimeout>;
-  detach: () => void;
-}
-
-type RecordState = "pending" | "expired" | "deciding" | "decided";
-
-interface PendingRecord {
-  request_id: string;
-  run_id: string;
-  host: string;
-  port: number;
-  sni?: string;
-  scheme: string;
-  first_seen: string;
-  firstMono: number;
-  lastMono: number;
-  deadlineWall: number;
-  count: number;
-  state: RecordState;
-  waiters: Set<Waiter>;
-}
-
-interface Ticket {
-  action: ClearanceAction;
-  request_id: string;
-  message: string;
-  untilMono: number;
-}
+export type {
+  ClearanceAnswer,
+  ClearanceDenyReason,
+  ClearanceDeskOptions,
+  ClearanceRequest,
+  ClearanceVerdict,
+};
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date(), monotonic: () => performance.now() };
-
-function keyOf(runId: string, host: string, port: number): string {
-  return `${runId}\u0000${host}\u0000${port}`;
-}
 
 function timeoutMessage(id: string): string {
   return `awaiting operator approval; request_id=${id}; retry later`;
@@ -137,16 +78,13 @@ export class ClearanceDesk {
   readonly #dedupMs: number;
   readonly #perRun: number;
   readonly #perDesk: number;
-  readonly #remember: number;
   readonly #store: ClearanceStore;
   readonly #clock: Clock;
   readonly #newId: (nowMs: number) => string;
   readonly #onPending: ((p: ClearancePending) => void) | undefined;
   readonly #onVerdict: ((d: ClearanceDecision) => void) | undefined;
   readonly #rules = new ClearanceRules();
-  readonly #records = new Map<string, PendingRecord>();
-  readonly #byKey = new Map<string, PendingRecord>();
-  readonly #tickets = new Map<string, Ticket>();
+  readonly #book: PendingBook;
   readonly #ready: Promise<boolean>;
   #loaded: boolean | null = null;
   #closed = false;
@@ -165,7 +103,7 @@ export class ClearanceDesk {
     this.#dedupMs = options.dedupWindowMs ?? DEDUP_WINDOW_MS;
     this.#perRun = options.maxPendingPerRun ?? MAX_PENDING_PER_RUN;
     this.#perDesk = options.maxPending ?? MAX_PENDING;
-    this.#remember = Math.max(options.rememberIds ?? REMEMBER_IDS, this.#perDesk);
+    this.#book = new PendingBook(Math.max(options.rememberIds ?? REMEMBER_IDS, this.#perDesk));
     this.#store = options.store ?? new MemoryClearanceStore();
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#newId = options.newId ?? newRequestId;
@@ -224,9 +162,8 @@ export class ClearanceDesk {
     if (ruled?.action === "allow") {
       return { decision: "allow", request_id: ruled.rule.request_id, held: false };
     }
-    const ticket = this.#tickets.get(key);
+    const ticket = this.#book.takeTicket(key);
     if (ticket !== undefined) {
-      this.#tickets.delete(key);
       if (ticket.untilMono > nowMono) {
         if (ticket.action === "allow") {
           return { decision: "allow", request_id: ticket.request_id, held: false };
@@ -236,7 +173,7 @@ export class ClearanceDesk {
     }
     if (this.#hold === 0) return deny("clearance_off", null, "not in the allowlist");
     if (input.signal?.aborted) return deny("clearance_aborted", null, "the proxy is closing");
-    let rec = this.#byKey.get(key);
+    let rec = this.#book.forKey(key);
     const attachable = rec !== undefined && (
       rec.state === "pending" || rec.state === "deciding" ||
       (rec.state === "expired" && nowMono - rec.lastMono < this.#dedupMs)
@@ -280,7 +217,7 @@ export class ClearanceDesk {
         waiters: new Set(),
       };
       if (input.sni !== undefined) rec.sni = sanitizeForOperator(input.sni);
-      this.#remember_(rec, key);
+      this.#book.add(rec);
       announce = true;
     } else if (rec.state === "expired") {
       rec.state = "pending";
@@ -325,7 +262,7 @@ export class ClearanceDesk {
       throw new ClearanceRefused("clearance_closed", "Cannot apply verdict: the desk is closed");
     }
     await this.#ready;
-    const rec = this.#records.get(checked.request_id);
+    const rec = this.#book.get(checked.request_id);
     if (rec === undefined) {
       throw new ClearanceRefused(
         "unknown_request",
@@ -373,24 +310,17 @@ export class ClearanceDesk {
     }
     if (checked.scope !== "once") this.#rules.add(rule);
     rec.state = "decided";
-    if (this.#byKey.get(keyOf(rec.run_id, rec.host, rec.port)) === rec) {
-      this.#byKey.delete(keyOf(rec.run_id, rec.host, rec.port));
-    }
+    this.#book.unlinkKey(rec);
     const held = rec.waiters.size > 0 && !this.#closed;
     const message = checked.reason ?? "denied by the operator";
     if (!held && checked.scope === "once") {
       // Late: applies to the next request of this (run, host, port) only.
-      const key = keyOf(rec.run_id, rec.host, rec.port);
-      this.#tickets.delete(key);
-      this.#tickets.set(key, {
+      this.#book.putTicket(keyOf(rec.run_id, rec.host, rec.port), {
         action: checked.action,
         request_id: rec.request_id,
         message,
         untilMono: this.#clock.monotonic() + LATE_TICKET_MS,
       });
-      while (this.#tickets.size > this.#remember) {
-        this.#tickets.delete(this.#tickets.keys().next().value!);
-      }
     }
     // Deny wins: an allow meets any deny rule stored meanwhile (another run's persisted deny).
     const denyRule = this.#rules.match(rec.run_id, rec.host, rec.port, nowWall);
@@ -431,7 +361,7 @@ export class ClearanceDesk {
   /** The pending records (held or expired but still verdict-able), optionally of one run. */
   pending(filter: { run_id?: string } = {}): ClearancePending[] {
     const out: ClearancePending[] = [];
-    for (const rec of this.#records.values()) {
+    for (const rec of this.#book.records()) {
       if (rec.state !== "pending" && rec.state !== "expired") continue;
       if (filter.run_id !== undefined && rec.run_id !== filter.run_id) continue;
       out.push(pendingOf(rec));
@@ -442,10 +372,7 @@ export class ClearanceDesk {
   /** Drops a run's `run` rules and late tickets (call when the run ends). */
   forgetRun(runId: string): void {
     this.#rules.forgetRun(runId);
-    const prefix = `${sanitizeForOperator(runId)}\u0000`;
-    for (const key of [...this.#tickets.keys()]) {
-      if (key.startsWith(prefix)) this.#tickets.delete(key);
-    }
+    this.#book.dropTickets(sanitizeForOperator(runId));
   }
 
   /** Sizes of everything the desk keeps (memory bounds are visible to tests and health checks). */
@@ -459,18 +386,9 @@ export class ClearanceDesk {
     refused_queue_full: number;
     callback_failures: number;
   } {
-    let pending = 0;
-    let waiters = 0;
-    for (const rec of this.#records.values()) {
-      if (rec.state === "pending" || rec.state === "deciding") pending++;
-      waiters += rec.waiters.size;
-    }
     const rules = this.#rules.counts();
     return {
-      pending,
-      records: this.#records.size,
-      waiters,
-      tickets: this.#tickets.size,
+      ...this.#book.sizes(),
       run_rules: rules.run,
       persisted_rules: rules.persisted,
       refused_queue_full: this.#queueFull,
@@ -482,7 +400,7 @@ export class ClearanceDesk {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const rec of this.#records.values()) {
+    for (const rec of this.#book.records()) {
       if (rec.waiters.size === 0) continue;
       for (const w of rec.waiters) {
         clearTimeout(w.timer);
@@ -491,18 +409,7 @@ export class ClearanceDesk {
       }
       rec.waiters.clear();
       rec.state = "decided";
-      this.#emitVerdict({
-        request_id: rec.request_id,
-        run_id: rec.run_id,
-        host: rec.host,
-        port: rec.port,
-        decision: "deny",
-        scope: "once",
-        actor: "zu:closed",
-        decided_ms: Math.max(0, Math.round(this.#clock.monotonic() - rec.firstMono)),
-        held: true,
-        outcome: "denied",
-      });
+      this.#emitVerdict(this.#system(rec, "zu:closed", "denied"));
     }
   }
 
@@ -512,27 +419,8 @@ export class ClearanceDesk {
   }
 
   #hasRoom(runId: string): boolean {
-    let all = 0;
-    let run = 0;
-    for (const rec of this.#records.values()) {
-      if (rec.state !== "pending" && rec.state !== "deciding") continue;
-      all++;
-      if (rec.run_id === runId) run++;
-    }
-    return all < this.#perDesk && run < this.#perRun;
-  }
-
-  #remember_(rec: PendingRecord, key: string): void {
-    this.#records.set(rec.request_id, rec);
-    this.#byKey.set(key, rec);
-    if (this.#records.size <= this.#remember) return;
-    for (const [id, old] of this.#records) {
-      if (this.#records.size <= this.#remember) break;
-      if (old.state === "pending" || old.state === "deciding") continue;
-      this.#records.delete(id);
-      const oldKey = keyOf(old.run_id, old.host, old.port);
-      if (this.#byKey.get(oldKey) === old) this.#byKey.delete(oldKey);
-    }
+    const open = this.#book.openCounts(runId);
+    return open.all < this.#perDesk && open.run < this.#perRun;
   }
 
   #expire(rec: PendingRecord, waiter: Waiter): void {
@@ -541,18 +429,23 @@ export class ClearanceDesk {
     waiter.resolve(deny("clearance_timeout", rec.request_id, timeoutMessage(rec.request_id)));
     if (rec.waiters.size > 0 || rec.state !== "pending") return;
     rec.state = "expired";
-    this.#emitVerdict({
+    this.#emitVerdict(this.#system(rec, "zu:deadline", "timed_out"));
+  }
+
+  /** The clearance event of a deny the desk made itself (the deadline, the close). */
+  #system(rec: PendingRecord, actor: string, outcome: "denied" | "timed_out"): ClearanceDecision {
+    return {
       request_id: rec.request_id,
       run_id: rec.run_id,
       host: rec.host,
       port: rec.port,
       decision: "deny",
       scope: "once",
-      actor: "zu:deadline",
+      actor,
       decided_ms: Math.max(0, Math.round(this.#clock.monotonic() - rec.firstMono)),
       held: true,
-      outcome: "timed_out",
-    });
+      outcome,
+    };
   }
 
   #emitPending(rec: PendingRecord): void {
@@ -570,19 +463,4 @@ export class ClearanceDesk {
       this.#callbackFailures++;
     }
   }
-}
-
-function pendingOf(rec: PendingRecord): ClearancePending {
-  const p: ClearancePending = {
-    request_id: rec.request_id,
-    run_id: rec.run_id,
-    host: rec.host,
-    port: rec.port,
-    scheme: rec.scheme,
-    first_seen: rec.first_seen,
-    count: rec.count,
-    deadline: new Date(rec.deadlineWall).toISOString(),
-  };
-  if (rec.sni !== undefined) p.sni = rec.sni;
-  return p;
 }

@@ -15,8 +15,8 @@
  * @module
  */
 export { OPERATOR_TEXT_MAX, sanitizeForOperator } from "./sanitize.ts";
+export { ClearanceDesk } from "./clearance_desk.ts";
 export {
-  ClearanceDesk,
   type ClearanceDeskOptions,
   DEDUP_WINDOW_MS,
   DEFAULT_HOLD_MS,
@@ -26,7 +26,7 @@ export {
   MAX_PENDING_PER_RUN,
   MAX_WAITERS_PER_RECORD,
   REMEMBER_IDS,
-} from "./clearance_desk.ts";
+} from "./clearance_desk_options.ts";
 export {
   type ClearanceAnswer,
   type ClearanceDenyReason,
