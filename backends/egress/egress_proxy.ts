@@ -13,7 +13,10 @@
  * and time) before any client byte goes upstream. An absolute-form `http://` request is
  * forwarded alone: hop-by-hop and proxy headers stripped, its body framing decided once
  * (ambiguous framing is a 400), and nothing the client sends after that body is read, so every
- * request is checked on its own connection. Every decision is one JSON line through
+ * request is checked on its own connection. With a `clearance` desk, a host the allowlist does
+ * not cover is held (after the checks that need no DNS) for an operator's verdict instead of
+ * refused; an allow then takes the allowlisted path, every check included (docs/clearance.md).
+ * Every decision is one JSON line through
  * `log`: `{"event":"proxy.decision","host","ip","port","method","allowed","reason",
  * "bytes_up","bytes_down"}`.
  *

@@ -39,6 +39,9 @@ export type ClearanceAnswer =
     message: string;
   };
 
+/** The deny form of {@link ClearanceAnswer}. */
+export type ClearanceDeny = Extract<ClearanceAnswer, { decision: "deny" }>;
+
 /** One request to clear: normalised host and port, and where it came from. */
 export interface ClearanceRequest {
   /** The run asking. */
@@ -68,7 +71,7 @@ export function denyAnswer(
   reason: ClearanceDenyReason,
   requestId: string | null,
   message: string,
-): ClearanceAnswer {
+): ClearanceDeny {
   return {
     decision: "deny",
     reason,

@@ -29,6 +29,7 @@ export {
 } from "./clearance_desk_options.ts";
 export {
   type ClearanceAnswer,
+  type ClearanceDeny,
   type ClearanceDenyReason,
   type ClearanceRequest,
   denyAnswer,
