@@ -40,6 +40,7 @@ import { SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { EgressProxyHandle } from "../../core/types.ts";
 import type { EgressHandoff, HandoffHead } from "./handoff.ts";
 import { holdForClearance } from "./_clearance_hold.ts";
+import { dialUpstream } from "./_dial_upstream.ts";
 import type { ClearanceDesk } from "./clearance/clearance_desk.ts";
 import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
 import {
@@ -52,7 +53,6 @@ import {
 import { IdleTimer, relay, safeClose, writeAll } from "./_relay.ts";
 import {
   type Decision,
-  isNotCapable,
   newDecision,
   parseTarget,
   readTunnelStart,
@@ -276,42 +276,6 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
     }
   };
 
-  const dial = async (
-    host: string,
-    pinned: string[],
-    port: number,
-    byName: boolean,
-  ): Promise<{ conn: Deno.Conn; ip: string }> => {
-    const ip = pinned.find((a) => !a.includes(":")) ?? pinned[0];
-    if (ip === undefined) throw new Refusal(502, "dns_failed", "no address");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const attempt = dialer({ hostname: byName ? host : ip, port });
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Refusal(504, "connect_timeout")), connectMs);
-    });
-    let conn: Deno.Conn;
-    try {
-      conn = await Promise.race([attempt, timeout]);
-    } catch (e) {
-      attempt.then(safeClose, () => {});
-      if (e instanceof Refusal) throw e;
-      if (isNotCapable(e)) throw new Refusal(403, "runtime_permission", String(e));
-      throw new Refusal(502, "connect_failed", String((e as Error)?.message ?? e));
-    } finally {
-      clearTimeout(timer);
-    }
-    if (!byName) return { conn, ip };
-    // Name dial (wildcards under Deno's boundary): the address reached must pass the checks.
-    const reached = (conn.remoteAddr as Deno.NetAddr).hostname;
-    try {
-      await checkHost(reached, { allowCidrs });
-    } catch (e) {
-      safeClose(conn);
-      throw new Refusal(403, "blocked_resolution", String((e as Error).message));
-    }
-    return { conn, ip: reached };
-  };
-
   const handle = async (client: Deno.Conn): Promise<void> => {
     const d = newDecision();
     let upstream: Deno.Conn | undefined;
@@ -365,7 +329,12 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
       }
       d.host = decided.host;
       const byName = decided.match === "wildcard" && options.wildcardDialByName === true;
-      const dialed = await dial(decided.host, decided.pinned, target.port, byName);
+      const dialed = await dialUpstream({ dialer, connectMs, allowCidrs }, {
+        host: decided.host,
+        pinned: decided.pinned,
+        port: target.port,
+        byName,
+      });
       upstream = dialed.conn;
       d.ip = dialed.ip;
       d.allowed = true;
