@@ -18,9 +18,11 @@
 export const USER_ERROR_CODES = Object.freeze(
   [
     "agent_invalid",
+    "already_decided",
     "agent_not_found",
     "bundle_invalid",
     "bundle_missing",
+    "clearance_closed",
     "codec_unknown",
     "config_invalid",
     "containment_required",
@@ -43,8 +45,11 @@ export const USER_ERROR_CODES = Object.freeze(
     "sandbox_floor",
     "sandbox_required",
     "secret_unresolved",
+    "tuple_mismatch",
+    "unknown_request",
     "sink_unreadable",
     "usage",
+    "verdict_invalid",
   ] as const,
 );
 

@@ -257,6 +257,10 @@ export const EGRESS_OBSERVED = "harness.egress.observed";
 export const EGRESS_CREDENTIAL = "harness.egress.credential";
 /** `harness.egress.secret_echo`: a bound host echoed a real secret value; it was redacted. */
 export const EGRESS_SECRET_ECHO = "harness.egress.secret_echo";
+/** `harness.egress.pending`: a request to an undeclared host is held while an operator is asked. */
+export const EGRESS_PENDING = "harness.egress.pending";
+/** `harness.egress.clearance`: an operator's verdict (or the deadline) on a held request. */
+export const EGRESS_CLEARANCE = "harness.egress.clearance";
 /** `harness.host_effect.observed` */
 export const HOST_EFFECT_OBSERVED = "harness.host_effect.observed";
 /** `harness.pipeline.started` */
@@ -326,6 +330,8 @@ export const HARNESS_TYPES: ReadonlySet<string> = new Set([
   EGRESS_OBSERVED,
   EGRESS_CREDENTIAL,
   EGRESS_SECRET_ECHO,
+  EGRESS_PENDING,
+  EGRESS_CLEARANCE,
   HOST_EFFECT_OBSERVED,
   PIPELINE_STARTED,
   PIPELINE_PHASE_STARTED,

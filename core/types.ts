@@ -632,3 +632,100 @@ export interface SecretEcho {
   /** Request path without the query. */
   path: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Live clearance (issue #13, clear lane): operator verdicts on blocked destinations.
+
+/** An operator's verdict on a destination. */
+export type ClearanceAction = "allow" | "deny";
+
+/**
+ * How far a verdict reaches: `once` (the held request only), `run` (every later request of the
+ * run, in memory), `persist` (every run, stored through a {@link ClearanceStore}).
+ */
+export type ClearanceScope = "once" | "run" | "persist";
+
+/** One stored clearance: a row of the `clearances` table. Deny wins over allow. */
+export interface ClearanceRule {
+  /** Destination host (normalised: lower case, punycode, canonical IP). */
+  host: string;
+  /** Destination port. */
+  port: number;
+  /** Allow or deny. */
+  action: ClearanceAction;
+  /** The scope it was given with (`persist` for stored rules). */
+  scope: ClearanceScope;
+  /** ISO-8601 UTC end of validity, or null for no end. */
+  ttl_until: string | null;
+  /** Who decided (sanitised). */
+  actor: string;
+  /** The operator's reason (model-facing on a deny), or null. */
+  reason: string | null;
+  /** ISO-8601 UTC creation time. */
+  created: string;
+  /** The run the verdict was given in, or null. */
+  run_id: string | null;
+  /** The request the verdict answered, or null. */
+  request_id: string | null;
+}
+
+/** Where persisted clearances live (the event database; an in-memory store for tests). */
+export interface ClearanceStore {
+  /** Every stored rule (expired ones may be included; callers skip them). */
+  load(): Promise<ClearanceRule[]>;
+  /** Stores one rule durably before resolving. */
+  save(rule: ClearanceRule): Promise<void>;
+}
+
+/** Payload of `harness.egress.pending`: a request held while an operator is asked. */
+export interface ClearancePending {
+  /** The id a verdict must cite (uuid v7). */
+  request_id: string;
+  /** The run that asked. */
+  run_id: string;
+  /** Destination host, printable ASCII, at most 253 characters. */
+  host: string;
+  /** Destination port. */
+  port: number;
+  /** TLS server name, when known before the hold (sanitised). */
+  sni?: string;
+  /** `https` (a CONNECT tunnel) or `http` (an absolute-form request). */
+  scheme: string;
+  /** ISO-8601 UTC time of the first request. */
+  first_seen: string;
+  /** Requests attached to this record so far. */
+  count: number;
+  /** ISO-8601 UTC time the current hold ends. */
+  deadline: string;
+}
+
+/** How a clearance ended for the request it answered. */
+export type ClearanceOutcome = "forwarded" | "denied" | "timed_out" | "late";
+
+/** Payload of `harness.egress.clearance`: one verdict (or a deadline) and what it did. */
+export interface ClearanceDecision {
+  /** The request answered. */
+  request_id: string;
+  /** Its run. */
+  run_id: string;
+  /** Destination host (sanitised). */
+  host: string;
+  /** Destination port. */
+  port: number;
+  /** The verdict (`deny` for a deadline). */
+  decision: ClearanceAction;
+  /** Its scope. */
+  scope: ClearanceScope;
+  /** Who decided (`zu:deadline` for a deadline), sanitised. */
+  actor: string;
+  /** Milliseconds from the first request to the verdict. */
+  decided_ms: number;
+  /** Whether a request was being held when it arrived. */
+  held: boolean;
+  /** What it did to the held request(s). */
+  outcome: ClearanceOutcome;
+  /** The operator's reason (sanitised), when given. */
+  reason?: string;
+  /** End of validity of a `run`/`persist` rule, when given. */
+  ttl_until?: string;
+}

@@ -56,6 +56,11 @@ export interface RecordingUpstreamOptions {
   tls?: boolean;
   /** Answers each request. Default 200 `ok`. */
   handler?: (req: RecordedRequest) => UpstreamAnswer | Promise<UpstreamAnswer>;
+  /**
+   * Close the connection after answering a request that says `Connection: close` (as a proxy
+   * forwarding one request per connection sends). Default false: keep reading.
+   */
+  honorConnectionClose?: boolean;
 }
 
 /** A running upstream. */
@@ -210,6 +215,8 @@ export function startRecordingUpstream(
         const hs = { "content-length": String(body.length), ...(a.headers ?? {}) };
         for (const [k, v] of Object.entries(hs)) head.push(`${k}: ${v}`);
         await conn.write(concat([enc.encode(head.join("\r\n") + "\r\n\r\n"), body]));
+        const connection = req.headers.find(([k]) => k === "connection")?.[1] ?? "";
+        if (options.honorConnectionClose && /\bclose\b/i.test(connection)) break;
       }
     } catch {
       // the client went away

@@ -162,14 +162,18 @@ export function originFormHead(
   return out + "Connection: close\r\n\r\n";
 }
 
-/** A minimal response with no body. */
+/** A minimal response, with an optional short ASCII body (a refusal the model can read). */
 export function statusResponse(
   status: number,
   reason: string,
   headers: Record<string, string> = {},
+  body = "",
 ): Uint8Array {
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  const text = body === "" ? "" : "Content-Type: text/plain; charset=us-ascii\r\n";
+  const bytes = new TextEncoder().encode(body);
   return new TextEncoder().encode(
-    `HTTP/1.1 ${status} ${reason}\r\n${extra}Content-Length: 0\r\nConnection: close\r\n\r\n`,
+    `HTTP/1.1 ${status} ${reason}\r\n${extra}${text}Content-Length: ${bytes.length}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
   );
 }

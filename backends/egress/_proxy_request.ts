@@ -21,6 +21,8 @@ export interface Decision {
   host: string;
   /** The host exactly as requested, when it differs from `host` (e.g. an IP encoding). */
   requested?: string;
+  /** The clearance request that held this connection, when one did. */
+  clearance?: string;
   ip: string | null;
   port: number | null;
   method: string;
@@ -45,9 +47,14 @@ export function newDecision(reason = ""): Decision {
   };
 }
 
-/** A refusal with the status the client gets. */
+/** A refusal with the status the client gets (and, optionally, headers and a short body). */
 export class Refusal extends Error {
-  constructor(readonly status: number, readonly reason: string, readonly detail?: string) {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly detail?: string,
+    readonly answer?: { headers?: Record<string, string>; body?: string },
+  ) {
     super(reason);
   }
 }

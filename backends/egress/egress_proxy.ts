@@ -13,7 +13,10 @@
  * and time) before any client byte goes upstream. An absolute-form `http://` request is
  * forwarded alone: hop-by-hop and proxy headers stripped, its body framing decided once
  * (ambiguous framing is a 400), and nothing the client sends after that body is read, so every
- * request is checked on its own connection. Every decision is one JSON line through
+ * request is checked on its own connection. With a `clearance` desk, a host the allowlist does
+ * not cover is held (after the checks that need no DNS) for an operator's verdict instead of
+ * refused; an allow then takes the allowlisted path, every check included (docs/clearance.md).
+ * Every decision is one JSON line through
  * `log`: `{"event":"proxy.decision","host","ip","port","method","allowed","reason",
  * "bytes_up","bytes_down"}`.
  *
@@ -31,10 +34,14 @@
 import { checkHost, type Resolver, systemResolver } from "../../core/net_guard.ts";
 import { withLocalOrigins } from "../../core/local_origin.ts";
 import { canonicalAddress, normalizeHost } from "../../core/host_normalize.ts";
+import { isInternalName } from "../../core/address_policy.ts";
 import { HostAllowlist, type HostMatch } from "../../core/host_allowlist.ts";
 import { SecurityBlock, ZuError } from "../../core/errors.ts";
 import type { EgressProxyHandle } from "../../core/types.ts";
 import type { EgressHandoff, HandoffHead } from "./handoff.ts";
+import { holdForClearance } from "./_clearance_hold.ts";
+import { dialUpstream } from "./_dial_upstream.ts";
+import type { ClearanceDesk } from "./clearance/clearance_desk.ts";
 import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
 import {
   type BodyFraming,
@@ -46,7 +53,6 @@ import {
 import { IdleTimer, relay, safeClose, writeAll } from "./_relay.ts";
 import {
   type Decision,
-  isNotCapable,
   newDecision,
   parseTarget,
   readTunnelStart,
@@ -61,6 +67,14 @@ export type Dialer = (target: { hostname: string; port: number }) => Promise<Den
 
 /** One JSON line the proxy emits. */
 export type ProxyLogLine = Record<string, unknown>;
+
+/** The proxy's clearance option: the desk (host side) and the run the proxy serves. */
+export interface ProxyClearance {
+  /** The desk that holds requests and takes verdicts. */
+  desk: ClearanceDesk;
+  /** The run this proxy's traffic belongs to. */
+  runId: string;
+}
 
 /** Options of {@link startEgressProxy}. */
 export interface EgressProxyOptions {
@@ -133,6 +147,13 @@ export interface EgressProxyOptions {
     reason: string;
     detail?: string;
   } | null;
+  /**
+   * Live clearance: a request to a host the allowlist does not cover (after the address checks
+   * that need no DNS) is held on `desk` for an operator's verdict instead of refused; an allow
+   * proceeds exactly like an allowlisted host (resolution, address checks, dial, SNI check).
+   * Default none: refused at once (`not_allowlisted`). See docs/clearance.md.
+   */
+  clearance?: ProxyClearance;
   /** Stops the proxy when aborted. */
   signal?: AbortSignal;
 }
@@ -194,6 +215,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const decisions: Decision[] = [];
   const active = new Set<Deno.Conn>();
   const handlers = new Set<Promise<void>>();
+  const closing = new AbortController();
   let closed = false;
 
   const record = (d: Decision): void => {
@@ -206,7 +228,8 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const decide = async (
     target: Target,
     d: Decision,
-  ): Promise<{ host: string; pinned: string[]; match: HostMatch | "unsafe" }> => {
+    scheme: "https" | "http",
+  ): Promise<{ host: string; pinned: string[]; match: HostMatch | "unsafe" | "cleared" }> => {
     const host = normalizeHost(target.host);
     if (host === null) throw new Refusal(400, "bad_host", `host "${target.host}"`);
     d.host = host;
@@ -225,7 +248,20 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
         throw e;
       }
     }
-    const match = allow.match(host, target.port);
+    let match: HostMatch | "cleared" | null = allow.match(host, target.port);
+    if (match === null && options.clearance !== undefined) {
+      // Held with no DNS and no dial; the allow then goes through the full checks below.
+      if (!literal && isInternalName(host)) {
+        throw new Refusal(403, "blocked_address", `the name "${host}" is internal`);
+      }
+      const id = await holdForClearance(
+        options.clearance,
+        { host, port: target.port, scheme, literal },
+        closing.signal,
+      );
+      if (id !== null) d.clearance = id;
+      match = "cleared";
+    }
     if (match === null) {
       throw new Refusal(403, literal ? "ip_literal_not_allowlisted" : "not_allowlisted");
     }
@@ -238,42 +274,6 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
       }
       throw e;
     }
-  };
-
-  const dial = async (
-    host: string,
-    pinned: string[],
-    port: number,
-    byName: boolean,
-  ): Promise<{ conn: Deno.Conn; ip: string }> => {
-    const ip = pinned.find((a) => !a.includes(":")) ?? pinned[0];
-    if (ip === undefined) throw new Refusal(502, "dns_failed", "no address");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const attempt = dialer({ hostname: byName ? host : ip, port });
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Refusal(504, "connect_timeout")), connectMs);
-    });
-    let conn: Deno.Conn;
-    try {
-      conn = await Promise.race([attempt, timeout]);
-    } catch (e) {
-      attempt.then(safeClose, () => {});
-      if (e instanceof Refusal) throw e;
-      if (isNotCapable(e)) throw new Refusal(403, "runtime_permission", String(e));
-      throw new Refusal(502, "connect_failed", String((e as Error)?.message ?? e));
-    } finally {
-      clearTimeout(timer);
-    }
-    if (!byName) return { conn, ip };
-    // Name dial (wildcards under Deno's boundary): the address reached must pass the checks.
-    const reached = (conn.remoteAddr as Deno.NetAddr).hostname;
-    try {
-      await checkHost(reached, { allowCidrs });
-    } catch (e) {
-      safeClose(conn);
-      throw new Refusal(403, "blocked_resolution", String((e as Error).message));
-    }
-    return { conn, ip: reached };
   };
 
   const handle = async (client: Deno.Conn): Promise<void> => {
@@ -322,19 +322,26 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
           throw e;
         }
       }
-      const decided = await decide(target, d);
+      const decided = await decide(target, d, kind === "connect" ? "https" : "http");
       if (head.method !== "CONNECT" && options.screen) {
         const refused = options.screen({ host: decided.host, port: target.port, head });
         if (refused) throw new Refusal(refused.status, refused.reason, refused.detail);
       }
       d.host = decided.host;
       const byName = decided.match === "wildcard" && options.wildcardDialByName === true;
-      const dialed = await dial(decided.host, decided.pinned, target.port, byName);
+      const dialed = await dialUpstream({ dialer, connectMs, allowCidrs }, {
+        host: decided.host,
+        pinned: decided.pinned,
+        port: target.port,
+        byName,
+      });
       upstream = dialed.conn;
       d.ip = dialed.ip;
       d.allowed = true;
       d.reason = decided.match === "unsafe"
         ? "unsafe_test_allow_all"
+        : decided.match === "cleared"
+        ? "cleared"
         : decided.match === "wildcard"
         ? "allowlisted_wildcard"
         : "allowlisted";
@@ -425,9 +432,12 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
             client,
             // The decision's reason travels with the refusal, so a client (a model provider)
             // can say the proxy refused it, not the server.
-            statusResponse(refusal.status, STATUS_TEXT[refusal.status] ?? "Error", {
-              "X-Zu-Egress-Refused": refusal.reason,
-            }),
+            statusResponse(
+              refusal.status,
+              STATUS_TEXT[refusal.status] ?? "Error",
+              { "X-Zu-Egress-Refused": refusal.reason, ...refusal.answer?.headers },
+              refusal.answer?.body,
+            ),
           );
         } catch {
           // the client went away
@@ -462,6 +472,7 @@ function start(options: EgressProxyOptions): RunningEgressProxy {
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    closing.abort();
     safeClose(listener);
     for (const c of active) safeClose(c);
     await acceptLoop;

@@ -11,6 +11,8 @@
  *   credential interceptor (a per-run name-constrained CA, termination of a held connection,
  *   the verified upstream leg); also `./tls/mod.ts`.
  * - `sidecar.ts`: the process entry (also what the launcher's proxy container runs).
+ * - `./clearance/mod.ts` ({@link ClearanceDesk}, {@link sanitizeForOperator}): live clearance,
+ *   where a request to an undeclared host waits for an operator (the proxy's `clearance` option).
  * - {@link startModelBroker}: the model broker, through which a sandboxed agent's provider
  *   reaches its API with a per-run phantom while the real key stays in the host process.
  *
@@ -22,9 +24,11 @@
  * ```
  * @module
  */
+export * from "./clearance/mod.ts";
 export {
   type Dialer,
   type EgressProxyOptions,
+  type ProxyClearance,
   type ProxyLogLine,
   type RunningEgressProxy,
   startEgressProxy,

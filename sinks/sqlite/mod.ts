@@ -12,3 +12,8 @@
 export { SqliteSink } from "./sqlite_sink.ts";
 export type { SqliteSinkOptions } from "./sqlite_sink.ts";
 export { SCHEMA_STATEMENTS } from "./_schema.ts";
+export {
+  CLEARANCES_TABLE,
+  SqliteClearanceStore,
+  type SqliteClearanceStoreOptions,
+} from "./clearance_store.ts";
