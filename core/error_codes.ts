@@ -43,6 +43,7 @@ export const USER_ERROR_CODES = Object.freeze(
     "sandbox_floor",
     "sandbox_required",
     "secret_unresolved",
+    "serve_listen_failed",
     "sink_unreadable",
     "usage",
   ] as const,
