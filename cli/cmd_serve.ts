@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import { bool, type CommandDef, str } from "./_command.ts";
 import { SECRET_FLAGS } from "./_secret_flags.ts";
+import { RUN_FLAGS } from "./cmd_run.ts";
 
 /** Where a generated token is written, relative to the working directory. */
 export const DEFAULT_TOKEN_FILE = ".zu/serve.token";
@@ -39,6 +40,7 @@ their logs and stops. See docs/serve.md.`,
       description:
         `Where a generated token is written when ZU_SERVE_TOKEN is unset (default ${DEFAULT_TOKEN_FILE})`,
     },
+    db: RUN_FLAGS.db,
     "no-track": {
       type: "boolean",
       description: "Neither replay an agent's track.json nor re-record it after a successful run",
