@@ -54,7 +54,9 @@ their logs and stops. See docs/serve.md.`,
   ],
   run: async (ctx) => {
     const { parseListen, serveToken, startZuServer } = await import("../runner/serve/mod.ts");
+    const { combinePendingSources } = await import("../runner/serve/pending_source.ts");
     const { serveLauncher } = await import("./_serve_launcher.ts");
+    const { servePendingSources } = await import("./_serve_pending.ts");
     const socketFlag = str(ctx, "socket");
     const listenFlag = str(ctx, "listen");
     if (socketFlag !== undefined && listenFlag !== undefined) {
@@ -78,6 +80,7 @@ their logs and stops. See docs/serve.md.`,
       ...where,
       token: token.token,
       launcher: serveLauncher(ctx, { track: !bool(ctx, "no-track") }),
+      pending: combinePendingSources(await servePendingSources(ctx)),
     });
     ctx.io.stderr(`zu serve: listening on ${server.url ?? `unix:${server.socket}`}\n`);
     if (token.source === "file") {

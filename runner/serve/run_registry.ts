@@ -112,11 +112,15 @@ export interface RunRegistryOptions {
   newId?: () => string;
 }
 
-/** Thrown by {@link RunRegistry.start} when too many runs are going. */
+/** Thrown by {@link RunRegistry.start} when too many runs are going (or the server is stopping). */
 export class TooManyRuns extends Error {
-  /** Creates the error. */
+  /** Creates the error; `limit` 0 means the registry is closed. */
   constructor(limit: number) {
-    super(`Cannot start a run: ${limit} runs are already going`);
+    super(
+      limit === 0
+        ? "Cannot start a run: the server is stopping"
+        : `Cannot start a run: ${limit} runs are already going`,
+    );
     this.name = "TooManyRuns";
   }
 }

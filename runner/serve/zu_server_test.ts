@@ -318,3 +318,31 @@ Deno.test("stopping the server aborts its runs and ends their streams", async ()
   equal(more.length, 1, "the global stream got the terminal event and ended");
   equal(server.runs.get(run_id)?.status, "interrupted");
 });
+
+Deno.test("runs beyond the concurrency limit are refused with 429; DELETE cancels a run", async () => {
+  const fake = fakeLauncher();
+  await using server = await startZuServer({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    token: TOKEN,
+    launcher: fake.launcher,
+    maxConcurrentRuns: 1,
+  });
+  const { run_id } = await (await fetch(`${server.url}/v1/runs`, jsonPost({ agent: "a" }))).json();
+  const run = await fake.next();
+  const second = await fetch(`${server.url}/v1/runs`, jsonPost({ agent: "a" }));
+  equal(second.status, 429);
+  equal((await second.json()).error, "too_many_runs");
+  const del = await fetch(`${server.url}/v1/runs/${run_id}`, { method: "DELETE", headers: AUTH });
+  equal(del.status, 202);
+  await del.body?.cancel();
+  await run.aborted;
+  await server.runs.get(run_id)!.done;
+  equal(server.runs.get(run_id)!.status, "interrupted");
+  const third = await fetch(`${server.url}/v1/runs`, jsonPost({ agent: "a" }));
+  equal(third.status, 202, "room again once the first ended");
+  await third.body?.cancel();
+  (await fake.next()).finish();
+  const unknown = await fetch(`${server.url}/v1/runs/nope/events`, { headers: AUTH });
+  equal(unknown.status, 404);
+  await unknown.body?.cancel();
+});
