@@ -17,6 +17,8 @@ import { secretSettingsOf } from "./_secret_flags.ts";
 export interface RunLiveOptions {
   /** Replay a matching `track.json` inside the child. Default true. */
   track?: boolean;
+  /** The task's query instead of the agent's. Default the agent's. */
+  task?: string;
   /** Called for each event after it was stored. */
   onEvent?: (e: Event) => void;
 }

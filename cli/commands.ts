@@ -15,6 +15,7 @@ import { initCommand } from "./cmd_init.ts";
 import { replayCommand } from "./cmd_replay.ts";
 import { runCommand } from "./cmd_run.ts";
 import { sandboxCommand } from "./cmd_sandbox.ts";
+import { serveCommand } from "./cmd_serve.ts";
 import { vaultCommand } from "./cmd_vault.ts";
 import { VERSION } from "./version.ts";
 
@@ -31,6 +32,7 @@ export function allCommands(): CommandDef[] {
     hardenCommand,
     buildCommand,
     eventsCommand,
+    serveCommand,
     sandboxCommand,
     vaultCommand,
     doctorCommand,

@@ -65,6 +65,11 @@ const RULES: Rule[] = [
     subpath: "./runner/contained",
     mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
   },
+  // the server loads nothing heavy: runs come through the caller's launcher
+  {
+    subpath: "./runner/serve",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+  },
   // the vault loads SQLite only when a vault file is opened
   {
     subpath: "./vault",

@@ -729,3 +729,70 @@ export interface ClearanceDecision {
   /** End of validity of a `run`/`persist` rule, when given. */
   ttl_until?: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Serve lane (issue 13): the pending seam of `zu serve`. The clearance and approval lanes each
+// implement a PendingSource; the server lists them at GET /v1/pending and forwards verdicts.
+// ---------------------------------------------------------------------------------------------
+
+/** What waits for a human: a held egress request (clearance) or a paused run (approval). */
+export interface PendingItem {
+  /** The request id the verdict names (issued by the source; unguessable). */
+  id: string;
+  /** Which kind of decision it is. */
+  kind: "clearance" | "approval";
+  /** The run (task id) it belongs to. */
+  run: string;
+  /** Clearance: the host asked for (printable ASCII, sanitised by the source). */
+  host?: string;
+  /** Clearance: the port asked for. */
+  port?: number;
+  /** ISO time the item was raised. */
+  created_at?: string;
+  /** ISO time after which it is decided by default (deny), when it has one. */
+  deadline_at?: string;
+  /** One printable line for an operator (sanitised by the source). */
+  summary?: string;
+}
+
+/** A verdict action: `allow`/`deny` a clearance, `approve`/`reject` an approval. */
+export type PendingAction = "allow" | "deny" | "approve" | "reject";
+/** How long a clearance allow lasts. */
+export type PendingScope = "once" | "run" | "persist";
+
+/**
+ * A verdict as the server validated it. The issued tuple (`run`, `host`, `port`) is echoed by the
+ * client so the source can answer 409 when it does not match what it issued for `id`.
+ */
+export interface PendingVerdict {
+  /** What to do. */
+  action: PendingAction;
+  /** The run the client believes the id belongs to. */
+  run?: string;
+  /** Clearance: the host the client believes it is deciding. */
+  host?: string;
+  /** Clearance: the port the client believes it is deciding. */
+  port?: number;
+  /** Clearance: how long an allow lasts. */
+  scope?: PendingScope;
+  /** Free text for the log (at most 1000 characters). */
+  reason?: string;
+  /** Who decided (set by the server from the door it came through, e.g. `serve`). */
+  by: string;
+}
+
+/** A source's answer to a verdict: an HTTP status and a JSON body. */
+export interface PendingAnswer {
+  /** 200 applied; 400 bad action for this kind; 404 unknown request; 409 tuple mismatch. */
+  status: number;
+  /** JSON body (for errors `{ error: "unknown_request" | "tuple_mismatch" | ..., message? }`). */
+  body: unknown;
+}
+
+/** Where pending items come from and where verdicts go (one per lane; combined by the server). */
+export interface PendingSource {
+  /** The items waiting now. */
+  list(): Promise<PendingItem[]>;
+  /** Applies a verdict to item `id`; an id this source never issued answers 404. */
+  verdict(id: string, body: PendingVerdict): Promise<PendingAnswer>;
+}

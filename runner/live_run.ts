@@ -68,6 +68,8 @@ export interface RunLiveOptions {
   sink: EventSink | null | (() => Promise<EventSink | null>);
   /** Replay a matching `track.json` inside the child. Default true. */
   track?: boolean;
+  /** The task's query instead of the agent's. Default the agent's. */
+  task?: string;
   /** Called for each event after it was stored. */
   onEvent?: (e: Event) => void;
   /** Options of the host tool executor (backend, egress, preflight). Default: the host's Docker. */
@@ -170,7 +172,10 @@ export async function runLive(
       perms,
       dns,
       sink,
-      childOptions: { track: options.track ?? true },
+      childOptions: {
+        track: options.track ?? true,
+        ...(options.task !== undefined ? { task: options.task } : {}),
+      },
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       onToolCall: (call) => hostTools.call(call),
       ...(broker ? { broker } : {}),

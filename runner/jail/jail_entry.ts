@@ -174,7 +174,9 @@ async function live(
   const loaded = await loadAgentConfig(agent, { env: safeEnv, registries });
   // Providers talk to the host's model broker with the phantom: the key never enters the child.
   const { config, env } = applyModelOverrides(loaded, parseModelOverrides(options.models), safeEnv);
-  const run = await assembleRun(config, { env, registries });
+  // A task given by the caller (zu serve's POST /v1/runs) replaces the agent's query.
+  const task = typeof options.task === "string" ? { task: { query: options.task } } : {};
+  const run = await assembleRun(config, { env, registries, ...task });
   installDenialHandlers({ task_id: run.spec.task_id, trace_id: run.spec.task_id });
   const bus = new EventBus(new LineSink());
   const plugins = { ...run.plugins, tools: jailTools(run.plugins.tools) };
