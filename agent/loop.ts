@@ -20,14 +20,16 @@
  */
 import type { EventBus } from "../core/bus.ts";
 import type { Budget, Message, Result, TaskSpec, ToolCall, Verdict } from "../core/contracts.ts";
-import { PluginEscape } from "../core/errors.ts";
+import { PluginEscape, UserError } from "../core/errors.ts";
 import {
   CHECK_CRASHED,
   CONTAINMENT_ATTESTED,
   DEFENSE_BLOCKED,
   ENVELOPE_DECLARED,
+  type Event,
   RAIL_VERIFIED,
   RECORD_EXTRACTED,
+  RUN_RESUMED,
   TASK_COMPLETED,
   TASK_STARTED,
   TURN_COMPLETED,
@@ -35,8 +37,11 @@ import {
   VALIDATION_FAILED,
 } from "../core/events.ts";
 import type { Clock, IdSource, ModelProvider, RunPlugins, Tool } from "../core/types.ts";
-import { type Invocation, invoke } from "./_invoke.ts";
-import { climb, endOnFailure, pause, terminal } from "./_ladder.ts";
+import { invoke } from "./_invoke.ts";
+import { climb, endOnFailure, type PendingCall, terminal } from "./_ladder.ts";
+import { applyVerdict, type ApprovalDecision, type Approver, onHalting } from "./_human.ts";
+import { pausedRunOf } from "./approvals.ts";
+import { uuid5 } from "../core/python/mod.ts";
 import {
   boundHistory,
   completeWithin,
@@ -95,6 +100,11 @@ export interface RunTaskOptions {
   env?: EnvReader;
   /** Cancels the run (model calls and tool calls see it). */
   signal?: AbortSignal;
+  /**
+   * Answers a human approval inline (the run never pauses when it decides). Default none: the
+   * run pauses (`harness.run.paused`) and {@link resumeTask} continues it after a verdict.
+   */
+  approver?: Approver;
 }
 
 /**
@@ -133,6 +143,110 @@ export async function runTask(
   run.rootId = root.event_id;
   try {
     return await afterStart(run, spec, provider, tools, containment, options);
+  } catch (err) {
+    await endOnFailure(run, err);
+    throw err;
+  }
+}
+
+/**
+ * Continues the paused run whose events are `events` (its task's, in log order, the verdict
+ * included): the state is folded back (root, tier, tokens, taint, call counter, conversation),
+ * `harness.run.resumed` is emitted (with who decided), the verdict is applied to the pending call
+ * (approve: run it with the gates skipped; reject: `human_denied`) and the model loop goes on at
+ * the next step. `spec.task_id` is replaced by the paused run's. The wall-time budget restarts:
+ * the time spent paused is not the run's. Throws `UserError("approval_invalid")` when the run is
+ * not paused, has no verdict yet, or cannot be resumed.
+ */
+export async function resumeTask(
+  spec: TaskSpec,
+  provider: ModelProvider,
+  plugins: RunPlugins,
+  bus: EventBus,
+  events: readonly Event[],
+  options: RunTaskOptions = {},
+): Promise<Result> {
+  const paused = pausedRunOf(events);
+  const why = paused === null
+    ? "the run is not paused"
+    : paused.resume === null
+    ? "its pause records no resumable state (written by an older zu)"
+    : paused.resolution === null
+    ? `approval ${paused.approvalId} has no verdict yet`
+    : null;
+  if (why !== null || paused === null || paused.resume === null || paused.resolution === null) {
+    throw new UserError("approval_invalid", `Cannot resume the run: ${why}`);
+  }
+  const containment = options.containment ?? "audit";
+  const tools = sortedMap(plugins.tools);
+  enforceContainment(containment, tools, options.env ? { env: options.env } : {});
+  const run = new Run({
+    spec: { ...spec, task_id: paused.taskId },
+    traceId: paused.traceId,
+    bus,
+    clock: options.clock ?? systemClock,
+    ids: options.ids ?? systemIds,
+    tools,
+    detectors: sortedMap(plugins.detectors),
+    validators: sortedMap(plugins.validators),
+    gates: sortedMap(plugins.gates),
+    signal: options.signal,
+  });
+  const state = paused.resume;
+  run.events.push(...paused.events);
+  run.rootId = paused.rootId;
+  run.tier = paused.tier;
+  run.tokens = paused.tokens;
+  run.tainted = paused.tainted;
+  run.callSeq = state.callSeq;
+  run.turnStart = Math.max(0, run.events.findIndex((e) => e.event_id === state.turnId));
+  run.messages.push(...jsonClone(state.messages));
+  const r = paused.resolution;
+  const decision: ApprovalDecision = {
+    decision: r.decision === "approve" ? "approve" : "reject",
+    by: r.by,
+    reason: r.reason,
+  };
+  const pendingCall = paused.pending;
+  const pending = pendingCall && state.messageIndex !== null
+    ? {
+      observation: {},
+      tool: tools.get(pendingCall.tool),
+      idempotencyKey: pendingCall.idempotency_key,
+      escalation: null,
+      call: { name: pendingCall.tool, args: pendingCall.args },
+      messageIndex: state.messageIndex,
+    }
+    : null;
+  // One resume per pause: the event id is fixed, so a second resumer's append returns the
+  // first one's event (another resume_id) and stops here before running anything.
+  const resumeId = run.ids.uuid();
+  const resumed = await run.emit(RUN_RESUMED, {
+    approval_id: paused.approvalId,
+    decision: r.decision,
+    by: r.by,
+    resume_id: resumeId,
+  }, { eventId: uuid5(paused.traceId, `resumed:${paused.approvalId}`) });
+  if (resumed.payload.resume_id !== resumeId) {
+    throw new UserError("approval_invalid", `Run ${paused.taskId} was already resumed`);
+  }
+  try {
+    const ctx = {
+      step: paused.step,
+      turnId: state.turnId,
+      last: pending,
+      options,
+      provider,
+      finishing: state.finishing,
+      budget: state.budget,
+    };
+    const ended = await applyVerdict(run, { pending }, decision, ctx);
+    if (ended !== null) return ended;
+    return await modelLoop(run, provider, options, {
+      finishing: state.finishing,
+      budget: state.budget,
+      firstStep: paused.step + 1,
+    });
   } catch (err) {
     await endOnFailure(run, err);
     throw err;
@@ -206,17 +320,18 @@ async function afterStart(
       finishing = true;
     }
   }
-  return modelLoop(run, provider, options, { finishing, budget });
+  return modelLoop(run, provider, options, { finishing, budget, firstStep: 1 });
 }
 
+/** The model loop from `state.firstStep` (1, or the step after a resumed pause). */
 async function modelLoop(
   run: Run,
   provider: ModelProvider,
   options: RunTaskOptions,
-  state: { finishing: boolean; budget: Budget },
+  state: { finishing: boolean; budget: Budget; firstStep: number },
 ): Promise<Result> {
   const { finishing, budget } = state;
-  for (let step = 1; step <= budget.max_steps; step++) {
+  for (let step = state.firstStep; step <= budget.max_steps; step++) {
     run.signal?.throwIfAborted();
     const over = run.budgetExceeded();
     if (over !== null) return terminal(run, over);
@@ -255,7 +370,7 @@ async function modelLoop(
       if (response.text) assistant.content = response.text;
       run.messages.push(assistant);
       let halting: Verdict | null = null;
-      let last: (Invocation & { call: ToolCall }) | null = null;
+      let last: PendingCall | null = null;
       let lastObs: Record<string, unknown> | null = null;
       for (let i = 0; i < calls.length; i++) {
         const call = calls[i] as ToolCall;
@@ -270,7 +385,7 @@ async function modelLoop(
           continue;
         }
         const inv = await invoke(run, turn.event_id, call.name, call.args ?? {});
-        last = { ...inv, call };
+        last = { ...inv, call, messageIndex: run.messages.length };
         lastObs = inv.observation;
         run.messages.push({
           role: "tool",
@@ -290,9 +405,15 @@ async function modelLoop(
         );
       }
       if (halting !== null) {
-        if (halting.severity === "terminal") return terminal(run, halting.detector);
-        if (halting.kind === "human") return pause(run, halting, step, last);
-        const ended = await climb(run, halting);
+        const ended = await onHalting(run, halting, {
+          step,
+          turnId: turn.event_id,
+          last,
+          options,
+          provider,
+          finishing,
+          budget,
+        });
         if (ended !== null) return ended;
       }
       continue;

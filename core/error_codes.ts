@@ -19,6 +19,7 @@ export const USER_ERROR_CODES = Object.freeze(
   [
     "agent_invalid",
     "agent_not_found",
+    "approval_invalid",
     "bundle_invalid",
     "bundle_missing",
     "codec_unknown",
