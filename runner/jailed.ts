@@ -164,6 +164,11 @@ export interface RunJailedOptions<M extends JailMode = JailMode> {
   sink: EventSink | null;
   /** Options handed to the child as JSON. */
   childOptions?: Record<string, unknown>;
+  /**
+   * Options handed to the child on its first stdin line (never on its argv, which every local
+   * user can read; no size limit): a resumed run's events. Default none.
+   */
+  stdinOptions?: Record<string, unknown>;
   /** Text for the child's stdin (a decrypted bundle). */
   input?: string;
   /** Called for each event after it was stored. */
@@ -275,7 +280,13 @@ export async function runJailed<M extends JailMode>(
   }
   if (options.childOptions) args.push("--options", JSON.stringify(options.childOptions));
   // The phantom goes on stdin: a child's argv is readable by every local user.
-  if (options.broker) args.push("--stdin-options");
+  const preamble = options.broker || options.stdinOptions
+    ? JSON.stringify({
+      ...(options.broker ? { models: options.broker.overrides } : {}),
+      ...options.stdinOptions,
+    })
+    : undefined;
+  if (preamble !== undefined) args.push("--stdin-options");
   const outcome = await runInJail(JAIL_ENTRY, args, options.perms, {
     denoPath: denoBinary(),
     ...(options.extraEnv ? { extraEnv: options.extraEnv } : {}),
@@ -284,7 +295,7 @@ export async function runJailed<M extends JailMode>(
     onOutput: (line) => host.stderr(`${line}\n`),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
-    ...(options.broker ? { preamble: JSON.stringify({ models: options.broker.overrides }) } : {}),
+    ...(preamble !== undefined ? { preamble } : {}),
     onEvent: async (e) => {
       if (task === null) {
         task = { task_id: e.task_id, trace_id: e.trace_id };

@@ -81,6 +81,11 @@ export interface RunLiveOptions {
   intercept?: LiveRunInterceptOptions;
   /** Options of the run's model broker besides the secrets (extra upstream roots, for tests). */
   broker?: Omit<RunBrokerOptions, "secrets">;
+  /**
+   * Resume a paused run instead of starting one: its events (the verdict included), handed to
+   * the child on stdin; the child runs `resumeTask`. Default none.
+   */
+  resume?: { events: readonly Event[] };
 }
 
 /** A finished live run: the child's typed answer, the stored events and the raw outcome. */
@@ -171,6 +176,7 @@ export async function runLive(
       dns,
       sink,
       childOptions: { track: options.track ?? true },
+      ...(options.resume ? { stdinOptions: { resume_events: options.resume.events } } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       onToolCall: (call) => hostTools.call(call),
       ...(broker ? { broker } : {}),

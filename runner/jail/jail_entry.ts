@@ -5,7 +5,8 @@
  *
  * Usage: `deno run <flags> jail_entry.ts --agent <file> --mode live|offline|harden
  * [--dns <json>] [--options <json>] [--stdin-options]` (`--stdin-options`: the first stdin line
- * is a JSON object merged into the options: the model broker's routes and phantom).
+ * is a JSON object merged into the options: the model broker's routes and phantom, and
+ * `resume_events`, the events of a paused run to resume with `resumeTask`).
  *
  * @module
  */
@@ -175,6 +176,11 @@ async function live(
   // Providers talk to the host's model broker with the phantom: the key never enters the child.
   const { config, env } = applyModelOverrides(loaded, parseModelOverrides(options.models), safeEnv);
   const run = await assembleRun(config, { env, registries });
+  if (Array.isArray(options.resume_events)) {
+    // A resumed run keeps its task id: the events it appends continue its log.
+    const first = options.resume_events[0] as { task_id?: unknown } | undefined;
+    if (typeof first?.task_id === "string") run.spec = { ...run.spec, task_id: first.task_id };
+  }
   installDenialHandlers({ task_id: run.spec.task_id, trace_id: run.spec.task_id });
   const bus = new EventBus(new LineSink());
   const plugins = { ...run.plugins, tools: jailTools(run.plugins.tools) };
@@ -183,11 +189,21 @@ async function live(
     const { Track } = await import("../../agent/track.ts");
     track = await Track.load(`${config.agentDir}/track.json`);
   }
-  const result = await runTask(run.spec, run.provider, plugins, bus, {
-    ...run.runOptions,
-    env: safeEnv,
-    ...(track ? { track } : {}),
-  });
+  const resumeEvents = options.resume_events;
+  const result = Array.isArray(resumeEvents)
+    ? await (await import("../../agent/resume.ts")).resumeTask(
+      run.spec,
+      run.provider,
+      plugins,
+      bus,
+      resumeEvents,
+      { ...run.runOptions, env: safeEnv },
+    )
+    : await runTask(run.spec, run.provider, plugins, bus, {
+      ...run.runOptions,
+      env: safeEnv,
+      ...(track ? { track } : {}),
+    });
   await bus.close();
   await client.close();
   writeJailLine({
