@@ -13,7 +13,7 @@
 import type { EventBus } from "../core/bus.ts";
 import type { Result, TaskSpec } from "../core/contracts.ts";
 import { UserError } from "../core/errors.ts";
-import { type Event, RUN_RESUMED, TURN_COMPLETED } from "../core/events.ts";
+import { type Event, newEvent, RUN_RESUMED, TURN_COMPLETED } from "../core/events.ts";
 import type { ModelProvider, RunPlugins } from "../core/types.ts";
 import { uuid5 } from "../core/python/mod.ts";
 import { jsonClone } from "../core/json_clone.ts";
@@ -21,9 +21,40 @@ import { endOnFailure } from "./_ladder.ts";
 import { applyVerdict, type ApprovalDecision } from "./_human.ts";
 import { modelLoop } from "./_model_loop.ts";
 import { Run, sortedMap, systemClock, systemIds } from "./_run.ts";
-import { pausedRunOf } from "./approvals.ts";
+import { type PausedRun, pausedRunOf } from "./approvals.ts";
 import { enforceContainment } from "./security.ts";
 import type { RunTaskOptions } from "./loop.ts";
+
+/** Options of {@link resumeTask}. */
+export interface ResumeTaskOptions extends RunTaskOptions {
+  /**
+   * The `harness.run.resumed` event a host already stored (its claim on the resume, made with
+   * {@link resumedEventFor}); the run records it instead of emitting its own. `events` must not
+   * include it. Default: the run emits and claims it.
+   */
+  resumed?: Event;
+}
+
+/**
+ * The `harness.run.resumed` event of `paused`: its id is fixed per approval, so of two resumers
+ * appending it only the first one's `resume_id` is stored.
+ */
+export function resumedEventFor(paused: PausedRun, resumeId: string = crypto.randomUUID()): Event {
+  const r = paused.resolution;
+  return newEvent({
+    event_id: uuid5(paused.traceId, `resumed:${paused.approvalId}`),
+    task_id: paused.taskId,
+    trace_id: paused.traceId,
+    parent_id: paused.rootId,
+    type: RUN_RESUMED,
+    payload: {
+      approval_id: paused.approvalId,
+      decision: r?.decision ?? null,
+      by: r?.by ?? null,
+      resume_id: resumeId,
+    },
+  });
+}
 
 /**
  * Continues the paused run whose events are `events` (its task's, in log order, the verdict
@@ -40,7 +71,7 @@ export async function resumeTask(
   plugins: RunPlugins,
   bus: EventBus,
   events: readonly Event[],
-  options: RunTaskOptions = {},
+  options: ResumeTaskOptions = {},
 ): Promise<Result> {
   const paused = pausedRunOf(events);
   const why = paused === null
@@ -99,17 +130,29 @@ export async function resumeTask(
       messageIndex: state.messageIndex,
     }
     : null;
-  // One resume per pause: the event id is fixed, so a second resumer's append returns the
-  // first one's event (another resume_id) and stops here before running anything.
-  const resumeId = run.ids.uuid();
-  const resumed = await run.emit(RUN_RESUMED, {
-    approval_id: paused.approvalId,
-    decision: r.decision,
-    by: r.by,
-    resume_id: resumeId,
-  }, { eventId: uuid5(paused.traceId, `resumed:${paused.approvalId}`) });
-  if (resumed.payload.resume_id !== resumeId) {
-    throw new UserError("approval_invalid", `Run ${paused.taskId} was already resumed`);
+  const claimed = options.resumed;
+  if (claimed !== undefined) {
+    const mine = resumedEventFor(paused, String(claimed.payload.resume_id));
+    if (claimed.type !== RUN_RESUMED || claimed.event_id !== mine.event_id) {
+      throw new UserError(
+        "approval_invalid",
+        `Cannot resume the run: the claim is not its pause's`,
+      );
+    }
+    run.events.push(claimed);
+  } else {
+    // One resume per pause: the event id is fixed, so a second resumer's append returns the
+    // first one's event (another resume_id) and stops here before running anything.
+    const resumeId = run.ids.uuid();
+    const resumed = await run.emit(RUN_RESUMED, {
+      approval_id: paused.approvalId,
+      decision: r.decision,
+      by: r.by,
+      resume_id: resumeId,
+    }, { eventId: uuid5(paused.traceId, `resumed:${paused.approvalId}`) });
+    if (resumed.payload.resume_id !== resumeId) {
+      throw new UserError("approval_invalid", `Run ${paused.taskId} was already resumed`);
+    }
   }
   try {
     const ctx = {

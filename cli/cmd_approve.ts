@@ -87,12 +87,15 @@ async function verdict(ctx: CommandContext, decision: "approve" | "reject"): Pro
       secrets,
       track: false,
     });
+    const { recordRun } = await import("../runner/after_run.ts");
+    const lines = await recordRun(agent.dir, { ...resumed, agent: agent.arg, track: false });
     return reportRun(ctx.io, {
       result: resumed.result,
       events: resumed.events,
       db: log.db,
       json: bool(ctx, "json"),
       extra: { run, decision, resumed: true },
+      lines,
     });
   } finally {
     await log.sink.close();

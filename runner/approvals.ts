@@ -208,12 +208,24 @@ export async function resumeRun(agent: RunnableAgent, options: ResumeOptions): P
   }
   if (options.mode === "jailed") {
     const { mode: _, host, sink, run: __, ...live } = options;
+    // The host claims the resume before the child starts: a second resumer stops here.
+    const { resumedEventFor } = await import("../agent/resume.ts");
+    const claim = resumedEventFor(paused);
+    const resumed = await sink.append(claim);
+    if (resumed.payload.resume_id !== claim.payload.resume_id) {
+      refuse(`Run "${paused.taskId}" was already resumed`);
+    }
+    options.onEvent?.(resumed);
     const { runLive } = await import("./live_run.ts");
-    const run = await runLive(host, agent, { ...live, sink, resume: { events: paused.events } });
+    const run = await runLive(host, agent, {
+      ...live,
+      sink,
+      resume: { events: paused.events, resumed },
+    });
     return {
       mode: "jailed",
       result: run.result.result,
-      events: run.events,
+      events: [resumed, ...run.events],
       task: run.result.task,
       taskId: paused.taskId,
       model: run.result.model,

@@ -88,3 +88,31 @@ Deno.test("resolveApproval refuses forged, cross-run, double and not-paused verd
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("two jailed resumers of one approved run: one runs it, the other is refused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using sink = new SqliteSink(`${dir}/e.db`);
+    const { agent, a } = await pausedTwice(sink, dir);
+    await resolveApproval(sink, { run: a.taskId, decision: "approve", actor: "ops" });
+    const host = { env: (_: string) => undefined, stderr: (_: string) => {} };
+    const both = await Promise.allSettled([
+      resumeRun(agent, { mode: "jailed", host, sink, run: a.taskId, track: false }),
+      resumeRun(agent, { mode: "jailed", host, sink, run: a.taskId, track: false }),
+    ]);
+    const won = both.filter((r) => r.status === "fulfilled");
+    equal(won.length, 1);
+    const lost = both.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    ok(refused(/already resumed|not paused/)(lost.reason), String(lost.reason));
+    const events = await sink.query({ task_id: a.taskId });
+    equal(events.filter((e) => e.type === "harness.run.resumed").length, 1);
+    equal(events.filter((e) => e.type === "harness.tool.invoked").length, 2); // escalated + approved
+    equal(events.at(-1)?.type, "harness.task.completed");
+    equal(
+      (won[0] as PromiseFulfilledResult<{ result: { status: string } }>).value.result.status,
+      "success",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

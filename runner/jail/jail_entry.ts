@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { EventBus } from "../../core/bus.ts";
+import type { Event } from "../../core/events.ts";
 import { RunFailure, UserError } from "../../core/errors.ts";
 import { Registry } from "../../core/registry.ts";
 import type { Tool } from "../../core/types.ts";
@@ -197,7 +198,13 @@ async function live(
       plugins,
       bus,
       resumeEvents,
-      { ...run.runOptions, env: safeEnv },
+      {
+        ...run.runOptions,
+        env: safeEnv,
+        ...(options.resumed_event && typeof options.resumed_event === "object"
+          ? { resumed: options.resumed_event as Event }
+          : {}),
+      },
     )
     : await runTask(run.spec, run.provider, plugins, bus, {
       ...run.runOptions,
