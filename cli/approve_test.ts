@@ -169,3 +169,26 @@ Deno.test("zu reject resumes the run with the refusal the model reads", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("zu pending renders hostile call arguments harmless", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const hostile = AGENT.replace(
+      "args: {query: notes}",
+      'args: {query: "\\e[31mred\\u202egnp.exe\\0"}',
+    );
+    await Deno.writeTextFile(`${dir}/agent.yaml`, hostile);
+    const db = `${dir}/events.db`;
+    await pausedRunKilled(dir, db);
+    const text = await zu(dir, "pending", "--db", db);
+    equal(text.code, 0, text.stderr);
+    ok(text.stdout.includes("red"), text.stdout);
+    const bad = [...text.stdout].filter((c) => {
+      const n = c.codePointAt(0)!;
+      return (n < 0x20 && c !== "\n") || n === 0x7f || n === 0x202e;
+    });
+    deepStrictEqual(bad, [], JSON.stringify(text.stdout));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

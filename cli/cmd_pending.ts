@@ -37,9 +37,7 @@ export const PENDING_SOURCES: ((sink: EventSink) => Promise<PendingRow[]>)[] = [
         a.state === "awaiting"
           ? "awaiting"
           : `${a.resolution?.decision} by ${a.resolution?.by}, not resumed`
-      }: ${a.tool ?? "(no call)"} ${JSON.stringify(a.args ?? {})} (${a.reason ?? "?"}: ${
-        a.detail ?? ""
-      })`,
+      }: ${a.tool ?? "(no call)"} ${JSON.stringify(a.args ?? {})} (${a.detail ?? a.reason ?? ""})`,
       item: a,
     }));
   },
