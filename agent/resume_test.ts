@@ -6,6 +6,7 @@ import { UserError } from "../core/errors.ts";
 import { MemorySink } from "../sinks/memory/mod.ts";
 import { newEvent } from "../core/events.ts";
 import { ActionPolicyGate } from "./action_policy_gate.ts";
+import { CaptchaDetector } from "./checks/captcha.ts";
 import { type ApprovalDecision, pausedRunOf, resolutionPayload } from "./approvals.ts";
 import { resumeTask, runTask } from "./loop.ts";
 import { call, fixtureTool, plugins, RecordingProvider, say } from "./_testing.ts";
@@ -139,4 +140,52 @@ Deno.test("resumeTask refuses a run that is not paused, has no verdict, or was r
   );
   equal(again.ran.length, 0);
   equal((await sink.query()).filter((e) => e.type === RESUMED).length, 1);
+});
+
+Deno.test("a check's pause (captcha) resumes too, and pausing again on the same call gets a new approval id", async () => {
+  const pages = ['<div class="g-recaptcha"></div>', '<div class="g-recaptcha"></div>', "hello"];
+  const spec = newTaskSpec({ query: "q", task_id: crypto.randomUUID() });
+  const sink = new MemorySink();
+  const first = await runTask(
+    spec,
+    new RecordingProvider([call("fetch", { url: "https://x.example/" })]),
+    make(),
+    new EventBus(sink),
+  );
+  equal(first.status, "paused");
+  const ids: string[] = [first.reason!];
+  // Each resume is a fresh "process" whose fetch tool already served the pages before it.
+  let served = 1;
+  let result = first;
+  for (let round = 0; round < 2; round++) {
+    const state = pausedRunOf(await sink.query())!;
+    await sink.append(newEvent({
+      task_id: state.taskId,
+      type: "harness.approval.resolved",
+      payload: resolutionPayload(state.approvalId, state.pending?.idempotency_key ?? null, {
+        decision: "approve",
+        by: "solver",
+      }),
+    }));
+    let n = served;
+    const tools = plugins([fixtureTool("fetch", () => ({ html: pages[n++] ?? "hello" }))], {
+      detectors: new Map([["captcha", new CaptchaDetector()]]),
+    });
+    result = await resumeTask(
+      spec,
+      new RecordingProvider([say('{"ok": true}')]),
+      tools,
+      new EventBus(sink),
+      await sink.query(),
+    );
+    served = n;
+    if (result.status === "paused") ids.push(result.reason!);
+  }
+  equal(result.status, "success");
+  equal(ids.length, 2);
+  ok(ids[0] !== ids[1]);
+  const types = (await sink.query()).map((e) => e.type);
+  equal(types.filter((t) => t === PAUSED).length, 2);
+  equal(types.filter((t) => t === RESUMED).length, 2);
+  equal(types.at(-1), "harness.task.completed");
 });

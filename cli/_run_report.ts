@@ -62,6 +62,13 @@ export function reportRun(
         }"\n`,
       );
     }
+    if (result.status === "paused" && trace) {
+      io.stdout(
+        `paused: waits for a human; "zu approve ${trace}" or "zu reject ${trace}"${
+          view.db ? ` --db ${view.db}` : ""
+        } (see "zu pending")\n`,
+      );
+    }
     for (const l of view.lines ?? []) io.stdout(`${l}\n`);
   }
   return result.status === "success" ? 0 : 1;
