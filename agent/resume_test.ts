@@ -149,7 +149,9 @@ Deno.test("a check's pause (captcha) resumes too, and pausing again on the same 
   const first = await runTask(
     spec,
     new RecordingProvider([call("fetch", { url: "https://x.example/" })]),
-    make(),
+    plugins([fixtureTool("fetch", () => ({ html: pages[0] }))], {
+      detectors: new Map([["captcha", new CaptchaDetector()]]),
+    }),
     new EventBus(sink),
   );
   equal(first.status, "paused");
