@@ -63,10 +63,9 @@ export function reportRun(
       );
     }
     if (result.status === "paused" && trace) {
+      const db = view.db ? ` --db ${view.db}` : "";
       io.stdout(
-        `paused: waits for a human; "zu approve ${trace}" or "zu reject ${trace}"${
-          view.db ? ` --db ${view.db}` : ""
-        } (see "zu pending")\n`,
+        `paused: waits for a human; "zu approve ${trace}${db}" or "zu reject ${trace}${db}" (see "zu pending")\n`,
       );
     }
     for (const l of view.lines ?? []) io.stdout(`${l}\n`);
