@@ -26,6 +26,16 @@
 export * from "./core/mod.ts";
 export { runTask, SYSTEM_PROMPT } from "./agent/loop.ts";
 export type { RunTaskOptions, Sleep } from "./agent/loop.ts";
+export { resumeTask } from "./agent/resume.ts";
+export { pausedRunOf, resolutionPayload } from "./agent/approvals.ts";
+export type {
+  ApprovalDecision,
+  ApprovalRequest,
+  Approver,
+  PausedRun,
+  PendingCallRecord,
+  RecordedResolution,
+} from "./agent/approvals.ts";
 export { ScriptedProvider } from "./agent/providers/scripted.ts";
 export { OpenAICompatibleProvider } from "./agent/providers/openai_compatible.ts";
 export { AnthropicProvider } from "./agent/providers/anthropic.ts";

@@ -170,16 +170,50 @@ async function runGates(
   return { deny: null, escalate: null };
 }
 
-/** Runs one tool call through zu's pipeline. */
+/** A human's approval of one paused call: its idempotency key and who approved it. */
+export interface HumanApproval {
+  /** The pending call's idempotency key (the call is executed exactly once more). */
+  key: string;
+  /** Who approved. */
+  by: string;
+  /** Why, when given. */
+  reason: string | null;
+}
+
+/** The gates are skipped for a call a human approved: one `approved_by_human` decision. */
+async function approvedByHuman(
+  run: Run,
+  call: ToolCall,
+  key: string,
+  invokedId: string,
+  approved: HumanApproval,
+): Promise<{ deny: null; escalate: null }> {
+  await run.emit(GATE_DECIDED, {
+    action_ref: key,
+    tool: call.name,
+    decision: "approved_by_human",
+    gate: "human",
+    rule_id: "approval.resolved",
+    detail: approved.reason ?? `approved by ${approved.by}`,
+  }, { parent: invokedId, source: "human" });
+  return { deny: null, escalate: null };
+}
+
+/** Runs one tool call through zu's pipeline (`approved`: a human approved it; gates skipped). */
 export async function invoke(
   run: Run,
   turnId: string,
   name: string,
   rawArgs: Record<string, unknown>,
+  approved: HumanApproval | null = null,
 ): Promise<Invocation> {
   const args = jsonClone(rawArgs);
-  run.callSeq += 1;
-  const key = uuid5(run.traceId, `${run.callSeq}:${name}:${pyDumps(args, { sortKeys: true })}`);
+  let key: string;
+  if (approved !== null) key = approved.key;
+  else {
+    run.callSeq += 1;
+    key = uuid5(run.traceId, `${run.callSeq}:${name}:${pyDumps(args, { sortKeys: true })}`);
+  }
   const invoked = await run.emit(TOOL_INVOKED, {
     tool: name,
     args: jsonClone(args),
@@ -217,7 +251,9 @@ export async function invoke(
     });
   }
 
-  const gates = await runGates(run, call, key, invoked.event_id, run.tools.get(name));
+  const gates = approved !== null
+    ? await approvedByHuman(run, call, key, invoked.event_id, approved)
+    : await runGates(run, call, key, invoked.event_id, run.tools.get(name));
   if (gates.deny) {
     const detail = gates.deny.detail ?? `denied by ${gates.deny.detector}`;
     await run.emit(DEFENSE_BLOCKED, {

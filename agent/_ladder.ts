@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Result, ToolCall, Verdict } from "../core/contracts.ts";
+import type { Budget, Result, ToolCall, Verdict } from "../core/contracts.ts";
+import { jsonClone } from "../core/json_clone.ts";
 import { RunFailure, UserError } from "../core/errors.ts";
 import { failureEvent } from "../core/failure_event.ts";
 import { APPROVAL_REQUESTED, RUN_PAUSED, TASK_ESCALATED, TASK_TERMINAL } from "../core/events.ts";
@@ -61,15 +62,36 @@ export async function climb(run: Run, verdict: Verdict): Promise<Result | null> 
   return null;
 }
 
-/** Pauses for a human, bound to `pending` (the last dispatched call). */
-export async function pause(
+/** The call a human verdict is bound to: the last dispatched call and its tool message. */
+export type PendingCall = Invocation & { call: ToolCall; messageIndex: number };
+
+/** An approval asked for: its id and what it is bound to. */
+export interface ApprovalAsk {
+  /** `uuid5(trace_id, "approval:" + idempotency key)` (a later round on the same call adds `#n`). */
+  approvalId: string;
+  /** The call the verdict is bound to, or null (no call dispatched this turn). */
+  pending: PendingCall | null;
+  /** The step the run paused at. */
+  step: number;
+  /** The `harness.turn.started` event of that step. */
+  turnId: string;
+}
+
+/** Emits `harness.approval.requested` for `verdict`, bound to `pending` (the last dispatched call). */
+export async function requestApproval(
   run: Run,
   verdict: Verdict,
   step: number,
-  pending: Invocation & { call: ToolCall } | null,
-): Promise<Result> {
+  turnId: string,
+  pending: PendingCall | null,
+): Promise<ApprovalAsk> {
   const idem = pending?.idempotencyKey ?? `step:${step}`;
-  const approvalId = uuid5(run.traceId, `approval:${idem}`);
+  let approvalId = uuid5(run.traceId, `approval:${idem}`);
+  const earlier =
+    run.events.filter((e) =>
+      e.type === APPROVAL_REQUESTED && String(e.payload.approval_id ?? "").startsWith(approvalId)
+    ).length;
+  if (earlier > 0) approvalId = uuid5(run.traceId, `approval:${idem}#${earlier}`);
   await run.emit(APPROVAL_REQUESTED, {
     approval_id: approvalId,
     tool: pending?.call.name ?? null,
@@ -78,12 +100,25 @@ export async function pause(
     reason: verdict.detector,
     detail: verdict.detail ?? null,
   });
+  return { approvalId, pending, step, turnId };
+}
+
+/**
+ * Emits `harness.run.paused` for `ask`: besides zu's fields, `resume` carries what the loop needs
+ * to continue in another process (the conversation, the call counter, the budget).
+ */
+export async function pause(
+  run: Run,
+  ask: ApprovalAsk,
+  loop: { finishing: boolean; budget: Budget },
+): Promise<Result> {
+  const { pending } = ask;
   await run.emit(RUN_PAUSED, {
-    approval_id: approvalId,
+    approval_id: ask.approvalId,
     tier: run.tier,
     tokens: run.tokens,
     tainted: run.tainted,
-    step,
+    step: ask.step,
     pending: pending
       ? {
         tool: pending.call.name,
@@ -91,6 +126,14 @@ export async function pause(
         idempotency_key: pending.idempotencyKey,
       }
       : null,
+    resume: {
+      turn_id: ask.turnId,
+      call_seq: run.callSeq,
+      message_index: pending?.messageIndex ?? null,
+      messages: jsonClone(run.messages),
+      finishing: loop.finishing,
+      budget: { ...loop.budget },
+    },
   });
-  return { status: "paused", value: null, reason: approvalId };
+  return { status: "paused", value: null, reason: ask.approvalId };
 }

@@ -134,10 +134,11 @@ export class Run {
   async emit(
     type: string,
     payload: Payload,
-    options: { parent?: string | null; source?: string } = {},
+    options: { parent?: string | null; source?: string; eventId?: string } = {},
   ): Promise<Event> {
     const e = newEvent(
       {
+        ...(options.eventId ? { event_id: options.eventId } : {}),
         task_id: this.spec.task_id,
         trace_id: this.traceId,
         type,

@@ -1,7 +1,8 @@
 /**
  * `action_policies` compiled to one {@link InvocationGate}: an ordered list of rules
  * `{tool, op?, match?, effect: deny | escalate | allow}`; the first rule that matches a call
- * decides, and no match allows. The `read-only` preset expands, per active tool, to "deny every
+ * decides, and no match allows. `escalate` asks a human (`kind: "human"`): the run pauses for an
+ * approval (docs/approvals.md). The `read-only` preset expands, per active tool, to "deny every
  * write-shaped op" read from the tool's own `write_ops` (or `writes: true`) declaration.
  *
  * @example
@@ -116,11 +117,15 @@ export class ActionPolicyGate implements InvocationGate {
     for (const rule of this.rules) {
       if (!ruleApplies(rule, call)) continue;
       if (rule.effect === "allow") return null;
-      return {
-        severity: rule.effect,
-        detector: this.name,
-        detail: `action_policies: ${rule.effect} ${call.name}${rule.op ? ` op=${rule.op}` : ""}`,
-      };
+      const detail = `action_policies: ${rule.effect} ${call.name}${
+        rule.op ? ` op=${rule.op}` : ""
+      }`;
+      // escalate asks a person (the run pauses for an approval); a tier climb never makes a
+      // call the operator flagged any safer.
+      if (rule.effect === "escalate") {
+        return { severity: "escalate", detector: this.name, detail, kind: "human" };
+      }
+      return { severity: rule.effect, detector: this.name, detail };
     }
     return null;
   }

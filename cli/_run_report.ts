@@ -62,6 +62,12 @@ export function reportRun(
         }"\n`,
       );
     }
+    if (result.status === "paused" && trace) {
+      const db = view.db ? ` --db ${view.db}` : "";
+      io.stdout(
+        `paused: waits for a human; "zu approve ${trace}${db}" or "zu reject ${trace}${db}" (see "zu pending")\n`,
+      );
+    }
     for (const l of view.lines ?? []) io.stdout(`${l}\n`);
   }
   return result.status === "success" ? 0 : 1;

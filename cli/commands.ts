@@ -4,6 +4,7 @@
  * @module
  */
 import type { CommandDef } from "./_command.ts";
+import { approveCommand, rejectCommand } from "./cmd_approve.ts";
 import { buildCommand } from "./cmd_build.ts";
 import { captureCommand } from "./cmd_capture.ts";
 import { demoCommand } from "./cmd_demo.ts";
@@ -12,6 +13,7 @@ import { eventsCommand } from "./cmd_events.ts";
 import { explainPermissionsCommand } from "./cmd_explain_permissions.ts";
 import { hardenCommand } from "./cmd_harden.ts";
 import { initCommand } from "./cmd_init.ts";
+import { pendingCommand } from "./cmd_pending.ts";
 import { replayCommand } from "./cmd_replay.ts";
 import { runCommand } from "./cmd_run.ts";
 import { sandboxCommand } from "./cmd_sandbox.ts";
@@ -27,6 +29,9 @@ export function allCommands(): CommandDef[] {
     demoCommand,
     initCommand,
     runCommand,
+    pendingCommand,
+    approveCommand,
+    rejectCommand,
     captureCommand,
     replayCommand,
     hardenCommand,

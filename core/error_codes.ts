@@ -20,6 +20,7 @@ export const USER_ERROR_CODES = Object.freeze(
     "agent_invalid",
     "already_decided",
     "agent_not_found",
+    "approval_invalid",
     "bundle_invalid",
     "bundle_missing",
     "clearance_closed",

@@ -13,7 +13,15 @@
  * ```
  * @module
  */
-import { EGRESS_CREDENTIAL, EGRESS_SECRET_ECHO, type Event, newEvent } from "../core/events.ts";
+import {
+  APPROVAL_RESOLVED,
+  DEFENSE_BLOCKED,
+  EGRESS_CREDENTIAL,
+  EGRESS_SECRET_ECHO,
+  type Event,
+  newEvent,
+  RUN_RESUMED,
+} from "../core/events.ts";
 import { errorOfCode, Interrupted, RunFailure, UserError } from "../core/errors.ts";
 import { failureEvent } from "../core/failure_event.ts";
 import type { EventSink } from "../core/types.ts";
@@ -164,6 +172,11 @@ export interface RunJailedOptions<M extends JailMode = JailMode> {
   sink: EventSink | null;
   /** Options handed to the child as JSON. */
   childOptions?: Record<string, unknown>;
+  /**
+   * Options handed to the child on its first stdin line (never on its argv, which every local
+   * user can read; no size limit): a resumed run's events. Default none.
+   */
+  stdinOptions?: Record<string, unknown>;
   /** Text for the child's stdin (a decrypted bundle). */
   input?: string;
   /** Called for each event after it was stored. */
@@ -226,6 +239,23 @@ function reportEvent(
   });
 }
 
+/** Events only the host writes: a human's verdict and the claim on a resume. */
+const HOST_ONLY_TYPES: readonly string[] = [APPROVAL_RESOLVED, RUN_RESUMED];
+
+/**
+ * Why a child's event is refused, or null: a verdict or a resume claim (the host's alone), or, on
+ * a live run, an event of another task than the run's (no child writes into another run's log).
+ */
+function forgery(e: Event, mode: JailMode, task: { task_id: string }): string | null {
+  if (HOST_ONLY_TYPES.includes(e.type)) {
+    return `the jailed child wrote a "${e.type}" event; only the host writes verdicts`;
+  }
+  if (mode === "live" && e.task_id !== task.task_id) {
+    return `the jailed child wrote a "${e.type}" event of another run`;
+  }
+  return null;
+}
+
 function taskOfResult(result: unknown): { task_id: string; trace_id: string } | null {
   const id = (result as { task_id?: unknown } | undefined)?.task_id;
   return typeof id === "string" && id ? { task_id: id, trace_id: id } : null;
@@ -275,7 +305,13 @@ export async function runJailed<M extends JailMode>(
   }
   if (options.childOptions) args.push("--options", JSON.stringify(options.childOptions));
   // The phantom goes on stdin: a child's argv is readable by every local user.
-  if (options.broker) args.push("--stdin-options");
+  const preamble = options.broker || options.stdinOptions
+    ? JSON.stringify({
+      ...(options.broker ? { models: options.broker.overrides } : {}),
+      ...options.stdinOptions,
+    })
+    : undefined;
+  if (preamble !== undefined) args.push("--stdin-options");
   const outcome = await runInJail(JAIL_ENTRY, args, options.perms, {
     denoPath: denoBinary(),
     ...(options.extraEnv ? { extraEnv: options.extraEnv } : {}),
@@ -284,11 +320,23 @@ export async function runJailed<M extends JailMode>(
     onOutput: (line) => host.stderr(`${line}\n`),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
-    ...(options.broker ? { preamble: JSON.stringify({ models: options.broker.overrides }) } : {}),
+    ...(preamble !== undefined ? { preamble } : {}),
     onEvent: async (e) => {
       if (task === null) {
         task = { task_id: e.task_id, trace_id: e.trace_id };
         for (const [r, source] of early.splice(0)) store(reportEvent(r, source, task));
+      }
+      const forged = forgery(e, options.mode, task);
+      if (forged !== null) {
+        // Recorded on the run's own task, with no field of the forged event's payload.
+        await store(newEvent({
+          task_id: task.task_id,
+          trace_id: task.trace_id,
+          type: DEFENSE_BLOCKED,
+          source: "jail",
+          payload: { kind: "forged_event", tool: null, detail: forged },
+        }));
+        return;
       }
       await store(e);
     },

@@ -83,6 +83,12 @@ export interface RunLiveOptions {
   intercept?: LiveRunInterceptOptions;
   /** Options of the run's model broker besides the secrets (extra upstream roots, for tests). */
   broker?: Omit<RunBrokerOptions, "secrets">;
+  /**
+   * Resume a paused run instead of starting one: its events (the verdict included) and the
+   * `harness.run.resumed` event the caller stored as its claim, handed to the child on stdin; the
+   * child runs `resumeTask`. Default none.
+   */
+  resume?: { events: readonly Event[]; resumed: Event };
 }
 
 /** A finished live run: the child's typed answer, the stored events and the raw outcome. */
@@ -176,6 +182,14 @@ export async function runLive(
         track: options.track ?? true,
         ...(options.task !== undefined ? { task: options.task } : {}),
       },
+      ...(options.resume
+        ? {
+          stdinOptions: {
+            resume_events: options.resume.events,
+            resumed_event: options.resume.resumed,
+          },
+        }
+        : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       onToolCall: (call) => hostTools.call(call),
       ...(broker ? { broker } : {}),

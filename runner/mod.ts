@@ -62,4 +62,12 @@ export type {
 export { dockerPreflight, HostToolExecutor } from "./host_tools.ts";
 export type { HostToolExecutorOptions } from "./host_tools.ts";
 export { recordRun } from "./after_run.ts";
+export {
+  pausedRunFor,
+  pendingApprovals,
+  resolveApproval,
+  resumeRun,
+  runEvents,
+} from "./approvals.ts";
+export type { PendingApproval, ResolveRequest, ResumeOptions } from "./approvals.ts";
 export type { CostLedgerLine, RunRecord } from "./after_run.ts";

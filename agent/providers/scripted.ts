@@ -93,6 +93,14 @@ export class ScriptedProvider implements ModelProvider {
     return this.#next;
   }
 
+  /**
+   * Skips the first `played` moves: a run resumed in another process (`resumeTask`) already
+   * played them before it paused.
+   */
+  resumeAfter(played: number): void {
+    this.#next = Math.max(this.#next, Math.min(played, this.#responses.length));
+  }
+
   /** A deep copy of the next move; after the last one, `{text: null, finish: "stop"}`. */
   complete(_request: ModelRequest, _signal?: AbortSignal): Promise<ModelResponse> {
     const r = this.#responses[this.#next];

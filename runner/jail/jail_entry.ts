@@ -5,12 +5,14 @@
  *
  * Usage: `deno run <flags> jail_entry.ts --agent <file> --mode live|offline|harden
  * [--dns <json>] [--options <json>] [--stdin-options]` (`--stdin-options`: the first stdin line
- * is a JSON object merged into the options: the model broker's routes and phantom).
+ * is a JSON object merged into the options: the model broker's routes and phantom, and
+ * `resume_events`, the events of a paused run to resume with `resumeTask`).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { EventBus } from "../../core/bus.ts";
+import type { Event } from "../../core/events.ts";
 import { RunFailure, UserError } from "../../core/errors.ts";
 import { Registry } from "../../core/registry.ts";
 import type { Tool } from "../../core/types.ts";
@@ -177,6 +179,11 @@ async function live(
   // A task given by the caller (zu serve's POST /v1/runs) replaces the agent's query.
   const task = typeof options.task === "string" ? { task: { query: options.task } } : {};
   const run = await assembleRun(config, { env, registries, ...task });
+  if (Array.isArray(options.resume_events)) {
+    // A resumed run keeps its task id: the events it appends continue its log.
+    const first = options.resume_events[0] as { task_id?: unknown } | undefined;
+    if (typeof first?.task_id === "string") run.spec = { ...run.spec, task_id: first.task_id };
+  }
   installDenialHandlers({ task_id: run.spec.task_id, trace_id: run.spec.task_id });
   const bus = new EventBus(new LineSink());
   const plugins = { ...run.plugins, tools: jailTools(run.plugins.tools) };
@@ -185,11 +192,27 @@ async function live(
     const { Track } = await import("../../agent/track.ts");
     track = await Track.load(`${config.agentDir}/track.json`);
   }
-  const result = await runTask(run.spec, run.provider, plugins, bus, {
-    ...run.runOptions,
-    env: safeEnv,
-    ...(track ? { track } : {}),
-  });
+  const resumeEvents = options.resume_events;
+  const result = Array.isArray(resumeEvents)
+    ? await (await import("../../agent/resume.ts")).resumeTask(
+      run.spec,
+      run.provider,
+      plugins,
+      bus,
+      resumeEvents,
+      {
+        ...run.runOptions,
+        env: safeEnv,
+        ...(options.resumed_event && typeof options.resumed_event === "object"
+          ? { resumed: options.resumed_event as Event }
+          : {}),
+      },
+    )
+    : await runTask(run.spec, run.provider, plugins, bus, {
+      ...run.runOptions,
+      env: safeEnv,
+      ...(track ? { track } : {}),
+    });
   await bus.close();
   await client.close();
   writeJailLine({
