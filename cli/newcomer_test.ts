@@ -110,6 +110,9 @@ Deno.test({
         ? await run("sh", ["-c", second], main, {
           ...env,
           DOCKER_HOST: `unix://${tmp}/no-docker-here.sock`,
+          // A child inherits this process's environment: a newcomer has not asked for Docker.
+          ZU_REQUIRE_DOCKER: "",
+          ZU_REQUIRE_BROWSER: "",
         })
         : await sh(second);
       equal(
