@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import type { EventSink, EventSinkConfig } from "../core/types.ts";
 import {
@@ -25,8 +26,8 @@ export const DEFAULT_DB = ".zu/events.db";
 /** Absolute path of `path` against `cwd`. */
 export function resolvePath(cwd: string, path: string): string {
   if (path.startsWith("/")) return path;
-  const base = cwd.endsWith("/") ? cwd : `${cwd}/`;
-  return decodeURIComponent(new URL(path, `file://${base}`).pathname);
+  // A path, not a URL: "%", "#" and "?" are ordinary characters of a file name.
+  return resolve(cwd, path);
 }
 
 /** Whether anything is at `path` (a denied or failed stat reads as "no"). */

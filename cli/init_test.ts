@@ -45,3 +45,19 @@ Deno.test("zu init refuses to overwrite without --force and overwrites with it",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("zu init takes a directory name with URL characters as a plain path", async () => {
+  const { captureIo } = await import("./_io.ts");
+  const { main } = await import("./main.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const name of ["50%", "a#b", "q?x"]) {
+      const io = captureIo({ cwd: dir });
+      const code = await main(["init", name], io);
+      if (code !== 0) throw new Error(`zu init ${name}: ${io.stderrText()}`);
+      await Deno.stat(`${dir}/${name}/agent.yaml`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
