@@ -187,7 +187,13 @@ export function dialable(upstream: string): string {
   return u.href.replace(/\/+$/, "");
 }
 
-function policyOf(upstreams: string[]): { localOrigins: string[]; allowCidrs: string[] } {
+/**
+ * What the broker may dial among the routes' own upstreams: a loopback literal is a local origin,
+ * a private literal an allowed /32 (or /128). The operator wrote them.
+ */
+export function policyOf(
+  upstreams: readonly string[],
+): { localOrigins: string[]; allowCidrs: string[] } {
   const localOrigins: string[] = [];
   const allowCidrs: string[] = [];
   for (const raw of upstreams) {

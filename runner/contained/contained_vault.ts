@@ -16,12 +16,16 @@
  * ```
  * @module
  */
-import { addressClass } from "../../core/address_class.ts";
-import { canonicalAddress } from "../../core/host_normalize.ts";
 import type { Resolver } from "../../core/net_guard.ts";
 import type { SecretBinding, SecretResolver } from "../../core/types.ts";
 import { serveHandoffSocket } from "../../backends/egress/handoff_socket.ts";
-import { type BrokerReport, dialable, hostEnvResolver, routeSecrets } from "../run_broker.ts";
+import {
+  type BrokerReport,
+  dialable,
+  hostEnvResolver,
+  policyOf,
+  routeSecrets,
+} from "../run_broker.ts";
 import {
   type InterceptSettings,
   type RunInterceptorOptions,
@@ -53,18 +57,6 @@ export interface ContainedBrokerOptions {
   onReport?: ContainedReporter;
 }
 
-/** A private literal upstream (`http://10.0.0.5:8000`) is the operator's: its /32 is allowed. */
-function privateCidrs(upstreams: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const raw of upstreams) {
-    const ip = canonicalAddress(new URL(raw).hostname.replace(/^\[|\]$/g, ""));
-    if (ip === null) continue;
-    const cls = addressClass(ip);
-    if (cls === "private" || cls === "ula") out.push(`${ip}/${ip.includes(":") ? 128 : 32}`);
-  }
-  return out;
-}
-
 /**
  * A contained run's broker factory over the real model broker: each route's key variable is the
  * secret's name, resolved per request by the operator's resolver (else read from the host's
@@ -91,7 +83,7 @@ export function modelBrokerStarter(options: ContainedBrokerOptions): StartContai
     }));
     const allowCidrs = [
       ...(options.allowCidrs ?? []),
-      ...privateCidrs(routes.map((r) => r.upstream)),
+      ...policyOf(routes.map((r) => r.upstream)).allowCidrs,
     ];
     const report = options.onReport ?? (() => {});
     const broker = await startModelBroker({
