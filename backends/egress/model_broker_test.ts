@@ -96,7 +96,9 @@ Deno.test("the model broker answers 401 to a wrong or missing phantom and logs o
     localOrigins: [`127.0.0.1:${up.port}`],
     onCredential: (u) => uses.push(u),
   });
-  const wrong = `${broker.phantom.slice(0, -1)}0`;
+  // Flip the last hex digit so the wrong phantom differs from the real one whatever it ends in.
+  const last = broker.phantom.slice(-1);
+  const wrong = `${broker.phantom.slice(0, -1)}${last === "0" ? "1" : "0"}`;
   for (const headers of [{ "x-api-key": wrong }, { authorization: `Bearer ${key}` }, {}]) {
     const r = await fetch(`${broker.routeUrl("claude")}/v1/messages`, {
       method: "POST",
