@@ -10,6 +10,7 @@ import { bool, type CommandContext, type CommandDef, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { eventLogPath, exists, openRunLog } from "./_event_log.ts";
 import { resolveIdPrefix } from "./_event_ids.ts";
+import { CLEARANCE_FLAGS } from "./_clearance_flags.ts";
 import { SECRET_FLAGS, secretSettingsOf } from "./_secret_flags.ts";
 import { reportRun } from "./_run_report.ts";
 import { printable } from "./_printable.ts";
@@ -42,6 +43,7 @@ const VERDICT_FLAGS = {
   },
   json: { type: "boolean", description: "Print the outcome as JSON" },
   ...SECRET_FLAGS,
+  ...CLEARANCE_FLAGS,
 } as const;
 
 async function verdict(ctx: CommandContext, decision: "approve" | "reject"): Promise<number> {

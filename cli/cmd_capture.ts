@@ -10,6 +10,7 @@ import { bool, type CommandDef, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { resolvePath } from "./_event_log.ts";
 import { runLive } from "./_live_run.ts";
+import { CLEARANCE_FLAGS } from "./_clearance_flags.ts";
 import { SECRET_FLAGS } from "./_secret_flags.ts";
 import { Progress } from "./_progress.ts";
 import { reportRun } from "./_run_report.ts";
@@ -33,6 +34,7 @@ its cost to <agent>/cost.jsonl. Offline replay and harden then work from it at $
     },
     ...RUN_FLAGS,
     ...SECRET_FLAGS,
+    ...CLEARANCE_FLAGS,
     "no-track": {
       type: "boolean",
       description: "Do not re-record <agent>/track.json after a successful capture",

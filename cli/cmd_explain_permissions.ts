@@ -10,6 +10,7 @@ import { bool, type CommandDef, printJson, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { JAIL_ENTRY, permissionsFor } from "../runner/jailed.ts";
 import { AGENT_ARG } from "./cmd_run.ts";
+import { CLEARANCE_FLAGS } from "./_clearance_flags.ts";
 import { SECRET_FLAGS, secretSettingsOf } from "./_secret_flags.ts";
 import {
   interceptHosts,
@@ -35,6 +36,7 @@ export const explainPermissionsCommand: CommandDef = {
     },
     json: { type: "boolean", description: "Print JSON" },
     ...SECRET_FLAGS,
+    ...CLEARANCE_FLAGS,
   },
   examples: [
     "zu explain-permissions my-agent",

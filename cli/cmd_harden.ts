@@ -24,6 +24,7 @@ import { resolvePath } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
 import { jailFor, permissionsFor, runJailed } from "../runner/jailed.ts";
 import { type RunSecrets, startRunBroker } from "../runner/run_broker.ts";
+import { CLEARANCE_FLAGS } from "./_clearance_flags.ts";
 import { SECRET_FLAGS, secretSettingsOf } from "./_secret_flags.ts";
 import { Progress } from "./_progress.ts";
 import { AGENT_ARG } from "./cmd_run.ts";
@@ -268,6 +269,7 @@ repro command. Exit 2: bad input.`,
   flags: {
     ...HARDEN_FLAGS,
     ...SECRET_FLAGS,
+    ...CLEARANCE_FLAGS,
     json: { type: "boolean", description: "Print the report as JSON" },
   },
   examples: [

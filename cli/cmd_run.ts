@@ -6,6 +6,7 @@
 import { bool, type CommandDef } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { runLive } from "./_live_run.ts";
+import { CLEARANCE_FLAGS } from "./_clearance_flags.ts";
 import { SECRET_FLAGS } from "./_secret_flags.ts";
 import { reportRun } from "./_run_report.ts";
 
@@ -42,6 +43,7 @@ decisions land in the same event log. Build the image first with "zu sandbox ima
   flags: {
     ...RUN_FLAGS,
     ...SECRET_FLAGS,
+    ...CLEARANCE_FLAGS,
     "no-track": {
       type: "boolean",
       description: "Neither replay <agent>/track.json nor re-record it after a successful run",

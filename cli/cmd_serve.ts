@@ -7,6 +7,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import { bool, type CommandDef, str } from "./_command.ts";
+import { CLEARANCE_FLAGS } from "./_clearance_flags.ts";
 import { SECRET_FLAGS } from "./_secret_flags.ts";
 import { RUN_FLAGS } from "./cmd_run.ts";
 
@@ -46,6 +47,7 @@ their logs and stops. See docs/serve.md.`,
       description: "Neither replay an agent's track.json nor re-record it after a successful run",
     },
     ...SECRET_FLAGS,
+    ...CLEARANCE_FLAGS,
   },
   examples: [
     "zu serve",

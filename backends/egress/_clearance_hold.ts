@@ -9,7 +9,7 @@
  * that resolves to loopback or metadata is still refused.
  * @module
  */
-import type { ClearanceDesk } from "./clearance/clearance_desk.ts";
+import type { ClearanceGate } from "./clearance/clearance_answer.ts";
 import { Refusal } from "./_proxy_request.ts";
 
 /**
@@ -18,7 +18,7 @@ import { Refusal } from "./_proxy_request.ts";
  * or the desk is closed. With the desk `off` the refusal is today's `not_allowlisted`.
  */
 export async function holdForClearance(
-  clearance: { desk: ClearanceDesk; runId: string },
+  clearance: { desk: ClearanceGate; runId: string },
   target: { host: string; port: number; scheme: "https" | "http"; literal: boolean },
   signal: AbortSignal,
 ): Promise<string | null> {

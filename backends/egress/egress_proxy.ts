@@ -41,7 +41,7 @@ import type { EgressProxyHandle } from "../../core/types.ts";
 import type { EgressHandoff, HandoffHead } from "./handoff.ts";
 import { holdForClearance } from "./_clearance_hold.ts";
 import { dialUpstream } from "./_dial_upstream.ts";
-import type { ClearanceDesk } from "./clearance/clearance_desk.ts";
+import type { ClearanceGate } from "./clearance/clearance_answer.ts";
 import { latin1Bytes, originFormHead, readHead, statusResponse } from "./_http_head.ts";
 import {
   type BodyFraming,
@@ -70,8 +70,8 @@ export type ProxyLogLine = Record<string, unknown>;
 
 /** The proxy's clearance option: the desk (host side) and the run the proxy serves. */
 export interface ProxyClearance {
-  /** The desk that holds requests and takes verdicts. */
-  desk: ClearanceDesk;
+  /** The desk that holds requests (a `ClearanceDesk`, or a client of one in another process). */
+  desk: ClearanceGate;
   /** The run this proxy's traffic belongs to. */
   runId: string;
 }

@@ -79,3 +79,14 @@ export function denyAnswer(
     message: sanitizeForOperator(message, OPERATOR_TEXT_MAX),
   };
 }
+
+/**
+ * What asks for a clearance: a {@link ClearanceRequest} in, a {@link ClearanceAnswer} out. The
+ * host's `ClearanceDesk` is one; a client of a desk in another process (the sidecar asking the
+ * host over a socket, a jail's permission broker) is another. It must answer deny on any failure
+ * of its channel (fail closed), never throw for a refusal.
+ */
+export interface ClearanceGate {
+  /** Answers one request, holding it until a verdict, the deadline or a failure. */
+  request(req: ClearanceRequest): Promise<ClearanceAnswer>;
+}

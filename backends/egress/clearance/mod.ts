@@ -31,6 +31,7 @@ export {
   type ClearanceAnswer,
   type ClearanceDeny,
   type ClearanceDenyReason,
+  type ClearanceGate,
   type ClearanceRequest,
   denyAnswer,
 } from "./clearance_answer.ts";

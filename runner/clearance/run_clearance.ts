@@ -1,0 +1,118 @@
+/**
+ * A run's live clearance on the host: the {@link ClearanceDesk} every egress path of the run asks
+ * (the jail's fetch relay, the contained run's sidecar over its socket, tier-2 tools), with the
+ * run id fixed by the host (never taken from the sandbox), the desk's reports turned into
+ * `harness.egress.pending` / `harness.egress.clearance` events by whoever runs the run, and the
+ * verdict channel that lets another process (`zu clear`, `zu serve`) decide. Closing it denies
+ * every held request (fail closed).
+ *
+ * @example
+ * ```ts
+ * import { openRunClearance } from "./run_clearance.ts";
+ * await using c = await openRunClearance({ holdMs: "off", dbPath: null });
+ * const a = await c.gate.request({ run_id: "ignored", host: "new.test", port: 443, scheme: "https" });
+ * console.assert(a.decision === "deny");
+ * ```
+ * @module
+ */
+import type { ClearanceDecision, ClearancePending } from "../../core/types.ts";
+import { EGRESS_CLEARANCE, EGRESS_PENDING, type Event, newEvent } from "../../core/events.ts";
+import { ClearanceDesk } from "../../backends/egress/clearance/clearance_desk.ts";
+import type {
+  ClearanceAnswer,
+  ClearanceGate,
+  ClearanceRequest,
+} from "../../backends/egress/clearance/clearance_answer.ts";
+
+/** One report of the desk, for the run's event log. */
+export type ClearanceReport =
+  | { kind: "pending"; pending: ClearancePending }
+  | { kind: "clearance"; decision: ClearanceDecision };
+
+/** Options of {@link openRunClearance}. */
+export interface RunClearanceOptions {
+  /** Hold in ms, or `"off"`: deny at once (today's behaviour). Default 25 000. */
+  holdMs?: number | "off";
+  /**
+   * The run's SQLite event database: persisted rules are read from it and the verdicts of other
+   * processes arrive through it. `null`: in-memory rules, verdicts only through {@link RunClearance.desk}.
+   */
+  dbPath: string | null;
+  /** The run id until {@link RunClearance.setRun} names the real one. Default a random id. */
+  runId?: string;
+  /** Closes the clearance (fail closed) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** The run's clearance. */
+export interface RunClearance extends AsyncDisposable {
+  /** What every egress path of the run asks; `run_id` of a request is replaced by the run's. */
+  readonly gate: ClearanceGate;
+  /** The desk itself (verdicts in this process, `pending()`). */
+  readonly desk: ClearanceDesk;
+  /** The hold in ms (0 when off). */
+  readonly holdMs: number;
+  /** The run id requests are filed under. */
+  runId(): string;
+  /** Names the run (its task id, once known); later requests are filed under it. */
+  setRun(runId: string): void;
+  /** Sets the receiver of the desk's reports (earlier ones replayed); `() => {}` detaches. */
+  listen(fn: (report: ClearanceReport) => void): void;
+  /** Denies every held request and stops the verdict channel. */
+  close(): Promise<void>;
+}
+
+/** Opens a run's clearance. */
+export function openRunClearance(options: RunClearanceOptions): Promise<RunClearance> {
+  let runId = options.runId ?? `run-${crypto.randomUUID()}`;
+  const early: ClearanceReport[] = [];
+  let receiver: ((r: ClearanceReport) => void) | null = null;
+  const report = (r: ClearanceReport): void => {
+    if (receiver === null) early.push(r);
+    else receiver(r);
+  };
+  const hold = options.holdMs ?? 25_000;
+  const desk = new ClearanceDesk({
+    holdMs: hold,
+    onPending: (pending) => report({ kind: "pending", pending }),
+    onVerdict: (decision) => report({ kind: "clearance", decision }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const gate: ClearanceGate = {
+    request: (req: ClearanceRequest): Promise<ClearanceAnswer> =>
+      desk.request({ ...req, run_id: runId }),
+  };
+  const close = (): Promise<void> => {
+    desk.close();
+    return Promise.resolve();
+  };
+  return Promise.resolve({
+    gate,
+    desk,
+    holdMs: hold === "off" ? 0 : hold,
+    runId: () => runId,
+    setRun: (id: string) => {
+      runId = id;
+    },
+    listen: (fn) => {
+      receiver = fn;
+      for (const r of early.splice(0)) fn(r);
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  });
+}
+
+/** A report as an event on the run's task (`source` `egress_proxy`). */
+export function clearanceReportEvent(
+  r: ClearanceReport,
+  task: { task_id: string; trace_id: string },
+): Event {
+  return newEvent({
+    task_id: task.task_id,
+    trace_id: task.trace_id,
+    type: r.kind === "pending" ? EGRESS_PENDING : EGRESS_CLEARANCE,
+    source: "egress_proxy",
+    payload: r.kind === "pending" ? { ...r.pending } : { ...r.decision },
+  });
+}
