@@ -88,6 +88,13 @@ their logs and stops. See docs/serve.md.`,
     if (token.source === "file") {
       ctx.io.stderr(`zu serve: token (also in ${token.file}, mode 0600): ${token.token}\n`);
     } else ctx.io.stderr("zu serve: token from ZU_SERVE_TOKEN\n");
+    if (server.url !== null) {
+      // The fragment never reaches the server; the page moves it to sessionStorage at once.
+      const open = token.source === "file"
+        ? `${server.url}/#token=${token.token}`
+        : `${server.url}/`;
+      ctx.io.stderr(`zu serve: dashboard: ${open}\n`);
+    }
     const stopped = new Promise<void>((resolve) => {
       if (ctx.io.signal?.aborted) resolve();
       ctx.io.signal?.addEventListener("abort", () => resolve(), { once: true });

@@ -2,7 +2,8 @@
  * `zu serve`: the control plane's HTTP door on this host (loopback TCP or a unix socket), with
  * bearer auth compared in constant time, runs started through a {@link RunLauncher}, their
  * events as server-sent events, and the pending seam ({@link PendingSource}) the clearance and
- * approval features plug into. See `docs/serve.md`.
+ * approval features plug into ({@link deskPendingSource} serves an in-process clearance desk), and
+ * a small web dashboard at `/`. See `docs/serve.md`.
  *
  * @example
  * ```ts
@@ -21,6 +22,13 @@
  * @module
  */
 export { bearerMatches, generateToken, type ServeToken, serveToken } from "./bearer_token.ts";
+export {
+  DASHBOARD_CSP,
+  DASHBOARD_HEADERS,
+  DASHBOARD_PATHS,
+  dashboardAsset,
+} from "./dashboard/dashboard_assets.ts";
+export { deskPendingSource, pendingItemOfClearance } from "./desk_pending_source.ts";
 export { Fanout, type FanoutFrame, type SubscribeOptions, Subscription } from "./fanout.ts";
 export { type LoopbackAddress, parseListen } from "./listen_address.ts";
 export {

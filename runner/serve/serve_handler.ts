@@ -14,6 +14,7 @@
  * | `GET /v1/events` | SSE of every event of this server's runs |
  * | `GET /v1/pending` | `{pending:[PendingItem]}` |
  * | `POST /v1/pending/:id` `{action, run?, host?, port?, scope?, reason?}` | the source's answer |
+ * | `GET /`, `/ui/app.js`, `/ui/app.css` | the dashboard (no auth: it holds no secret) |
  *
  * @example
  * ```ts
@@ -30,6 +31,7 @@
 import { UserError } from "../../core/errors.ts";
 import type { PendingSource } from "../../core/types.ts";
 import { bearerMatches } from "./bearer_token.ts";
+import { dashboardAsset } from "./dashboard/dashboard_assets.ts";
 import type { FanoutFrame } from "./fanout.ts";
 import { EMPTY_PENDING_SOURCE, parseVerdict } from "./pending_source.ts";
 import { type RunEvent, type RunRecord, type RunRegistry, TooManyRuns } from "./run_registry.ts";
@@ -49,6 +51,8 @@ export interface ServeHandlerOptions {
   queueLimit?: number;
   /** Check the `Host` header is loopback (TCP listeners; off for unix sockets). Default true. */
   checkHost?: boolean;
+  /** Serve the web dashboard at `/` (`runner/serve/dashboard/`). Default true. */
+  dashboard?: boolean;
 }
 
 /** A run as listed and shown. */
@@ -189,6 +193,7 @@ export function createServeHandler(
   const maxBody = options.maxBodyBytes ?? 65_536;
   const limit = options.queueLimit ?? 1000;
   const checkHost = options.checkHost ?? true;
+  const dashboard = options.dashboard ?? true;
 
   async function startRun(req: Request, url: URL): Promise<Response> {
     let body: unknown;
@@ -247,7 +252,9 @@ export function createServeHandler(
     } catch {
       return problem(500, "pending_source_failed");
     }
-    const status = Number.isInteger(answer.status) && answer.status >= 200 && answer.status < 500
+    // 503: a source that is closed (a clearance desk after its run); any other 5xx is 500.
+    const status = Number.isInteger(answer.status) &&
+        ((answer.status >= 200 && answer.status < 500) || answer.status === 503)
       ? answer.status
       : 500;
     if (status === 404) return json(404, answer.body ?? { error: "unknown_request" });
@@ -307,6 +314,8 @@ export function createServeHandler(
     if (url.pathname === "/v1/health" && req.method === "GET") {
       return json(200, { status: "ok", api: "v1" });
     }
+    const page = dashboard ? dashboardAsset(req.method, url.pathname) : null;
+    if (page) return page;
     if (!bearerMatches(req.headers.get("authorization"), token)) {
       return json(401, { error: "unauthorized" }, { "www-authenticate": 'Bearer realm="zu"' });
     }

@@ -39,6 +39,8 @@ export interface ZuServerOptions extends RunRegistryOptions {
   maxBodyBytes?: number;
   /** Frames an SSE reader may have waiting before it is dropped. Default 1000. */
   queueLimit?: number;
+  /** Serve the web dashboard at `/`. Default true. */
+  dashboard?: boolean;
 }
 
 /** A running server. */
@@ -107,6 +109,7 @@ export async function startZuServer(options: ZuServerOptions): Promise<ZuServer>
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.queueLimit ? { queueLimit: options.queueLimit } : {}),
     checkHost: options.socket === undefined,
+    ...(options.dashboard === false ? { dashboard: false } : {}),
   });
   // A bug in a route answers 500 without details (only the CLI prints).
   const onError = (): Response => {
