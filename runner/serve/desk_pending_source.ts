@@ -13,6 +13,7 @@
  * import { deskPendingSource } from "./desk_pending_source.ts";
  * const desk = new ClearanceDesk({ holdMs: 5000 });
  * const source = deskPendingSource(desk);
+ * await desk.ready(); // then a request is registered at once
  * const held = desk.request({ run_id: "r1", host: "api.test", port: 443, scheme: "https" });
  * const [item] = await source.list();
  * const answer = await source.verdict(item!.id, {

@@ -21,7 +21,7 @@
  * import { createServeHandler } from "./serve_handler.ts";
  * import { RunRegistry } from "./run_registry.ts";
  * const runs = new RunRegistry(() => Promise.reject(new Error("no runs here")));
- * const handle = createServeHandler({ token: "t".repeat(32), runs });
+ * const handle = createServeHandler({ token: "t".repeat(32), runs, checkHost: false });
  * const res = await handle(new Request("http://127.0.0.1/v1/runs"));
  * console.assert(res.status === 401);
  * await runs.close();

@@ -424,7 +424,14 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
       try {
         var res = await api("/v1/events", { signal: globalAbort.signal });
         if (!res.ok) return;
-        await readSse(res, function () {
+        await readSse(res, function (frame) {
+          if (frame.event !== "message") return;
+          var type = "";
+          try { type = String(JSON.parse(frame.data).event.type); } catch (_e) { type = ""; }
+          // A new clearance or a paused run: show it now rather than at the next poll.
+          if (/^harness\.(egress\.pending|egress\.clearance|approval\.|run\.)/.test(type)) {
+            refreshPending().catch(function () {});
+          }
           if (soon === null) {
             soon = setTimeout(function () {
               soon = null;
