@@ -12,9 +12,10 @@ import { defaultChromium, launchChromium } from "../../../images/browser/chromiu
 import { ClearanceDesk } from "../../../backends/egress/clearance/clearance_desk.ts";
 import { startEgressProxy } from "../../../backends/egress/egress_proxy.ts";
 import { type Event, newEvent } from "../../../core/events.ts";
-import type { ClearancePending } from "../../../core/types.ts";
+import type { ClearancePending, PendingSource, PendingVerdict } from "../../../core/types.ts";
 import { startRecordingUpstream } from "../../../testing/recording_upstream.ts";
 import { deskPendingSource } from "../desk_pending_source.ts";
+import { combinePendingSources } from "../pending_source.ts";
 import { fakeLauncher } from "../fake_launcher_test_util.ts";
 import type { RunLauncher } from "../run_registry.ts";
 import { startZuServer } from "../zu_server.ts";
@@ -51,10 +52,13 @@ function requestLog(ctx: BrowserContext): string[] {
 }
 
 /** Console errors (a CSP violation shows up here). */
-function consoleErrors(page: Page): string[] {
+function consoleErrors(page: Page, expected?: RegExp): string[] {
   const errors: string[] = [];
   page.on("console", (m) => {
-    if (m.type() === "error" && !/401 \(Unauthorized\)/.test(m.text())) errors.push(m.text());
+    if (m.type() !== "error") return;
+    // Chromium logs every failed fetch; the ones a step provokes on purpose are expected.
+    if (/401 \(Unauthorized\)/.test(m.text()) || expected?.test(m.text())) return;
+    errors.push(m.text());
   });
   page.on("pageerror", (e) => errors.push(String(e)));
   return errors;
@@ -284,6 +288,75 @@ Deno.test({
           await server.shutdown();
         }
       });
+
+      await t.step(
+        "approvals: Reject's refusal is shown harmless, then Approve applies",
+        async () => {
+          const received: PendingVerdict[] = [];
+          let open = true;
+          const approvals: PendingSource = {
+            list: () =>
+              Promise.resolve(
+                open
+                  ? [{ id: "appr-1", kind: "approval", run: "run-ap", summary: HOSTILE_TEXT }]
+                  : [],
+              ),
+            verdict: (id, body) => {
+              if (id !== "appr-1") return Promise.resolve({ status: 404, body: null });
+              received.push(body);
+              if (body.action === "reject") {
+                return Promise.resolve({
+                  status: 409,
+                  body: { error: "tuple_mismatch", message: HOSTILE_TEXT },
+                });
+              }
+              open = false;
+              return Promise.resolve({ status: 200, body: { resumed: true } });
+            },
+          };
+          const desk = new ClearanceDesk({ holdMs: 60_000 });
+          const { launcher } = fakeLauncher();
+          const server = await startZuServer({
+            listen: { hostname: "127.0.0.1", port: 0 },
+            token: TOKEN,
+            launcher,
+            pending: combinePendingSources([deskPendingSource(desk), approvals]),
+          });
+          const ctx = await browser.newContext();
+          try {
+            const page = await ctx.newPage();
+            const errors = consoleErrors(page, /409 \(Conflict\)/);
+            await page.goto(`${server.url}/#token=${TOKEN}`);
+            const item = page.locator('li[data-id="appr-1"]');
+            await item.waitFor(WAIT);
+            equal(await item.locator("button.allow").count(), 0);
+            equal(await item.locator("select.scope").count(), 0);
+            const shown = await item.evaluate((n) => n.textContent ?? "");
+            ok(shown.includes("cod.exe"), shown);
+            ok(!UNSAFE.test(shown), JSON.stringify(shown));
+
+            await item.locator("input.reason").fill("not now");
+            await item.locator("button.reject").click();
+            const result = item.locator(".result");
+            await result.filter({ hasText: "Refused (409 tuple_mismatch)" }).waitFor(WAIT);
+            const refusal = await result.evaluate((n) => n.textContent ?? "");
+            ok(!UNSAFE.test(refusal), JSON.stringify(refusal));
+            ok(await item.locator("button.approve").isEnabled());
+
+            await item.locator("button.approve").click();
+            await item.waitFor({ state: "detached", ...WAIT });
+            deepEqual(received, [
+              { action: "reject", run: "run-ap", reason: "not now", by: "serve" },
+              { action: "approve", run: "run-ap", reason: "not now", by: "serve" },
+            ]);
+            deepEqual(errors, []);
+          } finally {
+            await ctx.close();
+            desk.close();
+            await server.shutdown();
+          }
+        },
+      );
 
       await t.step(
         "a wrong token shows a clear message and the paste box takes the right one",
