@@ -9,10 +9,9 @@
 import { UserError } from "../core/errors.ts";
 import { ClearanceRefused } from "../backends/egress/clearance/clearance_error.ts";
 import { bool, type CommandContext, type CommandDef, printJson, str } from "./_command.ts";
-import { findAgentFile, loadAgent, type LoadedAgent } from "./_agent.ts";
 import { openReadLog } from "./_event_log.ts";
-import { verdictDbPathOf } from "./_clearance_db.ts";
 import { printable } from "./_printable.ts";
+import { optionalAgent, verdictDbPathOf } from "./_clearance_db.ts";
 
 const CLEAR_FLAGS = {
   scope: {
@@ -66,17 +65,6 @@ const CLEAR_FLAGS = {
   json: { type: "boolean", description: "Print the outcome as JSON" },
 } as const;
 
-async function readerAgent(ctx: CommandContext): Promise<LoadedAgent | null> {
-  const arg = str(ctx, "agent");
-  let file: string | null = null;
-  try {
-    file = findAgentFile(ctx.io, arg ?? ".");
-  } catch (err) {
-    if (arg !== undefined) throw err;
-  }
-  return file === null ? null : await loadAgent(ctx.io, file);
-}
-
 function hint(e: ClearanceRefused): UserError {
   const what: Record<string, string> = {
     unknown_request: 'run "zu pending" for the ids of held requests',
@@ -107,7 +95,7 @@ async function clear(ctx: CommandContext, action: "allow" | "deny"): Promise<num
     throw new UserError("usage", `--wait "${wait}" is not a number of seconds from 0 to 120`);
   }
   const dbFlag = str(ctx, "db");
-  const agent = dbFlag ? null : await readerAgent(ctx);
+  const agent = dbFlag ? null : await optionalAgent(ctx.io, str(ctx, "agent"));
   const path = verdictDbPathOf(ctx.io, agent, dbFlag);
   const sink = await openReadLog(ctx.io, agent, dbFlag);
   const { ClearanceInbox } = await import("../sinks/sqlite/clearance_inbox.ts");

@@ -12,10 +12,10 @@ import { APPROVAL_RESOLVED, EGRESS_CLEARANCE, type Event } from "../core/events.
 import type { EventSink } from "../core/types.ts";
 import { sanitizeForOperator } from "../backends/egress/clearance/sanitize.ts";
 import { bool, type CommandContext, type CommandDef, str } from "./_command.ts";
-import { findAgentFile, loadAgent, type LoadedAgent } from "./_agent.ts";
 import { openReadLog } from "./_event_log.ts";
 import { PENDING_SOURCES, type PendingRow } from "./cmd_pending.ts";
 import { printable } from "./_printable.ts";
+import { optionalAgent } from "./_clearance_db.ts";
 
 const POLL_MS = 250;
 /** Most verdict lines a redrawn screen keeps. */
@@ -93,17 +93,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-async function readerAgent(ctx: CommandContext): Promise<LoadedAgent | null> {
-  const arg = str(ctx, "agent");
-  let file: string | null = null;
-  try {
-    file = findAgentFile(ctx.io, arg ?? ".");
-  } catch (err) {
-    if (arg !== undefined) throw err;
-  }
-  return file === null ? null : await loadAgent(ctx.io, file);
-}
-
 async function watch(ctx: CommandContext): Promise<number> {
   const maxLines = typeof ctx.flags["max-lines"] === "number" ? ctx.flags["max-lines"] : Infinity;
   const forS = typeof ctx.flags.for === "number" ? ctx.flags.for : Infinity;
@@ -114,7 +103,7 @@ async function watch(ctx: CommandContext): Promise<number> {
   const json = bool(ctx, "json");
   const redraw = ctx.io.isTTY && !json;
   const dbFlag = str(ctx, "db");
-  const agent = dbFlag ? null : await readerAgent(ctx);
+  const agent = dbFlag ? null : await optionalAgent(ctx.io, str(ctx, "agent"));
   const sink = await openReadLog(ctx.io, agent, dbFlag);
   const signal = ctx.io.signal;
   const until = performance.now() + forS * 1000;
