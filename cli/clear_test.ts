@@ -10,6 +10,8 @@ import { EGRESS_PENDING, newEvent } from "../core/events.ts";
 import { SqliteSink } from "../sinks/sqlite/sqlite_sink.ts";
 import { startRecordingUpstream } from "../testing/recording_upstream.ts";
 import { openLiveClearance } from "../runner/clearance/clearance_fixture_test_util.ts";
+import { captureIo } from "./_io.ts";
+import { main } from "./main.ts";
 
 const MAIN = fromFileUrl(new URL("./main.ts", import.meta.url));
 const PUBLIC_IP = "93.184.216.34";
@@ -214,5 +216,27 @@ Deno.test("hostile host names are harmless in zu pending, zu watch and their JSO
     equal(w.stdout.trim().split("\n").length, 2, w.stdout);
     harmless(w.stdout);
   }
+  await live.close();
+});
+
+Deno.test("zu watch on a terminal redraws the pending list and ends after --max-lines", async () => {
+  const dir = await Deno.makeTempDir();
+  const db = join(dir, "events.db");
+  await using live = await openLiveClearance(db, { holdMs: 30_000 });
+  void live.rc.gate.request({
+    run_id: "x",
+    host: "tty\x1b[2Jhost.test",
+    port: 443,
+    scheme: "https",
+  });
+  await live.nextPending();
+  const io = captureIo({ cwd: dir, isTTY: true });
+  const code = await main(["watch", "--db", db, "--max-lines", "1", "--for", "10"], io);
+  equal(code, 0, io.stderrText());
+  const out = io.stdoutText();
+  ok(out.startsWith("\x1b[H\x1b[2J"), JSON.stringify(out));
+  match(out, /zu watch: 1 pending/);
+  match(out, /\+ clearance .* tty \[2Jhost\.test:443 held/);
+  harmless(out.replace("\x1b[H\x1b[2J", ""));
   await live.close();
 });
