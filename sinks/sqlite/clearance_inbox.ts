@@ -133,7 +133,10 @@ export class ClearanceInbox implements Disposable {
   /** Opens (or creates) the event database at `path` and its `clearance_verdicts` table. */
   constructor(path = "./zu.db", options: ClearanceInboxOptions = {}) {
     this.path = path;
-    this.#db = openEventDatabase(path, { busyTimeoutMs: options.busyTimeoutMs ?? 5000 });
+    const busy = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+    // The table is created with a patient timeout (a live run may be appending); then the
+    // connection gets the asked one.
+    this.#db = openEventDatabase(path, { busyTimeoutMs: Math.max(busy, 5000) });
     try {
       this.#db.exec(CLEARANCE_VERDICTS_TABLE);
       this.#db.exec(
@@ -142,6 +145,7 @@ export class ClearanceInbox implements Disposable {
       this.#db.exec(
         "CREATE INDEX IF NOT EXISTS idx_clearance_verdicts_req ON clearance_verdicts(request_id)",
       );
+      this.#db.exec(`PRAGMA busy_timeout = ${busy}`);
     } catch (e) {
       this.#db.close();
       throw e;
