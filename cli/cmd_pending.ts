@@ -1,7 +1,7 @@
 /**
- * `zu pending`: what waits on a human in the event log. Today: runs paused for an approval
- * (`zu approve` / `zu reject`). Live clearances of blocked hosts are another door's items; they
- * join this list through {@link PENDING_SOURCES} (one reader per kind).
+ * `zu pending`: what waits on a human in the event log: requests of live runs held for clearance
+ * of a blocked host (`zu clear allow|deny`) and runs paused for an approval (`zu approve` /
+ * `zu reject`), one reader per kind in {@link PENDING_SOURCES}.
  *
  * @module
  */
@@ -25,8 +25,26 @@ export interface PendingRow {
   item: unknown;
 }
 
-/** The readers of pending items, one per kind; the clearance door adds its own here. */
+function secondsLeft(deadline: string): string {
+  const ms = Date.parse(deadline) - Date.now();
+  return Number.isFinite(ms) ? `${Math.max(0, Math.ceil(ms / 1000))}s left` : "no deadline";
+}
+
+/** The readers of pending items, one per kind. */
 export const PENDING_SOURCES: ((sink: EventSink) => Promise<PendingRow[]>)[] = [
+  async (sink) => {
+    const { pendingClearances } = await import("../runner/clearance/pending_clearances.ts");
+    return (await pendingClearances(sink)).map((c) => ({
+      kind: "clearance",
+      id: c.request_id,
+      run: c.run_id,
+      summary:
+        `${c.scheme} ${c.host}:${c.port} held, ${c.count} request(s), deadline ${c.deadline} (${
+          secondsLeft(c.deadline)
+        })`,
+      item: c,
+    }));
+  },
   async (sink) => {
     const { pendingApprovals } = await import("../runner/approvals.ts");
     return (await pendingApprovals(sink)).map((a) => ({
@@ -56,8 +74,12 @@ async function readerAgent(arg: string | undefined, io: Parameters<typeof loadAg
 /** `zu pending`. */
 export const pendingCommand: CommandDef = {
   name: "pending",
-  summary: "List what waits on a human: runs paused for an approval",
-  description: `Each row is a run paused for a verdict (harness.run.paused with no
+  summary:
+    "List what waits on a human: held requests to blocked hosts, runs paused for an approval",
+  description: `A "clearance" row is a request of a live run to a host outside its allowlist,
+held until a verdict or its deadline (harness.egress.pending with no verdict yet): its request id,
+the run, host:port and the deadline. Give the verdict with "zu clear allow <id>" or
+"zu clear deny <id>". An "approval" row is a run paused for a verdict (harness.run.paused with no
 harness.run.resumed after it): its approval id, the run, the call it is bound to and what asked.
 Give the verdict with "zu approve <run>" or "zu reject <run>".`,
   flags: {
@@ -90,7 +112,11 @@ Give the verdict with "zu approve <run>" or "zu reject <run>".`,
       }
       if (rows.length === 0) ctx.io.stdout("nothing pending\n");
       for (const r of rows) {
-        ctx.io.stdout(`${r.kind}  ${r.id}  run=${r.run}  ${printable(r.summary)}\n`);
+        ctx.io.stdout(
+          `${r.kind}  ${printable(r.id, 64)}  run=${printable(r.run, 80)}  ${
+            printable(r.summary, 400)
+          }\n`,
+        );
       }
       return 0;
     } finally {

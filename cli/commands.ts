@@ -7,6 +7,7 @@ import type { CommandDef } from "./_command.ts";
 import { approveCommand, rejectCommand } from "./cmd_approve.ts";
 import { buildCommand } from "./cmd_build.ts";
 import { captureCommand } from "./cmd_capture.ts";
+import { clearCommandGroup } from "./cmd_clear.ts";
 import { demoCommand } from "./cmd_demo.ts";
 import { doctorCommand } from "./cmd_doctor.ts";
 import { eventsCommand } from "./cmd_events.ts";
@@ -19,6 +20,7 @@ import { runCommand } from "./cmd_run.ts";
 import { sandboxCommand } from "./cmd_sandbox.ts";
 import { serveCommand } from "./cmd_serve.ts";
 import { vaultCommand } from "./cmd_vault.ts";
+import { watchCommand } from "./cmd_watch.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -30,6 +32,8 @@ export function allCommands(): CommandDef[] {
     initCommand,
     runCommand,
     pendingCommand,
+    clearCommandGroup,
+    watchCommand,
     approveCommand,
     rejectCommand,
     captureCommand,

@@ -23,6 +23,12 @@ import type {
   ClearanceGate,
   ClearanceRequest,
 } from "../../backends/egress/clearance/clearance_answer.ts";
+import { SqliteClearanceStore } from "../../sinks/sqlite/clearance_store.ts";
+import { ClearanceInbox } from "../../sinks/sqlite/clearance_inbox.ts";
+import { startVerdictPoller } from "./_verdict_poller.ts";
+
+/** Busy timeout of the poller's connection: a poll never blocks the proxy's event loop long. */
+const POLL_BUSY_TIMEOUT_MS = 200;
 
 /** One report of the desk, for the run's event log. */
 export type ClearanceReport =
@@ -62,9 +68,19 @@ export interface RunClearance extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Opens a run's clearance. */
-export function openRunClearance(options: RunClearanceOptions): Promise<RunClearance> {
+/** How many run ids a clearance remembers (its rows are taken for each). */
+const MAX_RUN_IDS = 8;
+
+/**
+ * Opens a run's clearance. With a `dbPath`, persisted rules come from the database's
+ * `clearances` table (deny beats allow across a restart) and the verdicts of other processes
+ * from its `clearance_verdicts` inbox, polled every 25 ms; if the database is removed, replaced
+ * or unreadable for ~5 s, the clearance closes (every held request denied). Throws when the file
+ * is not a usable event database.
+ */
+export async function openRunClearance(options: RunClearanceOptions): Promise<RunClearance> {
   let runId = options.runId ?? `run-${crypto.randomUUID()}`;
+  const runIds: string[] = [runId];
   const early: ClearanceReport[] = [];
   let receiver: ((r: ClearanceReport) => void) | null = null;
   const report = (r: ClearanceReport): void => {
@@ -72,27 +88,55 @@ export function openRunClearance(options: RunClearanceOptions): Promise<RunClear
     else receiver(r);
   };
   const hold = options.holdMs ?? 25_000;
+  const store = options.dbPath === null ? null : new SqliteClearanceStore(options.dbPath);
+  let inbox: ClearanceInbox | null = null;
+  try {
+    if (options.dbPath !== null) {
+      inbox = new ClearanceInbox(options.dbPath, { busyTimeoutMs: POLL_BUSY_TIMEOUT_MS });
+    }
+  } catch (e) {
+    await store?.close();
+    throw e;
+  }
   const desk = new ClearanceDesk({
     holdMs: hold,
     onPending: (pending) => report({ kind: "pending", pending }),
     onVerdict: (decision) => report({ kind: "clearance", decision }),
-    ...(options.signal ? { signal: options.signal } : {}),
+    ...(store !== null ? { store } : {}),
   });
+  await desk.ready().catch(() => {}); // unreadable rules: the desk denies every request
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      desk.close();
+      await poller?.stop();
+      inbox?.close();
+      await store?.close();
+    })();
+    return closing;
+  };
+  const poller = inbox === null || options.dbPath === null ? null : startVerdictPoller({
+    inbox,
+    desk,
+    path: options.dbPath,
+    runIds: () => runIds,
+    onDead: () => void close(),
+  });
+  if (options.signal?.aborted) await close();
+  else options.signal?.addEventListener("abort", () => void close(), { once: true });
   const gate: ClearanceGate = {
     request: (req: ClearanceRequest): Promise<ClearanceAnswer> =>
       desk.request({ ...req, run_id: runId }),
   };
-  const close = (): Promise<void> => {
-    desk.close();
-    return Promise.resolve();
-  };
-  return Promise.resolve({
+  return {
     gate,
     desk,
     holdMs: hold === "off" ? 0 : hold,
     runId: () => runId,
     setRun: (id: string) => {
       runId = id;
+      if (!runIds.includes(id)) runIds.push(id);
+      if (runIds.length > MAX_RUN_IDS) runIds.splice(0, runIds.length - MAX_RUN_IDS);
     },
     listen: (fn) => {
       receiver = fn;
@@ -100,7 +144,7 @@ export function openRunClearance(options: RunClearanceOptions): Promise<RunClear
     },
     close,
     [Symbol.asyncDispose]: close,
-  });
+  };
 }
 
 /** A report as an event on the run's task (`source` `egress_proxy`). */
