@@ -15,6 +15,11 @@
  * through the run's egress proxy on the host, which adds the real values for the bound hosts
  * (`jail_egress.ts`); the child holds only placeholders.
  *
+ * With a {@link RunLiveOptions.clearance} whose hold is not off, the child's `fetch` to a host its
+ * `--allow-net` does not grant is relayed to the host and sent through the run's egress proxy,
+ * which holds it on the run's clearance desk (`jail_relay.ts`, docs/clearance.md "Jailed runs");
+ * the child's flags stay exactly as computed.
+ *
  * @module
  */
 import type { Event } from "../core/events.ts";
@@ -27,6 +32,8 @@ import {
   withInterceptGrants,
 } from "./jail/intercept_grants.ts";
 import { startJailEgress } from "./jail_egress.ts";
+import { RELAY_TOOL, startJailRelay } from "./jail_relay.ts";
+import type { RunClearance } from "./clearance/run_clearance.ts";
 import { type InterceptSettings, startRunInterceptor } from "./run_interceptor.ts";
 import type { HostToolExecutorOptions } from "./host_tools.ts";
 import { type RunBrokerOptions, type RunSecrets, startRunBroker } from "./run_broker.ts";
@@ -89,6 +96,13 @@ export interface RunLiveOptions {
    * child runs `resumeTask`. Default none.
    */
   resume?: { events: readonly Event[]; resumed: Event };
+  /**
+   * The run's live clearance (`openRunClearance`, the caller's to close). With a hold, the child's
+   * `fetch` to an undeclared host is relayed through the run's egress proxy and held on its desk;
+   * its reports become `harness.egress.pending|clearance` events. Default none (or a hold of 0):
+   * Deno refuses such a fetch at once, as without clearance.
+   */
+  clearance?: RunClearance;
 }
 
 /** A finished live run: the child's typed answer, the stored events and the raw outcome. */
@@ -140,12 +154,23 @@ export async function runLive(
     jail,
     broker: broker ? broker.address : "none",
   });
-  await using egress = interceptor
-    ? await startJailEgress(interceptor, {
-      allowlist: proxyAllowlist(perms, broker?.address ?? null),
-      ...(localOrigins.length ? { localOrigins } : {}),
-      ...(policy.allowCidrs?.length ? { allowCidrs: policy.allowCidrs } : {}),
-      ...(seams.dnsResolver ? { resolver: seams.dnsResolver } : {}),
+  const clearance = options.clearance && options.clearance.holdMs > 0
+    ? { desk: options.clearance.gate, runId: options.clearance.runId() }
+    : null;
+  const proxyOptions = {
+    allowlist: proxyAllowlist(perms, broker?.address ?? null),
+    ...(localOrigins.length ? { localOrigins } : {}),
+    ...(policy.allowCidrs?.length ? { allowCidrs: policy.allowCidrs } : {}),
+    ...(seams.dnsResolver ? { resolver: seams.dnsResolver } : {}),
+    ...(clearance ? { clearance } : {}),
+  };
+  await using egress = interceptor ? await startJailEgress(interceptor, proxyOptions) : null;
+  // Live clearance: the child's fetch to an undeclared host comes here and goes through the run's
+  // egress proxy (the bindings' one when it runs), held on the desk; the child's flags stay.
+  await using relay = clearance
+    ? await startJailRelay({
+      ...(egress ? { proxy: egress.proxy } : proxyOptions),
+      ...(seams.caCerts ? { caCerts: seams.caCerts } : {}),
     })
     : null;
   if (interceptor && egress) {
@@ -181,6 +206,7 @@ export async function runLive(
       childOptions: {
         track: options.track ?? true,
         ...(options.task !== undefined ? { task: options.task } : {}),
+        ...(relay ? { relay: true } : {}),
       },
       ...(options.resume
         ? {
@@ -191,7 +217,9 @@ export async function runLive(
         }
         : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      onToolCall: (call) => hostTools.call(call),
+      onToolCall: (call) =>
+        relay && call.tool === RELAY_TOOL ? relay.handle(call) : hostTools.call(call),
+      ...(options.clearance ? { clearance: options.clearance } : {}),
       ...(broker ? { broker } : {}),
       ...(interceptor && egress
         ? {

@@ -23,6 +23,7 @@ import { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 import { jailTools } from "./jail_tool.ts";
 import { applyModelOverrides, parseModelOverrides } from "./model_routes.ts";
 import { HOST_EXECUTED_TOOLS, hostForwardedTool, HostToolClient } from "./host_tool.ts";
+import { installFetchRelay } from "./fetch_relay.ts";
 
 function camel(args: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -168,6 +169,9 @@ async function live(
   const { runTask } = await import("../../agent/loop.ts");
   const { builtinRegistries } = await import("../../agent/builtins.ts");
   const client = new HostToolClient();
+  // Live clearance: fetch to a host this child may not reach is relayed to the host's egress
+  // proxy, which holds it for an operator (fetch_relay.ts); installed before any plugin loads.
+  if (options.relay === true) installFetchRelay(client);
   const registries = await hostToolRegistries(
     dns ? await pinnedRegistries(dns) : builtinRegistries(),
     client,
