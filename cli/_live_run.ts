@@ -1,16 +1,20 @@
 /**
  * One live run in the jail, as `zu run` and `zu capture` do it: the runner's jailed mode
  * (`runAgent`: the declared hosts resolved and granted, tier-2 tool calls served by the host),
- * the agent's event log opened once every input was checked, and closed afterwards.
+ * the agent's event log opened once every input was checked, and closed afterwards. The run's
+ * live clearance (`--clearance-hold`, docs/clearance.md "Jailed runs") is opened on the log's file
+ * before the run and closed after it (fail closed: a held request is denied).
  *
  * @module
  */
 import type { Event } from "../core/events.ts";
 import type { EventSink } from "../core/types.ts";
 import type { JailedAgentRun } from "../runner/run_agent.ts";
+import type { RunClearance } from "../runner/clearance/run_clearance.ts";
 import { type CommandContext, str } from "./_command.ts";
 import type { LoadedAgent } from "./_agent.ts";
-import { openRunLog } from "./_event_log.ts";
+import { canonicalSink, openRunLog } from "./_event_log.ts";
+import { clearanceHoldOf } from "./_clearance_flags.ts";
 import { secretSettingsOf } from "./_secret_flags.ts";
 
 /** Options of {@link runLive}. */
@@ -46,16 +50,33 @@ export async function runLive(
   // The operator's secrets and bindings: values stay in this process (docs/secrets.md).
   await using secrets = await secretSettingsOf(ctx);
   await secrets.verify();
+  // Live clearance: a fetch to an undeclared host waits for an operator (zu pending, zu clear).
+  // Opened with the log (once every input was checked), on the log's own file.
+  const hold = clearanceHoldOf(ctx);
+  let clearance: RunClearance | null = null;
+  const openClearance = async (): Promise<RunClearance> => {
+    const { openRunClearance } = await import("../runner/clearance/run_clearance.ts");
+    clearance = await openRunClearance({
+      holdMs: hold,
+      // The SQLite log's own file; another driver (JSONL) keeps the rules in memory.
+      dbPath: canonicalSink(ctx.io, agent, str(ctx, "db")).driver === "sqlite" ? opened.db : null,
+      ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
+    });
+    return clearance;
+  };
   try {
     const run = await runAgent(agent, {
       mode: "jailed",
       host: ctx.io,
       sink: open,
       secrets,
+      ...(hold === "off" ? {} : { clearance: openClearance }),
       ...options,
     });
     return { ...run, db: opened.db };
   } finally {
+    // Fail closed: anything still held is denied before the log closes.
+    await (clearance as RunClearance | null)?.close();
     await opened.sink?.close();
   }
 }

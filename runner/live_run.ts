@@ -97,12 +97,13 @@ export interface RunLiveOptions {
    */
   resume?: { events: readonly Event[]; resumed: Event };
   /**
-   * The run's live clearance (`openRunClearance`, the caller's to close). With a hold, the child's
-   * `fetch` to an undeclared host is relayed through the run's egress proxy and held on its desk;
-   * its reports become `harness.egress.pending|clearance` events. Default none (or a hold of 0):
-   * Deno refuses such a fetch at once, as without clearance.
+   * The run's live clearance (`openRunClearance`, the caller's to close), or a function that opens
+   * it, called right after the sink's. With a hold, the child's `fetch` to an undeclared host is
+   * relayed through the run's egress proxy and held on its desk; its reports become
+   * `harness.egress.pending|clearance` events. Default none (or a hold of 0): Deno refuses such
+   * a fetch at once, as without clearance.
    */
-  clearance?: RunClearance;
+  clearance?: RunClearance | (() => Promise<RunClearance | null>);
 }
 
 /** A finished live run: the child's typed answer, the stored events and the raw outcome. */
@@ -154,8 +155,13 @@ export async function runLive(
     jail,
     broker: broker ? broker.address : "none",
   });
-  const clearance = options.clearance && options.clearance.holdMs > 0
-    ? { desk: options.clearance.gate, runId: options.clearance.runId() }
+  // Every input is checked: the log (and the clearance, which reads and writes its file) open now.
+  const sink = typeof options.sink === "function" ? await options.sink() : options.sink;
+  const runClearance = typeof options.clearance === "function"
+    ? await options.clearance()
+    : options.clearance ?? null;
+  const clearance = runClearance && runClearance.holdMs > 0
+    ? { desk: runClearance.gate, runId: runClearance.runId() }
     : null;
   const proxyOptions = {
     allowlist: proxyAllowlist(perms, broker?.address ?? null),
@@ -185,7 +191,6 @@ export async function runLive(
       placeholders,
     });
   }
-  const sink = typeof options.sink === "function" ? await options.sink() : options.sink;
   const { HostToolExecutor } = await import("./host_tools.ts");
   const hostTools = new HostToolExecutor(agent.config, {
     ...options.hostTools,
@@ -219,7 +224,7 @@ export async function runLive(
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       onToolCall: (call) =>
         relay && call.tool === RELAY_TOOL ? relay.handle(call) : hostTools.call(call),
-      ...(options.clearance ? { clearance: options.clearance } : {}),
+      ...(runClearance ? { clearance: runClearance } : {}),
       ...(broker ? { broker } : {}),
       ...(interceptor && egress
         ? {
