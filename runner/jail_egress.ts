@@ -33,6 +33,8 @@ export interface JailEgressOptions {
    * relay goes through this same proxy, `jail_relay.ts`). Default none: refused at once.
    */
   clearance?: ProxyClearance;
+  /** Receives the proxy's decision lines (the fetch relay's `ProxyDecisionBook.log`). */
+  log?: (line: Record<string, unknown>) => void;
 }
 
 /** The running host side. */
@@ -75,6 +77,7 @@ export async function startJailEgress(
       ...(options.allowCidrs?.length ? { allowCidrs: options.allowCidrs } : {}),
       ...(options.resolver ? { resolver: options.resolver } : {}),
       ...(options.clearance ? { clearance: options.clearance } : {}),
+      ...(options.log ? { log: options.log } : {}),
     });
   } catch (e) {
     await close();

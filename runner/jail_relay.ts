@@ -23,6 +23,7 @@
 import type { Resolver } from "../core/net_guard.ts";
 import type { ProxyClearance, RunningEgressProxy } from "../backends/egress/egress_proxy.ts";
 import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
+import { ProxyDecisionBook } from "./proxy_decision_book.ts";
 import {
   RELAY_MAX_REQUEST_BYTES,
   RELAY_MAX_RESPONSE_BYTES,
@@ -41,6 +42,8 @@ export interface JailRelayOptions {
    * its own on 127.0.0.1 from the options below.
    */
   proxy?: RunningEgressProxy;
+  /** The shared proxy's decision lines (its `log`), for the reason of a refused tunnel. */
+  decisions?: ProxyDecisionBook;
   /** What the proxy lets through without a verdict: the jail's grant (`proxyAllowlist`). */
   allowlist?: readonly string[];
   /** The run's desk and run id. Required when the relay starts its own proxy. */
@@ -126,6 +129,7 @@ const DROP_REQUEST = new Set(["host", "content-length", "transfer-encoding", "co
 export async function startJailRelay(options: JailRelayOptions): Promise<JailRelay> {
   let own: RunningEgressProxy | null = null;
   let proxy = options.proxy;
+  const book = options.decisions ?? new ProxyDecisionBook();
   if (!proxy) {
     if (!options.clearance) throw new TypeError("startJailRelay needs a proxy or a clearance");
     const { startEgressProxy } = await import("../backends/egress/egress_proxy.ts");
@@ -134,6 +138,7 @@ export async function startJailRelay(options: JailRelayOptions): Promise<JailRel
       hostname: "127.0.0.1",
       port: 0,
       clearance: options.clearance,
+      log: book.log,
       ...(options.localOrigins?.length ? { localOrigins: options.localOrigins } : {}),
       ...(options.allowCidrs?.length ? { allowCidrs: options.allowCidrs } : {}),
       ...(options.resolver ? { resolver: options.resolver } : {}),
@@ -149,18 +154,6 @@ export async function startJailRelay(options: JailRelayOptions): Promise<JailRel
   const timeoutMs = options.timeoutMs ?? 60_000;
   const stop = new AbortController();
   let active = 0;
-
-  /** Why the proxy refused `target` (its latest decision line for it), or null. */
-  const proxyRefusal = (host: string, port: number): { reason: string; message: string } | null => {
-    const all = via.connections();
-    for (let i = all.length - 1; i >= 0; i--) {
-      const d = all[i]!;
-      if (d.host === host && d.port === port && d.allowed === false && d.reason) {
-        return { reason: String(d.reason), message: typeof d.detail === "string" ? d.detail : "" };
-      }
-    }
-    return null;
-  };
 
   const perform = async (id: number, args: RelayRequest): Promise<ToolResultMessage> => {
     let url: URL;
@@ -184,6 +177,7 @@ export async function startJailRelay(options: JailRelayOptions): Promise<JailRel
       if (!DROP_REQUEST.has(String(k).toLowerCase())) headers.append(String(k), String(v));
     }
     const signal = AbortSignal.any([stop.signal, AbortSignal.timeout(timeoutMs)]);
+    const mark = book.mark();
     let res: Response;
     try {
       res = await fetch(url, {
@@ -197,7 +191,8 @@ export async function startJailRelay(options: JailRelayOptions): Promise<JailRel
         signal,
       });
     } catch (e) {
-      const why = proxyRefusal(host, port);
+      // A refused CONNECT only fails the fetch: the proxy's decision line says why.
+      const why = await book.refusalFor(host, port, mark);
       if (why) return refused(id, target, why.reason, why.message);
       if (signal.aborted) return refused(id, target, "relay_timeout", "no answer in time");
       return {
@@ -211,7 +206,7 @@ export async function startJailRelay(options: JailRelayOptions): Promise<JailRel
       const text = await readBody(res.body, 4096).catch(() => null);
       const detail = res.headers.get("x-zu-deny-reason") !== null && text
         ? new TextDecoder().decode(text).trim()
-        : proxyRefusal(host, port)?.message ?? "";
+        : (await book.refusalFor(host, port, mark))?.message ?? "";
       return refused(id, target, why, detail);
     }
     const bytes = await readBody(res.body, RELAY_MAX_RESPONSE_BYTES).catch(() => null);

@@ -33,6 +33,7 @@ import {
 } from "./jail/intercept_grants.ts";
 import { startJailEgress } from "./jail_egress.ts";
 import { RELAY_TOOL, startJailRelay } from "./jail_relay.ts";
+import { ProxyDecisionBook } from "./proxy_decision_book.ts";
 import type { RunClearance } from "./clearance/run_clearance.ts";
 import { type InterceptSettings, startRunInterceptor } from "./run_interceptor.ts";
 import type { HostToolExecutorOptions } from "./host_tools.ts";
@@ -170,12 +171,16 @@ export async function runLive(
     ...(seams.dnsResolver ? { resolver: seams.dnsResolver } : {}),
     ...(clearance ? { clearance } : {}),
   };
-  await using egress = interceptor ? await startJailEgress(interceptor, proxyOptions) : null;
+  const decisions = new ProxyDecisionBook();
+  await using egress = interceptor
+    ? await startJailEgress(interceptor, { ...proxyOptions, log: decisions.log })
+    : null;
   // Live clearance: the child's fetch to an undeclared host comes here and goes through the run's
   // egress proxy (the bindings' one when it runs), held on the desk; the child's flags stay.
   await using relay = clearance
     ? await startJailRelay({
       ...(egress ? { proxy: egress.proxy } : proxyOptions),
+      decisions,
       ...(seams.caCerts ? { caCerts: seams.caCerts } : {}),
     })
     : null;
