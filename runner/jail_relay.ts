@@ -58,7 +58,7 @@ export interface JailRelayOptions {
   caCerts?: string[];
   /** Relays at once. Default 16. */
   maxConcurrent?: number;
-  /** Longest relay in ms. Default 60 000. */
+  /** Longest relay in ms (the hold plus the upstream's time). Default 60 000. */
   timeoutMs?: number;
 }
 

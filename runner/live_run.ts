@@ -181,6 +181,7 @@ export async function runLive(
     ? await startJailRelay({
       ...(egress ? { proxy: egress.proxy } : proxyOptions),
       decisions,
+      timeoutMs: runClearance!.holdMs + 30_000,
       ...(seams.caCerts ? { caCerts: seams.caCerts } : {}),
     })
     : null;
