@@ -51,32 +51,62 @@ export async function runLive(
   await using secrets = await secretSettingsOf(ctx);
   await secrets.verify();
   // Live clearance: a fetch to an undeclared host waits for an operator (zu pending, zu clear).
-  // Opened with the log (once every input was checked), on the log's own file.
-  const hold = clearanceHoldOf(ctx);
-  let clearance: RunClearance | null = null;
-  const openClearance = async (): Promise<RunClearance> => {
-    const { openRunClearance } = await import("../runner/clearance/run_clearance.ts");
-    clearance = await openRunClearance({
-      holdMs: hold,
-      // The SQLite log's own file; another driver (JSONL) keeps the rules in memory.
-      dbPath: canonicalSink(ctx.io, agent, str(ctx, "db")).driver === "sqlite" ? opened.db : null,
-      ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
-    });
-    return clearance;
-  };
+  await using clearance = liveClearance(ctx, agent, () => opened.db);
   try {
     const run = await runAgent(agent, {
       mode: "jailed",
       host: ctx.io,
       sink: open,
       secrets,
-      ...(hold === "off" ? {} : { clearance: openClearance }),
+      ...clearance.option,
       ...options,
     });
     return { ...run, db: opened.db };
   } finally {
     // Fail closed: anything still held is denied before the log closes.
-    await (clearance as RunClearance | null)?.close();
+    await clearance.close();
     await opened.sink?.close();
   }
+}
+
+/** A run's live clearance as the runner takes it, and its closing. */
+export interface LiveClearance extends AsyncDisposable {
+  /** Spread into the run's options: opens the clearance when the log opens (none when off). */
+  option: { clearance?: () => Promise<RunClearance> };
+  /** Closes it if it was opened (every held request is denied). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The clearance of a live run started with `ctx` (`--clearance-hold`, `$ZU_CLEARANCE_HOLD`), on
+ * the SQLite log's own file (`db()`, read once the log is open; another driver keeps the rules in
+ * memory). Used by `zu run`, `zu capture`, `zu serve` and `zu approve|reject` (the resumed run).
+ */
+export function liveClearance(
+  ctx: CommandContext,
+  agent: LoadedAgent,
+  db: () => string | null,
+): LiveClearance {
+  const hold = clearanceHoldOf(ctx);
+  let opened: RunClearance | null = null;
+  const open = async (): Promise<RunClearance> => {
+    const { openRunClearance } = await import("../runner/clearance/run_clearance.ts");
+    const sqlite = canonicalSink(ctx.io, agent, str(ctx, "db")).driver === "sqlite";
+    opened = await openRunClearance({
+      holdMs: hold,
+      dbPath: sqlite ? db() : null,
+      ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
+    });
+    return opened;
+  };
+  const close = async (): Promise<void> => {
+    const c = opened;
+    opened = null;
+    await c?.close();
+  };
+  return {
+    option: hold === "off" ? {} : { clearance: open },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }
