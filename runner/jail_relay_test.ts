@@ -65,6 +65,7 @@ interface Rig extends AsyncDisposable {
     moves: Move[],
     clearance: RunClearance | undefined,
     onEvent?: (e: Event) => void,
+    tools?: string,
   ): Promise<{ run: LiveRun; stderr: string }>;
 }
 
@@ -93,11 +94,11 @@ async function rig(): Promise<Rig> {
     lookups,
     other: other.addr.port,
     otherHits,
-    async run(moves, clearance, onEvent) {
+    async run(moves, clearance, onEvent, tools = "  1:\n    - ref: ./tools/probe.ts#Probe\n") {
       const script = moves.map((m) => "    - " + JSON.stringify(m)).join("\n");
       await Deno.writeTextFile(
         `${dir}/agent.yaml`,
-        `provider:\n  name: scripted\n  script:\n${script}\ntiers:\n  1:\n    - ref: ./tools/probe.ts#Probe\nplugins:\n  detectors: []\n  validators: []\ntask:\n  query: Fetch\n  max_tier: 1\n`,
+        `provider:\n  name: scripted\n  script:\n${script}\ntiers:\n${tools}plugins:\n  detectors: []\n  validators: []\ntask:\n  query: Fetch\n  max_tier: 1\n`,
       );
       const sink = await openSinks({ event_sink: sinkConfigForPath(db) }, {
         dir,
@@ -280,4 +281,35 @@ Deno.test("jailed clearance: from inside the jail the event database, a loopback
   const forged = blocked(run).filter((b) => b.kind === "forged_event");
   equal(forged.length, 2, JSON.stringify(blocked(run)));
   match(String(forged[0]!.detail), /only the host writes/);
+});
+
+Deno.test("jailed clearance: the built-in http_fetch is relayed too: held, allowed, denied", async () => {
+  await using r = await rig();
+  await using rc = await openRunClearance({ holdMs: 20_000, dbPath: null });
+  const { run, stderr } = await r.run(
+    [
+      { tool: "http_fetch", args: { url: `http://web.test:${r.port}/page` } },
+      { tool: "http_fetch", args: { url: `http://nope.test:${r.port}/` } },
+      { text: '{"answer": "done"}' },
+    ],
+    rc,
+    (e) => {
+      if (e.type !== EGRESS_PENDING) return;
+      const p = e.payload as unknown as ClearancePending;
+      if (p.host === "web.test") equal(r.hits.length, 0);
+      const action = p.host === "web.test" ? "allow" : "deny";
+      rc.desk.verdict({ ...p, action, scope: "once", actor: "alice" }).catch(() => {});
+    },
+    "  1:\n    - http_fetch\n",
+  );
+  equal(run.result.result.status, "success", stderr);
+  deepEqual(r.hits, ["GET /page "]);
+  const obs = observations(run);
+  equal(obs[0]!.status, 200, JSON.stringify(obs));
+  const b = blocked(run);
+  deepEqual(b.map((x) => [x.kind, x.tool, x.target]), [
+    ["runtime_permission", "http_fetch", `nope.test:${r.port}`],
+  ]);
+  match(String(b[0]!.detail), /operator/);
+  equal(r.lookups.join(","), "web.test");
 });

@@ -82,7 +82,8 @@ function defaultPort(url: URL): string {
   return url.port || (url.protocol === "https:" ? "443" : "80");
 }
 
-function queryGranted(hostPort: string): boolean {
+/** Whether this process's net permission grants `host:port` (`Deno.permissions.querySync`). */
+export function queryGranted(hostPort: string): boolean {
   try {
     return Deno.permissions.querySync({ name: "net", host: hostPort }).state === "granted";
   } catch {
@@ -132,6 +133,22 @@ function withAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Sends one request through `channel` whatever the child's grant (the wrapped `fetch` and the
+ * jail's `http_fetch` use it for hosts the grant does not cover): a `Response`, or Deno's own
+ * `NotCapable` with the proxy's reason.
+ */
+export async function relayFetch(
+  channel: RelayChannel,
+  input: RequestInfo | URL,
+  init?: RequestInit,
+  traceId = "",
+): Promise<Response> {
+  const req = new Request(input, init);
+  const url = new URL(req.url);
+  return await relayed(channel, traceId, req, `${url.hostname}:${defaultPort(url)}`);
+}
 
 async function relayed(
   channel: RelayChannel,

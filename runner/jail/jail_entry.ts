@@ -23,7 +23,7 @@ import { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 import { jailTools } from "./jail_tool.ts";
 import { applyModelOverrides, parseModelOverrides } from "./model_routes.ts";
 import { HOST_EXECUTED_TOOLS, hostForwardedTool, HostToolClient } from "./host_tool.ts";
-import { installFetchRelay } from "./fetch_relay.ts";
+import { installFetchRelay, type RelayChannel } from "./fetch_relay.ts";
 
 function camel(args: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -70,6 +70,32 @@ export async function pinnedRegistries(dns: Record<string, string[]>): Promise<A
     return new HttpFetch({ ...camel(args), resolver }) as Tool;
   });
   return { ...base, tools };
+}
+
+/**
+ * Registries whose `http_fetch` sends a URL the child's grant does not cover through the fetch
+ * relay (live clearance, `relayed_http_fetch.ts`); a covered one goes to `registries`' own.
+ */
+export async function relayedRegistries(
+  registries: AgentRegistries,
+  channel: RelayChannel,
+): Promise<AgentRegistries> {
+  const { HttpFetch } = await import("../../agent/tools/http_fetch.ts");
+  const { relayTransport, routedHttpFetch } = await import("./relayed_http_fetch.ts");
+  const tools = new Registry<ToolFactory>("tools");
+  for (const name of registries.tools.names()) {
+    const make = registries.tools.get(name);
+    if (name !== "http_fetch") {
+      tools.register(name, make);
+      continue;
+    }
+    tools.register(name, (args = {}) => {
+      const direct = make(args); // validates the arguments exactly as the built-in does
+      const relayed = new HttpFetch({ ...camel(args), transport: relayTransport(channel) });
+      return routedHttpFetch(direct, relayed as Tool);
+    });
+  }
+  return { ...registries, tools };
 }
 
 /**
@@ -171,9 +197,11 @@ async function live(
   const client = new HostToolClient();
   // Live clearance: fetch to a host this child may not reach is relayed to the host's egress
   // proxy, which holds it for an operator (fetch_relay.ts); installed before any plugin loads.
-  if (options.relay === true) installFetchRelay(client);
+  const relay = options.relay === true;
+  if (relay) installFetchRelay(client);
+  const base = dns ? await pinnedRegistries(dns) : builtinRegistries();
   const registries = await hostToolRegistries(
-    dns ? await pinnedRegistries(dns) : builtinRegistries(),
+    relay ? await relayedRegistries(base, client) : base,
     client,
     dns,
   );
