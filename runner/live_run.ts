@@ -217,7 +217,7 @@ export async function runLive(
       childOptions: {
         track: options.track ?? true,
         ...(options.task !== undefined ? { task: options.task } : {}),
-        ...(relay ? { relay: true } : {}),
+        ...(relay ? { relay: true, relay_hold_ms: runClearance!.holdMs } : {}),
       },
       ...(options.resume
         ? {

@@ -79,6 +79,7 @@ export async function pinnedRegistries(dns: Record<string, string[]>): Promise<A
 export async function relayedRegistries(
   registries: AgentRegistries,
   channel: RelayChannel,
+  holdMs = 0,
 ): Promise<AgentRegistries> {
   const { HttpFetch } = await import("../../agent/tools/http_fetch.ts");
   const { relayTransport, routedHttpFetch } = await import("./relayed_http_fetch.ts");
@@ -91,7 +92,14 @@ export async function relayedRegistries(
     }
     tools.register(name, (args = {}) => {
       const direct = make(args); // validates the arguments exactly as the built-in does
-      const relayed = new HttpFetch({ ...camel(args), transport: relayTransport(channel) });
+      // The operator's hold comes on top of the tool's own timeout (default 20 s).
+      const options = camel(args);
+      const own = typeof options.timeoutMs === "number" ? options.timeoutMs : 20_000;
+      const relayed = new HttpFetch({
+        ...options,
+        timeoutMs: own + holdMs,
+        transport: relayTransport(channel),
+      });
       return routedHttpFetch(direct, relayed as Tool);
     });
   }
@@ -201,7 +209,7 @@ async function live(
   if (relay) installFetchRelay(client);
   const base = dns ? await pinnedRegistries(dns) : builtinRegistries();
   const registries = await hostToolRegistries(
-    relay ? await relayedRegistries(base, client) : base,
+    relay ? await relayedRegistries(base, client, Number(options.relay_hold_ms) || 0) : base,
     client,
     dns,
   );
