@@ -202,6 +202,15 @@ export async function startJailRelay(options: JailRelayOptions): Promise<JailRel
       };
     }
     const why = res.headers.get("x-zu-egress-refused");
+    if (why === "dns_failed") {
+      // The name does not resolve: a network failure, as Deno's own fetch reports it.
+      await res.body?.cancel();
+      return {
+        zu_jail: "tool_result",
+        id,
+        error: { name: "TypeError", message: `dns error: "${host}" did not resolve` },
+      };
+    }
     if (why !== null) {
       const text = await readBody(res.body, 4096).catch(() => null);
       const detail = res.headers.get("x-zu-deny-reason") !== null && text

@@ -100,3 +100,19 @@ Deno.test("jail relay: at most maxConcurrent at once, the response is capped, an
   equal(closed.reason, "clearance_closed");
   ok(performance.now() - started < 5_000);
 });
+
+Deno.test("jail relay: a cleared name that does not resolve is a network failure, not a refusal", async () => {
+  await using rc = await openRunClearance({ holdMs: 20_000, dbPath: null, runId: "r3" });
+  await using relay = await startJailRelay({
+    allowlist: [],
+    clearance: { desk: rc.gate, runId: "r3" },
+    resolver: () => Promise.reject(new Error("NXDOMAIN")),
+  });
+  const pending = nextPending(rc);
+  const answer = relay.handle(call("http://gone.test/"));
+  await rc.desk.verdict({ ...(await pending), action: "allow", actor: "alice" });
+  const a = await answer;
+  equal(a.observation, undefined, JSON.stringify(a));
+  equal(a.error?.name, "TypeError");
+  match(a.error?.message ?? "", /dns error: "gone.test"/);
+});
