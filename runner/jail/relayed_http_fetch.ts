@@ -1,7 +1,7 @@
 /**
- * The jail's `http_fetch` under live clearance: a URL whose host:port the child's grant covers
- * goes to the built-in tool exactly as before (pinned to the addresses the host resolved at
- * launch); any other goes through the fetch relay (`fetch_relay.ts`) as an `http_fetch` whose
+ * The jail's `http_fetch` under live clearance: a URL whose host:port the child's grant covers,
+ * or whose host is an address literal, goes to the built-in tool exactly as before (pinned to the
+ * addresses the host resolved at launch, its own SSRF checks); any other name goes through the fetch relay (`fetch_relay.ts`) as an `http_fetch` whose
  * transport is the relay, so the host's egress proxy resolves, checks every address, follows
  * redirects hop by hop (each hop checked and, if undeclared, held) and holds the request for an
  * operator. The tool's own scheme, credential and `allowed_domains` checks run first either way.
@@ -18,6 +18,7 @@
  */
 import type { RunContext, Tool } from "../../core/types.ts";
 import type { Transport } from "../../agent/tools/http_fetch.ts";
+import { parseIpLiteral } from "../../core/host_normalize.ts";
 import { queryGranted, type RelayChannel, relayFetch } from "./fetch_relay.ts";
 
 /** An `http_fetch` transport that sends every request through the relay. */
@@ -28,11 +29,14 @@ export function relayTransport(channel: RelayChannel): Transport {
   };
 }
 
+/** The host:port a name URL goes to; null for anything the built-in tool handles itself. */
 function target(raw: unknown): string | null {
   if (typeof raw !== "string") return null;
   try {
     const url = new URL(raw.trim());
     if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+    // An address literal keeps the tool's own checks and their advice (e.g. local_origins).
+    if (parseIpLiteral(url.hostname.replace(/^\[|\]$/g, "")) !== null) return null;
     return `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
   } catch {
     return null;
@@ -40,8 +44,9 @@ function target(raw: unknown): string | null {
 }
 
 /**
- * `direct` for URLs the child's grant covers (and for anything that is not an http(s) URL, which
- * the tool refuses itself), `relayed` for the others. Every other property is `direct`'s.
+ * `direct` for URLs the child's grant covers (and for address literals and anything that is not an
+ * http(s) URL, which the tool checks itself), `relayed` for the names it does not cover. Every
+ * other property is `direct`'s.
  */
 export function routedHttpFetch(
   direct: Tool,
