@@ -1,16 +1,20 @@
 /**
  * One live run in the jail, as `zu run` and `zu capture` do it: the runner's jailed mode
  * (`runAgent`: the declared hosts resolved and granted, tier-2 tool calls served by the host),
- * the agent's event log opened once every input was checked, and closed afterwards.
+ * the agent's event log opened once every input was checked, and closed afterwards. The run's
+ * live clearance (`--clearance-hold`, docs/clearance.md "Jailed runs") is opened on the log's file
+ * before the run and closed after it (fail closed: a held request is denied).
  *
  * @module
  */
 import type { Event } from "../core/events.ts";
 import type { EventSink } from "../core/types.ts";
 import type { JailedAgentRun } from "../runner/run_agent.ts";
+import type { RunClearance } from "../runner/clearance/run_clearance.ts";
 import { type CommandContext, str } from "./_command.ts";
 import type { LoadedAgent } from "./_agent.ts";
-import { openRunLog } from "./_event_log.ts";
+import { canonicalSink, openRunLog } from "./_event_log.ts";
+import { clearanceHoldOf } from "./_clearance_flags.ts";
 import { secretSettingsOf } from "./_secret_flags.ts";
 
 /** Options of {@link runLive}. */
@@ -46,16 +50,63 @@ export async function runLive(
   // The operator's secrets and bindings: values stay in this process (docs/secrets.md).
   await using secrets = await secretSettingsOf(ctx);
   await secrets.verify();
+  // Live clearance: a fetch to an undeclared host waits for an operator (zu pending, zu clear).
+  await using clearance = liveClearance(ctx, agent, () => opened.db);
   try {
     const run = await runAgent(agent, {
       mode: "jailed",
       host: ctx.io,
       sink: open,
       secrets,
+      ...clearance.option,
       ...options,
     });
     return { ...run, db: opened.db };
   } finally {
+    // Fail closed: anything still held is denied before the log closes.
+    await clearance.close();
     await opened.sink?.close();
   }
+}
+
+/** A run's live clearance as the runner takes it, and its closing. */
+export interface LiveClearance extends AsyncDisposable {
+  /** Spread into the run's options: opens the clearance when the log opens (none when off). */
+  option: { clearance?: () => Promise<RunClearance> };
+  /** Closes it if it was opened (every held request is denied). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The clearance of a live run started with `ctx` (`--clearance-hold`, `$ZU_CLEARANCE_HOLD`), on
+ * the SQLite log's own file (`db()`, read once the log is open; another driver keeps the rules in
+ * memory). Used by `zu run`, `zu capture`, `zu serve` and `zu approve|reject` (the resumed run).
+ */
+export function liveClearance(
+  ctx: CommandContext,
+  agent: LoadedAgent,
+  db: () => string | null,
+): LiveClearance {
+  const hold = clearanceHoldOf(ctx);
+  let opened: RunClearance | null = null;
+  const open = async (): Promise<RunClearance> => {
+    const { openRunClearance } = await import("../runner/clearance/run_clearance.ts");
+    const sqlite = canonicalSink(ctx.io, agent, str(ctx, "db")).driver === "sqlite";
+    opened = await openRunClearance({
+      holdMs: hold,
+      dbPath: sqlite ? db() : null,
+      ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
+    });
+    return opened;
+  };
+  const close = async (): Promise<void> => {
+    const c = opened;
+    opened = null;
+    await c?.close();
+  };
+  return {
+    option: hold === "off" ? {} : { clearance: open },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

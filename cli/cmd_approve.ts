@@ -11,6 +11,7 @@ import { loadAgent } from "./_agent.ts";
 import { eventLogPath, exists, openRunLog } from "./_event_log.ts";
 import { resolveIdPrefix } from "./_event_ids.ts";
 import { CLEARANCE_FLAGS } from "./_clearance_flags.ts";
+import { liveClearance } from "./_live_run.ts";
 import { SECRET_FLAGS, secretSettingsOf } from "./_secret_flags.ts";
 import { reportRun } from "./_run_report.ts";
 import { printable } from "./_printable.ts";
@@ -81,6 +82,8 @@ async function verdict(ctx: CommandContext, decision: "approve" | "reject"): Pro
     });
     const word = decision === "approve" ? "approved" : "rejected";
     ctx.io.stderr(`${word}: run ${run}; resuming it in the jail\n`);
+    // The resumed run's live clearance, as zu run's (closed before the log).
+    await using clearance = liveClearance(ctx, agent, () => log.db);
     const resumed = await resumeRun(agent, {
       mode: "jailed",
       host: ctx.io,
@@ -88,6 +91,7 @@ async function verdict(ctx: CommandContext, decision: "approve" | "reject"): Pro
       run,
       secrets,
       track: false,
+      ...clearance.option,
     });
     const { recordRun } = await import("../runner/after_run.ts");
     const lines = await recordRun(agent.dir, { ...resumed, agent: agent.arg, track: false });

@@ -2,7 +2,9 @@
  * `zu explain-permissions [agent]`: print the exact Deno flags a jailed run of the agent gets,
  * and why each one is there. With `inject`/`placeholder` bindings (the secret flags, or the
  * operator's file), it also shows the run's egress proxy and the placeholder variables the child
- * may read (nothing is resolved: no secret value is read).
+ * may read (nothing is resolved: no secret value is read). It also shows the run's live clearance
+ * (`--clearance-hold`): how long a fetch to an undeclared host is held for an operator, and that it
+ * is reached through the host's fetch relay and egress proxy while `--allow-net` stays as printed.
  *
  * @module
  */
@@ -10,7 +12,7 @@ import { bool, type CommandDef, printJson, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
 import { JAIL_ENTRY, permissionsFor } from "../runner/jailed.ts";
 import { AGENT_ARG } from "./cmd_run.ts";
-import { CLEARANCE_FLAGS } from "./_clearance_flags.ts";
+import { CLEARANCE_FLAGS, clearanceHoldOf } from "./_clearance_flags.ts";
 import { SECRET_FLAGS, secretSettingsOf } from "./_secret_flags.ts";
 import {
   interceptHosts,
@@ -56,6 +58,7 @@ export const explainPermissionsCommand: CommandDef = {
         placeholders: placeholderVariables(settings.bindings),
       });
     }
+    const clearance = clearanceOf(mode, clearanceHoldOf(ctx));
     const command = [
       "deno",
       "run",
@@ -73,6 +76,7 @@ export const explainPermissionsCommand: CommandDef = {
         flags: perms.flags,
         explain: perms.explain,
         command,
+        clearance,
       });
       return 0;
     }
@@ -82,6 +86,42 @@ export const explainPermissionsCommand: CommandDef = {
     for (const e of perms.explain) {
       ctx.io.stdout(`  ${e.flag}${e.value ? ` ${e.value}` : ""}\n      ${e.why}\n`);
     }
+    ctx.io.stdout(
+      `\nClearance:\n  ${clearance.hold === "off" ? "off" : `hold ${clearance.hold}`}\n`,
+    );
+    ctx.io.stdout(`      ${clearance.how}\n`);
     return 0;
   },
 };
+
+/** The run's live clearance, as `explain-permissions` shows it. */
+export interface ClearanceExplained {
+  /** `"off"`, or the hold as `"25s"`. */
+  hold: string;
+  /** The hold in ms (0 when off). */
+  hold_ms: number;
+  /** Whether the child's fetch to an ungranted host is relayed to the host (live, hold not off). */
+  relay: boolean;
+  /** The child's `--allow-net` never changes during the run: always true. */
+  allow_net_unchanged: true;
+  /** One sentence: how a cleared host becomes reachable. */
+  how: string;
+}
+
+function clearanceOf(mode: "live" | "offline", hold: number | "off"): ClearanceExplained {
+  const ms = hold === "off" ? 0 : hold;
+  const relay = mode === "live" && ms > 0;
+  return {
+    hold: ms === 0 ? "off" : `${ms / 1000}s`,
+    hold_ms: ms,
+    relay,
+    allow_net_unchanged: true,
+    how: relay
+      ? `A fetch to a host --allow-net does not grant is relayed to the host and sent through the run's egress proxy (127.0.0.1), held there up to ${
+        ms / 1000
+      }s for an operator (zu pending, zu clear); an allowed host still passes every address check. The child's --allow-net stays exactly as above.`
+      : mode === "live"
+      ? "Off: a fetch to a host --allow-net does not grant is refused by Deno at once (runtime_permission)."
+      : "Offline runs have no network: nothing is held or relayed.",
+  };
+}

@@ -14,7 +14,7 @@
  * @module
  */
 import type { Resolver } from "../core/net_guard.ts";
-import type { RunningEgressProxy } from "../backends/egress/egress_proxy.ts";
+import type { ProxyClearance, RunningEgressProxy } from "../backends/egress/egress_proxy.ts";
 import { proxyEnv } from "./jail/intercept_grants.ts";
 import type { RunInterceptor } from "./run_interceptor.ts";
 
@@ -28,6 +28,13 @@ export interface JailEgressOptions {
   allowCidrs?: readonly string[];
   /** Resolves names for the proxy's own checks (tests). Default the system resolver. */
   resolver?: Resolver;
+  /**
+   * The run's live clearance: a host outside `allowlist` is held on this desk (the jail's fetch
+   * relay goes through this same proxy, `jail_relay.ts`). Default none: refused at once.
+   */
+  clearance?: ProxyClearance;
+  /** Receives the proxy's decision lines (the fetch relay's `ProxyDecisionBook.log`). */
+  log?: (line: Record<string, unknown>) => void;
 }
 
 /** The running host side. */
@@ -69,6 +76,8 @@ export async function startJailEgress(
       ...(options.localOrigins?.length ? { localOrigins: options.localOrigins } : {}),
       ...(options.allowCidrs?.length ? { allowCidrs: options.allowCidrs } : {}),
       ...(options.resolver ? { resolver: options.resolver } : {}),
+      ...(options.clearance ? { clearance: options.clearance } : {}),
+      ...(options.log ? { log: options.log } : {}),
     });
   } catch (e) {
     await close();

@@ -16,7 +16,9 @@
 import {
   APPROVAL_RESOLVED,
   DEFENSE_BLOCKED,
+  EGRESS_CLEARANCE,
   EGRESS_CREDENTIAL,
+  EGRESS_PENDING,
   EGRESS_SECRET_ECHO,
   type Event,
   newEvent,
@@ -39,6 +41,11 @@ import {
   type RunPermissions,
 } from "./jail/permission_flags.ts";
 import type { BrokerReport, RunBroker } from "./run_broker.ts";
+import {
+  type ClearanceReport,
+  clearanceReportEvent,
+  type RunClearance,
+} from "./clearance/run_clearance.ts";
 
 /** What a run needs from its host process: environment, output for stray text, cancellation. */
 export interface RunHost {
@@ -201,6 +208,12 @@ export interface RunJailedOptions<M extends JailMode = JailMode> {
    * trust file, placeholders; never a real secret). Default none.
    */
   extraEnv?: Readonly<Record<string, string>>;
+  /**
+   * The run's live clearance (`openRunClearance`): named after the run's task as soon as the
+   * child's first event names it, and each of its reports becomes a `harness.egress.pending` or
+   * `harness.egress.clearance` event on the run's task. Default none.
+   */
+  clearance?: Pick<RunClearance, "listen" | "setRun">;
 }
 
 /** A host-side component whose reports become `harness.egress.*` events on the run's task. */
@@ -239,8 +252,13 @@ function reportEvent(
   });
 }
 
-/** Events only the host writes: a human's verdict and the claim on a resume. */
-const HOST_ONLY_TYPES: readonly string[] = [APPROVAL_RESOLVED, RUN_RESUMED];
+/** Events only the host writes: a human's verdict, the claim on a resume, the clearance desk's. */
+const HOST_ONLY_TYPES: readonly string[] = [
+  APPROVAL_RESOLVED,
+  RUN_RESUMED,
+  EGRESS_PENDING,
+  EGRESS_CLEARANCE,
+];
 
 /**
  * Why a child's event is refused, or null: a verdict or a resume claim (the host's alone), or, on
@@ -297,6 +315,12 @@ export async function runJailed<M extends JailMode>(
       else store(reportEvent(r, source, task));
     });
   }
+  const clearance = options.clearance;
+  const earlyClearance: ClearanceReport[] = [];
+  clearance?.listen((r) => {
+    if (task === null) earlyClearance.push(r);
+    else store(clearanceReportEvent(r, task));
+  });
   // The child opens the agent file by its real path: the read grant names real paths only.
   const file = await Deno.realPath(agent.file).catch(() => agent.file);
   const args = ["--agent", file, "--mode", options.mode];
@@ -324,7 +348,9 @@ export async function runJailed<M extends JailMode>(
     onEvent: async (e) => {
       if (task === null) {
         task = { task_id: e.task_id, trace_id: e.trace_id };
+        clearance?.setRun(task.task_id);
         for (const [r, source] of early.splice(0)) store(reportEvent(r, source, task));
+        for (const r of earlyClearance.splice(0)) store(clearanceReportEvent(r, task));
       }
       const forged = forgery(e, options.mode, task);
       if (forged !== null) {
@@ -342,9 +368,13 @@ export async function runJailed<M extends JailMode>(
     },
   });
   for (const { listen } of reporters) listen(() => {}); // later reports are not this run's
-  if (early.length) {
+  clearance?.listen(() => {});
+  if (early.length || earlyClearance.length) {
     const id = task ?? taskOfResult(outcome.result);
-    if (id) { for (const [r, source] of early.splice(0)) store(reportEvent(r, source, id)); }
+    if (id) {
+      for (const [r, source] of early.splice(0)) store(reportEvent(r, source, id));
+      for (const r of earlyClearance.splice(0)) store(clearanceReportEvent(r, id));
+    }
   }
   await chain;
   // A run the child could not end itself (killed, interrupted) still ends in the log.

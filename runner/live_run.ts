@@ -15,6 +15,11 @@
  * through the run's egress proxy on the host, which adds the real values for the bound hosts
  * (`jail_egress.ts`); the child holds only placeholders.
  *
+ * With a {@link RunLiveOptions.clearance} whose hold is not off, the child's `fetch` to a host its
+ * `--allow-net` does not grant is relayed to the host and sent through the run's egress proxy,
+ * which holds it on the run's clearance desk (`jail_relay.ts`, docs/clearance.md "Jailed runs");
+ * the child's flags stay exactly as computed.
+ *
  * @module
  */
 import type { Event } from "../core/events.ts";
@@ -27,6 +32,9 @@ import {
   withInterceptGrants,
 } from "./jail/intercept_grants.ts";
 import { startJailEgress } from "./jail_egress.ts";
+import { RELAY_TOOL, startJailRelay } from "./jail_relay.ts";
+import { ProxyDecisionBook } from "./proxy_decision_book.ts";
+import type { RunClearance } from "./clearance/run_clearance.ts";
 import { type InterceptSettings, startRunInterceptor } from "./run_interceptor.ts";
 import type { HostToolExecutorOptions } from "./host_tools.ts";
 import { type RunBrokerOptions, type RunSecrets, startRunBroker } from "./run_broker.ts";
@@ -89,6 +97,14 @@ export interface RunLiveOptions {
    * child runs `resumeTask`. Default none.
    */
   resume?: { events: readonly Event[]; resumed: Event };
+  /**
+   * The run's live clearance (`openRunClearance`, the caller's to close), or a function that opens
+   * it, called right after the sink's. With a hold, the child's `fetch` to an undeclared host is
+   * relayed through the run's egress proxy and held on its desk; its reports become
+   * `harness.egress.pending|clearance` events. Default none (or a hold of 0): Deno refuses such
+   * a fetch at once, as without clearance.
+   */
+  clearance?: RunClearance | (() => Promise<RunClearance | null>);
 }
 
 /** A finished live run: the child's typed answer, the stored events and the raw outcome. */
@@ -140,12 +156,33 @@ export async function runLive(
     jail,
     broker: broker ? broker.address : "none",
   });
+  // Every input is checked: the log (and the clearance, which reads and writes its file) open now.
+  const sink = typeof options.sink === "function" ? await options.sink() : options.sink;
+  const runClearance = typeof options.clearance === "function"
+    ? await options.clearance()
+    : options.clearance ?? null;
+  const clearance = runClearance && runClearance.holdMs > 0
+    ? { desk: runClearance.gate, runId: runClearance.runId() }
+    : null;
+  const proxyOptions = {
+    allowlist: proxyAllowlist(perms, broker?.address ?? null),
+    ...(localOrigins.length ? { localOrigins } : {}),
+    ...(policy.allowCidrs?.length ? { allowCidrs: policy.allowCidrs } : {}),
+    ...(seams.dnsResolver ? { resolver: seams.dnsResolver } : {}),
+    ...(clearance ? { clearance } : {}),
+  };
+  const decisions = new ProxyDecisionBook();
   await using egress = interceptor
-    ? await startJailEgress(interceptor, {
-      allowlist: proxyAllowlist(perms, broker?.address ?? null),
-      ...(localOrigins.length ? { localOrigins } : {}),
-      ...(policy.allowCidrs?.length ? { allowCidrs: policy.allowCidrs } : {}),
-      ...(seams.dnsResolver ? { resolver: seams.dnsResolver } : {}),
+    ? await startJailEgress(interceptor, { ...proxyOptions, log: decisions.log })
+    : null;
+  // Live clearance: the child's fetch to an undeclared host comes here and goes through the run's
+  // egress proxy (the bindings' one when it runs), held on the desk; the child's flags stay.
+  await using relay = clearance
+    ? await startJailRelay({
+      ...(egress ? { proxy: egress.proxy } : proxyOptions),
+      decisions,
+      timeoutMs: runClearance!.holdMs + 30_000,
+      ...(seams.caCerts ? { caCerts: seams.caCerts } : {}),
     })
     : null;
   if (interceptor && egress) {
@@ -160,7 +197,6 @@ export async function runLive(
       placeholders,
     });
   }
-  const sink = typeof options.sink === "function" ? await options.sink() : options.sink;
   const { HostToolExecutor } = await import("./host_tools.ts");
   const hostTools = new HostToolExecutor(agent.config, {
     ...options.hostTools,
@@ -181,6 +217,7 @@ export async function runLive(
       childOptions: {
         track: options.track ?? true,
         ...(options.task !== undefined ? { task: options.task } : {}),
+        ...(relay ? { relay: true, relay_hold_ms: runClearance!.holdMs } : {}),
       },
       ...(options.resume
         ? {
@@ -191,7 +228,9 @@ export async function runLive(
         }
         : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      onToolCall: (call) => hostTools.call(call),
+      onToolCall: (call) =>
+        relay && call.tool === RELAY_TOOL ? relay.handle(call) : hostTools.call(call),
+      ...(runClearance ? { clearance: runClearance } : {}),
       ...(broker ? { broker } : {}),
       ...(interceptor && egress
         ? {

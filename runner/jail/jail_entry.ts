@@ -23,6 +23,7 @@ import { installDenialHandlers, LineSink, safeEnv } from "./jail_child.ts";
 import { jailTools } from "./jail_tool.ts";
 import { applyModelOverrides, parseModelOverrides } from "./model_routes.ts";
 import { HOST_EXECUTED_TOOLS, hostForwardedTool, HostToolClient } from "./host_tool.ts";
+import { installFetchRelay, type RelayChannel } from "./fetch_relay.ts";
 
 function camel(args: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -69,6 +70,40 @@ export async function pinnedRegistries(dns: Record<string, string[]>): Promise<A
     return new HttpFetch({ ...camel(args), resolver }) as Tool;
   });
   return { ...base, tools };
+}
+
+/**
+ * Registries whose `http_fetch` sends a URL the child's grant does not cover through the fetch
+ * relay (live clearance, `relayed_http_fetch.ts`); a covered one goes to `registries`' own.
+ */
+export async function relayedRegistries(
+  registries: AgentRegistries,
+  channel: RelayChannel,
+  holdMs = 0,
+): Promise<AgentRegistries> {
+  const { HttpFetch } = await import("../../agent/tools/http_fetch.ts");
+  const { relayTransport, routedHttpFetch } = await import("./relayed_http_fetch.ts");
+  const tools = new Registry<ToolFactory>("tools");
+  for (const name of registries.tools.names()) {
+    const make = registries.tools.get(name);
+    if (name !== "http_fetch") {
+      tools.register(name, make);
+      continue;
+    }
+    tools.register(name, (args = {}) => {
+      const direct = make(args); // validates the arguments exactly as the built-in does
+      // The operator's hold comes on top of the tool's own timeout (default 20 s).
+      const options = camel(args);
+      const own = typeof options.timeoutMs === "number" ? options.timeoutMs : 20_000;
+      const relayed = new HttpFetch({
+        ...options,
+        timeoutMs: own + holdMs,
+        transport: relayTransport(channel),
+      });
+      return routedHttpFetch(direct, relayed as Tool);
+    });
+  }
+  return { ...registries, tools };
 }
 
 /**
@@ -168,8 +203,13 @@ async function live(
   const { runTask } = await import("../../agent/loop.ts");
   const { builtinRegistries } = await import("../../agent/builtins.ts");
   const client = new HostToolClient();
+  // Live clearance: fetch to a host this child may not reach is relayed to the host's egress
+  // proxy, which holds it for an operator (fetch_relay.ts); installed before any plugin loads.
+  const relay = options.relay === true;
+  if (relay) installFetchRelay(client);
+  const base = dns ? await pinnedRegistries(dns) : builtinRegistries();
   const registries = await hostToolRegistries(
-    dns ? await pinnedRegistries(dns) : builtinRegistries(),
+    relay ? await relayedRegistries(base, client, Number(options.relay_hold_ms) || 0) : base,
     client,
     dns,
   );
