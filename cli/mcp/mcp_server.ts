@@ -1,0 +1,135 @@
+/**
+ * zu's MCP server: the tools `run`, `replay`, `harden`, `events`, `pending` and `verdict` over a
+ * newline-delimited JSON-RPC transport (stdio by default), each doing what the matching `zu`
+ * command does through the CLI's {@link McpDoors}. A bad call (unknown tool, bad argument, a
+ * refusal of the command) is an error result with one line; answers are bounded JSON with every
+ * string made harmless for a terminal.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveMcp } from "./mcp_server.ts";
+ * await serveMcp({ doors, version: "0.1.0" }); // returns when stdin ends
+ * ```
+ * @module
+ */
+import { Server } from "@modelcontextprotocol/sdk/server";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport";
+// The package's "./*" export names no types for "types.js": take them from "./types".
+// @ts-types="@modelcontextprotocol/sdk/types"
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ListToolsRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import { boundedJson, harmless } from "./_bounded.ts";
+import { eventsTool } from "./_events_tool.ts";
+import { pendingTool, verdictTool } from "./_pending_tools.ts";
+import { hardenTool, replayTool, runTool } from "./_run_tools.ts";
+import { firstLine, type McpTool, ToolError } from "./_tool.ts";
+import { checkArgs, inputSchema } from "./_tool_args.ts";
+import { LineTransport } from "./_stdio_transport.ts";
+import type { McpDoors } from "./doors.ts";
+
+export type { CliCall, McpDoors, RunOutcome, RunRequest } from "./doors.ts";
+
+/** Every tool, in the order `tools/list` shows them. */
+export const MCP_TOOLS: readonly McpTool[] = [
+  runTool,
+  replayTool,
+  hardenTool,
+  eventsTool,
+  pendingTool,
+  verdictTool,
+];
+
+/** The names of {@link MCP_TOOLS}. */
+export const MCP_TOOL_NAMES: readonly string[] = MCP_TOOLS.map((t) => t.name);
+
+/** Options of {@link serveMcp}. */
+export interface ServeMcpOptions {
+  /** The CLI's doors the tools go through. */
+  doors: McpDoors;
+  /** zu's version, told to the client. */
+  version: string;
+  /** The transport (default: this process's stdin and stdout). */
+  transport?: Transport;
+  /** Diagnostics (default: stderr). Never stdout: that is the protocol's. */
+  log?: (line: string) => void;
+  /** Stops the server (calls in flight are aborted). */
+  signal?: AbortSignal;
+}
+
+function errorResult(message: string): CallToolResult {
+  return { content: [{ type: "text", text: harmless(message, 1000) }], isError: true };
+}
+
+/** One `tools/call`: checked, run, answered; never throws. */
+async function callTool(
+  name: unknown,
+  raw: unknown,
+  doors: McpDoors,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<CallToolResult> {
+  const tool = MCP_TOOLS.find((t) => t.name === name);
+  if (!tool) {
+    return errorResult(
+      `unknown tool ${JSON.stringify(String(name).slice(0, 80))} (tools: ${
+        MCP_TOOL_NAMES.join(", ")
+      })`,
+    );
+  }
+  const checked = checkArgs(tool.name, tool.args, raw);
+  if (!checked.ok) return errorResult(checked.message);
+  try {
+    const value = await tool.call(checked.args, { doors, signal });
+    return { content: [{ type: "text", text: boundedJson(value) }] };
+  } catch (err) {
+    if (err instanceof ToolError) return errorResult(err.message);
+    const e = err instanceof Error ? err : new Error(String(err));
+    // A UserError (bad agent path, ...) is the user's mistake: its one line. Anything else is a
+    // bug of zu: one line to the client, the stack to the diagnostics.
+    if (e.name === "UserError" || e.name === "RunFailure") {
+      return errorResult(`${tool.name}: ${firstLine(e.message)}`);
+    }
+    log(`zu mcp: ${tool.name} failed: ${e.stack ?? e.message}`);
+    return errorResult(`${tool.name}: internal error: ${firstLine(e.message)}`);
+  }
+}
+
+/**
+ * Serves zu's tools over `options.transport` until it closes (stdin ended) or `signal` aborts.
+ */
+export async function serveMcp(options: ServeMcpOptions): Promise<void> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  // Deprecated only in favour of McpServer, whose zod checks answer multi-line errors; this
+  // server declares JSON Schemas itself and checks arguments with one-line answers.
+  const server = new Server(
+    { name: "zu", version: options.version },
+    { capabilities: { tools: {} } },
+  );
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({
+    tools: MCP_TOOLS.map((t) => ({
+      name: t.name,
+      description: t.description,
+      inputSchema: inputSchema(t.args),
+    })),
+  }));
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    const signal = AbortSignal.any([extra.signal, stop.signal]);
+    return callTool(request.params.name, request.params.arguments, options.doors, signal, log);
+  });
+  server.onerror = (err) => log(`zu mcp: ${firstLine(err.message)}`);
+  const closed = new Promise<void>((resolve) => {
+    server.onclose = () => resolve();
+  });
+  await server.connect(options.transport ?? new LineTransport());
+  if (options.signal?.aborted) await server.close();
+  else options.signal?.addEventListener("abort", () => void server.close(), { once: true });
+  await closed;
+  stop.abort();
+  options.signal?.removeEventListener("abort", onAbort);
+}
