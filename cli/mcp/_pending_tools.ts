@@ -39,7 +39,12 @@ async function approvalRows(ctx: ToolContext, db: string | undefined): Promise<A
     const rows = await cliJson(ctx, ["pending", ...flagArgs({ db })]);
     return Array.isArray(rows) ? rows as ApprovalRow[] : [];
   } catch (err) {
-    if (err instanceof ToolError && /does not exist/.test(err.message)) return [];
+    if (
+      err instanceof ToolError &&
+      /^pending: Cannot open event log .* does not exist/.test(err.message)
+    ) {
+      return [];
+    }
     throw err;
   }
 }

@@ -64,12 +64,12 @@ export async function cliJson(ctx: ToolContext, args: readonly string[]): Promis
     parsed = JSON.parse(call.stdout);
   } catch {
     const why = firstLine(call.stderr.split("\n").filter((l) => l.startsWith("error:")).join("\n"));
-    throw new ToolError(why || `zu ${args[0]} failed (exit ${call.code}) with no answer`);
+    throw new ToolError(`${args[0]}: ${why || `failed (exit ${call.code}) with no answer`}`);
   }
   if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
     const p = parsed as { ok?: unknown; status?: unknown; error?: { message?: unknown } };
     if (p.ok === false && p.status === "error" && p.error) {
-      throw new ToolError(firstLine(String(p.error.message ?? `zu ${args[0]} failed`)));
+      throw new ToolError(`${args[0]}: ${firstLine(String(p.error.message ?? "failed"))}`);
     }
   }
   return parsed;
