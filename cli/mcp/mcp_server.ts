@@ -21,6 +21,7 @@ import {
   type CallToolResult,
   ListToolsRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { ZuError } from "../../core/errors.ts";
 import { boundedJson, harmless } from "./_bounded.ts";
 import { eventsTool } from "./_events_tool.ts";
 import { pendingTool, verdictTool } from "./_pending_tools.ts";
@@ -44,6 +45,9 @@ export const MCP_TOOLS: readonly McpTool[] = [
 
 /** The names of {@link MCP_TOOLS}. */
 export const MCP_TOOL_NAMES: readonly string[] = MCP_TOOLS.map((t) => t.name);
+
+/** Tool calls that may run at once; one more is refused with one line (runs are heavy). */
+export const MAX_CONCURRENT_CALLS = 4;
 
 /** Options of {@link serveMcp}. */
 export interface ServeMcpOptions {
@@ -87,9 +91,10 @@ async function callTool(
   } catch (err) {
     if (err instanceof ToolError) return errorResult(err.message);
     const e = err instanceof Error ? err : new Error(String(err));
-    // A UserError (bad agent path, ...) is the user's mistake: its one line. Anything else is a
-    // bug of zu: one line to the client, the stack to the diagnostics.
-    if (e.name === "UserError" || e.name === "RunFailure") {
+    // A UserError (bad agent path, ...) or a RunFailure (interrupted, a provider failing, ...)
+    // is one line, as the CLI prints it. Anything else is a bug of zu: one line to the client,
+    // the stack to the diagnostics.
+    if (err instanceof ZuError || signal.aborted) {
       return errorResult(`${tool.name}: ${firstLine(e.message)}`);
     }
     log(`zu mcp: ${tool.name} failed: ${e.stack ?? e.message}`);
@@ -98,7 +103,8 @@ async function callTool(
 }
 
 /**
- * Serves zu's tools over `options.transport` until it closes (stdin ended) or `signal` aborts.
+ * Serves zu's tools over `options.transport` until it closes (stdin ended) or `signal` aborts;
+ * then aborts the calls in flight and resolves once they have ended.
  */
 export async function serveMcp(options: ServeMcpOptions): Promise<void> {
   const log = options.log ?? ((line: string) => console.error(line));
@@ -118,9 +124,25 @@ export async function serveMcp(options: ServeMcpOptions): Promise<void> {
       inputSchema: inputSchema(t.args),
     })),
   }));
+  const inFlight = new Set<Promise<CallToolResult>>();
   server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    if (stop.signal.aborted) return errorResult("zu mcp is stopping");
+    if (inFlight.size >= MAX_CONCURRENT_CALLS) {
+      return errorResult(
+        `busy: ${inFlight.size} calls are running (at most ${MAX_CONCURRENT_CALLS}); call again when one has answered`,
+      );
+    }
     const signal = AbortSignal.any([extra.signal, stop.signal]);
-    return callTool(request.params.name, request.params.arguments, options.doors, signal, log);
+    const call = callTool(
+      request.params.name,
+      request.params.arguments,
+      options.doors,
+      signal,
+      log,
+    );
+    inFlight.add(call);
+    void call.finally(() => inFlight.delete(call));
+    return call;
   });
   server.onerror = (err) => log(`zu mcp: ${firstLine(err.message)}`);
   const closed = new Promise<void>((resolve) => {
@@ -130,6 +152,9 @@ export async function serveMcp(options: ServeMcpOptions): Promise<void> {
   if (options.signal?.aborted) await server.close();
   else options.signal?.addEventListener("abort", () => void server.close(), { once: true });
   await closed;
+  // The client is gone: abort what it started and wait for it to end (a run's log is closed
+  // with harness.task.terminal, its jailed child stopped) before the process may exit.
   stop.abort();
+  await Promise.allSettled([...inFlight]);
   options.signal?.removeEventListener("abort", onAbort);
 }

@@ -140,13 +140,20 @@ Deno.test("zu mcp runs an agent in the jail and its events are read back through
     equal(run.db, `${dir}/events.db`);
     const id = run.run as string;
     ok(/^[0-9a-f-]{36}$/.test(id), id);
-    const list = await s.json("events");
+    const list = await s.json("events", { limit: 1 });
     const runs = list.runs as { run: string; status: string; events: number; query: string }[];
     equal(runs.length, 1);
     equal(runs[0]!.run, id);
     equal(runs[0]!.status, "completed");
     equal(runs[0]!.events, run.events);
     equal(runs[0]!.query, "Say hello");
+    // A query of the call replaces the agent's for that run only.
+    const other = await s.json("run", { agent: ".", query: "Say hello in French" });
+    equal(other.status, "success");
+    const both = (await s.json("events")).runs as { run: string; query: string }[];
+    equal(both.length, 2);
+    equal(both[1]!.run, other.run);
+    equal(both[1]!.query, "Say hello in French");
     const all = await s.json("events", { run: id.slice(0, 8) });
     const types = (all.events as { type: string }[]).map((e) => e.type);
     equal(types[0], "harness.task.started");
