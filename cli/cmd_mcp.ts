@@ -31,6 +31,7 @@ function forwardedArgs(ctx: CommandContext, accepts: Record<string, FlagDef>): s
 function mcpDoors(ctx: CommandContext, io: CliIo): McpDoors {
   const db = str(ctx, "db");
   const track = !bool(ctx, "no-track");
+  let sources: Promise<PendingSource[]> | undefined;
   return {
     ...(db !== undefined ? { db } : {}),
     cli: async (args: readonly string[], signal: AbortSignal): Promise<CliCall> => {
@@ -44,7 +45,8 @@ function mcpDoors(ctx: CommandContext, io: CliIo): McpDoors {
         ...io,
         stdout: (t) => void out.push(t),
         stderr: (t) => {
-          err.push(t);
+          // Kept for the error line (bounded); shown on the server's stderr as it comes.
+          if (err.length < 1000) err.push(t.slice(0, 4096));
           io.stderr(t);
         },
         signal,
@@ -73,10 +75,14 @@ function mcpDoors(ctx: CommandContext, io: CliIo): McpDoors {
       const { openReadLog } = await import("./_event_log.ts");
       return await openReadLog(io, null, path ?? db);
     },
-    pendingSources: async (): Promise<PendingSource[]> => {
-      const { servePendingSources } = await import("./_serve_pending.ts");
-      return await servePendingSources({ ...ctx, io });
-    },
+    // Made once, on first use, and kept for the server's life (as zu serve makes them at start).
+    pendingSources: (): Promise<PendingSource[]> =>
+      sources ??= import("./_serve_pending.ts")
+        .then((m) => m.servePendingSources({ ...ctx, io }))
+        .catch((err) => {
+          sources = undefined; // a failure is not kept: the next call tries again
+          throw err;
+        }),
   };
 }
 
