@@ -67,6 +67,7 @@ function mcpDoors(ctx: CommandContext, io: CliIo): McpDoors {
       const run = await runLive({ ...ctx, flags, io: runIo }, agent, {
         track,
         ...(request.query !== undefined ? { task: request.query } : {}),
+        ...(request.onEvent ? { onEvent: request.onEvent } : {}),
       });
       await recordRun(agent.dir, { ...run, agent: agent.arg, track });
       return { result: run.result, events: run.events, db: run.db };

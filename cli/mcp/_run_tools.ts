@@ -46,7 +46,7 @@ function runSummary(
 export const runTool: McpTool = {
   name: "run",
   description:
-    "Run a zu agent live, exactly as `zu run` does: in a child process jailed by Deno's permissions, events appended to the event log. Returns the outcome (status, value, reason), the run id (task id) and how many events it wrote; read them with the `events` tool.",
+    "Run a zu agent live, exactly as `zu run` does: in a child process jailed by Deno's permissions, events appended to the event log. Returns the outcome (status, value, reason), the run id (task id) and how many events it wrote; read them with the `events` tool. With a progress token, each stored event is one progress notification (its type).",
   args: {
     properties: {
       agent: AGENT,
@@ -61,10 +61,14 @@ export const runTool: McpTool = {
   call: async (args, ctx) => {
     const query = strArg(args, "query");
     const db = strArg(args, "db") ?? ctx.doors.db;
+    const progress = ctx.progress;
+    let stored = 0;
     const run = await ctx.doors.run({
       agent: strArg(args, "agent")!,
       ...(query !== undefined ? { query } : {}),
       ...(db !== undefined ? { db } : {}),
+      // One progress notification per stored event: its type (zu's own name, never payload).
+      ...(progress ? { onEvent: (e: Event) => progress(++stored, e.type) } : {}),
     }, ctx.signal);
     return runSummary(run, run.db);
   },

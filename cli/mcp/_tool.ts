@@ -13,6 +13,8 @@ export interface ToolContext {
   doors: McpDoors;
   /** Aborted when the client cancels the call or the server stops. */
   signal: AbortSignal;
+  /** Reports progress to the client, when it asked for it (`_meta.progressToken`). */
+  progress?: (done: number, message: string) => void;
 }
 
 /** One tool. */

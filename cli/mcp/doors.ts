@@ -25,6 +25,8 @@ export interface RunRequest {
   query?: string;
   /** Event log to append to instead of the agent's (or the server's `--db`). */
   db?: string;
+  /** Called with each event once it is stored. */
+  onEvent?: (event: Event) => void;
 }
 
 /** A finished live run. */

@@ -26,7 +26,7 @@ import { boundedJson, harmless } from "./_bounded.ts";
 import { eventsTool } from "./_events_tool.ts";
 import { pendingTool, verdictTool } from "./_pending_tools.ts";
 import { hardenTool, replayTool, runTool } from "./_run_tools.ts";
-import { firstLine, type McpTool, ToolError } from "./_tool.ts";
+import { firstLine, type McpTool, type ToolContext, ToolError } from "./_tool.ts";
 import { checkArgs, inputSchema } from "./_tool_args.ts";
 import { LineTransport } from "./_stdio_transport.ts";
 import type { McpDoors } from "./doors.ts";
@@ -71,10 +71,10 @@ function errorResult(message: string): CallToolResult {
 async function callTool(
   name: unknown,
   raw: unknown,
-  doors: McpDoors,
-  signal: AbortSignal,
+  ctx: ToolContext,
   log: (line: string) => void,
 ): Promise<CallToolResult> {
+  const { signal } = ctx;
   const tool = MCP_TOOLS.find((t) => t.name === name);
   if (!tool) {
     return errorResult(
@@ -86,7 +86,7 @@ async function callTool(
   const checked = checkArgs(tool.name, tool.args, raw);
   if (!checked.ok) return errorResult(checked.message);
   try {
-    const value = await tool.call(checked.args, { doors, signal });
+    const value = await tool.call(checked.args, ctx);
     return { content: [{ type: "text", text: boundedJson(value) }] };
   } catch (err) {
     if (err instanceof ToolError) return errorResult(err.message);
@@ -132,14 +132,19 @@ export async function serveMcp(options: ServeMcpOptions): Promise<void> {
         `busy: ${inFlight.size} calls are running (at most ${MAX_CONCURRENT_CALLS}); call again when one has answered`,
       );
     }
-    const signal = AbortSignal.any([extra.signal, stop.signal]);
-    const call = callTool(
-      request.params.name,
-      request.params.arguments,
-      options.doors,
-      signal,
-      log,
-    );
+    const ctx: ToolContext = {
+      doors: options.doors,
+      signal: AbortSignal.any([extra.signal, stop.signal]),
+    };
+    const token = request.params._meta?.progressToken;
+    if (token !== undefined) {
+      ctx.progress = (progress, message) =>
+        void extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, progress, message: harmless(message, 200) },
+        }).catch(() => {});
+    }
+    const call = callTool(request.params.name, request.params.arguments, ctx, log);
     inFlight.add(call);
     void call.finally(() => inFlight.delete(call));
     return call;

@@ -147,9 +147,20 @@ Deno.test("zu mcp runs an agent in the jail and its events are read back through
     equal(runs[0]!.status, "completed");
     equal(runs[0]!.events, run.events);
     equal(runs[0]!.query, "Say hello");
-    // A query of the call replaces the agent's for that run only.
-    const other = await s.json("run", { agent: ".", query: "Say hello in French" });
+    // A query of the call replaces the agent's for that run only; with a progress token each
+    // stored event is one progress notification.
+    const progress: { progress: number; message?: string | undefined }[] = [];
+    const r = await s.client.callTool(
+      { name: "run", arguments: { agent: ".", query: "Say hello in French" } },
+      undefined,
+      { timeout: 120_000, onprogress: (p) => void progress.push(p) },
+    );
+    const other = JSON.parse((r.content as { text: string }[])[0]!.text);
     equal(other.status, "success");
+    equal(progress.length, other.events);
+    deepStrictEqual(progress.map((p) => p.progress), progress.map((_, i) => i + 1));
+    equal(progress[0]!.message, "harness.task.started");
+    equal(progress.at(-1)!.message, "harness.task.completed");
     const both = (await s.json("events")).runs as { run: string; query: string }[];
     equal(both.length, 2);
     equal(both[1]!.run, other.run);
