@@ -65,7 +65,8 @@ async function runEvents(
   const rows: { seq: number | null; event: Event }[] = sink.queryWithSeq
     ? (await sink.queryWithSeq(filter, q)).map((r) => ({ seq: r.seq, event: r.event }))
     : (await sink.query(filter, q)).map((event) => ({ seq: null, event }));
-  let more = rows.length > options.limit;
+  // Without sequence numbers (a sink that keeps none) there is nothing to page on.
+  let more = rows.length > options.limit && sink.queryWithSeq !== undefined;
   let page = rows.slice(0, options.limit).map((r) => ({
     seq: r.seq,
     type: r.event.type,
