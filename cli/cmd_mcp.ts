@@ -108,6 +108,11 @@ assistant's MCP configuration; see docs/mcp.md.`,
       type: "boolean",
       description: "Runs neither replay an agent's track.json nor re-record it",
     },
+    "no-verdicts": {
+      type: "boolean",
+      description:
+        "Leave out the verdict tool: the assistant sees what waits, a human decides (zu approve, zu clear)",
+    },
     ...SECRET_FLAGS,
     ...CLEARANCE_FLAGS,
   },
@@ -124,6 +129,7 @@ assistant's MCP configuration; see docs/mcp.md.`,
       await serveMcp({
         doors: mcpDoors(ctx, io),
         version: VERSION,
+        verdicts: !bool(ctx, "no-verdicts"),
         log: (line) => ctx.io.stderr(`${line}\n`),
         ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
       });

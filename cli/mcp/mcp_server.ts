@@ -61,6 +61,8 @@ export interface ServeMcpOptions {
   log?: (line: string) => void;
   /** Stops the server (calls in flight are aborted). */
   signal?: AbortSignal;
+  /** Offer the `verdict` tool. Default true; false leaves every verdict to a human's door. */
+  verdicts?: boolean;
 }
 
 function errorResult(message: string): CallToolResult {
@@ -69,17 +71,18 @@ function errorResult(message: string): CallToolResult {
 
 /** One `tools/call`: checked, run, answered; never throws. */
 async function callTool(
+  tools: readonly McpTool[],
   name: unknown,
   raw: unknown,
   ctx: ToolContext,
   log: (line: string) => void,
 ): Promise<CallToolResult> {
   const { signal } = ctx;
-  const tool = MCP_TOOLS.find((t) => t.name === name);
+  const tool = tools.find((t) => t.name === name);
   if (!tool) {
     return errorResult(
       `unknown tool ${JSON.stringify(String(name).slice(0, 80))} (tools: ${
-        MCP_TOOL_NAMES.join(", ")
+        tools.map((t) => t.name).join(", ")
       })`,
     );
   }
@@ -108,6 +111,7 @@ async function callTool(
  */
 export async function serveMcp(options: ServeMcpOptions): Promise<void> {
   const log = options.log ?? ((line: string) => console.error(line));
+  const tools = options.verdicts === false ? MCP_TOOLS.filter((t) => t !== verdictTool) : MCP_TOOLS;
   // Deprecated only in favour of McpServer, whose zod checks answer multi-line errors; this
   // server declares JSON Schemas itself and checks arguments with one-line answers.
   const server = new Server(
@@ -118,7 +122,7 @@ export async function serveMcp(options: ServeMcpOptions): Promise<void> {
   const onAbort = () => stop.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: MCP_TOOLS.map((t) => ({
+    tools: tools.map((t) => ({
       name: t.name,
       description: t.description,
       inputSchema: inputSchema(t.args),
@@ -144,7 +148,7 @@ export async function serveMcp(options: ServeMcpOptions): Promise<void> {
           params: { progressToken: token, progress, message: harmless(message, 200) },
         }).catch(() => {});
     }
-    const call = callTool(request.params.name, request.params.arguments, ctx, log);
+    const call = callTool(tools, request.params.name, request.params.arguments, ctx, log);
     inFlight.add(call);
     void call.finally(() => inFlight.delete(call));
     return call;

@@ -101,6 +101,20 @@ Deno.test("zu mcp lists every tool with a JSON Schema of its arguments", async (
   }
 });
 
+Deno.test("zu mcp --no-verdicts offers no verdict tool: a human decides", async () => {
+  const dir = await tempDir();
+  try {
+    await using s = await mcp(dir, "--no-verdicts");
+    const { tools } = await s.client.listTools();
+    deepStrictEqual(tools.map((t) => t.name), ["run", "replay", "harden", "events", "pending"]);
+    const r = await s.call("verdict", { id: "x", action: "approve" });
+    ok(r.isError);
+    equal(r.text, 'unknown tool "verdict" (tools: run, replay, harden, events, pending)');
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("zu mcp answers a bad call with one clear line, never a crash", async () => {
   const dir = await tempDir();
   try {
