@@ -116,6 +116,9 @@ export const eventsTool: McpTool = {
     },
   },
   call: async (args, ctx) => {
+    if (args.run === undefined && (args.type !== undefined || args.after_seq !== undefined)) {
+      throw new ToolError('events: "type" and "after_seq" read one run\'s events; give "run"');
+    }
     const sink = await ctx.doors.openLog(strArg(args, "db"));
     try {
       const limit = typeof args.limit === "number" ? args.limit : undefined;

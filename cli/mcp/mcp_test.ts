@@ -127,6 +127,7 @@ Deno.test("zu mcp answers a bad call with one clear line, never a crash", async 
       ["run", { agent: "no/such/agent" }, /^run: Cannot find agent "no\/such\/agent"/],
       ["replay", { agent: "--help" }, /^replay: Cannot find agent "\.\/--help"/],
       ["events", { limit: 0 }, /^events: argument "limit" must be at least 1$/],
+      ["events", { after_seq: 3 }, /^events: "type" and "after_seq" read one run's events/],
       ["events", { db: "missing.db" }, /^events: Cannot open event log "missing\.db"/],
       ["verdict", { id: "x", action: "maybe" }, /^verdict: argument "action" must be one of/],
       ["verdict", { id: "forged", action: "allow" }, /^verdict: no pending clearance has id/],
