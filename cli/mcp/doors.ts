@@ -2,6 +2,16 @@
  * What the MCP door needs from the CLI: the CLI's own commands and library calls, handed in by
  * `cli/cmd_mcp.ts` so that a tool does exactly what the matching `zu` command does.
  *
+ * @example
+ * ```ts ignore
+ * import type { McpDoors } from "./doors.ts";
+ * const doors: McpDoors = {
+ *   cli: (args, signal) => runZuInProcess(args, signal), // `zu <args>`, output captured
+ *   run: (request, signal) => runJailed(request, signal), // as `zu run`
+ *   openLog: (db) => openReadLog(db), // as `zu events`
+ *   pendingSources: () => servePendingSources(), // as `zu serve`
+ * };
+ * ```
  * @module
  */
 import type { Event } from "../../core/events.ts";
