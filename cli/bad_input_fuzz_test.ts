@@ -211,9 +211,9 @@ Deno.test("random values in agent.json never show a stack trace", async () => {
 
 /**
  * Commands the argv fuzz may reach. Left out: what talks to Docker or changes shared state
- * (`sandbox`, `doctor`, `build`), what runs long by design (`demo`, `events tail`, `serve`).
+ * (`sandbox`, `doctor`, `build`), what runs long by design (`demo`, `events tail`, `serve`, `mcp`).
  */
-const SKIP = new Set(["sandbox", "doctor", "build", "demo", "tail", "serve"]);
+const SKIP = new Set(["sandbox", "doctor", "build", "demo", "tail", "serve", "mcp"]);
 
 function paths(def: CommandDef, prefix: string[] = []): [string[], CommandDef][] {
   const out: [string[], CommandDef][] = [];

@@ -14,6 +14,7 @@ import { eventsCommand } from "./cmd_events.ts";
 import { explainPermissionsCommand } from "./cmd_explain_permissions.ts";
 import { hardenCommand } from "./cmd_harden.ts";
 import { initCommand } from "./cmd_init.ts";
+import { mcpCommand } from "./cmd_mcp.ts";
 import { pendingCommand } from "./cmd_pending.ts";
 import { replayCommand } from "./cmd_replay.ts";
 import { runCommand } from "./cmd_run.ts";
@@ -42,6 +43,7 @@ export function allCommands(): CommandDef[] {
     buildCommand,
     eventsCommand,
     serveCommand,
+    mcpCommand,
     sandboxCommand,
     vaultCommand,
     doctorCommand,
