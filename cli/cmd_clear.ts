@@ -66,14 +66,28 @@ const CLEAR_FLAGS = {
 } as const;
 
 function hint(e: ClearanceRefused): UserError {
-  const what: Record<string, string> = {
-    unknown_request: 'run "zu pending" for the ids of held requests',
-    tuple_mismatch: 'check --run/--host/--port against "zu pending"',
-    already_decided: 'nothing to do; "zu events list" shows the verdict',
-    verdict_invalid: 'see "zu clear allow --help"',
-    clearance_closed: "the run's clearance is closed",
-  };
-  return new UserError(e.code, `${e.message}; ${what[e.code] ?? ""}`.replace(/; $/, ""));
+  const line = (what: string) => `${e.message}; ${what}`;
+  switch (e.code) {
+    case "unknown_request":
+      return new UserError(
+        "unknown_request",
+        line('run "zu pending" for the ids of held requests'),
+      );
+    case "tuple_mismatch":
+      return new UserError(
+        "tuple_mismatch",
+        line('check --run/--host/--port against "zu pending"'),
+      );
+    case "already_decided":
+      return new UserError(
+        "already_decided",
+        line('nothing to do; "zu events list" shows the verdict'),
+      );
+    case "verdict_invalid":
+      return new UserError("verdict_invalid", line('see "zu clear allow --help"'));
+    case "clearance_closed":
+      return new UserError("clearance_closed", line("the run's clearance is closed"));
+  }
 }
 
 function number(ctx: CommandContext, name: string): number | undefined {

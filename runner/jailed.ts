@@ -41,11 +41,8 @@ import {
   type RunPermissions,
 } from "./jail/permission_flags.ts";
 import type { BrokerReport, RunBroker } from "./run_broker.ts";
-import {
-  type ClearanceReport,
-  clearanceReportEvent,
-  type RunClearance,
-} from "./clearance/run_clearance.ts";
+import { type ClearanceReport, clearanceReportEvent } from "./clearance/clearance_report.ts";
+import type { RunClearance } from "./clearance/run_clearance.ts";
 
 /** What a run needs from its host process: environment, output for stray text, cancellation. */
 export interface RunHost {

@@ -15,25 +15,20 @@
  * ```
  * @module
  */
-import type { ClearanceDecision, ClearancePending } from "../../core/types.ts";
-import { EGRESS_CLEARANCE, EGRESS_PENDING, type Event, newEvent } from "../../core/events.ts";
+import { type ClearanceReport } from "./clearance_report.ts";
 import { ClearanceDesk } from "../../backends/egress/clearance/clearance_desk.ts";
 import type {
   ClearanceAnswer,
   ClearanceGate,
   ClearanceRequest,
 } from "../../backends/egress/clearance/clearance_answer.ts";
-import { SqliteClearanceStore } from "../../sinks/sqlite/clearance_store.ts";
-import { ClearanceInbox } from "../../sinks/sqlite/clearance_inbox.ts";
-import { startVerdictPoller } from "./_verdict_poller.ts";
+import type { SqliteClearanceStore } from "../../sinks/sqlite/clearance_store.ts";
+import type { ClearanceInbox } from "../../sinks/sqlite/clearance_inbox.ts";
+
+export { type ClearanceReport, clearanceReportEvent } from "./clearance_report.ts";
 
 /** Busy timeout of the poller's connection: a poll never blocks the proxy's event loop long. */
 const POLL_BUSY_TIMEOUT_MS = 200;
-
-/** One report of the desk, for the run's event log. */
-export type ClearanceReport =
-  | { kind: "pending"; pending: ClearancePending }
-  | { kind: "clearance"; decision: ClearanceDecision };
 
 /** Options of {@link openRunClearance}. */
 export interface RunClearanceOptions {
@@ -88,15 +83,24 @@ export async function openRunClearance(options: RunClearanceOptions): Promise<Ru
     else receiver(r);
   };
   const hold = options.holdMs ?? 25_000;
-  const store = options.dbPath === null ? null : new SqliteClearanceStore(options.dbPath);
+  // SQLite is loaded only for a run that has a database (importing this module loads no driver).
+  let store: SqliteClearanceStore | null = null;
   let inbox: ClearanceInbox | null = null;
-  try {
-    if (options.dbPath !== null) {
+  let startVerdictPoller: typeof import("./_verdict_poller.ts").startVerdictPoller | null = null;
+  if (options.dbPath !== null) {
+    const [{ SqliteClearanceStore }, { ClearanceInbox }, poller] = await Promise.all([
+      import("../../sinks/sqlite/clearance_store.ts"),
+      import("../../sinks/sqlite/clearance_inbox.ts"),
+      import("./_verdict_poller.ts"),
+    ]);
+    startVerdictPoller = poller.startVerdictPoller;
+    store = new SqliteClearanceStore(options.dbPath);
+    try {
       inbox = new ClearanceInbox(options.dbPath, { busyTimeoutMs: POLL_BUSY_TIMEOUT_MS });
+    } catch (e) {
+      await store.close();
+      throw e;
     }
-  } catch (e) {
-    await store?.close();
-    throw e;
   }
   const desk = new ClearanceDesk({
     holdMs: hold,
@@ -115,13 +119,15 @@ export async function openRunClearance(options: RunClearanceOptions): Promise<Ru
     })();
     return closing;
   };
-  const poller = inbox === null || options.dbPath === null ? null : startVerdictPoller({
-    inbox,
-    desk,
-    path: options.dbPath,
-    runIds: () => runIds,
-    onDead: () => void close(),
-  });
+  const poller = inbox === null || options.dbPath === null || startVerdictPoller === null
+    ? null
+    : startVerdictPoller({
+      inbox,
+      desk,
+      path: options.dbPath,
+      runIds: () => runIds,
+      onDead: () => void close(),
+    });
   if (options.signal?.aborted) await close();
   else options.signal?.addEventListener("abort", () => void close(), { once: true });
   const gate: ClearanceGate = {
@@ -145,18 +151,4 @@ export async function openRunClearance(options: RunClearanceOptions): Promise<Ru
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-/** A report as an event on the run's task (`source` `egress_proxy`). */
-export function clearanceReportEvent(
-  r: ClearanceReport,
-  task: { task_id: string; trace_id: string },
-): Event {
-  return newEvent({
-    task_id: task.task_id,
-    trace_id: task.trace_id,
-    type: r.kind === "pending" ? EGRESS_PENDING : EGRESS_CLEARANCE,
-    source: "egress_proxy",
-    payload: r.kind === "pending" ? { ...r.pending } : { ...r.decision },
-  });
 }
