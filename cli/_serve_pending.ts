@@ -1,8 +1,8 @@
 /**
  * What `zu serve` lists at `GET /v1/pending` and sends verdicts to: held clearances of live runs
  * (a verdict reaches the live run through its event database) and runs paused for an approval
- * (a verdict is written into the log; the run is not resumed by the server — `resumeRun`, or a
- * later `zu approve` flow, continues it). The log read is the serve command's `--db`, else the
+ * (a verdict goes through `zu approve|reject` in this process: written, then the run resumed
+ * in the jail from its events, answered when it ends). The log read is the serve command's `--db`, else the
  * agent's in the working directory, else `.zu/events.db`; it is opened per call, so a log created
  * after the server started is seen.
  *
@@ -15,11 +15,10 @@ import type {
   PendingSource,
   PendingVerdict,
 } from "../core/types.ts";
-import { UserError } from "../core/errors.ts";
 import { sanitizeForOperator } from "../backends/egress/clearance/sanitize.ts";
 import { type CommandContext, str } from "./_command.ts";
 import type { LoadedAgent } from "./_agent.ts";
-import { exists, openReadLog, openRunLog } from "./_event_log.ts";
+import { exists, openReadLog } from "./_event_log.ts";
 import { clearanceDbPathOf, optionalAgent } from "./_clearance_db.ts";
 
 const NOT_FOUND: PendingAnswer = { status: 404, body: { error: "unknown_request" } };
@@ -57,7 +56,7 @@ function approvalSource(
         } satisfies PendingItem));
       }, [] as PendingItem[]),
     verdict: async (id: string, body: PendingVerdict): Promise<PendingAnswer> => {
-      const { pendingApprovals, resolveApproval } = await import("../runner/approvals.ts");
+      const { pendingApprovals } = await import("../runner/approvals.ts");
       const hit = await withRead(
         async (sink) => (await pendingApprovals(sink)).find((a) => a.approvalId === id),
         undefined,
@@ -78,35 +77,75 @@ function approvalSource(
       if (hit.state !== "awaiting") {
         return { status: 409, body: { error: "already_decided" } };
       }
-      const log = await openRunLog(ctx.io, agent, dbFlag);
-      try {
-        await resolveApproval(log.sink, {
-          run: hit.runId,
-          approvalId: id,
-          decision: body.action,
-          actor: body.by,
-          reason: body.reason ?? null,
-        });
-      } catch (e) {
-        if (e instanceof UserError) {
-          return { status: 409, body: { error: "already_decided", message: e.message } };
-        }
-        throw e;
-      } finally {
-        await log.sink.close();
-      }
-      return {
-        status: 200,
-        body: {
-          kind: "approval",
-          outcome: "resolved",
-          run: hit.runId,
-          decision: body.action,
-          resumed: false,
-          message:
-            "the verdict is in the event log; the server does not resume runs: resume it with resumeRun (runner/approvals.ts)",
-        },
-      };
+      // The verdict goes through `zu approve|reject` in this process: the same checks, the
+      // verdict written, then the run resumed in the jail from its events (answered when it ends).
+      return await approveInProcess(ctx, {
+        run: hit.runId,
+        id,
+        decision: body.action,
+        by: body.by,
+        reason: body.reason,
+        dbFlag,
+        agentDir: agent?.dir,
+      });
+    },
+  };
+}
+
+interface InProcessVerdict {
+  run: string;
+  id: string;
+  decision: "approve" | "reject";
+  by: string;
+  reason: string | undefined;
+  dbFlag: string | undefined;
+  agentDir: string | undefined;
+}
+
+async function approveInProcess(ctx: CommandContext, v: InProcessVerdict): Promise<PendingAnswer> {
+  const { runCli } = await import("./main.ts");
+  const { rootCommand } = await import("./commands.ts");
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = {
+    ...ctx.io,
+    stdout: (t: string) => void out.push(t),
+    stderr: (t: string) => {
+      if (err.length < 100) err.push(t.slice(0, 2000));
+    },
+  };
+  delete (io as { readStdin?: unknown }).readStdin;
+  const args = [
+    v.decision,
+    v.run,
+    `--approval=${v.id}`,
+    `--by=${v.by}`,
+    "--json",
+    ...(v.reason !== undefined ? [`--reason=${v.reason}`] : []),
+    ...(v.dbFlag !== undefined ? [`--db=${v.dbFlag}`] : []),
+    ...(v.agentDir !== undefined ? [`--agent=${v.agentDir}`] : []),
+  ];
+  const code = await runCli(rootCommand(), args, io);
+  const line = sanitizeForOperator(err.join("").trim().split("\n").at(-1) ?? "");
+  if (code === 2) return { status: 409, body: { error: "already_decided", message: line } };
+  let outcome: unknown = null;
+  try {
+    outcome = JSON.parse(out.join(""));
+  } catch {
+    outcome = null;
+  }
+  if (outcome === null) {
+    return { status: 500, body: { error: "resume_failed", message: line } };
+  }
+  return {
+    status: 200,
+    body: {
+      kind: "approval",
+      outcome: "resumed",
+      run: v.run,
+      decision: v.decision,
+      resumed: true,
+      result: outcome,
     },
   };
 }

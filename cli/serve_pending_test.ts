@@ -111,7 +111,7 @@ task:
   max_tier: 1
 `;
 
-Deno.test("zu serve lists a paused run's approval and records a verdict on it", async () => {
+Deno.test("zu serve lists a paused run's approval; a verdict records it and resumes the run to its end", async () => {
   const dir = await Deno.makeTempDir();
   const db = join(dir, "events.db");
   await Deno.writeTextFile(join(dir, "agent.yaml"), AGENT);
@@ -138,8 +138,15 @@ Deno.test("zu serve lists a paused run's approval and records a verdict on it", 
     reason: "ok",
   });
   equal(status, 200, JSON.stringify(body));
-  equal(body.resumed, false);
+  equal(body.resumed, true);
+  equal((body.result as { status?: string }).status, "success", JSON.stringify(body));
   equal((await list()).length, 0);
+  {
+    await using sink = new SqliteSink(db);
+    const types = (await sink.query()).map((e) => e.type);
+    ok(types.includes("harness.approval.resolved") && types.includes("harness.run.resumed"));
+    equal(types.at(-1), "harness.task.completed", types.join(" "));
+  }
   // A replay: known, already decided.
-  deepEqual(await post(String(item.id), { action: "reject" }), [409, { error: "already_decided" }]);
+  equal((await post(String(item.id), { action: "reject" }))[0], 404);
 });

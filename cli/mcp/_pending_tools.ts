@@ -162,7 +162,10 @@ export const verdictTool: McpTool = {
       ...(scope !== undefined ? { scope } : {}),
       ...(reason !== undefined ? { reason } : {}),
     };
-    for (const source of await ctx.doors.pendingSources()) {
+    // A clearance goes to the pending sources; an approval goes through `zu approve|reject`
+    // below, which honours the call's `agent` and `db` and returns the resumed run's outcome.
+    const approval = action === "approve" || action === "reject";
+    for (const source of approval ? [] : await ctx.doors.pendingSources()) {
       const answer = await source.verdict(id, verdict);
       if (answer.status === 404) continue;
       if (answer.status !== 200) {
