@@ -54,6 +54,10 @@ import {
 
 export { checkSandbox, type CheckSandboxOptions };
 import { BROKER_HOST } from "../../backends/egress/sidecar_forward.ts";
+import { CLEARANCE_JAIL_WHY } from "../../backends/egress/clearance_grant.ts";
+import type { RunClearance } from "../clearance/run_clearance.ts";
+import { type ContainedClearance, startContainedClearance } from "./_contained_clearance.ts";
+import { createHostSocketDir, type HostSockets, removeHostSocketDir } from "./host_sockets.ts";
 import { parseHostPattern } from "../../core/host_pattern.ts";
 import {
   DEFAULT_LAUNCHER_IMAGE,
@@ -107,7 +111,15 @@ const CONTAINMENT_ENV_KEYS: readonly string[] = [
  */
 export function sandboxedPermissions(
   jail: JailAgent,
-  options: { env?: (name: string) => string | undefined; envKeys?: readonly string[] } = {},
+  options: {
+    env?: (name: string) => string | undefined;
+    envKeys?: readonly string[];
+    /**
+     * Live clearance is on: `--allow-net` is unscoped (the agent may ask the proxy for any host;
+     * `--deny-net` stays), with the reason in `explain` (`clearance_grant.ts`). Default false.
+     */
+    clearance?: boolean;
+  } = {},
 ): RunPermissions {
   const perms = computeRunPermissions({ ...jail, agentDir: SANDBOX_AGENT_DIR }, {
     mode: "live",
@@ -127,7 +139,20 @@ export function sandboxedPermissions(
       }
       : e
   );
-  return { ...perms, flags, explain, denyNet };
+  if (!options.clearance) return { ...perms, flags, explain, denyNet };
+  // Widened deliberately, in one place, with the reason recorded (docs/clearance.md).
+  const widened = flags.filter((f) => !f.startsWith("--allow-net"));
+  widened.splice(
+    Math.max(0, flags.findIndex((f) => f.startsWith("--allow-net"))),
+    0,
+    "--allow-net",
+  );
+  return {
+    ...perms,
+    flags: widened,
+    explain: [...explain, { flag: "--allow-net", value: "", why: CLEARANCE_JAIL_WHY }],
+    denyNet,
+  };
 }
 
 /** Options of {@link runSandboxed}. */
@@ -211,6 +236,16 @@ export interface RunSandboxedOptions {
    * inspect the containers here).
    */
   beforeTeardown?: SandboxLauncherOptions["beforeTeardown"];
+  /**
+   * The run's live clearance (`openRunClearance`), on the host: the sidecar asks its desk over
+   * `clearance.sock` in the host socket directory (bound into the sidecar only) about every host
+   * the allowlist does not cover, with the run id fixed by the host; the desk's reports are
+   * stored as `harness.egress.pending` / `harness.egress.clearance` events on the run's task, and
+   * `setRun(task id)` names the run once the task is known. The sidecar's and the in-box jail's
+   * `--allow-net` are widened (`backends/egress/clearance_grant.ts`). The caller opens and closes
+   * it. Default none, or a hold of 0 (`--clearance-hold off`): as before, refused at once.
+   */
+  clearance?: RunClearance;
 }
 
 /** What a contained run hands its launcher: where the agent's events and lines go. */
@@ -293,6 +328,9 @@ export async function runSandboxed(
   const intercept = await interceptOf(options, agentFile, reports, terminate);
   const stage = await stageAgentDir(jail.agentDir);
   let secrets: ContainedSecrets | null = null;
+  const clearanceOn = options.clearance !== undefined && options.clearance.holdMs > 0;
+  let ownDir: string | null = null;
+  let cleared: ContainedClearance | null = null;
   try {
     secrets = await startContainedSecrets({
       stagedFile: `${stage}/${name}`,
@@ -301,9 +339,16 @@ export async function runSandboxed(
       startBroker,
       intercept,
     });
+    let hostSockets: HostSockets | undefined = secrets?.hostSockets;
+    if (clearanceOn) {
+      const dir = secrets?.hostSockets.dir ?? (ownDir = await createHostSocketDir());
+      cleared = await startContainedClearance(options.clearance!, dir);
+      hostSockets = { ...(hostSockets ?? { dir }), clearance: cleared.socket };
+    }
     const perms = sandboxedPermissions(secrets?.jail ?? jail, {
       env,
       ...(secrets ? { envKeys: secrets.envKeys } : {}),
+      clearance: clearanceOn,
     });
     const childEnv = containerEnv(perms, env, secrets, {
       // With a broker, no provider key ever comes from the host's environment.
@@ -320,9 +365,13 @@ export async function runSandboxed(
       agentFile,
       secrets,
       reports,
+      hostSockets,
+      cleared,
       terminate: terminate.signal,
     });
   } finally {
+    await cleared?.close();
+    if (ownDir !== null) await removeHostSocketDir(ownDir);
     await secrets?.close();
     await Deno.remove(stage, { recursive: true }).catch(() => {});
   }
@@ -410,23 +459,27 @@ async function launchStaged(stage: string, input: {
   agentFile: string;
   secrets: ContainedSecrets | null;
   reports: CredentialReports;
+  hostSockets: HostSockets | undefined;
+  cleared: ContainedClearance | null;
   terminate: AbortSignal;
 }): Promise<SandboxedRun> {
   const { options, command, childEnv, perms, image, zuRoot, docker, agentFile, secrets, reports } =
     input;
+  const cleared = input.cleared;
   const binds = [`${stage}:${SANDBOX_AGENT_DIR}`, ...(secrets?.binds ?? [])];
   if (options.zuSourceBind) binds.push(`${options.zuSourceBind}:${zuRoot}`);
 
   const sink = new RecordingSink(options.sink, (e) => {
     options.onEvent?.(e);
     reports.pump();
+    cleared?.pump();
   });
   let result: unknown = undefined;
   let error: Record<string, unknown> | undefined;
   const wiring: LauncherWiring = {
     sink,
     ...(options.onProxyLine ? { onProxyLine: options.onProxyLine } : {}),
-    ...(secrets ? { hostSockets: secrets.hostSockets } : {}),
+    ...(input.hostSockets ? { hostSockets: input.hostSockets } : {}),
     ...(options.beforeTeardown ? { beforeTeardown: options.beforeTeardown } : {}),
     onAgentLine: (line) => {
       if (line.zu_jail === "result") result = line.result;
@@ -449,12 +502,14 @@ async function launchStaged(stage: string, input: {
   });
   const runId = options.runId ?? crypto.randomUUID();
   reports.attach(sink, runId);
+  cleared?.attach(sink);
   const signal = options.signal
     ? AbortSignal.any([options.signal, input.terminate])
     : input.terminate;
   // A run the container could not end itself (killed at its timeout) still ends in the log.
   const ended = async (err: Error): Promise<Error> => {
     await reports.drain().catch(() => {});
+    await cleared?.drain().catch(() => {});
     const end = failureEvent(sink.stored, err);
     if (end !== null) await sink.append(end).catch(() => {});
     return err;
@@ -478,9 +533,11 @@ async function launchStaged(stage: string, input: {
   } catch (e) {
     if (input.terminate.aborted && e === input.terminate.reason) throw await ended(e as Error);
     await reports.drain().catch(() => {});
+    await cleared?.drain().catch(() => {});
     throw e;
   }
   await reports.drain();
+  await cleared?.drain();
 
   // Decisions made before the first event named the task are recorded now.
   const observed = sink.stored.filter((e) => e.type === EGRESS_OBSERVED).length;

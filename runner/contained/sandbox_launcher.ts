@@ -70,6 +70,7 @@ import {
   forwardedNames,
   HOST_SOCKET_MOUNT,
   type HostSockets,
+  sidecarClearanceOf,
   sidecarForwardsOf,
 } from "./host_sockets.ts";
 
@@ -246,6 +247,7 @@ export class SandboxLauncher implements AgentLauncher {
       });
       const listen = `0.0.0.0:${SIDECAR_PORT}`;
       const sockets = o.hostSockets;
+      const clearance = sockets ? sidecarClearanceOf(sockets) : undefined;
       const { flags, args } = proxyCommand({
         listen,
         allowlist: unique,
@@ -253,6 +255,8 @@ export class SandboxLauncher implements AgentLauncher {
         allowCidrs,
         sidecarPath: `${zuRoot}/backends/egress/sidecar.ts`,
         ...(sockets ? { forwards: sidecarForwardsOf(sockets) } : {}),
+        // Live clearance: the sidecar asks the host's desk; its --allow-net is widened.
+        ...(clearance ? { clearance } : {}),
       });
       const sidecarBinds = [
         ...(o.zuSourceBind ? [`${o.zuSourceBind}:${zuRoot}`] : []),
