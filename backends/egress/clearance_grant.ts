@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import { cidrContains } from "../../core/address_class.ts";
 
 /** What a clearance-widened sidecar still denies at the Deno level. */
 export const CLEARANCE_DENY_NET: readonly string[] = Object.freeze([
@@ -41,7 +42,15 @@ export const CLEARANCE_DENY_WHY =
 export const CLEARANCE_JAIL_WHY =
   "live clearance is on: the agent may ask the egress proxy for any host; the container's only route out is that proxy, which holds every undeclared host until an operator allows it (zu pending, zu clear) or the hold ends";
 
-/** The sidecar's net flags under clearance: unscoped `--allow-net` and the deny list. */
-export function clearanceNetFlags(): string[] {
-  return ["--allow-net", `--deny-net=${CLEARANCE_DENY_NET.join(",")}`];
+/**
+ * The sidecar's net flags under clearance: unscoped `--allow-net` and the deny list, less any
+ * entry holding the proxy's own listen address (Deno's deny wins, even over listening; a proxy
+ * listening on loopback then relies on its own checks for loopback, which refuse it always).
+ */
+export function clearanceNetFlags(listenHost = "0.0.0.0"): string[] {
+  const host = listenHost.replace(/^\[|\]$/g, "");
+  const deny = CLEARANCE_DENY_NET.filter((entry) =>
+    entry.startsWith("[") ? entry.slice(1, -1) !== host : !cidrContains(entry, host)
+  );
+  return ["--allow-net", ...(deny.length ? [`--deny-net=${deny.join(",")}`] : [])];
 }

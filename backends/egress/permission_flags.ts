@@ -97,7 +97,7 @@ export function permissionFlagsForProxy(input: ProxyPermissionInput): string[] {
     add(`unix:${path}`);
   }
   const flags = [
-    ...(input.clearance ? clearanceNetFlags() : [`--allow-net=${net.join(",")}`]),
+    ...(input.clearance ? clearanceNetFlags(listen.host) : [`--allow-net=${net.join(",")}`]),
     `--allow-env=${UNSAFE_TEST_ENV}`,
   ];
   if (sockets.length > 0) {
