@@ -210,7 +210,6 @@ dockerTest(
       );
       assert.ok(tool, "the tool's findings are in the log");
       const text = tool!;
-      if (Deno.env.get("ZU_DEBUG_TEST")) console.log(text);
       assert.match(text, /origin ok \/one host=api\.wild\.test:8000/);
       assert.match(text, /\\?"deny\\?":\\?"operator\\?"/);
       assert.match(text, /not this one, try the mirror/);

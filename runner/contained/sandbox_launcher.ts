@@ -124,7 +124,8 @@ export interface SandboxLauncherOptions {
    * The host socket directory the sidecar forwards to (the model broker, the TLS interceptor):
    * bound read-only at `/zu/vault` into the sidecar only, its forwards passed as
    * `--forward-http` / `--forward-connect`, and the forwarded exact names resolved to the proxy
-   * in the agent container. Default none.
+   * in the agent container. With `clearance`, the sidecar asks the host's desk on that socket
+   * (`--clearance`) under the widened flags of `clearance_grant.ts`. Default none.
    */
   hostSockets?: HostSockets;
   /**
