@@ -50,22 +50,24 @@ dockerTest(
       if (r.kind === "pending") waiting.shift()?.(r.pending);
     });
     const nextPending = () => new Promise<ClearancePending>((r) => waiting.push(r));
-    const dir = await openClearanceSocketDir(clearance);
-    const egress = new DockerProxyEgress(docker, {
-      outsideNetwork: origin.network,
-      allowCidrs: [origin.subnet],
-      image: TEST_IMAGE,
-      clearance: dir.option,
-      zuSourceBind: ZU_ROOT,
-    });
+    let dir: Awaited<ReturnType<typeof openClearanceSocketDir>> | undefined;
+    let lease: Awaited<ReturnType<DockerProxyEgress["open"]>> | undefined;
     let client: Dockerode.Container | undefined;
-    const lease = await egress.open({
-      host: "declared.test",
-      addresses: [origin.ip],
-      port: 8000,
-      runId,
-    });
     try {
+      dir = await openClearanceSocketDir(clearance);
+      const egress = new DockerProxyEgress(docker, {
+        outsideNetwork: origin.network,
+        allowCidrs: [origin.subnet],
+        image: TEST_IMAGE,
+        clearance: dir.option,
+        zuSourceBind: ZU_ROOT,
+      });
+      lease = await egress.open({
+        host: "declared.test",
+        addresses: [origin.ip],
+        port: 8000,
+        runId,
+      });
       const seenAtPending: string[][] = [];
       const operator = (async () => {
         const p1 = await nextPending();
@@ -89,12 +91,12 @@ dockerTest(
           "DENO_DIR=/tmp/.deno",
           "HOME=/tmp",
           "NO_COLOR=1",
-          `HTTP_PROXY=${lease.proxy}`,
-          `HTTPS_PROXY=${lease.proxy}`,
+          `HTTP_PROXY=${lease!.proxy}`,
+          `HTTPS_PROXY=${lease!.proxy}`,
         ],
         Labels: { "zu.run": runId, "zu.managed": "1" },
         HostConfig: {
-          NetworkMode: lease.networkName,
+          NetworkMode: lease!.networkName,
           CapDrop: ["ALL"],
           SecurityOpt: ["no-new-privileges"],
           ReadonlyRootfs: true,
@@ -114,15 +116,15 @@ dockerTest(
       assert.equal(lines[1]!.status, 403);
       assert.equal(lines[1]!.deny, "operator");
       assert.equal(String(lines[1]!.body).trim(), "no CDN");
-      const decisions = await lease.decisions();
+      const decisions = await lease!.decisions();
       assert.ok(
         decisions.some((d) => d.host === "api.wild.test" && d.reason === "cleared"),
         JSON.stringify(decisions),
       );
     } finally {
       await client?.remove({ force: true }).catch(() => {});
-      await lease.close();
-      await dir.close();
+      await lease?.close();
+      await dir?.close();
       await clearance.close();
       await origin.close();
     }
