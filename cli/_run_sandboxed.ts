@@ -6,13 +6,16 @@
  * flags and the operator's file (`secretSettingsOf`): the providers' keys stay in the host-side
  * model broker, inject/placeholder bindings are served by the run's interceptor behind the
  * sidecar; every bound secret is resolved before Docker is asked (a missing one is exit 2).
+ * Live clearance (`--clearance-hold`): the run's desk is opened on the host with the run's event
+ * log (when it is SQLite) and the sidecar asks it over `clearance.sock` (docs/clearance.md).
  *
  * @module
  */
 import { Interrupted } from "../core/errors.ts";
 import { bool, type CommandContext, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
-import { openRunLog } from "./_event_log.ts";
+import { canonicalSink, openRunLog } from "./_event_log.ts";
+import { clearanceHoldOf } from "./_clearance_flags.ts";
 import { reportRun } from "./_run_report.ts";
 import { secretSettingsOf } from "./_secret_flags.ts";
 
@@ -26,6 +29,7 @@ export async function runSandboxedCommand(ctx: CommandContext): Promise<number> 
   const agent = await loadAgent(io, ctx.positionals[0]);
   const env = (k: string) => io.env(k);
   const settings = await sandboxSettingsFromEnv(env);
+  const hold = clearanceHoldOf(ctx);
   await using secrets = await secretSettingsOf(ctx);
   // Every bound secret resolves (exit 2 otherwise) before Docker is asked.
   await secrets.verify();
@@ -40,6 +44,21 @@ export async function runSandboxedCommand(ctx: CommandContext): Promise<number> 
   await checkSandbox(agent.arg, { image: settings.image, env });
   const { sink, db } = await openRunLog(io, agent, str(ctx, "db"));
   const track = !bool(ctx, "no-track");
+  // Live clearance (docs/clearance.md): the run's desk on the host, its rules and the verdicts
+  // of other processes in the run's SQLite event log (none for another driver).
+  const { openRunClearance } = await import("../runner/clearance/run_clearance.ts");
+  const driver = canonicalSink(io, agent, str(ctx, "db")).driver;
+  let clearance;
+  try {
+    clearance = await openRunClearance({
+      holdMs: hold,
+      dbPath: driver === "sqlite" ? db : null,
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+  } catch (err) {
+    await sink.close();
+    throw err;
+  }
   let run;
   try {
     run = await runAgent(agent, {
@@ -53,12 +72,14 @@ export async function runSandboxedCommand(ctx: CommandContext): Promise<number> 
       secrets,
       timeoutMs: (agent.config.budget.wall_time_s + 60) * 1000,
       onAgentOutput: (t) => io.stderr(t),
+      clearance,
       ...(io.signal ? { signal: io.signal } : {}),
     });
   } catch (err) {
     if (io.signal?.aborted) throw new Interrupted();
     throw err;
   } finally {
+    await clearance.close();
     await sink.close();
   }
   const decisions = run.outcome.proxyDecisions;

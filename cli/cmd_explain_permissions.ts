@@ -9,7 +9,8 @@
  * @module
  */
 import { bool, type CommandDef, printJson, str } from "./_command.ts";
-import { loadAgent } from "./_agent.ts";
+import { loadAgent, type LoadedAgent } from "./_agent.ts";
+import type { CliIo } from "./_io.ts";
 import { JAIL_ENTRY, permissionsFor } from "../runner/jailed.ts";
 import { AGENT_ARG } from "./cmd_run.ts";
 import { CLEARANCE_FLAGS, clearanceHoldOf } from "./_clearance_flags.ts";
@@ -37,6 +38,11 @@ export const explainPermissionsCommand: CommandDef = {
       description: "Resolve the declared names now and show their pinned addresses",
     },
     json: { type: "boolean", description: "Print JSON" },
+    sandboxed: {
+      type: "boolean",
+      description:
+        "Also show a zu run --sandboxed run: the jail inside the container and the egress-proxy sidecar (widened for live clearance unless --clearance-hold off)",
+    },
     ...SECRET_FLAGS,
     ...CLEARANCE_FLAGS,
   },
@@ -69,6 +75,9 @@ export const explainPermissionsCommand: CommandDef = {
       "--mode",
       mode,
     ];
+    const sandboxed = bool(ctx, "sandboxed") && mode === "live"
+      ? await sandboxedView(ctx.io, agent, clearanceHoldOf(ctx))
+      : null;
     if (bool(ctx, "json")) {
       printJson(ctx.io, {
         agent: agent.file,
@@ -77,6 +86,7 @@ export const explainPermissionsCommand: CommandDef = {
         explain: perms.explain,
         command,
         clearance,
+        ...(sandboxed ? { sandboxed } : {}),
       });
       return 0;
     }
@@ -90,6 +100,7 @@ export const explainPermissionsCommand: CommandDef = {
       `\nClearance:\n  ${clearance.hold === "off" ? "off" : `hold ${clearance.hold}`}\n`,
     );
     ctx.io.stdout(`      ${clearance.how}\n`);
+    if (sandboxed) printSandboxed(ctx.io, sandboxed);
     return 0;
   },
 };
@@ -124,4 +135,36 @@ function clearanceOf(mode: "live" | "offline", hold: number | "off"): ClearanceE
       ? "Off: a fetch to a host --allow-net does not grant is refused by Deno at once (runtime_permission)."
       : "Offline runs have no network: nothing is held or relayed.",
   };
+}
+
+async function sandboxedView(
+  io: CliIo,
+  agent: LoadedAgent,
+  holdMs: number | "off",
+) {
+  const env = (k: string) => io.env(k);
+  const { jailAgentOf } = await import("../runner/jail/jail_agent.ts");
+  const { explainSandboxed } = await import("../runner/contained/explain_sandboxed.ts");
+  return explainSandboxed(await jailAgentOf(agent.config, { env }), { holdMs, env });
+}
+
+function printSandboxed(io: CliIo, x: Awaited<ReturnType<typeof sandboxedView>>): void {
+  io.stdout(
+    `\nSandboxed (zu run --sandboxed), live clearance ${
+      x.clearance.widened ? `on (hold ${x.clearance.hold_ms} ms)` : "off"
+    }:\n\nJail in the container:\n`,
+  );
+  for (const f of x.jail.flags) io.stdout(`  ${f}\n`);
+  const widened = x.jail.explain.filter((e) => e.why.startsWith("live clearance"));
+  for (const e of widened) io.stdout(`      ${e.flag}: ${e.why}\n`);
+  io.stdout(
+    `\nEgress-proxy sidecar (allowlist: ${x.sidecar.allowlist.join(", ") || "none"}${
+      x.clearance.widened ? "; any other host is held for an operator" : ""
+    }):\n`,
+  );
+  for (const f of x.sidecar.flags) io.stdout(`  ${f}\n`);
+  io.stdout(`\nWhy (sidecar):\n`);
+  for (const e of x.sidecar.explain) {
+    io.stdout(`  ${e.flag}${e.value ? ` ${e.value}` : ""}\n      ${e.why}\n`);
+  }
 }

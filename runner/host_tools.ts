@@ -15,6 +15,7 @@ import { dockerSocketPath } from "../backends/docker/docker_client.ts";
 import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
 import { HOST_EXECUTED_TOOLS, replyErrorOf } from "./jail/host_tool.ts";
 import type { AgentConfig } from "../agent/config.ts";
+import type { RunClearance } from "./clearance/run_clearance.ts";
 
 /** Options of {@linkcode HostToolExecutor}. */
 export interface HostToolExecutorOptions {
@@ -38,6 +39,13 @@ export interface HostToolExecutorOptions {
    * times `max_tool_calls` (the most the loop itself can make).
    */
   maxCalls?: number;
+  /**
+   * The run's live clearance (`openRunClearance`): the default egress (`DockerProxyEgress`) then
+   * asks its desk about any host but the checked target, over `clearance.sock` in a host socket
+   * directory of its own bound into each proxy container (docs/clearance.md). The caller opens
+   * and closes it (and stores its reports). Default none, or a hold of 0: as before.
+   */
+  clearance?: RunClearance;
 }
 
 function camel(args: Record<string, unknown>): Record<string, unknown> {
@@ -58,6 +66,7 @@ export class HostToolExecutor implements AsyncDisposable {
   #served = 0;
   #maxCalls: number;
   #queue: Promise<unknown> = Promise.resolve();
+  #clearanceDir: { close(): Promise<void> } | null = null;
 
   /** Prepares nothing yet: Docker is touched at the first call. */
   constructor(config: AgentConfig, options: HostToolExecutorOptions) {
@@ -115,7 +124,14 @@ export class HostToolExecutor implements AsyncDisposable {
       const { DockerProxyEgress } = await import("../backends/egress/docker_proxy_egress.ts");
       const { openDockerClient } = await import("../backends/docker/docker_client.ts");
       const docker = await openDockerClient(socket);
-      egress = new DockerProxyEgress(docker);
+      let clearance;
+      if (o.clearance && o.clearance.holdMs > 0) {
+        const { openClearanceSocketDir } = await import("./contained/clearance_socket_dir.ts");
+        const dir = await openClearanceSocketDir(o.clearance);
+        this.#clearanceDir = dir;
+        clearance = dir.option;
+      }
+      egress = new DockerProxyEgress(docker, clearance ? { clearance } : {});
     }
     if (!backend) {
       const { LocalDockerBackend } = await import("../backends/docker/local_docker_backend.ts");
@@ -189,6 +205,9 @@ export class HostToolExecutor implements AsyncDisposable {
     const { closeRunSessions } = await import("../agent/tools/browser.ts");
     for (const trace of this.#traces) await closeRunSessions(trace).catch(() => {});
     this.#traces.clear();
+    const dir = this.#clearanceDir;
+    this.#clearanceDir = null;
+    await dir?.close();
     const created = this.#backend;
     this.#backend = null;
     if (created) {

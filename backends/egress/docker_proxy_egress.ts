@@ -17,7 +17,7 @@
 import type Dockerode from "dockerode";
 import { RUNTIME_IMAGE } from "../docker/image_build.ts";
 import { hardenedCreateOptions } from "../docker/hardening.ts";
-import { seccompJsonFor } from "../docker/sandbox_floor.ts";
+import { checkSandboxFloor, HOST_SOCKET_MOUNT, seccompJsonFor } from "../docker/sandbox_floor.ts";
 import { proxyCommand } from "./proxy_command.ts";
 import { netFlagEntry } from "../../core/host_pattern.ts";
 import type { BrowserEgress, EgressLease, EgressRequest } from "../../core/types.ts";
@@ -36,6 +36,19 @@ export interface DockerProxyEgressOptions {
   namePrefix?: string;
   /** How long the proxy may take to report ready, in ms. Default 30,000. */
   readyTimeoutMs?: number;
+  /**
+   * Live clearance: a host socket directory (`zu_vault_*`) where the run's desk answers on
+   * `socket` (`serveClearanceSocket`). It is bound read-only at `/zu/vault` into each proxy
+   * container (nothing else gets it), which asks the desk about any host but the lease's
+   * (`--clearance`, answer awaited at most `timeoutMs`), under the widened `--allow-net` of
+   * `clearance_grant.ts`. Default none: exactly the lease's host, as before.
+   */
+  clearance?: { dir: string; socket: string; timeoutMs: number };
+  /**
+   * A host checkout of zu bind-mounted read-only at `/opt/zu` in the proxy container, so it runs
+   * these sources rather than the image's copy (tests). Default none.
+   */
+  zuSourceBind?: string;
 }
 
 function suffix(): string {
@@ -122,6 +135,8 @@ export class DockerProxyEgress implements BrowserEgress {
   #labels: Record<string, string>;
   #prefix: string;
   #readyMs: number;
+  #clearance: DockerProxyEgressOptions["clearance"];
+  #source: string | undefined;
   /** Leases opened so far. */
   opened = 0;
   /** The proxy's decision lines of each closed lease, read just before its container went. */
@@ -136,6 +151,11 @@ export class DockerProxyEgress implements BrowserEgress {
     this.#labels = { ...(options.labels ?? { "zu.egress": "browser" }) };
     this.#prefix = options.namePrefix ?? "zu-egress";
     this.#readyMs = options.readyTimeoutMs ?? 30_000;
+    if (options.clearance && !/^[a-z0-9][a-z0-9_.-]{0,63}\.sock$/.test(options.clearance.socket)) {
+      throw new TypeError(`Cannot use clearance socket "${options.clearance.socket}"`);
+    }
+    this.#clearance = options.clearance;
+    this.#source = options.zuSourceBind;
   }
 
   /** Starts a proxy that lets only `request.host` through, pinned to `request.addresses`. */
@@ -166,6 +186,14 @@ export class DockerProxyEgress implements BrowserEgress {
         },
         allowCidrs: this.#allowCidrs,
         sidecarPath: "/opt/zu/backends/egress/sidecar.ts",
+        ...(this.#clearance
+          ? {
+            clearance: {
+              socket: `${HOST_SOCKET_MOUNT}/${this.#clearance.socket}`,
+              timeoutMs: this.#clearance.timeoutMs,
+            },
+          }
+          : {}),
       });
       // The proxy faces the sandbox's traffic: it runs on the same floor as a sandbox (shipped
       // seccomp profile, no capabilities, limits, read-only root), on the internal network only
@@ -187,6 +215,18 @@ export class DockerProxyEgress implements BrowserEgress {
         hostCpus: navigator.hardwareConcurrency || 1,
       });
       options.Labels = { ...options.Labels, ...labels };
+      const binds = [
+        ...(this.#source ? [`${this.#source}:/opt/zu:ro`] : []),
+        // The desk's socket directory, read-only, for this proxy only (the floor checks it).
+        ...(this.#clearance ? [`${this.#clearance.dir}:${HOST_SOCKET_MOUNT}:ro`] : []),
+      ];
+      if (binds.length > 0) {
+        options.HostConfig = { ...options.HostConfig, Binds: binds };
+        checkSandboxFloor(
+          options,
+          this.#clearance ? { hostSocketDir: this.#clearance.dir } : {},
+        );
+      }
       container = await docker.createContainer(options);
       await docker.getNetwork(this.#outside).connect({ Container: container.id });
       await container.start();

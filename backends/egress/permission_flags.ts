@@ -22,6 +22,7 @@
  */
 import { splitHostPort } from "../../core/host_port.ts";
 import { netFlagEntries, netFlagEntry, parseHostPattern } from "../../core/host_pattern.ts";
+import { clearanceNetFlags } from "./clearance_grant.ts";
 
 /** The only environment variable the proxy child may read (a test-only switch). */
 export const UNSAFE_TEST_ENV = "ZU_PROXY_UNSAFE_TEST_ALLOW_ALL";
@@ -43,6 +44,12 @@ export interface ProxyPermissionInput {
    * `--allow-read` and `--allow-write`. Default none (no read or write at all).
    */
   sockets?: readonly string[];
+  /**
+   * Live clearance is on (the proxy asks a desk about undeclared hosts): `--allow-net` is
+   * unscoped with loopback and link-local denied (`clearance_grant.ts` says why). Default false:
+   * exactly the hosts above.
+   */
+  clearance?: boolean;
 }
 
 /**
@@ -89,7 +96,10 @@ export function permissionFlagsForProxy(input: ProxyPermissionInput): string[] {
     }
     add(`unix:${path}`);
   }
-  const flags = [`--allow-net=${net.join(",")}`, `--allow-env=${UNSAFE_TEST_ENV}`];
+  const flags = [
+    ...(input.clearance ? clearanceNetFlags(listen.host) : [`--allow-net=${net.join(",")}`]),
+    `--allow-env=${UNSAFE_TEST_ENV}`,
+  ];
   if (sockets.length > 0) {
     flags.push(`--allow-read=${sockets.join(",")}`, `--allow-write=${sockets.join(",")}`);
   }

@@ -40,6 +40,12 @@ export interface ProxyCommandInput {
    * `--forward-connect`); the socket paths are as the sidecar sees them. Default none.
    */
   forwards?: SidecarForwards;
+  /**
+   * Live clearance: the sidecar asks the host's desk over this unix socket (as the sidecar sees
+   * it) and waits at most `timeoutMs` for an answer (`--clearance`, `--clearance-timeout-ms`);
+   * its `--allow-net` is widened (`clearance_grant.ts`). Default none: nothing changes.
+   */
+  clearance?: { socket: string; timeoutMs: number };
 }
 
 /**
@@ -51,7 +57,11 @@ export function proxyCommand(input: ProxyCommandInput): { flags: string[]; args:
     listen: input.listen,
     allowlist: input.allowlist,
     pinned: input.pins.granted,
-    ...(input.forwards ? { sockets: forwardSockets(input.forwards) } : {}),
+    sockets: [
+      ...(input.forwards ? forwardSockets(input.forwards) : []),
+      ...(input.clearance ? [input.clearance.socket] : []),
+    ],
+    ...(input.clearance ? { clearance: true } : {}),
   });
   const sidecarArgs = ["--listen", input.listen];
   for (const a of input.allowlist) sidecarArgs.push("--allow", a);
@@ -64,6 +74,10 @@ export function proxyCommand(input: ProxyCommandInput): { flags: string[]; args:
   }
   for (const f of input.forwards?.connect ?? []) {
     sidecarArgs.push("--forward-connect", `${f.pattern}=unix:${f.socket}`);
+  }
+  if (input.clearance) {
+    sidecarArgs.push("--clearance", `unix:${input.clearance.socket}`);
+    sidecarArgs.push("--clearance-timeout-ms", String(Math.ceil(input.clearance.timeoutMs)));
   }
   sidecarArgs.push(...(input.extraArgs ?? []));
   return {

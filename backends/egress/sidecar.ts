@@ -12,6 +12,8 @@
  * reserved broker name `zu-vault`, go over that unix socket to the host process) and
  * `--forward-connect <pattern>=unix:<path>` (CONNECT tunnels to matching hosts are piped over
  * that socket; the host side terminates TLS). See `sidecar_forward.ts`.
+ * `--clearance unix:<path> --clearance-timeout-ms N`: an undeclared host is held while the
+ * host's clearance desk is asked over that socket (`clearance/remote_gate.ts`; fail closed).
  *
  * `ZU_PROXY_UNSAFE_TEST_ALLOW_ALL=1` (test only) turns the proxy's own checks off so a test can
  * show that Deno's `--allow-net` still holds.
@@ -31,6 +33,7 @@ import { splitHostPort } from "../../core/host_port.ts";
 import { UNSAFE_TEST_ENV } from "./permission_flags.ts";
 import type { Resolver } from "../../core/net_guard.ts";
 import { parseForward, type SidecarForward, sidecarForwardHandoff } from "./sidecar_forward.ts";
+import { remoteClearanceGate } from "./clearance/remote_gate.ts";
 
 /** Parsed sidecar configuration. */
 export interface SidecarConfig {
@@ -55,6 +58,8 @@ export interface SidecarConfig {
   forwardHttp: SidecarForward[];
   /** `--forward-connect` entries. */
   forwardConnect: SidecarForward[];
+  /** `--clearance unix:<path>` and `--clearance-timeout-ms`: ask the host's desk. */
+  clearance?: { socket: string; timeoutMs: number };
 }
 
 function positiveInt(name: string, text: string | undefined): number | undefined {
@@ -79,6 +84,8 @@ export function parseSidecarArgs(args: string[]): SidecarConfig {
       "max-connections": { type: "string" },
       "forward-http": { type: "string", multiple: true, default: [] },
       "forward-connect": { type: "string", multiple: true, default: [] },
+      clearance: { type: "string" },
+      "clearance-timeout-ms": { type: "string" },
     },
     strict: true,
     allowPositionals: false,
@@ -99,7 +106,18 @@ export function parseSidecarArgs(args: string[]): SidecarConfig {
   set("idleTimeoutMs", "idle-timeout-ms", values["idle-timeout-ms"]);
   set("connectTimeoutMs", "connect-timeout-ms", values["connect-timeout-ms"]);
   set("maxConnections", "max-connections", values["max-connections"]);
+  let clearance: SidecarConfig["clearance"];
+  if (values.clearance !== undefined) {
+    const socket = values.clearance.startsWith("unix:") ? values.clearance.slice(5) : "";
+    if (!socket.startsWith("/")) {
+      throw new TypeError(`Cannot use --clearance "${values.clearance}": expected unix:<path>`);
+    }
+    const timeoutMs = positiveInt("clearance-timeout-ms", values["clearance-timeout-ms"]);
+    if (timeoutMs === undefined) throw new TypeError("--clearance needs --clearance-timeout-ms");
+    clearance = { socket, timeoutMs };
+  }
   return {
+    ...(clearance ? { clearance } : {}),
     hostname: listen.host,
     port: listen.port ?? 0,
     allowlist: values.allow.flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean),
@@ -146,6 +164,9 @@ async function main(): Promise<void> {
   }
   const unsafe = unsafeRequested();
   const forwarding = config.forwardHttp.length + config.forwardConnect.length > 0;
+  const gate = config.clearance
+    ? remoteClearanceGate(config.clearance.socket, { timeoutMs: config.clearance.timeoutMs })
+    : null;
   const proxy = await startEgressProxy({
     allowlist: config.allowlist,
     hostname: config.hostname,
@@ -154,6 +175,8 @@ async function main(): Promise<void> {
     resolver: pinnedResolver(config.pinned),
     wildcardDialByName: true,
     unsafeTestAllowAll: unsafe,
+    // The run id is the host's business: the host's socket files every request under its run.
+    ...(gate ? { clearance: { desk: gate, runId: "sidecar" } } : {}),
     ...config.limits,
     ...(forwarding
       ? {
@@ -172,11 +195,13 @@ async function main(): Promise<void> {
             unsafe_test_allow_all: unsafe,
             forward_http: config.forwardHttp.map((f) => f.pattern),
             forward_connect: config.forwardConnect.map((f) => f.pattern),
+            clearance: gate !== null,
           }
           : line,
       ),
   });
   const stop = () => {
+    gate?.close();
     proxy.close().finally(() => Deno.exit(0));
   };
   Deno.addSignalListener("SIGTERM", stop);

@@ -106,11 +106,16 @@ export async function startSidecar(docker: Dockerode, input: SidecarInput): Prom
   if (state === "aborted") return { state, ip: "", output };
   if (state !== "ready") {
     output.stop();
+    const text = logs.text.trim();
+    // An image built before live clearance has a sidecar that does not know --clearance.
+    const hint = /Unknown option '--clearance/.test(text)
+      ? "; the image's zu sources predate live clearance: rebuild the runtime image, or run with --clearance-hold off"
+      : "";
     throw new RunFailure(
       "sandbox_proxy_failed",
       `Cannot start sandbox run "${input.runId}": the egress proxy ${
         state === "exited" ? "exited" : `was not ready within ${input.readyTimeoutMs} ms`
-      }: ${logs.text.trim().slice(-2000)}`,
+      }: ${text.slice(-2000)}${hint}`,
     );
   }
   const info = await proxy.inspect();

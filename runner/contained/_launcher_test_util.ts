@@ -49,6 +49,7 @@ const ORIGIN_CODE = `
 let release; const released = new Promise((r) => release = r);
 Deno.serve({ hostname: "0.0.0.0", port: 8000, onListen: () => console.log(JSON.stringify({ event: "origin.ready" })) }, async (req) => {
   const u = new URL(req.url);
+  console.log(JSON.stringify({ event: "origin.request", path: u.pathname, host: req.headers.get("host") }));
   if (u.pathname === "/release") { release(); return new Response("released"); }
   if (u.pathname === "/gate") { await released; return new Response("gate open"); }
   return new Response("origin ok " + u.pathname + " host=" + req.headers.get("host"));
@@ -70,8 +71,15 @@ export interface TestOrigin {
   close(): Promise<void>;
 }
 
-/** Starts the origin in its own container on its own (labelled) network. */
-export async function startTestOrigin(docker: Dockerode, runId: string): Promise<TestOrigin> {
+/**
+ * Starts the origin in its own container on its own (labelled) network. `onRequest` (optional)
+ * sees each request it receives (`{event: "origin.request", path, host}`) until it is closed.
+ */
+export async function startTestOrigin(
+  docker: Dockerode,
+  runId: string,
+  onRequest?: (line: Record<string, unknown>) => void,
+): Promise<TestOrigin> {
   await ensureTestImage(docker);
   const id = runId.replace(/[^a-z0-9]/gi, "").slice(0, 12).toLowerCase();
   const name = `zu-test-origin-${id}`;
@@ -81,7 +89,9 @@ export async function startTestOrigin(docker: Dockerode, runId: string): Promise
     Labels: launcherLabels(runId, "test-origin"),
   });
   let container: Dockerode.Container | undefined;
+  let following: { stop(): void } | undefined;
   const close = async () => {
+    following?.stop();
     if (container) await removeContainer(docker, container.id);
     await removeNetwork(docker, net.id);
   };
@@ -109,8 +119,12 @@ export async function startTestOrigin(docker: Dockerode, runId: string): Promise
     let ready!: () => void;
     const isReady = new Promise<"ready">((r) => ready = () => r("ready"));
     const out = await followOutput(docker, container, {
-      onLine: (l) => l.event === "origin.ready" && ready(),
+      onLine: (l) => {
+        if (l.event === "origin.ready") ready();
+        else if (l.event === "origin.request") onRequest?.(l);
+      },
     });
+    following = out;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const state = await Promise.race([
       isReady,
@@ -119,7 +133,7 @@ export async function startTestOrigin(docker: Dockerode, runId: string): Promise
       new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 300_000)),
     ]);
     clearTimeout(timer);
-    out.stop();
+    if (!onRequest) out.stop();
     if (state !== "ready") throw new Error(`Cannot start the test origin: it ${state}`);
     const netInfo = await docker.getNetwork(net.id).inspect();
     const subnet = netInfo.IPAM?.Config?.[0]?.Subnet as string | undefined;

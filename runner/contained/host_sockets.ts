@@ -44,6 +44,11 @@ export interface HostSockets {
   forwardHttp?: Readonly<Record<string, string>>;
   /** CONNECT host patterns → a socket file name (`{"api.github.com": "intercept.sock"}`). */
   forwardConnect?: Readonly<Record<string, string>>;
+  /**
+   * Live clearance: the socket file (`clearance.sock`) where the host's desk answers the
+   * sidecar, and how long the sidecar waits for an answer before it denies.
+   */
+  clearance?: { name: string; timeoutMs: number };
 }
 
 const SOCKET_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}\.sock$/;
@@ -59,6 +64,16 @@ function forwardsOf(map: Readonly<Record<string, string>> | undefined) {
 /** The sidecar's forwards, with socket paths as the sidecar sees them (`/zu/vault/<name>`). */
 export function sidecarForwardsOf(sockets: HostSockets): SidecarForwards {
   return { http: forwardsOf(sockets.forwardHttp), connect: forwardsOf(sockets.forwardConnect) };
+}
+
+/** The sidecar's clearance option (`--clearance unix:/zu/vault/<name>`), if any. */
+export function sidecarClearanceOf(
+  sockets: HostSockets,
+): { socket: string; timeoutMs: number } | undefined {
+  const c = sockets.clearance;
+  if (c === undefined) return undefined;
+  if (!SOCKET_NAME.test(c.name)) throw new TypeError(`Cannot use socket "${c.name}"`);
+  return { socket: `${HOST_SOCKET_MOUNT}/${c.name}`, timeoutMs: c.timeoutMs };
 }
 
 /** The exact names (no wildcards, no IPs) the agent container resolves to the proxy. */

@@ -27,11 +27,7 @@ import type { Resolver } from "../../core/net_guard.ts";
 import type { DockerClient } from "../../backends/docker/docker_client.ts";
 import { jailAgentOf } from "../jail/jail_agent.ts";
 import { checkSandboxModelUrls } from "./sandbox_model_url.ts";
-import {
-  computeRunPermissions,
-  type JailAgent,
-  type RunPermissions,
-} from "../jail/permission_flags.ts";
+import type { JailAgent, RunPermissions } from "../jail/permission_flags.ts";
 import { type LiveChildResult, parseJailResult } from "../jail/jail_result.ts";
 import {
   type ContainedIntercept,
@@ -54,6 +50,14 @@ import {
 
 export { checkSandbox, type CheckSandboxOptions };
 import { BROKER_HOST } from "../../backends/egress/sidecar_forward.ts";
+import {
+  CONTAINMENT_ENV_KEYS,
+  SANDBOX_AGENT_DIR,
+  sandboxedPermissions,
+} from "./sandboxed_permissions.ts";
+import type { RunClearance } from "../clearance/run_clearance.ts";
+import { type ContainedClearance, startContainedClearance } from "./_contained_clearance.ts";
+import { createHostSocketDir, type HostSockets, removeHostSocketDir } from "./host_sockets.ts";
 import { parseHostPattern } from "../../core/host_pattern.ts";
 import {
   DEFAULT_LAUNCHER_IMAGE,
@@ -62,73 +66,7 @@ import {
   type SandboxLauncherOptions,
 } from "./sandbox_launcher.ts";
 
-/** Where the agent directory is mounted (read-only) inside the container. */
-export const SANDBOX_AGENT_DIR = "/agent";
-
-/**
- * Private ranges the in-container jail does NOT deny: the egress proxy's own address lies on the
- * sandbox's private Docker network, and Deno checks a proxied fetch's connection to it against
- * `--deny-net`. The container's only route is that proxy, which refuses private destinations
- * itself; loopback, metadata and the other non-global ranges stay denied.
- */
-const SANDBOX_ALLOWED_PRIVATE: readonly string[] = [
-  "10.0.0.0/8",
-  "172.16.0.0/12",
-  "192.168.0.0/16",
-];
-
-/**
- * Env keys the contained child may read: `ZU_SANDBOXED` (http_fetch goes through the proxy) and
- * the signals a `containment: required` agent checks (`HTTPS_PROXY`, `ZU_SANDBOX_NETWORK`).
- */
-const CONTAINMENT_ENV_KEYS: readonly string[] = [
-  "HTTPS_PROXY",
-  "ZU_SANDBOXED",
-  "ZU_SANDBOX_NETWORK",
-];
-
-/**
- * The jail flags of a run inside the sandbox: {@link computeRunPermissions} in live mode for the
- * agent mounted at `/agent`, with no host-resolved addresses (the proxy resolves), read access to
- * `ZU_SANDBOXED`, `HTTPS_PROXY` and `ZU_SANDBOX_NETWORK`, and the RFC 1918 ranges left out of
- * `--deny-net` (see above).
- *
- * @example
- * ```ts
- * import { sandboxedPermissions } from "./run_contained.ts";
- * const p = sandboxedPermissions({
- *   agentDir: "/home/me/shop",
- *   tools: [{ name: "http_fetch", egress: ["*"] }],
- *   target: "https://shop.example/",
- * });
- * console.assert(p.flags.includes("--allow-net=shop.example"));
- * console.assert(p.flags.includes("--allow-read=/agent"));
- * ```
- */
-export function sandboxedPermissions(
-  jail: JailAgent,
-  options: { env?: (name: string) => string | undefined; envKeys?: readonly string[] } = {},
-): RunPermissions {
-  const perms = computeRunPermissions({ ...jail, agentDir: SANDBOX_AGENT_DIR }, {
-    mode: "live",
-    envKeys: [...CONTAINMENT_ENV_KEYS, ...(options.envKeys ?? [])],
-    ...(options.env ? { env: options.env } : {}),
-  });
-  const denyNet = perms.denyNet.filter((r) => !SANDBOX_ALLOWED_PRIVATE.includes(r));
-  const flags = perms.flags.map((f) =>
-    f.startsWith("--deny-net=") ? `--deny-net=${denyNet.join(",")}` : f
-  );
-  const explain = perms.explain.map((e) =>
-    e.flag === "--deny-net" && SANDBOX_ALLOWED_PRIVATE.includes(e.value)
-      ? {
-        ...e,
-        why:
-          "not denied inside the sandbox: the egress proxy sits on the sandbox's private network; the proxy refuses private destinations itself",
-      }
-      : e
-  );
-  return { ...perms, flags, explain, denyNet };
-}
+export { SANDBOX_AGENT_DIR, sandboxedPermissions };
 
 /** Options of {@link runSandboxed}. */
 export interface RunSandboxedOptions {
@@ -211,6 +149,16 @@ export interface RunSandboxedOptions {
    * inspect the containers here).
    */
   beforeTeardown?: SandboxLauncherOptions["beforeTeardown"];
+  /**
+   * The run's live clearance (`openRunClearance`), on the host: the sidecar asks its desk over
+   * `clearance.sock` in the host socket directory (bound into the sidecar only) about every host
+   * the allowlist does not cover, with the run id fixed by the host; the desk's reports are
+   * stored as `harness.egress.pending` / `harness.egress.clearance` events on the run's task, and
+   * `setRun(task id)` names the run once the task is known. The sidecar's and the in-box jail's
+   * `--allow-net` are widened (`backends/egress/clearance_grant.ts`). The caller opens and closes
+   * it. Default none, or a hold of 0 (`--clearance-hold off`): as before, refused at once.
+   */
+  clearance?: RunClearance;
 }
 
 /** What a contained run hands its launcher: where the agent's events and lines go. */
@@ -293,6 +241,9 @@ export async function runSandboxed(
   const intercept = await interceptOf(options, agentFile, reports, terminate);
   const stage = await stageAgentDir(jail.agentDir);
   let secrets: ContainedSecrets | null = null;
+  const clearanceOn = options.clearance !== undefined && options.clearance.holdMs > 0;
+  let ownDir: string | null = null;
+  let cleared: ContainedClearance | null = null;
   try {
     secrets = await startContainedSecrets({
       stagedFile: `${stage}/${name}`,
@@ -301,9 +252,16 @@ export async function runSandboxed(
       startBroker,
       intercept,
     });
+    let hostSockets: HostSockets | undefined = secrets?.hostSockets;
+    if (clearanceOn) {
+      const dir = secrets?.hostSockets.dir ?? (ownDir = await createHostSocketDir());
+      cleared = await startContainedClearance(options.clearance!, dir);
+      hostSockets = { ...(hostSockets ?? { dir }), clearance: cleared.socket };
+    }
     const perms = sandboxedPermissions(secrets?.jail ?? jail, {
       env,
       ...(secrets ? { envKeys: secrets.envKeys } : {}),
+      clearance: clearanceOn,
     });
     const childEnv = containerEnv(perms, env, secrets, {
       // With a broker, no provider key ever comes from the host's environment.
@@ -320,9 +278,13 @@ export async function runSandboxed(
       agentFile,
       secrets,
       reports,
+      hostSockets,
+      cleared,
       terminate: terminate.signal,
     });
   } finally {
+    await cleared?.close();
+    if (ownDir !== null) await removeHostSocketDir(ownDir);
     await secrets?.close();
     await Deno.remove(stage, { recursive: true }).catch(() => {});
   }
@@ -410,23 +372,27 @@ async function launchStaged(stage: string, input: {
   agentFile: string;
   secrets: ContainedSecrets | null;
   reports: CredentialReports;
+  hostSockets: HostSockets | undefined;
+  cleared: ContainedClearance | null;
   terminate: AbortSignal;
 }): Promise<SandboxedRun> {
   const { options, command, childEnv, perms, image, zuRoot, docker, agentFile, secrets, reports } =
     input;
+  const cleared = input.cleared;
   const binds = [`${stage}:${SANDBOX_AGENT_DIR}`, ...(secrets?.binds ?? [])];
   if (options.zuSourceBind) binds.push(`${options.zuSourceBind}:${zuRoot}`);
 
   const sink = new RecordingSink(options.sink, (e) => {
     options.onEvent?.(e);
     reports.pump();
+    cleared?.pump();
   });
   let result: unknown = undefined;
   let error: Record<string, unknown> | undefined;
   const wiring: LauncherWiring = {
     sink,
     ...(options.onProxyLine ? { onProxyLine: options.onProxyLine } : {}),
-    ...(secrets ? { hostSockets: secrets.hostSockets } : {}),
+    ...(input.hostSockets ? { hostSockets: input.hostSockets } : {}),
     ...(options.beforeTeardown ? { beforeTeardown: options.beforeTeardown } : {}),
     onAgentLine: (line) => {
       if (line.zu_jail === "result") result = line.result;
@@ -449,12 +415,14 @@ async function launchStaged(stage: string, input: {
   });
   const runId = options.runId ?? crypto.randomUUID();
   reports.attach(sink, runId);
+  cleared?.attach(sink);
   const signal = options.signal
     ? AbortSignal.any([options.signal, input.terminate])
     : input.terminate;
   // A run the container could not end itself (killed at its timeout) still ends in the log.
   const ended = async (err: Error): Promise<Error> => {
     await reports.drain().catch(() => {});
+    await cleared?.drain().catch(() => {});
     const end = failureEvent(sink.stored, err);
     if (end !== null) await sink.append(end).catch(() => {});
     return err;
@@ -478,9 +446,11 @@ async function launchStaged(stage: string, input: {
   } catch (e) {
     if (input.terminate.aborted && e === input.terminate.reason) throw await ended(e as Error);
     await reports.drain().catch(() => {});
+    await cleared?.drain().catch(() => {});
     throw e;
   }
   await reports.drain();
+  await cleared?.drain();
 
   // Decisions made before the first event named the task are recorded now.
   const observed = sink.stored.filter((e) => e.type === EGRESS_OBSERVED).length;

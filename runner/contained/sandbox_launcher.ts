@@ -70,6 +70,7 @@ import {
   forwardedNames,
   HOST_SOCKET_MOUNT,
   type HostSockets,
+  sidecarClearanceOf,
   sidecarForwardsOf,
 } from "./host_sockets.ts";
 
@@ -123,7 +124,8 @@ export interface SandboxLauncherOptions {
    * The host socket directory the sidecar forwards to (the model broker, the TLS interceptor):
    * bound read-only at `/zu/vault` into the sidecar only, its forwards passed as
    * `--forward-http` / `--forward-connect`, and the forwarded exact names resolved to the proxy
-   * in the agent container. Default none.
+   * in the agent container. With `clearance`, the sidecar asks the host's desk on that socket
+   * (`--clearance`) under the widened flags of `clearance_grant.ts`. Default none.
    */
   hostSockets?: HostSockets;
   /**
@@ -246,6 +248,7 @@ export class SandboxLauncher implements AgentLauncher {
       });
       const listen = `0.0.0.0:${SIDECAR_PORT}`;
       const sockets = o.hostSockets;
+      const clearance = sockets ? sidecarClearanceOf(sockets) : undefined;
       const { flags, args } = proxyCommand({
         listen,
         allowlist: unique,
@@ -253,6 +256,8 @@ export class SandboxLauncher implements AgentLauncher {
         allowCidrs,
         sidecarPath: `${zuRoot}/backends/egress/sidecar.ts`,
         ...(sockets ? { forwards: sidecarForwardsOf(sockets) } : {}),
+        // Live clearance: the sidecar asks the host's desk; its --allow-net is widened.
+        ...(clearance ? { clearance } : {}),
       });
       const sidecarBinds = [
         ...(o.zuSourceBind ? [`${o.zuSourceBind}:${zuRoot}`] : []),

@@ -48,3 +48,24 @@ export {
 } from "./clearance_error.ts";
 export { MemoryClearanceStore } from "./memory_clearance_store.ts";
 export { isRequestId, newRequestId } from "./request_id.ts";
+export {
+  encodeFrame,
+  FrameReader,
+  MAX_FRAME_BYTES,
+  parseWireAnswer,
+  parseWireRequest,
+  type WireAnswer,
+  WireError,
+  type WireRequest,
+} from "./clearance_wire.ts";
+export {
+  type ClearanceSocket,
+  type ClearanceSocketOptions,
+  MAX_IN_FLIGHT_PER_LINK,
+  serveClearanceSocket,
+} from "./clearance_socket.ts";
+export {
+  type RemoteClearanceGate,
+  remoteClearanceGate,
+  type RemoteGateOptions,
+} from "./remote_gate.ts";
