@@ -86,6 +86,10 @@ dockerTest(
           ZU_SANDBOX_ALLOW_CIDRS: origin.subnet,
           ZU_SANDBOX_NETWORKS: origin.network,
           ZU_SANDBOX_SOURCE: ZU_ROOT,
+          // This test pins the jail-only refusal inside the box; with live clearance on, the
+          // in-box jail lets undeclared hosts reach the proxy to be held
+          // (clearance_contained_integration_test.ts).
+          ZU_CLEARANCE_HOLD: "off",
         },
       });
       const code = await main(["run", "--sandboxed", dir, "--db", "events.db", "--json"], io);

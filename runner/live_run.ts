@@ -198,7 +198,9 @@ export async function runLive(
     });
   }
   const { HostToolExecutor } = await import("./host_tools.ts");
+  // Tier-2 egress asks the same desk: its reports reach the run's log through the same receiver.
   const hostTools = new HostToolExecutor(agent.config, {
+    ...(runClearance && runClearance.holdMs > 0 ? { clearance: runClearance } : {}),
     ...options.hostTools,
     env: (k) => host.env(k),
   });
