@@ -796,3 +796,78 @@ export interface PendingSource {
   /** Applies a verdict to item `id`; an id this source never issued answers 404. */
   verdict(id: string, body: PendingVerdict): Promise<PendingAnswer>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Workspace sandboxes (issue 14): the exec session, the persistent workspace and its snapshots.
+// Lanes "session", "workspace", "pool" and "code" build on these; each adds to its own section.
+// ---------------------------------------------------------------------------------------------
+
+/** One command run through an {@link ExecSession}. */
+export interface SessionCommand {
+  /** The program and its arguments (no shell). One of `argv` or `sh`. */
+  argv?: string[];
+  /** A shell command line (`/bin/sh -c`), where the image has a shell. */
+  sh?: string;
+  /** Working directory (default the sandbox's workdir, `/workspace` when it has one). */
+  cwd?: string;
+  /** Environment added for this command only. */
+  env?: Record<string, string>;
+  /** Text given on the command's stdin (default: none, stdin is at end of file at once). */
+  stdin?: string;
+  /** Kill the command (its whole process group) after this many ms. Default 30 000. */
+  timeoutMs?: number;
+  /** Cap of stdout and of stderr, each, in bytes. Default 1 MiB. */
+  maxOutputBytes?: number;
+  /** Cancels the command (killed as on a timeout); the session stays usable. */
+  signal?: AbortSignal;
+}
+
+/** What a {@link SessionCommand} did. */
+export interface SessionResult {
+  /** Exit code, or null when killed by a signal. */
+  exitCode: number | null;
+  /** The signal that ended it (`SIGKILL`…), or null. */
+  signal: string | null;
+  /** Standard output (UTF-8, lossy), at most the cap. */
+  stdout: string;
+  /** Standard error (UTF-8, lossy), at most the cap. */
+  stderr: string;
+  /** Whether stdout or stderr was cut at the cap. */
+  truncated: boolean;
+  /** Whether the timeout (or the signal) killed it. */
+  timedOut: boolean;
+  /** Wall time in the sandbox, ms. */
+  durationMs: number;
+}
+
+/** One entry of {@link ExecSession.listDir}. */
+export interface SessionDirEntry {
+  /** The name (no path). */
+  name: string;
+  /** What it is. */
+  kind: "file" | "dir" | "symlink" | "other";
+  /** Size in bytes (files). */
+  size: number;
+}
+
+/**
+ * A long-lived process in one sandbox that runs commands and file operations for the host over
+ * one attached exec (`zu-session`): no listener in the sandbox, no network needed. A lost session
+ * fails the calls in flight (`SessionLost`); the sandbox is not destroyed by closing it.
+ */
+export interface ExecSession extends AsyncDisposable {
+  /** The sandbox it runs in. */
+  readonly sandboxId: string;
+  /** False once the session is closed or lost. */
+  readonly alive: boolean;
+  /** Runs one command. Calls may overlap. */
+  run(command: SessionCommand): Promise<SessionResult>;
+  /** Reads a file of the sandbox (at most `maxBytes`, default 8 MiB). */
+  readFile(path: string, options?: { maxBytes?: number }): Promise<Uint8Array>;
+  /** Writes (creates or replaces) a file of the sandbox. */
+  writeFile(path: string, data: Uint8Array, options?: { mode?: number }): Promise<void>;
+  /** Lists a directory of the sandbox. */
+  listDir(path: string): Promise<SessionDirEntry[]>;
+  /** Ends the session process. Idempotent. */
+  close(): Promise<void>;
+}
