@@ -33,6 +33,8 @@ export function reportRun(
   const trace = events[0]?.trace_id ?? null;
   const blocked = events.filter((e) => e.type === "harness.defense.blocked");
   const jail = blocked.filter((e) => e.payload.kind === "runtime_permission");
+  const verdicts = events.filter((e) => e.type === "harness.egress.clearance");
+  const forwarded = verdicts.filter((e) => e.payload.outcome === "forwarded").length;
   if (view.json) {
     printJson(io, {
       ok: result.status === "success",
@@ -43,6 +45,7 @@ export function reportRun(
       events: events.length,
       db: view.db,
       blocked: blocked.map((e) => e.payload),
+      ...(verdicts.length ? { clearances: verdicts.map((e) => e.payload) } : {}),
       ...(view.extra ?? {}),
     });
   } else {
@@ -58,6 +61,15 @@ export function reportRun(
     if (blocked.length) {
       io.stdout(
         `blocked: ${blocked.length} (${jail.length} by the Deno permission jail); see "zu events list --type harness.defense.blocked${
+          view.db ? ` --db ${view.db}` : ""
+        }"\n`,
+      );
+    }
+    if (verdicts.length) {
+      io.stdout(
+        `cleared: ${verdicts.length} held for an operator (${forwarded} allowed and forwarded, ${
+          verdicts.length - forwarded
+        } refused or late); see "zu events list --type harness.egress.clearance${
           view.db ? ` --db ${view.db}` : ""
         }"\n`,
       );

@@ -60,6 +60,9 @@ Deno.test("zu run --clearance-hold: an undeclared host is held (pending in the l
     deepEqual(out.blocked.map((b: { kind: string; target: string }) => [b.kind, b.target]), [
       ["runtime_permission", "undeclared.test:443"],
     ]);
+    // The report lists what was held for an operator and how it ended.
+    equal(out.clearances.length, 1);
+    equal(out.clearances[0].outcome, "timed_out");
     const held = await rows(`${dir}/held.db`);
     const types = held.map((r) => r.type);
     ok(types.includes("harness.egress.pending"), types.join(" "));
@@ -77,6 +80,14 @@ Deno.test("zu run --clearance-hold: an undeclared host is held (pending in the l
     ok(offTypes.includes("harness.defense.blocked"));
     ok(!offTypes.some((t) => t.startsWith("harness.egress.")), offTypes.join(" "));
     equal(JSON.parse(off.stdoutText()).blocked[0].target, "undeclared.test:443");
+    equal(JSON.parse(off.stdoutText()).clearances, undefined);
+    // The text report says what was held and how it ended.
+    const text = captureIo({ cwd: dir });
+    equal(await main(["run", dir, "--db", "text.db", "--clearance-hold", "0.2"], text), 0);
+    match(
+      text.stdoutText(),
+      /^cleared: (\d+) held for an operator \(0 allowed and forwarded, \1 refused or late\)/m,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
