@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { type ClearanceReport } from "./clearance_report.ts";
+import type { ClearanceReport } from "./clearance_report.ts";
 import { ClearanceDesk } from "../../backends/egress/clearance/clearance_desk.ts";
 import type {
   ClearanceAnswer,
