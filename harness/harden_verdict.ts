@@ -131,7 +131,7 @@ function missOf(v: VariantVerdict, tolerated: boolean): VariantMiss {
       ...base,
       why: `${what}, yet the run still succeeded: the agent trusts a command that did not complete`,
       fix:
-        "add the exec-failure detector (plugins.detectors: [exec-failure]) so a failed, timed-out or truncated command is retried, not trusted",
+        "add the exec-failure detector (plugins.detectors: [exec-failure]) so a failed, timed-out or truncated command escalates instead of being trusted",
     };
   }
   return {

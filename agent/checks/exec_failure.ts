@@ -1,7 +1,9 @@
 /**
- * The `exec-failure` detector: asks for a retry when a command's observation (`shell`,
- * `run_code`) did not complete cleanly: a non-zero `exit_code`, `timed_out`, or output cut at the
- * cap (`truncated`). Other observations are not looked at.
+ * The `exec-failure` detector: escalates when a command's observation (`shell`, `run_code`) did
+ * not complete cleanly: a non-zero `exit_code`, `timed_out`, or output cut at the cap
+ * (`truncated`). Like `empty`, the run climbs a tier, or ends (`escalate`) when none is left, so a
+ * failed command is never trusted as a result. Opt-in: an agent whose commands may legitimately
+ * exit non-zero (`grep` with no match) leaves it out. Other observations are not looked at.
  *
  * @example
  * ```ts
@@ -14,7 +16,7 @@
 import type { Verdict } from "../../core/contracts.ts";
 import type { Detector, DetectorScope, RunContext } from "../../core/types.ts";
 
-/** Retry on a command that failed, timed out or was truncated. */
+/** Escalates on a command that failed, timed out or was truncated. */
 export class ExecFailureDetector implements Detector {
   /** Registry name. */
   readonly name = "exec-failure";
@@ -30,6 +32,6 @@ export class ExecFailureDetector implements Detector {
     else if (obs.exit_code !== 0) {
       detail = obs.exit_code === null ? "killed" : `exit ${String(obs.exit_code)}`;
     } else if (obs.truncated === true) detail = "output truncated";
-    return detail === null ? null : { severity: "retry", detector: this.name, detail };
+    return detail === null ? null : { severity: "escalate", detector: this.name, detail };
   }
 }
