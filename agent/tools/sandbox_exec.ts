@@ -1,10 +1,10 @@
 /**
  * Shared by `shell` and `run_code`: their options, where a call gets its sandbox, and the
- * observation. A run (keyed by its trace id) gets one hardened sandbox (`network: none`, the
- * backend's floor) the first time one of the two tools is called, with an {@link ExecSession}
- * attached: the backend's own `session(handle)` when it has one, else a plain per-call exec
- * ({@link backendExecSession}). Both tools of a run share it, so files written by one call are
- * there for the next; the run's end must call {@linkcode closeRunWorkspaces}.
+ * observation. A run (keyed by its trace id) gets one hardened sandbox per image (`network:
+ * none`, the backend's floor) the first time one of the two tools is called, with an
+ * {@link ExecSession} attached: the backend's own `session(handle)` when it has one, else a plain
+ * per-call exec ({@link backendExecSession}). Both tools of a run share it, so files written by
+ * one call are there for the next; the run's end must call {@linkcode closeRunWorkspaces}.
  *
  * @example
  * ```ts
@@ -118,7 +118,8 @@ interface Workspace {
   session: ExecSession;
 }
 
-const RUN_WORKSPACES = new Map<string, Promise<Workspace>>();
+// Run key -> image -> the sandbox: both tools of a run share it when they use the same image.
+const RUN_WORKSPACES = new Map<string, Map<string, Promise<Workspace>>>();
 
 async function attach(backend: SandboxBackend, handle: SandboxHandle): Promise<ExecSession> {
   // Lane "session": LocalDockerBackend.session(handle) gives the fast exec session.
@@ -148,30 +149,45 @@ async function runWorkspace(
   image: string,
   runKey: string,
 ): Promise<ExecSession> {
-  let entry = RUN_WORKSPACES.get(runKey);
-  if (entry) {
-    const ws = await entry.catch(() => null);
-    if (ws && ws.session.alive && ws.backend === backend) return ws.session;
-    await closeRunWorkspaces(runKey);
+  let byImage = RUN_WORKSPACES.get(runKey);
+  if (!byImage) {
+    byImage = new Map();
+    RUN_WORKSPACES.set(runKey, byImage);
   }
-  entry = launch(backend, image, runKey);
-  RUN_WORKSPACES.set(runKey, entry);
-  entry.catch(() => RUN_WORKSPACES.delete(runKey));
+  const known = byImage.get(image);
+  if (known) {
+    const ws = await known.catch(() => null);
+    if (ws && ws.session.alive && ws.backend === backend) return ws.session;
+    if (byImage.get(image) === known) byImage.delete(image);
+    if (ws) await teardown(ws);
+  }
+  const entry = launch(backend, image, runKey);
+  byImage.set(image, entry);
+  entry.catch(() => {
+    if (byImage.get(image) === entry) byImage.delete(image);
+  });
   return (await entry).session;
 }
 
-/** Closes the run's shared sandbox (session, then the sandbox), if any. Idempotent. */
-export async function closeRunWorkspaces(runKey: string): Promise<void> {
-  const entry = RUN_WORKSPACES.get(runKey);
-  if (!entry) return;
-  RUN_WORKSPACES.delete(runKey);
-  const ws = await entry.catch(() => null);
-  if (!ws) return;
+async function teardown(ws: Workspace): Promise<void> {
   await ws.session.close().catch(() => {});
   await ws.backend.destroy(ws.handle);
 }
 
-/** Run keys with a live shared sandbox (diagnostics and tests). */
+/** Closes the run's sandboxes (each session, then its sandbox), if any. Idempotent. */
+export async function closeRunWorkspaces(runKey: string): Promise<void> {
+  const byImage = RUN_WORKSPACES.get(runKey);
+  if (!byImage) return;
+  RUN_WORKSPACES.delete(runKey);
+  const errors: unknown[] = [];
+  for (const entry of byImage.values()) {
+    const ws = await entry.catch(() => null);
+    if (ws) await teardown(ws).catch((e) => errors.push(e));
+  }
+  if (errors.length > 0) throw errors[0];
+}
+
+/** Run keys with a live sandbox (diagnostics and tests). */
 export function openWorkspaceRuns(): string[] {
   return [...RUN_WORKSPACES.keys()];
 }
