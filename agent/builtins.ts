@@ -1,8 +1,9 @@
 /**
- * The built-in plugins by registry name: tools (`http_fetch`, `html_parse`, `recall`),
- * detectors (`empty`, `error`, `js-shell`, `bot-wall`, `captcha`), validators (`schema`,
- * `grounding`) and providers (`scripted`, `openai-compatible`, `anthropic`). Agent files name
- * them; the CLI offers their `names()`.
+ * The built-in plugins by registry name: tools (`http_fetch`, `html_parse`, `recall`,
+ * `render_dom`, `browser`, `shell`, `run_code`), detectors (`empty`, `error`, `exec-failure`,
+ * `js-shell`, `bot-wall`, `captcha`), validators (`schema`, `grounding`) and providers
+ * (`scripted`, `openai-compatible`, `anthropic`). Agent files name them; the CLI offers their
+ * `names()`.
  *
  * @example
  * ```ts

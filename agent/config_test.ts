@@ -328,7 +328,7 @@ Deno.test("loadAgentConfig errors name the file and the key in one line", async 
     ],
     [
       `${BASE}plugins:\n  tools: [http_fetch, htp_fetch]\n`,
-      'Cannot load agent "A": plugins.tools[1] "htp_fetch" is not a known tool (known: "browser", "html_parse", "http_fetch", "recall", "render_dom")',
+      'Cannot load agent "A": plugins.tools[1] "htp_fetch" is not a known tool (known: "browser", "html_parse", "http_fetch", "recall", "render_dom", "run_code", "shell")',
     ],
     [
       `${BASE}plugins:\n  detectors: [emptyy]\n`,

@@ -1,7 +1,8 @@
 /**
- * Fixture doubles for the off-box tools (`http_fetch`, `render_dom`, `browser`): they replay the
- * bundle's recorded observations and keep the real tool's name, schema, tier, capabilities and
- * egress, so gates, detectors and validators see exactly what they would see live.
+ * Fixture doubles for the off-box tools (`http_fetch`, `render_dom`, `browser`, and the sandbox
+ * command tools `shell` and `run_code`, which need no Docker offline): they replay the bundle's
+ * recorded observations and keep the real tool's name, schema, tier, capabilities and egress, so
+ * gates, detectors and validators see exactly what they would see live.
  *
  * - `order` matching (zu's, default): each call takes the tool's next observation; a call past
  *   the end returns `{"error": "<tool> fixture overrun (recorded N observations; ...)"}`.
@@ -31,7 +32,13 @@ import { ATTACKER_HOST } from "./perturb/attack.ts";
 import { pyStr } from "../core/python/mod.ts";
 
 /** The tools that get a fixture double; everything else runs for real. */
-export const DOUBLED_TOOLS: readonly string[] = ["http_fetch", "render_dom", "browser"];
+export const DOUBLED_TOOLS: readonly string[] = [
+  "http_fetch",
+  "render_dom",
+  "browser",
+  "shell",
+  "run_code",
+];
 
 /** How calls find their recorded observation. */
 export type MatchMode = "order" | "args";
@@ -315,7 +322,7 @@ export function fixtureTools(
   for (const [name, tool] of tools) {
     const append = descriptionAppend[name];
     if (name === "http_fetch") out.set(name, httpFetchDouble(tool, state, append));
-    else if (name === "render_dom" || name === "browser") {
+    else if (DOUBLED_TOOLS.includes(name)) {
       out.set(name, sessionDouble(tool, state, append));
     } else if (append !== undefined) out.set(name, wrap(tool, (c, a) => tool.call(c, a), append));
     else out.set(name, tool);

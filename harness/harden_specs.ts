@@ -1,7 +1,7 @@
 /**
  * Which variants a harden run plays: exactly what `perturb` names. `"none"` (or `"zu"`) is zu's
  * own set (banner-prefix, promo-suffix, one `drop-value:<v>` per grounded value); `"all"` is zu's
- * set then every extra perturbation; a list is exactly its specs, where `all` and `zu` expand as
+ * set then every extra perturbation (the `exec-*` ones only when the bundle recorded a command); a list is exactly its specs, where `all` and `zu` expand as
  * above and a bare `drop-value` expands to one variant per grounded value. Duplicates are dropped.
  *
  * @example
@@ -14,6 +14,7 @@
  */
 import type { Bundle } from "./bundle.ts";
 import { EXTRA_PERTURBATIONS } from "./perturb/registry.ts";
+import { EXEC_PERTURBATIONS, hasExecObservations } from "./perturb/exec_output.ts";
 import { zuVariantSpecs } from "./verdict.ts";
 
 /** What `perturb` may be: `"all"`, `"none"` (zu's own set) or a list of specs. */
@@ -23,7 +24,10 @@ export type PerturbChoice = "all" | "none" | readonly string[];
 export const DEFAULT_PERTURB: PerturbChoice = "all";
 
 function expand(bundle: Bundle, spec: string): string[] {
-  if (spec === "all") return [...zuVariantSpecs(bundle), ...EXTRA_PERTURBATIONS];
+  if (spec === "all") {
+    const exec = hasExecObservations(bundle) ? EXEC_PERTURBATIONS : [];
+    return [...zuVariantSpecs(bundle), ...EXTRA_PERTURBATIONS, ...exec];
+  }
   if (spec === "zu" || spec === "none") return zuVariantSpecs(bundle);
   if (spec === "drop-value") {
     return zuVariantSpecs(bundle).filter((s) => s.startsWith("drop-value:"));

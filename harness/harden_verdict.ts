@@ -126,6 +126,14 @@ function missOf(v: VariantVerdict, tolerated: boolean): VariantMiss {
         "add the grounding validator (plugins.validators: [schema, grounding]) so every value must appear in a page fetched in this run",
     };
   }
+  if (v.name.startsWith("exec-")) {
+    return {
+      ...base,
+      why: `${what}, yet the run still succeeded: the agent trusts a command that did not complete`,
+      fix:
+        "add the exec-failure detector (plugins.detectors: [exec-failure]) so a failed, timed-out or truncated command escalates instead of being trusted",
+    };
+  }
   return {
     ...base,
     why: `${what}, yet the run still succeeded: the agent hides a broken fetch`,

@@ -1,8 +1,9 @@
 /**
  * Offline replay: run an agent against a capture bundle with no model and no network. The model
  * is a scripted provider over the bundle's moves (or the hijacked worst case, or a real provider
- * in `live` mode); `http_fetch`, `render_dom` and `browser` are fixture doubles; detectors,
- * validators, gates and the event sink (a `MemorySink`) are the real ones.
+ * in `live` mode); `http_fetch`, `render_dom`, `browser`, `shell` and `run_code` are fixture
+ * doubles (no network, no Docker); detectors, validators, gates and the event sink (a
+ * `MemorySink`) are the real ones.
  *
  * @example
  * ```ts ignore

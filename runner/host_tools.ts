@@ -1,9 +1,11 @@
 /**
- * The host side of host-executed tools: answers a jailed child's `tool_call` for `render_dom`
- * or `browser` by running the real tool here, on the host's Docker (`LocalDockerBackend`) behind
- * a per-call egress proxy container (`DockerProxyEgress`), with the agent's own configuration
- * (`allowed_domains` included). The host re-checks every argument and target (it never trusts
- * the child). Without a Docker daemon or the images, each call answers an error observation.
+ * The host side of host-executed tools: answers a jailed child's `tool_call` for `render_dom`,
+ * `browser`, `shell` or `run_code` by running the real tool here, on the host's Docker
+ * (`LocalDockerBackend`): the browser tools behind a per-call egress proxy container
+ * (`DockerProxyEgress`), the code tools in one network-less sandbox per run. The agent's own
+ * configuration (`allowed_domains` included) applies; the host re-checks every argument and
+ * target (it never trusts the child). Without a Docker daemon or the images, each call answers
+ * an error observation.
  *
  * @module
  */
@@ -84,6 +86,9 @@ export class HostToolExecutor implements AsyncDisposable {
     const { DEFAULT_BROWSER_IMAGE } = await import("../agent/tools/browser_target.ts");
     const { RenderDom } = await import("../agent/tools/render_dom.ts");
     const { Browser } = await import("../agent/tools/browser.ts");
+    const { Shell } = await import("../agent/tools/shell.ts");
+    const { RunCode } = await import("../agent/tools/run_code.ts");
+    const { DEFAULT_EXEC_IMAGE } = await import("../agent/tools/sandbox_exec.ts");
     const { RUNTIME_IMAGE } = await import("../backends/docker/image_build.ts");
     const socket = dockerSocketPath(o.env);
     let backend = o.backend ?? null;
@@ -100,6 +105,14 @@ export class HostToolExecutor implements AsyncDisposable {
       tools.register(name, (args = {}) => {
         make(args); // the built-in's own argument checks
         const a = camel(args);
+        if (name === "shell" || name === "run_code") {
+          const image = typeof a["image"] === "string"
+            ? a["image"]
+            : o.env("ZU_EXEC_IMAGE") ?? DEFAULT_EXEC_IMAGE;
+          images.add(image);
+          const options = { ...a, image, ...(backend ? { backend } : {}) };
+          return name === "shell" ? new Shell(options) : new RunCode(options);
+        }
         const image = typeof a["image"] === "string"
           ? a["image"]
           : o.env("ZU_RENDER_IMAGE") ?? DEFAULT_BROWSER_IMAGE;
@@ -199,11 +212,15 @@ export class HostToolExecutor implements AsyncDisposable {
     }
   }
 
-  /** Closes the browser sessions of the run(s) served. Idempotent. */
+  /** Closes the browser sessions and code sandboxes of the run(s) served. Idempotent. */
   async close(): Promise<void> {
     if (this.#tools === null) return;
     const { closeRunSessions } = await import("../agent/tools/browser.ts");
-    for (const trace of this.#traces) await closeRunSessions(trace).catch(() => {});
+    const { closeRunWorkspaces } = await import("../agent/tools/sandbox_exec.ts");
+    for (const trace of this.#traces) {
+      await closeRunSessions(trace).catch(() => {});
+      await closeRunWorkspaces(trace).catch(() => {});
+    }
     this.#traces.clear();
     const dir = this.#clearanceDir;
     this.#clearanceDir = null;

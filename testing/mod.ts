@@ -19,6 +19,8 @@ export { SequentialIds } from "./sequential_ids.ts";
 export { MemorySink } from "../sinks/memory/mod.ts";
 export { ScriptedProvider } from "../agent/providers/scripted.ts";
 export { FakeBrowserEgress, FakeSandboxBackend } from "./fake_sandbox_backend.ts";
+export { FakeExecSession } from "./fake_exec_session.ts";
+export type { FakeRunHandler, FakeRunReply } from "./fake_exec_session.ts";
 export { FakeAgentLauncher } from "./fake_agent_launcher.ts";
 export type { FakeAgentLauncherOptions, FakeLauncherWiring } from "./fake_agent_launcher.ts";
 export type {

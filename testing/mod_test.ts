@@ -5,6 +5,7 @@ const EXPECTED: readonly string[] = [
   "FakeAgentLauncher",
   "FakeBrowserEgress",
   "FakeClock",
+  "FakeExecSession",
   "FakeSandboxBackend",
   "MemorySink",
   "ScriptedProvider",

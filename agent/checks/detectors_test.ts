@@ -70,6 +70,7 @@ Deno.test("builtinDetectors builds every detector under its registry name", () =
     "captcha",
     "empty",
     "error",
+    "exec-failure",
     "js-shell",
   ]);
 });

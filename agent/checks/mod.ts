@@ -1,6 +1,6 @@
 /**
- * zu's built-in checks: detectors `empty`, `error`, `js-shell`, `bot-wall`, `captcha` and
- * validators `schema`, `grounding`, by registry name.
+ * zu's built-in checks: detectors `empty`, `error`, `exec-failure`, `js-shell`, `bot-wall`,
+ * `captcha` and validators `schema`, `grounding`, by registry name.
  *
  * @example
  * ```ts
@@ -15,6 +15,7 @@ import { BotWallDetector } from "./bot_wall.ts";
 import { CaptchaDetector } from "./captcha.ts";
 import { EmptyDetector } from "./empty.ts";
 import { ErrorDetector } from "./error.ts";
+import { ExecFailureDetector } from "./exec_failure.ts";
 import { GroundingValidator } from "./grounding.ts";
 import { JsShellDetector } from "./js_shell.ts";
 import { SchemaValidator } from "./schema.ts";
@@ -23,6 +24,7 @@ export { BotWallDetector } from "./bot_wall.ts";
 export { CaptchaDetector } from "./captcha.ts";
 export { EmptyDetector } from "./empty.ts";
 export { ErrorDetector } from "./error.ts";
+export { ExecFailureDetector } from "./exec_failure.ts";
 export { GroundingValidator } from "./grounding.ts";
 export { JsShellDetector } from "./js_shell.ts";
 export { SchemaValidator } from "./schema.ts";
@@ -34,6 +36,7 @@ export function builtinDetectors(): Map<string, () => Detector> {
     ["captcha", () => new CaptchaDetector()],
     ["empty", () => new EmptyDetector()],
     ["error", () => new ErrorDetector()],
+    ["exec-failure", () => new ExecFailureDetector()],
     ["js-shell", () => new JsShellDetector()],
   ]);
 }

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { builtinTools } from "./builtin_tools.ts";
- * console.assert([...builtinTools().keys()].join() === "http_fetch,html_parse,recall,render_dom,browser");
+ * console.assert([...builtinTools().keys()].join() === "http_fetch,html_parse,recall,render_dom,browser,shell,run_code");
  * ```
  * @module
  */
@@ -16,6 +16,8 @@ import { HttpFetch, type HttpFetchOptions } from "./http_fetch.ts";
 import { Recall } from "./recall.ts";
 import { RenderDom, type RenderDomOptions } from "./render_dom.ts";
 import { Browser, type BrowserOptions } from "./browser.ts";
+import { Shell, type ShellOptions } from "./shell.ts";
+import { RunCode, type RunCodeOptions } from "./run_code.ts";
 
 /** Builds a tool from configuration arguments; throws `TypeError` on an unknown or bad key. */
 export type ToolFactory = (args?: Record<string, unknown>) => Tool;
@@ -97,9 +99,22 @@ const BROWSER_ARGS: Record<string, readonly [keyof RenderDomOptions, Kind]> = {
   ...NETWORK_ARGS,
 };
 
+const SHELL_ARGS: Record<string, readonly [keyof ShellOptions, Kind]> = {
+  image: ["image", "string"],
+  timeout_ms: ["timeoutMs", "number"],
+  timeoutMs: ["timeoutMs", "number"],
+  max_output_bytes: ["maxOutputBytes", "number"],
+  maxOutputBytes: ["maxOutputBytes", "number"],
+};
+
+const RUN_CODE_ARGS: Record<string, readonly [keyof RunCodeOptions, Kind]> = {
+  ...SHELL_ARGS,
+  languages: ["languages", "strings"],
+};
+
 /**
  * A fresh table of the built-in tools: `http_fetch`, `html_parse`, `recall` (tier 1) and
- * `render_dom`, `browser` (tier 2).
+ * `render_dom`, `browser`, `shell`, `run_code` (tier 2).
  *
  * @example
  * ```ts
@@ -133,6 +148,14 @@ export function builtinTools(): Map<string, ToolFactory> {
     [
       "browser",
       (args = {}) => new Browser(readArgs("browser", args, BROWSER_ARGS) as BrowserOptions),
+    ],
+    [
+      "shell",
+      (args = {}) => new Shell(readArgs("shell", args, SHELL_ARGS) as ShellOptions),
+    ],
+    [
+      "run_code",
+      (args = {}) => new RunCode(readArgs("run_code", args, RUN_CODE_ARGS) as RunCodeOptions),
     ],
   ]);
 }

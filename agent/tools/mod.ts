@@ -1,5 +1,6 @@
 /**
- * zu's built-in web tools: `http_fetch`, `html_parse`, `recall`, and {@link builtinTools}, the
+ * zu's built-in tools: `http_fetch`, `html_parse`, `recall`, the sandbox tools (`render_dom`,
+ * `browser`, `shell`, `run_code`) and {@link builtinTools}, the
  * name → factory table the agent configuration uses.
  *
  * @example
@@ -33,3 +34,10 @@ export type {
 } from "./render_dom.ts";
 export { Browser, BROWSER_OPS, closeRunSessions, openRunSessionKeys } from "./browser.ts";
 export type { BrowserOptions } from "./browser.ts";
+export { Shell } from "./shell.ts";
+export type { ShellOptions } from "./shell.ts";
+export { CODE_LANGUAGES, RunCode } from "./run_code.ts";
+export type { RunCodeOptions } from "./run_code.ts";
+export { closeRunWorkspaces, execObservation } from "./sandbox_exec.ts";
+export type { ExecToolOptions } from "./sandbox_exec.ts";
+export { backendExecSession } from "./backend_exec_session.ts";

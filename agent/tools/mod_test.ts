@@ -6,13 +6,19 @@ Deno.test("agent/tools/mod.ts exports exactly the tools and the factory table", 
   assert.deepEqual(Object.keys(mod).sort(), [
     "BROWSER_OPS",
     "Browser",
+    "CODE_LANGUAGES",
     "HtmlParse",
     "HttpFetch",
     "RECALL_WINDOW",
     "Recall",
     "RenderDom",
+    "RunCode",
+    "Shell",
+    "backendExecSession",
     "builtinTools",
     "closeRunSessions",
+    "closeRunWorkspaces",
+    "execObservation",
     "openRunSessionKeys",
     "renderObservation",
   ]);
@@ -26,6 +32,8 @@ Deno.test("builtinTools builds each tool under its registry name", () => {
     "recall",
     "render_dom",
     "browser",
+    "shell",
+    "run_code",
   ]);
   for (const [name, factory] of tools) assert.equal(factory().name, name);
 });

@@ -18,6 +18,12 @@ import { duplicatedObservation } from "./duplicated_observation.ts";
 import { emptyBody } from "./empty_body.ts";
 import { encodingNoise } from "./encoding_noise.ts";
 import { exfilLink } from "./exfil_link.ts";
+import {
+  execInjectOutput,
+  execNonzeroExit,
+  execTimeout,
+  execTruncatedOutput,
+} from "./exec_output.ts";
 import { fakeBoundaryMarkers } from "./fake_boundary_markers.ts";
 import { http429RetryAfter } from "./http_429_retry_after.ts";
 import { http5xx } from "./http_5xx.ts";
@@ -91,6 +97,10 @@ const FACTORIES: Record<string, PerturbationFactory> = {
   "exfil-link": exfilLink,
   "fake-boundary-markers": fakeBoundaryMarkers,
   "poisoned-tool-description": poisonedToolDescription,
+  "exec-nonzero-exit": execNonzeroExit,
+  "exec-timeout": execTimeout,
+  "exec-truncated-output": execTruncatedOutput,
+  "exec-inject-output": execInjectOutput,
 };
 
 /** A fresh registry holding every built-in perturbation factory. */

@@ -1,8 +1,9 @@
 /**
- * The child side of host-executed tools. Tier-2 tools (`render_dom`, `browser`) need the Docker
- * socket, which only the host control plane may open; inside the jail they are stand-ins that
- * run the tool's own argument and SSRF checks, then send a `tool_call` line to the host and wait
- * for its `tool_result` line on stdin. The host re-checks and runs the real tool.
+ * The child side of host-executed tools. Tier-2 tools (`render_dom`, `browser`, `shell`,
+ * `run_code`) need the Docker socket, which only the host control plane may open; inside the jail
+ * they are stand-ins that run the tool's own argument and SSRF checks (the browser tools), then
+ * send a `tool_call` line to the host and wait for its `tool_result` line on stdin. The host
+ * re-checks and runs the real tool.
  *
  * @example
  * ```ts ignore
@@ -24,7 +25,12 @@ import {
 } from "./protocol.ts";
 
 /** Tools the host runs for the child. */
-export const HOST_EXECUTED_TOOLS: readonly string[] = ["render_dom", "browser"];
+export const HOST_EXECUTED_TOOLS: readonly string[] = [
+  "render_dom",
+  "browser",
+  "shell",
+  "run_code",
+];
 
 /** Options of {@linkcode HostToolClient}. */
 export interface HostToolClientOptions {
