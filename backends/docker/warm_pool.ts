@@ -216,7 +216,12 @@ export class WarmPool implements AsyncDisposable {
         return claim;
       } catch (error) {
         this.#onError(error);
-        this.#discard(member);
+        if (error instanceof RunFailure && error.code === "sandbox_gone") {
+          // Another claimer renamed it first: it is theirs now, so only our session goes.
+          member.session?.close().catch(() => {});
+        } else {
+          this.#discard(member);
+        }
       }
     }
     if (this.#onEmpty === "refuse") {

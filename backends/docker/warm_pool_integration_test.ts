@@ -230,3 +230,39 @@ attackTest("the reaper removes the pool members of an owner killed with -9", asy
   assert.equal(report.containers.length, 5);
   assert.deepEqual(await listPoolMembers(docker, key), []);
 });
+
+attackTest(
+  "WarmPool skips a member another claimer renamed first and leaves it to them",
+  async () => {
+    await using backend = new LocalDockerBackend();
+    const errors: unknown[] = [];
+    await using pool = new WarmPool(backend, { image: await attackImage() }, {
+      size: 2,
+      onEmpty: "refuse",
+      openSession: null,
+      onError: (e) => errors.push(e),
+    });
+    await pool.start();
+    const docker = await backend.client();
+    const [first, second] = pool.readyMembers();
+    // Another process claims the first member the same way: a rename through its ready name.
+    await docker.getContainer(first!.name).rename({
+      name: `zu-claim-other-${first!.id.slice(0, 8)}`,
+    });
+    await assert.rejects(
+      () => docker.getContainer(first!.name).rename({ name: "zu-claim-late" }),
+      (e: { statusCode?: number }) => e.statusCode === 404,
+    );
+    const claim = await pool.claim("run-x");
+    assert.equal(claim.handle.id, second!.id);
+    assert.equal(
+      await alive(backend, first!.id),
+      true,
+      "the other claimer's sandbox was destroyed",
+    );
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof RunFailure && errors[0].code === "sandbox_gone");
+    await claim.release();
+    await backend.destroy(first!);
+  },
+);
