@@ -96,6 +96,16 @@ attackTest("WarmPool gives run B nothing run A wrote", async () => {
   assert.notEqual(r.exitCode, 0);
   assert.equal(r.stdout, "");
   assert.match(r.stderr, /No such file/);
+  // Nothing of run B was put in the container at create time: it was made for the pool.
+  const info = await (await backend.client()).getContainer(b.handle.id).inspect();
+  assert.equal(info.Config.Labels["zu.run"], `pool-${pool.key.slice(0, 12)}`);
+  assert.equal(info.Config.Labels["zu.pool"], pool.key);
+  assert.ok(
+    !JSON.stringify(info.Config).includes("run-b"),
+    "run B's id is in the container config",
+  );
+  assert.equal(info.Name, `/${b.handle.name}`);
+  assert.match(b.handle.name, /^zu-claim-run-b-/);
   const ls = await backend.execEntrypoint(b.handle, ["ls", "-A", "/tmp"]);
   assert.equal(ls.exitCode, 0);
   assert.equal(ls.stdout, "");
