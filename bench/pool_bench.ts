@@ -6,7 +6,8 @@
  * - `paused_exec`: `claim` from a paused pool (unpause) → first exec done;
  * - `warm_session`: `claim` from a pool whose members have their session open → first command
  *   done through that session; `claim_only` is the claim alone (the pool's bookkeeping: the
- *   rename that marks the member claimed).
+ *   rename that marks the member claimed); `warm_session_bg` and `claim_only_bg` are the same with
+ *   `markClaimed: "background"` (the rename after the claim).
  *
  * The session is the backend's `session(handle)` when it has one (the `zu-session` of issue 14,
  * `--image` must then ship it); otherwise a stand-in of the same transport: one attached exec of
@@ -111,6 +112,11 @@ const pools = {
   warm: new WarmPool(backend, spec, { size: 2, openSession: null }),
   paused: new WarmPool(backend, spec, { size: 2, openSession: null, pauseIdle: true }),
   session: new WarmPool(backend, spec, { size: 2, openSession: opener }),
+  sessionBg: new WarmPool(backend, spec, {
+    size: 2,
+    openSession: opener,
+    markClaimed: "background",
+  }),
 };
 const series: Record<string, number[]> = {
   cold: [],
@@ -118,6 +124,8 @@ const series: Record<string, number[]> = {
   paused_exec: [],
   warm_session: [],
   claim_only: [],
+  warm_session_bg: [],
+  claim_only_bg: [],
 };
 const cmd = ["/bin/busybox", "true"];
 const started = performance.now();
@@ -150,6 +158,14 @@ try {
     samples.warm_session = performance.now() - t;
     if (r.exitCode !== 0) throw new Error(`The session command failed: ${JSON.stringify(r)}`);
     await s.release();
+
+    t = performance.now();
+    const b = await pools.sessionBg.claim(RUN);
+    samples.claim_only_bg = performance.now() - t;
+    const rb = await b.session!.run({ sh: "true" });
+    samples.warm_session_bg = performance.now() - t;
+    if (rb.exitCode !== 0) throw new Error(`The session command failed: ${JSON.stringify(rb)}`);
+    await b.release();
     if (i > 0) { for (const [k, v] of Object.entries(samples)) series[k]!.push(v); }
   }
 } finally {
@@ -180,9 +196,12 @@ if (values.json) {
     );
   }
   for (const [k, r] of Object.entries(ratios)) console.log(`  ${k.padEnd(26)} ${r.toFixed(3)}x`);
-  console.log(
-    `  goal: claim -> ready session <= 30 ms p50: ${
-      stats.warm_session!.p50 <= 30 ? "met" : "MISSED"
-    } (${stats.warm_session!.p50.toFixed(1)} ms)`,
-  );
+  for (const k of ["warm_session", "warm_session_bg"]) {
+    const p50 = stats[k]!.p50;
+    console.log(
+      `  goal: claim -> ready session <= 30 ms p50 (${k}): ${p50 <= 30 ? "met" : "MISSED"} (${
+        p50.toFixed(1)
+      } ms)`,
+    );
+  }
 }

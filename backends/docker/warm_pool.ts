@@ -63,6 +63,12 @@ export interface WarmPoolOptions {
   onError?: (error: unknown) => void;
   /** Clock (ms). Default `Date.now`. */
   now?: () => number;
+  /**
+   * When the claim renames the member `zu-claim-…`: `await` (before `claim()` resolves; the
+   * rename is also the cross-process guard) or `background` (after; one daemon call less on the
+   * claim path, exactly once within this process only, `release()` waits for it). Default `await`.
+   */
+  markClaimed?: "await" | "background";
 }
 
 /** A sandbox handed to one run. */
@@ -118,6 +124,7 @@ export class WarmPool implements AsyncDisposable {
   #pauseIdle: boolean;
   #concurrency: number;
   #onEmpty: "cold" | "refuse";
+  #markInBackground: boolean;
   #opener: SessionOpener | null;
   #onError: (error: unknown) => void;
   #now: () => number;
@@ -143,6 +150,7 @@ export class WarmPool implements AsyncDisposable {
     this.#pauseIdle = options.pauseIdle ?? false;
     this.#concurrency = Math.max(1, Math.floor(options.refillConcurrency ?? 2));
     this.#onEmpty = options.onEmpty ?? "cold";
+    this.#markInBackground = options.markClaimed === "background";
     this.#opener = options.openSession === undefined ? defaultOpener(backend) : options.openSession;
     this.#onError = options.onError ?? (() => {});
     this.#now = options.now ?? Date.now;
@@ -266,12 +274,22 @@ export class WarmPool implements AsyncDisposable {
     const unpaused = member.paused
       ? docker.getContainer(member.handle.id).unpause()
       : Promise.resolve();
-    await Promise.all([renamed, unpaused]);
     const handle: SandboxHandle = { id: member.handle.id, name, runId };
+    if (this.#markInBackground) {
+      const marked = renamed.catch((error) => this.#onError(error));
+      await unpaused;
+      return this.#claimOf(handle, member.session, true, marked);
+    }
+    await Promise.all([renamed, unpaused]);
     return this.#claimOf(handle, member.session, true);
   }
 
-  #claimOf(handle: SandboxHandle, session: ExecSession | null, warm: boolean): PoolClaim {
+  #claimOf(
+    handle: SandboxHandle,
+    session: ExecSession | null,
+    warm: boolean,
+    marked: Promise<void> = Promise.resolve(),
+  ): PoolClaim {
     let released: Promise<void> | null = null;
     const claim: PoolClaim = {
       handle,
@@ -281,6 +299,7 @@ export class WarmPool implements AsyncDisposable {
         released ??= (async () => {
           this.#claims.delete(claim);
           if (session) await session.close().catch(() => {});
+          await marked;
           await this.#backend.destroy(handle);
         })();
         return released;

@@ -276,3 +276,32 @@ attackTest(
     await backend.destroy(first!);
   },
 );
+
+attackTest(
+  "WarmPool with markClaimed background hands out each member once and marks it",
+  async () => {
+    await using backend = new LocalDockerBackend();
+    await using pool = new WarmPool(backend, { image: await attackImage() }, {
+      size: 4,
+      onEmpty: "refuse",
+      openSession: null,
+      markClaimed: "background",
+    });
+    await pool.start();
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => pool.claim(`bg-${i}`)),
+    );
+    const won = results.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
+    assert.equal(won.length, 4);
+    assert.equal(new Set(won.map((c) => c.handle.id)).size, 4);
+    const docker = await backend.client();
+    const ids = won.map((c) => c.handle.id).sort();
+    let claimed: string[] = [];
+    for (let i = 0; i < 100 && claimed.join() !== ids.join(); i++) {
+      claimed = (await listPoolMembers(docker, pool.key))
+        .filter((m) => m.state === "claimed").map((m) => m.id).sort();
+    }
+    assert.deepEqual(claimed, ids);
+    await Promise.all(won.map((c) => c.release()));
+  },
+);
