@@ -305,3 +305,27 @@ attackTest(
     await Promise.all(won.map((c) => c.release()));
   },
 );
+
+attackTest(
+  "WarmPool replaces a member idle longer than maxIdleMs instead of handing it out",
+  async () => {
+    await using backend = new LocalDockerBackend();
+    let now = 1_000_000;
+    await using pool = new WarmPool(backend, { image: await attackImage() }, {
+      size: 1,
+      maxIdleMs: 60_000,
+      openSession: null,
+      onEmpty: "refuse",
+      now: () => now,
+    });
+    await pool.start();
+    const [stale] = pool.readyMembers();
+    now += 61_000;
+    await assert.rejects(() => pool.claim("late"), (e) => e instanceof RunFailure);
+    await pool.start(); // waits for the discard and the refill
+    assert.equal(await alive(backend, stale!.id), false);
+    await using fresh = await pool.claim("fresh");
+    assert.notEqual(fresh.handle.id, stale!.id);
+    assert.equal(fresh.warm, true);
+  },
+);
