@@ -51,7 +51,7 @@ export interface WarmPoolOptions {
   size?: number;
   /** A member idle longer than this is replaced. Default 600 000 ms. */
   maxIdleMs?: number;
-  /** Pause idle members (`docker pause`); unpaused on claim. Default false. */
+  /** Pause idle members (`docker pause`); unpaused on claim. Members with a session are never paused (see `#startOne`). Default false. */
   pauseIdle?: boolean;
   /** Launches in flight at once when refilling. Default 2. */
   refillConcurrency?: number;
@@ -347,8 +347,11 @@ export class WarmPool implements AsyncDisposable {
         throw new TypeError(`Pool sandbox "${handle.name}" lacks the "${READY_PREFIX}" prefix`);
       }
       const session = this.#opener ? await this.#opener(handle) : null;
-      if (this.#pauseIdle) await (await this.#backend.client()).getContainer(handle.id).pause();
-      return { handle, session, paused: this.#pauseIdle, readyAt: this.#now() };
+      // A member with an attached session is never paused: on this host's Docker 20.10 a paused
+      // container with an open attached exec left its cgroup FROZEN and hung unpause and rm -f.
+      const pause = this.#pauseIdle && session === null;
+      if (pause) await (await this.#backend.client()).getContainer(handle.id).pause();
+      return { handle, session, paused: pause, readyAt: this.#now() };
     } catch (error) {
       await this.#backend.destroy(handle).catch(() => {});
       throw error;
@@ -358,6 +361,10 @@ export class WarmPool implements AsyncDisposable {
   #discard(member: Member): void {
     const p: Promise<void> = (async () => {
       if (member.session) await member.session.close().catch(() => {});
+      if (member.paused) {
+        await (await this.#backend.client()).getContainer(member.handle.id).unpause()
+          .catch(() => {});
+      }
       await this.#backend.destroy(member.handle);
     })().catch((error) => this.#onError(error)).finally(() => this.#pending.delete(p));
     this.#pending.add(p);
