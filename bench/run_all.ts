@@ -45,6 +45,7 @@ if (await dockerAvailable()) {
   results.push(
     await run("./sandbox_bench.ts", quick ? ["--iterations", "10", "--launches", "3"] : []),
   );
+  results.push(await run("./pool_bench.ts", quick ? ["--iterations", "3"] : []));
   const version = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)))
     .version as string;
   if (await imagePresent(`zu-browser:${version}`)) {

@@ -64,6 +64,7 @@ export const RUN_FAILURE_CODES = Object.freeze(
     "fetch_timeout",
     "interrupted",
     "plugin_escape",
+    "pool_empty",
     "provider_error",
     "provider_rate_limited",
     "provider_timeout",

@@ -88,6 +88,12 @@ export interface LocalDockerBackendOptions {
   sessionReplyTimeoutMs?: number;
 }
 
+/** Options of {@linkcode LocalDockerBackend.launch}. */
+export interface LaunchOptions {
+  /** Extra container labels (`zu.pool=<key>`); the managed labels win. Default none. */
+  labels?: Record<string, string>;
+}
+
 /** A handle that also tears its sandbox down with `await using`. */
 export interface DockerSandboxHandle extends SandboxHandle, AsyncDisposable {}
 
@@ -215,8 +221,11 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     return { mode: name, owned: name };
   }
 
-  /** Creates and starts a hardened sandbox. */
-  async launch(spec: SandboxSpec): Promise<DockerSandboxHandle> {
+  /**
+   * Creates and starts a hardened sandbox. `options.labels` adds labels (the warm pool's
+   * `zu.pool`); they never replace the managed labels of `hardening.ts`.
+   */
+  async launch(spec: SandboxSpec, options: LaunchOptions = {}): Promise<DockerSandboxHandle> {
     // The floor first: nothing is created, nor the daemon asked, for a spec that would loosen it.
     checkSandboxSpec(spec);
     const seccompJson = seccompJsonFor(spec.seccomp ?? this.#options.seccomp ?? "default");
@@ -234,13 +243,15 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
       const name = `zu-${safeName(runId)}-${randomSuffix()}`;
       let container: Dockerode.Container | undefined;
       try {
-        container = await docker.createContainer(hardenedCreateOptions(spec, {
+        const create = hardenedCreateOptions(spec, {
           ...ctxBase,
           name,
           seccompJson,
           networkMode: net.mode,
           hostCpus: navigator.hardwareConcurrency || 1,
-        }));
+        });
+        create.Labels = { ...options.labels, ...create.Labels };
+        container = await docker.createContainer(create);
         await container.start();
         await this.#waitRunning(container, name);
       } catch (error) {

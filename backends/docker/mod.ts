@@ -20,6 +20,9 @@ export * from "./reaper.ts";
 export * from "./exec_stream.ts";
 export * from "./exec_run.ts";
 export * from "./session.ts";
+export * from "./warm_pool.ts";
+export * from "./pool_key.ts";
+export * from "./pool_members.ts";
 export {
   ATTACK_IMAGE,
   attackContext,
