@@ -13,6 +13,7 @@ function fakeDocker(
   const docker = {
     listContainers: () => Promise.resolve(containers),
     listNetworks: () => Promise.resolve(networks),
+    listVolumes: () => Promise.resolve({ Volumes: [] }),
     getContainer: (id: string) => ({ remove: () => (removed.push(`c:${id}`), Promise.resolve()) }),
     getNetwork: (id: string) => ({
       remove: () => {
@@ -51,7 +52,7 @@ Deno.test("reapLeaked removes what dead owners left and keeps what live owners h
   );
   const report = await reapLeaked(docker, { isOwnerAlive: (pid) => Promise.resolve(pid === 222) });
   assert.deepEqual(removed, ["c:dead", "n:n-dead"]);
-  assert.deepEqual(report, { containers: ["dead"], networks: ["zu-net-r1"] });
+  assert.deepEqual(report, { containers: ["dead"], networks: ["zu-net-r1"], volumes: [] });
 });
 
 Deno.test("reapLeaked with runId removes that run only, alive or not", async () => {
