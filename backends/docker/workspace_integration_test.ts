@@ -289,3 +289,63 @@ attackTest(
     });
   },
 );
+
+attackTest("a crafted snapshot cannot write outside the restored workspace", async () => {
+  await withStore(async (store) => {
+    await using backend = new LocalDockerBackend({ snapshotStore: store });
+    const image = await attackImage();
+    const { tarStream } = await import("./_tar.ts");
+    const evil = new TextEncoder().encode("pwned\n");
+    const attempts: Array<Parameters<typeof tarStream>[0]> = [
+      [{ type: "file", path: "../tmp/evil", mode: 0o644, source: evil }],
+      [
+        { type: "symlink", path: "up", target: "/tmp" },
+        { type: "file", path: "up/evil", mode: 0o644, source: evil },
+      ],
+      [
+        { type: "symlink", path: "rel", target: "../../../../tmp" },
+        { type: "file", path: "rel/evil", mode: 0o644, source: evil },
+      ],
+    ];
+    const spec: SandboxSpec = { image, runId: testRunId("wsevil"), workspace: true };
+    const { specPolicyHash } = await import("./workspace_snapshot.ts");
+    const policy = await specPolicyHash(spec, seccompJsonFor("default"));
+    for (const entries of attempts) {
+      const parts: Uint8Array[] = [];
+      for await (const p of tarStream(entries)) parts.push(p);
+      const tar = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((at, p) => (tar.set(p, at), at + p.length), 0);
+      const snap = await store.put(tar, {
+        id: `snap_${crypto.randomUUID()}`,
+        kind: "workspace",
+        treeDigest: "",
+        policyHash: policy,
+        image,
+        parent: { runId: "x", sandbox: "x" },
+        createdAt: new Date().toISOString(),
+        labels: {},
+      });
+      let box;
+      try {
+        box = await backend.restore(snap.id, spec);
+      } catch (error) {
+        assert.ok(
+          error instanceof Error && /restore the workspace/.test(error.message),
+          String(error),
+        );
+        continue;
+      }
+      // Extracted, if at all, inside the workspace only: /tmp of the sandbox is untouched.
+      const r = await backend.execEntrypoint(box, [
+        "sh",
+        "-c",
+        "ls -A /tmp; cat /tmp/evil 2>&1; true",
+      ]);
+      assert.ok(!r.stdout.includes("pwned"), r.stdout);
+      await backend.destroy(box);
+    }
+    assert.equal(backend.live().length, 0);
+    // Nor on the host.
+    await assert.rejects(Deno.stat("/tmp/evil"), Deno.errors.NotFound);
+  });
+});
