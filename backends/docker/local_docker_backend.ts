@@ -57,12 +57,11 @@ import {
 import { processStartTime, reapLeaked, type ReapOptions, type ReapReport } from "./reaper.ts";
 import { SnapshotStore } from "./snapshot_store.ts";
 import {
-  checkRestorePolicy,
   POLICY_LABEL,
   policyHash,
+  prepareRestore,
   restoreWorkspace,
   snapshotWorkspace,
-  specPolicyHash,
 } from "./workspace_snapshot.ts";
 import {
   createWorkspaceVolume,
@@ -513,18 +512,18 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     options: { pinned?: boolean } = {},
   ): Promise<WorkspaceSnapshot> {
     const id = typeof sandbox === "string" ? sandbox : sandbox.id;
-    const snapshotOf = this.#boxes.get(id)?.snapshotOf;
-    const ownerLabels = managedLabels({
-      runId: typeof sandbox === "string" ? "" : sandbox.runId,
-      ownerPid: Deno.pid,
-      ownerStart: await this.#owner(),
-      createdAt: Date.now(),
-    });
+    const runId = typeof sandbox === "string" ? "" : sandbox.runId;
+    const ownerStart = await this.#owner();
     return await this.#call((docker) =>
       snapshotWorkspace(docker, this.snapshotStore(), id, {
-        ownerLabels,
-        ...(options.pinned ? { pinned: true } : {}),
-        ...(snapshotOf ? { snapshotOf } : {}),
+        ownerLabels: managedLabels({
+          runId,
+          ownerPid: Deno.pid,
+          ownerStart,
+          createdAt: Date.now(),
+        }),
+        pinned: options.pinned === true,
+        snapshotOf: this.#boxes.get(id)?.snapshotOf,
       })
     );
   }
@@ -544,17 +543,10 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     spec: SandboxSpec,
     options: RestoreOptions = {},
   ): Promise<DockerSandboxHandle> {
-    const store = this.snapshotStore();
-    const snap = await store.get(snapshot);
-    const tar = await store.read(snap);
-    const full: SandboxSpec = { ...spec, workspace: spec.workspace || true };
-    checkSandboxSpec(full);
-    const seccomp = seccompJsonFor(full.seccomp ?? this.#options.seccomp ?? "default");
-    checkRestorePolicy(
-      snap,
-      await specPolicyHash(full, seccomp),
-      options.allowPolicyChange === true,
-    );
+    const { snap, tar, full } = await prepareRestore(this.snapshotStore(), snapshot, spec, {
+      defaultSeccomp: this.#options.seccomp ?? "default",
+      allowPolicyChange: options.allowPolicyChange === true,
+    });
     const handle = await this.launch(full);
     try {
       await this.#call((docker) => restoreWorkspace(docker, handle.id, tar));

@@ -22,6 +22,7 @@ import { RunFailure, UserError } from "../../core/errors.ts";
 import type { SandboxSpec, WorkspaceSnapshot } from "../../core/types.ts";
 import type { DockerClient, DockerContainerCreateOptions } from "./docker_client.ts";
 import { hardenedCreateOptions } from "./hardening.ts";
+import { checkSandboxSpec, seccompJsonFor } from "./sandbox_floor.ts";
 import { newSnapshotId, type SnapshotStore } from "./snapshot_store.ts";
 import { sha256, treeDigest } from "./workspace_tree.ts";
 import { WORKSPACE_LABEL, WORKSPACE_PATH, workspaceSizeBytes } from "./workspace_volume.ts";
@@ -98,7 +99,7 @@ export interface SnapshotContext {
   /** Keep it after the owner exits (reaped by age only). Default false. */
   pinned?: boolean;
   /** The snapshot this sandbox was restored from, if known. */
-  snapshotOf?: string;
+  snapshotOf?: string | undefined;
 }
 
 /**
@@ -150,7 +151,11 @@ export async function snapshotWorkspace(
       cause: error,
     });
   }
-  const snapLabels = { ...ctx.ownerLabels, ...(ctx.pinned ? { "zu.pinned": "1" } : {}) };
+  const snapLabels = {
+    ...ctx.ownerLabels,
+    "zu.run": ctx.ownerLabels["zu.run"] || (labels["zu.run"] ?? ""),
+    ...(ctx.pinned ? { "zu.pinned": "1" } : {}),
+  };
   return await store.put(tar, {
     id: newSnapshotId(),
     kind: "workspace",
@@ -184,6 +189,26 @@ export function checkRestorePolicy(
   );
 }
 
+/**
+ * Everything a restore checks before launching: the snapshot exists, its blob matches its
+ * digest, the spec (with a workspace) passes the floor and runs under the snapshot's policy
+ * (unless `allowPolicyChange`). Returns the manifest, the tar and the spec to launch.
+ */
+export async function prepareRestore(
+  store: SnapshotStore,
+  id: string,
+  spec: SandboxSpec,
+  options: { defaultSeccomp: string; allowPolicyChange: boolean },
+): Promise<{ snap: WorkspaceSnapshot; tar: Uint8Array; full: SandboxSpec }> {
+  const snap = await store.get(id);
+  const tar = await store.read(snap);
+  const full: SandboxSpec = { ...spec, workspace: spec.workspace || true };
+  checkSandboxSpec(full);
+  const seccomp = seccompJsonFor(full.seccomp ?? options.defaultSeccomp);
+  checkRestorePolicy(snap, await specPolicyHash(full, seccomp), options.allowPolicyChange);
+  return { snap, tar, full };
+}
+
 /** Puts a snapshot's tar into a running sandbox's `/workspace`. */
 export async function restoreWorkspace(
   docker: DockerClient,
@@ -191,9 +216,12 @@ export async function restoreWorkspace(
   tar: Uint8Array,
 ): Promise<void> {
   try {
-    await docker.getContainer(containerId).putArchive(Buffer.from(tar) as never, {
-      path: WORKSPACE_PATH,
-    });
+    await docker.getContainer(containerId).putArchive(
+      Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength) as never,
+      {
+        path: WORKSPACE_PATH,
+      },
+    );
   } catch (error) {
     throw new RunFailure("snapshot_failed", `Cannot restore the workspace: ${String(error)}`, {
       cause: error,
