@@ -888,6 +888,14 @@ export interface SandboxSpec {
   workspace?: boolean | WorkspaceSpec;
 }
 
+export interface SandboxBackend {
+  /**
+   * Whether `snapshot` captures and `restore` brings back the sandbox's workspace (the id
+   * `snapshot` returns is then a snapshot id, and `restore` always starts a NEW sandbox).
+   */
+  supportsSnapshots?(): boolean;
+}
+
 /** A stored workspace snapshot (`zu sandbox ls`). Never holds the sandbox's environment. */
 export interface WorkspaceSnapshot {
   /** `snap_<uuid>`. */

@@ -11,6 +11,10 @@
  * Docker cannot kill one exec: an exec that reaches its timeout kills its whole sandbox, which
  * then refuses further execs.
  *
+ * `workspace: true` gives a sandbox its own writable `/workspace` (`workspace_volume.ts`);
+ * `snapshot`/`restore` capture it and start new sandboxes from it (`workspace_snapshot.ts`,
+ * stored by `snapshot_store.ts`).
+ *
  * @example
  * ```ts ignore
  * import { LocalDockerBackend } from "./local_docker_backend.ts";
