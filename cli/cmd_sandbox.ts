@@ -8,6 +8,7 @@ import { UserError } from "../core/errors.ts";
 import { dockerUnavailable } from "../core/environment_errors.ts";
 import { bool, type CommandContext, type CommandDef, num, printJson, str } from "./_command.ts";
 import { pingDocker, socketOptions } from "./_docker.ts";
+import { snapshotCommands } from "./cmd_sandbox_snapshot.ts";
 
 /** Refuses (exit 2, one line) when no Docker daemon answers. */
 export async function requireDocker(ctx: CommandContext): Promise<void> {
@@ -129,14 +130,17 @@ removed afterwards. zu exits with the command's exit code.`,
 
 const gc: CommandDef = {
   name: "gc",
-  summary: "Remove containers and networks that dead runs left behind (label zu.managed=1)",
+  summary:
+    "Remove containers, networks, workspace volumes and snapshots that dead runs left behind",
   description:
     `Only what a dead owner left is removed. Every sandbox is labelled with its owner: host
 (machine id), boot, pid namespace, user, pid and the pid's start time. An owner on this host,
 boot and pid namespace is dead when its pid is gone or was reused; a sandbox from an earlier boot
 of this host is dead. A sandbox whose owner this process cannot see (another host on the same
 daemon, another pid namespace, another user's process hidden by /proc's hidepid) is kept:
-remove it with --run or --older-than-ms.`,
+remove it with --run or --older-than-ms. Workspace volumes go with their sandbox; workspace
+snapshots (.zu/snapshots) of a dead owner go too, except those taken with "zu sandbox snapshot"
+(pinned), which only --run or --older-than-ms remove.`,
   flags: {
     run: {
       type: "string",
@@ -150,7 +154,11 @@ remove it with --run or --older-than-ms.`,
     await requireDocker(ctx);
     const { socketOptions } = await import("./_docker.ts");
     const { LocalDockerBackend } = await import("../backends/docker/mod.ts");
-    await using backend = new LocalDockerBackend(socketOptions(ctx.io));
+    const { snapshotStoreAt } = await import("./cmd_sandbox_snapshot.ts");
+    await using backend = new LocalDockerBackend({
+      ...socketOptions(ctx.io),
+      snapshotStore: await snapshotStoreAt(ctx),
+    });
     const runId = str(ctx, "run");
     const older = num(ctx, "older-than-ms");
     const report = await backend.reapLeaked({
@@ -160,7 +168,9 @@ remove it with --run or --older-than-ms.`,
     if (bool(ctx, "json")) printJson(ctx.io, report);
     else {
       ctx.io.stdout(
-        `removed ${report.containers.length} container(s) and ${report.networks.length} network(s)\n`,
+        `removed ${report.containers.length} container(s), ${report.networks.length} network(s), ${report.volumes.length} workspace volume(s) and ${
+          report.snapshots?.length ?? 0
+        } snapshot(s)\n`,
       );
     }
     return 0;
@@ -224,6 +234,6 @@ const doctor: CommandDef = {
 /** `zu sandbox`. */
 export const sandboxCommand: CommandDef = {
   name: "sandbox",
-  summary: "Docker sandbox: image build, exec, gc, doctor",
-  subcommands: [image, exec, gc, doctor],
+  summary: "Docker sandbox: image build, exec, gc, doctor, workspace snapshots",
+  subcommands: [image, exec, gc, doctor, ...snapshotCommands],
 };

@@ -44,10 +44,14 @@ export const USER_ERROR_CODES = Object.freeze(
     "provider_auth",
     "run_permission_missing",
     "sandbox_floor",
+    "sandbox_not_found",
     "sandbox_required",
     "secret_unresolved",
     "serve_listen_failed",
     "sink_unreadable",
+    "snapshot_not_found",
+    "snapshot_policy",
+    "snapshot_unsupported",
     "tuple_mismatch",
     "unknown_request",
     "usage",
@@ -76,6 +80,7 @@ export const RUN_FAILURE_CODES = Object.freeze(
     "sandbox_teardown_failed",
     "sandbox_timeout",
     "security_block",
+    "snapshot_failed",
   ] as const,
 );
 

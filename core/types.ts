@@ -871,3 +871,51 @@ export interface ExecSession extends AsyncDisposable {
   /** Ends the session process. Idempotent. */
   close(): Promise<void>;
 }
+
+// --- Lane "workspace": the persistent workspace and its snapshots. ---
+
+/** The writable `/workspace` of a sandbox (see `backends/docker/workspace_volume.ts`). */
+export interface WorkspaceSpec {
+  /** Size cap in bytes (default 256 MiB, at most 1 GiB; it counts against the sandbox's memory). */
+  sizeBytes?: number;
+}
+
+export interface SandboxSpec {
+  /**
+   * A writable `/workspace` (a fresh volume of this sandbox only; noexec, nosuid, nodev, owned by
+   * the sandbox user). `true` = the defaults. Default: none.
+   */
+  workspace?: boolean | WorkspaceSpec;
+}
+
+export interface SandboxBackend {
+  /**
+   * Whether `snapshot` captures and `restore` brings back the sandbox's workspace (the id
+   * `snapshot` returns is then a snapshot id, and `restore` always starts a NEW sandbox).
+   */
+  supportsSnapshots?(): boolean;
+}
+
+/** A stored workspace snapshot (`zu sandbox ls`). Never holds the sandbox's environment. */
+export interface WorkspaceSnapshot {
+  /** `snap_<uuid>`. */
+  id: string;
+  /** What it captured: the workspace (the root is read-only under the floor, so no root diff). */
+  kind: "workspace";
+  /** sha256 of the stored tar (the blob's address). */
+  digest: string;
+  /** sha256 over the tree (paths, types, modes, owners, contents; not times): equal trees, equal digests. */
+  treeDigest: string;
+  /** Bytes of the tar. */
+  sizeBytes: number;
+  /** Hash of the hardening policy the source sandbox ran under. */
+  policyHash: string;
+  /** The image the source sandbox ran. */
+  image: string;
+  /** Where it came from. */
+  parent: { runId: string; sandbox: string; snapshotOf?: string };
+  /** ISO time of capture. */
+  createdAt: string;
+  /** Owner labels (`zu.pid`, `zu.host`…) for the reaper; `pinned` snapshots are reaped by age only. */
+  labels: Record<string, string>;
+}

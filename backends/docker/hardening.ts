@@ -11,6 +11,7 @@
  * | CPU | `NanoCpus` quota ≤ the host's CPUs (default 1) | lower it |
  * | user | `10001:10001` | nothing |
  * | root filesystem | read-only; `/tmp` tmpfs `rw,noexec,nosuid,nodev,size=64m` | nothing |
+ * | workspace | none; opt-in: its own fresh volume at `/workspace` (tmpfs, noexec, nosuid, nodev, uid 10001, size-capped) | ask for one, lower its size |
  * | network | `none`; `isolated` = an internal network; `unrestricted` only with an explicit opt-in | choose the mode |
  * | labels | `zu.managed=1`, `zu.run`, `zu.pid`, `zu.pidstart`, `zu.created`, owner (`zu.host`, `zu.boot`, `zu.pidns`, `zu.uid`) | nothing |
  * | namespaces, devices, mounts | none of the host's; no devices; no binds | nothing |
@@ -25,6 +26,7 @@ import type { DockerContainerCreateOptions } from "./docker_client.ts";
 import type { SandboxSpec } from "../../core/types.ts";
 import { checkSandboxFloor, checkSandboxSpec } from "./sandbox_floor.ts";
 import { ownerLabels } from "./owner.ts";
+import { WORKSPACE_LABEL, workspaceMount, workspaceSizeBytes } from "./workspace_volume.ts";
 
 /** Upper bound of pids in a sandbox. */
 export const MAX_PIDS = 256;
@@ -61,6 +63,8 @@ export interface HardeningContext {
   createdAt: number;
   /** CPUs of the host (cap of the CPU quota). */
   hostCpus: number;
+  /** The workspace volume created for this sandbox (mounted at `/workspace`). Default none. */
+  workspaceVolume?: string;
 }
 
 /** Labels put on every container, network and snapshot zu creates. */
@@ -161,9 +165,17 @@ export function hardenedCreateOptions(
   };
   if (spec.cmd && spec.cmd.length > 0) options.Cmd = [...spec.cmd];
   if (spec.workdir) options.WorkingDir = spec.workdir;
+  if (workspaceSizeBytes(spec.workspace) > 0) {
+    if (ctx.workspaceVolume === undefined) {
+      throw new TypeError("A sandbox spec with a workspace needs its workspace volume");
+    }
+    options.HostConfig!.Mounts = [workspaceMount(ctx.workspaceVolume)] as never;
+    options.Labels![WORKSPACE_LABEL] = ctx.workspaceVolume;
+  }
   checkSandboxFloor(options, {
     unrestricted: spec.network === "unrestricted" && spec.allowUnrestrictedEgress === true,
     hostCpus: ctx.hostCpus,
+    ...(ctx.workspaceVolume !== undefined ? { workspaceVolume: ctx.workspaceVolume } : {}),
   });
   return options;
 }

@@ -11,6 +11,10 @@
  * Docker cannot kill one exec: an exec that reaches its timeout kills its whole sandbox, which
  * then refuses further execs.
  *
+ * `workspace: true` gives a sandbox its own writable `/workspace` (`workspace_volume.ts`);
+ * `snapshot`/`restore` capture it and start new sandboxes from it (`workspace_snapshot.ts`,
+ * stored by `snapshot_store.ts`).
+ *
  * @example
  * ```ts ignore
  * import { LocalDockerBackend } from "./local_docker_backend.ts";
@@ -33,6 +37,7 @@ import type {
   SandboxHandle,
   SandboxSpec,
   SessionHandle,
+  WorkspaceSnapshot,
 } from "../../core/types.ts";
 import {
   createDockerClient,
@@ -54,6 +59,21 @@ import {
   type ImagePolicy,
 } from "./image_policy.ts";
 import { processStartTime, reapLeaked, type ReapOptions, type ReapReport } from "./reaper.ts";
+import { SnapshotStore } from "./snapshot_store.ts";
+import {
+  POLICY_LABEL,
+  policyHash,
+  prepareRestore,
+  restoreWorkspace,
+  snapshotWorkspace,
+} from "./workspace_snapshot.ts";
+import {
+  createWorkspaceVolume,
+  removeWorkspaceVolume,
+  WORKSPACE_LABEL,
+  workspaceSizeBytes,
+  workspaceVolumeName,
+} from "./workspace_volume.ts";
 
 /** A log sink for backend decisions worth keeping (unrestricted egress, failed cleanups). */
 export type SandboxLogger = (
@@ -86,6 +106,14 @@ export interface LocalDockerBackendOptions {
   sessionCommand?: string[];
   /** Wait for one session reply. Default 120 000 ms. */
   sessionReplyTimeoutMs?: number;
+  /** Where workspace snapshots are kept. Default `new SnapshotStore()` (`.zu/snapshots`). */
+  snapshotStore?: SnapshotStore;
+}
+
+/** Options of {@linkcode LocalDockerBackend.restore}. */
+export interface RestoreOptions {
+  /** Restore even when the new spec's hardening policy differs from the snapshot's. */
+  allowPolicyChange?: boolean;
 }
 
 /** Options of {@linkcode LocalDockerBackend.launch}. */
@@ -101,6 +129,8 @@ interface BoxState {
   handle: DockerSandboxHandle;
   ownedNetwork: string | null;
   dead: string | null;
+  workspace?: string;
+  snapshotOf?: string;
 }
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
@@ -241,21 +271,35 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
       const labels = managedLabels(ctxBase);
       const net = await this.#network(docker, spec, labels);
       const name = `zu-${safeName(runId)}-${randomSuffix()}`;
+      const wsBytes = workspaceSizeBytes(spec.workspace);
+      const workspace = wsBytes > 0 ? workspaceVolumeName(runId) : undefined;
       let container: Dockerode.Container | undefined;
       try {
+        if (workspace) {
+          await createWorkspaceVolume(docker, {
+            name: workspace,
+            sizeBytes: wsBytes,
+            labels,
+            sandbox: name,
+          });
+        }
         const create = hardenedCreateOptions(spec, {
           ...ctxBase,
           name,
           seccompJson,
           networkMode: net.mode,
           hostCpus: navigator.hardwareConcurrency || 1,
+          ...(workspace ? { workspaceVolume: workspace } : {}),
         });
+        create.Labels![POLICY_LABEL] = await policyHash(create, spec);
+        // The caller's extra labels (a pool's) never replace the managed ones.
         create.Labels = { ...options.labels, ...create.Labels };
         container = await docker.createContainer(create);
         await container.start();
         await this.#waitRunning(container, name);
       } catch (error) {
         if (container) await container.remove({ force: true }).catch(() => {});
+        if (workspace) await removeWorkspaceVolume(docker, workspace).catch(() => {});
         if (net.owned) await docker.getNetwork(net.owned).remove().catch(() => {});
         throw error;
       }
@@ -266,7 +310,12 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
         runId,
         [Symbol.asyncDispose]: () => this.destroy(handle),
       };
-      this.#boxes.set(id, { handle, ownedNetwork: net.owned, dead: null });
+      this.#boxes.set(id, {
+        handle,
+        ownedNetwork: net.owned,
+        dead: null,
+        ...(workspace ? { workspace } : {}),
+      });
       return handle;
     });
   }
@@ -409,11 +458,14 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     const state = this.#state(handle);
     this.#boxes.delete(handle.id);
     await this.#call(async (docker) => {
+      const workspace = state ? state.workspace : await docker.getContainer(handle.id).inspect()
+        .then((i) => i.Config.Labels?.[WORKSPACE_LABEL], () => undefined);
       try {
         await docker.getContainer(handle.id).remove({ force: true, v: true });
       } catch (error) {
         if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
       }
+      if (workspace) await removeWorkspaceVolume(docker, workspace);
       if (state?.ownedNetwork) {
         try {
           await docker.getNetwork(state.ownedNetwork).remove();
@@ -459,23 +511,67 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     );
   }
 
-  /** Commits the sandbox's filesystem as a local image `zu-snapshot:<id>` labelled `zu.managed=1`. */
-  async snapshot(handle: SandboxHandle): Promise<string> {
-    return await this.#call(async (docker) => {
-      const tag = `${safeName(handle.runId).toLowerCase()}-${randomSuffix()}`;
-      await docker.getContainer(handle.id).commit({
-        repo: "zu-snapshot",
-        tag,
-        pause: true,
-        changes: `LABEL zu.managed=1 zu.run=${JSON.stringify(handle.runId)}`,
-      });
-      return `zu-snapshot:${tag}`;
-    });
+  /** Whether `snapshot`/`restore` work: yes, for sandboxes launched with a workspace. */
+  supportsSnapshots(): boolean {
+    return true;
   }
 
-  /** Launches a new sandbox from a snapshot (the floor applies as to any launch). */
-  restore(snapshot: string, spec: SandboxSpec): Promise<DockerSandboxHandle> {
-    return this.launch({ ...spec, image: snapshot });
+  /** Snapshots the sandbox's `/workspace` (see `workspace_snapshot.ts`); returns the snapshot id. */
+  async snapshot(handle: SandboxHandle): Promise<string> {
+    return (await this.snapshotWorkspace(handle)).id;
+  }
+
+  /** Snapshots a sandbox's `/workspace` (a handle, or the id or name of any zu sandbox). */
+  async snapshotWorkspace(
+    sandbox: SandboxHandle | string,
+    options: { pinned?: boolean } = {},
+  ): Promise<WorkspaceSnapshot> {
+    const id = typeof sandbox === "string" ? sandbox : sandbox.id;
+    const runId = typeof sandbox === "string" ? "" : sandbox.runId;
+    const ownerStart = await this.#owner();
+    return await this.#call((docker) =>
+      snapshotWorkspace(docker, this.snapshotStore(), id, {
+        ownerLabels: managedLabels({
+          runId,
+          ownerPid: Deno.pid,
+          ownerStart,
+          createdAt: Date.now(),
+        }),
+        pinned: options.pinned === true,
+        snapshotOf: this.#boxes.get(id)?.snapshotOf,
+      })
+    );
+  }
+
+  /** The store this backend keeps workspace snapshots in. */
+  snapshotStore(): SnapshotStore {
+    return this.#options.snapshotStore ??= new SnapshotStore();
+  }
+
+  /**
+   * Launches a NEW sandbox (with a workspace) whose `/workspace` is the snapshot's, byte for
+   * byte; the environment comes from `spec`, never from the snapshot. A spec under another
+   * hardening policy than the snapshot's is refused (`snapshot_policy`) unless `allowPolicyChange`.
+   */
+  async restore(
+    snapshot: string,
+    spec: SandboxSpec,
+    options: RestoreOptions = {},
+  ): Promise<DockerSandboxHandle> {
+    const { snap, tar, full } = await prepareRestore(this.snapshotStore(), snapshot, spec, {
+      defaultSeccomp: this.#options.seccomp ?? "default",
+      allowPolicyChange: options.allowPolicyChange === true,
+    });
+    const handle = await this.launch(full);
+    try {
+      await this.#call((docker) => restoreWorkspace(docker, handle.id, tar));
+    } catch (error) {
+      await this.destroy(handle).catch(() => {});
+      throw error;
+    }
+    const state = this.#boxes.get(handle.id);
+    if (state) state.snapshotOf = snap.id;
+    return handle;
   }
 
   /** Out-of-band audit: the processes running in the sandbox, as the daemon sees them. */
@@ -531,7 +627,8 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
 
   /** Removes what dead runs left behind (see `reaper.ts` for how a dead owner is told). */
   async reapLeaked(options: ReapOptions = {}): Promise<ReapReport> {
-    return await this.#call((docker) => reapLeaked(docker, options));
+    const report = await this.#call((docker) => reapLeaked(docker, options));
+    return { ...report, snapshots: await this.snapshotStore().reap(options) };
   }
 
   /** Handles of the sandboxes this backend launched and has not destroyed. */

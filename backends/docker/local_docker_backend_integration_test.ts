@@ -4,6 +4,7 @@ import { dockerTest } from "../../testing/docker.ts";
 import { attackImage, attackTest, testRunId } from "./_test_images.ts";
 import { ImagePolicyError } from "./image_policy.ts";
 import { LocalDockerBackend } from "./local_docker_backend.ts";
+import { SnapshotStore } from "./snapshot_store.ts";
 
 attackTest("LocalDockerBackend separates stdout and stderr and reads the exit code", async () => {
   await using backend = new LocalDockerBackend();
@@ -85,28 +86,31 @@ attackTest("LocalDockerBackend speaks JSON lines over an attached session", asyn
 });
 
 attackTest(
-  "LocalDockerBackend snapshots with docker commit and restores under the same floor",
+  "LocalDockerBackend snapshots the workspace (no docker commit) and restores under the same floor",
   async () => {
-    await using backend = new LocalDockerBackend();
+    const dir = await Deno.makeTempDir({ prefix: "zu_snap_test_" });
+    await using backend = new LocalDockerBackend({ snapshotStore: new SnapshotStore(dir) });
     const runId = testRunId("snap");
-    await using box = await backend.launch({
-      image: await attackImage(),
-      runId,
-      cmd: ["sleep", "600"],
-    });
-    const snap = await backend.snapshot(box);
-    assert.match(snap, /^zu-snapshot:snap-/);
-    const docker = await backend.client();
+    const spec = { image: await attackImage(), runId, workspace: true };
+    const images = async () => (await (await backend.client()).listImages()).length;
+    const before = await images();
     try {
-      const info = await docker.getImage(snap).inspect();
-      assert.equal(info.Config.Labels?.["zu.managed"], "1");
-      assert.equal(info.Config.Labels?.["zu.run"], runId);
-      await using restored = await backend.restore(snap, { image: "ignored", runId });
-      const r = await backend.execEntrypoint(restored, ["sh", "-c", "id -u; touch /x 2>&1; true"]);
-      assert.match(r.stdout, /^10001\n.*Read-only file system/s);
+      await using box = await backend.launch(spec);
+      await backend.execEntrypoint(box, ["sh", "-c", "echo kept > /workspace/m"]);
+      assert.equal(backend.supportsSnapshots(), true);
+      const snap = await backend.snapshot(box);
+      assert.match(snap, /^snap_/);
+      assert.equal(await images(), before);
+      await using restored = await backend.restore(snap, spec);
+      const r = await backend.execEntrypoint(restored, [
+        "sh",
+        "-c",
+        "id -u; cat /workspace/m; touch /x 2>&1; true",
+      ]);
+      assert.match(r.stdout, /^10001\nkept\n.*Read-only file system/s);
     } finally {
       await backend[Symbol.asyncDispose]();
-      await docker.getImage(snap).remove({ force: true });
+      await Deno.remove(dir, { recursive: true });
     }
   },
 );

@@ -1,6 +1,6 @@
 /**
  * zu's Docker sandbox backend: `LocalDockerBackend`, the hardening floor, the image policy, the
- * reaper and the local image builder (no registry needed).
+ * reaper, the local image builder (no registry needed) and the workspace snapshot store.
  *
  * @example
  * ```ts ignore
@@ -37,6 +37,8 @@ export {
   ZU_VERSION,
 } from "./image_build.ts";
 export type { TarEntry } from "./_tar.ts";
+export { DEFAULT_SNAPSHOT_DIR, SnapshotStore } from "./snapshot_store.ts";
+export { WORKSPACE_PATH } from "./workspace_volume.ts";
 export type {
   DockerClient,
   DockerContainer,

@@ -21,8 +21,10 @@
  * Things labelled `zu.managed=1` without `zu.pid` (made by code that does not use
  * `managedLabels` from `hardening.ts`) have no known owner: only `runId` or `olderThanMs` reap them.
  *
- * Images from `snapshot()` carry `zu.managed=1` too but are left alone: they are data the user
- * asked for (`docker image prune --filter label=zu.managed=1` removes them).
+ * Workspace volumes (`zu.workspace=1`) carry their sandbox's labels and go with it. Workspace
+ * snapshots are host files with the same labels in their manifest (`snapshot_store.ts`):
+ * `LocalDockerBackend.reapLeaked` judges them with {@linkcode isLeaked}, except pinned ones
+ * (taken from the CLI), which only `olderThanMs` or `runId` reap.
  *
  * @example
  * ```ts ignore
@@ -61,6 +63,10 @@ export interface ReapReport {
   containers: string[];
   /** Network names removed. */
   networks: string[];
+  /** Workspace volume names removed (after their containers). */
+  volumes: string[];
+  /** Workspace snapshot ids removed (by `LocalDockerBackend.reapLeaked`, from its snapshot store). */
+  snapshots?: string[];
 }
 
 /** Start time of a process (field 22 of `/proc/<pid>/stat`), or null when there is none. */
@@ -80,6 +86,17 @@ export async function ownerAlive(pid: number, start: string): Promise<boolean> {
   const now = await processStartTime(pid);
   if (now === null) return false;
   return start === "" || start === now;
+}
+
+/**
+ * Whether something with these labels is leaked under `options` (the rule above). Snapshot
+ * manifests carry the same labels and are judged the same way.
+ */
+export async function isLeaked(
+  labels: Record<string, string>,
+  options: ReapOptions,
+): Promise<boolean> {
+  return await shouldReap(labels, options);
 }
 
 async function shouldReap(labels: Record<string, string>, options: ReapOptions): Promise<boolean> {
@@ -120,7 +137,8 @@ function ignoreGone(error: unknown): void {
 }
 
 /**
- * Removes leaked containers (force) and then leaked networks labelled `zu.managed=1`.
+ * Removes leaked containers (force), then leaked networks and workspace volumes, labelled
+ * `zu.managed=1`.
  *
  * @example
  * ```ts ignore
@@ -133,7 +151,7 @@ export async function reapLeaked(
   docker: DockerClient,
   options: ReapOptions = {},
 ): Promise<ReapReport> {
-  const report: ReapReport = { containers: [], networks: [] };
+  const report: ReapReport = { containers: [], networks: [], volumes: [] };
   const filters = JSON.stringify({
     label: [`${MANAGED_LABEL}=1`, ...(options.label !== undefined ? [options.label] : [])],
   });
@@ -153,6 +171,16 @@ export async function reapLeaked(
     try {
       await docker.getNetwork(n.Id).remove();
       report.networks.push(n.Name);
+    } catch (error) {
+      ignoreGone(error);
+    }
+  }
+  const { Volumes: volumes } = await docker.listVolumes({ filters });
+  for (const v of volumes ?? []) {
+    if (!(await shouldReap(v.Labels ?? {}, options))) continue;
+    try {
+      await docker.getVolume(v.Name).remove({ force: true });
+      report.volumes.push(v.Name);
     } catch (error) {
       ignoreGone(error);
     }

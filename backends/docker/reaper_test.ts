@@ -8,11 +8,14 @@ import { ownerAlive, processStartTime, reapLeaked } from "./reaper.ts";
 function fakeDocker(
   containers: Array<{ Id: string; Labels: Record<string, string> }>,
   networks: Array<{ Id: string; Name: string; Labels: Record<string, string> }>,
+  volumes: Array<{ Name: string; Labels: Record<string, string> }> = [],
 ) {
   const removed: string[] = [];
   const docker = {
     listContainers: () => Promise.resolve(containers),
     listNetworks: () => Promise.resolve(networks),
+    listVolumes: () => Promise.resolve({ Volumes: volumes }),
+    getVolume: (name: string) => ({ remove: () => (removed.push(`v:${name}`), Promise.resolve()) }),
     getContainer: (id: string) => ({ remove: () => (removed.push(`c:${id}`), Promise.resolve()) }),
     getNetwork: (id: string) => ({
       remove: () => {
@@ -51,7 +54,7 @@ Deno.test("reapLeaked removes what dead owners left and keeps what live owners h
   );
   const report = await reapLeaked(docker, { isOwnerAlive: (pid) => Promise.resolve(pid === 222) });
   assert.deepEqual(removed, ["c:dead", "n:n-dead"]);
-  assert.deepEqual(report, { containers: ["dead"], networks: ["zu-net-r1"] });
+  assert.deepEqual(report, { containers: ["dead"], networks: ["zu-net-r1"], volumes: [] });
 });
 
 Deno.test("reapLeaked with runId removes that run only, alive or not", async () => {
@@ -163,3 +166,18 @@ dockerTest(
     }
   },
 );
+
+Deno.test("reapLeaked removes the workspace volumes of dead owners after their containers", async () => {
+  const { docker, removed } = fakeDocker(
+    [{ Id: "dead", Labels: labels("r1", 111) }],
+    [],
+    [
+      { Name: "zu-ws-dead", Labels: { ...labels("r1", 111), "zu.workspace": "1" } },
+      { Name: "zu-ws-alive", Labels: { ...labels("r2", 222), "zu.workspace": "1" } },
+      { Name: "not-ours", Labels: {} },
+    ],
+  );
+  const report = await reapLeaked(docker, { isOwnerAlive: (pid) => Promise.resolve(pid === 222) });
+  assert.deepEqual(removed, ["c:dead", "v:zu-ws-dead"]);
+  assert.deepEqual(report.volumes, ["zu-ws-dead"]);
+});

@@ -37,6 +37,7 @@ import type { SandboxSpec } from "../../core/types.ts";
 import { SECCOMP_PROFILE_NAMES, shippedSeccompProfile } from "../../seccomp/mod.ts";
 import type { DockerContainerCreateOptions } from "./docker_client.ts";
 import { defaultSocketPath } from "./_client.ts";
+import { isWorkspaceField, workspaceMount } from "./workspace_volume.ts";
 
 /** A spec or create option that would loosen the sandbox floor. */
 export class SandboxFloorError extends UserError {
@@ -94,6 +95,7 @@ const SPEC_FIELDS: Record<keyof SandboxSpec, (v: unknown) => boolean> = {
   runId: (v) => typeof v === "string",
   workdir: (v) => typeof v === "string" && v.startsWith("/") && !v.includes("\0"),
   seccomp: (v) => typeof v === "string",
+  workspace: isWorkspaceField,
 };
 
 function isStringRecord(v: unknown): boolean {
@@ -145,6 +147,11 @@ export interface FloorContext {
   unrestricted?: boolean;
   /** The host's CPUs (cap of the quota). Default `navigator.hardwareConcurrency`. */
   hostCpus?: number;
+  /**
+   * The one workspace volume this container may mount (read-write, at `/workspace`, created
+   * for it by the backend). Default none (every mount refused).
+   */
+  workspaceVolume?: string;
 }
 
 /** Top-level create fields the floor knows; anything else is refused. */
@@ -187,6 +194,7 @@ const HOST_FIELDS: ReadonlySet<string> = new Set([
   "LogConfig",
   "Binds",
   "DnsOptions",
+  "Mounts",
 ]);
 
 /** Host paths never bound into a sandbox (and every parent of the Docker socket). */
@@ -198,6 +206,8 @@ function forbiddenBindSource(source: string): string | null {
   }
   if (/\.sock$/.test(norm)) return "a socket";
   if (/^\/(proc|sys|dev|boot|etc|run|var\/run)(\/|$)/.test(norm)) return "a system path";
+  // The daemon's data (other sandboxes' volumes, workspaces included) is never bound in.
+  if (/^\/var\/lib\/docker(\/|$)/.test(norm)) return "the Docker data directory";
   return null;
 }
 
@@ -323,5 +333,18 @@ export function checkSandboxFloor(
   if (h.Binds !== undefined) {
     if (!Array.isArray(h.Binds)) fail(`Binds ${q(h.Binds)}`);
     for (const bind of h.Binds as unknown[]) checkBind(bind, context.hostSocketDir);
+  }
+  if (h.Mounts !== undefined) checkMounts(h.Mounts, context.workspaceVolume);
+}
+
+/** Only the sandbox's own workspace volume, exactly as `workspaceMount` builds it. */
+function checkMounts(mounts: unknown, workspaceVolume: string | undefined): void {
+  if (!Array.isArray(mounts)) throw new SandboxFloorError(`Mounts ${q(mounts)}`);
+  if (mounts.length === 0) return;
+  if (workspaceVolume === undefined || mounts.length !== 1) {
+    throw new SandboxFloorError(`mount ${q(mounts[0])} (only the sandbox's own workspace)`);
+  }
+  if (!same(mounts[0], workspaceMount(workspaceVolume))) {
+    throw new SandboxFloorError(`mount ${q(mounts[0])} (only the sandbox's own workspace)`);
   }
 }

@@ -179,7 +179,7 @@ Deno.test("checkSandboxFloor refuses every loosening of the built create options
     ["another container's network", h({ NetworkMode: "container:abc" }), /network/],
     ["a device", h({ Devices: [{ PathOnHost: "/dev/kvm" }] }), /"Devices"/],
     ["a GPU", h({ DeviceRequests: [{ Count: -1 }] }), /"DeviceRequests"/],
-    ["a mount", h({ Mounts: [{ Type: "bind", Source: "/", Target: "/h" }] }), /"Mounts"/],
+    ["a mount", h({ Mounts: [{ Type: "bind", Source: "/", Target: "/h" }] }), /own workspace/],
     ["volumes from", h({ VolumesFrom: ["other"] }), /"VolumesFrom"/],
     ["sysctls", h({ Sysctls: { "kernel.x": "1" } }), /"Sysctls"/],
     ["another runtime", h({ Runtime: "runc-unsafe" }), /"Runtime"/],
