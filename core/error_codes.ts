@@ -75,6 +75,7 @@ export const RUN_FAILURE_CODES = Object.freeze(
     "sandbox_teardown_failed",
     "sandbox_timeout",
     "security_block",
+    "session_lost",
   ] as const,
 );
 
