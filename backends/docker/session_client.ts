@@ -171,7 +171,11 @@ export class SessionClient implements ExecSession {
     start: (id: number) => void,
     onFrame: (frame: AgentFrame, done: (v: T) => void, fail: (e: Error) => void) => void,
   ): Promise<T> {
-    this.#check();
+    try {
+      this.#check();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       const finish = () => this.#pending.delete(id);
