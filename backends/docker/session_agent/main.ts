@@ -34,6 +34,7 @@ export const AGENT_NAME = "zu-session/1";
 export async function serveSession(
   input: ReadableStream<Uint8Array>,
   output: WritableStream<Uint8Array>,
+  log: (line: string) => void = (line) => console.error(line),
 ): Promise<number> {
   const writer = output.getWriter();
   let writing: Promise<void> = Promise.resolve();
@@ -103,7 +104,7 @@ export async function serveSession(
     }
   } catch (error) {
     if (!(error instanceof FrameError)) throw error;
-    console.error(`zu-session: ${error.message}; closing`);
+    log(`zu-session: ${error.message}; closing`);
     code = 2;
   }
   for (const r of running.values()) r.cancel.abort();
