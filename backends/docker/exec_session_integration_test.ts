@@ -8,6 +8,7 @@ import { attackImage, attackTest, testRunId } from "./_test_images.ts";
 import { sessionImages } from "./_session_test_images.ts";
 import { LocalDockerBackend } from "./local_docker_backend.ts";
 import { SessionLost } from "./session_client.ts";
+import { plainExecSession } from "./plain_exec_session.ts";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const LIVE_SLEEPS =
@@ -200,3 +201,27 @@ attackTest(
     assert.equal((await backend.execEntrypoint(plain, ["echo", "plain"])).stdout, "plain\n");
   },
 );
+
+attackTest("plainExecSession: the same answers as the session, over plain execs", async () => {
+  const { shell } = await sessionImages();
+  await using backend = new LocalDockerBackend();
+  await using box = await backend.launch({ image: shell, runId: testRunId("sess-plainsess") });
+  const viaSession = await backend.session(box);
+  await using viaExec = plainExecSession(backend, box);
+  const blob = crypto.getRandomValues(new Uint8Array(40_000));
+  await viaExec.writeFile("/tmp/p.bin", blob);
+  assert.equal(sha(await viaExec.readFile("/tmp/p.bin")), sha(blob));
+  assert.equal(sha(await viaSession.readFile("/tmp/p.bin")), sha(blob));
+  await viaSession.writeFile("/tmp/d one", new Uint8Array([1, 2, 3]));
+  const sort = (xs: Array<{ name: string }>) =>
+    [...xs].sort((a, b) => a.name.localeCompare(b.name));
+  assert.deepEqual(sort(await viaExec.listDir("/tmp")), sort(await viaSession.listDir("/tmp")));
+  for (
+    const command of [{ sh: "pwd; echo e >&2; exit 3", cwd: "/tmp" }, { argv: ["cat"], stdin: "x" }]
+  ) {
+    const a = await viaSession.run(command);
+    const b = await viaExec.run(command);
+    assert.deepEqual([a.exitCode, a.stdout, a.stderr], [b.exitCode, b.stdout, b.stderr]);
+  }
+  await assert.rejects(viaExec.readFile("/tmp/p.bin", { maxBytes: 10 }), /more than 10/);
+});
