@@ -20,6 +20,10 @@ export * from "./reaper.ts";
 export * from "./exec_stream.ts";
 export * from "./exec_run.ts";
 export * from "./session.ts";
+export * from "./exec_session.ts";
+export { SessionClient, SessionLost, type SessionTransport } from "./session_client.ts";
+export { type PlainExecBackend, plainExecSession } from "./plain_exec_session.ts";
+export { buildShellRuntimeImage, type ShellRuntimeImageOptions } from "./session_shell_image.ts";
 export {
   ATTACK_IMAGE,
   attackContext,
