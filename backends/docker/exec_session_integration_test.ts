@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { attackImage, attackTest, testRunId } from "./_test_images.ts";
-import { sessionImages } from "./_session_test_images.ts";
+import {
+  removeSessionImages,
+  SESSION_RUNTIME_IMAGE,
+  SESSION_SHELL_IMAGE,
+  sessionImages,
+} from "./_session_test_images.ts";
 import { LocalDockerBackend } from "./local_docker_backend.ts";
 import { SessionLost } from "./session_client.ts";
 import { plainExecSession } from "./plain_exec_session.ts";
@@ -224,4 +229,14 @@ attackTest("plainExecSession: the same answers as the session, over plain execs"
     assert.deepEqual([a.exitCode, a.stdout, a.stderr], [b.exitCode, b.stdout, b.stderr]);
   }
   await assert.rejects(viaExec.readFile("/tmp/p.bin", { maxBytes: 10 }), /more than 10/);
+});
+
+attackTest("zu-session tests: remove their images (ZU_KEEP_TEST_IMAGES=1 keeps them)", async () => {
+  if (Deno.env.get("ZU_KEEP_TEST_IMAGES") === "1") return;
+  await using backend = new LocalDockerBackend();
+  const docker = await backend.client();
+  await removeSessionImages(docker);
+  for (const tag of [SESSION_SHELL_IMAGE, SESSION_RUNTIME_IMAGE]) {
+    await assert.rejects(docker.getImage(tag).inspect(), tag);
+  }
 });
