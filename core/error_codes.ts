@@ -80,6 +80,7 @@ export const RUN_FAILURE_CODES = Object.freeze(
     "sandbox_teardown_failed",
     "sandbox_timeout",
     "security_block",
+    "session_lost",
     "snapshot_failed",
   ] as const,
 );

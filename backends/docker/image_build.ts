@@ -31,6 +31,7 @@ import {
 import { type TarEntry, tarStream } from "./_tar.ts";
 import { concatBytes } from "../../core/bytes.ts";
 import { isStaticElf } from "./_elf.ts";
+import { SESSION_AGENT_LABEL, SESSION_AGENT_PATH } from "./session_agent/agent_path.ts";
 
 /** The zu version from deno.json (used as the image tag). */
 export const ZU_VERSION: string = (denoConfig as { version?: string }).version ?? "dev";
@@ -232,7 +233,9 @@ export async function runtimeContext(
     "ENV PATH=/usr/local/bin DENO_DIR=/tmp/.deno HOME=/home/zu NO_COLOR=1 DENO_NO_UPDATE_CHECK=1",
     `USER ${ZU_UID}:${ZU_UID}`,
     "WORKDIR /opt/zu",
-    `LABEL zu.image.kind=runtime zu.image.hash=${options.hash ?? "pending"}`,
+    `LABEL zu.image.kind=runtime zu.image.hash=${
+      options.hash ?? "pending"
+    } ${SESSION_AGENT_LABEL}=${SESSION_AGENT_PATH}`,
     'CMD ["/usr/local/bin/deno", "eval", "setInterval(() => {}, 2147483647)"]',
   ].join("\n");
   entries.push(fileEntry("Dockerfile", text(dockerfile + "\n")));

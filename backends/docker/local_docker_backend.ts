@@ -8,8 +8,9 @@
  * never attached after create); `unrestricted`, only with `allowUnrestrictedEgress: true` and
  * logged as a warning. Images must pass the image policy and be present locally.
  *
- * Docker cannot kill one exec: an exec that reaches its timeout kills its whole sandbox, which
- * then refuses further execs.
+ * Execs go through the sandbox's `zu-session` when its image ships the agent (a timeout kills
+ * the command's process group only); otherwise through a plain exec. Docker cannot kill one
+ * plain exec: one that reaches its timeout kills its whole sandbox, which then refuses execs.
  *
  * `workspace: true` gives a sandbox its own writable `/workspace` (`workspace_volume.ts`);
  * `snapshot`/`restore` capture it and start new sandboxes from it (`workspace_snapshot.ts`,
@@ -33,6 +34,7 @@ import { RunFailure, UserError } from "../../core/errors.ts";
 import type {
   ExecOptions,
   ExecResult,
+  ExecSession,
   SandboxBackend,
   SandboxHandle,
   SandboxSpec,
@@ -50,6 +52,7 @@ import {
 import { CappedCollector, FrameDemuxer } from "./exec_stream.ts";
 import { runExec } from "./exec_run.ts";
 import { attachJsonLinesSession } from "./session.ts";
+import { execThroughSession, SandboxSessions } from "./sandbox_sessions.ts";
 import { hardenedCreateOptions, managedLabels } from "./hardening.ts";
 import { checkSandboxSpec, seccompJsonFor } from "./sandbox_floor.ts";
 import {
@@ -143,6 +146,15 @@ function safeName(text: string): string {
   return text.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 32) || "run";
 }
 
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function toBytes(stdin: Uint8Array | string): Uint8Array {
   return typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin;
 }
@@ -154,6 +166,7 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
   #docker: Promise<Dockerode> | undefined;
   #boxes = new Map<string, BoxState>();
   #ownerStart: Promise<string> | undefined;
+  #sessions = new SandboxSessions(() => this.client());
 
   /** Creates the backend; nothing touches the daemon until the first call. */
   constructor(options: LocalDockerBackendOptions = {}) {
@@ -368,7 +381,7 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
   async execEntrypoint(
     handle: SandboxHandle,
     cmd: string[],
-    options: ExecOptions = {},
+    options: ExecOptions & { plainExec?: boolean } = {},
   ): Promise<ExecResult> {
     const state = this.#state(handle);
     if (state?.dead) {
@@ -386,6 +399,10 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
       if (!k || k.includes("=")) throw new TypeError(`Invalid environment variable "${k}"`);
       return `${k}=${v}`;
     });
+    const session = options.plainExec ? null : await this.#sessions.get(handle).catch(() => null);
+    if (session && (typeof options.stdin !== "object" || isUtf8(options.stdin))) {
+      return await execThroughSession(session, cmd, { ...options, timeoutMs, maxOutputBytes: cap });
+    }
     return await this.#call(async (docker) => {
       try {
         return await runExec(docker.getContainer(handle.id), cmd, {
@@ -453,9 +470,18 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     return { status: 500, error: "tool produced non-JSON output", raw: r.stdout.slice(0, 2000) };
   }
 
+  /**
+   * The sandbox's `zu-session` (one per sandbox, reused; reopened after a loss). Fails when the
+   * image ships no agent (see `plainExecSession` for those).
+   */
+  session(handle: SandboxHandle): Promise<ExecSession> {
+    return this.#sessions.require(handle);
+  }
+
   /** Removes the sandbox (and the internal network it created). Idempotent. */
   async destroy(handle: SandboxHandle): Promise<void> {
     const state = this.#state(handle);
+    await this.#sessions.close(handle);
     this.#boxes.delete(handle.id);
     await this.#call(async (docker) => {
       const workspace = state ? state.workspace : await docker.getContainer(handle.id).inspect()

@@ -23,6 +23,10 @@ export * from "./session.ts";
 export * from "./warm_pool.ts";
 export * from "./pool_key.ts";
 export * from "./pool_members.ts";
+export * from "./exec_session.ts";
+export { SessionClient, SessionLost, type SessionTransport } from "./session_client.ts";
+export { type PlainExecBackend, plainExecSession } from "./plain_exec_session.ts";
+export { buildShellRuntimeImage, type ShellRuntimeImageOptions } from "./session_shell_image.ts";
 export {
   ATTACK_IMAGE,
   attackContext,

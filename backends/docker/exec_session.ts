@@ -1,0 +1,114 @@
+/**
+ * `attachExecSession`: starts `zu-session` in a running sandbox with one attached `docker exec`
+ * (as the sandbox user, never privileged, stdin attached, no TTY) and returns an `ExecSession`
+ * speaking its frames. Nothing listens in the sandbox. The agent's stderr is kept (last 2 KiB)
+ * for the `SessionLost` message. Images that ship the agent carry the label
+ * {@link SESSION_AGENT_LABEL} naming its path.
+ *
+ * @example
+ * ```ts ignore
+ * import { attachExecSession } from "./exec_session.ts";
+ * await using session = await attachExecSession(docker.getContainer(id), { sandboxId: id });
+ * const r = await session.run({ argv: ["deno", "--version"], timeoutMs: 5000 });
+ * console.log(r.exitCode, r.stdout);
+ * ```
+ * @module
+ */
+import type { Duplex } from "node:stream";
+import type { DockerContainer } from "./docker_client.ts";
+import type { ExecSession } from "../../core/types.ts";
+import { FrameDemuxer } from "./exec_stream.ts";
+import { SANDBOX_USER } from "./hardening.ts";
+import { SessionClient, SessionLost } from "./session_client.ts";
+import { SESSION_AGENT_PATH } from "./session_agent/agent_path.ts";
+
+export { SESSION_AGENT_LABEL, SESSION_AGENT_PATH } from "./session_agent/agent_path.ts";
+
+/**
+ * The command that starts the agent: no type-check, no config, no lock file, no network, and
+ * only the permissions it needs (run commands, read and write files as the sandbox user).
+ */
+export function sessionAgentCommand(agentPath: string = SESSION_AGENT_PATH): string[] {
+  return [
+    "/usr/local/bin/deno",
+    "run",
+    "--quiet",
+    "--no-check",
+    "--no-config",
+    "--no-lock",
+    "--no-remote",
+    "--no-prompt",
+    "--allow-run",
+    "--allow-read",
+    "--allow-write",
+    agentPath,
+  ];
+}
+
+/** Options of {@linkcode attachExecSession}. */
+export interface AttachExecSessionOptions {
+  /** The sandbox id (for messages). Default: the container id. */
+  sandboxId?: string;
+  /** The agent command. Default {@link sessionAgentCommand}(). */
+  command?: string[];
+  /** Wait for the agent's hello. Default 20 000 ms. */
+  helloTimeoutMs?: number;
+  /** Told once when the session is lost (not when closed). */
+  onLost?: (why: string) => void;
+}
+
+/** Starts the agent in `container` and returns the session once the agent said hello. */
+export async function attachExecSession(
+  container: DockerContainer,
+  options: AttachExecSessionOptions = {},
+): Promise<ExecSession & { readonly agentPid: number }> {
+  const sandboxId = options.sandboxId ?? container.id;
+  const exec = await container.exec({
+    Cmd: options.command ?? sessionAgentCommand(),
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    // The floor holds for the session too: the sandbox user, never privileged.
+    User: SANDBOX_USER,
+    Privileged: false,
+  });
+  const stream = await exec.start({ hijack: true, stdin: true }) as unknown as Duplex;
+  let stderr = "";
+  const transport = {
+    write: (bytes: Uint8Array) => {
+      stream.write(bytes);
+    },
+    destroy: () => {
+      stream.end();
+      stream.destroy();
+    },
+    listen: (onData: (b: Uint8Array) => void, onEnd: (why: string) => void) => {
+      const demux = new FrameDemuxer((s, p) => {
+        if (s === 2) stderr = (stderr + new TextDecoder().decode(p)).slice(-2048);
+        else onData(p);
+      });
+      const end = (what: string) => () =>
+        onEnd(`the agent's ${what}${stderr.trim() ? ` (${stderr.trim().slice(-500)})` : ""}`);
+      stream.on("data", (chunk: Uint8Array) => {
+        try {
+          demux.push(chunk);
+        } catch (error) {
+          onEnd(`bad exec stream (${error})`);
+        }
+      });
+      stream.on("end", end("stream ended"));
+      stream.on("close", end("stream closed"));
+      stream.on("error", (e: Error) => end(`stream failed: ${e.message}`)());
+    },
+  };
+  const client = new SessionClient(sandboxId, transport, options.onLost);
+  try {
+    const agentPid = await client.ready(options.helloTimeoutMs ?? 20_000);
+    return Object.assign(client, { agentPid });
+  } catch (error) {
+    transport.destroy();
+    if (error instanceof SessionLost) throw error;
+    throw new SessionLost(sandboxId, `cannot start the agent: ${error}`, { cause: error });
+  }
+}
