@@ -1,15 +1,13 @@
 // Test helper for shell_integration_test.ts: a LocalDockerBackend that records the sandboxes it
-// launches, the runtime image (built if missing or stale), and the minimal plain-exec session the
-// tools use until the backend has an exec session of its own (`session(handle)`, lane "session";
-// once merged, `Shell({ backend })` picks that up by itself).
+// launches and the runtime image (built if missing). The tools run through the backend's own exec
+// session (`LocalDockerBackend.session(handle)`, zu-session in the runtime image).
 import { buildRuntimeImage, RUNTIME_IMAGE } from "../../backends/docker/image_build.ts";
 import { dockerSocketPath, openDockerClient } from "../../backends/docker/docker_client.ts";
 import {
   type DockerSandboxHandle,
   LocalDockerBackend,
 } from "../../backends/docker/local_docker_backend.ts";
-import type { ExecSession, SandboxHandle, SandboxSpec } from "../../core/types.ts";
-import { backendExecSession } from "./backend_exec_session.ts";
+import type { SandboxHandle, SandboxSpec } from "../../core/types.ts";
 
 let runtime: Promise<string> | undefined;
 
@@ -41,9 +39,4 @@ export class RecordingDockerBackend extends LocalDockerBackend {
     this.handles.push(handle);
     return handle;
   }
-}
-
-/** The plain-exec {@link ExecSession} over `execEntrypoint` (the integrator swaps in the real one). */
-export function plainExecSession(backend: LocalDockerBackend, handle: SandboxHandle): ExecSession {
-  return backendExecSession(backend, handle);
 }
