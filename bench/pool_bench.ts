@@ -154,7 +154,7 @@ try {
     t = performance.now();
     const s = await pools.session.claim(RUN);
     samples.claim_only = performance.now() - t;
-    const r = await s.session!.run({ sh: "true" });
+    const r = await s.session!.run({ argv: cmd });
     samples.warm_session = performance.now() - t;
     if (r.exitCode !== 0) throw new Error(`The session command failed: ${JSON.stringify(r)}`);
     await s.release();
@@ -162,7 +162,7 @@ try {
     t = performance.now();
     const b = await pools.sessionBg.claim(RUN);
     samples.claim_only_bg = performance.now() - t;
-    const rb = await b.session!.run({ sh: "true" });
+    const rb = await b.session!.run({ argv: cmd });
     samples.warm_session_bg = performance.now() - t;
     if (rb.exitCode !== 0) throw new Error(`The session command failed: ${JSON.stringify(rb)}`);
     await b.release();
