@@ -23,6 +23,7 @@ import type {
   RunContext,
   SandboxBackend,
   SandboxHandle,
+  SessionCommand,
   SessionResult,
 } from "../../core/types.ts";
 import { safeEnv as systemEnv } from "../../core/env.ts";
@@ -97,6 +98,25 @@ export class ExecToolConfig {
       );
     }
     return runWorkspace(backend, this.image, runKeyOf(ctx));
+  }
+
+  /**
+   * Runs a checked `command` of `tool` in the call's session, with the output cap and the call's
+   * cancel signal: the observation, or `{error, failed: "session"}` when the session failed.
+   */
+  async run(
+    tool: string,
+    ctx: RunContext,
+    command: SessionCommand,
+  ): Promise<Record<string, unknown>> {
+    command.maxOutputBytes = this.maxOutputBytes;
+    if (ctx?.signal) command.signal = ctx.signal;
+    try {
+      const session = await this.session(tool, ctx);
+      return execObservation(await session.run(command));
+    } catch (error) {
+      return execFailure(error, "session");
+    }
   }
 
   /** The call's `timeout_ms` argument checked, or the default. Throws `TypeError`. */

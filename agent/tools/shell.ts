@@ -18,12 +18,7 @@
  */
 import { CAP_SANDBOX } from "../../core/contracts.ts";
 import type { RunContext, SessionCommand, Tool } from "../../core/types.ts";
-import {
-  execFailure,
-  execObservation,
-  ExecToolConfig,
-  type ExecToolOptions,
-} from "./sandbox_exec.ts";
+import { execFailure, ExecToolConfig, type ExecToolOptions } from "./sandbox_exec.ts";
 
 /** Options of {@linkcode Shell} (see {@linkcode ExecToolOptions}). */
 export type ShellOptions = ExecToolOptions;
@@ -131,13 +126,6 @@ export class Shell implements Tool {
     } catch (error) {
       return execFailure(error, "invalid_args");
     }
-    command.maxOutputBytes = config.maxOutputBytes;
-    if (ctx?.signal) command.signal = ctx.signal;
-    try {
-      const session = await config.session(this.name, ctx);
-      return execObservation(await session.run(command));
-    } catch (error) {
-      return execFailure(error, "session");
-    }
+    return await config.run(this.name, ctx, command);
   }
 }
