@@ -79,3 +79,17 @@ export async function loadAgent(io: CliIo, arg: string | undefined): Promise<Loa
   noteWarnings(io, config.warnings);
   return { arg: arg ?? ".", file, dir: config.agentDir, config };
 }
+
+/** The agent a reader command reads (`--agent`, else `./agent.yaml` when present, else none). */
+export async function optionalAgent(
+  io: CliIo,
+  arg: string | undefined,
+): Promise<LoadedAgent | null> {
+  let file: string | null = null;
+  try {
+    file = findAgentFile(io, arg ?? ".");
+  } catch (err) {
+    if (arg !== undefined) throw err;
+  }
+  return file === null ? null : await loadAgent(io, file);
+}

@@ -7,7 +7,7 @@
  * @module
  */
 import { UserError } from "../core/errors.ts";
-import { findAgentFile, loadAgent, type LoadedAgent } from "./_agent.ts";
+import type { LoadedAgent } from "./_agent.ts";
 import { canonicalSink, exists } from "./_event_log.ts";
 import type { CliIo } from "./_io.ts";
 import { sinkPath } from "../sinks/open_sink.ts";
@@ -54,18 +54,4 @@ export function verdictDbPathOf(
     );
   }
   return path;
-}
-
-/** The agent a reader command reads (`--agent`, else `./agent.yaml` when present, else none). */
-export async function optionalAgent(
-  io: CliIo,
-  arg: string | undefined,
-): Promise<LoadedAgent | null> {
-  let file: string | null = null;
-  try {
-    file = findAgentFile(io, arg ?? ".");
-  } catch (err) {
-    if (arg !== undefined) throw err;
-  }
-  return file === null ? null : await loadAgent(io, file);
 }

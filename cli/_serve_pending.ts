@@ -17,9 +17,9 @@ import type {
 } from "../core/types.ts";
 import { sanitizeForOperator } from "../backends/egress/clearance/sanitize.ts";
 import { type CommandContext, str } from "./_command.ts";
-import type { LoadedAgent } from "./_agent.ts";
+import { type LoadedAgent, optionalAgent } from "./_agent.ts";
 import { exists, openReadLog } from "./_event_log.ts";
-import { clearanceDbPathOf, optionalAgent } from "./_clearance_db.ts";
+import { clearanceDbPathOf } from "./_clearance_db.ts";
 
 const NOT_FOUND: PendingAnswer = { status: 404, body: { error: "unknown_request" } };
 

@@ -11,7 +11,8 @@ import { ClearanceRefused } from "../backends/egress/clearance/clearance_error.t
 import { bool, type CommandContext, type CommandDef, printJson, str } from "./_command.ts";
 import { openReadLog } from "./_event_log.ts";
 import { printable } from "./_printable.ts";
-import { optionalAgent, verdictDbPathOf } from "./_clearance_db.ts";
+import { verdictDbPathOf } from "./_clearance_db.ts";
+import { optionalAgent } from "./_agent.ts";
 
 const CLEAR_FLAGS = {
   scope: {

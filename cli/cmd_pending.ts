@@ -7,7 +7,7 @@
  */
 import type { EventSink } from "../core/types.ts";
 import { bool, type CommandDef, printJson, str } from "./_command.ts";
-import { findAgentFile, loadAgent, type LoadedAgent } from "./_agent.ts";
+import { type LoadedAgent, optionalAgent } from "./_agent.ts";
 import { openReadLog } from "./_event_log.ts";
 import { printable } from "./_printable.ts";
 
@@ -61,16 +61,6 @@ export const PENDING_SOURCES: ((sink: EventSink) => Promise<PendingRow[]>)[] = [
   },
 ];
 
-async function readerAgent(arg: string | undefined, io: Parameters<typeof loadAgent>[0]) {
-  let file: string | null = null;
-  try {
-    file = findAgentFile(io, arg ?? ".");
-  } catch (err) {
-    if (arg !== undefined) throw err;
-  }
-  return file === null ? null : await loadAgent(io, file);
-}
-
 /** `zu pending`. */
 export const pendingCommand: CommandDef = {
   name: "pending",
@@ -98,7 +88,9 @@ Give the verdict with "zu approve <run>" or "zu reject <run>".`,
   examples: ["zu pending", "zu pending --db runs.db --json"],
   run: async (ctx) => {
     const dbFlag = str(ctx, "db");
-    const agent: LoadedAgent | null = dbFlag ? null : await readerAgent(str(ctx, "agent"), ctx.io);
+    const agent: LoadedAgent | null = dbFlag
+      ? null
+      : await optionalAgent(ctx.io, str(ctx, "agent"));
     const sink = await openReadLog(ctx.io, agent, dbFlag);
     try {
       const rows: PendingRow[] = [];

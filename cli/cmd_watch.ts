@@ -12,10 +12,10 @@ import { APPROVAL_RESOLVED, EGRESS_CLEARANCE, type Event } from "../core/events.
 import type { EventSink } from "../core/types.ts";
 import { sanitizeForOperator } from "../backends/egress/clearance/sanitize.ts";
 import { bool, type CommandContext, type CommandDef, str } from "./_command.ts";
+import { optionalAgent } from "./_agent.ts";
 import { openReadLog } from "./_event_log.ts";
 import { PENDING_SOURCES, type PendingRow } from "./cmd_pending.ts";
 import { printable } from "./_printable.ts";
-import { optionalAgent } from "./_clearance_db.ts";
 
 const POLL_MS = 250;
 /** Most verdict lines a redrawn screen keeps. */
