@@ -8,10 +8,9 @@
  */
 import type Dockerode from "dockerode";
 import type { DockerContainer } from "./docker_client.ts";
-import type { Duplex } from "node:stream";
 import type { ExecResult } from "../../core/types.ts";
 import { CappedCollector, FrameDemuxer } from "./exec_stream.ts";
-import { SANDBOX_USER } from "./hardening.ts";
+import { startSandboxExec } from "./sandbox_exec_start.ts";
 
 /** Options of {@linkcode runExec}. */
 export interface RunExecOptions {
@@ -36,21 +35,10 @@ export async function runExec(
   options: RunExecOptions,
 ): Promise<ExecResult> {
   const started = performance.now();
-  const exec = await container.exec({
-    Cmd: cmd,
-    AttachStdout: true,
-    AttachStderr: true,
-    AttachStdin: options.stdin !== undefined,
-    Tty: false,
-    Env: options.env,
-    // The floor holds for every exec too: the sandbox user, never privileged.
-    User: SANDBOX_USER,
-    Privileged: false,
-  });
-  const stream = await exec.start({
-    hijack: true,
+  const { exec, stream } = await startSandboxExec(container, cmd, {
     stdin: options.stdin !== undefined,
-  }) as unknown as Duplex;
+    ...(options.env !== undefined ? { env: options.env } : {}),
+  });
   const out = new CappedCollector(options.maxOutputBytes);
   const err = new CappedCollector(options.maxOutputBytes);
   const demux = new FrameDemuxer((s, p) => (s === 2 ? err : out).push(p));

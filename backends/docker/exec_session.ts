@@ -14,11 +14,10 @@
  * ```
  * @module
  */
-import type { Duplex } from "node:stream";
 import type { DockerContainer } from "./docker_client.ts";
 import type { ExecSession } from "../../core/types.ts";
 import { FrameDemuxer } from "./exec_stream.ts";
-import { SANDBOX_USER } from "./hardening.ts";
+import { startSandboxExec } from "./sandbox_exec_start.ts";
 import { SessionClient, SessionLost } from "./session_client.ts";
 import { SESSION_AGENT_PATH } from "./session_agent/agent_path.ts";
 
@@ -63,17 +62,9 @@ export async function attachExecSession(
   options: AttachExecSessionOptions = {},
 ): Promise<ExecSession & { readonly agentPid: number }> {
   const sandboxId = options.sandboxId ?? container.id;
-  const exec = await container.exec({
-    Cmd: options.command ?? sessionAgentCommand(),
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    Tty: false,
-    // The floor holds for the session too: the sandbox user, never privileged.
-    User: SANDBOX_USER,
-    Privileged: false,
+  const { stream } = await startSandboxExec(container, options.command ?? sessionAgentCommand(), {
+    stdin: true,
   });
-  const stream = await exec.start({ hijack: true, stdin: true }) as unknown as Duplex;
   let stderr = "";
   const transport = {
     write: (bytes: Uint8Array) => {

@@ -8,10 +8,9 @@
  * @module
  */
 import type { DockerContainer } from "./docker_client.ts";
-import type { Duplex } from "node:stream";
 import type { SessionHandle } from "../../core/types.ts";
 import { FrameDemuxer, LineSplitter } from "./exec_stream.ts";
-import { SANDBOX_USER } from "./hardening.ts";
+import { startSandboxExec } from "./sandbox_exec_start.ts";
 
 /** Options of {@linkcode attachJsonLinesSession}. */
 export interface JsonLinesSessionOptions {
@@ -27,17 +26,7 @@ export async function attachJsonLinesSession(
   cmd: string[],
   options: JsonLinesSessionOptions,
 ): Promise<SessionHandle> {
-  const exec = await container.exec({
-    Cmd: cmd,
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    Tty: false,
-    // The floor holds for every exec too: the sandbox user, never privileged.
-    User: SANDBOX_USER,
-    Privileged: false,
-  });
-  const stream = await exec.start({ hijack: true, stdin: true }) as unknown as Duplex;
+  const { stream } = await startSandboxExec(container, cmd, { stdin: true });
   const waiting: Array<(line: string | null) => void> = [];
   const lines: string[] = [];
   let closed = false;
