@@ -103,18 +103,6 @@ interface InProcessVerdict {
 }
 
 async function approveInProcess(ctx: CommandContext, v: InProcessVerdict): Promise<PendingAnswer> {
-  const { runCli } = await import("./main.ts");
-  const { rootCommand } = await import("./commands.ts");
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = {
-    ...ctx.io,
-    stdout: (t: string) => void out.push(t),
-    stderr: (t: string) => {
-      if (err.length < 100) err.push(t.slice(0, 2000));
-    },
-  };
-  delete (io as { readStdin?: unknown }).readStdin;
   const args = [
     v.decision,
     v.run,
@@ -125,12 +113,13 @@ async function approveInProcess(ctx: CommandContext, v: InProcessVerdict): Promi
     ...(v.dbFlag !== undefined ? [`--db=${v.dbFlag}`] : []),
     ...(v.agentDir !== undefined ? [`--agent=${v.agentDir}`] : []),
   ];
-  const code = await runCli(rootCommand(), args, io);
-  const line = sanitizeForOperator(err.join("").trim().split("\n").at(-1) ?? "");
+  const { callCli } = await import("./cli_call.ts");
+  const { code, stdout, stderr } = await callCli(ctx.io, args);
+  const line = sanitizeForOperator(stderr.trim().split("\n").at(-1) ?? "");
   if (code === 2) return { status: 409, body: { error: "already_decided", message: line } };
   let outcome: unknown = null;
   try {
-    outcome = JSON.parse(out.join(""));
+    outcome = JSON.parse(stdout);
   } catch {
     outcome = null;
   }

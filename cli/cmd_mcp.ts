@@ -35,26 +35,14 @@ function mcpDoors(ctx: CommandContext, io: CliIo): McpDoors {
   return {
     ...(db !== undefined ? { db } : {}),
     cli: async (args: readonly string[], signal: AbortSignal): Promise<CliCall> => {
-      const { runCli } = await import("./main.ts");
       const { rootCommand } = await import("./commands.ts");
-      const root = rootCommand();
-      const def = root.subcommands?.find((c) => c.name === args[0]);
-      const out: string[] = [];
-      const err: string[] = [];
-      const callIo: CliIo = {
-        ...io,
-        stdout: (t) => void out.push(t),
-        stderr: (t) => {
-          // Kept for the error line (bounded); shown on the server's stderr as it comes.
-          if (err.length < 1000) err.push(t.slice(0, 4096));
-          io.stderr(t);
-        },
+      const def = rootCommand().subcommands?.find((c) => c.name === args[0]);
+      const { callCli } = await import("./cli_call.ts");
+      // Kept for the error line (bounded); shown on the server's stderr as it comes.
+      return await callCli(io, [...args, ...forwardedArgs(ctx, def?.flags ?? {})], {
+        onStderr: (t) => io.stderr(t),
         signal,
-      };
-      delete callIo.readStdin;
-      const full = [...args, ...forwardedArgs(ctx, def?.flags ?? {})];
-      const code = await runCli(root, full, callIo);
-      return { code, stdout: out.join(""), stderr: err.join("") };
+      });
     },
     run: async (request: RunRequest, signal: AbortSignal): Promise<RunOutcome> => {
       const { loadAgent } = await import("./_agent.ts");

@@ -17,15 +17,8 @@
 import type { Event } from "../../core/events.ts";
 import type { EventSink, PendingSource } from "../../core/types.ts";
 
-/** A `zu` command run in this process: its exit code and what it printed. */
-export interface CliCall {
-  /** 0 success, 1 the run or check failed, 2 bad input, 130 interrupted. */
-  code: number;
-  /** What it printed on stdout (the `--json` answer). */
-  stdout: string;
-  /** What it printed on stderr (progress, warnings, `error: ...`). */
-  stderr: string;
-}
+export type { CliCall } from "../cli_call.ts";
+import type { CliCall } from "../cli_call.ts";
 
 /** A live run to start: an agent and, optionally, another query. */
 export interface RunRequest {
