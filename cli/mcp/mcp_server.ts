@@ -141,14 +141,20 @@ export async function serveMcp(options: ServeMcpOptions): Promise<void> {
       signal: AbortSignal.any([extra.signal, stop.signal]),
     };
     const token = request.params._meta?.progressToken;
+    // Every progress notification is sent before the call's answer (the SDK's notification path
+    // is asynchronous, so an unawaited one could be written after the result).
+    const notified: Promise<unknown>[] = [];
     if (token !== undefined) {
       ctx.progress = (progress, message) =>
-        void extra.sendNotification({
-          method: "notifications/progress",
-          params: { progressToken: token, progress, message: harmless(message, 200) },
-        }).catch(() => {});
+        void notified.push(
+          extra.sendNotification({
+            method: "notifications/progress",
+            params: { progressToken: token, progress, message: harmless(message, 200) },
+          }).catch(() => {}),
+        );
     }
-    const call = callTool(tools, request.params.name, request.params.arguments, ctx, log);
+    const call = callTool(tools, request.params.name, request.params.arguments, ctx, log)
+      .finally(() => Promise.allSettled(notified));
     inFlight.add(call);
     void call.finally(() => inFlight.delete(call));
     return call;
