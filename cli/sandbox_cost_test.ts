@@ -66,7 +66,7 @@ Deno.test("zu sandbox cost estimates at the floor's default limits and sums the 
       text.stdoutText(),
       /^estimate: \$0\.002320 for 60 s of one sandbox \(zu-runtime:[^,]+, 1 vCPU, 512 MiB\)/m,
     );
-    match(text.stdoutText(), /^metered:  \$0\.015000 over 2 of 3 run\(s\), 3 sandbox\(es\)/m);
+    match(text.stdoutText(), /^metered: {2}\$0\.015000 over 2 of 3 run\(s\), 3 sandbox\(es\)/m);
   });
 });
 
