@@ -211,8 +211,10 @@ export async function runLive(
     signal,
   };
   try {
-    // A bad `backend:` is refused here, before the child starts (exit 2).
-    await hostTools.openBackend();
+    // A bad `backend:` is refused here, before the child starts (exit 2); the default one
+    // (the local daemon) loads only at the first host-run tool call.
+    const { isDefaultSandboxBackend } = await import("./sandbox_registry.ts");
+    if (!isDefaultSandboxBackend(agent.config.backend)) await hostTools.openBackend();
     const run = await runJailed(runHost, agent, {
       mode: "live",
       perms,
