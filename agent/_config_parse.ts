@@ -15,6 +15,7 @@ import { configError, isMapping, Reader, show, typeName } from "./_config_reader
 import { POLICY_EFFECTS, type PolicyEffect } from "./action_policy_gate.ts";
 import { checkHostPattern } from "./allowed_domains_gate.ts";
 import { parseLocalOrigin } from "../core/local_origin.ts";
+import { parseSandboxPrices } from "../core/sandbox_prices.ts";
 import { OPERATOR_ONLY_REASON, operatorOnlyKeyIn } from "../core/operator_only_keys.ts";
 import type { SinkDriverCatalog, SinkRole } from "../core/types.ts";
 import type {
@@ -39,6 +40,7 @@ export const TOP_KEYS: readonly string[] = [
   "tiers",
   "plugins",
   "backend",
+  "sandbox_prices",
   "event_sink",
   "trace_sinks",
   "observability",
@@ -373,6 +375,9 @@ export function parseAgentDocument(
       validators: list("validators", ["schema", "grounding"]),
     },
     backend: r.optString(top, "backend", ""),
+    sandbox_prices: top.sandbox_prices === undefined || top.sandbox_prices === null
+      ? null
+      : parseSandboxPrices(top.sandbox_prices, `"${file}" sandbox_prices`),
     event_sink: top.event_sink === undefined || top.event_sink === null
       ? null
       : parseSink(r, top.event_sink, "event_sink", "event_sink", catalog),

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Budget } from "../core/contracts.ts";
-import type { EventSinkConfig } from "../core/types.ts";
+import type { EventSinkConfig, SandboxPrices } from "../core/types.ts";
 import type { PolicyEffect } from "./action_policy_gate.ts";
 
 /** The model block: which provider, and the neutral knobs it may take. */
@@ -115,8 +115,13 @@ export interface AgentConfig {
   tiers: Map<number, PluginRef[]>;
   /** Active plugins. */
   plugins: PluginsConfig;
-  /** Backend name injected into tools that take one. */
+  /**
+   * The sandbox backend of host-run tools: a registered name (`local-docker`) or a module
+   * reference (`./my_backend.ts#makeBackend`); null for the default (`runner/sandbox_registry.ts`).
+   */
   backend: string | null;
+  /** The operator's sandbox price table (`sandbox_prices:`), or null for none. */
+  sandbox_prices: SandboxPrices | null;
   /** The canonical store; null means in memory. */
   event_sink: EventSinkConfig | null;
   /** Secondary trace destinations. */

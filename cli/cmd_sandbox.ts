@@ -9,6 +9,7 @@ import { dockerUnavailable } from "../core/environment_errors.ts";
 import { bool, type CommandContext, type CommandDef, num, printJson, str } from "./_command.ts";
 import { pingDocker, socketOptions } from "./_docker.ts";
 import { snapshotCommands } from "./cmd_sandbox_snapshot.ts";
+import { sandboxCost } from "./cmd_sandbox_cost.ts";
 
 /** Refuses (exit 2, one line) when no Docker daemon answers. */
 export async function requireDocker(ctx: CommandContext): Promise<void> {
@@ -234,6 +235,6 @@ const doctor: CommandDef = {
 /** `zu sandbox`. */
 export const sandboxCommand: CommandDef = {
   name: "sandbox",
-  summary: "Docker sandbox: image build, exec, gc, doctor, workspace snapshots",
-  subcommands: [image, exec, gc, doctor, ...snapshotCommands],
+  summary: "Docker sandbox: image build, exec, gc, doctor, workspace snapshots, cost",
+  subcommands: [image, exec, gc, doctor, ...snapshotCommands, sandboxCost],
 };

@@ -55,3 +55,18 @@ export {
 } from "./net_grant.ts";
 export { checkHost, systemResolver } from "./net_guard.ts";
 export type { GuardOptions, Resolver } from "./net_guard.ts";
+export {
+  type EstimateInput,
+  estimateSandboxCost,
+  type MeterInput,
+  meterSandboxCost,
+  parseSandboxPrices,
+  sumSandboxCosts,
+} from "./sandbox_prices.ts";
+export {
+  emptyTeardownReport,
+  missingSandboxMethods,
+  REQUIRED_SANDBOX_METHODS,
+  type SandboxLifecycle,
+  sandboxLifecycle,
+} from "./sandbox_lifecycle.ts";

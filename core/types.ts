@@ -392,10 +392,16 @@ export interface SandboxBackend extends AsyncDisposable {
   snapshot?(handle: SandboxHandle): Promise<string>;
   /** Launches from a snapshot. */
   restore?(snapshot: string, spec: SandboxSpec): Promise<SandboxHandle>;
-  /** Estimated cost in USD (null when free / unknown). */
-  estimateCost?(spec: SandboxSpec): Promise<number | null>;
-  /** Actual cost in USD (null when free / unknown). */
-  meterActual?(handle: SandboxHandle): Promise<number | null>;
+  /**
+   * What a sandbox of `spec` would cost for `durationS` seconds under the backend's price table
+   * (`core/sandbox_prices.ts`), or null when it has none.
+   */
+  estimateCost?(spec: SandboxSpec, durationS: number): Promise<SandboxCost | null>;
+  /**
+   * What a live sandbox used so far (CPU time, memory, wall time) and what that cost, or null
+   * when the backend has no price table. Call it before `teardown`/`destroy`.
+   */
+  meterActual?(handle: SandboxHandle): Promise<SandboxCost | null>;
 }
 
 // ------------------------------------------------------------------ browser egress
@@ -918,4 +924,96 @@ export interface WorkspaceSnapshot {
   createdAt: string;
   /** Owner labels (`zu.pid`, `zu.host`…) for the reaper; `pinned` snapshots are reaped by age only. */
   labels: Record<string, string>;
+}
+
+// ------------------------------------------------------------------ sandbox lifecycle and cost
+
+/**
+ * An operator's price table for sandboxes (USD). Parsed by `parseSandboxPrices`
+ * (`core/sandbox_prices.ts`), the one parser of `sandbox_prices:` and of `--prices <file>`.
+ */
+export interface SandboxPrices {
+  /** Always `USD`. */
+  currency: "USD";
+  /** USD per vCPU-second (the CPU limit for an estimate, the measured CPU time for a meter). */
+  vcpuSecond: number;
+  /** USD per GiB-second of memory. */
+  gibSecond: number;
+  /** USD per launch. */
+  launch: number;
+  /** What a meter charges memory on: the sandbox's limit (default) or its peak use. */
+  memory: "limit" | "use";
+}
+
+/** Figures of a sandbox's use (estimated or measured) and their price. */
+export interface SandboxCost {
+  /** `estimate` (from the spec's limits) or `metered` (from the sandbox's counters). */
+  kind: "estimate" | "metered";
+  /** Always `USD`. */
+  currency: "USD";
+  /** The total in USD, unrounded. */
+  usd: number;
+  /** vCPU-seconds charged (limit × wall for an estimate, measured CPU time for a meter). */
+  vcpuSeconds: number;
+  /** GiB-seconds of memory charged (limit or peak use, × wall). */
+  gibSeconds: number;
+  /** Launches charged (1 per sandbox). */
+  launches: number;
+  /** Wall seconds (the given duration, or since the sandbox started). */
+  wallSeconds: number;
+  /** Measured CPU time in seconds (`metered` only). */
+  cpuSeconds?: number;
+  /** Peak memory use in bytes as the daemon reports it (`metered` only; null when unknown). */
+  memoryPeakBytes?: number | null;
+  /** The memory limit in bytes. */
+  memoryLimitBytes: number;
+  /** The CPU limit (fractional vCPUs). */
+  cpuLimit: number;
+}
+
+/** How to reach a ready sandbox. */
+export interface SandboxReach {
+  /** The sandbox answers execs. */
+  exec: boolean;
+  /** It ships an exec session agent (`zu-session`): fast execs. */
+  session: boolean;
+  /** Networks it is on (empty for `none`). */
+  networks: string[];
+  /** Its addresses on those networks. */
+  addresses: string[];
+  /** Ports it publishes on the host (`host:port`); zu sandboxes publish none. */
+  ports: string[];
+}
+
+/** What `teardown` removed and what it could not. */
+export interface TeardownReport {
+  /** The sandbox torn down. */
+  sandbox: string;
+  /** Containers removed (ids). */
+  containers: string[];
+  /** Volumes removed. */
+  volumes: string[];
+  /** Networks removed. */
+  networks: string[];
+  /** Snapshots removed (zu keeps snapshots beyond their sandbox: usually empty). */
+  snapshots: string[];
+  /** What failed to go, one entry each. */
+  failed: Array<
+    { kind: "container" | "volume" | "network" | "snapshot"; name: string; error: string }
+  >;
+}
+
+/**
+ * The lifecycle contract (sand-boxer's): `provision` then `waitReady` (what `launch` does in one
+ * step), `teardown` with a report (what `destroy` does silently), and the snapshot capability.
+ * Optional on the port so older backends still type-check; `sandboxLifecycle`
+ * (`core/sandbox_lifecycle.ts`) supplies them from `launch`/`destroy` where missing.
+ */
+export interface SandboxBackend {
+  /** Creates and starts a sandbox; it may not answer yet (see `waitReady`). */
+  provision?(spec: SandboxSpec): Promise<SandboxHandle>;
+  /** Resolves once the sandbox answers; says how to reach it. */
+  waitReady?(handle: SandboxHandle): Promise<SandboxReach>;
+  /** Removes the sandbox and everything it owns; reports each. Idempotent (empty report). */
+  teardown?(handle: SandboxHandle): Promise<TeardownReport>;
 }

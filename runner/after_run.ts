@@ -21,6 +21,7 @@
  */
 import type { Result } from "../core/contracts.ts";
 import type { Event } from "../core/events.ts";
+import type { SandboxRunCost } from "./sandbox_meter_book.ts";
 
 /** A finished run as the bookkeeping sees it. */
 export interface RunRecord {
@@ -40,6 +41,8 @@ export interface RunRecord {
   track?: boolean;
   /** The ledger line's time. Default now. */
   now?: Date;
+  /** What the run's sandboxes cost (`AgentRun.sandbox`), or null/absent for none metered. */
+  sandbox?: SandboxRunCost | null;
 }
 
 /** One line of `cost.jsonl`. */
@@ -68,6 +71,13 @@ export interface CostLedgerLine {
   model_calls_saved: number;
   /** The model id. */
   model: string | null;
+  /**
+   * The sandboxes' cost in USD (metered at teardown under the agent's `sandbox_prices`), rounded
+   * to 1/10 000 cent, or null when nothing was metered (no price table, no sandbox).
+   */
+  sandbox_usd: number | null;
+  /** The sandboxes' figures (launches, vCPU-s, GiB-s, wall s), or null with `sandbox_usd`. */
+  sandbox: SandboxRunCost | null;
 }
 
 /**
@@ -101,6 +111,8 @@ export async function recordRun(agentDir: string, run: RunRecord): Promise<strin
       replay_steps: c.replay_steps,
       model_calls_saved: c.model_calls_saved,
       model: c.model,
+      sandbox_usd: run.sandbox ? Math.round(run.sandbox.usd * 1e6) / 1e6 : null,
+      sandbox: run.sandbox ?? null,
     };
     await Deno.writeTextFile(`${agentDir}/cost.jsonl`, JSON.stringify(line) + "\n", {
       append: true,

@@ -6,6 +6,7 @@
  */
 import type { Result } from "../core/contracts.ts";
 import type { Event } from "../core/events.ts";
+import type { SandboxRunCost } from "./sandbox_meter_book.ts";
 
 /** The ways of running an agent. */
 export type RunMode = "in-process" | "jailed" | "contained";
@@ -26,4 +27,6 @@ export interface AgentRun {
   model: string | null;
   /** A recorded `track.json` was replayed. */
   replayedTrack: boolean;
+  /** What the run's sandboxes cost (metered at teardown), or null/absent without a price table. */
+  sandbox?: SandboxRunCost | null;
 }

@@ -18,12 +18,16 @@ import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
 import { HOST_EXECUTED_TOOLS, replyErrorOf } from "./jail/host_tool.ts";
 import type { AgentConfig } from "../agent/config.ts";
 import type { RunClearance } from "./clearance/run_clearance.ts";
+import { meteredBackend, SandboxMeterBook, type SandboxRunCost } from "./sandbox_meter_book.ts";
 
 /** Options of {@linkcode HostToolExecutor}. */
 export interface HostToolExecutorOptions {
   /** Environment of the host (provider keys, `ZU_RENDER_IMAGE`). */
   env: (name: string) => string | undefined;
-  /** Sandbox backend. Default a `LocalDockerBackend` on `DOCKER_HOST` or the default socket. */
+  /**
+   * Sandbox backend. Default the agent's `backend:` (`runner/sandbox_registry.ts`): a
+   * `LocalDockerBackend` on `DOCKER_HOST` or the default socket when it names none.
+   */
   backend?: SandboxBackend;
   /** Egress provider. Default a `DockerProxyEgress` (proxy on the daemon's `bridge` network). */
   egress?: BrowserEgress;
@@ -64,7 +68,9 @@ export class HostToolExecutor implements AsyncDisposable {
   #options: HostToolExecutorOptions;
   #tools: Promise<{ tools: Map<string, Tool>; unavailable: string | null }> | null = null;
   #traces = new Set<string>();
-  #backend: (SandboxBackend & AsyncDisposable) | null = null;
+  #backend: SandboxBackend | null = null;
+  #opening: Promise<SandboxBackend> | null = null;
+  #book = new SandboxMeterBook();
   #served = 0;
   #maxCalls: number;
   #queue: Promise<unknown> = Promise.resolve();
@@ -76,6 +82,31 @@ export class HostToolExecutor implements AsyncDisposable {
     this.#options = options;
     const budget = { ...config.budget, ...(config.task?.budget ?? {}) };
     this.#maxCalls = options.maxCalls ?? budget.max_steps * budget.max_tool_calls;
+  }
+
+  /**
+   * Opens the agent's sandbox backend now (when no `backend` option is given), so a bad
+   * `backend:` is refused before the run starts (`backend_invalid`, exit 2). Idempotent.
+   */
+  openBackend(): Promise<SandboxBackend> {
+    if (this.#options.backend) return Promise.resolve(this.#options.backend);
+    this.#opening ??= (async () => {
+      const { openSandboxBackend } = await import("./sandbox_registry.ts");
+      const opened = await openSandboxBackend(this.#config.backend, {
+        agentDir: this.#config.agentDir,
+        env: this.#options.env,
+        prices: this.#config.sandbox_prices,
+        file: this.#config.path,
+      });
+      this.#backend = opened;
+      return opened;
+    })();
+    return this.#opening;
+  }
+
+  /** What the run's sandboxes cost so far (metered at their teardown), or null without a price table. */
+  sandboxCost(): SandboxRunCost | null {
+    return this.#book.total();
   }
 
   async #setup(): Promise<{ tools: Map<string, Tool>; unavailable: string | null }> {
@@ -91,7 +122,7 @@ export class HostToolExecutor implements AsyncDisposable {
     const { DEFAULT_EXEC_IMAGE } = await import("../agent/tools/sandbox_exec.ts");
     const { RUNTIME_IMAGE } = await import("../backends/docker/image_build.ts");
     const socket = dockerSocketPath(o.env);
-    let backend = o.backend ?? null;
+    const backend = meteredBackend(await this.openBackend(), this.#book);
     let egress = o.egress ?? null;
     const images = new Set<string>();
     const base = builtinRegistries();
@@ -110,7 +141,7 @@ export class HostToolExecutor implements AsyncDisposable {
             ? a["image"]
             : o.env("ZU_EXEC_IMAGE") ?? DEFAULT_EXEC_IMAGE;
           images.add(image);
-          const options = { ...a, image, ...(backend ? { backend } : {}) };
+          const options = { ...a, image, backend };
           return name === "shell" ? new Shell(options) : new RunCode(options);
         }
         const image = typeof a["image"] === "string"
@@ -125,7 +156,7 @@ export class HostToolExecutor implements AsyncDisposable {
           ...a,
           image,
           allowCidrs,
-          ...(backend ? { backend } : {}),
+          backend,
           ...(egress ? { egress } : {}),
           ...(o.resolver ? { resolver: o.resolver } : {}),
         };
@@ -146,18 +177,17 @@ export class HostToolExecutor implements AsyncDisposable {
       }
       egress = new DockerProxyEgress(docker, clearance ? { clearance } : {});
     }
-    if (!backend) {
-      const { LocalDockerBackend } = await import("../backends/docker/local_docker_backend.ts");
-      const created = new LocalDockerBackend({ socketPath: socket });
-      this.#backend = created;
-      backend = created;
-    }
     const run = await assembleRun(this.#config, {
       env: o.env,
       registries: { ...base, tools },
     });
     images.add(RUNTIME_IMAGE);
-    const preflight = o.preflight ?? ((list: string[]) => dockerPreflight(list, socket));
+    const { isDefaultSandboxBackend } = await import("./sandbox_registry.ts");
+    // A custom backend brings its own images and engine: the local daemon is not asked about them.
+    const preflight = o.preflight ??
+      (isDefaultSandboxBackend(this.#config.backend) || o.backend
+        ? (list: string[]) => dockerPreflight(list, socket)
+        : () => Promise.resolve(null));
     const unavailable = await preflight([...images]);
     return { tools: run.plugins.tools, unavailable };
   }
@@ -214,7 +244,7 @@ export class HostToolExecutor implements AsyncDisposable {
 
   /** Closes the browser sessions and code sandboxes of the run(s) served. Idempotent. */
   async close(): Promise<void> {
-    if (this.#tools === null) return;
+    if (this.#tools === null && this.#backend === null) return;
     const { closeRunSessions } = await import("../agent/tools/browser.ts");
     const { closeRunWorkspaces } = await import("../agent/tools/sandbox_exec.ts");
     for (const trace of this.#traces) {
@@ -225,11 +255,12 @@ export class HostToolExecutor implements AsyncDisposable {
     const dir = this.#clearanceDir;
     this.#clearanceDir = null;
     await dir?.close();
-    const created = this.#backend;
+    const created = this.#backend as Partial<AsyncDisposable> | null;
     this.#backend = null;
-    if (created) {
+    this.#opening = null;
+    if (created && typeof created[Symbol.asyncDispose] === "function") {
       try {
-        await created[Symbol.asyncDispose]();
+        await created[Symbol.asyncDispose]!();
       } catch {
         // best effort: the backend's reaper removes what is left
       }

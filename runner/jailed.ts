@@ -30,6 +30,7 @@ import type { EventSink } from "../core/types.ts";
 import type { AgentConfig, AgentRegistries } from "../agent/config.ts";
 import { runInJail } from "./jail/child_runner.ts";
 import type { JailOutcome } from "./jail/child_runner.ts";
+import type { SandboxRunCost } from "./sandbox_meter_book.ts";
 import { type JailMode, type JailResults, parseJailResult } from "./jail/jail_result.ts";
 import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
 import { confinedAgentDir } from "./jail/agent_dir.ts";
@@ -229,6 +230,8 @@ export interface JailedRun<M extends JailMode = JailMode> {
   events: Event[];
   /** The raw outcome. */
   outcome: JailOutcome;
+  /** What the sandboxes of host-run tools cost (live runs with a price table), else null/absent. */
+  sandbox?: SandboxRunCost | null;
 }
 
 /** A report as an event on `task`: values never appear in reports (placeholders as hashes). */

@@ -211,6 +211,10 @@ export async function runLive(
     signal,
   };
   try {
+    // A bad `backend:` is refused here, before the child starts (exit 2); the default one
+    // (the local daemon) loads only at the first host-run tool call.
+    const { isDefaultSandboxBackend } = await import("./sandbox_registry.ts");
+    if (!isDefaultSandboxBackend(agent.config.backend)) await hostTools.openBackend();
     const run = await runJailed(runHost, agent, {
       mode: "live",
       perms,
@@ -243,7 +247,9 @@ export async function runLive(
     });
     // A violation under block-and-terminate fails the run even when the child still answered.
     if (stop.signal.aborted) throw stop.signal.reason;
-    return run;
+    // Closing tears the run's sandboxes down, which meters them.
+    await hostTools.close();
+    return { ...run, sandbox: hostTools.sandboxCost() };
   } finally {
     await hostTools.close();
   }

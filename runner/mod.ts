@@ -71,3 +71,13 @@ export {
 } from "./approvals.ts";
 export type { PendingApproval, ResolveRequest, ResumeOptions } from "./approvals.ts";
 export type { CostLedgerLine, RunRecord } from "./after_run.ts";
+export {
+  DEFAULT_SANDBOX_BACKEND,
+  isDefaultSandboxBackend,
+  openSandboxBackend,
+  registerSandboxBackend,
+  type SandboxBackendContext,
+  type SandboxBackendFactory,
+  sandboxBackendNames,
+} from "./sandbox_registry.ts";
+export { meteredBackend, SandboxMeterBook, type SandboxRunCost } from "./sandbox_meter_book.ts";

@@ -7,16 +7,22 @@ import * as contained from "./contained/mod.ts";
 
 Deno.test("runner/mod.ts exports exactly the runner's public names", () => {
   deepEqual(Object.keys(runner).sort(), [
+    "DEFAULT_SANDBOX_BACKEND",
     "HostToolExecutor",
     "JAIL_ENTRY",
+    "SandboxMeterBook",
     "denoBinary",
     "dockerPreflight",
     "hostEnvResolver",
+    "isDefaultSandboxBackend",
     "jailFor",
+    "meteredBackend",
+    "openSandboxBackend",
     "pausedRunFor",
     "pendingApprovals",
     "permissionsFor",
     "recordRun",
+    "registerSandboxBackend",
     "resolveApproval",
     "resumeRun",
     "runAgent",
@@ -24,6 +30,7 @@ Deno.test("runner/mod.ts exports exactly the runner's public names", () => {
     "runInProcess",
     "runJailed",
     "runLive",
+    "sandboxBackendNames",
     "startRunBroker",
   ]);
 });

@@ -101,7 +101,13 @@ export async function runAgent(
     const { mode: _, host, ...options } = request;
     const { runLive } = await import("./live_run.ts");
     const run = await runLive(host, agent, options);
-    return { mode: "jailed", ...fromChild(run.result), events: run.events, outcome: run.outcome };
+    return {
+      mode: "jailed",
+      ...fromChild(run.result),
+      events: run.events,
+      outcome: run.outcome,
+      ...(run.sandbox !== undefined ? { sandbox: run.sandbox } : {}),
+    };
   }
   const { mode: _, ...options } = request;
   const { runSandboxed } = await import("./contained/run_contained.ts");

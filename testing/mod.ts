@@ -1,6 +1,6 @@
 /**
  * Fakes and helpers for testing code built on zu: an in-memory or scripted implementation of every
- * port, the compat scenario runner and the sink conformance suite. The Docker test gate is the
+ * port, the compat scenario runner, and the sink and sandbox backend conformance suites. The Docker test gate is the
  * separate `./testing/docker` subpath (it pings the daemon when imported).
  *
  * @example
@@ -33,3 +33,5 @@ export { loadScenario, runScenario, scenarioSpec, scenarioTool } from "./run_sce
 export type { RunScenarioOptions, ScenarioRun, ScenarioToolSpec } from "./run_scenario.ts";
 export { runSinkConformance } from "../sinks/conformance.ts";
 export type { ConformanceContext, SinkFactory } from "../sinks/conformance.ts";
+export { runSandboxBackendConformance } from "./sandbox_conformance.ts";
+export type { SandboxConformanceOptions } from "./sandbox_conformance.ts";

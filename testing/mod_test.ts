@@ -11,6 +11,7 @@ const EXPECTED: readonly string[] = [
   "ScriptedProvider",
   "SequentialIds",
   "loadScenario",
+  "runSandboxBackendConformance",
   "runScenario",
   "runSinkConformance",
   "scenarioSpec",

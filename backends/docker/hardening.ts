@@ -102,6 +102,28 @@ function envList(spec: SandboxSpec): string[] {
 }
 
 /**
+ * The memory and CPU limits a spec gets under the floor (memory clamped to 8 MiB..1 GiB, default
+ * 512 MiB; CPUs to 0.01..the host's, default 1). The estimate of `estimateCost` uses the same.
+ *
+ * @example
+ * ```ts
+ * import { sandboxLimits } from "./hardening.ts";
+ * console.assert(sandboxLimits({ image: "x", cpus: 8 }, 2).cpus === 2);
+ * ```
+ */
+export function sandboxLimits(
+  spec: SandboxSpec,
+  hostCpus: number,
+): { memoryBytes: number; cpus: number } {
+  return {
+    memoryBytes: Math.floor(
+      clamp(spec.memoryBytes, DEFAULT_MEMORY_BYTES, MIN_MEMORY_BYTES, MAX_MEMORY_BYTES),
+    ),
+    cpus: clamp(spec.cpus, DEFAULT_CPUS, 0.01, Math.max(0.01, hostCpus)),
+  };
+}
+
+/**
  * The container create options for a spec, with the floor applied. Pure: no daemon involved.
  *
  * @example
@@ -120,11 +142,8 @@ export function hardenedCreateOptions(
   ctx: HardeningContext,
 ): DockerContainerCreateOptions {
   checkSandboxSpec(spec);
-  const memory = Math.floor(
-    clamp(spec.memoryBytes, DEFAULT_MEMORY_BYTES, MIN_MEMORY_BYTES, MAX_MEMORY_BYTES),
-  );
+  const { memoryBytes: memory, cpus } = sandboxLimits(spec, ctx.hostCpus);
   const pids = Math.floor(clamp(spec.pidsLimit, MAX_PIDS, 1, MAX_PIDS));
-  const cpus = clamp(spec.cpus, DEFAULT_CPUS, 0.01, Math.max(0.01, ctx.hostCpus));
   const extraHosts = Object.entries(spec.extraHosts ?? {}).map(([host, ip]) => {
     if (!/^[A-Za-z0-9.-]+$/.test(host) || !/^[0-9A-Fa-f:.]+$/.test(ip)) {
       throw new TypeError(`Invalid extra host "${host}" -> "${ip}" in the sandbox spec`);

@@ -36,11 +36,20 @@ import type {
   ExecResult,
   ExecSession,
   SandboxBackend,
+  SandboxCost,
   SandboxHandle,
+  SandboxPrices,
+  SandboxReach,
   SandboxSpec,
   SessionHandle,
+  TeardownReport,
   WorkspaceSnapshot,
 } from "../../core/types.ts";
+import { estimateSandboxCost, meterSandboxCost } from "../../core/sandbox_prices.ts";
+import { emptyTeardownReport } from "../../core/sandbox_lifecycle.ts";
+import { readSandboxUsage } from "./sandbox_meter.ts";
+import { reachOf } from "./sandbox_reach.ts";
+import { teardownSandbox } from "./sandbox_teardown.ts";
 import {
   createDockerClient,
   daemonUnreachable,
@@ -53,7 +62,7 @@ import { CappedCollector, FrameDemuxer } from "./exec_stream.ts";
 import { runExec } from "./exec_run.ts";
 import { attachJsonLinesSession } from "./session.ts";
 import { execThroughSession, SandboxSessions } from "./sandbox_sessions.ts";
-import { hardenedCreateOptions, managedLabels } from "./hardening.ts";
+import { hardenedCreateOptions, managedLabels, sandboxLimits } from "./hardening.ts";
 import { checkSandboxSpec, seccompJsonFor } from "./sandbox_floor.ts";
 import {
   checkImagePin,
@@ -111,6 +120,8 @@ export interface LocalDockerBackendOptions {
   sessionReplyTimeoutMs?: number;
   /** Where workspace snapshots are kept. Default `new SnapshotStore()` (`.zu/snapshots`). */
   snapshotStore?: SnapshotStore;
+  /** The operator's price table (`parseSandboxPrices`); without one the cost methods answer null. */
+  prices?: SandboxPrices;
 }
 
 /** Options of {@linkcode LocalDockerBackend.restore}. */
@@ -478,33 +489,59 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     return this.#sessions.require(handle);
   }
 
-  /** Removes the sandbox (and the internal network it created). Idempotent. */
-  async destroy(handle: SandboxHandle): Promise<void> {
+  /** Creates and starts a sandbox (the same as `launch`: it returns once the sandbox runs). */
+  provision(spec: SandboxSpec): Promise<DockerSandboxHandle> {
+    return this.launch(spec);
+  }
+
+  /** Waits until the sandbox runs and says how to reach it (networks, addresses, session). */
+  async waitReady(handle: SandboxHandle): Promise<SandboxReach> {
+    return await this.#call(async (docker) => {
+      const container = docker.getContainer(handle.id);
+      await this.#waitRunning(container, handle.name);
+      const session = await this.#sessions.get(handle).then(() => true, () => false);
+      return reachOf(await container.inspect(), session);
+    });
+  }
+
+  /**
+   * Removes the sandbox, its workspace volume and the internal network it created, and reports
+   * each (`sandbox_teardown.ts`). Idempotent: a second call reports nothing removed.
+   */
+  async teardown(handle: SandboxHandle): Promise<TeardownReport> {
     const state = this.#state(handle);
     await this.#sessions.close(handle);
     this.#boxes.delete(handle.id);
-    await this.#call(async (docker) => {
+    const report = await this.#call(async (docker) => {
       const workspace = state ? state.workspace : await docker.getContainer(handle.id).inspect()
         .then((i) => i.Config.Labels?.[WORKSPACE_LABEL], () => undefined);
-      try {
-        await docker.getContainer(handle.id).remove({ force: true, v: true });
-      } catch (error) {
-        if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
-      }
-      if (workspace) await removeWorkspaceVolume(docker, workspace);
-      if (state?.ownedNetwork) {
-        try {
-          await docker.getNetwork(state.ownedNetwork).remove();
-        } catch (error) {
-          if (statusOf(error) !== 404) {
-            this.#log("warn", "could not remove sandbox network", {
-              network: state.ownedNetwork,
-              error: String(error),
-            });
-          }
-        }
-      }
+      return await teardownSandbox(docker, {
+        id: handle.id,
+        workspace,
+        network: state?.ownedNetwork ?? null,
+      });
     });
+    return { ...emptyTeardownReport(handle), ...report, sandbox: handle.id };
+  }
+
+  /**
+   * Removes the sandbox (and the internal network it created). Idempotent. Throws when the
+   * container or its workspace could not be removed; a network that stays is logged.
+   */
+  async destroy(handle: SandboxHandle): Promise<void> {
+    const report = await this.teardown(handle);
+    for (const f of report.failed) {
+      if (f.kind === "network") {
+        this.#log("warn", "could not remove sandbox network", { network: f.name, error: f.error });
+      }
+    }
+    const hard = report.failed.find((f) => f.kind !== "network");
+    if (hard) {
+      throw new RunFailure(
+        "sandbox_teardown_failed",
+        `Cannot remove sandbox "${handle.name}": its ${hard.kind} "${hard.name}" stays: ${hard.error}`,
+      );
+    }
   }
 
   /**
@@ -641,14 +678,25 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     });
   }
 
-  /** Local sandboxes cost nothing measurable: `null`. */
-  estimateCost(_spec: SandboxSpec): Promise<number | null> {
-    return Promise.resolve(null);
+  /** The spec's limits under the floor × `durationS` at the price table; null without one. */
+  estimateCost(spec: SandboxSpec, durationS: number): Promise<SandboxCost | null> {
+    const prices = this.#options.prices;
+    if (!prices) return Promise.resolve(null);
+    checkSandboxSpec(spec);
+    const limits = sandboxLimits(spec, navigator.hardwareConcurrency || 1);
+    return Promise.resolve(estimateSandboxCost(prices, {
+      cpuLimit: limits.cpus,
+      memoryLimitBytes: limits.memoryBytes,
+      durationS,
+    }));
   }
 
-  /** Local sandboxes cost nothing measurable: `null`. */
-  meterActual(_handle: SandboxHandle): Promise<number | null> {
-    return Promise.resolve(null);
+  /** The sandbox's measured use (`sandbox_meter.ts`) at the price table; null without one. */
+  async meterActual(handle: SandboxHandle): Promise<SandboxCost | null> {
+    const prices = this.#options.prices;
+    if (!prices) return null;
+    const usage = await this.#call((docker) => readSandboxUsage(docker, handle.id));
+    return meterSandboxCost(prices, usage);
   }
 
   /** Removes what dead runs left behind (see `reaper.ts` for how a dead owner is told). */

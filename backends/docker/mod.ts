@@ -48,3 +48,6 @@ export type {
   DockerContainer,
   DockerContainerCreateOptions,
 } from "./docker_client.ts";
+export { readSandboxUsage } from "./sandbox_meter.ts";
+export { type InspectNetworks, reachOf } from "./sandbox_reach.ts";
+export { type SandboxParts, teardownSandbox } from "./sandbox_teardown.ts";

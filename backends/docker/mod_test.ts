@@ -57,10 +57,14 @@ Deno.test("backends/docker/mod.ts exports exactly the documented names", () => {
     "poolKeyText",
     "poolMemberState",
     "processStartTime",
+    "reachOf",
+    "readSandboxUsage",
     "reapLeaked",
     "runExec",
     "runtimeContext",
+    "sandboxLimits",
     "seccompJsonFor",
     "sessionAgentCommand",
+    "teardownSandbox",
   ]);
 });
