@@ -13,7 +13,13 @@ import type { Resolver } from "../core/net_guard.ts";
 import type { RunContext, SandboxBackend, Tool } from "../core/types.ts";
 import type { BrowserEgress } from "../core/types.ts";
 import type { ToolFactory } from "../agent/builtins.ts";
-import { dockerSocketPath } from "../backends/docker/docker_client.ts";
+import {
+  describeEndpoint,
+  type DockerEndpoint,
+  endpointIsLocal,
+  parseDockerEndpoint,
+} from "../backends/docker/docker_endpoint.ts";
+import { daemonError } from "../backends/docker/daemon_error.ts";
 import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
 import { HOST_EXECUTED_TOOLS, replyErrorOf } from "./jail/host_tool.ts";
 import type { AgentConfig } from "../agent/config.ts";
@@ -90,7 +96,7 @@ export class HostToolExecutor implements AsyncDisposable {
     const { RunCode } = await import("../agent/tools/run_code.ts");
     const { DEFAULT_EXEC_IMAGE } = await import("../agent/tools/sandbox_exec.ts");
     const { RUNTIME_IMAGE } = await import("../backends/docker/image_build.ts");
-    const socket = dockerSocketPath(o.env);
+    const endpoint = parseDockerEndpoint(o.env);
     let backend = o.backend ?? null;
     let egress = o.egress ?? null;
     const images = new Set<string>();
@@ -132,11 +138,11 @@ export class HostToolExecutor implements AsyncDisposable {
         return name === "render_dom" ? new RenderDom(options) : new Browser(options);
       });
     }
-    if (!egress && !o.egress) {
+    if (!egress && !o.egress && endpointIsLocal(endpoint)) {
       // Built before the tools so every tool shares it; Docker is contacted only on use.
       const { DockerProxyEgress } = await import("../backends/egress/docker_proxy_egress.ts");
       const { openDockerClient } = await import("../backends/docker/docker_client.ts");
-      const docker = await openDockerClient(socket);
+      const docker = await openDockerClient(endpoint);
       let clearance;
       if (o.clearance && o.clearance.holdMs > 0) {
         const { openClearanceSocketDir } = await import("./contained/clearance_socket_dir.ts");
@@ -148,7 +154,7 @@ export class HostToolExecutor implements AsyncDisposable {
     }
     if (!backend) {
       const { LocalDockerBackend } = await import("../backends/docker/local_docker_backend.ts");
-      const created = new LocalDockerBackend({ socketPath: socket });
+      const created = new LocalDockerBackend({ endpoint });
       this.#backend = created;
       backend = created;
     }
@@ -157,7 +163,8 @@ export class HostToolExecutor implements AsyncDisposable {
       registries: { ...base, tools },
     });
     images.add(RUNTIME_IMAGE);
-    const preflight = o.preflight ?? ((list: string[]) => dockerPreflight(list, socket));
+    const preflight = o.preflight ??
+      ((list: string[]) => dockerPreflight(list, endpoint, { browsing: !egress && !o.egress }));
     const unavailable = await preflight([...images]);
     return { tools: run.plugins.tools, unavailable };
   }
@@ -245,18 +252,30 @@ export class HostToolExecutor implements AsyncDisposable {
 /** One line saying why tier-2 tools cannot run on this host's Docker, or null when they can. */
 export async function dockerPreflight(
   images: string[],
-  socketPath?: string,
+  target?: string | DockerEndpoint,
+  options: { browsing?: boolean } = {},
 ): Promise<string | null> {
-  const { openDockerClient, dockerSocketPath } = await import(
-    "../backends/docker/docker_client.ts"
-  );
-  const socket = socketPath ?? dockerSocketPath();
+  const { openDockerClient } = await import("../backends/docker/docker_client.ts");
+  const endpoint: DockerEndpoint = target === undefined
+    ? parseDockerEndpoint()
+    : typeof target === "string"
+    ? { kind: "unix", socketPath: target }
+    : target;
+  const where = endpoint.kind === "unix" ? endpoint.socketPath : describeEndpoint(endpoint);
+  if (
+    options.browsing && !endpointIsLocal(endpoint) &&
+    images.some((i) => i.startsWith("zu-browser"))
+  ) {
+    return `Cannot run tier-2 tools render_dom and browser on the remote Docker engine at ${where}: their egress proxy bind-mounts zu's source from this host, which needs a local engine; unset DOCKER_HOST for runs that browse`;
+  }
   let docker;
   try {
-    docker = await openDockerClient(socket);
+    docker = await openDockerClient(endpoint);
     await docker.ping();
-  } catch {
-    return `Cannot run tier-2 tools: no Docker daemon answers at "${socket}" (render_dom and browser run in sandboxes on the host's Docker)`;
+  } catch (error) {
+    const e = daemonError(endpoint, error, "run tier-2 tools");
+    if (e && e.code !== "docker_unavailable") return e.message;
+    return `Cannot run tier-2 tools: no Docker daemon answers at "${where}" (render_dom and browser run in sandboxes on the host's Docker)`;
   }
   for (const image of images) {
     try {

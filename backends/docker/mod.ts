@@ -48,3 +48,12 @@ export type {
   DockerContainer,
   DockerContainerCreateOptions,
 } from "./docker_client.ts";
+export * from "./docker_endpoint.ts";
+export {
+  dialDockerEndpoint,
+  type DockerTlsMaterial,
+  openDockerEndpoint,
+  readTlsMaterial,
+  sshUnsupported,
+} from "./open_docker_endpoint.ts";
+export { daemonError, isConnectionLost, type TlsFailure, tlsFailureOf } from "./daemon_error.ts";
