@@ -16,9 +16,9 @@ import type { ToolFactory } from "../agent/builtins.ts";
 import {
   describeEndpoint,
   type DockerEndpoint,
-  endpointIsLocal,
   parseDockerEndpoint,
 } from "../backends/docker/docker_endpoint.ts";
+import { requireLocalEngine } from "../backends/docker/local_engine.ts";
 import { daemonError } from "../backends/docker/daemon_error.ts";
 import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
 import { HOST_EXECUTED_TOOLS, replyErrorOf } from "./jail/host_tool.ts";
@@ -138,13 +138,19 @@ export class HostToolExecutor implements AsyncDisposable {
         return name === "render_dom" ? new RenderDom(options) : new Browser(options);
       });
     }
-    if (!egress && !o.egress && endpointIsLocal(endpoint)) {
+    if (!egress && !o.egress) {
       // Built before the tools so every tool shares it; Docker is contacted only on use.
       const { DockerProxyEgress } = await import("../backends/egress/docker_proxy_egress.ts");
       const { openDockerClient } = await import("../backends/docker/docker_client.ts");
       const docker = await openDockerClient(endpoint);
       let clearance;
       if (o.clearance && o.clearance.holdMs > 0) {
+        // The proxy bind-mounts the desk's socket directory: only a local engine sees it.
+        requireLocalEngine(
+          endpoint,
+          "hold browsing egress for clearance",
+          "the egress proxy bind-mounts this host's clearance socket directory",
+        );
         const { openClearanceSocketDir } = await import("./contained/clearance_socket_dir.ts");
         const dir = await openClearanceSocketDir(o.clearance);
         this.#clearanceDir = dir;
@@ -164,7 +170,7 @@ export class HostToolExecutor implements AsyncDisposable {
     });
     images.add(RUNTIME_IMAGE);
     const preflight = o.preflight ??
-      ((list: string[]) => dockerPreflight(list, endpoint, { browsing: !egress && !o.egress }));
+      ((list: string[]) => dockerPreflight(list, endpoint));
     const unavailable = await preflight([...images]);
     return { tools: run.plugins.tools, unavailable };
   }
@@ -253,7 +259,6 @@ export class HostToolExecutor implements AsyncDisposable {
 export async function dockerPreflight(
   images: string[],
   target?: string | DockerEndpoint,
-  options: { browsing?: boolean } = {},
 ): Promise<string | null> {
   const { openDockerClient } = await import("../backends/docker/docker_client.ts");
   const endpoint: DockerEndpoint = target === undefined
@@ -262,12 +267,6 @@ export async function dockerPreflight(
     ? { kind: "unix", socketPath: target }
     : target;
   const where = endpoint.kind === "unix" ? endpoint.socketPath : describeEndpoint(endpoint);
-  if (
-    options.browsing && !endpointIsLocal(endpoint) &&
-    images.some((i) => i.startsWith("zu-browser"))
-  ) {
-    return `Cannot run tier-2 tools render_dom and browser on the remote Docker engine at ${where}: their egress proxy bind-mounts zu's source from this host, which needs a local engine; unset DOCKER_HOST for runs that browse`;
-  }
   let docker;
   try {
     docker = await openDockerClient(endpoint);

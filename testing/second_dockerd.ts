@@ -21,6 +21,7 @@
 import type Dockerode from "dockerode";
 import type { TcpDockerEndpoint } from "../backends/docker/docker_endpoint.ts";
 import { openDockerEndpoint } from "../backends/docker/open_docker_endpoint.ts";
+import { LocalDockerBackend } from "../backends/docker/local_docker_backend.ts";
 import { issueCert, makeCa, type TestCa, writeDockerCertDir } from "./test_pki.ts";
 
 /** A running second daemon. */
@@ -219,4 +220,39 @@ export async function startSecondDockerd(
     await stop();
     throw error;
   }
+}
+
+let shared: Promise<SecondDockerd> | undefined;
+
+/**
+ * One second daemon per process, for suites that register many tests against it (the
+ * `SandboxBackend` conformance suite). Stop it with {@link stopSharedSecondDockerd} in the
+ * file's last test.
+ */
+export function sharedSecondDockerd(): Promise<SecondDockerd> {
+  shared ??= startSecondDockerd();
+  return shared;
+}
+
+/** Stops the shared daemon (if started) and deletes everything it made. */
+export async function stopSharedSecondDockerd(): Promise<void> {
+  const d = shared;
+  shared = undefined;
+  if (d) await (await d).stop();
+}
+
+/**
+ * A `make` for the conformance suite: a `LocalDockerBackend` on the shared second daemon over
+ * TLS (`zu-attack:0.1.0` loaded).
+ *
+ * @example
+ * ```ts ignore
+ * import { makeRemoteBackend, stopSharedSecondDockerd } from "./second_dockerd.ts";
+ * runSandboxBackendConformance("docker over TLS", makeRemoteBackend);
+ * Deno.test("stop the second daemon", stopSharedSecondDockerd);
+ * ```
+ */
+export async function makeRemoteBackend(): Promise<LocalDockerBackend> {
+  const d = await sharedSecondDockerd();
+  return new LocalDockerBackend({ endpoint: d.endpoint });
 }

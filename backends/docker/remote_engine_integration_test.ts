@@ -6,6 +6,12 @@
 // does not speak TLS, a client certificate the daemon refuses, no client certificate, and a
 // connection dropped mid-exec, each one clear error with nothing left behind on either host.
 // One daemon for the whole file (started once, stopped in `finally`).
+//
+// The SandboxBackend conformance suite (lane contract15, testing/sandbox_conformance.ts) runs
+// against the same kind of daemon with one call in its own file:
+//   import { makeRemoteBackend, stopSharedSecondDockerd } from "../../testing/second_dockerd.ts";
+//   runSandboxBackendConformance("docker over TLS", makeRemoteBackend);
+//   Deno.test("stop the second daemon", stopSharedSecondDockerd);
 import assert from "node:assert/strict";
 import { dockerTest } from "../../testing/docker.ts";
 import { secondDockerdMissing, startSecondDockerd } from "../../testing/second_dockerd.ts";
