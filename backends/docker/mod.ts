@@ -57,3 +57,4 @@ export {
   sshUnsupported,
 } from "./open_docker_endpoint.ts";
 export { daemonError, isConnectionLost, type TlsFailure, tlsFailureOf } from "./daemon_error.ts";
+export { requireLocalEngine } from "./local_engine.ts";
