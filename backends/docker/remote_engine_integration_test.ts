@@ -1,7 +1,8 @@
 // A remote engine for real: a second dockerd on 127.0.0.1 over TLS (testing/second_dockerd.ts),
 // reached by LocalDockerBackend through DOCKER_HOST=tcp:// + DOCKER_TLS_VERIFY + DOCKER_CERT_PATH.
-// Launch, exec with stdin (the hijacked attach), the plain exec session, a workspace snapshot
-// and restore, and the reaper, all on the second daemon with nothing on the main one; then the
+// Launch, exec with stdin (the hijacked attach), the plain and the zu-session exec sessions, a
+// workspace snapshot and restore, and the reaper, all on the second daemon with nothing on the
+// main one (zu-attack and zu-runtime are copied into it, the latter for zu-session); then the
 // attacks: a daemon certificate from another CA, a certificate for another name, a server that
 // does not speak TLS, a client certificate the daemon refuses, no client certificate, and a
 // connection dropped mid-exec, each one clear error with nothing left behind on either host.
@@ -22,7 +23,7 @@ import { LocalDockerBackend } from "./local_docker_backend.ts";
 import { plainExecSession } from "./plain_exec_session.ts";
 import { SnapshotStore } from "./snapshot_store.ts";
 import { ZuError } from "../../core/errors.ts";
-import { ATTACK_IMAGE } from "./image_build.ts";
+import { ATTACK_IMAGE, RUNTIME_IMAGE } from "./image_build.ts";
 
 const runId = (p: string) => `remote-${p}-${crypto.randomUUID().slice(0, 8)}`;
 
@@ -99,7 +100,7 @@ dockerTest(
   async (t) => {
     const tmpBefore = new Set([...Deno.readDirSync("/tmp")].map((e) => e.name));
     const main = await openDockerEndpoint({ kind: "unix", socketPath: "/var/run/docker.sock" });
-    const d = await startSecondDockerd({ images: [ATTACK_IMAGE], main });
+    const d = await startSecondDockerd({ images: [ATTACK_IMAGE, RUNTIME_IMAGE], main });
     const scratch = await Deno.makeTempDir({ prefix: "zu-remote-test-" });
     try {
       const endpoint = parseDockerEndpoint((n) => d.env[n]);
@@ -145,6 +146,27 @@ dockerTest(
           assert.equal(await zuLeftovers(main, run), 0, "nothing made on the local engine");
         },
       );
+
+      await t.step("the zu-session exec session runs over the TLS connection", async () => {
+        const run = runId("sess");
+        await using backend = new LocalDockerBackend({ endpoint });
+        await using box = await backend.launch({ image: RUNTIME_IMAGE, runId: run });
+        const s = await backend.session(box);
+        const r = await s.run({
+          argv: [
+            "/usr/local/bin/deno",
+            "eval",
+            "console.log(await new Response(Deno.stdin.readable).text())",
+          ],
+          stdin: "through-the-session",
+          timeoutMs: 20_000,
+        });
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.equal(r.stdout, "through-the-session\n");
+        const blob = crypto.getRandomValues(new Uint8Array(65536));
+        await s.writeFile("/tmp/blob", blob);
+        assert.deepEqual(await s.readFile("/tmp/blob"), blob);
+      });
 
       await t.step("a daemon certificate from another CA is refused (docker_tls)", async () => {
         const other = await makeCa(`${scratch}/other`, "other-ca");
