@@ -1,7 +1,8 @@
 /**
  * A throwaway second Docker daemon for remote-engine tests: `dockerd` with its own data root,
- * exec root (hence its own containerd), pid file, no default bridge, no iptables, no IP
- * forwarding, listening ONLY on `tcp://127.0.0.1:<free port>` with `--tlsverify` and a CA,
+ * exec root (hence its own containerd), pid file, its own default bridge (a `zu2br…` link made
+ * here: `--bridge=none` would make dockerd delete the host's `docker0`, the main daemon's
+ * bridge), no iptables, no IP forwarding, listening ONLY on `tcp://127.0.0.1:<free port>` with `--tlsverify` and a CA,
  * server and client certificates made here with `openssl` (SAN `IP:127.0.0.1`). The images the
  * tests need are copied from the main daemon (`docker save` → `docker load` through the API).
  * `stop()` (or `await using`) kills it, unmounts what it left under its root and deletes the
@@ -59,7 +60,7 @@ function onPath(program: string): boolean {
 
 /**
  * What this host lacks to start a second daemon (one line naming the package), or null.
- * Needs root, `dockerd` (Debian `docker.io`) and `openssl`.
+ * Needs root, `dockerd` (Debian `docker.io`), `openssl` and `ip` (Debian `iproute2`).
  */
 export function secondDockerdMissing(): string | null {
   try {
@@ -69,6 +70,7 @@ export function secondDockerdMissing(): string | null {
   }
   if (!onPath("dockerd")) return `"dockerd" is missing (apt-get install docker.io)`;
   if (!onPath("openssl")) return `"openssl" is missing (apt-get install openssl)`;
+  if (!onPath("ip")) return `"ip" is missing (apt-get install iproute2)`;
   return null;
 }
 
@@ -104,6 +106,13 @@ async function copyImage(from: Dockerode, to: Dockerode, tag: string): Promise<v
   await to.getImage(tag).inspect();
 }
 
+async function ip(args: string[]): Promise<void> {
+  const out = await new Deno.Command("ip", { args, stdout: "null", stderr: "piped" }).output();
+  if (!out.success) {
+    throw new Error(`ip ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+}
+
 async function unmountUnder(root: string): Promise<void> {
   const text = await Deno.readTextFile("/proc/self/mountinfo").catch(() => "");
   const points = text.split("\n").map((l) => l.split(" ")[4] ?? "").filter((p) =>
@@ -122,6 +131,9 @@ export async function startSecondDockerd(
   const root = await Deno.makeTempDir({ prefix: "zu-dockerd2-" });
   let child: Deno.ChildProcess | undefined;
   let stopped: Promise<void> | undefined;
+  // Its own default bridge: never "none" (dockerd would delete docker0, the main daemon's).
+  const bridge = `zu2br${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
+  let bridgeMade = false;
   const stop = () =>
     stopped ??= (async () => {
       if (child) {
@@ -151,6 +163,7 @@ export async function startSecondDockerd(
       }
       await unmountUnder(root);
       await Deno.remove(root, { recursive: true }).catch(() => {});
+      if (bridgeMade) await ip(["link", "del", bridge]).catch(() => {});
     })();
   try {
     const ca = await makeCa(`${root}/pki`, "zu-test-ca");
@@ -163,6 +176,12 @@ export async function startSecondDockerd(
     await writeDockerCertDir(certDir, ca, client);
     const port = freePort();
     for (const d of ["data", "exec"]) await Deno.mkdir(`${root}/${d}`);
+    await ip(["link", "add", "name", bridge, "type", "bridge"]);
+    bridgeMade = true;
+    // 100.64.0.0/10 (shared address space): not a Docker pool, not routed here.
+    const net = 64 + (port % 64);
+    await ip(["addr", "add", `100.${net}.${port % 250}.1/24`, "dev", bridge]);
+    await ip(["link", "set", bridge, "up"]);
     child = new Deno.Command("dockerd", {
       args: [
         `--data-root=${root}/data`,
@@ -173,7 +192,7 @@ export async function startSecondDockerd(
         `--tlscacert=${ca.certPath}`,
         `--tlscert=${server.certPath}`,
         `--tlskey=${server.keyPath}`,
-        "--bridge=none",
+        `--bridge=${bridge}`,
         "--iptables=false",
         "--ip-masq=false",
         "--ip-forward=false",

@@ -99,6 +99,8 @@ dockerTest(
   "a remote engine over TLS: lifecycle, then wrong certificates, no TLS and a drop",
   async (t) => {
     const tmpBefore = new Set([...Deno.readDirSync("/tmp")].map((e) => e.name));
+    const links = () => [...Deno.readDirSync("/sys/class/net")].map((e) => e.name).sort();
+    const linksBefore = links();
     const main = await openDockerEndpoint({ kind: "unix", socketPath: "/var/run/docker.sock" });
     const d = await startSecondDockerd({ images: [ATTACK_IMAGE, RUNTIME_IMAGE], main });
     const scratch = await Deno.makeTempDir({ prefix: "zu-remote-test-" });
@@ -317,6 +319,10 @@ dockerTest(
         !tmpBefore.has(n) && /^zu-(dockerd2|remote-test)-/.test(n)
       );
       assert.deepEqual(leaked, [], "no host temp files left");
+      // The host's network links are untouched (docker0 above all) and its own bridge is gone.
+      const after = links();
+      assert.deepEqual(linksBefore.filter((l) => !after.includes(l) && !l.startsWith("veth")), []);
+      assert.deepEqual(after.filter((l) => l.startsWith("zu2br")), []);
     }
   },
   { hostMissing: secondDockerdMissing() },
