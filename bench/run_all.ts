@@ -46,6 +46,9 @@ if (await dockerAvailable()) {
     await run("./sandbox_bench.ts", quick ? ["--iterations", "10", "--launches", "3"] : []),
   );
   results.push(await run("./pool_bench.ts", quick ? ["--iterations", "3"] : []));
+  results.push(
+    await run("./remote_engine_bench.ts", quick ? ["--iterations", "6", "--launches", "3"] : []),
+  );
   const version = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)))
     .version as string;
   if (await imagePresent(`zu-browser:${version}`)) {

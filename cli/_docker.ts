@@ -6,25 +6,69 @@
  */
 import type { CliIo } from "./_io.ts";
 import { concatBytes } from "../core/bytes.ts";
+import { type RunFailure, UserError } from "../core/errors.ts";
+import {
+  describeEndpoint,
+  type DockerEndpoint,
+  parseDockerEndpoint,
+} from "../backends/docker/docker_endpoint.ts";
+import { dialDockerEndpoint } from "../backends/docker/open_docker_endpoint.ts";
+import { daemonError } from "../backends/docker/daemon_error.ts";
 
-/** The daemon's unix socket (from `DOCKER_HOST` when it is `unix://`). */
-export function dockerSocket(io: Pick<CliIo, "env">): string {
-  const host = io.env("DOCKER_HOST");
-  return host?.startsWith("unix://") ? host.slice("unix://".length) : "/var/run/docker.sock";
+/** The daemon endpoint `DOCKER_HOST` and friends name (a `UserError` naming a bad variable). */
+export function dockerEndpoint(io: Pick<CliIo, "env">): DockerEndpoint {
+  return parseDockerEndpoint((name) => io.env(name));
 }
 
-/** Pings the daemon (`GET /_ping`, bounded by `timeoutMs`); returns null when it answers, else why not. */
-export async function pingDocker(io: CliIo, timeoutMs = 2000): Promise<string | null> {
-  const path = dockerSocket(io);
-  let conn: Deno.UnixConn;
+/** Where the daemon is, for messages: the socket path, or `tcp://host:port (TLS, verified)`. */
+export function dockerWhere(endpoint: DockerEndpoint): string {
+  return endpoint.kind === "unix" ? endpoint.socketPath : describeEndpoint(endpoint);
+}
+
+/** Why the daemon cannot be used: one line, and the error to throw instead of `docker_unavailable`. */
+export interface DockerPingFailure {
+  /** One line. */
+  why: string;
+  /** A sharper error (`docker_endpoint`, `docker_tls`), when there is one. */
+  error: UserError | RunFailure | null;
+}
+
+function classify(endpoint: DockerEndpoint, err: unknown, prefix: string): DockerPingFailure {
+  if (err instanceof UserError) return { why: err.message, error: err };
+  const sharp = daemonError(endpoint, err, "reach the Docker daemon");
+  if (sharp && sharp.code !== "docker_unavailable") return { why: sharp.message, error: sharp };
+  return { why: `${prefix} (${err instanceof Error ? err.message : String(err)})`, error: null };
+}
+
+/** Pings the daemon (`GET /_ping`, bounded by `timeoutMs`): null when it answers, else why not. */
+export async function pingDockerFailure(
+  io: CliIo,
+  timeoutMs = 2000,
+): Promise<DockerPingFailure | null> {
+  let endpoint: DockerEndpoint;
   try {
-    conn = await Deno.connect({ transport: "unix", path });
+    endpoint = dockerEndpoint(io);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return `no Docker daemon (no socket at ${path})`;
-    if (err instanceof Deno.errors.NotCapable) {
-      return `no permission to reach the Docker socket ${path}`;
+    if (err instanceof UserError) return { why: err.message, error: err };
+    throw err;
+  }
+  const path = dockerWhere(endpoint);
+  let conn: Deno.Conn;
+  try {
+    conn = await dialDockerEndpoint(endpoint);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound && endpoint.kind === "unix") {
+      return { why: `no Docker daemon (no socket at ${path})`, error: null };
     }
-    return `no Docker daemon at ${path} (${err instanceof Error ? err.message : String(err)})`;
+    if (err instanceof Deno.errors.NotCapable) {
+      return {
+        why: endpoint.kind === "unix"
+          ? `no permission to reach the Docker socket ${path}`
+          : `no permission to reach the Docker daemon at ${path} (grant --allow-net for it)`,
+        error: null,
+      };
+    }
+    return classify(endpoint, err, `no Docker daemon at ${path}`);
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -39,15 +83,17 @@ export async function pingDocker(io: CliIo, timeoutMs = 2000): Promise<string | 
     ) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
     const text = await Promise.race([answer, timeout]);
     if (text === "timeout") {
-      return `the Docker daemon at ${path} did not answer within ${timeoutMs} ms`;
+      return {
+        why: `the Docker daemon at ${path} did not answer within ${timeoutMs} ms`,
+        error: null,
+      };
     }
-    return /^HTTP\/1\.[01] 200/.test(text)
-      ? null
-      : `the Docker daemon at ${path} answered "${text.split("\r\n")[0]}"`;
+    return /^HTTP\/1\.[01] 200/.test(text) ? null : {
+      why: `the Docker daemon at ${path} answered "${text.split("\r\n")[0]}"`,
+      error: null,
+    };
   } catch (err) {
-    return `the Docker daemon at ${path} failed: ${
-      err instanceof Error ? err.message : String(err)
-    }`;
+    return classify(endpoint, err, `the Docker daemon at ${path} failed`);
   } finally {
     clearTimeout(timer);
     try {
@@ -58,6 +104,29 @@ export async function pingDocker(io: CliIo, timeoutMs = 2000): Promise<string | 
   }
 }
 
+/**
+ * One line describing the endpoint for `zu doctor`: kind, address, TLS on/off, local or remote;
+ * null when `DOCKER_HOST` is unusable (the ping says why).
+ */
+export function endpointDetail(io: Pick<CliIo, "env">): string | null {
+  let e: DockerEndpoint;
+  try {
+    e = dockerEndpoint(io);
+  } catch {
+    return null;
+  }
+  if (e.kind === "unix") return `unix socket ${e.socketPath} (local engine)`;
+  if (e.kind === "ssh") return `${describeEndpoint(e)} (ssh, not supported)`;
+  return `tcp ${e.host}:${e.port}, TLS ${
+    e.tls ? "on (verified both ways)" : "off"
+  } (remote engine: contained runs and browsing tools need a local one)`;
+}
+
+/** Pings the daemon (`GET /_ping`, bounded by `timeoutMs`); returns null when it answers, else why not. */
+export async function pingDocker(io: CliIo, timeoutMs = 2000): Promise<string | null> {
+  return (await pingDockerFailure(io, timeoutMs))?.why ?? null;
+}
+
 /** A small answer from the Docker Engine API. */
 export interface DockerAnswer {
   /** HTTP status. */
@@ -66,9 +135,9 @@ export interface DockerAnswer {
   body: unknown;
 }
 
-/** One `GET` to the Docker Engine API over the unix socket (HTTP/1.0, bounded by `timeoutMs`). */
+/** One `GET` to the Docker Engine API (unix socket, TCP or TLS; HTTP/1.0, bounded by `timeoutMs`). */
 export async function dockerGet(io: CliIo, path: string, timeoutMs = 3000): Promise<DockerAnswer> {
-  const conn = await Deno.connect({ transport: "unix", path: dockerSocket(io) });
+  const conn = await dialDockerEndpoint(dockerEndpoint(io));
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const work = (async () => {
@@ -107,9 +176,9 @@ export async function dockerGet(io: CliIo, path: string, timeoutMs = 3000): Prom
   }
 }
 
-/** Options of a backend for the CLI: the socket from `DOCKER_HOST` when set. */
-export function socketOptions(io: CliIo): { socketPath: string } {
-  return { socketPath: dockerSocket(io) };
+/** Options of a backend or an image build for the CLI: the endpoint `DOCKER_HOST` names. */
+export function daemonOptions(io: CliIo): { endpoint: DockerEndpoint } {
+  return { endpoint: dockerEndpoint(io) };
 }
 
 /** True when the daemon has `image` locally. */
@@ -149,7 +218,7 @@ export async function demoSandboxCall(
       detail: `skipped (image ${RUNTIME_IMAGE} is missing; build it with "zu sandbox image build")`,
     };
   }
-  await using backend = new LocalDockerBackend(socketOptions(io));
+  await using backend = new LocalDockerBackend(daemonOptions(io));
   const handle = await backend.launch({
     image: RUNTIME_IMAGE,
     runId: `zu-demo-${crypto.randomUUID().slice(0, 8)}`,

@@ -6,7 +6,13 @@
  */
 import { bool, type CommandDef, printJson } from "./_command.ts";
 import { findAgentFile, loadAgent } from "./_agent.ts";
-import { dockerGet, dockerSocket, pingDocker } from "./_docker.ts";
+import {
+  dockerEndpoint,
+  dockerGet,
+  dockerWhere,
+  endpointDetail,
+  pingDockerFailure,
+} from "./_docker.ts";
 import type { CliIo } from "./_io.ts";
 import { permissionsFor } from "../runner/jailed.ts";
 import { VERSION } from "./version.ts";
@@ -39,22 +45,27 @@ function denoCheck(): Check {
 }
 
 async function dockerChecks(io: CliIo): Promise<Check[]> {
-  const why = await pingDocker(io);
-  if (why) {
-    return [{
+  const failed = await pingDockerFailure(io);
+  const where = endpointDetail(io);
+  const endpoint: Check[] = where === null || io.env("DOCKER_HOST") === undefined
+    ? []
+    : [{ name: "docker endpoint", status: "ok", detail: where }];
+  if (failed) {
+    return [...endpoint, {
       name: "docker",
-      status: "warn",
+      // A configured endpoint that is wrong (bad value, TLS failure) is a failure to fix.
+      status: failed.error ? "fail" : "warn",
       detail:
-        `${why}; sandbox commands and Docker tests are unavailable (everything offline still works)`,
+        `${failed.why}; sandbox commands and Docker tests are unavailable (everything offline still works)`,
     }];
   }
-  const checks: Check[] = [];
+  const checks: Check[] = [...endpoint];
   const version = await dockerGet(io, "/version").catch(() => null);
   const v = version?.body as { Version?: string; ApiVersion?: string } | undefined;
   checks.push({
     name: "docker",
     status: "ok",
-    detail: `daemon at ${dockerSocket(io)} answers${
+    detail: `daemon at ${dockerWhere(dockerEndpoint(io))} answers${
       v?.Version ? ` (Engine ${v.Version}, API ${v.ApiVersion})` : ""
     }`,
   });

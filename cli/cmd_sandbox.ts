@@ -7,15 +7,16 @@
 import { UserError } from "../core/errors.ts";
 import { dockerUnavailable } from "../core/environment_errors.ts";
 import { bool, type CommandContext, type CommandDef, num, printJson, str } from "./_command.ts";
-import { pingDocker, socketOptions } from "./_docker.ts";
+import { daemonOptions, pingDockerFailure } from "./_docker.ts";
 import { snapshotCommands } from "./cmd_sandbox_snapshot.ts";
 import { sandboxCost } from "./cmd_sandbox_cost.ts";
 
 /** Refuses (exit 2, one line) when no Docker daemon answers. */
 export async function requireDocker(ctx: CommandContext): Promise<void> {
-  const why = await pingDocker(ctx.io);
-  if (why) {
-    throw dockerUnavailable(`run "${ctx.path.join(" ")}"`, null, { why });
+  const failed = await pingDockerFailure(ctx.io);
+  if (failed?.error) throw failed.error;
+  if (failed) {
+    throw dockerUnavailable(`run "${ctx.path.join(" ")}"`, null, { why: failed.why });
   }
 }
 
@@ -38,7 +39,7 @@ const imageBuild: CommandDef = {
       onProgress,
       force: bool(ctx, "force"),
       ...(signal ? { signal } : {}),
-      ...socketOptions(ctx.io),
+      ...daemonOptions(ctx.io),
     };
     const results = [];
     const tag = str(ctx, "tag");
@@ -94,7 +95,7 @@ removed afterwards. zu exits with the command's exit code.`,
     }
     await requireDocker(ctx);
     const image = ctx.positionals[0]!;
-    const { imagePresent, socketOptions } = await import("./_docker.ts");
+    const { imagePresent, daemonOptions } = await import("./_docker.ts");
     if (!(await imagePresent(ctx.io, image))) {
       throw new UserError(
         "image_missing",
@@ -102,7 +103,7 @@ removed afterwards. zu exits with the command's exit code.`,
       );
     }
     const { LocalDockerBackend } = await import("../backends/docker/mod.ts");
-    await using backend = new LocalDockerBackend(socketOptions(ctx.io));
+    await using backend = new LocalDockerBackend(daemonOptions(ctx.io));
     const handle = await backend.launch({
       image,
       runId: `zu-exec-${crypto.randomUUID().slice(0, 8)}`,
@@ -153,11 +154,11 @@ snapshots (.zu/snapshots) of a dead owner go too, except those taken with "zu sa
   },
   run: async (ctx) => {
     await requireDocker(ctx);
-    const { socketOptions } = await import("./_docker.ts");
+    const { daemonOptions } = await import("./_docker.ts");
     const { LocalDockerBackend } = await import("../backends/docker/mod.ts");
     const { snapshotStoreAt } = await import("./cmd_sandbox_snapshot.ts");
     await using backend = new LocalDockerBackend({
-      ...socketOptions(ctx.io),
+      ...daemonOptions(ctx.io),
       snapshotStore: await snapshotStoreAt(ctx),
     });
     const runId = str(ctx, "run");
@@ -183,11 +184,15 @@ const doctor: CommandDef = {
   summary: "Check the Docker daemon, the images and the seccomp profiles",
   flags: { json: { type: "boolean", description: "Print JSON" } },
   run: async (ctx) => {
-    const { pingDocker, dockerGet, imagePresent } = await import("./_docker.ts");
+    const { pingDockerFailure, dockerGet, endpointDetail, imagePresent } = await import(
+      "./_docker.ts"
+    );
     const { zuImages } = await import("./cmd_doctor.ts");
     const { loadSeccompProfile, SECCOMP_PROFILE_NAMES } = await import("../seccomp/mod.ts");
     const checks: { name: string; status: "ok" | "warn" | "fail"; detail: string }[] = [];
-    const why = await pingDocker(ctx.io);
+    const where = endpointDetail(ctx.io);
+    if (where) checks.push({ name: "endpoint", status: "ok", detail: where });
+    const why = (await pingDockerFailure(ctx.io))?.why ?? null;
     checks.push({ name: "daemon", status: why ? "fail" : "ok", detail: why ?? "answers" });
     if (!why) {
       const v = (await dockerGet(ctx.io, "/version").catch(() => null))?.body as

@@ -33,9 +33,9 @@ async function store(ctx: CommandContext): Promise<SnapshotStore> {
 async function backendFor(ctx: CommandContext) {
   const { requireDocker } = await import("./cmd_sandbox.ts");
   await requireDocker(ctx);
-  const { socketOptions } = await import("./_docker.ts");
+  const { daemonOptions } = await import("./_docker.ts");
   const { LocalDockerBackend } = await import("../backends/docker/mod.ts");
-  return new LocalDockerBackend({ ...socketOptions(ctx.io), snapshotStore: await store(ctx) });
+  return new LocalDockerBackend({ ...daemonOptions(ctx.io), snapshotStore: await store(ctx) });
 }
 
 const snapshot: CommandDef = {

@@ -13,7 +13,13 @@ import type { Resolver } from "../core/net_guard.ts";
 import type { RunContext, SandboxBackend, Tool } from "../core/types.ts";
 import type { BrowserEgress } from "../core/types.ts";
 import type { ToolFactory } from "../agent/builtins.ts";
-import { dockerSocketPath } from "../backends/docker/docker_client.ts";
+import {
+  describeEndpoint,
+  type DockerEndpoint,
+  parseDockerEndpoint,
+} from "../backends/docker/docker_endpoint.ts";
+import { requireLocalEngine } from "../backends/docker/local_engine.ts";
+import { daemonError } from "../backends/docker/daemon_error.ts";
 import type { ToolCallMessage, ToolResultMessage } from "./jail/protocol.ts";
 import { HOST_EXECUTED_TOOLS, replyErrorOf } from "./jail/host_tool.ts";
 import type { AgentConfig } from "../agent/config.ts";
@@ -121,7 +127,7 @@ export class HostToolExecutor implements AsyncDisposable {
     const { RunCode } = await import("../agent/tools/run_code.ts");
     const { DEFAULT_EXEC_IMAGE } = await import("../agent/tools/sandbox_exec.ts");
     const { RUNTIME_IMAGE } = await import("../backends/docker/image_build.ts");
-    const socket = dockerSocketPath(o.env);
+    const endpoint = parseDockerEndpoint(o.env);
     const backend = meteredBackend(await this.openBackend(), this.#book);
     let egress = o.egress ?? null;
     const images = new Set<string>();
@@ -167,9 +173,15 @@ export class HostToolExecutor implements AsyncDisposable {
       // Built before the tools so every tool shares it; Docker is contacted only on use.
       const { DockerProxyEgress } = await import("../backends/egress/docker_proxy_egress.ts");
       const { openDockerClient } = await import("../backends/docker/docker_client.ts");
-      const docker = await openDockerClient(socket);
+      const docker = await openDockerClient(endpoint);
       let clearance;
       if (o.clearance && o.clearance.holdMs > 0) {
+        // The proxy bind-mounts the desk's socket directory: only a local engine sees it.
+        requireLocalEngine(
+          endpoint,
+          "hold browsing egress for clearance",
+          "the egress proxy bind-mounts this host's clearance socket directory",
+        );
         const { openClearanceSocketDir } = await import("./contained/clearance_socket_dir.ts");
         const dir = await openClearanceSocketDir(o.clearance);
         this.#clearanceDir = dir;
@@ -186,7 +198,7 @@ export class HostToolExecutor implements AsyncDisposable {
     // A custom backend brings its own images and engine: the local daemon is not asked about them.
     const preflight = o.preflight ??
       (isDefaultSandboxBackend(this.#config.backend) || o.backend
-        ? (list: string[]) => dockerPreflight(list, socket)
+        ? (list: string[]) => dockerPreflight(list, endpoint)
         : () => Promise.resolve(null));
     const unavailable = await preflight([...images]);
     return { tools: run.plugins.tools, unavailable };
@@ -276,18 +288,23 @@ export class HostToolExecutor implements AsyncDisposable {
 /** One line saying why tier-2 tools cannot run on this host's Docker, or null when they can. */
 export async function dockerPreflight(
   images: string[],
-  socketPath?: string,
+  target?: string | DockerEndpoint,
 ): Promise<string | null> {
-  const { openDockerClient, dockerSocketPath } = await import(
-    "../backends/docker/docker_client.ts"
-  );
-  const socket = socketPath ?? dockerSocketPath();
+  const { openDockerClient } = await import("../backends/docker/docker_client.ts");
+  const endpoint: DockerEndpoint = target === undefined
+    ? parseDockerEndpoint()
+    : typeof target === "string"
+    ? { kind: "unix", socketPath: target }
+    : target;
+  const where = endpoint.kind === "unix" ? endpoint.socketPath : describeEndpoint(endpoint);
   let docker;
   try {
-    docker = await openDockerClient(socket);
+    docker = await openDockerClient(endpoint);
     await docker.ping();
-  } catch {
-    return `Cannot run tier-2 tools: no Docker daemon answers at "${socket}" (render_dom and browser run in sandboxes on the host's Docker)`;
+  } catch (error) {
+    const e = daemonError(endpoint, error, "run tier-2 tools");
+    if (e && e.code !== "docker_unavailable") return e.message;
+    return `Cannot run tier-2 tools: no Docker daemon answers at "${where}" (render_dom and browser run in sandboxes on the host's Docker)`;
   }
   for (const image of images) {
     try {

@@ -45,12 +45,20 @@ export const DEFAULT_SANDBOX_BACKEND = "local-docker";
 const registry = new Registry<SandboxBackendFactory>("sandbox backends");
 registry.register("local-docker", async (ctx) => {
   const { LocalDockerBackend } = await import("../backends/docker/local_docker_backend.ts");
-  const { dockerSocketPath } = await import("../backends/docker/docker_client.ts");
+  const { parseDockerEndpoint } = await import("../backends/docker/docker_endpoint.ts");
   return new LocalDockerBackend({
-    socketPath: dockerSocketPath(ctx.env),
+    endpoint: parseDockerEndpoint(ctx.env),
     ...(ctx.prices ? { prices: ctx.prices } : {}),
   });
 });
+
+/**
+ * Names the Python zu writes in agent.yaml that mean "the default" here. Its `oop-launcher` runs
+ * plugins in a subprocess; zu for Deno always runs a run's tools out of process (the Deno jail),
+ * and its code tools in the default sandbox backend, so an agent file written for the Python zu
+ * keeps working.
+ */
+const DEFAULT_ALIASES: ReadonlySet<string> = new Set(["oop-launcher"]);
 
 /** Registers a backend under `name` (a library caller's own); throws when the name is taken. */
 export function registerSandboxBackend(name: string, factory: SandboxBackendFactory): void {
@@ -64,7 +72,8 @@ export function sandboxBackendNames(): string[] {
 
 /** True when `ref` is the default backend (none named, or `local-docker`). */
 export function isDefaultSandboxBackend(ref: string | null | undefined): boolean {
-  return ref === null || ref === undefined || ref === "" || ref === DEFAULT_SANDBOX_BACKEND;
+  return ref === null || ref === undefined || ref === "" || ref === DEFAULT_SANDBOX_BACKEND ||
+    DEFAULT_ALIASES.has(ref);
 }
 
 /**
@@ -76,7 +85,7 @@ export async function openSandboxBackend(
   ref: string | null,
   ctx: SandboxBackendContext,
 ): Promise<SandboxBackend> {
-  const name = ref || DEFAULT_SANDBOX_BACKEND;
+  const name = !ref || DEFAULT_ALIASES.has(ref) ? DEFAULT_SANDBOX_BACKEND : ref;
   const { isModuleRef } = await import("../agent/module_ref.ts");
   let made: unknown;
   if (!isModuleRef(name)) {

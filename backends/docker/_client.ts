@@ -1,5 +1,5 @@
 /**
- * Lazy dockerode client and the one-line errors for a dead daemon or a missing image.
+ * Lazy dockerode client (on any endpoint, {@link openDockerEndpoint}) and the one-line errors for a dead daemon or a missing image.
  *
  * dockerode is loaded with `await import()` on first use, so importing `./backends/docker` costs
  * nothing until a sandbox is actually launched.
@@ -7,31 +7,60 @@
  * @module
  */
 import type Dockerode from "dockerode";
-import { UserError } from "../../core/errors.ts";
+import { type RunFailure, UserError } from "../../core/errors.ts";
+import {
+  DEFAULT_DOCKER_SOCKET,
+  describeEndpoint,
+  type DockerEndpoint,
+  parseDockerEndpoint,
+} from "./docker_endpoint.ts";
+import { daemonError, tlsFailureOf } from "./daemon_error.ts";
+import { openDockerEndpoint } from "./open_docker_endpoint.ts";
 import { dockerUnavailable } from "../../core/environment_errors.ts";
 
-/** Default daemon socket (or the `unix://` path in `DOCKER_HOST`). */
+/**
+ * The default daemon's unix socket (the `unix://` path in `DOCKER_HOST`, else
+ * `/var/run/docker.sock`); never throws (a bad `DOCKER_HOST` is reported where a client opens).
+ */
 export function defaultSocketPath(): string {
-  let host: string | undefined;
   try {
-    host = Deno.env.get("DOCKER_HOST");
+    const e = parseDockerEndpoint();
+    return e.kind === "unix" ? e.socketPath : DEFAULT_DOCKER_SOCKET;
   } catch {
-    host = undefined;
+    return DEFAULT_DOCKER_SOCKET;
   }
-  if (host?.startsWith("unix://")) return host.slice("unix://".length);
-  return "/var/run/docker.sock";
 }
 
-/** Creates a dockerode client on a unix socket, loading dockerode on first use. */
-export async function createDockerClient(socketPath: string): Promise<Dockerode> {
-  const mod = await import("dockerode");
-  const Docker = mod.default;
-  return new Docker({ socketPath });
+/** The endpoint a `socketPath`/`endpoint` option pair names; the environment's when neither. */
+export function endpointOf(
+  options: { socketPath?: string | undefined; endpoint?: DockerEndpoint | undefined },
+): DockerEndpoint {
+  if (options.endpoint) return options.endpoint;
+  if (options.socketPath !== undefined) return { kind: "unix", socketPath: options.socketPath };
+  return parseDockerEndpoint();
 }
 
-/** The one-line error for an unreachable daemon. */
-export function daemonUnreachable(socketPath: string, cause?: unknown): UserError {
-  return dockerUnavailable("start sandbox", socketPath, { cause });
+/** Creates a dockerode client on a unix socket or an endpoint, loading dockerode on first use. */
+export async function createDockerClient(target: string | DockerEndpoint): Promise<Dockerode> {
+  return await openDockerEndpoint(
+    typeof target === "string" ? { kind: "unix", socketPath: target } : target,
+  );
+}
+
+/** The one-line error for an unreachable daemon (a TLS failure says which). */
+export function daemonUnreachable(
+  target: string | DockerEndpoint,
+  cause?: unknown,
+): UserError | RunFailure {
+  const endpoint: DockerEndpoint = typeof target === "string"
+    ? { kind: "unix", socketPath: target }
+    : target;
+  return daemonError(endpoint, cause, "start sandbox") ??
+    dockerUnavailable(
+      "start sandbox",
+      endpoint.kind === "unix" ? endpoint.socketPath : describeEndpoint(endpoint),
+      { cause },
+    );
 }
 
 /** The one-line error for an image that is not present locally. */
@@ -45,6 +74,7 @@ export function imageMissing(image: string, cause?: unknown): UserError {
 
 /** Whether an error means "the daemon is not there" (socket missing, refused, reset). */
 export function isDaemonDown(error: unknown): boolean {
+  if (tlsFailureOf(error) !== null) return true;
   const code = (error as { code?: unknown } | null)?.code;
   if (
     typeof code === "string" && ["ECONNREFUSED", "ENOENT", "ECONNRESET", "EPIPE"].includes(code)

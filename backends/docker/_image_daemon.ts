@@ -9,12 +9,8 @@
 import type Dockerode from "dockerode";
 import { Readable } from "node:stream";
 import { UserError } from "../../core/errors.ts";
-import {
-  createDockerClient,
-  daemonUnreachable,
-  defaultSocketPath,
-  isDaemonDown,
-} from "./_client.ts";
+import { createDockerClient, daemonUnreachable, endpointOf, isDaemonDown } from "./_client.ts";
+import type { DockerEndpoint } from "./docker_endpoint.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
 
 /** A file entry of a build context. */
@@ -37,11 +33,11 @@ export function defaultProjectRoot(): string {
   return decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 }
 
-/** The given client, or one on `socketPath`; pinged, with a clear error when the daemon is down. */
+/** The given client, or one on `endpoint`/`socketPath` (default: the environment's); pinged, with a clear error when the daemon is down. */
 export async function connectDaemon(
-  options: { docker?: Dockerode; socketPath?: string },
+  options: { docker?: Dockerode; socketPath?: string; endpoint?: DockerEndpoint },
 ): Promise<Dockerode> {
-  const socket = options.socketPath ?? defaultSocketPath();
+  const socket = endpointOf(options);
   const docker = options.docker ?? await createDockerClient(socket);
   try {
     await docker.ping();

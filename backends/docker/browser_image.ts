@@ -26,6 +26,7 @@
  * ```
  * @module
  */
+import type { DockerEndpoint } from "./docker_endpoint.ts";
 import type Dockerode from "dockerode";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -64,6 +65,8 @@ export interface BuildBrowserImageOptions {
   docker?: Dockerode;
   /** Daemon socket. Default `/var/run/docker.sock` (or `DOCKER_HOST` `unix://`). */
   socketPath?: string;
+  /** Daemon endpoint (`tcp://` with TLS too). Default: `DOCKER_HOST` and friends. */
+  endpoint?: DockerEndpoint;
   /** Image tag. Default `zu-browser:<version>`. */
   tag?: string;
   /** Deno binary to ship. Default `Deno.execPath()`. */

@@ -12,6 +12,12 @@
  * @module
  */
 import type Dockerode from "dockerode";
+import {
+  DEFAULT_DOCKER_SOCKET,
+  type DockerEndpoint,
+  parseDockerEndpoint,
+} from "./docker_endpoint.ts";
+import { openDockerEndpoint } from "./open_docker_endpoint.ts";
 
 /** A dockerode client (`new Dockerode({ socketPath })`). */
 export type DockerClient = Dockerode;
@@ -24,7 +30,7 @@ export type DockerContainerCreateOptions = Dockerode.ContainerCreateOptions;
 
 /**
  * The daemon's unix socket: the `unix://` path of `DOCKER_HOST` when set, else
- * `/var/run/docker.sock`.
+ * `/var/run/docker.sock` (also for a `tcp://` daemon: use `parseDockerEndpoint` for those).
  *
  * @example
  * ```ts
@@ -41,12 +47,25 @@ export function dockerSocketPath(
     }
   },
 ): string {
-  const host = env("DOCKER_HOST");
-  return host?.startsWith("unix://") ? host.slice("unix://".length) : "/var/run/docker.sock";
+  try {
+    const e = parseDockerEndpoint(env);
+    return e.kind === "unix" ? e.socketPath : DEFAULT_DOCKER_SOCKET;
+  } catch {
+    return DEFAULT_DOCKER_SOCKET;
+  }
 }
 
-/** Opens a dockerode client on `socketPath` (default {@link dockerSocketPath}), loading dockerode on first use. */
-export async function openDockerClient(socketPath?: string): Promise<DockerClient> {
-  const mod = await import("dockerode");
-  return new mod.default({ socketPath: socketPath ?? dockerSocketPath() });
+/**
+ * Opens a dockerode client on a unix socket path or an endpoint (default: the environment's,
+ * `DOCKER_HOST` with `tcp://` and TLS too; see `docker_endpoint.ts`), loading dockerode on first
+ * use.
+ */
+export async function openDockerClient(target?: string | DockerEndpoint): Promise<DockerClient> {
+  return await openDockerEndpoint(
+    target === undefined
+      ? parseDockerEndpoint()
+      : typeof target === "string"
+      ? { kind: "unix", socketPath: target }
+      : target,
+  );
 }

@@ -107,5 +107,12 @@ async function exitCodeOf(exec: Dockerode.Exec): Promise<number> {
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
     await new Promise((r) => setTimeout(r, 10));
   }
+  // The stream ended but the command still runs: the connection to the daemon dropped.
+  if ((await exec.inspect()).Running) {
+    throw Object.assign(
+      new Error("the exec stream ended while the command was still running (connection reset)"),
+      { code: "ECONNRESET" },
+    );
+  }
   return -1;
 }

@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import type { DockerEndpoint } from "./docker_endpoint.ts";
 import type { DockerClient } from "./docker_client.ts";
 import { createHash } from "node:crypto";
 import { UserError } from "../../core/errors.ts";
@@ -48,6 +49,8 @@ export interface BuildImageOptions {
   docker?: DockerClient;
   /** Daemon socket. Default `/var/run/docker.sock` (or `DOCKER_HOST` `unix://`). */
   socketPath?: string;
+  /** Daemon endpoint (`tcp://` with TLS too). Default: `DOCKER_HOST` and friends. */
+  endpoint?: DockerEndpoint;
   /** Image tag. Default `zu-runtime:<version>` / `zu-attack:<version>`. */
   tag?: string;
   /** Deno binary to ship. Default `Deno.execPath()`. */

@@ -28,6 +28,7 @@
  * @module
  */
 import type Dockerode from "dockerode";
+import type { DockerEndpoint } from "./docker_endpoint.ts";
 import type { DockerClient } from "./docker_client.ts";
 import type { ToolCall } from "../../core/contracts.ts";
 import { RunFailure, UserError } from "../../core/errors.ts";
@@ -53,7 +54,7 @@ import { teardownSandbox } from "./sandbox_teardown.ts";
 import {
   createDockerClient,
   daemonUnreachable,
-  defaultSocketPath,
+  endpointOf,
   imageMissing,
   isDaemonDown,
   statusOf,
@@ -98,8 +99,10 @@ export type SandboxLogger = (
 export interface LocalDockerBackendOptions {
   /** dockerode client. Default: created on first use on `socketPath`. */
   docker?: DockerClient;
-  /** Daemon socket. Default `/var/run/docker.sock` (or `DOCKER_HOST` `unix://`). */
+  /** Daemon socket. Default: {@link endpoint}, else the environment's (`DOCKER_HOST`). */
   socketPath?: string;
+  /** Daemon endpoint (`unix://`, `tcp://` with TLS). Default: `DOCKER_HOST` and friends. */
+  endpoint?: DockerEndpoint;
   /** Image policy. Default: local images only. */
   imagePolicy?: ImagePolicy;
   /** Shipped seccomp profile (`default` or `block`) when a spec names none. Default `default`. */
@@ -173,7 +176,7 @@ function toBytes(stdin: Uint8Array | string): Uint8Array {
 /** zu's SandboxBackend on the local Docker daemon. */
 export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
   #options: LocalDockerBackendOptions;
-  #socket: string;
+  #endpoint: DockerEndpoint | undefined;
   #docker: Promise<Dockerode> | undefined;
   #boxes = new Map<string, BoxState>();
   #ownerStart: Promise<string> | undefined;
@@ -182,14 +185,19 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
   /** Creates the backend; nothing touches the daemon until the first call. */
   constructor(options: LocalDockerBackendOptions = {}) {
     this.#options = options;
-    this.#socket = options.socketPath ?? defaultSocketPath();
     if (options.docker) this.#docker = Promise.resolve(options.docker);
   }
 
   /** The dockerode client (created on first use). */
   client(): Promise<DockerClient> {
-    this.#docker ??= createDockerClient(this.#socket);
+    this.#docker ??= (async () => await createDockerClient(this.endpoint()))();
     return this.#docker;
+  }
+
+  /** The daemon endpoint (from the options, else the environment; a bad value throws). */
+  endpoint(): DockerEndpoint {
+    this.#endpoint ??= endpointOf(this.#options);
+    return this.#endpoint;
   }
 
   async #call<T>(fn: (docker: Dockerode) => Promise<T>): Promise<T> {
@@ -197,7 +205,7 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     try {
       return await fn(docker);
     } catch (error) {
-      if (isDaemonDown(error)) throw daemonUnreachable(this.#socket, error);
+      if (isDaemonDown(error)) throw daemonUnreachable(this.endpoint(), error);
       throw error;
     }
   }

@@ -51,3 +51,13 @@ export type {
 export { readSandboxUsage } from "./sandbox_meter.ts";
 export { type InspectNetworks, reachOf } from "./sandbox_reach.ts";
 export { type SandboxParts, teardownSandbox } from "./sandbox_teardown.ts";
+export * from "./docker_endpoint.ts";
+export {
+  dialDockerEndpoint,
+  type DockerTlsMaterial,
+  openDockerEndpoint,
+  readTlsMaterial,
+  sshUnsupported,
+} from "./open_docker_endpoint.ts";
+export { daemonError, isConnectionLost, type TlsFailure, tlsFailureOf } from "./daemon_error.ts";
+export { requireLocalEngine } from "./local_engine.ts";

@@ -43,6 +43,9 @@ import type { DockerClient } from "../../backends/docker/docker_client.ts";
 import { EGRESS_OBSERVED, type Event, newEvent } from "../../core/events.ts";
 import type { AgentLauncher, EventSink, LaunchOutcome, LaunchRequest } from "../../core/types.ts";
 import { RunFailure } from "../../core/errors.ts";
+import { parseDockerEndpoint } from "../../backends/docker/docker_endpoint.ts";
+import { openDockerEndpoint } from "../../backends/docker/open_docker_endpoint.ts";
+import { CONTAINED_NEEDS_LOCAL, requireLocalEngine } from "../../backends/docker/local_engine.ts";
 import { pinAllowlist } from "../../backends/egress/spawn_proxy_process.ts";
 import { proxyCommand } from "../../backends/egress/proxy_command.ts";
 import { parseHostPattern } from "../../core/host_pattern.ts";
@@ -88,7 +91,7 @@ export {
 export interface SandboxLauncherOptions {
   /** The host's canonical sink: contained events land here as they happen. Required. */
   sink: EventSink;
-  /** dockerode client. Default: a client on `/var/run/docker.sock` (or `DOCKER_HOST`). */
+  /** dockerode client. Default: `DOCKER_HOST`'s daemon, which must be local (a unix socket). */
   docker?: DockerClient;
   /** Agent image. Default `zu-runtime:0.1.0`. */
   image?: string;
@@ -150,15 +153,9 @@ export class SandboxLauncher implements AgentLauncher {
 
   async #client(): Promise<Dockerode> {
     if (this.#docker) return this.#docker;
-    const mod = await import("dockerode");
-    let socketPath = "/var/run/docker.sock";
-    try {
-      const host = Deno.env.get("DOCKER_HOST");
-      if (host?.startsWith("unix://")) socketPath = host.slice("unix://".length);
-    } catch {
-      // no env access: the default socket
-    }
-    this.#docker = new mod.default({ socketPath });
+    const endpoint = parseDockerEndpoint();
+    requireLocalEngine(endpoint, "run contained", CONTAINED_NEEDS_LOCAL);
+    this.#docker = await openDockerEndpoint(endpoint);
     return this.#docker;
   }
 

@@ -14,20 +14,23 @@ import { UserError } from "../../core/errors.ts";
 import { dockerUnavailable } from "../../core/environment_errors.ts";
 import { safeEnv } from "../../core/env.ts";
 import type { DockerClient } from "../../backends/docker/docker_client.ts";
+import { parseDockerEndpoint } from "../../backends/docker/docker_endpoint.ts";
+import { openDockerEndpoint } from "../../backends/docker/open_docker_endpoint.ts";
+import { CONTAINED_NEEDS_LOCAL, requireLocalEngine } from "../../backends/docker/local_engine.ts";
 import { DEFAULT_LAUNCHER_IMAGE } from "./sandbox_launcher.ts";
 
-/** A dockerode client: `docker` when given, else `DOCKER_HOST` (unix) or `/var/run/docker.sock`. */
+/**
+ * A dockerode client: `docker` when given, else one on `DOCKER_HOST`'s daemon, which must be
+ * local (`remote_engine_unsupported` otherwise: a contained run bind-mounts host paths).
+ */
 export async function dockerClient(
   docker: DockerClient | undefined,
   env: (name: string) => string | undefined,
 ): Promise<Dockerode> {
   if (docker) return docker as Dockerode;
-  const mod = await import("dockerode");
-  const host = env("DOCKER_HOST");
-  const socketPath = host?.startsWith("unix://")
-    ? host.slice("unix://".length)
-    : "/var/run/docker.sock";
-  return new mod.default({ socketPath });
+  const endpoint = parseDockerEndpoint(env);
+  requireLocalEngine(endpoint, "run contained", CONTAINED_NEEDS_LOCAL);
+  return await openDockerEndpoint(endpoint);
 }
 
 /** Options of {@link checkSandbox}. */
