@@ -76,6 +76,10 @@ attackTest("zu-session: a timeout or a cancel kills the command's whole tree", a
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: shell, runId: testRunId("sess-tree") });
   const s = await backend.session(box);
+  // The image ships the zu-setsid helper; a command is the leader of its own session.
+  assert.ok((await s.listDir("/usr/local/bin")).some((e) => e.name === "zu-setsid"));
+  const own = (await s.run({ sh: 'set -- $(cat /proc/$$/stat); echo "$$ $6"' })).stdout.split(" ");
+  assert.equal(own[1]?.trim(), own[0]);
   const r = await s.run({ sh: "sleep 1000 & sleep 1000", timeoutMs: 500 });
   assert.equal(r.timedOut, true);
   assert.equal(r.signal, "SIGKILL");

@@ -7,9 +7,9 @@
  *
  * Started as `deno run --no-check --no-config --no-lock --allow-run --allow-read --allow-write
  * /opt/zu/backends/docker/session_agent/main.ts [--setsid=PATH]` (see `exec_session.ts`).
- * Commands are spawned through the static `zu-setsid` helper at `PATH` (default
- * `/usr/local/bin/zu-setsid`, in the runtime image) when it is there, else with a forking
- * `detached` spawn (see `spawn_command.ts`).
+ * Before its `hello` it runs one throwaway command (`warm_up.ts`). Commands are spawned through
+ * the static `zu-setsid` helper at `PATH` (default `/usr/local/bin/zu-setsid`, in the runtime
+ * image) when it is there, else with a forking `detached` spawn (see `spawn_command.ts`).
  *
  * @example
  * ```ts ignore
@@ -30,6 +30,7 @@ import {
 import { runCommand } from "./run_command.ts";
 import { listDir, readFile, writeChunk } from "./fs_ops.ts";
 import { findSetsidHelper } from "./spawn_command.ts";
+import { warmUp } from "./warm_up.ts";
 
 /** The agent's name and version in `hello`. */
 export const AGENT_NAME = "zu-session/1";
@@ -103,6 +104,8 @@ export async function serveSession(
       }
     }
   };
+  // Warm before hello: a session is ready when its first command is as fast as the next ones.
+  await warmUp(setsid);
   await emit({ t: "hello", proto: SESSION_PROTO, agent: AGENT_NAME, pid: Deno.pid });
   const reader = new FrameReader();
   let code = 0;
