@@ -6,6 +6,8 @@
  * - `session.run(["true"])` through the sandbox's `zu-session` (the goal: ≤ 3 ms p50, ≤ 8 ms p99);
  * - the same through a second agent in the same sandbox started with `--setsid=` a missing path,
  *   so it spawns with the forking `detached` spawn (the agent before the `zu-setsid` helper);
+ * - the same through a third agent attached over dockerode's hijacked stream instead of a raw
+ *   connection to the daemon's socket (the transport before);
  * - `LocalDockerBackend.execEntrypoint` through the session (the path `exec` takes);
  * - the fallback: `execEntrypoint` over a plain exec (dockerode: create, attached start, inspect);
  * - a per-call `docker exec` (the CLI);
@@ -154,16 +156,22 @@ const add = (name: string, s: number[] | string) =>
   const forking = await attachExecSession(docker.getContainer(box.id), {
     command: [...sessionAgentCommand(), "--setsid=/nonexistent/zu-setsid"],
   });
+  const viaDockerode = await attachExecSession(docker.getContainer(box.id), {
+    transport: "dockerode",
+  });
   for (let i = 0; i < 20; i++) {
     await session.run({ argv: ["true"] });
     await forking.run({ argv: ["true"] });
+    await viaDockerode.run({ argv: ["true"] });
   }
   const fast = await interleaved(CALLS, {
     "session.run(true)": () => session.run({ argv: ["true"] }),
     "session, forking spawn": () => forking.run({ argv: ["true"] }),
+    "session, dockerode stream": () => viaDockerode.run({ argv: ["true"] }),
     "execEntrypoint via session": () => backend.execEntrypoint(box, ["true"]),
   });
   await forking.close();
+  await viaDockerode.close();
   const py = await pythonExec(box.id);
   const slow = await interleaved(SLOW, {
     "execEntrypoint plain exec": () => backend.execEntrypoint(box, ["true"], { plainExec: true }),
@@ -196,6 +204,7 @@ const ratio = (a: string, b: string) => {
 const ratios = {
   "session / docker exec CLI": ratio("session.run(true)", "docker exec CLI"),
   "session / session with forking spawn": ratio("session.run(true)", "session, forking spawn"),
+  "session / session on dockerode stream": ratio("session.run(true)", "session, dockerode stream"),
   "session / Python zu": ratio("session.run(true)", "Python zu exec_run"),
   "execEntrypoint via session / Python zu": ratio(
     "execEntrypoint via session",
