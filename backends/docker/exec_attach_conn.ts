@@ -17,7 +17,7 @@
  * @module
  */
 
-/** How long a close waits for queued writes. */
+/** How long a close waits for queued writes and for the end of the output. */
 export const CLOSE_GRACE_MS = 2000;
 
 /** Most bytes of the daemon's answer head read before giving up. */
@@ -30,8 +30,9 @@ export interface ExecConn {
   /** The exec's multiplexed output, chunk by chunk, until the daemon closes it. */
   chunks(): AsyncIterable<Uint8Array>;
   /**
-   * Closes the connection (the exec's stdin ends) once the queued writes are done, or after
-   * {@link CLOSE_GRACE_MS} when they are stuck. Idempotent.
+   * Ends the exec's stdin once the queued writes are done (a half close: its output still comes
+   * through {@link ExecConn.chunks}), then closes the connection when the daemon ends the output,
+   * or {@link CLOSE_GRACE_MS} later at most. Idempotent.
    */
   close(): void;
 }
@@ -48,7 +49,9 @@ export async function attachExecConn(socketPath: string, execId: string): Promis
   if (!/^[0-9a-f]{1,128}$/i.test(execId)) throw new TypeError(`Invalid exec id "${execId}"`);
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
   let closed = false;
+  let grace: ReturnType<typeof setTimeout> | undefined;
   const close = () => {
+    clearTimeout(grace);
     if (closed) return;
     closed = true;
     try {
@@ -97,28 +100,32 @@ export async function attachExecConn(socketPath: string, execId: string): Promis
       return writing;
     },
     chunks: async function* () {
-      if (rest.length > 0) yield rest;
-      const buf = new Uint8Array(64 * 1024);
-      for (;;) {
-        let n: number | null;
-        try {
-          n = await conn.read(buf);
-        } catch (error) {
-          if (closed) return;
-          throw error;
+      try {
+        if (rest.length > 0) yield rest;
+        const buf = new Uint8Array(64 * 1024);
+        for (;;) {
+          let n: number | null;
+          try {
+            n = await conn.read(buf);
+          } catch (error) {
+            if (closed) return;
+            throw error;
+          }
+          if (n === null) return;
+          yield buf.slice(0, n);
         }
-        if (n === null) return;
-        yield buf.slice(0, n);
+      } finally {
+        close();
       }
     },
     close: () => {
       if (closing) return;
       closing = true;
-      const grace = setTimeout(close, CLOSE_GRACE_MS);
-      Deno.unrefTimer(grace);
+      const timer = setTimeout(close, CLOSE_GRACE_MS);
+      Deno.unrefTimer(timer);
+      grace = timer;
       writing.catch(() => {}).finally(() => {
-        clearTimeout(grace);
-        close();
+        if (!closed) conn.closeWrite().catch(close);
       });
     },
   };
