@@ -16,7 +16,11 @@
  *
  * Prints p50/p95 per series and each ratio against `cold` (goal: claim → ready session ≤ 30 ms p50).
  *
- * Run: `deno run -A bench/pool_bench.ts [--iterations 15] [--json]`
+ * Image: `--image`, else the runtime image plus busybox built from this checkout as
+ * `zu-runtime:<tag>` and `zu-session-sh:<tag>` (`<tag>` from `ZU_SESSION_IMAGE_TAG`, default
+ * `pool-bench`; removed at the end unless `--keep`), whose members get their `zu-session`.
+ *
+ * Run: `deno run -A bench/pool_bench.ts [--iterations 15] [--image TAG] [--keep] [--json]`
  *
  * @module
  */
@@ -24,7 +28,7 @@ import type Dockerode from "dockerode";
 import { parseArgs } from "node:util";
 import type { ExecSession, SandboxHandle, SessionResult } from "../core/types.ts";
 import { LocalDockerBackend } from "../backends/docker/local_docker_backend.ts";
-import { buildAttackImage } from "../backends/docker/image_build.ts";
+import { buildShellRuntimeImage } from "../backends/docker/session_shell_image.ts";
 import { FrameDemuxer } from "../backends/docker/exec_stream.ts";
 import { type SessionOpener, WarmPool } from "../backends/docker/warm_pool.ts";
 
@@ -34,8 +38,11 @@ const { values } = parseArgs({
     iterations: { type: "string", default: "15" },
     image: { type: "string" },
     json: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
   },
 });
+const IMAGE_TAG = Deno.env.get("ZU_SESSION_IMAGE_TAG") || "pool-bench";
+const OWN_TAGS = [`zu-session-sh:${IMAGE_TAG}`, `zu-runtime:${IMAGE_TAG}`];
 const ITER = Math.min(100, Math.max(2, Number(values.iterations)));
 const RUN = `bench-pool-${crypto.randomUUID().slice(0, 8)}`;
 
@@ -99,7 +106,8 @@ async function shellSession(docker: Dockerode, handle: SandboxHandle): Promise<E
   };
 }
 
-const image = values.image ?? (await buildAttackImage()).tag;
+const image = values.image ??
+  await buildShellRuntimeImage({ runtimeTag: OWN_TAGS[1]!, tag: OWN_TAGS[0]! });
 const backend = new LocalDockerBackend();
 const docker = await backend.client();
 const backendSession = (backend as unknown as { session?: SessionOpener }).session;
@@ -172,6 +180,9 @@ try {
   for (const pool of Object.values(pools)) await pool.close().catch(() => {});
   await backend[Symbol.asyncDispose]();
   await backend.reapLeaked({ runId: RUN });
+  if (!values.image && !values.keep) {
+    for (const tag of OWN_TAGS) await docker.getImage(tag).remove({ force: true }).catch(() => {});
+  }
 }
 
 const stats = Object.fromEntries(

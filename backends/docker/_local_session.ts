@@ -5,7 +5,7 @@ import { SessionClient, type SessionTransport } from "./session_client.ts";
 const AGENT = new URL("./session_agent/main.ts", import.meta.url).pathname;
 
 /** A session on a local agent process, and the process. */
-export async function localSession(): Promise<
+export async function localSession(options: { setsid?: string } = {}): Promise<
   { session: SessionClient; child: Deno.ChildProcess; stderr: () => string }
 > {
   const child = new Deno.Command(Deno.execPath(), {
@@ -19,6 +19,8 @@ export async function localSession(): Promise<
       "--allow-read",
       "--allow-write",
       AGENT,
+      // A path that is not there makes the agent fall back to a forking spawn.
+      `--setsid=${options.setsid ?? "/nonexistent/zu-setsid"}`,
     ],
     stdin: "piped",
     stdout: "piped",

@@ -2,13 +2,16 @@
 // (so another checkout rebuilding zu-runtime:<version> cannot swap the agent under a test):
 // `zu-runtime:session-test` (the runtime image: deno and /opt/zu, no shell) and
 // `zu-session-sh:test` (the same plus the host's static busybox as /bin/sh and its applets).
+// ZU_SESSION_IMAGE_TAG=<t> makes them `zu-runtime:<t>` and `zu-session-sh:<t>`, so that checkouts
+// testing different agents side by side on one daemon do not swap each other's images.
 import type { DockerClient } from "./docker_client.ts";
 import { buildShellRuntimeImage } from "./session_shell_image.ts";
 
+const TAG = Deno.env.get("ZU_SESSION_IMAGE_TAG") || "";
 /** The runtime image of this checkout, for the session tests. */
-export const SESSION_RUNTIME_IMAGE = "zu-runtime:session-test";
+export const SESSION_RUNTIME_IMAGE = `zu-runtime:${TAG || "session-test"}`;
 /** The runtime image plus busybox, for the session tests that need a shell. */
-export const SESSION_SHELL_IMAGE = "zu-session-sh:test";
+export const SESSION_SHELL_IMAGE = `zu-session-sh:${TAG || "test"}`;
 
 let built: Promise<{ runtime: string; shell: string }> | undefined;
 

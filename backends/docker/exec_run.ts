@@ -101,11 +101,15 @@ export async function runExec(
   };
 }
 
+/** Waits between inspects while the daemon has not recorded the exit yet: short first. */
+const INSPECT_BACKOFF_MS = [1, 2, 4, 8];
+
 async function exitCodeOf(exec: Dockerode.Exec): Promise<number> {
+  // The stream ends when the process does; the daemon may record the exit code a moment later.
   for (let i = 0; i < 200; i++) {
     const info = await exec.inspect();
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, INSPECT_BACKOFF_MS[i] ?? 10));
   }
   // The stream ended but the command still runs: the connection to the daemon dropped.
   if ((await exec.inspect()).Running) {

@@ -17,8 +17,10 @@
 import type { DockerContainer } from "./docker_client.ts";
 import type { ExecSession } from "../../core/types.ts";
 import { FrameDemuxer } from "./exec_stream.ts";
-import { startSandboxExec } from "./sandbox_exec_start.ts";
-import { SessionClient, SessionLost } from "./session_client.ts";
+import type { Duplex } from "node:stream";
+import { createSandboxExec, startSandboxExec } from "./sandbox_exec_start.ts";
+import { SessionClient, SessionLost, type SessionTransport } from "./session_client.ts";
+import { attachExecConn, type ExecConn } from "./exec_attach_conn.ts";
 import { SESSION_AGENT_PATH } from "./session_agent/agent_path.ts";
 
 export { SESSION_AGENT_LABEL, SESSION_AGENT_PATH } from "./session_agent/agent_path.ts";
@@ -52,6 +54,11 @@ export interface AttachExecSessionOptions {
   command?: string[];
   /** Wait for the agent's hello. Default 20 000 ms. */
   helloTimeoutMs?: number;
+  /**
+   * The pipe: `socket`, a raw connection to the daemon's unix socket (when the client has a
+   * socket path), or `dockerode`, its hijacked stream. Default `socket`.
+   */
+  transport?: "socket" | "dockerode";
   /** Told once when the session is lost (not when closed). */
   onLost?: (why: string) => void;
 }
@@ -62,37 +69,31 @@ export async function attachExecSession(
   options: AttachExecSessionOptions = {},
 ): Promise<ExecSession & { readonly agentPid: number }> {
   const sandboxId = options.sandboxId ?? container.id;
-  const { stream } = await startSandboxExec(container, options.command ?? sessionAgentCommand(), {
-    stdin: true,
-  });
+  const command = options.command ?? sessionAgentCommand();
   let stderr = "";
-  const transport = {
-    write: (bytes: Uint8Array) => {
-      stream.write(bytes);
-    },
-    destroy: () => {
-      stream.end();
-      stream.destroy();
-    },
-    listen: (onData: (b: Uint8Array) => void, onEnd: (why: string) => void) => {
-      const demux = new FrameDemuxer((s, p) => {
-        if (s === 2) stderr = (stderr + new TextDecoder().decode(p)).slice(-2048);
-        else onData(p);
-      });
-      const end = (what: string) => () =>
-        onEnd(`the agent's ${what}${stderr.trim() ? ` (${stderr.trim().slice(-500)})` : ""}`);
-      stream.on("data", (chunk: Uint8Array) => {
-        try {
-          demux.push(chunk);
-        } catch (error) {
-          onEnd(`bad exec stream (${error})`);
-        }
-      });
-      stream.on("end", end("stream ended"));
-      stream.on("close", end("stream closed"));
-      stream.on("error", (e: Error) => end(`stream failed: ${e.message}`)());
-    },
-  };
+  const demuxer = (onData: (b: Uint8Array) => void) =>
+    new FrameDemuxer((s, p) => {
+      if (s === 2) stderr = (stderr + new TextDecoder().decode(p)).slice(-2048);
+      else onData(p);
+    });
+  const lost = (what: string) =>
+    `the agent's ${what}${stderr.trim() ? ` (${stderr.trim().slice(-500)})` : ""}`;
+  const socketPath = (container as { modem?: { socketPath?: unknown } }).modem?.socketPath;
+  const transport: SessionTransport = typeof socketPath === "string" &&
+      options.transport !== "dockerode"
+    ? connTransport(
+      await attachExecConn(
+        socketPath,
+        (await createSandboxExec(container, command, { stdin: true })).id,
+      ),
+      demuxer,
+      lost,
+    )
+    : streamTransport(
+      (await startSandboxExec(container, command, { stdin: true })).stream,
+      demuxer,
+      lost,
+    );
   const client = new SessionClient(sandboxId, transport, options.onLost);
   try {
     const agentPid = await client.ready(options.helloTimeoutMs ?? 20_000);
@@ -102,4 +103,57 @@ export async function attachExecSession(
     if (error instanceof SessionLost) throw error;
     throw new SessionLost(sandboxId, `cannot start the agent: ${error}`, { cause: error });
   }
+}
+
+type Demuxer = (onData: (b: Uint8Array) => void) => FrameDemuxer;
+
+/** The session's pipe on a raw daemon connection (`exec_attach_conn.ts`). */
+function connTransport(
+  conn: ExecConn,
+  demuxer: Demuxer,
+  lost: (what: string) => string,
+): SessionTransport {
+  return {
+    write: (bytes) => {
+      conn.write(bytes).catch(() => conn.close());
+    },
+    destroy: () => conn.close(),
+    listen: (onData, onEnd) => {
+      const demux = demuxer(onData);
+      (async () => {
+        for await (const chunk of conn.chunks()) demux.push(chunk);
+        onEnd(lost("stream ended"));
+      })().catch((e) => onEnd(lost(`stream failed: ${e instanceof Error ? e.message : e}`)));
+    },
+  };
+}
+
+/** The session's pipe on dockerode's hijacked stream. */
+function streamTransport(
+  stream: Duplex,
+  demuxer: Demuxer,
+  lost: (what: string) => string,
+): SessionTransport {
+  return {
+    write: (bytes) => {
+      stream.write(bytes);
+    },
+    destroy: () => {
+      stream.end();
+      stream.destroy();
+    },
+    listen: (onData, onEnd) => {
+      const demux = demuxer(onData);
+      stream.on("data", (chunk: Uint8Array) => {
+        try {
+          demux.push(chunk);
+        } catch (error) {
+          onEnd(`bad exec stream (${error})`);
+        }
+      });
+      stream.on("end", () => onEnd(lost("stream ended")));
+      stream.on("close", () => onEnd(lost("stream closed")));
+      stream.on("error", (e: Error) => onEnd(lost(`stream failed: ${e.message}`)));
+    },
+  };
 }

@@ -13,6 +13,7 @@ import {
 } from "./_session_test_images.ts";
 import { LocalDockerBackend } from "./local_docker_backend.ts";
 import { SessionLost } from "./session_client.ts";
+import { attachExecSession } from "./exec_session.ts";
 import { plainExecSession } from "./plain_exec_session.ts";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -76,6 +77,10 @@ attackTest("zu-session: a timeout or a cancel kills the command's whole tree", a
   await using backend = new LocalDockerBackend();
   await using box = await backend.launch({ image: shell, runId: testRunId("sess-tree") });
   const s = await backend.session(box);
+  // The image ships the zu-setsid helper; a command is the leader of its own session.
+  assert.ok((await s.listDir("/usr/local/bin")).some((e) => e.name === "zu-setsid"));
+  const own = (await s.run({ sh: 'set -- $(cat /proc/$$/stat); echo "$$ $6"' })).stdout.split(" ");
+  assert.equal(own[1]?.trim(), own[0]);
   const r = await s.run({ sh: "sleep 1000 & sleep 1000", timeoutMs: 500 });
   assert.equal(r.timedOut, true);
   assert.equal(r.signal, "SIGKILL");
@@ -119,6 +124,18 @@ attackTest(
     const again = await backend.session(box);
     assert.notEqual(again, s);
     assert.equal((await again.run({ argv: ["echo", "back"] })).stdout, "back\n");
+    // The same over dockerode's hijacked stream instead of the raw socket connection.
+    const docker = await backend.client();
+    const viaStream = await attachExecSession(docker.getContainer(box.id), {
+      transport: "dockerode",
+    });
+    const streamLost = assert.rejects(viaStream.run({ argv: ["sleep", "60"] }), SessionLost);
+    assert.equal((await viaStream.run({ argv: ["echo", "stream"] })).stdout, "stream\n");
+    await backend.execEntrypoint(box, ["kill", "-9", String(viaStream.agentPid)], {
+      plainExec: true,
+    });
+    await streamLost;
+    assert.equal(viaStream.alive, false);
   },
 );
 

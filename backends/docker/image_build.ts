@@ -32,7 +32,12 @@ import {
 import { type TarEntry, tarStream } from "./_tar.ts";
 import { concatBytes } from "../../core/bytes.ts";
 import { isStaticElf } from "./_elf.ts";
-import { SESSION_AGENT_LABEL, SESSION_AGENT_PATH } from "./session_agent/agent_path.ts";
+import {
+  SESSION_AGENT_LABEL,
+  SESSION_AGENT_PATH,
+  SETSID_HELPER_PATH,
+} from "./session_agent/agent_path.ts";
+import { compileSetsidHelper } from "./setsid_helper.ts";
 
 /** The zu version from deno.json (used as the image tag). */
 export const ZU_VERSION: string = (denoConfig as { version?: string }).version ?? "dev";
@@ -59,7 +64,10 @@ export interface BuildImageOptions {
   projectRoot?: string;
   /** busybox binary for the attack image. Default `/bin/busybox` (Debian `busybox-static`). */
   busyboxPath?: string;
-  /** C compiler for the attack image's static probe. Default `gcc` (Debian `gcc libc6-dev`). */
+  /**
+   * C compiler for the static helpers (the attack image's probe, the runtime image's
+   * `zu-setsid`). Default `gcc` (Debian `gcc libc6-dev`).
+   */
   cc?: string;
   /** Build even when an image with the same content hash exists. Default `false`. */
   force?: boolean;
@@ -187,7 +195,7 @@ async function treeEntries(
 
 /** The build context of the runtime image (exported for tests). */
 export async function runtimeContext(
-  options: { denoPath?: string; projectRoot?: string; hash?: string } = {},
+  options: { denoPath?: string; projectRoot?: string; hash?: string; setsidPath?: string } = {},
 ): Promise<TarEntry[]> {
   const denoPath = await Deno.realPath(options.denoPath ?? Deno.execPath());
   const root = options.projectRoot ?? defaultProjectRoot();
@@ -200,6 +208,9 @@ export async function runtimeContext(
     { type: "dir", path: "rootfs/usr/local", mode: 0o755 },
     { type: "dir", path: "rootfs/usr/local/bin", mode: 0o755 },
     fileEntry("rootfs/usr/local/bin/deno", denoPath, 0o755),
+    ...(options.setsidPath
+      ? [fileEntry(`rootfs${SETSID_HELPER_PATH}`, options.setsidPath, 0o755)]
+      : []),
     { type: "dir", path: "rootfs/opt", mode: 0o755 },
     { type: "dir", path: "rootfs/opt/zu", mode: 0o755 },
   ];
@@ -369,15 +380,23 @@ async function buildFromEntries(
  * await buildRuntimeImage();
  * ```
  */
-export function buildRuntimeImage(options: BuildImageOptions = {}): Promise<BuildImageResult> {
+export async function buildRuntimeImage(
+  options: BuildImageOptions = {},
+): Promise<BuildImageResult> {
   const tag = options.tag ?? RUNTIME_IMAGE;
-  const make = (hash?: string) =>
-    runtimeContext({
-      ...(options.denoPath !== undefined ? { denoPath: options.denoPath } : {}),
-      ...(options.projectRoot !== undefined ? { projectRoot: options.projectRoot } : {}),
-      ...(hash !== undefined ? { hash } : {}),
-    });
-  return buildFromEntries("runtime", tag, make, options);
+  const setsid = await compileSetsidHelper(options.cc);
+  try {
+    const make = (hash?: string) =>
+      runtimeContext({
+        ...(options.denoPath !== undefined ? { denoPath: options.denoPath } : {}),
+        ...(options.projectRoot !== undefined ? { projectRoot: options.projectRoot } : {}),
+        ...(setsid ? { setsidPath: setsid.path } : {}),
+        ...(hash !== undefined ? { hash } : {}),
+      });
+    return await buildFromEntries("runtime", tag, make, options);
+  } finally {
+    await setsid?.remove();
+  }
 }
 
 async function compileProbe(cc = "gcc"): Promise<string | undefined> {

@@ -6,8 +6,9 @@
  *
  * @example
  * ```ts ignore
- * import { startSandboxExec } from "./sandbox_exec_start.ts";
+ * import { createSandboxExec, startSandboxExec } from "./sandbox_exec_start.ts";
  * const { stream } = await startSandboxExec(container, ["deno", "--version"], { stdin: false });
+ * const exec = await createSandboxExec(container, ["cat"], { stdin: true }); // start it yourself
  * ```
  * @module
  */
@@ -24,13 +25,13 @@ export interface SandboxExecStartOptions {
   env?: string[];
 }
 
-/** Creates and starts the exec; the exec (for its exit code) and its hijacked stream. */
-export async function startSandboxExec(
+/** Creates the exec, not started: the floor's user, never privileged (see the module doc). */
+export function createSandboxExec(
   container: DockerContainer,
   cmd: string[],
   options: SandboxExecStartOptions,
-): Promise<{ exec: Dockerode.Exec; stream: Duplex }> {
-  const exec = await container.exec({
+): Promise<Dockerode.Exec> {
+  return container.exec({
     Cmd: cmd,
     AttachStdout: true,
     AttachStderr: true,
@@ -41,6 +42,15 @@ export async function startSandboxExec(
     User: SANDBOX_USER,
     Privileged: false,
   });
+}
+
+/** Creates and starts the exec; the exec (for its exit code) and its hijacked stream. */
+export async function startSandboxExec(
+  container: DockerContainer,
+  cmd: string[],
+  options: SandboxExecStartOptions,
+): Promise<{ exec: Dockerode.Exec; stream: Duplex }> {
+  const exec = await createSandboxExec(container, cmd, options);
   const stream = await exec.start({ hijack: true, stdin: options.stdin }) as unknown as Duplex;
   return { exec, stream };
 }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { localSession } from "./_local_session.ts";
 import { SessionClient, SessionLost, type SessionTransport } from "./session_client.ts";
 import { encodeFrame } from "./session_agent/frames.ts";
+import { compileSetsidHelper } from "./setsid_helper.ts";
 
 const hasSh = (() => {
   try {
@@ -13,11 +14,9 @@ const hasSh = (() => {
   }
 })();
 
-Deno.test({
-  name: "SessionClient: results, stdin, a timeout, a cancel and a lost agent",
-  ignore: !hasSh,
-  fn: async () => {
-    const { session, child } = await localSession();
+async function resultsTimeoutCancelLost(setsid?: string): Promise<void> {
+  {
+    const { session, child } = await localSession(setsid ? { setsid } : {});
     try {
       const r = await session.run({ sh: "echo out; echo err >&2; exit 4" });
       assert.deepEqual([r.exitCode, r.stdout, r.stderr, r.timedOut], [4, "out\n", "err\n", false]);
@@ -40,6 +39,57 @@ Deno.test({
     } finally {
       await session.close();
       await child.status;
+    }
+  }
+}
+
+Deno.test({
+  name: "SessionClient: results, stdin, a timeout, a cancel and a lost agent (forking spawn)",
+  ignore: !hasSh,
+  fn: () => resultsTimeoutCancelLost(),
+});
+
+Deno.test({
+  name: "SessionClient: the same through the zu-setsid helper (skipped without gcc -static)",
+  ignore: !hasSh,
+  fn: async (t) => {
+    const helper = await compileSetsidHelper();
+    if (!helper) {
+      console.log("skipped: cannot compile zu-setsid here (no gcc -static)");
+      return;
+    }
+    try {
+      await resultsTimeoutCancelLost(helper.path);
+      await t.step("a command runs in its own session, its tree is killed on timeout", async () => {
+        const { session, child } = await localSession({ setsid: helper.path });
+        try {
+          // Field 6 of /proc/self/stat is the session id; the shell is the helper's pid.
+          const own = await session.run({ sh: 'set -- $(cat /proc/$$/stat); echo "$$ $6"' });
+          const [pid, sid] = own.stdout.trim().split(" ");
+          assert.equal(sid, pid);
+          const marker = `zu-setsid-test-${crypto.randomUUID()}`;
+          const r = await session.run({
+            sh: `sleep 30 & sh -c "sleep 31; : ${marker}" & echo started; wait`,
+            timeoutMs: 300,
+          });
+          assert.equal(r.stdout, "started\n");
+          assert.equal(r.timedOut, true);
+          const left = await new Deno.Command("pgrep", { args: ["-f", marker] }).output();
+          assert.equal(
+            new TextDecoder().decode(left.stdout).trim(),
+            "",
+            "a child outlived the kill",
+          );
+          const missing = await session.run({ argv: ["no-such-program-zu"] });
+          assert.equal(missing.exitCode, 127);
+          assert.match(missing.stderr, /cannot run "no-such-program-zu"/);
+        } finally {
+          await session.close();
+          await child.status;
+        }
+      });
+    } finally {
+      await helper.remove();
     }
   },
 });

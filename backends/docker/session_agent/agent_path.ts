@@ -13,3 +13,5 @@
 export const SESSION_AGENT_LABEL = "zu.session.agent";
 /** Where the runtime image ships the agent (zu's sources are at /opt/zu). */
 export const SESSION_AGENT_PATH = "/opt/zu/backends/docker/session_agent/main.ts";
+/** Where the runtime image ships the static `zu-setsid` helper the agent spawns commands with. */
+export const SETSID_HELPER_PATH = "/usr/local/bin/zu-setsid";

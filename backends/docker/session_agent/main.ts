@@ -6,7 +6,10 @@
  * and ends the agent (a bad frame with exit code 2 and one line on stderr).
  *
  * Started as `deno run --no-check --no-config --no-lock --allow-run --allow-read --allow-write
- * /opt/zu/backends/docker/session_agent/main.ts` (see `session_agent_command.ts`).
+ * /opt/zu/backends/docker/session_agent/main.ts [--setsid=PATH]` (see `exec_session.ts`).
+ * Before its `hello` it runs one throwaway command (`warm_up.ts`). Commands are spawned through
+ * the static `zu-setsid` helper at `PATH` (default `/usr/local/bin/zu-setsid`, in the runtime
+ * image) when it is there, else with a forking `detached` spawn (see `spawn_command.ts`).
  *
  * @example
  * ```ts ignore
@@ -26,15 +29,21 @@ import {
 } from "./frames.ts";
 import { runCommand } from "./run_command.ts";
 import { listDir, readFile, writeChunk } from "./fs_ops.ts";
+import { findSetsidHelper } from "./spawn_command.ts";
+import { warmUp } from "./warm_up.ts";
 
 /** The agent's name and version in `hello`. */
 export const AGENT_NAME = "zu-session/1";
 
-/** Serves one session on `input`/`output`; resolves with the exit code the agent should use. */
+/**
+ * Serves one session on `input`/`output`; resolves with the exit code the agent should use.
+ * `setsid` is the `zu-setsid` helper commands are spawned through (`null`: a forking spawn).
+ */
 export async function serveSession(
   input: ReadableStream<Uint8Array>,
   output: WritableStream<Uint8Array>,
   log: (line: string) => void = (line) => console.error(line),
+  setsid: string | null = findSetsidHelper(),
 ): Promise<number> {
   const writer = output.getWriter();
   let writing: Promise<void> = Promise.resolve();
@@ -62,7 +71,9 @@ export async function serveSession(
         if (running.has(frame.id)) throw new FrameError(`Cannot run: id ${frame.id} is in use`);
         const cancel = new AbortController();
         running.set(frame.id, { cancel });
-        track(runCommand(frame, emit, cancel.signal).finally(() => running.delete(frame.id)));
+        track(
+          runCommand(frame, emit, cancel.signal, setsid).finally(() => running.delete(frame.id)),
+        );
         return true;
       }
       case "cancel":
@@ -93,6 +104,8 @@ export async function serveSession(
       }
     }
   };
+  // Warm before hello: a session is ready when its first command is as fast as the next ones.
+  await warmUp(setsid);
   await emit({ t: "hello", proto: SESSION_PROTO, agent: AGENT_NAME, pid: Deno.pid });
   const reader = new FrameReader();
   let code = 0;
@@ -115,6 +128,8 @@ export async function serveSession(
 }
 
 if (import.meta.main) {
-  const code = await serveSession(Deno.stdin.readable, Deno.stdout.writable);
+  const flag = Deno.args.find((a) => a.startsWith("--setsid="));
+  const setsid = findSetsidHelper(flag?.slice("--setsid=".length));
+  const code = await serveSession(Deno.stdin.readable, Deno.stdout.writable, undefined, setsid);
   Deno.exit(code);
 }

@@ -15,6 +15,7 @@
  * @module
  */
 import { type HostFrame, MAX_CHUNK_BYTES, toBase64 } from "./frames.ts";
+import { spawnInSession } from "./spawn_command.ts";
 
 /** Sends one frame back to the host. */
 export type Emit = (frame: Record<string, unknown>) => Promise<void>;
@@ -24,8 +25,19 @@ type RunFrame = Extract<HostFrame, { t: "run" }>;
 /** How long the pipes may stay open after the command's group was killed. */
 const DRAIN_AFTER_KILL_MS = 300;
 
-/** SIGKILLs the process group `pid` and every process whose session is `pid`. */
-export function killTree(pid: number): void {
+/**
+ * SIGKILLs the process group `pid` and every process whose session is `pid`; with `alive` (the
+ * child was not reaped yet, so `pid` is still its) the process `pid` itself too, which may not
+ * have called `setsid` yet.
+ */
+export function killTree(pid: number, alive = false): void {
+  if (alive) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }
   try {
     Deno.kill(-pid, "SIGKILL");
   } catch {
@@ -91,21 +103,26 @@ async function pump(
   }
 }
 
-/** Runs the command of `frame`; resolves after its `exit` (or `err`) frame was sent. */
-export async function runCommand(frame: RunFrame, emit: Emit, cancel: AbortSignal): Promise<void> {
+/**
+ * Runs the command of `frame`; resolves after its `exit` (or `err`) frame was sent. `setsid` is
+ * the `zu-setsid` helper (see `spawn_command.ts`), `null` to spawn with `detached: true`.
+ */
+export async function runCommand(
+  frame: RunFrame,
+  emit: Emit,
+  cancel: AbortSignal,
+  setsid: string | null = null,
+): Promise<void> {
   const started = performance.now();
-  const [cmd, ...args] = frame.argv ?? ["/bin/sh", "-c", frame.sh ?? ""];
+  const argv = frame.argv ?? ["/bin/sh", "-c", frame.sh ?? ""];
+  const cmd = argv[0];
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(cmd!, {
-      args,
+    child = spawnInSession(argv, {
       ...(frame.cwd !== undefined ? { cwd: frame.cwd } : {}),
       ...(frame.env !== undefined ? { env: frame.env } : {}),
-      stdin: frame.stdin !== undefined ? "piped" : "null",
-      stdout: "piped",
-      stderr: "piped",
-      detached: true,
-    }).spawn();
+      stdin: frame.stdin !== undefined,
+    }, setsid);
   } catch (error) {
     const notFound = error instanceof Deno.errors.NotFound;
     const message = `zu-session: cannot run "${cmd}": ${
@@ -128,12 +145,13 @@ export async function runCommand(frame: RunFrame, emit: Emit, cancel: AbortSigna
     return;
   }
   let killed = false;
+  let reaped = false;
   let stopDrain!: () => void;
   const drainStopped = new Promise<void>((resolve) => (stopDrain = resolve));
   const kill = () => {
     if (killed) return;
     killed = true;
-    killTree(child.pid);
+    killTree(child.pid, !reaped);
     // A process that left the group (and so escaped the kill) may hold the pipes open.
     setTimeout(stopDrain, DRAIN_AFTER_KILL_MS);
   };
@@ -147,7 +165,7 @@ export async function runCommand(frame: RunFrame, emit: Emit, cancel: AbortSigna
     { left: frame.max_output, truncated: false },
     { left: frame.max_output, truncated: false },
   ] as const;
-  const status = child.status;
+  const status = child.status.finally(() => (reaped = true));
   // As with `docker exec`, a background process that keeps the pipes open holds the result until
   // the timeout; one that closed them outlives the command.
   await Promise.all([
