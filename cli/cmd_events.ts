@@ -1,11 +1,13 @@
 /**
- * `zu events`: read the event log (SQLite or JSONL): list, show, tail, export, verify, stats.
+ * `zu events`: read the event log (SQLite, JSONL or PostgreSQL): list, show, tail, export, verify,
+ * stats; and copy it between them (`_events_copy.ts`).
  *
  * @module
  */
 import type { Event } from "../core/events.ts";
 import type { EventFilter, EventSink, StoredEvent } from "../core/types.ts";
 import { UserError } from "../core/errors.ts";
+import { toZuJson } from "../core/json.ts";
 import {
   bool,
   type CommandContext,
@@ -17,13 +19,14 @@ import {
 } from "./_command.ts";
 import { findAgentFile, loadAgent, type LoadedAgent } from "./_agent.ts";
 import { DEFAULT_DB, openReadLog } from "./_event_log.ts";
+import { copyCommand } from "./_events_copy.ts";
+import { LOG_REF_HELP } from "./_log_ref.ts";
 import { resolveIdPrefix } from "./_event_ids.ts";
 
 const DB_FLAG: FlagDef = {
   type: "string",
-  placeholder: "path",
-  description:
-    `Event log: an SQLite file, or a .jsonl trace (default: the agent's event_sink, else ${DEFAULT_DB})`,
+  placeholder: "log",
+  description: `Event log: ${LOG_REF_HELP} (default: the agent's event_sink, else ${DEFAULT_DB})`,
 };
 
 const AGENT_FLAG: FlagDef = {
@@ -235,7 +238,7 @@ const exportCmd: CommandDef = {
         })
       ) {
         if (limit !== undefined && n >= limit) break;
-        const text = JSON.stringify(e) + "\n";
+        const text = toZuJson(e) + "\n";
         if (out) chunks.push(text);
         else ctx.io.stdout(text);
         n++;
@@ -370,9 +373,10 @@ const stats: CommandDef = {
 /** `zu events`. */
 export const eventsCommand: CommandDef = {
   name: "events",
-  summary: "Read the event log: list, show, tail, export, verify, stats",
+  summary: "Read and copy the event log: list, show, tail, export, verify, stats, copy",
   description:
-    `Works on the SQLite event log (default ${DEFAULT_DB}) or a JSONL trace (--db x.jsonl).
+    `Works on the SQLite event log (default ${DEFAULT_DB}), a JSONL trace (--db x.jsonl) or a
+PostgreSQL log (--db env:ZU_PG_URL, or --db postgres://...).
 Encrypted logs are read with the keys in ZU_EVENT_KEY / ZU_EVENT_KEY_<id>.`,
-  subcommands: [list, show, tail, exportCmd, verify, stats],
+  subcommands: [list, show, tail, exportCmd, verify, stats, copyCommand],
 };

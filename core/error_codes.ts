@@ -32,6 +32,7 @@ export const USER_ERROR_CODES = Object.freeze(
     "dns_failed",
     "docker_unavailable",
     "egress_required",
+    "event_log_not_empty",
     "event_log_not_found",
     "image_build_failed",
     "image_missing",

@@ -123,7 +123,7 @@ async function openOptions(
   mode: "write" | "read",
   encryption: boolean,
 ): Promise<SinkOpenOptions> {
-  const out: SinkOpenOptions = {};
+  const out: SinkOpenOptions = { env };
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(cfg.options)) {
     if (k === "sign_key_env") {

@@ -1,0 +1,72 @@
+/**
+ * `copyLog`: moves every event of one open log into another through the `EventSink` port, in
+ * the source's order, event ids, hashes and signatures unchanged (a sink keeps the hash of an
+ * event that already has one), then verifies every trace's chain in the target. Re-running it is
+ * a no-op: appends are idempotent by event id. (Lane pgsink16's `sinks/copy_events.ts` is the
+ * library's copy; the integrator may switch this over to it.)
+ *
+ * @module
+ */
+import { verifyChain } from "../core/chain.ts";
+import type { Event } from "../core/events.ts";
+import type { EventSink } from "../core/types.ts";
+
+/** What {@link copyLog} did. */
+export interface CopyLogResult {
+  /** Events read from the source. */
+  read: number;
+  /** Events the target did not hold before. */
+  copied: number;
+  /** Events the target already held (same id). */
+  present: number;
+  /** Traces in the target after the copy. */
+  traces: number;
+  /** Traces whose chain does not verify in the target, with the first violation of each. */
+  broken: { trace: string; violation: string }[];
+}
+
+/** Options of {@link copyLog}. */
+export interface CopyLogOptions {
+  /** Called after every `every` events with the number read so far. */
+  onProgress?: (read: number) => void;
+  /** Progress interval. Default 1000. */
+  every?: number;
+  /** Stops between events. */
+  signal?: AbortSignal;
+}
+
+/** Copies `from` into `to` (see the module doc); neither is closed. */
+export async function copyLog(
+  from: EventSink,
+  to: EventSink,
+  options: CopyLogOptions = {},
+): Promise<CopyLogResult> {
+  const before = await to.count();
+  const every = options.every ?? 1000;
+  let read = 0;
+  for await (const event of from.stream()) {
+    options.signal?.throwIfAborted();
+    await to.append(event);
+    read++;
+    if (read % every === 0) options.onProgress?.(read);
+  }
+  const after = await to.count();
+  const byTrace = new Map<string, Event[]>();
+  for await (const e of to.stream()) {
+    let list = byTrace.get(e.trace_id);
+    if (!list) byTrace.set(e.trace_id, list = []);
+    list.push(e);
+  }
+  const broken: CopyLogResult["broken"] = [];
+  for (const [trace, events] of byTrace) {
+    const [violation] = verifyChain(events);
+    if (violation !== undefined) broken.push({ trace, violation });
+  }
+  return {
+    read,
+    copied: after - before,
+    present: read - (after - before),
+    traces: byTrace.size,
+    broken,
+  };
+}
