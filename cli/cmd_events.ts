@@ -20,6 +20,7 @@ import {
 import { findAgentFile, loadAgent, type LoadedAgent } from "./_agent.ts";
 import { DEFAULT_DB, openReadLog } from "./_event_log.ts";
 import { copyCommand } from "./_events_copy.ts";
+import { migrateCommand } from "./_events_migrate.ts";
 import { LOG_REF_HELP } from "./_log_ref.ts";
 import { resolveIdPrefix } from "./_event_ids.ts";
 
@@ -373,10 +374,11 @@ const stats: CommandDef = {
 /** `zu events`. */
 export const eventsCommand: CommandDef = {
   name: "events",
-  summary: "Read and copy the event log: list, show, tail, export, verify, stats, copy",
+  summary:
+    "Read, copy and migrate the event log: list, show, tail, export, verify, stats, copy, migrate",
   description:
     `Works on the SQLite event log (default ${DEFAULT_DB}), a JSONL trace (--db x.jsonl) or a
 PostgreSQL log (--db env:ZU_PG_URL, or --db postgres://...).
 Encrypted logs are read with the keys in ZU_EVENT_KEY / ZU_EVENT_KEY_<id>.`,
-  subcommands: [list, show, tail, exportCmd, verify, stats, copyCommand],
+  subcommands: [list, show, tail, exportCmd, verify, stats, copyCommand, migrateCommand],
 };
