@@ -8,12 +8,10 @@
 import { maskUrlPassword } from "../core/mask_url.ts";
 import type { EventSinkConfig } from "../core/types.ts";
 import { isPostgresUrl } from "../sinks/postgres_grants.ts";
+import { DEFAULT_PG_URL_ENV, postgresUrlEnv } from "../sinks/sink_grants.ts";
 import type { Check } from "./cmd_doctor.ts";
 import type { CliIo } from "./_io.ts";
 import { EXPECTED_PG_SCHEMA_VERSION, probePostgres } from "./_pg_probe.ts";
-
-/** The variable an agent-less `zu doctor` looks at. */
-export const DEFAULT_PG_URL_ENV = "ZU_PG_URL";
 
 /** The variable naming the PostgreSQL log to check, and whether an agent asked for it; or null. */
 export function postgresLogEnv(
@@ -21,10 +19,9 @@ export function postgresLogEnv(
   eventSink: EventSinkConfig | null,
 ): { urlEnv: string; schema?: string; required: boolean } | null {
   if (eventSink?.driver === "postgres") {
-    const urlEnv = eventSink.options.url_env;
     const schema = eventSink.options.schema;
     return {
-      urlEnv: typeof urlEnv === "string" ? urlEnv : DEFAULT_PG_URL_ENV,
+      urlEnv: postgresUrlEnv(eventSink),
       ...(typeof schema === "string" ? { schema } : {}),
       required: true,
     };

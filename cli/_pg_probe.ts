@@ -6,7 +6,7 @@
  * @module
  */
 import { maskUrlPassword } from "../core/mask_url.ts";
-import { postgresEndpoint } from "../sinks/postgres_grants.ts";
+import { postgresJsTarget } from "../sinks/postgres_grants.ts";
 
 /** The schema version this zu writes (the `zu_schema` table's newest `version`). */
 export const EXPECTED_PG_SCHEMA_VERSION = 1;
@@ -27,17 +27,6 @@ function firstLine(e: unknown): string {
 }
 
 /**
- * `url` as postgres.js takes it when the socket is passed apart: a placeholder host and no
- * `host`/`port` query parameters (postgres.js would send them to the server as settings).
- */
-function socketlessUrl(url: string): string {
-  const u = new URL(url.replace(/^(postgres(?:ql)?:\/\/(?:[^/?#@]*@)?)(?=[/?#])/i, "$1localhost"));
-  u.searchParams.delete("host");
-  u.searchParams.delete("port");
-  return u.toString();
-}
-
-/**
  * Connects to `url` (TCP, or a unix socket given as `?host=/dir`), reads the server version and
  * looks for zu's `zu_schema` table (in `schema`, else in any schema). Never throws for a server
  * problem: it returns the stage that failed and one masked line.
@@ -47,7 +36,7 @@ export async function probePostgres(
   options: { schema?: string; timeoutSeconds?: number } = {},
 ): Promise<PgProbe> {
   const { default: postgres } = await import("postgres");
-  const at = postgresEndpoint(url);
+  const at = postgresJsTarget(url);
   const common = {
     max: 1,
     connect_timeout: options.timeoutSeconds ?? 5,
@@ -55,13 +44,11 @@ export async function probePostgres(
     onnotice: () => {},
     connection: { application_name: "zu doctor" },
   };
-  const sql = at.kind === "unix"
-    ? postgres(socketlessUrl(url), {
-      ...common,
-      host: at.socket.slice(0, at.socket.lastIndexOf("/")),
-      port: at.port,
-    })
-    : postgres(url, common);
+  const sql = postgres(at.url, {
+    ...common,
+    ...(at.host !== undefined ? { host: at.host } : {}),
+    ...(at.port !== undefined ? { port: at.port } : {}),
+  });
   try {
     const [v] = await sql<{ v: string }[]>`select current_setting('server_version') as v`;
     const rows = await sql<{ nspname: string }[]>`

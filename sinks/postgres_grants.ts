@@ -88,6 +88,29 @@ export function postgresEndpoint(url: string): PostgresEndpoint {
   return { kind: "tcp", host: host === "" ? "localhost" : host.replace(/^\[|\]$/g, ""), port };
 }
 
+/**
+ * `url` as postgres.js 3.4 takes it: it cannot parse a URL without a host (`postgres://u@/db`)
+ * and sends `?host=`/`?port=` to the server as settings, so a unix socket is returned apart as
+ * `host` (the socket's directory) and `port`, and removed from the URL. A TCP URL is unchanged.
+ *
+ * @example
+ * ```ts
+ * import { postgresJsTarget } from "./postgres_grants.ts";
+ * const t = postgresJsTarget("postgres://zu@/zu?host=%2Frun%2Fpg&port=5433");
+ * console.assert(t.host === "/run/pg" && t.port === 5433 && !t.url.includes("host="));
+ * ```
+ */
+export function postgresJsTarget(url: string): { url: string; host?: string; port?: number } {
+  const at = postgresEndpoint(url);
+  if (at.kind === "tcp") return { url };
+  const u = new URL(
+    url.trim().replace(/^(postgres(?:ql)?:\/\/(?:[^/?#@]*@)?)(?=[/?#])/i, "$1localhost"),
+  );
+  u.searchParams.delete("host");
+  u.searchParams.delete("port");
+  return { url: u.toString(), host: at.socket.slice(0, at.socket.lastIndexOf("/")), port: at.port };
+}
+
 /** One Deno flag and why it is there. */
 export interface PostgresGrant {
   /** The flag, e.g. `--allow-net`. */

@@ -15,16 +15,13 @@
  */
 import { UserError } from "../../core/errors.ts";
 import type { EnvReader, EventSinkConfig } from "../../core/types.ts";
-
-/** The variable a PostgreSQL event log's URL is read from when `url_env` is not set. */
-export const DEFAULT_EVENT_LOG_URL_ENV = "ZU_PG_URL";
+import { DEFAULT_PG_URL_ENV, postgresUrlEnv } from "../../sinks/sink_grants.ts";
 
 /** The variables that may hold the event log's URL: its `url_env`, and `ZU_PG_URL` always. */
 export function eventLogEnvNames(eventSink: EventSinkConfig | null): string[] {
-  const named = eventSink?.options.url_env;
   const names = new Set<string>();
-  if (typeof named === "string" && named !== "") names.add(named);
-  names.add(DEFAULT_EVENT_LOG_URL_ENV);
+  if (eventSink?.driver === "postgres") names.add(postgresUrlEnv(eventSink));
+  names.add(DEFAULT_PG_URL_ENV);
   return [...names];
 }
 
