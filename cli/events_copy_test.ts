@@ -240,3 +240,18 @@ pgTest(
     }
   },
 );
+
+Deno.test("a driver option written beside driver: is refused with where it belongs", async () => {
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/agent.yaml`,
+      "provider: {name: scripted}\nevent_sink:\n  driver: sqlite\n  busy_timeout_ms: 100\ntask: {query: hi}\n",
+    );
+    const [code, io] = await zu(dir, {}, "events", "list", "--agent", dir);
+    equal(code, 2);
+    match(
+      io.stderrText(),
+      /event_sink\.busy_timeout_ms is not a sink key .*put it under options: \(options: \{busy_timeout_ms: \.\.\.\}\)/,
+    );
+  });
+});
