@@ -27,15 +27,38 @@ export interface CopyLogResult {
 
 /** Options of {@link copyLog}. */
 export interface CopyLogOptions {
-  /** Called after every `every` events with the number read so far. */
+  /** Called about every `every` events with the number copied so far. */
   onProgress?: (read: number) => void;
   /** Progress interval. Default 1000. */
   every?: number;
   /** Stops between events. */
   signal?: AbortSignal;
+  /** Events read before they are appended in rounds (never two of one trace at once). Default 1000. */
+  page?: number;
 }
 
-/** Copies `from` into `to` (see the module doc); neither is closed. */
+/**
+ * Appends `page` to `to` in rounds: round k holds the k-th event of each trace in the page, all
+ * appended at once (a group-committing target shares one transaction among them), and the next
+ * round starts once every append of this one is acknowledged. So every trace keeps its order
+ * whatever the target does with concurrent appends.
+ */
+async function appendInRounds(to: EventSink, page: readonly Event[]): Promise<void> {
+  const byTrace = new Map<string, Event[]>();
+  for (const e of page) {
+    let q = byTrace.get(e.trace_id);
+    if (!q) byTrace.set(e.trace_id, q = []);
+    q.push(e);
+  }
+  const queues = [...byTrace.values()];
+  for (let k = 0;; k++) {
+    const round = queues.filter((q) => q.length > k).map((q) => q[k]!);
+    if (round.length === 0) return;
+    await Promise.all(round.map((e) => to.append(e)));
+  }
+}
+
+/** Copies `from` into `to` (see the module doc and {@link CopyLogOptions}); neither is closed. */
 export async function copyLog(
   from: EventSink,
   to: EventSink,
@@ -43,13 +66,25 @@ export async function copyLog(
 ): Promise<CopyLogResult> {
   const before = await to.count();
   const every = options.every ?? 1000;
+  const pageSize = Math.max(1, options.page ?? 1000);
   let read = 0;
+  let next = every;
+  let page: Event[] = [];
+  const flush = async () => {
+    await appendInRounds(to, page);
+    read += page.length;
+    page = [];
+    if (read >= next) {
+      options.onProgress?.(read);
+      next = read - (read % every) + every;
+    }
+  };
   for await (const event of from.stream()) {
     options.signal?.throwIfAborted();
-    await to.append(event);
-    read++;
-    if (read % every === 0) options.onProgress?.(read);
+    page.push(event);
+    if (page.length >= pageSize) await flush();
   }
+  if (page.length) await flush();
   const after = await to.count();
   const byTrace = new Map<string, Event[]>();
   for await (const e of to.stream()) {
