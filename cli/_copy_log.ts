@@ -1,6 +1,6 @@
 /**
  * `copyLog`: moves every event of one open log into another through the `EventSink` port, in
- * the source's order, event ids, hashes and signatures unchanged (a sink keeps the hash of an
+ * the source's order (the target's seq order is the source's), event ids, hashes and signatures unchanged (a sink keeps the hash of an
  * event that already has one), then verifies every trace's chain in the target. Re-running it is
  * a no-op: appends are idempotent by event id. (Lane pgsink16's `sinks/copy_events.ts` is the
  * library's copy; the integrator may switch this over to it.)
@@ -33,29 +33,15 @@ export interface CopyLogOptions {
   every?: number;
   /** Stops between events. */
   signal?: AbortSignal;
-  /** Events read before they are appended in rounds (never two of one trace at once). Default 1000. */
+  /**
+   * The target commits appends issued together in call order (SqliteSink, JsonlSink and
+   * MemorySink queue them and share one transaction): each page of events is appended at once.
+   * Otherwise one append at a time, each once the previous one is acknowledged. Either way the
+   * target holds the events in the source's order. Default false.
+   */
+  batchInOrder?: boolean;
+  /** Events per page. Default 1000. */
   page?: number;
-}
-
-/**
- * Appends `page` to `to` in rounds: round k holds the k-th event of each trace in the page, all
- * appended at once (a group-committing target shares one transaction among them), and the next
- * round starts once every append of this one is acknowledged. So every trace keeps its order
- * whatever the target does with concurrent appends.
- */
-async function appendInRounds(to: EventSink, page: readonly Event[]): Promise<void> {
-  const byTrace = new Map<string, Event[]>();
-  for (const e of page) {
-    let q = byTrace.get(e.trace_id);
-    if (!q) byTrace.set(e.trace_id, q = []);
-    q.push(e);
-  }
-  const queues = [...byTrace.values()];
-  for (let k = 0;; k++) {
-    const round = queues.filter((q) => q.length > k).map((q) => q[k]!);
-    if (round.length === 0) return;
-    await Promise.all(round.map((e) => to.append(e)));
-  }
 }
 
 /** Copies `from` into `to` (see the module doc and {@link CopyLogOptions}); neither is closed. */
@@ -71,7 +57,8 @@ export async function copyLog(
   let next = every;
   let page: Event[] = [];
   const flush = async () => {
-    await appendInRounds(to, page);
+    if (options.batchInOrder) await Promise.all(page.map((e) => to.append(e)));
+    else for (const e of page) await to.append(e);
     read += page.length;
     page = [];
     if (read >= next) {

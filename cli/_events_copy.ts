@@ -13,6 +13,9 @@ import { copyLog } from "./_copy_log.ts";
 import { exists } from "./_event_log.ts";
 import { LOG_REF_HELP, parseLogRef } from "./_log_ref.ts";
 
+/** Drivers whose sinks commit appends issued together in call order (see `copyLog`). */
+const IN_ORDER_DRIVERS = ["sqlite", "jsonl", "memory"];
+
 function required(value: string | undefined, flag: string): string {
   if (value === undefined || value === "") {
     throw new UserError(
@@ -73,6 +76,7 @@ export const copyCommand: CommandDef = {
     }
     const r = await copyLog(source, target, {
       every: 10_000,
+      batchInOrder: IN_ORDER_DRIVERS.includes(to.config.driver),
       ...(io.signal ? { signal: io.signal } : {}),
       onProgress: (n) => io.stderr(`copied ${n} events...\n`),
     });
