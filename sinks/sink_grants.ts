@@ -66,14 +66,39 @@ export function sinkHostGrants(
         ? { caFile: ca.startsWith("/") ? ca : `${options.dir}/${ca}` }
         : {}),
     });
-    return { ...g, url: maskUrlPassword(url) };
+    return withKeys({ ...g, url: maskUrlPassword(url) }, cfg, options.env);
   }
   const path = sinkPath(cfg, options.dir);
-  if (path === null || path === ":memory:") return { flags: [], explain: [] };
+  if (path === null || path === ":memory:") {
+    return withKeys({ flags: [], explain: [] }, cfg, options.env);
+  }
   const why = `the event log file (driver "${cfg.driver}")`;
   const explain = [
     { flag: "--allow-read", value: path, why },
     { flag: "--allow-write", value: path, why },
   ];
-  return { flags: explain.map((e) => `${e.flag}=${e.value}`), explain };
+  return withKeys({ flags: explain.map((e) => `${e.flag}=${e.value}`), explain }, cfg, options.env);
+}
+
+/**
+ * `g` plus the key variables the block reads: `options.sign_key_env`, and with `encryption` the
+ * `ZU_EVENT_KEY` family (the current managed id's key; older ids need their own grant).
+ */
+function withKeys(g: SinkHostGrants, cfg: EventSinkConfig, env: EnvReader): SinkHostGrants {
+  const names: string[] = [];
+  const sign = cfg.options.sign_key_env;
+  if (typeof sign === "string" && sign !== "") names.push(sign);
+  if (cfg.encryption !== "none") {
+    names.push("ZU_EVENT_KEY", "ZU_EVENT_KEY_ID");
+    const id = env("ZU_EVENT_KEY_ID");
+    if (id) names.push(`ZU_EVENT_KEY_${id}`);
+  }
+  if (names.length === 0) return g;
+  const e: PostgresGrant = {
+    flag: "--allow-env",
+    value: names.join(","),
+    why:
+      "the log's signing and encryption keys (add ZU_EVENT_KEY_<id> for each older managed key id its rows were written under)",
+  };
+  return { ...g, flags: [...g.flags, `${e.flag}=${e.value}`], explain: [...g.explain, e] };
 }

@@ -26,3 +26,17 @@ Deno.test("sinkHostGrants gives a PostgreSQL log its server only, and a file log
   assert.deepEqual(file.flags, ["--allow-read=/agent/logs/e.db", "--allow-write=/agent/logs/e.db"]);
   assert.equal(postgresUrlEnv(PG), "ZU_PG_URL");
 });
+
+Deno.test("sinkHostGrants adds the signing and encryption key variables the block reads", () => {
+  const env = (k: string) => ({ ZU_PG_URL: "postgres://zu@db/zu", ZU_EVENT_KEY_ID: "2026q3" })[k];
+  const g = sinkHostGrants(
+    { ...PG, encryption: "managed", options: { sign_key_env: "ZU_SIGN" } },
+    { dir: "/a", env },
+  );
+  assert.equal(
+    g.flags.at(-1),
+    "--allow-env=ZU_SIGN,ZU_EVENT_KEY,ZU_EVENT_KEY_ID,ZU_EVENT_KEY_2026q3",
+  );
+  const plain = sinkHostGrants({ ...PG, driver: "memory" }, { dir: "/a", env });
+  assert.deepEqual(plain.flags, []);
+});
