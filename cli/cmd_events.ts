@@ -20,6 +20,7 @@ import {
 import { findAgentFile, loadAgent, type LoadedAgent } from "./_agent.ts";
 import { DEFAULT_DB, openReadLog } from "./_event_log.ts";
 import { copyCommand } from "./_events_copy.ts";
+import { followLog } from "./_follow_log.ts";
 import { migrateCommand } from "./_events_migrate.ts";
 import { LOG_REF_HELP } from "./_log_ref.ts";
 import { resolveIdPrefix } from "./_event_ids.ts";
@@ -193,24 +194,13 @@ const tail: CommandDef = {
       };
       print(last);
       if (!bool(ctx, "follow")) return 0;
-      let after = all.length ? all[all.length - 1]!.seq : (nonNegative(ctx, "after-seq") ?? 0);
-      const interval = Math.max(50, num(ctx, "interval-ms") ?? 500);
-      const signal = ctx.io.signal;
-      while (!signal?.aborted) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, interval);
-          signal?.addEventListener("abort", () => {
-            clearTimeout(t);
-            resolve();
-          }, { once: true });
-        });
-        if (signal?.aborted) break;
-        const fresh = await queryStored(sink, filter, after, 1000);
-        if (fresh.length) {
-          print(fresh);
-          after = fresh[fresh.length - 1]!.seq;
-        }
-      }
+      const after = all.length ? all[all.length - 1]!.seq : (nonNegative(ctx, "after-seq") ?? 0);
+      await followLog(sink, filter, print, {
+        after,
+        printed: all,
+        intervalMs: Math.max(50, num(ctx, "interval-ms") ?? 500),
+        ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
+      });
       return 0;
     }),
 };
