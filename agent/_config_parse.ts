@@ -169,6 +169,24 @@ function parseRefList(r: Reader, value: unknown, key: string): PluginRef[] {
   return r.list(value, key).map((v, i) => parsePluginRef(r, v, r.join(key, i)));
 }
 
+/** `; put it under options: …` when `k` is an option of the block's driver (`url_env`), else "". */
+function optionHint(
+  obj: Record<string, unknown>,
+  k: string,
+  role: SinkRole,
+  catalog: SinkDriverCatalog | undefined,
+): string {
+  if (!catalog || typeof obj.driver !== "string") return "";
+  const probe = { driver: obj.driver, path: null, encryption: "none", options: { [k]: obj[k] } };
+  const p = catalog.check(probe, role);
+  if (
+    p?.key === "driver" || (p?.key === `options.${k}` && p.message.startsWith("is not an option"))
+  ) {
+    return "";
+  }
+  return `; driver "${obj.driver}" takes it as an option: put it under options: (options: {${k}: ...})`;
+}
+
 /**
  * A sink block: its shape is checked here, every driver-specific key by `catalog` (the sink
  * registry, handed in by the composition root). Unknown keys are refused, not warned about: a
@@ -184,7 +202,12 @@ function parseSink(
   const obj = r.mapping(value, key);
   for (const k of Object.keys(obj)) {
     if (!SINK_KEYS.includes(k)) {
-      r.fail(r.join(key, k), `is not a sink key (sink keys: ${SINK_KEYS.map(show).join(", ")})`);
+      r.fail(
+        r.join(key, k),
+        `is not a sink key (sink keys: ${SINK_KEYS.map(show).join(", ")})${
+          optionHint(obj, k, role, catalog)
+        }`,
+      );
     }
   }
   const driver = r.nonEmptyString(r.required(obj, "driver", key), r.join(key, "driver"));

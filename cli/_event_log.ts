@@ -2,8 +2,9 @@
  * Opening the event log a command reads or writes, always through the sink driver registry
  * (`sinks/open_sink.ts`): the agent's `event_sink` with every key honoured and its `trace_sinks`
  * attached, `--db <path>` moving the canonical sink to another file (driver by extension, every
- * other key kept), `.zu/events.db` in the working directory when the agent names none. A missing
- * file is a user error for readers and is never created by one.
+ * other key kept), `.zu/events.db` in the working directory when the agent names none. `--db` also
+ * takes a server log (`postgres://…`, `env:NAME`; one syntax, `_log_ref.ts`). A missing file is a
+ * user error for readers and is never created by one.
  *
  * @module
  */
@@ -17,8 +18,10 @@ import {
   sinkPath,
   withSinkPath,
 } from "../sinks/open_sink.ts";
+import { sinkRegistry } from "../sinks/registry.ts";
 import type { LoadedAgent } from "./_agent.ts";
 import type { CliIo } from "./_io.ts";
+import { isServerLogRef, parseLogRef } from "./_log_ref.ts";
 
 /** The default event log, relative to the working directory. */
 export const DEFAULT_DB = ".zu/events.db";
@@ -54,19 +57,19 @@ export interface OpenEventLogOptions {
 }
 
 /**
- * Opens the log file at `path` (absolute or relative to `io.cwd`), its driver picked by the
- * registry from the extension; keys from the environment.
+ * Opens the log `path` names (a file, absolute or relative to `io.cwd`, its driver picked by the
+ * registry from the extension; or a server log, `_log_ref.ts`); keys from the environment.
  */
 export async function openEventLog(
   io: CliIo,
   path: string,
   options: OpenEventLogOptions,
 ): Promise<EventSink> {
-  const abs = resolvePath(io.cwd, path);
-  if (options.mustExist && !exists(abs)) throw notFound(path);
-  return await openSink(sinkConfigForPath(abs), {
+  const target = parseLogRef(io, path);
+  if (options.mustExist && target.file !== null && !exists(target.file)) throw notFound(path);
+  return await openSink(target.config, {
     dir: io.cwd,
-    env: (k) => io.env(k),
+    env: target.env,
     mode: options.mustExist ? "read" : "write",
   });
 }
@@ -78,6 +81,7 @@ export function canonicalSink(
   dbFlag: string | undefined,
 ): EventSinkConfig {
   const configured = agent?.config.event_sink ?? null;
+  if (dbFlag && isServerLogRef(dbFlag)) return parseLogRef(io, dbFlag).config;
   if (dbFlag) return withSinkPath(configured, resolvePath(io.cwd, dbFlag));
   return configured ?? sinkConfigForPath(resolvePath(io.cwd, DEFAULT_DB));
 }
@@ -112,11 +116,14 @@ export async function openRunLog(
   const event_sink = canonicalSink(io, agent, dbFlag);
   const dir = agent?.dir ?? io.cwd;
   const warned = new Set<number>();
+  const env = dbFlag && isServerLogRef(dbFlag)
+    ? parseLogRef(io, dbFlag).env
+    : (k: string) => io.env(k);
   const sink = await openSinks(
     { event_sink, trace_sinks: agent?.config.trace_sinks ?? [] },
     {
       dir,
-      env: (k) => io.env(k),
+      env,
       onTraceFailure: (f) => {
         if (warned.has(f.sink)) return;
         warned.add(f.sink);
@@ -141,12 +148,12 @@ export async function openReadLog(
   if (dbFlag || agent === null) return openEventLog(io, dbFlag ?? DEFAULT_DB, { mustExist: true });
   const event_sink = canonicalSink(io, agent, undefined);
   const path = sinkPath(event_sink, agent.dir);
-  if (path === null) {
+  if (path === null && sinkRegistry.get(event_sink.driver).fallback === true) {
     throw new UserError(
       "event_log_not_found",
       `Cannot read the event log of agent "${agent.file}": its event_sink (driver "${event_sink.driver}") keeps no file; pass --db <path>`,
     );
   }
-  if (path !== ":memory:" && !exists(path)) throw notFound(path);
+  if (path !== null && path !== ":memory:" && !exists(path)) throw notFound(path);
   return await openSinks({ event_sink }, { dir: agent.dir, env: (k) => io.env(k), mode: "read" });
 }

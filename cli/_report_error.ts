@@ -1,11 +1,13 @@
 /**
  * The CLI's error policy, decided by the error's class only: `Interrupted` prints "interrupted"
  * (exit 130); a `UserError` prints one `error: ...` line (exit 2); a `RunFailure` prints one
- * `error: ...` line (exit 1); anything else is our bug and prints its stack (exit 1).
+ * `error: ...` line (exit 1); anything else is our bug and prints its stack (exit 1). A URL in any
+ * of them is printed with its password masked.
  *
  * @module
  */
 import { DecryptError, Interrupted, RunFailure, UserError, ZuError } from "../core/errors.ts";
+import { maskUrlPassword } from "../core/mask_url.ts";
 import type { CliIo } from "./_io.ts";
 
 /** What a `DecryptError` adds: where the CLI reads keys from. */
@@ -20,7 +22,7 @@ export const EXIT_FAILURE = 1;
 export const EXIT_INTERRUPTED = 130;
 
 function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, " ").trim();
+  return maskUrlPassword(message.replace(/\s*\n\s*/g, " ").trim());
 }
 
 /** The commands whose `--json` output is a result object, on failure too. */
@@ -98,7 +100,9 @@ function reportErrorText(err: unknown, io: Pick<CliIo, "stderr">): number {
     io.stderr(`error: ${oneLine(err.message)}\n`);
     return EXIT_FAILURE;
   }
-  const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
+  const text = maskUrlPassword(
+    err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err),
+  );
   io.stderr(`zu: internal error (a bug, please report it):\n${text}\n`);
   return EXIT_FAILURE;
 }

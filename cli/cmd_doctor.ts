@@ -1,6 +1,7 @@
 /**
  * `zu doctor`: what this machine can do: Deno version, Docker, images, keys, whether this
- * process may start jailed children, and the permissions `zu run` would grant.
+ * process may start jailed children, the PostgreSQL event log (connection and schema version,
+ * when an agent or `ZU_PG_URL` names one), and the permissions `zu run` would grant.
  *
  * @module
  */
@@ -14,7 +15,9 @@ import {
   pingDockerFailure,
 } from "./_docker.ts";
 import type { CliIo } from "./_io.ts";
+import type { EventSinkConfig } from "../core/types.ts";
 import { permissionsFor } from "../runner/jailed.ts";
+import { postgresChecks } from "./_pg_doctor.ts";
 import { VERSION } from "./version.ts";
 
 /** One check. */
@@ -157,11 +160,14 @@ export const doctorCommand: CommandDef = {
         agentArg = undefined;
       }
     }
+    let eventSink: EventSinkConfig | null = null;
     if (agentArg !== undefined) {
       const agent = await loadAgent(io, agentArg);
       const { perms } = await permissionsFor(io, agent, { mode: "live" });
       permissions = { agent: agent.file, flags: perms.flags };
+      eventSink = agent.config.event_sink;
     }
+    checks.push(...await postgresChecks(io, eventSink));
     const failed = checks.some((c) => c.status === "fail");
     if (bool(ctx, "json")) {
       printJson(io, { ok: !failed, version: VERSION, checks, permissions });

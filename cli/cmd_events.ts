@@ -1,11 +1,13 @@
 /**
- * `zu events`: read the event log (SQLite or JSONL): list, show, tail, export, verify, stats.
+ * `zu events`: read the event log (SQLite, JSONL or PostgreSQL): list, show, tail, export, verify,
+ * stats; and copy it between them (`_events_copy.ts`).
  *
  * @module
  */
 import type { Event } from "../core/events.ts";
 import type { EventFilter, EventSink, StoredEvent } from "../core/types.ts";
 import { UserError } from "../core/errors.ts";
+import { toZuJson } from "../core/json.ts";
 import {
   bool,
   type CommandContext,
@@ -17,13 +19,16 @@ import {
 } from "./_command.ts";
 import { findAgentFile, loadAgent, type LoadedAgent } from "./_agent.ts";
 import { DEFAULT_DB, openReadLog } from "./_event_log.ts";
+import { copyCommand } from "./_events_copy.ts";
+import { followLog } from "./_follow_log.ts";
+import { migrateCommand } from "./_events_migrate.ts";
+import { LOG_REF_HELP } from "./_log_ref.ts";
 import { resolveIdPrefix } from "./_event_ids.ts";
 
 const DB_FLAG: FlagDef = {
   type: "string",
-  placeholder: "path",
-  description:
-    `Event log: an SQLite file, or a .jsonl trace (default: the agent's event_sink, else ${DEFAULT_DB})`,
+  placeholder: "log",
+  description: `Event log: ${LOG_REF_HELP} (default: the agent's event_sink, else ${DEFAULT_DB})`,
 };
 
 const AGENT_FLAG: FlagDef = {
@@ -189,24 +194,13 @@ const tail: CommandDef = {
       };
       print(last);
       if (!bool(ctx, "follow")) return 0;
-      let after = all.length ? all[all.length - 1]!.seq : (nonNegative(ctx, "after-seq") ?? 0);
-      const interval = Math.max(50, num(ctx, "interval-ms") ?? 500);
-      const signal = ctx.io.signal;
-      while (!signal?.aborted) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, interval);
-          signal?.addEventListener("abort", () => {
-            clearTimeout(t);
-            resolve();
-          }, { once: true });
-        });
-        if (signal?.aborted) break;
-        const fresh = await queryStored(sink, filter, after, 1000);
-        if (fresh.length) {
-          print(fresh);
-          after = fresh[fresh.length - 1]!.seq;
-        }
-      }
+      const after = all.length ? all[all.length - 1]!.seq : (nonNegative(ctx, "after-seq") ?? 0);
+      await followLog(sink, filter, print, {
+        after,
+        printed: all,
+        intervalMs: Math.max(50, num(ctx, "interval-ms") ?? 500),
+        ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
+      });
       return 0;
     }),
 };
@@ -235,7 +229,7 @@ const exportCmd: CommandDef = {
         })
       ) {
         if (limit !== undefined && n >= limit) break;
-        const text = JSON.stringify(e) + "\n";
+        const text = toZuJson(e) + "\n";
         if (out) chunks.push(text);
         else ctx.io.stdout(text);
         n++;
@@ -370,9 +364,11 @@ const stats: CommandDef = {
 /** `zu events`. */
 export const eventsCommand: CommandDef = {
   name: "events",
-  summary: "Read the event log: list, show, tail, export, verify, stats",
+  summary:
+    "Read, copy and migrate the event log: list, show, tail, export, verify, stats, copy, migrate",
   description:
-    `Works on the SQLite event log (default ${DEFAULT_DB}) or a JSONL trace (--db x.jsonl).
+    `Works on the SQLite event log (default ${DEFAULT_DB}), a JSONL trace (--db x.jsonl) or a
+PostgreSQL log (--db env:ZU_PG_URL, or --db postgres://...).
 Encrypted logs are read with the keys in ZU_EVENT_KEY / ZU_EVENT_KEY_<id>.`,
-  subcommands: [list, show, tail, exportCmd, verify, stats],
+  subcommands: [list, show, tail, exportCmd, verify, stats, copyCommand, migrateCommand],
 };

@@ -5,6 +5,8 @@
  * may read (nothing is resolved: no secret value is read). It also shows the run's live clearance
  * (`--clearance-hold`): how long a fetch to an undeclared host is held for an operator, and that it
  * is reached through the host's fetch relay and egress proxy while `--allow-net` stays as printed.
+ * Last, the host process's own grants for the agent's event log (`sinks/sink_grants.ts`): a
+ * PostgreSQL log's host and port only, never given to the child.
  *
  * @module
  */
@@ -15,6 +17,7 @@ import { JAIL_ENTRY, permissionsFor } from "../runner/jailed.ts";
 import { AGENT_ARG } from "./cmd_run.ts";
 import { CLEARANCE_FLAGS, clearanceHoldOf } from "./_clearance_flags.ts";
 import { SECRET_FLAGS, secretSettingsOf } from "./_secret_flags.ts";
+import { sinkHostGrants } from "../sinks/sink_grants.ts";
 import {
   interceptHosts,
   placeholderVariables,
@@ -78,6 +81,7 @@ export const explainPermissionsCommand: CommandDef = {
     const sandboxed = bool(ctx, "sandboxed") && mode === "live"
       ? await sandboxedView(ctx.io, agent, clearanceHoldOf(ctx))
       : null;
+    const eventLog = eventLogOf(ctx.io, agent);
     if (bool(ctx, "json")) {
       printJson(ctx.io, {
         agent: agent.file,
@@ -87,6 +91,7 @@ export const explainPermissionsCommand: CommandDef = {
         command,
         clearance,
         ...(sandboxed ? { sandboxed } : {}),
+        ...(eventLog ? { event_log: eventLog } : {}),
       });
       return 0;
     }
@@ -101,9 +106,27 @@ export const explainPermissionsCommand: CommandDef = {
     );
     ctx.io.stdout(`      ${clearance.how}\n`);
     if (sandboxed) printSandboxed(ctx.io, sandboxed);
+    if (eventLog) printEventLog(ctx.io, eventLog);
     return 0;
   },
 };
+
+/** The host process's grants for the agent's `event_sink` (the jailed child gets none). */
+function eventLogOf(io: CliIo, agent: LoadedAgent) {
+  const cfg = agent.config.event_sink;
+  if (!cfg) return null;
+  return { driver: cfg.driver, ...sinkHostGrants(cfg, { dir: agent.dir, env: (k) => io.env(k) }) };
+}
+
+function printEventLog(io: CliIo, log: NonNullable<ReturnType<typeof eventLogOf>>): void {
+  io.stdout(
+    `\nEvent log (driver "${log.driver}"${
+      log.url ? `, ${log.url}` : ""
+    }): the host process opens it and appends the child's events; the child gets none of these:\n`,
+  );
+  if (log.missing) io.stdout(`  (${log.missing})\n`);
+  for (const e of log.explain) io.stdout(`  ${e.flag}=${e.value}\n      ${e.why}\n`);
+}
 
 /** The run's live clearance, as `explain-permissions` shows it. */
 export interface ClearanceExplained {

@@ -129,3 +129,14 @@ Deno.test("the CLI does not decide by code: a user code thrown as a plain ZuErro
   equal(code, 1);
   match(stderr, /internal error/);
 });
+
+Deno.test("a URL in any error the CLI prints has its password masked, a bug's stack included", async () => {
+  const url = "postgres://zu:hunter2@db.internal:5432/zu";
+  for (
+    const err of [new UserError("config_invalid", `Cannot open ${url}`), new Error(`boom ${url}`)]
+  ) {
+    const { stderr } = await exitOf(err);
+    ok(!stderr.includes("hunter2"), stderr);
+    match(stderr, /postgres:\/\/zu:\*\*\*@db\.internal:5432\/zu/);
+  }
+});

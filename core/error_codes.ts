@@ -35,6 +35,7 @@ export const USER_ERROR_CODES = Object.freeze(
     "docker_tls",
     "docker_unavailable",
     "egress_required",
+    "event_log_not_empty",
     "event_log_not_found",
     "image_build_failed",
     "image_missing",

@@ -29,6 +29,7 @@ import { failureEvent } from "../core/failure_event.ts";
 import type { EventSink } from "../core/types.ts";
 import type { AgentConfig, AgentRegistries } from "../agent/config.ts";
 import { runInJail } from "./jail/child_runner.ts";
+import { refuseEventLogEnv } from "./jail/event_log_env.ts";
 import type { JailOutcome } from "./jail/child_runner.ts";
 import type { SandboxRunCost } from "./sandbox_meter_book.ts";
 import { type JailMode, type JailResults, parseJailResult } from "./jail/jail_result.ts";
@@ -141,6 +142,7 @@ export async function permissionsFor(
   const broker = options.broker ?? "planned";
   const base = { mode: options.mode, env, ...(broker !== "none" ? { broker } : {}) };
   let perms = computeRunPermissions(jail, base);
+  refuseEventLogEnv(perms.env, agent.config.event_sink, env);
   let dns: Record<string, string[]> = {};
   if (options.mode === "live" && options.resolve && perms.net.length) {
     dns = await resolveNames(perms.net);

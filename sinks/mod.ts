@@ -32,6 +32,16 @@ export type { OpenEventBusOptions } from "./open_event_bus.ts";
 export { FanoutSink } from "./fanout_sink.ts";
 export type { FanoutSinkOptions, TraceSinkFailure } from "./fanout_sink.ts";
 export { decodeSignKey, MIN_SIGN_KEY_BYTES } from "./sign_key.ts";
+export {
+  isPostgresUrl,
+  POSTGRES_JS_ENV,
+  postgresEndpoint,
+  postgresGrants,
+  postgresJsTarget,
+} from "./postgres_grants.ts";
+export type { PostgresEndpoint, PostgresGrant, PostgresGrantsOptions } from "./postgres_grants.ts";
+export { DEFAULT_PG_URL_ENV, postgresUrlEnv, sinkHostGrants } from "./sink_grants.ts";
+export type { SinkHostGrants } from "./sink_grants.ts";
 export type {
   EventSinkConfig,
   SinkConfigProblem,

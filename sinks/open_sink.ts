@@ -50,7 +50,15 @@ export interface OpenSinkOptions {
   mode?: "write" | "read";
 }
 
-const denoEnv: EnvReader = (name) => Deno.env.get(name);
+// The EnvReader contract: undefined when unset or not permitted (a host granted only the
+// variables its log needs still opens it; a missing key is reported where it is needed).
+const denoEnv: EnvReader = (name) => {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+};
 
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
@@ -123,7 +131,7 @@ async function openOptions(
   mode: "write" | "read",
   encryption: boolean,
 ): Promise<SinkOpenOptions> {
-  const out: SinkOpenOptions = {};
+  const out: SinkOpenOptions = { env };
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(cfg.options)) {
     if (k === "sign_key_env") {

@@ -22,7 +22,7 @@
  * ```
  * @module
  */
-import type { EventSink, PayloadCodec } from "../core/types.ts";
+import type { EnvReader, EventSink, PayloadCodec } from "../core/types.ts";
 
 /**
  * The kind of an option value: `string`, a list of strings, a boolean, or a whole number with
@@ -48,6 +48,11 @@ export interface SinkOpenOptions {
   durable?: boolean;
   /** Declared options outside the list above, as the agent file wrote them. */
   extra?: Readonly<Record<string, unknown>>;
+  /**
+   * The environment the block is read against (the opener's `env`): a driver that takes a
+   * variable's name (`url_env`) reads it here, never from `Deno.env` directly.
+   */
+  env?: EnvReader;
 }
 
 /** One registered sink driver. */

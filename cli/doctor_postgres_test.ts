@@ -1,0 +1,106 @@
+/**
+ * `zu doctor` on a PostgreSQL event log, against a throwaway cluster (raw connections: no sink
+ * driver needed): no server, a wrong password, a missing schema, an older schema, a current one,
+ * and the unix socket; never a password in the output.
+ */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import postgres from "postgres";
+import { pgTest, startPgCluster } from "../testing/pg_cluster.ts";
+import { captureIo } from "./_io.ts";
+import { postgresLogEnv } from "./_pg_doctor.ts";
+import { EXPECTED_PG_SCHEMA_VERSION } from "./_pg_probe.ts";
+import { main } from "./main.ts";
+
+interface Check {
+  name: string;
+  status: string;
+  detail: string;
+}
+
+async function doctor(
+  env: Record<string, string>,
+): Promise<{ code: number; checks: Check[]; text: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "zu_doctor_pg_" });
+  try {
+    const io = captureIo({ cwd: dir, env: { DOCKER_HOST: `unix://${dir}/none.sock`, ...env } });
+    const code = await main(["doctor", "--json"], io);
+    const out = JSON.parse(io.stdoutText()) as { checks: Check[] };
+    const checks = out.checks.filter((c) => c.name === "postgres" || c.name === "schema");
+    return { code, checks, text: io.stdoutText() + io.stderrText() };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+Deno.test("zu doctor checks the agent's postgres log, else ZU_PG_URL, else nothing", () => {
+  const io = captureIo({ env: {} });
+  const pg = { driver: "postgres", path: null, encryption: "none", options: {} };
+  deepEqual(postgresLogEnv(io, pg), { urlEnv: "ZU_PG_URL", required: true });
+  deepEqual(
+    postgresLogEnv(io, { ...pg, options: { url_env: "TEAM_PG", schema: "zu" } }),
+    { urlEnv: "TEAM_PG", schema: "zu", required: true },
+  );
+  equal(postgresLogEnv(io, null), null);
+  const sqlite = { driver: "sqlite", path: null, encryption: "none", options: {} };
+  equal(postgresLogEnv(io, sqlite), null);
+  deepEqual(postgresLogEnv(captureIo({ env: { ZU_PG_URL: "postgres://h/d" } }), sqlite), {
+    urlEnv: "ZU_PG_URL",
+    required: false,
+  });
+});
+
+pgTest(
+  "zu doctor says what to do for no server, a wrong password, a missing or older schema",
+  async () => {
+    await using pg = await startPgCluster();
+    const noServer = `postgres://zu:${pg.password}@127.0.0.1:${freePort()}/zu`;
+    const r1 = await doctor({ ZU_PG_URL: noServer });
+    equal(r1.code, 1);
+    equal(r1.checks[0]?.status, "fail");
+    match(
+      r1.checks[0]!.detail,
+      /^cannot use postgres:\/\/zu:\*\*\*@127\.0\.0\.1:\d+\/zu \(\$ZU_PG_URL\): .*start the server/,
+    );
+
+    const wrong = pg.url.replace(pg.password, "not-the-password");
+    const r2 = await doctor({ ZU_PG_URL: wrong });
+    equal(r2.code, 1);
+    match(
+      r2.checks[0]!.detail,
+      /password authentication failed.*fix the user or password in \$ZU_PG_URL/,
+    );
+
+    const r3 = await doctor({ ZU_PG_URL: pg.url });
+    equal(r3.code, 0, r3.text);
+    deepEqual(r3.checks.map((c) => c.status), ["ok", "warn"]);
+    match(r3.checks[0]!.detail, /answers \(PostgreSQL \d+/);
+    match(r3.checks[1]!.detail, /no zu schema .* "zu events migrate --db env:ZU_PG_URL"/);
+
+    const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+    try {
+      await sql`create schema zu`;
+      await sql`create table zu.zu_schema (version integer not null, applied_at timestamptz not null default now())`;
+      await sql`insert into zu.zu_schema (version) values (${EXPECTED_PG_SCHEMA_VERSION - 1})`;
+      const r4 = await doctor({ ZU_PG_URL: pg.url });
+      equal(r4.code, 1);
+      match(
+        r4.checks[1]!.detail,
+        /version 0 in "zu" is older than this zu's 1; migrate it with "zu events migrate --db env:ZU_PG_URL"/,
+      );
+      await sql`insert into zu.zu_schema (version) values (${EXPECTED_PG_SCHEMA_VERSION})`;
+      const r5 = await doctor({ ZU_PG_URL: pg.socketUrl });
+      equal(r5.code, 0, r5.text);
+      deepEqual(r5.checks.map((c) => c.status), ["ok", "ok"], r5.text);
+    } finally {
+      await sql.end();
+    }
+    for (const r of [r1, r2, r3]) ok(!r.text.includes(pg.password), "a password was printed");
+  },
+);
