@@ -165,7 +165,9 @@ export function startGateServer(options: GateServerOptions): GateServer {
         }
         return refuse(400, "the request body is not valid gzip", { token, repo: name });
       }
-      const parsed = parsePushCommands(plain);
+      // git probes a large push with a bare flush first (auth check): nothing to judge.
+      const probe = plain.length === 4 && new TextDecoder().decode(plain) === "0000";
+      const parsed = probe ? { commands: [], capabilities: [] } : parsePushCommands(plain);
       if ("error" in parsed) return refuse(400, parsed.error, { token, repo: name });
       commands = parsed.commands;
       const verdicts = commands.map((c) => ({ ...c, reason: judgePush(token.grant, c) }));
@@ -219,7 +221,8 @@ export function startGateServer(options: GateServerOptions): GateServer {
       query: url.search.replace(/^\?/, ""),
       contentType: req.headers.get("content-type"),
       contentEncoding: encoding,
-      gitProtocol: req.headers.get("git-protocol"),
+      // Protocol v0 only: v2 lets a client fetch any object by id, including another run's.
+      gitProtocol: null,
       body,
       remoteUser: token.run,
       namespace: push ? token.run : null,
