@@ -18,3 +18,4 @@ export * from "./gate_tokens.ts";
 export * from "./push_commands.ts";
 export * from "./push_policy.ts";
 export * from "./run_gate.ts";
+export * from "./gate_token_screen.ts";
