@@ -89,9 +89,9 @@ dockerTest(
           ...gate.gitEnv(),
           HOME: "/tmp",
           http_proxy: proxyUrl,
-        // The gate's URL names the host's loopback, which only the proxy can reach: no bypass.
-        NO_PROXY: "",
-        no_proxy: "",
+          // The gate's URL names the host's loopback, which only the proxy can reach: no bypass.
+          NO_PROXY: "",
+          no_proxy: "",
           GIT_AUTHOR_NAME: "agent",
           GIT_AUTHOR_EMAIL: "agent@example.test",
           GIT_COMMITTER_NAME: "agent",
@@ -100,7 +100,7 @@ dockerTest(
       });
       cleanups.push(() => backend.destroy(box));
       const shell = new Shell({ openSession: () => backend.session(box) });
-    shell.tier = 1; // as `tiers: {1: [shell]}` in agent.yaml sets it
+      shell.tier = 1; // as `tiers: {1: [shell]}` in agent.yaml sets it
       const repo = `${gate.url}/app.git`;
       const moves = [
         {
