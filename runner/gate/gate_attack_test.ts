@@ -4,7 +4,7 @@ import { deepEqual as assertEquals, match as assertMatch, ok as assert } from "n
 import { join } from "node:path";
 import { GIT_GATE_PUSHED, GIT_GATE_REFUSED } from "../../core/events.ts";
 import type { RepoGrant } from "../../core/repo_grant.ts";
-import { GitLab, makeGatedRepo } from "./_gate_fixture.ts";
+import { GitLab, makeGatedRepo } from "./gate_lab_test_util.ts";
 import { forwardPending, listPending } from "./gate_repos.ts";
 import { startGateServer } from "./gate_server.ts";
 import { GateTokens } from "./gate_tokens.ts";

@@ -17,7 +17,7 @@ import { LocalDockerBackend } from "../../backends/docker/local_docker_backend.t
 import { buildGitRuntimeImage } from "../../backends/docker/git_image.ts";
 import { RUNTIME_IMAGE } from "../../backends/docker/image_build.ts";
 import { dockerTest } from "../../testing/docker.ts";
-import { GitLab, makeGatedRepo } from "./_gate_fixture.ts";
+import { GitLab, makeGatedRepo } from "./gate_lab_test_util.ts";
 import { forwardPending, listPending } from "./gate_repos.ts";
 import { gateTokenScreen } from "./gate_token_screen.ts";
 import { openRunGate } from "./run_gate.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { loadAgentConfig } from "../../agent/config.ts";
 import { jailAgentOf } from "../jail/jail_agent.ts";
 import { computeRunPermissions } from "../jail/permission_flags.ts";
-import { GitLab, makeGatedRepo } from "./_gate_fixture.ts";
+import { GitLab, makeGatedRepo } from "./gate_lab_test_util.ts";
 import { openRunGate } from "./run_gate.ts";
 
 const NO_ENV = (_: string) => undefined;
