@@ -12,14 +12,13 @@ import { MemorySink } from "../../sinks/memory/memory_sink.ts";
 import { runTask } from "../../agent/loop.ts";
 import { ScriptedProvider } from "../../agent/providers/scripted.ts";
 import { Shell } from "../../agent/tools/shell.ts";
-import { startEgressProxy } from "../../backends/egress/egress_proxy.ts";
 import { LocalDockerBackend } from "../../backends/docker/local_docker_backend.ts";
 import { buildGitRuntimeImage } from "../../backends/docker/git_image.ts";
 import { RUNTIME_IMAGE } from "../../backends/docker/image_build.ts";
 import { dockerTest } from "../../testing/docker.ts";
 import { GitLab, makeGatedRepo } from "./gate_lab_test_util.ts";
 import { forwardPending, listPending } from "./gate_repos.ts";
-import { gateTokenScreen } from "./gate_token_screen.ts";
+import { openGateSandboxLeg } from "./gate_sandbox_leg.ts";
 import { openRunGate } from "./run_gate.ts";
 
 const IMAGE = `zu-gate-git-test:${Date.now().toString(36)}`;
@@ -44,7 +43,6 @@ dockerTest(
       }],
       onEvent: (type, payload) => events.push({ type, payload }),
     });
-    const gatePort = Number(new URL(gate.url).port);
     let trapHits = 0;
     const trap = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
       trapHits++;
@@ -53,45 +51,27 @@ dockerTest(
     const trapPort = (trap.addr as Deno.NetAddr).port;
     const backend = new LocalDockerBackend();
     const docker = await backend.client();
-    const netName = `zu-gate-e2e-${run.slice(0, 8)}`;
-    const net = await docker.createNetwork({
-      Name: netName,
-      Internal: true,
-      Labels: { "zu.test": "1" },
-    });
     const cleanups: Array<() => Promise<unknown>> = [];
     try {
-      const info = await net.inspect() as { IPAM: { Config: Array<{ Gateway: string }> } };
-      const gw = info.IPAM.Config[0]!.Gateway;
       await buildGitRuntimeImage({ baseTag: RUNTIME_IMAGE, tag: IMAGE });
       cleanups.push(() => docker.getImage(IMAGE).remove({ force: true }));
-      // The run's proxy: on the internal network's gateway, the gate (and, to try, a trap) as its
-      // only reachable origins, gate tokens screened out of every request not headed to the gate.
-      const proxy = await startEgressProxy({
-        allowlist: [],
-        hostname: gw,
-        port: 0,
-        localOrigins: [`127.0.0.1:${gatePort}`, `127.0.0.1:${trapPort}`],
-        screen: gateTokenScreen(gate.repos.map((r) => r.token), {
-          host: "127.0.0.1",
-          port: gatePort,
-        }),
+      // The run's leg: an internal network, the proxy on its gateway, the gate (and, to try, a
+      // trap) as the only reachable origins, gate tokens screened out of requests elsewhere.
+      const leg = await openGateSandboxLeg(gate, {
+        docker,
+        run,
+        localOrigins: [`127.0.0.1:${trapPort}`],
       });
-      cleanups.push(() => proxy.close());
-      const proxyUrl = `http://${gw}:${proxy.port}`;
+      cleanups.push(() => leg.close());
       const box = await backend.launch({
         image: IMAGE,
         network: "isolated",
-        networkName: netName,
-        proxy: proxyUrl,
+        networkName: leg.networkName,
+        proxy: leg.proxyUrl,
         runId: run,
         env: {
-          ...gate.gitEnv(),
+          ...leg.env,
           HOME: "/tmp",
-          http_proxy: proxyUrl,
-          // The gate's URL names the host's loopback, which only the proxy can reach: no bypass.
-          NO_PROXY: "",
-          no_proxy: "",
           GIT_AUTHOR_NAME: "agent",
           GIT_AUTHOR_EMAIL: "agent@example.test",
           GIT_COMMITTER_NAME: "agent",
@@ -151,6 +131,10 @@ dockerTest(
         `git -c http.extraHeader="Authorization: Bearer $GIT_CONFIG_VALUE_0" ls-remote http://127.0.0.1:${trapPort}/x.git 2>&1; echo "rc=$?"`,
       );
       ok(String(leak.stdout).includes("403"), String(leak.stdout));
+      ok(
+        leg.decisions().some((d) => d.reason === "blocked_gate_token"),
+        JSON.stringify(leg.decisions()),
+      );
       equal(trapHits, 0);
 
       const forwarded = await forwardPending(root, "app", "agent/fix-greeting");
@@ -171,7 +155,6 @@ dockerTest(
     } finally {
       for (const c of cleanups.reverse()) await c().catch(() => {});
       await gate.close();
-      await net.remove().catch(() => {});
       await trap.shutdown();
       await Deno.remove(lab.dir, { recursive: true });
     }

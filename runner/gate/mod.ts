@@ -19,3 +19,4 @@ export * from "./push_commands.ts";
 export * from "./push_policy.ts";
 export * from "./run_gate.ts";
 export * from "./gate_token_screen.ts";
+export * from "./gate_sandbox_leg.ts";
