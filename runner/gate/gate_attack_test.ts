@@ -385,6 +385,22 @@ Deno.test("the git gate refuses every attack on tokens, refs, hooks, submodules,
         assertEquals(e?.payload.limit, 512 * 1024);
       },
     );
+    await t.step("a push body that never finishes is cut off at the deadline", async () => {
+      await using slow = startGateServer({ root, tokens, requestTimeoutMs: 300 });
+      const port = Number(new URL(slow.url).port);
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        const head = `POST /app.git/git-receive-pack HTTP/1.1\r\nHost: x\r\n` +
+          `Authorization: Bearer ${run1}\r\nContent-Type: application/x-git-receive-pack-request\r\n` +
+          `Content-Length: 100000\r\n\r\n0000`;
+        await conn.write(new TextEncoder().encode(head));
+        const buf = new Uint8Array(256);
+        const n = await conn.read(buf);
+        assertMatch(new TextDecoder().decode(buf.subarray(0, n ?? 0)), /^HTTP\/1\.1 408/);
+      } finally {
+        conn.close();
+      }
+    });
   } finally {
     await gate.close();
     await trap.shutdown();

@@ -20,7 +20,7 @@ import { GIT_GATE_PUSHED, GIT_GATE_REFUSED } from "../../core/events.ts";
 import { runGit } from "./_git.ts";
 import { runHttpBackend } from "./_http_backend.ts";
 import { refusalReport } from "./_report_status.ts";
-import { BodyTooLarge, gunzipBounded, readBounded } from "./_request_body.ts";
+import { BodyTooLarge, BodyTooSlow, gunzipBounded, readBounded } from "./_request_body.ts";
 import type { GateToken, GateTokens } from "./gate_tokens.ts";
 import { isZeroId, parsePushCommands, type PushCommand } from "./push_commands.ts";
 import { judgePush } from "./push_policy.ts";
@@ -42,8 +42,10 @@ export interface GateServerOptions {
   port?: number;
   /** Largest request body in bytes (a push's pack included). Default 64 MiB. */
   maxRequestBytes?: number;
-  /** A git call is killed after this long. Default 120 000 ms. */
+  /** A request body must arrive, and a git call end, within this long. Default 120 000 ms. */
   requestTimeoutMs?: number;
+  /** Requests served at once (each may start one git); more get 503. Default 8. */
+  maxConcurrent?: number;
 }
 
 /** A running gate server. */
@@ -89,6 +91,8 @@ export function startGateServer(options: GateServerOptions): GateServer {
   const maxBytes = options.maxRequestBytes ?? 64 * 1024 * 1024;
   const timeoutMs = options.requestTimeoutMs ?? 120_000;
   const emit: GateEventSink = options.onEvent ?? (() => {});
+  const maxConcurrent = options.maxConcurrent ?? 8;
+  let active = 0;
 
   function refuse(
     status: number,
@@ -146,11 +150,12 @@ export function startGateServer(options: GateServerOptions): GateServer {
     }
     let body: Uint8Array;
     try {
-      body = await readBounded(req, maxBytes);
+      body = await readBounded(req, maxBytes, timeoutMs);
     } catch (e) {
       if (e instanceof BodyTooLarge) {
         return refuse(413, e.message, { token, repo: name }, { limit: maxBytes });
       }
+      if (e instanceof BodyTooSlow) return refuse(408, e.message, { token, repo: name });
       throw e;
     }
     const encoding = req.headers.get("content-encoding");
@@ -275,10 +280,14 @@ export function startGateServer(options: GateServerOptions): GateServer {
     signal: ac.signal,
     onListen: () => {},
   }, async (req) => {
+    if (active >= maxConcurrent) return text(503, "zu gate: too many requests at once; retry");
+    active++;
     try {
       return await handle(req);
     } catch (e) {
       return text(500, `zu gate: internal error: ${(e as Error).message}`);
+    } finally {
+      active--;
     }
   });
   const addr = server.addr as Deno.NetAddr;
