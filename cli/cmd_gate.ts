@@ -17,6 +17,14 @@ import {
   str,
 } from "./_command.ts";
 import { openRunLog } from "./_event_log.ts";
+import { printable } from "./_printable.ts";
+
+/** Pushed text (commit messages, file contents) made harmless for the terminal, lines and tabs kept. */
+function safeLines(text: string): string {
+  return text.split("\n").map((line) =>
+    line.split("\t").map((part) => printable(part, Number.POSITIVE_INFINITY)).join("\t")
+  ).join("\n");
+}
 
 const GATE_DIR: FlagDef = {
   type: "string",
@@ -132,7 +140,9 @@ const diff: CommandDef = {
       runOf(ctx),
     );
     ctx.io.stdout(
-      `${d.pending.repo} ${d.pending.branch} from run ${d.pending.run}\n${d.log}\n${d.diff}`,
+      `${d.pending.repo} ${d.pending.branch} from run ${d.pending.run}\n${safeLines(d.log)}\n${
+        safeLines(d.diff)
+      }`,
     );
     return 0;
   },

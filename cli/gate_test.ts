@@ -33,7 +33,7 @@ Deno.test("zu gate add, pending, diff, forward and drop review what a run pushed
   });
   await lab.ok(["clone", "-q", `${gate.url}/app.git`, "w"], { token });
   lab.write("w/README.md", "hello, fixed\n");
-  await lab.ok(["commit", "-qam", "Fix the greeting"], { cwd: "w" });
+  await lab.ok(["commit", "-qam", "Fix the greeting\u001b]0;owned\u0007"], { cwd: "w" });
   for (const b of ["agent/one", "agent/two"]) {
     await lab.ok(["push", "-q", "origin", `HEAD:refs/heads/${b}`], { cwd: "w", token });
   }
@@ -44,6 +44,10 @@ Deno.test("zu gate add, pending, diff, forward and drop review what a run pushed
   ]);
   const diff = await zu("gate", "diff", "app", "agent/one");
   ok(diff.out.includes("Fix the greeting") && diff.out.includes("+hello, fixed"), diff.out);
+  ok(
+    !diff.out.includes("\u001b") && diff.out.includes("\\u{1b}]0;owned"),
+    "escapes are shown, not sent",
+  );
   const db = join(lab.dir, "events.db");
   equal((await zu("gate", "forward", "app", "agent/one", "--db", db)).code, 0);
   equal((await zu("gate", "drop", "app", "agent/two", "--db", db)).code, 0);
@@ -56,7 +60,7 @@ Deno.test("zu gate add, pending, diff, forward and drop review what a run pushed
     "--format=%s",
     "agent/one",
   ]);
-  equal(upstream.trim(), "Fix the greeting");
+  ok(upstream.startsWith("Fix the greeting"), upstream);
   ok(
     (await lab.git(["--git-dir", join(lab.dir, "upstream.git"), "rev-parse", "agent/two"])).code !==
       0,
