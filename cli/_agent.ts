@@ -77,11 +77,6 @@ export async function loadAgent(io: CliIo, arg: string | undefined): Promise<Loa
     throw err;
   }
   noteWarnings(io, config.warnings);
-  if (config.repos.length > 0) {
-    noteWarnings(io, [
-      `Agent "${file}": "repos" is not served by "zu run" yet, so its sandbox gets no repository; the gate runs as a library (see docs/git-gate.md)`,
-    ]);
-  }
   return { arg: arg ?? ".", file, dir: config.agentDir, config };
 }
 

@@ -35,7 +35,10 @@ export interface GateSandboxLeg extends AsyncDisposable {
   readonly networkName: string;
   /** `http://<gateway>:<port>` of the run's proxy. */
   readonly proxyUrl: string;
-  /** The sandbox's environment: the proxy, no proxy bypass, and the gate's `GIT_CONFIG_*`. */
+  /**
+   * The sandbox's environment: the proxy, no proxy bypass, the gate's `GIT_CONFIG_*` and
+   * `ZU_GATE_URL` (repositories are at `$ZU_GATE_URL/<name>.git`).
+   */
   readonly env: Record<string, string>;
   /** The proxy's decision lines so far. */
   decisions(): readonly Record<string, unknown>[];
@@ -84,6 +87,7 @@ export async function openGateSandboxLeg(
       proxyUrl,
       env: {
         ...gate.gitEnv(),
+        ZU_GATE_URL: gate.url,
         http_proxy: proxyUrl,
         HTTP_PROXY: proxyUrl,
         // The gate's URL names the host's loopback, which only the proxy reaches: no bypass.

@@ -20,3 +20,5 @@ export * from "./push_policy.ts";
 export * from "./run_gate.ts";
 export * from "./gate_token_screen.ts";
 export * from "./gate_sandbox_leg.ts";
+export * from "./gate_workspaces.ts";
+export * from "./gate_event_writer.ts";
