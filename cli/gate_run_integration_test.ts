@@ -8,7 +8,7 @@ import { buildGitRuntimeImage } from "../backends/docker/git_image.ts";
 import { RUNTIME_IMAGE } from "../backends/docker/image_build.ts";
 import { openDockerClient } from "../backends/docker/docker_client.ts";
 import { GIT_GATE_FORWARDED, GIT_GATE_PUSHED } from "../core/events.ts";
-import { GitLab, makeGatedRepo } from "../runner/gate/gate_lab_test_util.ts";
+import { gitImageMissing, GitLab, makeGatedRepo } from "../runner/gate/gate_lab_test_util.ts";
 import { openSink, sinkConfigForPath } from "../sinks/open_sink.ts";
 import { dockerTest } from "../testing/docker.ts";
 import { captureIo } from "./_io.ts";
@@ -80,4 +80,5 @@ dockerTest(
       await Deno.remove(lab.dir, { recursive: true });
     }
   },
+  { hostMissing: gitImageMissing() },
 );

@@ -173,6 +173,12 @@ Deno.test("the git gate refuses every attack on tokens, refs, hooks, submodules,
           "rev-parse",
           "refs/namespaces/run-one/refs/heads/agent/fix",
         ])).trim();
+        const adv = await fetch(`${gate.url}/app.git/info/refs?service=git-receive-pack`, {
+          headers: { authorization: `Bearer ${run2}` },
+        });
+        const advertised = await adv.text();
+        assert(!advertised.includes(id), "run one's push is not even advertised to run two");
+        assert(!advertised.includes("push-cert"), "no signed-push nonce is offered");
         await lab.ok(["init", "-q", "w2"]);
         const byId = await lab.git(["fetch", url("app"), id], { cwd: "w2", token: run2 });
         assert(byId.code !== 0, "an unadvertised commit cannot be fetched by id");

@@ -16,7 +16,7 @@ import { LocalDockerBackend } from "../../backends/docker/local_docker_backend.t
 import { buildGitRuntimeImage } from "../../backends/docker/git_image.ts";
 import { RUNTIME_IMAGE } from "../../backends/docker/image_build.ts";
 import { dockerTest } from "../../testing/docker.ts";
-import { GitLab, makeGatedRepo } from "./gate_lab_test_util.ts";
+import { gitImageMissing, GitLab, makeGatedRepo } from "./gate_lab_test_util.ts";
 import { forwardPending, listPending } from "./gate_repos.ts";
 import { openGateSandboxLeg } from "./gate_sandbox_leg.ts";
 import { openRunGate } from "./run_gate.ts";
@@ -159,4 +159,5 @@ dockerTest(
       await Deno.remove(lab.dir, { recursive: true });
     }
   },
+  { hostMissing: gitImageMissing() },
 );

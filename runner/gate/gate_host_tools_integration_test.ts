@@ -11,7 +11,7 @@ import { buildGitRuntimeImage } from "../../backends/docker/git_image.ts";
 import { RUNTIME_IMAGE } from "../../backends/docker/image_build.ts";
 import { dockerTest } from "../../testing/docker.ts";
 import { HostToolExecutor } from "../host_tools.ts";
-import { GitLab, makeGatedRepo } from "./gate_lab_test_util.ts";
+import { gitImageMissing, GitLab, makeGatedRepo } from "./gate_lab_test_util.ts";
 import { listPending } from "./gate_repos.ts";
 
 const IMAGE = `zu-gate-git-test:${Date.now().toString(36)}h`;
@@ -82,4 +82,5 @@ dockerTest(
     const left = await docker.listNetworks({ filters: { label: [`zu.run=${run}`] } });
     equal(left.length, 0, "the leg's network is removed");
   },
+  { hostMissing: gitImageMissing() },
 );

@@ -71,3 +71,18 @@ export async function makeGatedRepo(lab: GitLab, names: string[]): Promise<strin
   for (const n of names) await addGateRepo(root, n, join(lab.dir, "upstream.git"));
   return root;
 }
+
+/**
+ * Why the git image cannot be built here (one line naming the Debian packages), or null: it
+ * needs the host's git with `git-remote-http` and a static busybox.
+ */
+export function gitImageMissing(): string | null {
+  for (const path of ["/usr/bin/git", "/usr/lib/git-core/git-remote-http", "/bin/busybox"]) {
+    try {
+      Deno.statSync(path);
+    } catch {
+      return `"${path}" is missing (apt-get install git busybox-static)`;
+    }
+  }
+  return null;
+}

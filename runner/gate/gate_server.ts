@@ -212,9 +212,13 @@ export function startGateServer(options: GateServerOptions): GateServer {
       ["receive.denyDeletes", grant.force ? "false" : "true"],
       ["receive.maxInputSize", String(maxBytes)],
       ["receive.advertisePushOptions", "false"],
-      ["receive.certNonceSeed", ""],
       ["receive.unpackLimit", "1"],
     ];
+    if (push) {
+      // Other runs' pushes are not even advertised (as ".have") to this run: only its namespace.
+      config.push(["receive.hideRefs", "^refs/namespaces/"]);
+      config.push(["receive.hideRefs", `!^refs/namespaces/${token.run}/`]);
+    }
     const repoDir = join(projectRoot, `${name}.git`);
     const after = commands.length === 0
       ? undefined
