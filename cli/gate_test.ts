@@ -8,6 +8,15 @@ import { GateTokens, startGateServer } from "../runner/gate/mod.ts";
 import { captureIo } from "./_io.ts";
 import { main } from "./main.ts";
 
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 Deno.test("zu gate add, pending, diff, forward and drop review what a run pushed and log the decisions", async () => {
   const lab = new GitLab(await Deno.makeTempDir({ prefix: "zu-gate-cli-" }));
   const root = await makeGatedRepo(lab, []);
@@ -20,6 +29,12 @@ Deno.test("zu gate add, pending, diff, forward and drop review what a run pushed
   equal(added.code, 0, added.err);
   ok(added.out.includes("default branch main"), added.out);
   equal((await zu("gate", "add", "../x", "upstream.git")).code, 2);
+  const marker = join(lab.dir, "EXT_RAN");
+  const ext = await zu("gate", "add", "evil", `ext::sh -c touch% ${marker}`);
+  equal(ext.code, 2, ext.out + ext.err);
+  ok(ext.err.includes("give a repository path or a URL"), ext.err);
+  ok(!existsSync(join(root, "repos", "evil.git")), "no mirror is left");
+  ok(!existsSync(marker), "no command transport ran");
   const tokens = new GateTokens();
   await using gate = startGateServer({ root, tokens });
   const run = "3f2a6c1e-0000-4000-8000-000000000001";
