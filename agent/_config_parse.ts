@@ -12,6 +12,7 @@
  */
 import { type Budget, DEFAULT_BUDGET } from "../core/contracts.ts";
 import { configError, isMapping, Reader, show, typeName } from "./_config_reader.ts";
+import { parseRepos } from "./_config_repos.ts";
 import { POLICY_EFFECTS, type PolicyEffect } from "./action_policy_gate.ts";
 import { checkHostPattern } from "./allowed_domains_gate.ts";
 import { parseLocalOrigin } from "../core/local_origin.ts";
@@ -53,6 +54,7 @@ export const TOP_KEYS: readonly string[] = [
   "allowed_domains",
   "local_origins",
   "action_policies",
+  "repos",
   "task",
 ];
 const PROVIDER_KEYS = [
@@ -431,6 +433,7 @@ export function parseAgentDocument(
     action_policies: top.action_policies === undefined || top.action_policies === null
       ? []
       : parsePolicies(r, top.action_policies, "action_policies"),
+    repos: parseRepos(r, top.repos),
     task: top.task === undefined || top.task === null ? null : parseTask(r, top.task, "task"),
     warnings: r.warnings,
   };

@@ -6,6 +6,7 @@
  */
 import type { Budget } from "../core/contracts.ts";
 import type { EventSinkConfig, SandboxPrices } from "../core/types.ts";
+import type { RepoGrant } from "../core/repo_grant.ts";
 import type { PolicyEffect } from "./action_policy_gate.ts";
 
 /** The model block: which provider, and the neutral knobs it may take. */
@@ -149,6 +150,8 @@ export interface AgentConfig {
   local_origins: string[];
   /** Ordered action policies. */
   action_policies: ActionPolicyEntry[];
+  /** Gated git repositories the run may clone or push (agent.yaml `repos:`); empty for none. */
+  repos: RepoGrant[];
   /** The task, when the file carries one. */
   task: TaskConfig | null;
   /** Non-fatal findings (unknown keys), in file order. Never printed by the library. */

@@ -40,6 +40,7 @@ results.push(await run("./model_broker_bench.ts", quick ? ["--quick"] : []));
 results.push(await run("./intercept_bench.ts", quick ? ["--quick"] : []));
 results.push(await run("./clearance_bench.ts", quick ? ["--quick"] : []));
 results.push(await run("./clearance_channel_bench.ts", quick ? ["--quick"] : []));
+results.push(await run("./git_gate_bench.ts", quick ? ["--quick"] : []));
 results.push(await run("./serve_bench.ts", quick ? ["--quick"] : []));
 if (await dockerAvailable()) {
   results.push(

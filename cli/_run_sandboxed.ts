@@ -14,6 +14,7 @@
 import { Interrupted } from "../core/errors.ts";
 import { bool, type CommandContext, str } from "./_command.ts";
 import { loadAgent } from "./_agent.ts";
+import { noteWarnings } from "./_warnings.ts";
 import { canonicalSink, openRunLog } from "./_event_log.ts";
 import { clearanceHoldOf } from "./_clearance_flags.ts";
 import { reportRun } from "./_run_report.ts";
@@ -27,6 +28,11 @@ export async function runSandboxedCommand(ctx: CommandContext): Promise<number> 
   const { sandboxSettingsFromEnv } = await import("../runner/contained/sandbox_settings.ts");
   const { recordRun } = await import("../runner/after_run.ts");
   const agent = await loadAgent(io, ctx.positionals[0]);
+  if (agent.config.repos.length > 0) {
+    noteWarnings(io, [
+      `Agent "${agent.file}": "repos" is served to jailed runs only; with --sandboxed the agent gets no repository (see docs/git-gate.md)`,
+    ]);
+  }
   const env = (k: string) => io.env(k);
   const settings = await sandboxSettingsFromEnv(env);
   const hold = clearanceHoldOf(ctx);

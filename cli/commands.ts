@@ -12,6 +12,7 @@ import { demoCommand } from "./cmd_demo.ts";
 import { doctorCommand } from "./cmd_doctor.ts";
 import { eventsCommand } from "./cmd_events.ts";
 import { explainPermissionsCommand } from "./cmd_explain_permissions.ts";
+import { gateCommand } from "./cmd_gate.ts";
 import { hardenCommand } from "./cmd_harden.ts";
 import { initCommand } from "./cmd_init.ts";
 import { mcpCommand } from "./cmd_mcp.ts";
@@ -46,6 +47,7 @@ export function allCommands(): CommandDef[] {
     mcpCommand,
     sandboxCommand,
     vaultCommand,
+    gateCommand,
     doctorCommand,
     explainPermissionsCommand,
   ];

@@ -275,6 +275,14 @@ export const PIPELINE_PHASE_SKIPPED = "harness.pipeline.phase.skipped";
 export const PIPELINE_COMPLETED = "harness.pipeline.completed";
 /** `harness.pipeline.failed` */
 export const PIPELINE_FAILED = "harness.pipeline.failed";
+/** `harness.git_gate.pushed`: a push the git gate accepted into the run's quarantine namespace. */
+export const GIT_GATE_PUSHED = "harness.git_gate.pushed";
+/** `harness.git_gate.refused`: a request or ref update the git gate refused. */
+export const GIT_GATE_REFUSED = "harness.git_gate.refused";
+/** `harness.git_gate.forwarded`: a quarantined branch the operator pushed upstream. */
+export const GIT_GATE_FORWARDED = "harness.git_gate.forwarded";
+/** `harness.git_gate.dropped`: a quarantined branch the operator discarded. */
+export const GIT_GATE_DROPPED = "harness.git_gate.dropped";
 /** `data.record.extracted` */
 export const RECORD_EXTRACTED = "data.record.extracted";
 /** `data.surface.captured` */
@@ -339,6 +347,10 @@ export const HARNESS_TYPES: ReadonlySet<string> = new Set([
   PIPELINE_PHASE_SKIPPED,
   PIPELINE_COMPLETED,
   PIPELINE_FAILED,
+  GIT_GATE_PUSHED,
+  GIT_GATE_REFUSED,
+  GIT_GATE_FORWARDED,
+  GIT_GATE_DROPPED,
 ]);
 
 /** Every `data.*` type zu defines (the `data.shadow.*` recorder family is open-ended). */

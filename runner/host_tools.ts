@@ -10,7 +10,7 @@
  * @module
  */
 import type { Resolver } from "../core/net_guard.ts";
-import type { RunContext, SandboxBackend, Tool } from "../core/types.ts";
+import type { ExecSession, RunContext, SandboxBackend, Tool } from "../core/types.ts";
 import type { BrowserEgress } from "../core/types.ts";
 import type { ToolFactory } from "../agent/builtins.ts";
 import {
@@ -58,6 +58,11 @@ export interface HostToolExecutorOptions {
    * and closes it (and stores its reports). Default none, or a hold of 0: as before.
    */
   clearance?: RunClearance;
+  /**
+   * Receives the git gate's events (`harness.git_gate.*`) of a run that declares `repos:`, with
+   * the run (trace) they belong to. Default: dropped.
+   */
+  onGateEvent?: (run: string, type: string, payload: Record<string, unknown>) => void;
 }
 
 function camel(args: Record<string, unknown>): Record<string, unknown> {
@@ -81,6 +86,8 @@ export class HostToolExecutor implements AsyncDisposable {
   #maxCalls: number;
   #queue: Promise<unknown> = Promise.resolve();
   #clearanceDir: { close(): Promise<void> } | null = null;
+  #gate: Promise<{ session(run: string): Promise<ExecSession>; close(): Promise<void> }> | null =
+    null;
 
   /** Prepares nothing yet: Docker is touched at the first call. */
   constructor(config: AgentConfig, options: HostToolExecutorOptions) {
@@ -148,6 +155,27 @@ export class HostToolExecutor implements AsyncDisposable {
             : o.env("ZU_EXEC_IMAGE") ?? DEFAULT_EXEC_IMAGE;
           images.add(image);
           const options = { ...a, image, backend };
+          if (name === "shell" && this.#config.repos.length > 0) {
+            // A run with repos: its shell sandbox sits on the git gate's leg (docs/git-gate.md).
+            requireLocalEngine(
+              endpoint,
+              "give the agent its repositories",
+              "the git gate listens on this host's loopback, reached through a proxy on the engine",
+            );
+            const socket = endpoint.kind === "unix" ? endpoint.socketPath : "";
+            const gated = (ctx: RunContext) => {
+              this.#gate ??= import("./gate/gate_workspaces.ts").then((m) =>
+                m.gateWorkspacesFor(this.#config.repos, {
+                  env: o.env,
+                  backend,
+                  socketPath: socket,
+                  ...(o.onGateEvent ? { onEvent: o.onGateEvent } : {}),
+                })
+              );
+              return this.#gate.then((g) => g.session(ctx.trace_id ?? "default"));
+            };
+            return new Shell({ ...options, openSession: gated });
+          }
           return name === "shell" ? new Shell(options) : new RunCode(options);
         }
         const image = typeof a["image"] === "string"
@@ -264,6 +292,9 @@ export class HostToolExecutor implements AsyncDisposable {
       await closeRunWorkspaces(trace).catch(() => {});
     }
     this.#traces.clear();
+    const gate = this.#gate;
+    this.#gate = null;
+    await (await gate?.catch(() => null))?.close().catch(() => {});
     const dir = this.#clearanceDir;
     this.#clearanceDir = null;
     await dir?.close();

@@ -31,6 +31,7 @@ import {
   proxyAllowlist,
   withInterceptGrants,
 } from "./jail/intercept_grants.ts";
+import { gateEventWriter } from "./gate/gate_event_writer.ts";
 import { startJailEgress } from "./jail_egress.ts";
 import { RELAY_TOOL, startJailRelay } from "./jail_relay.ts";
 import { ProxyDecisionBook } from "./proxy_decision_book.ts";
@@ -201,6 +202,7 @@ export async function runLive(
   // Tier-2 egress asks the same desk: its reports reach the run's log through the same receiver.
   const hostTools = new HostToolExecutor(agent.config, {
     ...(runClearance && runClearance.holdMs > 0 ? { clearance: runClearance } : {}),
+    ...(sink && agent.config.repos.length > 0 ? { onGateEvent: gateEventWriter(sink) } : {}),
     ...options.hostTools,
     env: (k) => host.env(k),
   });
