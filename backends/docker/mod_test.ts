@@ -78,8 +78,8 @@ Deno.test("backends/docker/mod.ts exports exactly the documented names", () => {
     "sandboxLimits",
     "seccompJsonFor",
     "sessionAgentCommand",
-    "teardownSandbox",
     "sshUnsupported",
+    "teardownSandbox",
     "tlsFailureOf",
   ]);
 });
