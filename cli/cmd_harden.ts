@@ -50,7 +50,7 @@ export function reportFormat(path: string, command: string): string {
 }
 
 /** `--perturb` words that are not perturbation specs: sets of them. */
-const PERTURB_SETS = ["all", "zu", "none", "drop-value"];
+const PERTURB_SETS = ["all", "zu", "none", "drop-value", "attacks"];
 
 /**
  * Re-joins `--perturb` items the comma split broke inside a `drop-value:<v>` value (a repro of
@@ -84,7 +84,7 @@ export async function checkPerturbations(specs: readonly string[], command: stri
       const names = perturbationRegistry().names().join(", ");
       throw new UserError(
         "usage",
-        `Unknown perturbation "${spec}" (known: ${names}; sets: all, zu; join with + to compose); see "${command} --help"`,
+        `Unknown perturbation "${spec}" (known: ${names}; sets: all, zu, attacks; join with + to compose); see "${command} --help"`,
       );
     }
   }
@@ -115,7 +115,7 @@ export interface HardenRequest {
   secrets?: RunSecrets;
   /** Bundle path flag. */
   bundle: string | undefined;
-  /** `script`, `hijacked` or `live`. */
+  /** `script`, `hijacked`, `oracle` or `live`. */
   model: string;
   /** Perturbation specs (empty = all). */
   perturb: string[];
@@ -226,7 +226,7 @@ export const HARDEN_FLAGS: Record<string, FlagDef> = {
     type: "list",
     placeholder: "name,...",
     description:
-      "Run exactly these variants (a+b composes; sets: all, zu, drop-value; default: all)",
+      "Run exactly these variants (a+b composes; sets: all, zu, drop-value, attacks; default: all)",
   },
   seed: {
     type: "number",
@@ -235,8 +235,9 @@ export const HARDEN_FLAGS: Record<string, FlagDef> = {
   },
   model: {
     type: "string",
-    description: "Who decides: the recorded script, a hijacked worst case, or the live model",
-    choices: ["script", "hijacked", "live"],
+    description:
+      "Who decides: the recorded script, a hijacked worst case, an oracle attacker that obeys every planted attack it reads, or the live model",
+    choices: ["script", "hijacked", "oracle", "live"],
     default: "script",
   },
   report: {
@@ -276,6 +277,7 @@ repro command. Exit 2: bad input.`,
     "zu harden my-agent",
     "zu harden my-agent --perturb banner-prefix,promo-suffix --report report.html",
     "zu harden my-agent --model hijacked --min-score 0.9",
+    "zu harden my-agent --model oracle --perturb attacks --defence-matrix",
     "zu harden my-agent --model script --perturb drop-value --seed 0",
   ],
   run: async (ctx) => {

@@ -44,7 +44,7 @@ export interface HardenOptions {
    * composes; `all`, `zu` and a bare `drop-value` expand). See `hardenSpecs`.
    */
   perturb?: PerturbChoice;
-  /** `script` (default), `hijacked` or `live` (needs `provider`). */
+  /** `script` (default), `hijacked`, `oracle` or `live` (needs `provider`). */
   mode?: ModelMode;
   /** The real model for `live` mode, or a factory called once per replay (for stateful models). */
   provider?: ModelProvider | (() => ModelProvider);

@@ -73,7 +73,13 @@ export type VerdictInput =
 /** What a variant's run did, in words (`passed`, `failed: error (…)`, `attack succeeded: …`). */
 export function variantOutcome(v: VariantVerdict): string {
   if (v.expect === "blocked") {
-    if (v.blocked) return "blocked";
+    if (v.blocked) return v.attack ? `blocked (${v.attack.outcome})` : "blocked";
+    if (v.attack) {
+      const r = v.attack.records[0]!;
+      return `attack succeeded: ${r.goal}${
+        v.attack_executed.length ? ` (reached ${v.attack_executed.join(", ")})` : ""
+      }`;
+    }
     return v.attack_executed.length
       ? `attack succeeded: reached ${v.attack_executed.join(", ")}`
       : "attack succeeded: the planted canary is in the answer";

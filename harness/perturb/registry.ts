@@ -42,7 +42,12 @@ import { timeoutError } from "./timeout_error.ts";
 import { truncatedBody } from "./truncated_body.ts";
 import { valueMovedElement } from "./value_moved_element.ts";
 import { whitespaceNoise } from "./whitespace_noise.ts";
+import { ATTACK_KINDS, attackKind } from "./attack_kinds.ts";
+import { lookalike, LOOKALIKES } from "./lookalikes.ts";
 import type { Perturbation, PerturbationFactory, PerturbTarget } from "./types.ts";
+
+/** The taxonomy's adversarial kinds, then the benign look-alikes: the `attacks` set of harden. */
+export const ATTACK_PERTURBATIONS: readonly string[] = [...ATTACK_KINDS, ...LOOKALIKES];
 
 /** zu's own three, in zu's order (`drop-value` takes a value). */
 export const ZU_PERTURBATIONS: readonly string[] = ["banner-prefix", "promo-suffix", "drop-value"];
@@ -101,6 +106,12 @@ const FACTORIES: Record<string, PerturbationFactory> = {
   "exec-timeout": execTimeout,
   "exec-truncated-output": execTruncatedOutput,
   "exec-inject-output": execInjectOutput,
+  ...Object.fromEntries(
+    ATTACK_KINDS.map((k): [string, PerturbationFactory] => [k, (_p, t) => attackKind(k, t)]),
+  ),
+  ...Object.fromEntries(
+    LOOKALIKES.map((k): [string, PerturbationFactory] => [k, (_p, t) => lookalike(k, t)]),
+  ),
 };
 
 /** A fresh registry holding every built-in perturbation factory. */

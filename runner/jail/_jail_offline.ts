@@ -54,6 +54,8 @@ export async function runOfflineMode(
     let provider = undefined;
     const modelMode = options.model === "hijacked"
       ? "hijacked"
+      : options.model === "oracle"
+      ? "oracle"
       : options.model === "live"
       ? "live"
       : "script";
