@@ -46,9 +46,6 @@ import { ATTACK_KINDS, attackKind } from "./attack_kinds.ts";
 import { lookalike, LOOKALIKES } from "./lookalikes.ts";
 import type { Perturbation, PerturbationFactory, PerturbTarget } from "./types.ts";
 
-/** The taxonomy's adversarial kinds, then the benign look-alikes: the `attacks` set of harden. */
-export const ATTACK_PERTURBATIONS: readonly string[] = [...ATTACK_KINDS, ...LOOKALIKES];
-
 /** zu's own three, in zu's order (`drop-value` takes a value). */
 export const ZU_PERTURBATIONS: readonly string[] = ["banner-prefix", "promo-suffix", "drop-value"];
 
@@ -75,6 +72,27 @@ export const EXTRA_PERTURBATIONS: readonly string[] = [
   "exfil-link",
   "fake-boundary-markers",
   "poisoned-tool-description",
+];
+
+/** zu's original adversarial kinds (in `all`). */
+const ORIGINAL_ATTACKS: readonly string[] = [
+  "inject-visible-text",
+  "inject-html-comment",
+  "inject-attribute",
+  "inject-error-message",
+  "exfil-link",
+  "fake-boundary-markers",
+  "poisoned-tool-description",
+];
+
+/**
+ * harden's `attacks` set: zu's original seven adversarial kinds, the taxonomy's kinds, then the
+ * benign look-alikes.
+ */
+export const ATTACK_PERTURBATIONS: readonly string[] = [
+  ...ORIGINAL_ATTACKS,
+  ...ATTACK_KINDS,
+  ...LOOKALIKES,
 ];
 
 const FACTORIES: Record<string, PerturbationFactory> = {
