@@ -115,6 +115,10 @@ export interface HardenRequest {
   secrets?: RunSecrets;
   /** Bundle path flag. */
   bundle: string | undefined;
+  /** Defences switched off (`--defence-off`). */
+  defencesOff?: string[];
+  /** Replay attacks per defence off (`--defence-matrix`). */
+  defenceMatrix?: boolean;
   /** `script`, `hijacked`, `oracle` or `live`. */
   model: string;
   /** Perturbation specs (empty = all). */
@@ -162,6 +166,8 @@ export async function hardenJailed(
         minScore: req.minScore,
         seed: req.seed,
         ...(req.workers !== undefined ? { workers: req.workers } : {}),
+        ...(req.defencesOff?.length ? { defencesOff: req.defencesOff } : {}),
+        ...(req.defenceMatrix ? { defenceMatrix: true } : {}),
       },
       onProgress: (done, total) => {
         progress.setTotal(total);
@@ -202,6 +208,16 @@ export async function hardenRequest(ctx: CommandContext): Promise<HardenRequest>
       `flag "--seed" needs a whole number of 0 or more, got "${seed}"; see "${command} --help"`,
     );
   }
+  const defencesOff = list(ctx, "defence-off");
+  const { isDefence, DEFENCES } = await import("../harness/defences.ts");
+  for (const d of defencesOff) {
+    if (!isDefence(d)) {
+      throw new UserError(
+        "usage",
+        `flag "--defence-off" got "${d}" (known: ${DEFENCES.join(", ")}); see "${command} --help"`,
+      );
+    }
+  }
   const perturb = await joinPerturbSpecs(list(ctx, "perturb"));
   await checkPerturbations(perturb, command);
   return {
@@ -211,6 +227,8 @@ export async function hardenRequest(ctx: CommandContext): Promise<HardenRequest>
     seed,
     minScore,
     workers,
+    defencesOff,
+    defenceMatrix: bool(ctx, "defence-matrix") ?? false,
   };
 }
 
@@ -246,6 +264,17 @@ export const HARDEN_FLAGS: Record<string, FlagDef> = {
     description: "Write the report; the format follows the extension",
   },
   workers: { type: "number", description: "Variants replayed in parallel (default: CPU count)" },
+  "defence-off": {
+    type: "list",
+    placeholder: "name,...",
+    description:
+      "Switch these defences off for the run: detectors, boundary, gates, allowed-domains, validators",
+  },
+  "defence-matrix": {
+    type: "boolean",
+    description:
+      "Replay the attacks once more per defence, with it off, and report which defence stopped each family",
+  },
   bundle: {
     type: "string",
     placeholder: "path",
