@@ -46,7 +46,7 @@ export function readable(content: string): string {
 /** Which planted attacks reached a model, from the requests it was sent. */
 export class AttackTracker {
   /** Indexes (into the records) of attacks whose every planted string reached the model. */
-  readonly reached = new Set<number>();
+  readonly reached: Set<number> = new Set<number>();
   #records: readonly AttackRecord[];
   #seen = "";
   #messages = 0;
