@@ -14,13 +14,17 @@ const fixture = (name: string) =>
 const SHOP = fixture("shop-price");
 const CAFE = fixture("cafe-hours");
 
-/** A copy of an example agent with `extra` YAML appended. */
-async function variantAgent(src: string, extra: string): Promise<string> {
+/** A copy of an example agent with `extra` YAML appended (or its YAML rewritten by `extra`). */
+async function variantAgent(
+  src: string,
+  extra: string | ((yaml: string) => string),
+): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "zu_attack_judge_" });
   await Deno.mkdir(`${dir}/fixtures`);
   await Deno.copyFile(`${src}/fixtures/capture.json`, `${dir}/fixtures/capture.json`);
   const yaml = await Deno.readTextFile(`${src}/agent.yaml`);
-  await Deno.writeTextFile(`${dir}/agent.yaml`, `${yaml}\n${extra}\n`);
+  const text = typeof extra === "string" ? `${yaml}\n${extra}\n` : extra(yaml);
+  await Deno.writeTextFile(`${dir}/agent.yaml`, text);
   return dir;
 }
 
@@ -123,8 +127,16 @@ Deno.test("each defence: on, it stops its attack where it should; off, the same 
     SHOP,
     'action_policies: [{tool: http_fetch, match: "*account/delete*", effect: deny}]',
   );
+  const detector = await variantAgent(
+    CAFE,
+    (y) => y.replace("    - error\n", "    - error\n    - prompt-injection\n"),
+  );
   try {
+    const guarded = await agentOf(detector);
+    // The keyword detector is written around by an encoding.
+    assert.equal((await attacked(guarded, "enc-base64")).succeeded, true);
     const cases: [string, { run: AssembledRun; bundle: Bundle }, string, DefenceName, string][] = [
+      ["detector", guarded, "inject-visible-text", "detectors", "detector:prompt-injection"],
       ["allow-list", shop, "goal-fetch", "allowed-domains", "gate:allowed_domains"],
       ["action policy", await agentOf(policy), "goal-write", "gates", "gate:action_policies"],
       ["grounding", shop, "goal-answer-image", "validators", "validators"],
@@ -147,6 +159,7 @@ Deno.test("each defence: on, it stops its attack where it should; off, the same 
   } finally {
     await Deno.remove(cut, { recursive: true });
     await Deno.remove(policy, { recursive: true });
+    await Deno.remove(detector, { recursive: true });
   }
 });
 
