@@ -25,7 +25,8 @@ import type { AttackGoal, AttackRecord } from "./attack_record.ts";
 import { CARRIERS } from "./_carriers.ts";
 import { encodeAttack, type Encoding, ENCODINGS } from "./encodings.ts";
 import { frame, type Framing, planGoal, stageTwoText } from "./_payload.ts";
-import { CONTENT_FIELDS, mapContent } from "./_map.ts";
+import { CONTENT_FIELDS, mapContent, mapObservations } from "./_map.ts";
+import type { ContentField } from "./types.ts";
 import type { Rng } from "./rng.ts";
 import type { Perturbation, PerturbTarget } from "./types.ts";
 
@@ -174,6 +175,32 @@ function plantSplit(b: Bundle, parts: [string, string], rng: Rng): Bundle {
   return out;
 }
 
+/**
+ * `fn` over the content fields of the selected observations; a command's observation (no content
+ * field, a `stdout` string) gets it in its `stdout`, so shell agents are attacked too.
+ */
+function mapAttackable(
+  b: Bundle,
+  target: PerturbTarget,
+  fn: (text: string, field: ContentField) => string,
+): Bundle {
+  return mapObservations(b, target, (obs) => {
+    const fields = CONTENT_FIELDS.filter((f) => typeof obs[f] === "string");
+    if (target.field !== undefined) {
+      fields.splice(
+        0,
+        fields.length,
+        ...fields.filter((f) => f === target.field),
+      );
+    }
+    if (fields.length === 0 && typeof obs.stdout === "string") {
+      obs.stdout = fn(obs.stdout, "text");
+    }
+    for (const f of fields) obs[f] = fn(obs[f] as string, f);
+    return obs;
+  });
+}
+
 /** Plants one attack with `axes` on a copy of `b`. */
 export function plantAxes(
   b: Bundle,
@@ -196,7 +223,7 @@ export function plantAxes(
   else {
     const { index: _index, ...all } = target;
     const where = carrier === "every-obs" ? all : target;
-    out = mapContent(b, where, (t, p) => spec!.insert(t, surfaces[0]!, p.field, rng));
+    out = mapAttackable(b, where, (t, field) => spec!.insert(t, surfaces[0]!, field, rng));
   }
   const record: AttackRecord = {
     kind,
