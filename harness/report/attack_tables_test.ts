@@ -26,6 +26,9 @@ Deno.test("the example agent's report carries the field's metrics and the breakd
   assert.ok(a.started.n >= a.completed.n && a.asr_all.n === a.completed.n);
   assert.ok(a.asr_all.low <= a.asr_all.value && a.asr_all.value <= a.asr_all.high);
   assert.equal(a.dos_rate.text, "2/2");
+  const fixes = Object.fromEntries(report.verdict.misses.map((m) => [m.name, m.fix]));
+  assert.match(fixes["goal-exfil-allowed-host"]!, /action_policies/);
+  assert.match(fixes["goal-tamper-value"]!, /second source/);
   for (const axis of ["goal", "framing", "carrier", "encoding", "original"]) {
     assert.ok(a.by_axis[axis], axis);
   }
