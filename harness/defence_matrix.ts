@@ -23,8 +23,8 @@ import type { PlannedVariant, VariantVerdict } from "./verdict.ts";
 
 /** One row of the matrix: the attack numbers with one defence off (or none off). */
 export interface DefenceCell {
-  /** The defence switched off, or `none` (every defence on: the run itself). */
-  off: DefenceName | "none";
+  /** The defence switched off; `none`: every defence on (the run itself); `all`: every one off. */
+  off: DefenceName | "none" | "all";
   /** Targeted ASR over all attacked runs. */
   asr_all: Rate;
   /** Attacked runs that still solved the task. */
@@ -39,7 +39,7 @@ export interface DefenceCell {
 export interface DefenceMatrix {
   /** Defences the agent has (only these can be switched off). */
   present: DefenceName[];
-  /** `none` first, then one row per present defence. */
+  /** `none` first, one row per present defence, then `all` (every present defence off). */
   cells: DefenceCell[];
   /** Per family: the defences whose removal let more of its attacks succeed. */
   held_by: Record<string, DefenceName[]>;
@@ -55,7 +55,7 @@ export interface DefenceMatrixOptions {
   signal?: AbortSignal;
 }
 
-function cell(off: DefenceName | "none", m: AttackMetrics): DefenceCell {
+function cell(off: DefenceCell["off"], m: AttackMetrics): DefenceCell {
   return {
     off,
     asr_all: m.asr_all,
@@ -95,6 +95,15 @@ export async function defenceMatrix(
         (held[family] ??= []).push(d);
       }
     }
+  }
+  if (present.length > 1) {
+    const vs = await runVariants(withoutDefences(assembled, present), bundle, sub, {
+      mode: options.mode,
+      workers: 0,
+      concurrency: options.concurrency ?? 4,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    cells.push(cell("all", attackMetrics(vs)));
   }
   return { present, cells, held_by: held };
 }

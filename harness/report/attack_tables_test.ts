@@ -41,6 +41,9 @@ Deno.test("the defence matrix names the defence that stopped each family", () =>
   assert.deepEqual(m.held_by["answer-leak"], ["validators"]);
   const off = m.cells.find((c) => c.off === "allowed-domains")!;
   assert.ok(off.asr_all.n > m.cells[0]!.asr_all.n);
+  const all = m.cells.at(-1)!;
+  assert.equal(all.off, "all");
+  assert.ok(all.asr_all.n >= off.asr_all.n, "every defence off lets at least as much through");
 });
 
 Deno.test("every format renders the same attack tables", () => {
