@@ -8,6 +8,7 @@ import { type ModelMode, replayOffline } from "./offline.ts";
 import type { AttackRecord } from "./perturb/attack_record.ts";
 import { createPerturbation } from "./perturb/registry.ts";
 import { makeRng } from "./perturb/rng.ts";
+import { LOOKALIKES } from "./perturb/lookalikes.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../fixtures/agents/${name}`, import.meta.url));
@@ -133,8 +134,13 @@ Deno.test("each defence: on, it stops its attack where it should; off, the same 
   );
   try {
     const guarded = await agentOf(detector);
-    // The keyword detector is written around by an encoding.
+    // The keyword detector is written around by an encoding, and lets every look-alike pass.
     assert.equal((await attacked(guarded, "enc-base64")).succeeded, true);
+    for (const name of LOOKALIKES) {
+      const v = createPerturbation(name).apply(guarded.bundle, makeRng(0));
+      const out = await replayOffline(guarded.run, v, { mode: "oracle", linkEvents: false });
+      assert.equal(out.result.status, "success", `${name}: a false positive`);
+    }
     const cases: [string, { run: AssembledRun; bundle: Bundle }, string, DefenceName, string][] = [
       ["detector", guarded, "inject-visible-text", "detectors", "detector:prompt-injection"],
       ["allow-list", shop, "goal-fetch", "allowed-domains", "gate:allowed_domains"],
