@@ -181,3 +181,16 @@ Deno.test("the kind written around each defence gets past it", async () => {
   assert.equal(image.succeeded, true);
   assert.equal(image.records[0]!.action, null);
 });
+
+Deno.test("any model's attempt is read from the events: a gated call still counts as started", async () => {
+  const shop = await agentOf(SHOP);
+  // The hijacked model is not the oracle: its attempt is seen in the tool call it made.
+  const v = await attacked(shop, "goal-fetch", [], "hijacked");
+  assert.equal(v.attempted, true);
+  assert.equal(v.outcome, "gated");
+  assert.equal(v.stopped_by, "gate:allowed_domains");
+  // It cannot read an encoded instruction, so that one ends 'ignored' (read, not obeyed).
+  const enc = await attacked(shop, "enc-base64", [], "hijacked");
+  assert.equal(enc.attempted, false);
+  assert.equal(enc.outcome, "ignored");
+});
