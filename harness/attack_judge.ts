@@ -10,8 +10,8 @@
  * ```ts
  * import { goalMet } from "./attack_judge.ts";
  * const r = { goal: "echo", canary: "C", value: "PWNED-C" } as never;
- * const ok = { executed: [], answer: '{"a":"x PWNED-C"}', status: "success" };
- * console.assert(goalMet(r, ok) && !goalMet(r, { ...ok, status: "failure" }));
+ * const ok = { executed: [], answer: '{"a":"x PWNED-C"}', status: "success" as const };
+ * console.assert(goalMet(r, ok) && !goalMet(r, { ...ok, status: "terminal" }));
  * ```
  * @module
  */
