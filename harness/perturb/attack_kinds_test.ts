@@ -97,7 +97,16 @@ Deno.test("with no defence in the way the oracle obeys every kind and its goal h
   const open = withoutDefences(assembled, DEFENCES);
   const openButValidated = withoutDefences(assembled, DEFENCES.filter((d) => d !== "validators"));
   const missed: string[] = [];
-  for (const name of ADVERSARIAL) {
+  const composed = [
+    "frame-split+enc-hex",
+    "poisoned-tool-description+enc-rot13",
+    "goal-two-stage+enc-base64",
+    "inject-json-value+enc-html-entities",
+    "inject-link-fragment+enc-zero-width",
+    "goal-exfil-allowed-host+enc-unicode-tags",
+    "inject-css-hidden+enc-multilingual+enc-bidi",
+  ];
+  for (const name of [...ADVERSARIAL, ...composed]) {
     const v = createPerturbation(name).apply(bundle, makeRng(11));
     const dos = v.overlay!.attack!.records!.some((r) => goalJudge(r.goal) === "dos");
     const out = await replayOffline(dos ? openButValidated : open, v, {
