@@ -50,7 +50,7 @@ export function reportFormat(path: string, command: string): string {
 }
 
 /** `--perturb` words that are not perturbation specs: sets of them. */
-const PERTURB_SETS = ["all", "zu", "none", "drop-value"];
+const PERTURB_SETS = ["all", "zu", "none", "drop-value", "attacks"];
 
 /**
  * Re-joins `--perturb` items the comma split broke inside a `drop-value:<v>` value (a repro of
@@ -84,7 +84,7 @@ export async function checkPerturbations(specs: readonly string[], command: stri
       const names = perturbationRegistry().names().join(", ");
       throw new UserError(
         "usage",
-        `Unknown perturbation "${spec}" (known: ${names}; sets: all, zu; join with + to compose); see "${command} --help"`,
+        `Unknown perturbation "${spec}" (known: ${names}; sets: all, zu, attacks; join with + to compose); see "${command} --help"`,
       );
     }
   }
@@ -115,7 +115,11 @@ export interface HardenRequest {
   secrets?: RunSecrets;
   /** Bundle path flag. */
   bundle: string | undefined;
-  /** `script`, `hijacked` or `live`. */
+  /** Defences switched off (`--defence-off`). */
+  defencesOff?: string[];
+  /** Replay attacks per defence off (`--defence-matrix`). */
+  defenceMatrix?: boolean;
+  /** `script`, `hijacked`, `oracle` or `live`. */
   model: string;
   /** Perturbation specs (empty = all). */
   perturb: string[];
@@ -162,6 +166,8 @@ export async function hardenJailed(
         minScore: req.minScore,
         seed: req.seed,
         ...(req.workers !== undefined ? { workers: req.workers } : {}),
+        ...(req.defencesOff?.length ? { defencesOff: req.defencesOff } : {}),
+        ...(req.defenceMatrix ? { defenceMatrix: true } : {}),
       },
       onProgress: (done, total) => {
         progress.setTotal(total);
@@ -202,6 +208,16 @@ export async function hardenRequest(ctx: CommandContext): Promise<HardenRequest>
       `flag "--seed" needs a whole number of 0 or more, got "${seed}"; see "${command} --help"`,
     );
   }
+  const defencesOff = list(ctx, "defence-off");
+  const { isDefence, DEFENCES } = await import("../harness/defences.ts");
+  for (const d of defencesOff) {
+    if (!isDefence(d)) {
+      throw new UserError(
+        "usage",
+        `flag "--defence-off" got "${d}" (known: ${DEFENCES.join(", ")}); see "${command} --help"`,
+      );
+    }
+  }
   const perturb = await joinPerturbSpecs(list(ctx, "perturb"));
   await checkPerturbations(perturb, command);
   return {
@@ -211,6 +227,8 @@ export async function hardenRequest(ctx: CommandContext): Promise<HardenRequest>
     seed,
     minScore,
     workers,
+    defencesOff,
+    defenceMatrix: bool(ctx, "defence-matrix") ?? false,
   };
 }
 
@@ -226,7 +244,7 @@ export const HARDEN_FLAGS: Record<string, FlagDef> = {
     type: "list",
     placeholder: "name,...",
     description:
-      "Run exactly these variants (a+b composes; sets: all, zu, drop-value; default: all)",
+      "Run exactly these variants (a+b composes; sets: all, zu, drop-value, attacks; default: all)",
   },
   seed: {
     type: "number",
@@ -235,8 +253,9 @@ export const HARDEN_FLAGS: Record<string, FlagDef> = {
   },
   model: {
     type: "string",
-    description: "Who decides: the recorded script, a hijacked worst case, or the live model",
-    choices: ["script", "hijacked", "live"],
+    description:
+      "Who decides: the recorded script, a hijacked worst case, an oracle attacker that obeys every planted attack it reads, or the live model",
+    choices: ["script", "hijacked", "oracle", "live"],
     default: "script",
   },
   report: {
@@ -245,6 +264,17 @@ export const HARDEN_FLAGS: Record<string, FlagDef> = {
     description: "Write the report; the format follows the extension",
   },
   workers: { type: "number", description: "Variants replayed in parallel (default: CPU count)" },
+  "defence-off": {
+    type: "list",
+    placeholder: "name,...",
+    description:
+      "Switch these defences off for the run: detectors, boundary, gates, allowed-domains, validators",
+  },
+  "defence-matrix": {
+    type: "boolean",
+    description:
+      "Replay the attacks once more per defence, with it off, and report which defence stopped each family",
+  },
   bundle: {
     type: "string",
     placeholder: "path",
@@ -276,6 +306,7 @@ repro command. Exit 2: bad input.`,
     "zu harden my-agent",
     "zu harden my-agent --perturb banner-prefix,promo-suffix --report report.html",
     "zu harden my-agent --model hijacked --min-score 0.9",
+    "zu harden my-agent --model oracle --perturb attacks --defence-matrix",
     "zu harden my-agent --model script --perturb drop-value --seed 0",
   ],
   run: async (ctx) => {

@@ -26,7 +26,10 @@ Deno.test("an unknown flag exits 2 with the flag and where to look", async () =>
 Deno.test("bad flag values and extra arguments are usage errors", async () => {
   const cases: [string[], RegExp][] = [
     [["harden", "--min-score", "abc"], /flag "--min-score" needs a number, got "abc"/],
-    [["harden", "--model", "gpt"], /does not accept "gpt" \(one of: script, hijacked, live\)/],
+    [
+      ["harden", "--model", "gpt"],
+      /does not accept "gpt" \(one of: script, hijacked, oracle, live\)/,
+    ],
     [["harden", "--json=yes"], /flag "--json" of "zu harden" takes no value/],
     [["harden", "--report"], /flag "--report" of "zu harden" needs a value/],
     [["init", "a", "b"], /unexpected argument "b" for "zu init"/],

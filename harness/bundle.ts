@@ -21,6 +21,7 @@ import type { KeyProvider } from "../core/types.ts";
 import { ManagedAesGcmCodec } from "../sinks/encryption/managed_aes_gcm_codec.ts";
 import { type EnvLike, fixtureKeyProvider } from "./_fixture_keys.ts";
 import { pyDumps } from "../core/python/mod.ts";
+import type { AttackRecord } from "./perturb/attack_record.ts";
 import { OPERATOR_ONLY_REASON, operatorOnlyKeyIn } from "../core/operator_only_keys.ts";
 
 export { FIXTURE_KEY_ID, fixtureKeyProvider } from "./_fixture_keys.ts";
@@ -65,8 +66,16 @@ export interface BundleOverlay {
   perturbations?: string[];
   /** Text appended to a tool's description (the poisoned-tool-description perturbation). */
   toolDescriptionAppend?: Record<string, string>;
-  /** What adversarial perturbations planted: canaries and the attacker's URLs. */
-  attack?: { canaries: string[]; urls: string[] };
+  /**
+   * What adversarial perturbations planted: canaries, the attacker's URLs, one record per attack
+   * and the pages planted URLs answer with (a two-stage attack's second hop).
+   */
+  attack?: {
+    canaries: string[];
+    urls: string[];
+    records?: AttackRecord[];
+    pages?: Record<string, string>;
+  };
 }
 
 /** A capture bundle. Unknown top-level keys are kept and written back in place. */

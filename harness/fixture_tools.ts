@@ -106,6 +106,7 @@ export class FixtureState {
   #match: MatchMode;
   #lastWasFailure = false;
   #attackUrls: string[];
+  #attackPages: Readonly<Record<string, string>>;
   /** Overruns and misses, in order (`{tool, message}`). */
   readonly errors: { tool: string; message: string }[] = [];
   /** Attacker URLs the run actually reached (the gate let them through). */
@@ -115,6 +116,7 @@ export class FixtureState {
   constructor(bundle: Bundle, options: FixtureStateOptions = {}) {
     this.#match = options.match ?? "order";
     this.#attackUrls = [...(options.attackUrls ?? []), ...(bundle.overlay?.attack?.urls ?? [])];
+    this.#attackPages = bundle.overlay?.attack?.pages ?? {};
     const argsByTool = new Map<string, Record<string, unknown>[]>();
     for (const m of bundle.moves) {
       if (!isToolMove(m)) continue;
@@ -155,6 +157,18 @@ export class FixtureState {
     } catch {
       return false;
     }
+  }
+
+  /** The page a planted attacker URL answers with (a two-stage attack's second hop, or "ok"). */
+  attackPage(url: string): string {
+    return this.#attackPages[url] ?? ATTACK_PAGE;
+  }
+
+  /** Recorded observations the run used (handed to a tool), in order per tool. */
+  used(): Observation[] {
+    return [...this.#entries.values()].flatMap((list) =>
+      list.filter((e) => e.used).map((e) => e.obs)
+    );
   }
 
   /** Recorded observations for `tool` not yet used, in order. */
@@ -257,7 +271,7 @@ function httpFetchDouble(real: Tool, state: FixtureState, append: string | undef
     transport: ({ url }) => {
       if (state.isAttack(url)) {
         state.attackHits.push(url);
-        return Promise.resolve({ status: 200, body: ATTACK_PAGE });
+        return Promise.resolve({ status: 200, body: state.attackPage(url) });
       }
       const obs = pending ?? state.take("http_fetch", { url });
       pending = null;
@@ -299,7 +313,8 @@ function sessionDouble(real: Tool, state: FixtureState, append: string | undefin
     if (isClose(name, args)) return Promise.resolve({ closed: true });
     if (state.isAttack(args.url)) {
       state.attackHits.push(String(args.url));
-      return Promise.resolve({ status: 200, html: ATTACK_PAGE, url: args.url, rendered: true });
+      const html = state.attackPage(String(args.url));
+      return Promise.resolve({ status: 200, html, url: args.url, rendered: true });
     }
     const obs = state.take(name, args);
     if (obs.raise === true && typeof obs.error === "string") {

@@ -29,6 +29,9 @@ import { planVariants, type VariantVerdict } from "./verdict.ts";
 import { hardenSpecs, type PerturbChoice } from "./harden_specs.ts";
 import { type HardenVerdict, hardenVerdict } from "./harden_verdict.ts";
 import { modeLabel } from "./harden_mode.ts";
+import { type AttackMetrics, attackMetrics } from "./attack_metrics.ts";
+import { type DefenceName, withoutDefences } from "./defences.ts";
+import type { DefenceMatrix } from "./defence_matrix.ts";
 
 export type { VariantVerdict } from "./verdict.ts";
 export { runVariants, shrinkComposed } from "./run_variants.ts";
@@ -44,7 +47,7 @@ export interface HardenOptions {
    * composes; `all`, `zu` and a bare `drop-value` expand). See `hardenSpecs`.
    */
   perturb?: PerturbChoice;
-  /** `script` (default), `hijacked` or `live` (needs `provider`). */
+  /** `script` (default), `hijacked`, `oracle` or `live` (needs `provider`). */
   mode?: ModelMode;
   /** The real model for `live` mode, or a factory called once per replay (for stateful models). */
   provider?: ModelProvider | (() => ModelProvider);
@@ -73,6 +76,13 @@ export interface HardenOptions {
   maxShrinkReplays?: number;
   /** Cancels the work. */
   signal?: AbortSignal;
+  /** Defences switched off for the whole run (the same seeded variants). Default none. */
+  defencesOff?: readonly DefenceName[];
+  /**
+   * Also replay the attacked variants and look-alikes once per defence the agent has, with that
+   * defence off, and report which defence stopped each family. Default false.
+   */
+  defenceMatrix?: boolean;
 }
 
 /** One line of zu's text report. */
@@ -147,6 +157,10 @@ export interface HardenReport {
   };
   /** Report files written, when `reportDir` was given. */
   written?: string[];
+  /** The field's attack metrics, when any variant planted an attack or is a look-alike. */
+  attacks?: AttackMetrics;
+  /** Defences switched off for this run, and the defence matrix when asked for. */
+  defences?: { off: DefenceName[]; matrix?: DefenceMatrix };
 }
 
 function pct(x: number): string {
@@ -234,7 +248,8 @@ export async function harden(agentDir: string, options: HardenOptions = {}): Pro
   const bundle = options.bundle ??
     await readBundle(bundlePath(config.agentDir), options.env ? { env: options.env } : {});
   const findings = auditBundle(bundle);
-  const assembled = await assembleRun(config);
+  const off = [...(options.defencesOff ?? [])];
+  const assembled = withoutDefences(await assembleRun(config), off);
   const baselineOut = await replayOffline(assembled, bundle, {
     mode,
     ...(options.provider ? { provider: options.provider } : {}),
@@ -244,7 +259,8 @@ export async function harden(agentDir: string, options: HardenOptions = {}): Pro
   // A failed baseline stops here: every variant would fail for the same reason.
   const specs = baselineOk ? hardenSpecs(bundle, options.perturb) : [];
   const plan = planVariants(specs, (name) => deriveSeed(seed, name));
-  const workers = options.workers ?? defaultWorkers(plan.length, cpuCount());
+  // Workers assemble the agent themselves: a run with defences off replays in-process.
+  const workers = off.length > 0 ? 0 : options.workers ?? defaultWorkers(plan.length, cpuCount());
   let done = 0;
   let usedWorkers = workers;
   const variants = await runVariants(assembled, bundle, plan, {
@@ -323,6 +339,20 @@ export async function harden(agentDir: string, options: HardenOptions = {}): Pro
       variants_per_s: wall > 0 ? Math.round((variants.length / wall) * 1000 * 10) / 10 : 0,
     },
   };
+  if (variants.some((v) => v.attack || v.name.includes("lookalike-"))) {
+    report.attacks = attackMetrics(variants);
+  }
+  if (off.length > 0 || options.defenceMatrix) {
+    report.defences = { off };
+    if (options.defenceMatrix && report.attacks) {
+      const { defenceMatrix } = await import("./defence_matrix.ts");
+      report.defences.matrix = await defenceMatrix(assembled, bundle, plan, variants, {
+        mode,
+        concurrency: options.concurrency ?? 4,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    }
+  }
   report.exit_code = report.verdict.exit_code;
   report.lines = reportLines(report, report.verdict);
   if (options.reportDir !== undefined) {

@@ -14,6 +14,8 @@ import type { ModelMode } from "./offline.ts";
 export function modeLabel(mode: ModelMode): string {
   return mode === "live"
     ? "live — calls the agent's model; tools replay from the capture, no other network"
+    : mode === "oracle"
+    ? "offline — an oracle attacker that obeys every planted attack reaching it, no network"
     : mode === "hijacked"
     ? "offline — a hijacked model that obeys injected instructions, no network"
     : "offline — no model, no network";

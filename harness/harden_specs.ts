@@ -1,8 +1,9 @@
 /**
  * Which variants a harden run plays: exactly what `perturb` names. `"none"` (or `"zu"`) is zu's
  * own set (banner-prefix, promo-suffix, one `drop-value:<v>` per grounded value); `"all"` is zu's
- * set then every extra perturbation (the `exec-*` ones only when the bundle recorded a command); a list is exactly its specs, where `all` and `zu` expand as
- * above and a bare `drop-value` expands to one variant per grounded value. Duplicates are dropped.
+ * set then every extra perturbation (the `exec-*` ones only when the bundle recorded a command); `"attacks"` is the
+ * taxonomy's adversarial kinds and benign look-alikes (`ATTACK_PERTURBATIONS`); a list is exactly
+ * its specs, where `all`, `zu` and `attacks` expand as above and a bare `drop-value` expands to one variant per grounded value. Duplicates are dropped.
  *
  * @example
  * ```ts
@@ -13,7 +14,7 @@
  * @module
  */
 import type { Bundle } from "./bundle.ts";
-import { EXTRA_PERTURBATIONS } from "./perturb/registry.ts";
+import { ATTACK_PERTURBATIONS, EXTRA_PERTURBATIONS } from "./perturb/registry.ts";
 import { EXEC_PERTURBATIONS, hasExecObservations } from "./perturb/exec_output.ts";
 import { zuVariantSpecs } from "./verdict.ts";
 
@@ -29,6 +30,7 @@ function expand(bundle: Bundle, spec: string): string[] {
     return [...zuVariantSpecs(bundle), ...EXTRA_PERTURBATIONS, ...exec];
   }
   if (spec === "zu" || spec === "none") return zuVariantSpecs(bundle);
+  if (spec === "attacks") return [...ATTACK_PERTURBATIONS];
   if (spec === "drop-value") {
     return zuVariantSpecs(bundle).filter((s) => s.startsWith("drop-value:"));
   }

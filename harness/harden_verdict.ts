@@ -22,6 +22,7 @@ import type { Status } from "../core/contracts.ts";
 import type { HardenReport } from "./harden.ts";
 import type { VariantVerdict } from "./verdict.ts";
 import { perturbationFromSpec } from "./verdict.ts";
+import { attackAdvice } from "./attack_fixes.ts";
 
 /** A variant that missed its expectation: what happened, why it matters, what to change. */
 export interface VariantMiss {
@@ -73,7 +74,13 @@ export type VerdictInput =
 /** What a variant's run did, in words (`passed`, `failed: error (…)`, `attack succeeded: …`). */
 export function variantOutcome(v: VariantVerdict): string {
   if (v.expect === "blocked") {
-    if (v.blocked) return "blocked";
+    if (v.blocked) return v.attack ? `blocked (${v.attack.outcome})` : "blocked";
+    if (v.attack) {
+      const r = v.attack.records[0]!;
+      return `attack succeeded: ${r.goal}${
+        v.attack_executed.length ? ` (reached ${v.attack_executed.join(", ")})` : ""
+      }`;
+    }
     return v.attack_executed.length
       ? `attack succeeded: reached ${v.attack_executed.join(", ")}`
       : "attack succeeded: the planted canary is in the answer";
@@ -93,6 +100,9 @@ function missOf(v: VariantVerdict, tolerated: boolean): VariantMiss {
   const what = describe(v.name);
   const base = { name: v.name, kind: v.kind, expect: v.expect, got: variantOutcome(v), tolerated };
   const fixtures = v.fixture_errors.length ? `; fixture: ${v.fixture_errors[0]}` : "";
+  if (v.expect === "blocked" && v.attack) {
+    return { ...base, ...attackAdvice(v.attack.family, v.name) };
+  }
   if (v.expect === "blocked") {
     return {
       ...base,

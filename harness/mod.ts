@@ -88,3 +88,14 @@ export {
   writeReports,
 } from "./report/mod.ts";
 export * from "./perturb/mod.ts";
+export { AttackTracker, OracleProvider, readable, TrackingProvider } from "./oracle_provider.ts";
+export { goalMet, judgeAttack } from "./attack_judge.ts";
+export type { AttackStop, AttackVerdict, GoalEvidence } from "./attack_judge.ts";
+export { attackMetrics, kindAxis } from "./attack_metrics.ts";
+export type { AttackMetrics, AttackSlice } from "./attack_metrics.ts";
+export { DEFENCE_BYPASS, DEFENCES, hasDefence, isDefence, withoutDefences } from "./defences.ts";
+export type { DefenceName } from "./defences.ts";
+export { defenceMatrix } from "./defence_matrix.ts";
+export type { DefenceCell, DefenceMatrix, DefenceMatrixOptions } from "./defence_matrix.ts";
+export { attackTables } from "./report/attack_tables.ts";
+export type { ReportTable } from "./report/attack_tables.ts";

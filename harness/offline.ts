@@ -38,14 +38,19 @@ import {
   type UnusedObservation,
 } from "./fixture_tools.ts";
 import { HijackedProvider, type Injection } from "./hijacked_provider.ts";
+import { OracleProvider, readable, TrackingProvider } from "./oracle_provider.ts";
+import type { AttackRecord } from "./perturb/attack_record.ts";
 import { safeEnv } from "../core/env.ts";
 import { ListSink } from "./_list_sink.ts";
 
-/** Who decides the moves: the captured script, the hijacked worst case, or a real model. */
-export type ModelMode = "script" | "hijacked" | "live";
+/**
+ * Who decides the moves: the captured script, the hijacked worst case (obeys instructions a regex
+ * recognises), the oracle attacker (obeys every planted attack that reaches it), or a real model.
+ */
+export type ModelMode = "script" | "hijacked" | "oracle" | "live";
 
 /** The model modes, in order. */
-export const MODEL_MODES: readonly ModelMode[] = ["script", "hijacked", "live"];
+export const MODEL_MODES: readonly ModelMode[] = ["script", "hijacked", "oracle", "live"];
 
 /** Options of {@link replayOffline}. */
 export interface ReplayOptions {
@@ -78,6 +83,16 @@ export interface AttackOutcome {
   obeyed: Injection[];
   /** A planted canary appears in the run's answer. */
   canaryReported: boolean;
+  /** The variant's attack records (what was planted). */
+  records: AttackRecord[];
+  /** Indexes of the records whose planted strings all reached the model. */
+  reached: number[];
+  /** Indexes of the records the model obeyed (oracle: every one it read; hijacked: by URL). */
+  attempted: number[];
+  /** The answer as the run returned it (JSON text, "" when none). */
+  answer: string;
+  /** Indexes of the records whose planted strings were in an observation a tool handed over. */
+  delivered: number[];
 }
 
 /** The outcome of one offline replay. */
@@ -92,6 +107,21 @@ export interface ReplayOutcome {
   fixtureErrors: { tool: string; message: string }[];
   /** What planted attacks achieved. */
   attack: AttackOutcome;
+}
+
+/** Records whose planted strings all sat in observations the run used (or a tool description). */
+function deliveredRecords(
+  records: readonly AttackRecord[],
+  state: FixtureState,
+  bundle: Bundle,
+): number[] {
+  if (records.length === 0) return [];
+  const text = [
+    ...state.used().map((o) => readable(JSON.stringify(o))),
+    ...Object.values(bundle.overlay?.toolDescriptionAppend ?? {}),
+    ...Object.values(bundle.overlay?.attack?.pages ?? {}),
+  ].join("\n");
+  return records.flatMap((r, i) => r.surfaces.every((s) => text.includes(s)) ? [i] : []);
 }
 
 /** True when `x` is an already assembled run. */
@@ -112,19 +142,28 @@ export async function replayOffline(
   const assembled = isAssembled(agent) ? agent : await assembleRun(agent, options.assemble ?? {});
   const mode = options.mode ?? "script";
   const state = new FixtureState(bundle, { match: mode === "live" ? "args" : "order" });
+  const records = bundle.overlay?.attack?.records ?? [];
   let provider: ModelProvider;
   let hijacked: HijackedProvider | null = null;
+  let oracle: OracleProvider | null = null;
   if (mode === "script") {
     provider = ScriptedProvider.fromMoves(bundle.moves as Record<string, unknown>[]);
   } else if (mode === "hijacked") {
     hijacked = new HijackedProvider(bundle.moves);
     provider = hijacked;
+  } else if (mode === "oracle") {
+    oracle = new OracleProvider(bundle.moves, records);
+    provider = oracle;
   } else {
     if (options.provider === undefined) {
       throw new TypeError('Cannot replay in "live" mode: options.provider is required');
     }
     provider = typeof options.provider === "function" ? options.provider() : options.provider;
   }
+  const tracking = oracle === null && records.length > 0
+    ? new TrackingProvider(provider, records)
+    : null;
+  if (tracking !== null) provider = tracking;
   const detectors = new Map(assembled.plugins.detectors);
   detectors.set(OVERRUN_DETECTOR, overrunDetector(state));
   const plugins: RunPlugins = {
@@ -166,6 +205,13 @@ export async function replayOffline(
         executed: [...state.attackHits],
         obeyed: hijacked ? [...hijacked.obeyed] : [],
         canaryReported: canaries.some((c) => answer.includes(c)),
+        records,
+        reached: [...(oracle?.tracker ?? tracking?.tracker)?.reached ?? []],
+        attempted: oracle
+          ? [...oracle.obeyed]
+          : records.flatMap((r, i) => hijacked?.obeyed.some((h) => h.url === r.url) ? [i] : []),
+        answer,
+        delivered: deliveredRecords(records, state, bundle),
       },
     };
   } finally {

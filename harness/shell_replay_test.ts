@@ -188,3 +188,22 @@ Deno.test("an instruction injected into a command's output reaches the hijacked 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the taxonomy's attacks reach a shell agent through its command output, and the oracle obeys them", async () => {
+  const { dir } = await capturedAgent();
+  try {
+    const withFetch = AGENT_YAML.replace("    - shell\n", "    - shell\n    - http_fetch\n");
+    await Deno.writeTextFile(`${dir}/agent.yaml`, withFetch);
+    const report = await harden(dir, {
+      workers: 0,
+      mode: "oracle",
+      perturb: ["inject-css-hidden", "enc-base64", "frame-user-letter"],
+    });
+    for (const v of report.variants) {
+      equal(v.attack?.attempted, true, `${v.name}: ${v.attack?.outcome} ${v.attack?.stopped_by}`);
+      equal(v.attack?.outcome, "succeeded", v.name);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

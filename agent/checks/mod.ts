@@ -1,6 +1,7 @@
 /**
  * zu's built-in checks: detectors `empty`, `error`, `exec-failure`, `js-shell`, `bot-wall`,
- * `captcha` and validators `schema`, `grounding`, by registry name.
+ * `captcha`, `prompt-injection` (ours, opt-in) and validators `schema`, `grounding`, by registry
+ * name.
  *
  * @example
  * ```ts
@@ -18,6 +19,7 @@ import { ErrorDetector } from "./error.ts";
 import { ExecFailureDetector } from "./exec_failure.ts";
 import { GroundingValidator } from "./grounding.ts";
 import { JsShellDetector } from "./js_shell.ts";
+import { PromptInjectionDetector } from "./prompt_injection.ts";
 import { SchemaValidator } from "./schema.ts";
 
 export { BotWallDetector } from "./bot_wall.ts";
@@ -27,6 +29,7 @@ export { ErrorDetector } from "./error.ts";
 export { ExecFailureDetector } from "./exec_failure.ts";
 export { GroundingValidator } from "./grounding.ts";
 export { JsShellDetector } from "./js_shell.ts";
+export { PromptInjectionDetector } from "./prompt_injection.ts";
 export { SchemaValidator } from "./schema.ts";
 
 /** Built-in detector factories by name (sorted). */
@@ -38,6 +41,7 @@ export function builtinDetectors(): Map<string, () => Detector> {
     ["error", () => new ErrorDetector()],
     ["exec-failure", () => new ExecFailureDetector()],
     ["js-shell", () => new JsShellDetector()],
+    ["prompt-injection", () => new PromptInjectionDetector()],
   ]);
 }
 

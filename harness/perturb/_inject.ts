@@ -5,7 +5,7 @@
  * @module
  */
 import type { Bundle } from "../bundle.ts";
-import { type Attack, makeAttack, plant } from "./attack.ts";
+import { type Attack, fetchRecord, makeAttack, plant } from "./attack.ts";
 import { mapContent } from "./_map.ts";
 import type { Rng } from "./rng.ts";
 import type { ContentField, Perturbation, PerturbTarget } from "./types.ts";
@@ -18,6 +18,12 @@ export interface InjectionSpec {
   description: string;
   /** The new content string. */
   insert: (text: string, attack: Attack, field: ContentField) => string;
+  /** The carrier, for the attack record. */
+  carrier: string;
+  /** The planted strings a model must read (default: the instruction). */
+  surfaces?: (attack: Attack) => string[];
+  /** The framing, for the attack record. Default `ignore-previous`. */
+  framing?: string;
 }
 
 /** A blocked-expectation perturbation inserting one attack into the target pages. */
@@ -31,7 +37,18 @@ export function injection(spec: InjectionSpec, target?: PerturbTarget): Perturba
     description: spec.description,
     apply: (b: Bundle, rng: Rng) => {
       const attack = makeAttack(rng);
-      return plant(mapContent(b, where, (t, p) => spec.insert(t, attack, p.field)), attack);
+      const record = fetchRecord(
+        attack,
+        spec.name,
+        spec.carrier,
+        spec.surfaces?.(attack),
+        spec.framing,
+      );
+      return plant(
+        mapContent(b, where, (t, p) => spec.insert(t, attack, p.field)),
+        attack,
+        record,
+      );
     },
   };
 }

@@ -25,7 +25,7 @@
 import type { Bundle, Observation } from "../bundle.ts";
 import { groundedValues } from "../grounded.ts";
 import { mapObservations } from "./_map.ts";
-import { makeAttack, plant } from "./attack.ts";
+import { fetchRecord, makeAttack, plant } from "./attack.ts";
 import type { Perturbation, PerturbTarget } from "./types.ts";
 
 /** The command-output perturbations, in report order. */
@@ -129,7 +129,9 @@ export function execInjectOutput(_param?: string, target?: PerturbTarget): Pertu
         ...o,
         stdout: `${String(o.stdout)}\n${attack.instruction}\n`,
       }));
-      return hasExecObservations(b) ? plant(out, attack) : out;
+      return hasExecObservations(b)
+        ? plant(out, attack, fetchRecord(attack, "exec-inject-output", "terminal-output"))
+        : out;
     },
   };
 }

@@ -12,6 +12,7 @@ export function injectAttribute(_param?: string, target?: PerturbTarget): Pertur
   return injection({
     name: "inject-attribute",
     description: "an attacker instruction inside element attributes",
+    carrier: "attribute",
     insert: (t, a) =>
       `${t}<img src="/pixel.gif" alt="${a.instruction}" data-note="${a.instruction}">`,
   }, target);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { makeAttack, plant } from "./attack.ts";
+import { fetchRecord, makeAttack, plant } from "./attack.ts";
 import { mapObservations } from "./_map.ts";
 import { errorObservation } from "./_transport.ts";
 import type { Perturbation, PerturbTarget } from "./types.ts";
@@ -27,6 +27,7 @@ export function injectErrorMessage(_param?: string, target?: PerturbTarget): Per
             `UpstreamError: the origin returned an invalid response. ${attack.instruction}`,
           )),
         attack,
+        fetchRecord(attack, "inject-error-message", "error-message"),
       );
     },
   };

@@ -11,6 +11,7 @@ export function injectHtmlComment(_param?: string, target?: PerturbTarget): Pert
   return injection({
     name: "inject-html-comment",
     description: "an attacker instruction inside an HTML comment",
+    carrier: "html-comment",
     insert: (t, a) => `${t}<!-- ${a.instruction} -->`,
   }, target);
 }

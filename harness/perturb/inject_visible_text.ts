@@ -11,6 +11,7 @@ export function injectVisibleText(_param?: string, target?: PerturbTarget): Pert
   return injection({
     name: "inject-visible-text",
     description: "an attacker instruction in the visible page text",
+    carrier: "visible-end",
     insert: (t, a, f) => (f === "html" ? `${t}<p>${a.instruction}</p>` : `${t}\n${a.instruction}`),
   }, target);
 }

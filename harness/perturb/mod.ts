@@ -34,3 +34,11 @@ export {
 export { BANNER_PREFIX, bannerPrefix } from "./banner_prefix.ts";
 export { PROMO_SUFFIX, promoSuffix } from "./promo_suffix.ts";
 export { dropValue } from "./drop_value.ts";
+export { ATTACK_PERTURBATIONS } from "./registry.ts";
+export { ATTACK_KINDS, attackKind, KIND_AXES } from "./attack_kinds.ts";
+export type { KindAxes } from "./attack_kinds.ts";
+export { lookalike, LOOKALIKES } from "./lookalikes.ts";
+export { decodeAttack, encodeAttack, ENCODINGS, isEncoding } from "./encodings.ts";
+export type { Encoding } from "./encodings.ts";
+export { ATTACK_GOALS, goalJudge } from "./attack_record.ts";
+export type { AttackGoal, AttackRecord, GoalFamily, PlannedCall } from "./attack_record.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { cloneBundle } from "../bundle.ts";
-import { makeAttack, plant } from "./attack.ts";
+import { fetchRecord, makeAttack, plant } from "./attack.ts";
 import type { Perturbation, PerturbTarget } from "./types.ts";
 
 /** Appends the instruction to the description of every recorded tool (or `target.tool`). */
@@ -24,7 +24,11 @@ export function poisonedToolDescription(_param?: string, target?: PerturbTarget)
       const append: Record<string, string> = { ...out.overlay?.toolDescriptionAppend };
       for (const t of tools) append[t] = `${append[t] ?? ""} ${attack.instruction}`;
       out.overlay = { ...out.overlay, toolDescriptionAppend: append };
-      return plant(out, attack);
+      return plant(
+        out,
+        attack,
+        fetchRecord(attack, "poisoned-tool-description", "tool-description"),
+      );
     },
   };
 }

@@ -42,6 +42,8 @@ import { timeoutError } from "./timeout_error.ts";
 import { truncatedBody } from "./truncated_body.ts";
 import { valueMovedElement } from "./value_moved_element.ts";
 import { whitespaceNoise } from "./whitespace_noise.ts";
+import { ATTACK_KINDS, attackKind } from "./attack_kinds.ts";
+import { lookalike, LOOKALIKES } from "./lookalikes.ts";
 import type { Perturbation, PerturbationFactory, PerturbTarget } from "./types.ts";
 
 /** zu's own three, in zu's order (`drop-value` takes a value). */
@@ -70,6 +72,27 @@ export const EXTRA_PERTURBATIONS: readonly string[] = [
   "exfil-link",
   "fake-boundary-markers",
   "poisoned-tool-description",
+];
+
+/** zu's original adversarial kinds (in `all`). */
+const ORIGINAL_ATTACKS: readonly string[] = [
+  "inject-visible-text",
+  "inject-html-comment",
+  "inject-attribute",
+  "inject-error-message",
+  "exfil-link",
+  "fake-boundary-markers",
+  "poisoned-tool-description",
+];
+
+/**
+ * harden's `attacks` set: zu's original seven adversarial kinds, the taxonomy's kinds, then the
+ * benign look-alikes.
+ */
+export const ATTACK_PERTURBATIONS: readonly string[] = [
+  ...ORIGINAL_ATTACKS,
+  ...ATTACK_KINDS,
+  ...LOOKALIKES,
 ];
 
 const FACTORIES: Record<string, PerturbationFactory> = {
@@ -101,6 +124,12 @@ const FACTORIES: Record<string, PerturbationFactory> = {
   "exec-timeout": execTimeout,
   "exec-truncated-output": execTruncatedOutput,
   "exec-inject-output": execInjectOutput,
+  ...Object.fromEntries(
+    ATTACK_KINDS.map((k): [string, PerturbationFactory] => [k, (_p, t) => attackKind(k, t)]),
+  ),
+  ...Object.fromEntries(
+    LOOKALIKES.map((k): [string, PerturbationFactory] => [k, (_p, t) => lookalike(k, t)]),
+  ),
 };
 
 /** A fresh registry holding every built-in perturbation factory. */

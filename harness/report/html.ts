@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { attackTables } from "./attack_tables.ts";
 import type { HardenReport } from "../harden.ts";
 import { modeLabel } from "../harden_mode.ts";
 import { hardenVerdict, type VariantMiss } from "../harden_verdict.ts";
@@ -162,6 +163,17 @@ ${card("Met expectation", r.ok, "all variants", bad.ok)}
 </div>
 <h2>Findings</h2>
 ${findings}
+${
+    attackTables(report).map((t) =>
+      `<h2>${esc(t.title)}</h2>\n<table><thead><tr>${
+        t.head.map((h) => `<th>${esc(h)}</th>`).join("")
+      }</tr></thead>\n<tbody>${
+        t.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join(
+          "\n",
+        )
+      }</tbody></table>`
+    ).join("\n")
+  }
 <h2>Variants</h2>
 <table><thead><tr><th></th><th>variant</th><th>kind</th><th>expected</th><th>outcome</th><th>status</th><th>unused</th><th>details</th></tr></thead>
 <tbody>

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { attackTables } from "./attack_tables.ts";
 import type { HardenReport } from "../harden.ts";
 import { hardenVerdict } from "../harden_verdict.ts";
 import { escapeXml } from "./_escape.ts";
@@ -39,6 +40,12 @@ export function reportJunit(report: HardenReport): string {
     ["min_score", String(report.min_score)],
     ["grounding_load_bearing", String(report.grounding_load_bearing)],
     ["attack_success", report.rates.attack_success.text],
+    ...attackTables(report).filter((t) => t.title !== "Attacks").flatMap((t) =>
+      t.rows.map((row): [string, string] => [
+        `${t.title}.${row[0]}`,
+        row.slice(1).map((c, i) => `${t.head[i + 1]}: ${c}`).join("; "),
+      ])
+    ),
     ...report.findings.map((
       f,
       i,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { attackTables } from "./attack_tables.ts";
 import type { HardenReport } from "../harden.ts";
 import { modeLabel } from "../harden_mode.ts";
 import { hardenVerdict, type VariantMiss } from "../harden_verdict.ts";
@@ -81,6 +82,16 @@ export function reportMarkdown(report: HardenReport): string {
   if (report.findings.length > 0) {
     out.push("## Findings", "");
     for (const f of report.findings) out.push(`- **${f.kind}** ${f.where}: ${f.detail}`);
+    out.push("");
+  }
+  for (const t of attackTables(report)) {
+    out.push(
+      `## ${t.title}`,
+      "",
+      `| ${t.head.map(cell).join(" | ")} |`,
+      `|${t.head.map(() => "---").join("|")}|`,
+    );
+    for (const row of t.rows) out.push(`| ${row.map(cell).join(" | ")} |`);
     out.push("");
   }
   out.push(

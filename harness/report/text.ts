@@ -8,6 +8,7 @@
 import type { HardenReport, ReportLine } from "../harden.ts";
 import { hardenVerdict, type VariantMiss } from "../harden_verdict.ts";
 import { reproCommand } from "./repro.ts";
+import { attackTables } from "./attack_tables.ts";
 
 function missLines(report: HardenReport, m: VariantMiss): ReportLine[] {
   const line = (text: string): ReportLine => ({ stream: "stderr", text });
@@ -41,6 +42,18 @@ export function reportText(report: HardenReport): ReportLine[] {
       text:
         `variants: ${report.variants.length} (${r.ok.n}/${r.ok.total} as expected), attack success ${r.attack_success.n}/${r.attack_success.total}, ${report.timing.variants_per_s} variants/s`,
     });
+  }
+  for (const t of attackTables(report)) {
+    if (t.title === "Attacks") continue; // per-variant rows: in the other formats and --json
+    out.push({ stream: "stdout", text: `${t.title}:` });
+    for (const row of t.rows) {
+      out.push({
+        stream: "stdout",
+        text: t.head.length === 2
+          ? `  ${row[0]}: ${row[1]}`
+          : `  ${row.map((c, i) => (i === 0 ? c : `${t.head[i]}: ${c}`)).join(" · ")}`,
+      });
+    }
   }
   out.push({
     stream: verdict.passed ? "stdout" : "stderr",

@@ -51,9 +51,12 @@ export async function runOfflineMode(
   }
   if (mode === "harden") {
     const { harden } = await import("../../harness/harden.ts");
+    const { isDefence } = await import("../../harness/defences.ts");
     let provider = undefined;
     const modelMode = options.model === "hijacked"
       ? "hijacked"
+      : options.model === "oracle"
+      ? "oracle"
       : options.model === "live"
       ? "live"
       : "script";
@@ -76,6 +79,10 @@ export async function runOfflineMode(
       ...(typeof options.minScore === "number" ? { minScore: options.minScore } : {}),
       ...(typeof options.workers === "number" ? { workers: options.workers } : {}),
       ...(typeof options.seed === "number" ? { seed: options.seed } : {}),
+      ...(Array.isArray(options.defencesOff)
+        ? { defencesOff: (options.defencesOff as string[]).filter(isDefence) }
+        : {}),
+      ...(options.defenceMatrix === true ? { defenceMatrix: true } : {}),
       onProgress: (done, total) => writeJailLine({ zu_jail: "progress", done, total }),
     });
     writeJailLine({ zu_jail: "result", result: { report } });
