@@ -1,0 +1,110 @@
+/**
+ * Connecting to PostgreSQL with postgres.js: TLS options, a URL shown without its password, and
+ * connection failures turned into one line that names the server.
+ *
+ * @example
+ * ```ts
+ * import { redactUrl } from "./pg_connect.ts";
+ * console.assert(redactUrl("postgres://zu:secret@db:5432/zu") === "postgres://zu@db:5432/zu");
+ * ```
+ * @module
+ */
+import postgres from "postgres";
+import { UserError } from "../../core/errors.ts";
+
+/** A postgres.js client. */
+export type Sql = postgres.Sql<Record<string, never>>;
+
+/** TLS mode: `disable` (default for loopback and sockets), `require` (encrypt), `verify-full`. */
+export type PgSslMode = "disable" | "require" | "verify-full";
+
+/** Options of {@link connectPg}. */
+export interface ConnectOptions {
+  /** TLS mode. Default `disable`, or what the URL's `sslmode` says. */
+  ssl?: PgSslMode;
+  /** PEM CA certificate(s) for `verify-full`. Default: the system store. */
+  ca?: string;
+  /** Pool size. Default 10. */
+  max?: number;
+}
+
+/** `url` without its password, for messages: `postgres://zu@127.0.0.1:5432/zu`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "";
+    const host = u.searchParams.get("host");
+    const shown = `${u.protocol}//${u.username ? `${u.username}@` : ""}${u.host}${u.pathname}`;
+    return host ? `${shown}?host=${host}` : shown;
+  } catch {
+    return "(a URL that does not parse)";
+  }
+}
+
+/** Opens a pool (lazily: nothing connects until the first query). */
+export function connectPg(url: string, options: ConnectOptions = {}): Sql {
+  const ssl = options.ssl === "require"
+    ? "require"
+    : options.ssl === "verify-full"
+    ? { rejectUnauthorized: true, ...(options.ca ? { ca: options.ca } : {}) }
+    : undefined;
+  return postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    idle_timeout: 30,
+    connect_timeout: 10,
+    connection: { application_name: "zu" },
+    ...(ssl !== undefined ? { ssl } : {}),
+  }) as unknown as Sql;
+}
+
+const RETRY_PG_CODES = new Set([
+  "57P01",
+  "57P02",
+  "57P03",
+  "40001",
+  "40P01",
+  "08000",
+  "08003",
+  "08006",
+]);
+const RETRY_NET_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+]);
+
+/** True when `e` is a dropped connection or a transient server state worth one more try. */
+export function isTransient(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === "string" && (RETRY_PG_CODES.has(code) || RETRY_NET_CODES.has(code));
+}
+
+/** True when `e` says the server could not be reached or refused the login. */
+function isConnectFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== "string") return false;
+  return RETRY_NET_CODES.has(code) || code === "ENOTFOUND" || code === "CONNECT_TIMEOUT" ||
+    code.startsWith("28") || code === "3D000" || code === "ENOENT" ||
+    code === "SASL_SIGNATURE_MISMATCH";
+}
+
+/**
+ * Wraps a failure of the first query: unreachable server, refused login or a missing database
+ * become a one-line `UserError` (code `sink_unreadable`) naming the server without the password.
+ */
+export function connectError(e: unknown, url: string, password?: string): unknown {
+  if (!isConnectFailure(e)) return e;
+  let why = e instanceof Error ? e.message : String(e);
+  if (password) why = why.replaceAll(password, "***");
+  return new UserError(
+    "sink_unreadable",
+    `Cannot open event log "${
+      redactUrl(url)
+    }": ${why}; check the server is up and the URL in options.url_env`,
+    { cause: e },
+  );
+}
