@@ -22,7 +22,7 @@
  * ```
  * @module
  */
-import type { EventSink, PayloadCodec } from "../core/types.ts";
+import type { EnvReader, EventSink, PayloadCodec } from "../core/types.ts";
 
 /**
  * The kind of an option value: `string`, a list of strings, a boolean, or a whole number with
@@ -46,6 +46,10 @@ export interface SinkOpenOptions {
   maxBatch?: number;
   /** `options.durable`. */
   durable?: boolean;
+  /** The environment reader the block was opened with (a driver reading a URL variable). */
+  env?: EnvReader;
+  /** The agent directory relative files of the block resolve against. */
+  dir?: string;
   /** Declared options outside the list above, as the agent file wrote them. */
   extra?: Readonly<Record<string, unknown>>;
 }
@@ -64,6 +68,8 @@ export interface SinkDriver {
   readonly fallback?: boolean;
   /** Whether `encryption` other than `none` is supported. */
   readonly encryption: boolean;
+  /** Options refused with a reason of their own (`url`: use `url_env`), by agent-file name. */
+  readonly refused?: Readonly<Record<string, string>>;
   /** The options the driver honours, by agent-file name. */
   readonly options: Readonly<Record<string, SinkOptionKind>>;
   /** Opens the sink at `path` (absolute, `:memory:`, or null for a driver without a file). */
