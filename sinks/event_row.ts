@@ -6,11 +6,11 @@
  * @example
  * ```ts
  * import { decodeRow } from "./event_row.ts";
- * const row = {
- *   seq: 1, event_id: "e", trace_id: "t", task_id: "t", type: "harness.x", source: "loop",
- *   text: "{}", data: null,
- * };
- * console.assert(typeof decodeRow(row, new Map()) === "object");
+ * import { newEvent } from "../core/events.ts";
+ * import { toZuJson } from "../core/json.ts";
+ * const e = newEvent({ task_id: "t", type: "harness.task.started" });
+ * const row = { ...e, seq: 1, text: toZuJson(e), data: null };
+ * console.assert((decodeRow(row, new Map()) as typeof e).event_id === e.event_id);
  * ```
  * @module
  */

@@ -32,6 +32,8 @@ export type { OpenEventBusOptions } from "./open_event_bus.ts";
 export { FanoutSink } from "./fanout_sink.ts";
 export type { FanoutSinkOptions, TraceSinkFailure } from "./fanout_sink.ts";
 export { decodeSignKey, MIN_SIGN_KEY_BYTES } from "./sign_key.ts";
+export { copyEvents } from "./copy_events.ts";
+export type { CopyEventsOptions, CopyEventsReport } from "./copy_events.ts";
 export type {
   EventSinkConfig,
   SinkConfigProblem,
