@@ -31,7 +31,6 @@ async function appendIn(
   const blob = encodePayloadSync(identity, toZuJson(linked), rowAad(linked));
   const [r] = await tx.unsafe(
     `select r_status from ${s}.zu_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    // deno-lint-ignore no-explicit-any
     [
       linked.event_id,
       linked.trace_id,
@@ -46,6 +45,7 @@ async function appendIn(
       0,
       blob,
       null,
+      // deno-lint-ignore no-explicit-any
     ] as any[],
   );
   assert.equal(r?.r_status, "ok");
