@@ -48,14 +48,27 @@ export function connectPg(url: string, options: ConnectOptions = {}): Sql {
     : options.ssl === "verify-full"
     ? { rejectUnauthorized: true, ...(options.ca ? { ca: options.ca } : {}) }
     : undefined;
-  return postgres(url, {
+  // Every option is given, so postgres.js reads no PG* variable for it: the sink needs only
+  // --allow-env=PGAPPNAME,PGTARGETSESSIONATTRS (read unconditionally) besides the network grant.
+  const all: Record<string, unknown> = {
     max: options.max ?? 10,
-    onnotice: () => {},
+    ssl: ssl ?? false,
+    sslnegotiation: null,
     idle_timeout: 30,
     connect_timeout: 10,
+    max_lifetime: 60 * 30,
+    max_pipeline: 100,
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 2),
+    keep_alive: 60,
+    prepare: true,
+    debug: false,
+    fetch_types: true,
+    publications: "alltables",
+    target_session_attrs: null,
+    onnotice: () => {},
     connection: { application_name: "zu" },
-    ...(ssl !== undefined ? { ssl } : {}),
-  }) as unknown as Sql;
+  };
+  return postgres(url, all as postgres.Options<Record<string, never>>) as unknown as Sql;
 }
 
 const RETRY_PG_CODES = new Set([

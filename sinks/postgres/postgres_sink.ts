@@ -322,9 +322,21 @@ export class PostgresSink implements EventSink {
           `Cannot append to "${this.url}": the log kept changing under concurrent writers (${MAX_ATTEMPTS} attempts)`,
         );
       }
-      const prepared = await this.#prepare(work);
+      // First try: link on the cached heads, one call per event, no lock held by this process.
+      // After a miss: lock the traces, read their heads and link under the lock (always fits).
+      let prepared: Prepared[];
+      let statuses: Status[];
+      if (attempt === 0) {
+        prepared = await this.#prepare(work);
+        statuses = prepared.length === 0 ? [] : await this.#send(prepared);
+      } else {
+        const r = await this.#sendLocked(work);
+        [prepared, statuses] = [r.prepared, r.statuses];
+        if (r.stored.length > 0) {
+          await this.#settleStored(r.stored.map((p) => ({ event: p.event, pending: p })));
+        }
+      }
       if (prepared.length === 0) return;
-      const statuses = await this.#send(prepared);
       const committed = statuses.every((s) => s.r_status === "ok");
       if (committed) {
         for (let i = 0; i < prepared.length; i++) {
@@ -352,7 +364,7 @@ export class PostgresSink implements EventSink {
     }
   }
 
-  async #settleStored(list: Prepared[]): Promise<void> {
+  async #settleStored(list: { event: Event; pending: Pending }[]): Promise<void> {
     const rows = await rawRows(
       this.#sql,
       `select ${PG_ROW_COLUMNS} from ${this.schema}.zu_events e where event_id = any($1::text[])`,
@@ -389,27 +401,12 @@ export class PostgresSink implements EventSink {
     ] as any[]) as unknown as Promise<Status[]>;
   }
 
-  /** Sends `prepared` (one autocommit call, or one transaction), retrying a dropped connection. */
-  async #send(prepared: Prepared[]): Promise<Status[]> {
+  /** Runs `fn`, again after a dropped connection or a transient server state. */
+  async #retrying<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0;; attempt++) {
       try {
-        if (prepared.length === 1) return await this.#call(this.#sql, prepared[0]!);
-        return await this.#sql.begin(async (tx) => {
-          const traces = [...new Set(prepared.map((x) => x.event.trace_id))];
-          // Lock every trace first, in key order, so two batches never deadlock.
-          const lock = tx.unsafe(
-            "select pg_advisory_xact_lock(k) from (select distinct hashtextextended(t, 0) as k " +
-              "from unnest($1::text[]) t order by 1) s",
-            [traces],
-          );
-          const calls = prepared.map((x) => this.#call(tx as unknown as Sql, x));
-          const [, ...res] = await Promise.all([lock, ...calls]);
-          const statuses = res.map((r) => (r as Status[])[0]!);
-          if (statuses.some((s) => s.r_status !== "ok")) throw new Rollback(statuses);
-          return statuses;
-        }) as unknown as Status[];
+        return await fn();
       } catch (e) {
-        if (e instanceof Rollback) return e.statuses;
         if (isTransient(e) && attempt < MAX_TRANSIENT && !this.#ended) {
           await new Promise((r) => setTimeout(r, Math.min(20 * 2 ** attempt, 1000)));
           continue;
@@ -420,6 +417,88 @@ export class PostgresSink implements EventSink {
         );
       }
     }
+  }
+
+  #lockSql(tx: Sql, traces: string[]): Promise<unknown> {
+    // Every trace of the transaction, in key order, so two batches never deadlock.
+    return tx.unsafe(
+      "select pg_advisory_xact_lock(k) from (select distinct hashtextextended(t, 0) as k " +
+        "from unnest($1::text[]) t order by 1) s",
+      [traces],
+    );
+  }
+
+  /** Sends `prepared` (one autocommit call, or one transaction), retrying a dropped connection. */
+  #send(prepared: Prepared[]): Promise<Status[]> {
+    return this.#retrying(async () => {
+      if (prepared.length === 1) return await this.#call(this.#sql, prepared[0]!);
+      try {
+        return await this.#sql.begin(async (tx) => {
+          const traces = [...new Set(prepared.map((x) => x.event.trace_id))];
+          const calls = prepared.map((x) => this.#call(tx as unknown as Sql, x));
+          const [, ...res] = await Promise.all([
+            this.#lockSql(tx as unknown as Sql, traces),
+            ...calls,
+          ]);
+          const statuses = res.map((r) => (r as Status[])[0]!);
+          if (statuses.some((s) => s.r_status !== "ok")) throw new Rollback(statuses);
+          return statuses;
+        }) as unknown as Status[];
+      } catch (e) {
+        if (e instanceof Rollback) return e.statuses;
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * One transaction that locks the traces of `work`, reads their heads and which events are
+   * already stored, links the rest under the lock and inserts them. Returns what it sent, the
+   * statuses, and the repeats (already stored).
+   */
+  #sendLocked(
+    work: Pending[],
+  ): Promise<{ prepared: Prepared[]; statuses: Status[]; stored: Pending[] }> {
+    const s = this.schema;
+    return this.#retrying(async () => {
+      let prepared: Prepared[] = [];
+      let stored: Pending[] = [];
+      try {
+        const statuses = await this.#sql.begin(async (txn) => {
+          const tx = txn as unknown as Sql;
+          const traces = [...new Set(work.map((p) => p.event.trace_id))];
+          const [, heads, existing] = await Promise.all([
+            this.#lockSql(tx, traces),
+            tx.unsafe(
+              `select distinct on (trace_id) trace_id, trace_pos, hash from ${s}.zu_events ` +
+                "where trace_id = any($1::text[]) order by trace_id, trace_pos desc",
+              [traces],
+            ),
+            tx.unsafe(`select event_id from ${s}.zu_events where event_id = any($1::text[])`, [
+              work.map((p) => p.event.event_id),
+            ]),
+          ]);
+          for (const t of traces) this.#heads.set(t, EMPTY_HEAD);
+          for (const h of heads) {
+            this.#heads.set(h.trace_id as string, {
+              pos: h.trace_pos as number,
+              hash: h.hash as string,
+            });
+          }
+          const have = new Set(existing.map((r) => r.event_id as string));
+          stored = work.filter((p) => have.has(p.event.event_id));
+          prepared = await this.#prepare(work.filter((p) => !have.has(p.event.event_id)));
+          const res = await Promise.all(prepared.map((x) => this.#call(tx, x)));
+          const out = res.map((r) => r[0]!);
+          if (out.some((x) => x.r_status !== "ok")) throw new Rollback(out);
+          return out;
+        }) as unknown as Status[];
+        return { prepared, statuses, stored };
+      } catch (e) {
+        if (e instanceof Rollback) return { prepared, statuses: e.statuses, stored };
+        throw e;
+      }
+    });
   }
 
   #checkOpen(what: string): void {
