@@ -30,6 +30,12 @@ const BATCHES = quick ? 10 : 50;
 const ROWS = quick ? 5000 : 24_000;
 const WAKES = quick ? 20 : 60;
 const identity = new IdentityCodec();
+/** The columns the sink's reads select (codec-0 bodies as text), for the raw keyset read. */
+const COLUMNS = "seq, event_id, trace_id, task_id, type, source, " +
+  "case when get_byte(data, 0) = 0 then convert_from(substring(data from 2), 'UTF8') end as text, " +
+  "case when get_byte(data, 0) = 0 then null else data end as data";
+/** The raw side uses named prepared statements too (as the sink does). */
+const P = { prepare: true } as const;
 const PAYLOAD = { text: "x".repeat(220), n: 1, ok: true, tags: ["a", "b"] };
 
 function ev(task: string): Event {
@@ -132,7 +138,7 @@ try {
       for (const c of calls) {
         const a = performance.now();
         // deno-lint-ignore no-explicit-any
-        await raw.unsafe(appendSql(sink.schema), c as any[]);
+        await raw.unsafe(appendSql(sink.schema), c as any[], P);
         lat.push(performance.now() - a);
       }
       const rate = N1 / ((performance.now() - t0) / 1000);
@@ -174,7 +180,7 @@ try {
       const t0 = performance.now();
       await Promise.all(chains.map(async (calls) => {
         // deno-lint-ignore no-explicit-any
-        for (const c of calls) await raw.unsafe(appendSql(s.schema), c as any[]);
+        for (const c of calls) await raw.unsafe(appendSql(s.schema), c as any[], P);
       }));
       const rate = (16 * PER16) / ((performance.now() - t0) / 1000);
       await s.close();
@@ -206,10 +212,10 @@ try {
       const t0 = performance.now();
       for (let b = 0; b < BATCHES; b++) {
         await raw.begin((tx) => [
-          tx.unsafe("select pg_advisory_xact_lock(hashtextextended($1, 0))", [T]),
+          tx.unsafe("select pg_advisory_xact_lock(hashtextextended($1, 0))", [T], P),
           ...calls.slice(b * 100, b * 100 + 100).map((c) =>
             // deno-lint-ignore no-explicit-any
-            tx.unsafe(appendSql(sink.schema), c as any[])
+            tx.unsafe(appendSql(sink.schema), c as any[], P)
           ),
         ]);
       }
@@ -248,9 +254,10 @@ try {
       let after = 0;
       while (true) {
         const rows = await raw.unsafe(
-          `select seq, event_id, trace_id, task_id, type, source, data from ${sink.schema}.zu_events ` +
+          `select ${COLUMNS} from ${sink.schema}.zu_events e ` +
             "where seq > $1 order by seq limit 1000",
           [after],
+          P,
         ).values();
         m += rows.length;
         if (rows.length < 1000) break;
@@ -302,7 +309,7 @@ try {
         await new Promise((r) => setTimeout(r, 20));
         const p = new Promise<void>((r) => got = r);
         const a = performance.now();
-        await raw.unsafe("select pg_notify('bench_raw', 'x')");
+        await raw.unsafe("select pg_notify('bench_raw', 'x')", [], P);
         await p;
         lat.push(performance.now() - a);
       }

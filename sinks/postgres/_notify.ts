@@ -36,7 +36,9 @@ export class NotifyDebouncer {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#last = performance.now();
-    const p = this.#sql.unsafe("select pg_notify($1, $2)", [this.#channel, this.#payload])
+    const p = this.#sql.unsafe("select pg_notify($1, $2)", [this.#channel, this.#payload], {
+      prepare: true,
+    })
       .then(() => {}, () => {/* a hint: the poll delivers anyway */});
     this.#inflight = p;
   }

@@ -84,8 +84,9 @@ export async function decodePage(
   return out;
 }
 
-/** Runs `query` with `params` and returns its rows as arrays. */
+/** Runs `query` with `params` as a named prepared statement and returns its rows as arrays. */
 export async function rawRows(sql: Sql, query: string, params: unknown[]): Promise<RawRow[]> {
   // deno-lint-ignore no-explicit-any
-  return await sql.unsafe(query, params as any[]).values() as unknown as RawRow[];
+  return await sql.unsafe(query, params as any[], { prepare: true })
+    .values() as unknown as RawRow[];
 }

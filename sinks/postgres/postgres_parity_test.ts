@@ -269,6 +269,13 @@ pgTest(
         );
         assert.ok(!err.message.includes("\n"));
       }
+      // TLS required of a server without TLS: the same one line.
+      await assert.rejects(
+        openSink(cfg({ schema: s, ssl: "require" }), { dir, env: env({ ZU_PG_URL: u }) }),
+        (e: unknown) =>
+          e instanceof UserError &&
+          /^Cannot open event log "postgres:\/\/zu@127\.0\.0\.1:\d+\/zu": /.test(e.message),
+      );
       // The schema version: created once, read without changing anything.
       assert.deepEqual(await pgSchemaVersion(u, { schema: s }), { found: 1, expected: 1 });
       assert.deepEqual(await pgSchemaVersion(u, { schema: "nothing_here" }), {

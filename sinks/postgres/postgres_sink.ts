@@ -139,6 +139,8 @@ class Rollback {
 }
 
 const MAX_ATTEMPTS = 40;
+/** Named prepared statements: one round trip per call after the first (no describe per call). */
+const PREPARE = { prepare: true } as const;
 const MAX_TRANSIENT = 8;
 const EMPTY_HEAD: Head = Object.freeze({ pos: 0, hash: null });
 
@@ -398,7 +400,7 @@ export class PostgresSink implements EventSink {
       x.blob,
       x.index,
       // deno-lint-ignore no-explicit-any
-    ] as any[]) as unknown as Promise<Status[]>;
+    ] as any[], PREPARE) as unknown as Promise<Status[]>;
   }
 
   /** Runs `fn`, again after a dropped connection or a transient server state. */
@@ -425,6 +427,7 @@ export class PostgresSink implements EventSink {
       "select pg_advisory_xact_lock(k) from (select distinct hashtextextended(t, 0) as k " +
         "from unnest($1::text[]) t order by 1) s",
       [traces],
+      PREPARE,
     );
   }
 
@@ -435,11 +438,10 @@ export class PostgresSink implements EventSink {
       try {
         return await this.#sql.begin(async (tx) => {
           const traces = [...new Set(prepared.map((x) => x.event.trace_id))];
+          // The lock is sent first; the calls follow in the same pipeline.
+          const lock = this.#lockSql(tx as unknown as Sql, traces);
           const calls = prepared.map((x) => this.#call(tx as unknown as Sql, x));
-          const [, ...res] = await Promise.all([
-            this.#lockSql(tx as unknown as Sql, traces),
-            ...calls,
-          ]);
+          const [, ...res] = await Promise.all([lock, ...calls]);
           const statuses = res.map((r) => (r as Status[])[0]!);
           if (statuses.some((s) => s.r_status !== "ok")) throw new Rollback(statuses);
           return statuses;
@@ -473,10 +475,11 @@ export class PostgresSink implements EventSink {
               `select distinct on (trace_id) trace_id, trace_pos, hash from ${s}.zu_events ` +
                 "where trace_id = any($1::text[]) order by trace_id, trace_pos desc",
               [traces],
+              PREPARE,
             ),
             tx.unsafe(`select event_id from ${s}.zu_events where event_id = any($1::text[])`, [
               work.map((p) => p.event.event_id),
-            ]),
+            ], PREPARE),
           ]);
           for (const t of traces) this.#heads.set(t, EMPTY_HEAD);
           for (const h of heads) {
