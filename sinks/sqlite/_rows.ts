@@ -1,5 +1,6 @@
 /**
- * Reading rows of the `events` table back into events, each with the codec its blob names.
+ * The SQL of reading rows of the `events` table; decoding them (each with the codec its blob
+ * names) is the shared `../event_row.ts`, re-exported here for the sink.
  *
  * @module
  */
