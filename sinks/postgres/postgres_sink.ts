@@ -695,7 +695,9 @@ export class PostgresSink implements EventSink {
     if (!this.#ended) {
       await this.#notifier?.flush();
       this.#ended = true;
-      await this.#sql.end({ timeout: 5 });
+      // A connection the server killed can keep postgres.js from ending on its own: queries of
+      // ours are done by now, so give the rest a second and then destroy.
+      await this.#sql.end({ timeout: 1 });
     }
   }
 
