@@ -30,15 +30,34 @@ export interface ConnectOptions {
 
 /** `url` without its password, for messages: `postgres://zu@127.0.0.1:5432/zu`. */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "";
-    const host = u.searchParams.get("host");
-    const shown = `${u.protocol}//${u.username ? `${u.username}@` : ""}${u.host}${u.pathname}`;
-    return host ? `${shown}?host=${host}` : shown;
-  } catch {
-    return "(a URL that does not parse)";
-  }
+  const m = /^(postgres(?:ql)?:\/\/)(?:([^:@/?]*)(?::[^@/?]*)?@)?([^/?]*)(\/[^?]*)?(?:\?(.*))?$/
+    .exec(url);
+  if (m === null) return "(a URL that does not parse)";
+  const dir = new URLSearchParams(m[5] ?? "").get("host");
+  const shown = `${m[1]}${m[2] ? `${m[2]}@` : ""}${m[3]}${m[4] ?? ""}`;
+  return dir ? `${shown}?host=${dir}` : shown;
+}
+
+/**
+ * The unix socket of a libpq-style socket URL (`postgres://user@/db?host=/run/pg&port=5432`), and
+ * the URL without `host`/`port` (postgres.js would send them to the server as settings); null for
+ * a TCP URL.
+ */
+export function unixSocket(url: string): { path: string; url: string } | null {
+  // `new URL` refuses an empty host after user info, so take the URL apart by hand.
+  const m = /^(postgres(?:ql)?:\/\/)([^@/?]*@)?([^/?]*)(\/[^?]*)?(?:\?(.*))?$/.exec(url);
+  if (m === null) return null;
+  const query = new URLSearchParams(m[5] ?? "");
+  const dir = query.get("host");
+  if (dir === null || !dir.startsWith("/")) return null;
+  const port = query.get("port") || /:(\d+)$/.exec(m[3] ?? "")?.[1] || "5432";
+  query.delete("host");
+  query.delete("port");
+  const rest = query.toString();
+  return {
+    path: `${dir.replace(/\/$/, "")}/.s.PGSQL.${port}`,
+    url: `${m[1]}${m[2] ?? ""}localhost:${port}${m[4] ?? ""}${rest ? `?${rest}` : ""}`,
+  };
 }
 
 /** Opens a pool (lazily: nothing connects until the first query). */
@@ -68,7 +87,14 @@ export function connectPg(url: string, options: ConnectOptions = {}): Sql {
     onnotice: () => {},
     connection: { application_name: "zu" },
   };
-  return postgres(url, all as postgres.Options<Record<string, never>>) as unknown as Sql;
+  const socket = unixSocket(url);
+  if (socket !== null) all.path = socket.path;
+  // No password in the URL (socket or trust auth): a function, so PGPASSWORD is not read.
+  if (!/^[^:]+:\/\/[^@/?]*:[^@/?]*@/.test(url)) all.pass = () => "";
+  return postgres(
+    socket?.url ?? url,
+    all as postgres.Options<Record<string, never>>,
+  ) as unknown as Sql;
 }
 
 const RETRY_PG_CODES = new Set([

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { verifyChain } from "../../core/chain.ts";
 import { newEvent } from "../../core/events.ts";
-import { pgServerForTest, pgTest } from "../../testing/pg_cluster.ts";
+import { pgServerForTest, pgTest, startPgCluster } from "../../testing/pg_cluster.ts";
 import { PostgresSink, type TailItem } from "./postgres_sink.ts";
 
 let server: Promise<{ url: string; stop(): Promise<void> }> | null = null;
@@ -218,6 +218,48 @@ pgTest("A NOTIFY lost while the listener was disconnected is still delivered", a
     await sql.end();
   }
 });
+
+pgTest(
+  "A writer reaches the server over its unix socket with the socket's grants only",
+  async () => {
+    if (Deno.env.get("ZU_TEST_PG_URL")) return; // an external server: its socket is not ours to name
+    await using pg = await startPgCluster();
+    const sock = `${pg.socketDir}/.s.PGSQL.${pg.port}`;
+    const s = schema();
+    const run = (grants: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-prompt",
+          ...grants,
+          "--allow-env=ZU_PG_URL,PGAPPNAME,PGTARGETSESSIONATTRS",
+          WRITER,
+          s,
+          "1",
+          "5",
+          "1",
+          "1",
+        ],
+        env: { ZU_PG_URL: pg.socketUrl },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    // Deno 2.9 asks for all three on a unix socket; without the net grant the connect is refused.
+    const ok = await run([
+      `--allow-read=${sock}`,
+      `--allow-write=${sock}`,
+      `--allow-net=unix:${sock}`,
+    ]);
+    assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));
+    assert.equal(new TextDecoder().decode(ok.stdout).trim().split("\n").length, 5);
+    const denied = await run([`--allow-read=${sock}`, `--allow-write=${sock}`]);
+    assert.notEqual(denied.code, 0);
+    assert.match(
+      new TextDecoder().decode(denied.stderr),
+      /NotCapable: Requires net access to "unix:/,
+    );
+  },
+);
 
 pgTest("writers: the server stops", async () => {
   if (server) await (await server).stop();
