@@ -295,6 +295,28 @@ pgTest(
   },
 );
 
+pgTest(
+  "A group commit holding stored events and new ones stores each once, chain intact",
+  async () => {
+    const s = schema();
+    await using a = await PostgresSink.open(await url(), { schema: s, notify: false });
+    await using b = await PostgresSink.open(await url(), { schema: s, notify: false });
+    const evs = events(30).map((e) => newEvent({ ...e, task_id: TASKS[0]!, trace_id: TASKS[0]! }));
+    // b stores every third event first; a then appends all 30 in one burst (batches of up to 100).
+    const early = await Promise.all(evs.filter((_, i) => i % 3 === 0).map((e) => b.append(e)));
+    const all = await Promise.all(evs.map((e) => a.append(e)));
+    assert.equal(await a.count(), 30);
+    for (const x of early) {
+      assert.equal(all.find((y) => y.event_id === x.event_id)!.hash, x.hash, "the stored copy");
+    }
+    assert.deepEqual(verifyChain(await a.query({ trace_id: TASKS[0]! })), []);
+    // And again: every one is a repeat now.
+    const again = await Promise.all(evs.map((e) => a.append(e)));
+    assert.deepEqual(again.map((e) => e.hash), all.map((e) => e.hash));
+    assert.equal(await a.count(), 30);
+  },
+);
+
 pgTest("parity: the server stops", async () => {
   if (server) await (await server).stop();
 });
