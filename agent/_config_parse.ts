@@ -171,22 +171,19 @@ function parseRefList(r: Reader, value: unknown, key: string): PluginRef[] {
   return r.list(value, key).map((v, i) => parsePluginRef(r, v, r.join(key, i)));
 }
 
-/** `; put it under options: …` when `k` is an option of the block's driver (`url_env`), else "". */
-function optionHint(
+/** True when `k` is an option of the block's driver (`url_env` of `postgres`). */
+function takesAsOption(
   obj: Record<string, unknown>,
   k: string,
   role: SinkRole,
   catalog: SinkDriverCatalog | undefined,
-): string {
-  if (!catalog || typeof obj.driver !== "string") return "";
+): boolean {
+  if (!catalog || typeof obj.driver !== "string") return false;
   const probe = { driver: obj.driver, path: null, encryption: "none", options: { [k]: obj[k] } };
   const p = catalog.check(probe, role);
-  if (
+  return !(
     p?.key === "driver" || (p?.key === `options.${k}` && p.message.startsWith("is not an option"))
-  ) {
-    return "";
-  }
-  return `; driver "${obj.driver}" takes it as an option: put it under options: (options: {${k}: ...})`;
+  );
 }
 
 /**
@@ -202,14 +199,16 @@ function parseSink(
   catalog: SinkDriverCatalog | undefined,
 ): EventSinkConfig {
   const obj = r.mapping(value, key);
+  // A key the block's driver takes as an option may be written beside `driver` too
+  // (`{driver: postgres, url_env: ZU_PG_URL}`): it is read as `options.<key>`.
+  const lifted: Record<string, unknown> = {};
   for (const k of Object.keys(obj)) {
     if (!SINK_KEYS.includes(k)) {
-      r.fail(
-        r.join(key, k),
-        `is not a sink key (sink keys: ${SINK_KEYS.map(show).join(", ")})${
-          optionHint(obj, k, role, catalog)
-        }`,
-      );
+      if (takesAsOption(obj, k, role, catalog)) {
+        lifted[k] = obj[k];
+        continue;
+      }
+      r.fail(r.join(key, k), `is not a sink key (sink keys: ${SINK_KEYS.map(show).join(", ")})`);
     }
   }
   const driver = r.nonEmptyString(r.required(obj, "driver", key), r.join(key, "driver"));
@@ -219,11 +218,14 @@ function parseSink(
   const options = obj.options === undefined || obj.options === null
     ? {}
     : r.mapping(obj.options, r.join(key, "options"));
+  for (const k of Object.keys(lifted)) {
+    if (k in options) r.fail(r.join(key, k), `is given twice: beside driver and under options`);
+  }
   const block = {
     driver,
     path: r.optString(obj, "path", key),
     encryption,
-    options: { ...options },
+    options: { ...options, ...lifted },
   };
   const problem = catalog?.check(block, role) ?? null;
   if (problem !== null) r.fail(r.join(key, problem.key), problem.message);

@@ -392,8 +392,8 @@ Deno.test("loadAgentConfig errors name the file and the key in one line", async 
       /^Cannot load agent "A": provider\.script .*key "bogus" is not allowed$/,
     ],
     [
-      `${BASE}event_sink: {driver: postgres}\n`,
-      'Cannot load agent "A": event_sink.driver "postgres" is not a known sink driver (known: "jsonl", "memory", "sqlite")',
+      `${BASE}event_sink: {driver: mysql}\n`,
+      'Cannot load agent "A": event_sink.driver "mysql" is not a known sink driver (known: "jsonl", "memory", "postgres", "sqlite")',
     ],
     [
       `${BASE}event_sink: {path: x.db}\n`,

@@ -8,6 +8,7 @@
  * @module
  */
 import { dockerAvailable } from "../testing/docker.ts";
+import { findPgBinDir } from "../testing/pg_cluster.ts";
 
 const quick = Deno.args.includes("--quick");
 
@@ -34,6 +35,11 @@ async function imagePresent(ref: string): Promise<boolean> {
 
 const results: boolean[] = [];
 results.push(await run("./sinks_bench.ts", quick ? ["--quick"] : []));
+if (findPgBinDir() !== null) {
+  results.push(await run("./postgres_bench.ts", quick ? ["--quick"] : []));
+} else {
+  console.log("\n=== ./postgres_bench.ts skipped: PostgreSQL server binaries are missing");
+}
 results.push(await run("./harden_bench.ts", quick ? ["--quick"] : []));
 results.push(await run("./leaf_mint_bench.ts", quick ? ["--quick"] : []));
 results.push(await run("./model_broker_bench.ts", quick ? ["--quick"] : []));

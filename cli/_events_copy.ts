@@ -9,12 +9,10 @@
 import { UserError } from "../core/errors.ts";
 import { openSink } from "../sinks/open_sink.ts";
 import { bool, type CommandDef, printJson, str } from "./_command.ts";
-import { copyLog } from "./_copy_log.ts";
+import { copyEvents } from "../sinks/copy_events.ts";
 import { exists } from "./_event_log.ts";
 import { LOG_REF_HELP, parseLogRef } from "./_log_ref.ts";
 
-/** Drivers whose sinks commit appends issued together in call order (see `copyLog`). */
-const IN_ORDER_DRIVERS = ["sqlite", "jsonl", "memory"];
 
 function required(value: string | undefined, flag: string): string {
   if (value === undefined || value === "") {
@@ -74,12 +72,25 @@ export const copyCommand: CommandDef = {
         `Cannot copy into "${to.shown}": it already holds ${held} events; pass --append to add the missing ones (events it holds are skipped)`,
       );
     }
-    const r = await copyLog(source, target, {
-      every: 10_000,
-      batchInOrder: IN_ORDER_DRIVERS.includes(to.config.driver),
+    const every = 10_000;
+    let next = every;
+    const copied = await copyEvents(source, target, {
+      batchSize: 1000,
+      verify: true,
       ...(io.signal ? { signal: io.signal } : {}),
-      onProgress: (n) => io.stderr(`copied ${n} events...\n`),
+      onProgress: (n) => {
+        if (n < next) return;
+        io.stderr(`copied ${n} events...\n`);
+        next = n - (n % every) + every;
+      },
     });
+    const r = {
+      read: copied.read,
+      copied: copied.copied,
+      present: copied.read - copied.copied,
+      traces: copied.traces,
+      broken: copied.broken,
+    };
     if (bool(ctx, "json")) {
       printJson(io, { from: from.shown, to: to.shown, ...r, ok: r.broken.length === 0 });
     } else {

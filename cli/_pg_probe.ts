@@ -7,9 +7,10 @@
  */
 import { maskUrlPassword } from "../core/mask_url.ts";
 import { postgresJsTarget } from "../sinks/postgres_grants.ts";
+import { PG_SCHEMA_VERSION } from "../sinks/postgres/schema_version.ts";
 
 /** The schema version this zu writes (the `zu_schema` table's newest `version`). */
-export const EXPECTED_PG_SCHEMA_VERSION = 1;
+export const EXPECTED_PG_SCHEMA_VERSION: number = PG_SCHEMA_VERSION;
 
 /** What {@link probePostgres} found. */
 export type PgProbe =

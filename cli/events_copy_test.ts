@@ -241,17 +241,27 @@ pgTest(
   },
 );
 
-Deno.test("a driver option written beside driver: is refused with where it belongs", async () => {
+Deno.test("a driver option written beside driver: is read as that option; given twice, refused", async () => {
   await withDir(async (dir) => {
     await Deno.writeTextFile(
       `${dir}/agent.yaml`,
       "provider: {name: scripted}\nevent_sink:\n  driver: sqlite\n  busy_timeout_ms: 100\ntask: {query: hi}\n",
     );
-    const [code, io] = await zu(dir, {}, "events", "list", "--agent", dir);
-    equal(code, 2);
-    match(
-      io.stderrText(),
-      /event_sink\.busy_timeout_ms is not a sink key .*put it under options: \(options: \{busy_timeout_ms: \.\.\.\}\)/,
+    const [code] = await zu(dir, {}, "events", "list", "--agent", dir);
+    equal(code, 0);
+    await Deno.writeTextFile(
+      `${dir}/agent.yaml`,
+      "provider: {name: scripted}\nevent_sink:\n  driver: sqlite\n  busy_timeout_ms: 100\n  options: {busy_timeout_ms: 5}\ntask: {query: hi}\n",
     );
+    const [twice, io] = await zu(dir, {}, "events", "list", "--agent", dir);
+    equal(twice, 2);
+    match(io.stderrText(), /event_sink\.busy_timeout_ms is given twice/);
+    await Deno.writeTextFile(
+      `${dir}/agent.yaml`,
+      "provider: {name: scripted}\nevent_sink:\n  driver: sqlite\n  no_such_key: 1\ntask: {query: hi}\n",
+    );
+    const [unknown, io2] = await zu(dir, {}, "events", "list", "--agent", dir);
+    equal(unknown, 2);
+    match(io2.stderrText(), /event_sink\.no_such_key is not a sink key/);
   });
 });

@@ -153,9 +153,9 @@ async function badConfig(sinks: string, env: Record<string, string>, re: RegExp)
 
 Deno.test("zu run refuses an unknown sink driver in one line, naming the known ones (exit 2)", async () => {
   await badConfig(
-    "event_sink: { driver: postgres }",
+    "event_sink: { driver: mysql }",
     {},
-    /event_sink\.driver "postgres" is not a known sink driver \(known: "jsonl", "memory", "sqlite"\)/,
+    /event_sink\.driver "mysql" is not a known sink driver \(known: "jsonl", "memory", "postgres", "sqlite"\)/,
   );
 });
 

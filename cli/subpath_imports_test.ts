@@ -12,6 +12,7 @@ const CONFIG = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))) a
 const DOCKERODE = /\/node_modules\/\.deno\/dockerode@/;
 const SQLITE = /^ext:deno_node\/sqlite\.ts$|^node:sqlite$/;
 const PLAYWRIGHT = /\/node_modules\/\.deno\/playwright-core@/;
+const POSTGRES = /\/node_modules\/\.deno\/postgres@/;
 
 interface Rule {
   subpath: string;
@@ -26,13 +27,21 @@ const RULES: Rule[] = [
   },
   { subpath: "./core", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
   // the driver registry loads no driver until one is opened
-  { subpath: "./sinks", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
+  {
+    subpath: "./sinks",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["postgres", POSTGRES]],
+  },
   { subpath: "./sinks/memory", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
   { subpath: "./sinks/jsonl", mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE]] },
   {
     subpath: "./sinks/sqlite",
     mustNotLoad: [["dockerode", DOCKERODE], ["playwright", PLAYWRIGHT]],
     mustLoad: [["node:sqlite", SQLITE]],
+  },
+  {
+    subpath: "./sinks/postgres",
+    mustNotLoad: [["dockerode", DOCKERODE], ["node:sqlite", SQLITE], ["playwright", PLAYWRIGHT]],
+    mustLoad: [["postgres", POSTGRES]],
   },
   { subpath: "./backends/docker", mustNotLoad: [["node:sqlite", SQLITE]] },
   {

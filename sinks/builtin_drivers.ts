@@ -1,6 +1,6 @@
 /**
- * The built-in sink drivers — `sqlite` (the canonical, durable log), `jsonl` (a greppable trace)
- * and `memory` — and the one place their names are written. Each `open` imports its driver only
+ * The built-in sink drivers — `sqlite` (the canonical, durable log), `postgres` (one log for many
+ * hosts), `jsonl` (a greppable trace) and `memory` — and the one place their names are written. Each `open` imports its driver only
  * when called.
  *
  * @example
@@ -37,6 +37,30 @@ export function builtinSinkDrivers(): SinkDriver[] {
           ...(o.busyTimeoutMs !== undefined ? { busyTimeoutMs: o.busyTimeoutMs } : {}),
           ...(o.maxBatch !== undefined ? { maxBatch: o.maxBatch } : {}),
         });
+      },
+    },
+    {
+      name: "postgres",
+      summary: "PostgreSQL server (URL from the environment): one log for many writers and hosts",
+      defaultPath: null,
+      extensions: [],
+      encryption: true,
+      refused: {
+        url:
+          "must not be written in the agent file (it holds the password): export the URL in an environment variable and name it with options.url_env (default ZU_PG_URL)",
+      },
+      options: {
+        ...COMMON,
+        url_env: "string",
+        schema: "string",
+        notify: "bool",
+        ssl: "string",
+        ca_file: "string",
+        max_batch: "int>=1",
+      },
+      open: async (_path, o) => {
+        const { openPostgresSink } = await import("./postgres/open_postgres_sink.ts");
+        return await openPostgresSink(o);
       },
     },
     {

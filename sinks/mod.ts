@@ -42,6 +42,8 @@ export {
 export type { PostgresEndpoint, PostgresGrant, PostgresGrantsOptions } from "./postgres_grants.ts";
 export { DEFAULT_PG_URL_ENV, postgresUrlEnv, sinkHostGrants } from "./sink_grants.ts";
 export type { SinkHostGrants } from "./sink_grants.ts";
+export { copyEvents } from "./copy_events.ts";
+export type { CopyEventsOptions, CopyEventsReport } from "./copy_events.ts";
 export type {
   EventSinkConfig,
   SinkConfigProblem,

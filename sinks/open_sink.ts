@@ -189,7 +189,10 @@ export async function openSink(cfg: EventSinkConfig, options: OpenSinkOptions): 
   const driver = registry.get(cfg.driver);
   const path = sinkPath(cfg, options.dir, registry);
   const shown = `${label} (driver "${driver.name}"${path ? ` at "${path}"` : ""})`;
-  const opts = await openOptions(cfg, shown, options.env ?? denoEnv, mode, driver.encryption);
+  const env = options.env ?? denoEnv;
+  const opts = await openOptions(cfg, shown, env, mode, driver.encryption);
+  opts.env = env;
+  if (options.dir !== undefined) opts.dir = options.dir;
   if (path !== null && path !== ":memory:" && mode === "write") {
     const parent = path.slice(0, path.lastIndexOf("/"));
     if (parent) await Deno.mkdir(parent, { recursive: true });

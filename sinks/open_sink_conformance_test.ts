@@ -30,6 +30,8 @@ function env(ctx: ConformanceContext) {
 }
 
 for (const driver of sinkRegistry.names()) {
+  // postgres needs a server: sinks/postgres/postgres_conformance_test.ts opens it through openSink.
+  if (driver === "postgres") continue;
   runSinkConformance(
     `openSink("${driver}")`,
     (ctx) => openSink(block(driver, ctx), { dir: ctx.dir, env: env(ctx) }),

@@ -206,8 +206,8 @@ Deno.test("--db style moves keep every key and pick the driver by extension", ()
 Deno.test("An unknown driver or option is refused in one line before anything opens", async () => {
   await withDir(async (dir) => {
     await userError(
-      openSink(cfg({ driver: "postgres" }), { dir }),
-      /^Cannot open event_sink: driver "postgres" is not a known sink driver \(known: "jsonl", "memory", "sqlite"\)$/,
+      openSink(cfg({ driver: "mysql" }), { dir }),
+      /^Cannot open event_sink: driver "mysql" is not a known sink driver \(known: "jsonl", "memory", "postgres", "sqlite"\)$/,
     );
     await userError(
       openSinks(

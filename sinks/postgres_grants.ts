@@ -23,6 +23,9 @@
  * @module
  */
 
+/** The variable that holds a PostgreSQL log's URL when a block names none (`url_env`). */
+export const DEFAULT_PG_URL_ENV = "ZU_PG_URL";
+
 /** Where a PostgreSQL URL points. */
 export type PostgresEndpoint =
   | { kind: "tcp"; host: string; port: number }

@@ -159,6 +159,8 @@ export class SinkRegistry implements SinkDriverCatalog {
     }
     for (const [name, value] of Object.entries(block.options)) {
       const kind = d.options[name];
+      const refused = d.refused?.[name];
+      if (refused !== undefined) return { key: `options.${name}`, message: refused };
       if (kind === undefined) {
         return {
           key: `options.${name}`,

@@ -46,13 +46,15 @@ export interface SinkOpenOptions {
   maxBatch?: number;
   /** `options.durable`. */
   durable?: boolean;
-  /** Declared options outside the list above, as the agent file wrote them. */
-  extra?: Readonly<Record<string, unknown>>;
   /**
    * The environment the block is read against (the opener's `env`): a driver that takes a
    * variable's name (`url_env`) reads it here, never from `Deno.env` directly.
    */
   env?: EnvReader;
+  /** The agent directory relative files of the block resolve against. */
+  dir?: string;
+  /** Declared options outside the list above, as the agent file wrote them. */
+  extra?: Readonly<Record<string, unknown>>;
 }
 
 /** One registered sink driver. */
@@ -69,6 +71,8 @@ export interface SinkDriver {
   readonly fallback?: boolean;
   /** Whether `encryption` other than `none` is supported. */
   readonly encryption: boolean;
+  /** Options refused with a reason of their own (`url`: use `url_env`), by agent-file name. */
+  readonly refused?: Readonly<Record<string, string>>;
   /** The options the driver honours, by agent-file name. */
   readonly options: Readonly<Record<string, SinkOptionKind>>;
   /** Opens the sink at `path` (absolute, `:memory:`, or null for a driver without a file). */

@@ -19,10 +19,14 @@
 import { maskUrlPassword } from "../core/mask_url.ts";
 import type { EnvReader, EventSinkConfig } from "../core/types.ts";
 import { sinkPath } from "./open_sink.ts";
-import { isPostgresUrl, type PostgresGrant, postgresGrants } from "./postgres_grants.ts";
+import {
+  DEFAULT_PG_URL_ENV,
+  isPostgresUrl,
+  type PostgresGrant,
+  postgresGrants,
+} from "./postgres_grants.ts";
 
-/** The variable a PostgreSQL log's URL is read from when `url_env` is not set. */
-export const DEFAULT_PG_URL_ENV = "ZU_PG_URL";
+export { DEFAULT_PG_URL_ENV };
 
 /** The variable holding a PostgreSQL block's URL: its `options.url_env`, else `ZU_PG_URL`. */
 export function postgresUrlEnv(cfg: EventSinkConfig): string {

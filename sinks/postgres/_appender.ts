@@ -1,0 +1,392 @@
+/**
+ * The write side of the PostgreSQL sink: the append queue (group commit), linking and encoding
+ * exactly as `SqliteSink` does, the optimistic `zu_append` call, the locked retry after a head
+ * miss, and retries of dropped connections.
+ *
+ * @module
+ */
+import { linkEvent } from "../../core/chain.ts";
+import { encodePayload, encodePayloadSync, isSyncCodec, rowAad } from "../../core/codec.ts";
+import type { Event } from "../../core/events.ts";
+import { toZuJson } from "../../core/json.ts";
+import type { PayloadCodec } from "../../core/types.ts";
+import { ctxIndexEntries } from "../filter.ts";
+import type { NotifyDebouncer } from "./_notify.ts";
+import { decodePage, PG_ROW_COLUMNS, rawRows } from "./_read.ts";
+import { isTransient, type Sql } from "./pg_connect.ts";
+
+interface Pending {
+  event: Event;
+  resolve: (e: Event) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Head {
+  pos: number;
+  hash: string | null;
+}
+
+interface Prepared {
+  event: Event;
+  pending: Pending;
+  blob: Uint8Array;
+  index: string[] | null;
+  head: number;
+}
+
+interface Status {
+  r_status: "ok" | "exists" | "moved";
+  r_seq: string | null;
+  r_pos: number | null;
+  r_hash: string | null;
+}
+
+class Rollback {
+  constructor(readonly statuses: Status[]) {}
+}
+
+const MAX_ATTEMPTS = 40;
+/** Named prepared statements: one round trip per call after the first (no describe per call). */
+const PREPARE = { prepare: true } as const;
+const MAX_TRANSIENT = 8;
+const EMPTY_HEAD: Head = Object.freeze({ pos: 0, hash: null });
+
+/** What {@link PgAppender} writes with. */
+export interface AppenderOptions {
+  /** The pool. */
+  sql: Sql;
+  /** The server URL without its password, for messages. */
+  url: string;
+  /** The schema. */
+  schema: string;
+  /** Codec for new rows. */
+  codec: PayloadCodec;
+  /** Codecs by version, to read stored copies. */
+  codecs: ReadonlyMap<number, PayloadCodec>;
+  /** HMAC key, or null. */
+  signKey: Uint8Array | null;
+  /** The registered ctx fields (read at each append). */
+  ctxFields: ReadonlySet<string>;
+  /** Most events per transaction. */
+  maxBatch: number;
+  /** The NOTIFY sender, or null. */
+  notifier: NotifyDebouncer | null;
+  /** True once the pool is closing (no more retries). */
+  isEnded: () => boolean;
+}
+
+/** The append queue of one sink. */
+export class PgAppender {
+  /** The server URL without its password. */
+  readonly url: string;
+  /** The schema. */
+  readonly schema: string;
+  #sql: Sql;
+  #codec: PayloadCodec;
+  #codecs: ReadonlyMap<number, PayloadCodec>;
+  #signKey: Uint8Array | null;
+  #ctxFields: ReadonlySet<string>;
+  #maxBatch: number;
+  #notifier: NotifyDebouncer | null;
+  #isEnded: () => boolean;
+  #heads = new Map<string, Head>();
+  #pending: Pending[] = [];
+  #flushing: Promise<void> | null = null;
+  #appendSql: string;
+
+  constructor(o: AppenderOptions) {
+    this.url = o.url;
+    this.schema = o.schema;
+    this.#sql = o.sql;
+    this.#codec = o.codec;
+    this.#codecs = o.codecs;
+    this.#signKey = o.signKey;
+    this.#ctxFields = o.ctxFields;
+    this.#maxBatch = o.maxBatch;
+    this.#notifier = o.notifier;
+    this.#isEnded = o.isEnded;
+    this.#appendSql = `select r_status, r_seq, r_pos, r_hash from ${o.schema}.zu_append(` +
+      "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+  }
+
+  /** Queues `event`; resolves with the stored copy once its transaction committed. */
+  enqueue(event: Event): Promise<Event> {
+    return new Promise<Event>((resolve, reject) => {
+      this.#pending.push({ event, resolve, reject });
+      if (this.#flushing === null) this.#flushing = this.#flushLoop();
+    });
+  }
+
+  /** Waits until every queued append settled. */
+  async drain(): Promise<void> {
+    while (this.#flushing !== null) await this.#flushing;
+  }
+
+  async #flushLoop(): Promise<void> {
+    try {
+      for (let i = 0; i < 3; i++) await Promise.resolve();
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, this.#maxBatch);
+        try {
+          await this.#writeBatch(batch);
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+        }
+        if (this.#pending.length === 0) await Promise.resolve();
+      }
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
+  #encode(event: Event): Uint8Array | Promise<Uint8Array> {
+    const text = toZuJson(event);
+    const aad = rowAad(event);
+    return isSyncCodec(this.#codec)
+      ? encodePayloadSync(this.#codec, text, aad)
+      : encodePayload(this.#codec, text, aad);
+  }
+
+  async #prepare(work: Pending[]): Promise<Prepared[]> {
+    const fresh: Pending[] = [];
+    const seen = new Map<string, Pending>();
+    for (const p of work) {
+      const first = seen.get(p.event.event_id);
+      if (first === undefined) {
+        seen.set(p.event.event_id, p);
+        fresh.push(p);
+        continue;
+      }
+      const [res, rej] = [first.resolve, first.reject];
+      first.resolve = (e) => {
+        res(e);
+        p.resolve(e);
+      };
+      first.reject = (e) => {
+        rej(e);
+        p.reject(e);
+      };
+    }
+    const running = new Map<string, Head>();
+    const prepared: Prepared[] = [];
+    for (const p of fresh) {
+      const t = p.event.trace_id;
+      const head = running.get(t) ?? this.#heads.get(t) ?? EMPTY_HEAD;
+      try {
+        const linked = p.event.hash === null || p.event.hash === undefined
+          ? linkEvent(p.event, head.hash, this.#signKey)
+          : (Object.isFrozen(p.event) ? p.event : Object.freeze({ ...p.event }));
+        const encoded = this.#encode(linked);
+        const blob = encoded instanceof Promise ? await encoded : encoded;
+        const entries = this.#ctxFields.size === 0 ? [] : ctxIndexEntries(linked, this.#ctxFields);
+        prepared.push({
+          event: linked,
+          pending: p,
+          blob,
+          index: entries.length === 0 ? null : entries.flat(),
+          head: head.pos,
+        });
+        running.set(t, { pos: head.pos + 1, hash: linked.hash });
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        p.reject(
+          e instanceof TypeError
+            ? new TypeError(
+              `Cannot append event "${p.event.event_id}": it is not JSON-serialisable (${why})`,
+              { cause: e },
+            )
+            : new Error(`Cannot append event "${p.event.event_id}": ${why}`, { cause: e }),
+        );
+      }
+    }
+    return prepared;
+  }
+
+  async #writeBatch(batch: Pending[]): Promise<void> {
+    let work = batch;
+    for (let attempt = 0; work.length > 0; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new Error(
+          `Cannot append to "${this.url}": the log kept changing under concurrent writers (${MAX_ATTEMPTS} attempts)`,
+        );
+      }
+      // First try: link on the cached heads, one call per event, no lock held by this process.
+      // After a miss: lock the traces, read their heads and link under the lock (always fits).
+      let prepared: Prepared[];
+      let statuses: Status[];
+      if (attempt === 0) {
+        prepared = await this.#prepare(work);
+        statuses = prepared.length === 0 ? [] : await this.#send(prepared);
+      } else {
+        const r = await this.#sendLocked(work);
+        [prepared, statuses] = [r.prepared, r.statuses];
+        if (r.stored.length > 0) {
+          await this.#settleStored(r.stored.map((p) => ({ event: p.event, pending: p })));
+        }
+      }
+      if (prepared.length === 0) return;
+      const committed = statuses.every((s) => s.r_status === "ok");
+      if (committed) {
+        for (let i = 0; i < prepared.length; i++) {
+          const x = prepared[i]!;
+          this.#heads.set(x.event.trace_id, { pos: statuses[i]!.r_pos!, hash: x.event.hash });
+          x.pending.resolve(x.event);
+        }
+        this.#notifier?.poke(prepared[prepared.length - 1]!.event.trace_id);
+        return;
+      }
+      // Not committed (a batch is all or nothing): settle the repeats, learn the moved heads,
+      // and redo the rest.
+      const exists: Prepared[] = [];
+      work = [];
+      for (let i = 0; i < prepared.length; i++) {
+        const x = prepared[i]!;
+        const s = statuses[i]!;
+        if (s.r_status === "exists") exists.push(x);
+        else work.push(x.pending);
+        if (s.r_status === "moved") {
+          this.#heads.set(x.event.trace_id, { pos: s.r_pos ?? 0, hash: s.r_hash });
+        } else if (s.r_status === "exists") this.#heads.delete(x.event.trace_id);
+      }
+      if (exists.length > 0) await this.#settleStored(exists);
+    }
+  }
+
+  async #settleStored(list: { event: Event; pending: Pending }[]): Promise<void> {
+    const rows = await rawRows(
+      this.#sql,
+      `select ${PG_ROW_COLUMNS} from ${this.schema}.zu_events e where event_id = any($1::text[])`,
+      [list.map((x) => x.event.event_id)],
+    );
+    const events = await decodePage(rows, this.#codecs);
+    const byId = new Map(events.map((e) => [e.event_id, e]));
+    for (const x of list) {
+      const e = byId.get(x.event.event_id);
+      if (e) x.pending.resolve(e);
+      else {x.pending.reject(
+          new Error(`Cannot append event "${x.event.event_id}": its stored copy vanished`),
+        );}
+    }
+  }
+
+  #call(sql: Sql, x: Prepared): Promise<Status[]> {
+    const e = x.event;
+    return sql.unsafe(this.#appendSql, [
+      e.event_id,
+      e.trace_id,
+      e.task_id,
+      e.parent_id ?? null,
+      e.type,
+      e.source,
+      x.head,
+      e.prev_hash ?? null,
+      e.hash,
+      e.sig ?? null,
+      x.blob[0]!,
+      x.blob,
+      x.index,
+      // deno-lint-ignore no-explicit-any
+    ] as any[], PREPARE) as unknown as Promise<Status[]>;
+  }
+
+  /** Runs `fn`, again after a dropped connection or a transient server state. */
+  async #retrying<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (isTransient(e) && attempt < MAX_TRANSIENT && !this.#isEnded()) {
+          await new Promise((r) => setTimeout(r, Math.min(20 * 2 ** attempt, 1000)));
+          continue;
+        }
+        throw new Error(
+          `Cannot append to "${this.url}": ${e instanceof Error ? e.message : e}`,
+          { cause: e },
+        );
+      }
+    }
+  }
+
+  #lockSql(tx: Sql, traces: string[]): Promise<unknown> {
+    // Every trace of the transaction, in key order, so two batches never deadlock.
+    return tx.unsafe(
+      "select pg_advisory_xact_lock(k) from (select distinct hashtextextended(t, 0) as k " +
+        "from unnest($1::text[]) t order by 1) s",
+      [traces],
+      PREPARE,
+    );
+  }
+
+  /** Sends `prepared` (one autocommit call, or one transaction), retrying a dropped connection. */
+  #send(prepared: Prepared[]): Promise<Status[]> {
+    return this.#retrying(async () => {
+      if (prepared.length === 1) return await this.#call(this.#sql, prepared[0]!);
+      try {
+        return await this.#sql.begin(async (tx) => {
+          const traces = [...new Set(prepared.map((x) => x.event.trace_id))];
+          // The lock is sent first; the calls follow in the same pipeline.
+          const lock = this.#lockSql(tx as unknown as Sql, traces);
+          const calls = prepared.map((x) => this.#call(tx as unknown as Sql, x));
+          const [, ...res] = await Promise.all([lock, ...calls]);
+          const statuses = res.map((r) => (r as Status[])[0]!);
+          if (statuses.some((s) => s.r_status !== "ok")) throw new Rollback(statuses);
+          return statuses;
+        }) as unknown as Status[];
+      } catch (e) {
+        if (e instanceof Rollback) return e.statuses;
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * One transaction that locks the traces of `work`, reads their heads and which events are
+   * already stored, links the rest under the lock and inserts them. Returns what it sent, the
+   * statuses, and the repeats (already stored).
+   */
+  #sendLocked(
+    work: Pending[],
+  ): Promise<{ prepared: Prepared[]; statuses: Status[]; stored: Pending[] }> {
+    const s = this.schema;
+    return this.#retrying(async () => {
+      let prepared: Prepared[] = [];
+      let stored: Pending[] = [];
+      try {
+        const statuses = await this.#sql.begin(async (txn) => {
+          const tx = txn as unknown as Sql;
+          const traces = [...new Set(work.map((p) => p.event.trace_id))];
+          const [, heads, existing] = await Promise.all([
+            this.#lockSql(tx, traces),
+            tx.unsafe(
+              `select distinct on (trace_id) trace_id, trace_pos, hash from ${s}.zu_events ` +
+                "where trace_id = any($1::text[]) order by trace_id, trace_pos desc",
+              [traces],
+              PREPARE,
+            ),
+            tx.unsafe(`select event_id from ${s}.zu_events where event_id = any($1::text[])`, [
+              work.map((p) => p.event.event_id),
+            ], PREPARE),
+          ]);
+          for (const t of traces) this.#heads.set(t, EMPTY_HEAD);
+          for (const h of heads) {
+            this.#heads.set(h.trace_id as string, {
+              pos: h.trace_pos as number,
+              hash: h.hash as string,
+            });
+          }
+          const have = new Set(existing.map((r) => r.event_id as string));
+          stored = work.filter((p) => have.has(p.event.event_id));
+          prepared = await this.#prepare(work.filter((p) => !have.has(p.event.event_id)));
+          const res = await Promise.all(prepared.map((x) => this.#call(tx, x)));
+          const out = res.map((r) => r[0]!);
+          if (out.some((x) => x.r_status !== "ok")) throw new Rollback(out);
+          return out;
+        }) as unknown as Status[];
+        return { prepared, statuses, stored };
+      } catch (e) {
+        if (e instanceof Rollback) return { prepared, statuses: e.statuses, stored };
+        throw e;
+      }
+    });
+  }
+}
