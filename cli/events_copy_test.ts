@@ -247,8 +247,10 @@ Deno.test("a driver option written beside driver: is read as that option; given 
       `${dir}/agent.yaml`,
       "provider: {name: scripted}\nevent_sink:\n  driver: sqlite\n  busy_timeout_ms: 100\ntask: {query: hi}\n",
     );
-    const [code] = await zu(dir, {}, "events", "list", "--agent", dir);
-    equal(code, 0);
+    // Read as options.busy_timeout_ms: the block is valid (the log just does not exist yet).
+    const [code, first] = await zu(dir, {}, "events", "list", "--agent", dir);
+    equal(code, 2);
+    match(first.stderrText(), /the file does not exist/);
     await Deno.writeTextFile(
       `${dir}/agent.yaml`,
       "provider: {name: scripted}\nevent_sink:\n  driver: sqlite\n  busy_timeout_ms: 100\n  options: {busy_timeout_ms: 5}\ntask: {query: hi}\n",

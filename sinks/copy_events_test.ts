@@ -23,7 +23,13 @@ Deno.test("copyEvents keeps ids, order, hashes and sigs, and a second run copies
     signKey,
     onProgress: (n) => pages.push(n),
   });
-  assert.deepEqual(report, { read: 25, copied: 25, traces: 2, violations: [] });
+  assert.deepEqual(report, {
+    read: 25,
+    copied: 25,
+    traces: 2,
+    violations: [],
+    broken: [],
+  });
   assert.deepEqual(pages, [10, 20, 25]);
   assert.deepEqual(await to.queryWithSeq!(), await from.queryWithSeq!());
   assert.equal((await copyEvents(from, to)).copied, 0);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { GroupCommitQueue, type PendingAppend } from "../group_commit.ts";
 import { linkEvent } from "../../core/chain.ts";
 import { encodePayload, encodePayloadSync, isSyncCodec, rowAad } from "../../core/codec.ts";
 import type { Event } from "../../core/events.ts";
@@ -15,11 +16,7 @@ import type { NotifyDebouncer } from "./_notify.ts";
 import { decodePage, PG_ROW_COLUMNS, rawRows } from "./_read.ts";
 import { isTransient, type Sql } from "./pg_connect.ts";
 
-interface Pending {
-  event: Event;
-  resolve: (e: Event) => void;
-  reject: (e: unknown) => void;
-}
+type Pending = PendingAppend;
 
 interface Head {
   pos: number;
@@ -90,8 +87,7 @@ export class PgAppender {
   #notifier: NotifyDebouncer | null;
   #isEnded: () => boolean;
   #heads = new Map<string, Head>();
-  #pending: Pending[] = [];
-  #flushing: Promise<void> | null = null;
+  #queue: GroupCommitQueue;
   #appendSql: string;
 
   constructor(o: AppenderOptions) {
@@ -103,6 +99,7 @@ export class PgAppender {
     this.#signKey = o.signKey;
     this.#ctxFields = o.ctxFields;
     this.#maxBatch = o.maxBatch;
+    this.#queue = new GroupCommitQueue((batch) => this.#writeBatch(batch), this.#maxBatch);
     this.#notifier = o.notifier;
     this.#isEnded = o.isEnded;
     this.#appendSql = `select r_status, r_seq, r_pos, r_hash from ${o.schema}.zu_append(` +
@@ -111,32 +108,12 @@ export class PgAppender {
 
   /** Queues `event`; resolves with the stored copy once its transaction committed. */
   enqueue(event: Event): Promise<Event> {
-    return new Promise<Event>((resolve, reject) => {
-      this.#pending.push({ event, resolve, reject });
-      if (this.#flushing === null) this.#flushing = this.#flushLoop();
-    });
+    return this.#queue.enqueue(event);
   }
 
   /** Waits until every queued append settled. */
-  async drain(): Promise<void> {
-    while (this.#flushing !== null) await this.#flushing;
-  }
-
-  async #flushLoop(): Promise<void> {
-    try {
-      for (let i = 0; i < 3; i++) await Promise.resolve();
-      while (this.#pending.length > 0) {
-        const batch = this.#pending.splice(0, this.#maxBatch);
-        try {
-          await this.#writeBatch(batch);
-        } catch (e) {
-          for (const p of batch) p.reject(e);
-        }
-        if (this.#pending.length === 0) await Promise.resolve();
-      }
-    } finally {
-      this.#flushing = null;
-    }
+  drain(): Promise<void> {
+    return this.#queue.drain();
   }
 
   #encode(event: Event): Uint8Array | Promise<Uint8Array> {

@@ -55,7 +55,10 @@ export function unixSocket(url: string): { path: string; url: string } | null {
     return null;
   }
   if (at.kind !== "unix") return null;
-  return { path: at.socket, url: postgresJsTarget(url).url };
+  // The port stays in the URL: without it postgres.js reads PGPORT from the environment.
+  const target = new URL(postgresJsTarget(url).url);
+  target.port = String(at.port);
+  return { path: at.socket, url: target.toString() };
 }
 
 /** Opens a pool (lazily: nothing connects until the first query). */

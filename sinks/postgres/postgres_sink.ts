@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+import { appendRefusal } from "../group_commit.ts";
 import { IdentityCodec } from "../../core/codec.ts";
 import type { Event } from "../../core/events.ts";
 import type {
@@ -178,17 +179,8 @@ export class PostgresSink implements EventSink {
    * stored copy once committed; a repeat of a stored `event_id` resolves with the stored copy.
    */
   append(event: Event): Promise<Event> {
-    if (this.#closed) {
-      return Promise.reject(
-        new TypeError(`Cannot append event "${event?.event_id}": the sink is closed`),
-      );
-    }
-    if (event === null || typeof event !== "object" || typeof event.event_id !== "string") {
-      return Promise.reject(
-        new TypeError("Cannot append: the value is not an event (no event_id)"),
-      );
-    }
-    return this.#appender.enqueue(event);
+    const refused = appendRefusal(event, this.#closed);
+    return refused ? Promise.reject(refused) : this.#appender.enqueue(event);
   }
 
   #checkOpen(what: string): void {

@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import { appendRefusal, GroupCommitQueue, type PendingAppend } from "../group_commit.ts";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "./node_sqlite.ts";
 import { linkEvent } from "../../core/chain.ts";
 import {
@@ -63,11 +64,7 @@ export interface SqliteSinkOptions {
   maxBatch?: number;
 }
 
-interface Pending {
-  event: Event;
-  resolve: (e: Event) => void;
-  reject: (e: unknown) => void;
-}
+type Pending = PendingAppend;
 
 interface Head {
   seq: number;
@@ -97,8 +94,7 @@ export class SqliteSink implements EventSink {
   #maxBatch: number;
   #heads = new Map<string, Head>();
   #stmts = new Map<string, StatementSync>();
-  #pending: Pending[] = [];
-  #flushing: Promise<void> | null = null;
+  #queue: GroupCommitQueue;
   #dataVersion = -1;
   #closed = false;
   #dbClosed = false;
@@ -119,6 +115,7 @@ export class SqliteSink implements EventSink {
       this.#codec.version === 0;
     this.#signKey = options.signKey ?? null;
     this.#maxBatch = options.maxBatch ?? 1000;
+    this.#queue = new GroupCommitQueue((batch) => this.#writeBatch(batch), this.#maxBatch);
     for (const f of options.filterFields ?? []) this.registerFilterField(f);
     this.#db = openEventDatabase(path, { busyTimeoutMs: options.busyTimeoutMs ?? 5000 });
   }
@@ -144,38 +141,8 @@ export class SqliteSink implements EventSink {
    * stored copy. Rejects with `TypeError` naming the event when it is not JSON-serialisable.
    */
   append(event: Event): Promise<Event> {
-    if (this.#closed) {
-      return Promise.reject(
-        new TypeError(`Cannot append event "${event?.event_id}": the sink is closed`),
-      );
-    }
-    if (event === null || typeof event !== "object" || typeof event.event_id !== "string") {
-      return Promise.reject(
-        new TypeError("Cannot append: the value is not an event (no event_id)"),
-      );
-    }
-    return new Promise<Event>((resolve, reject) => {
-      this.#pending.push({ event, resolve, reject });
-      if (this.#flushing === null) this.#flushing = this.#flushLoop();
-    });
-  }
-
-  async #flushLoop(): Promise<void> {
-    try {
-      // Let appenders resolved in the same tick queue up, so they share one transaction.
-      for (let i = 0; i < 3; i++) await Promise.resolve();
-      while (this.#pending.length > 0) {
-        const batch = this.#pending.splice(0, this.#maxBatch);
-        try {
-          await this.#writeBatch(batch);
-        } catch (e) {
-          for (const p of batch) p.reject(e);
-        }
-        if (this.#pending.length === 0) await Promise.resolve();
-      }
-    } finally {
-      this.#flushing = null;
-    }
+    const refused = appendRefusal(event, this.#closed);
+    return refused ? Promise.reject(refused) : this.#queue.enqueue(event);
   }
 
   /** Rows already stored among `ids` (one query for the whole batch). */
@@ -584,7 +551,7 @@ export class SqliteSink implements EventSink {
   /** Waits for pending appends, then closes the database. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#flushing !== null) await this.#flushing;
+    await this.#queue.drain();
     if (!this.#dbClosed) {
       this.#dbClosed = true;
       this.#stmts.clear();
