@@ -13,7 +13,6 @@ import { copyEvents } from "../sinks/copy_events.ts";
 import { exists } from "./_event_log.ts";
 import { LOG_REF_HELP, parseLogRef } from "./_log_ref.ts";
 
-
 function required(value: string | undefined, flag: string): string {
   if (value === undefined || value === "") {
     throw new UserError(
