@@ -15,7 +15,10 @@
 import { createHash } from "node:crypto";
 import { buildLabelled, connectDaemon, fileEntry, imageState } from "./_image_daemon.ts";
 import type { TarEntry } from "./_tar.ts";
-import { parseLdd } from "./image_build.ts";
+import { parseLdd, ZU_VERSION } from "./image_build.ts";
+
+/** The tag of the git runtime image (the gated `shell` sandbox's, unless `$ZU_GATE_IMAGE`). */
+export const GIT_RUNTIME_IMAGE = `zu-runtime-git:${ZU_VERSION}`;
 
 /** The busybox applets linked into `/bin` of the git image. */
 export const GIT_IMAGE_APPLETS: readonly string[] = Object.freeze([

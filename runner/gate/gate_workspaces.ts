@@ -155,12 +155,11 @@ export async function gateWorkspacesFor(
     backend: options.backend as SessionBackend,
     docker: await openDockerClient(options.socketPath),
     image: explicit ?? (async () => {
-      const { buildGitRuntimeImage } = await import("../../backends/docker/git_image.ts");
-      const { RUNTIME_IMAGE, ZU_VERSION } = await import("../../backends/docker/image_build.ts");
-      return await buildGitRuntimeImage({
-        baseTag: RUNTIME_IMAGE,
-        tag: `zu-runtime-git:${ZU_VERSION}`,
-      });
+      const { buildGitRuntimeImage, GIT_RUNTIME_IMAGE } = await import(
+        "../../backends/docker/git_image.ts"
+      );
+      const { RUNTIME_IMAGE } = await import("../../backends/docker/image_build.ts");
+      return await buildGitRuntimeImage({ baseTag: RUNTIME_IMAGE, tag: GIT_RUNTIME_IMAGE });
     }),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
