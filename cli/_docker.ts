@@ -13,6 +13,7 @@ import {
   parseDockerEndpoint,
 } from "../backends/docker/docker_endpoint.ts";
 import { dialDockerEndpoint } from "../backends/docker/open_docker_endpoint.ts";
+import type { DockerConn } from "../backends/docker/ssh_dial.ts";
 import { daemonError } from "../backends/docker/daemon_error.ts";
 
 /** The daemon endpoint `DOCKER_HOST` and friends name (a `UserError` naming a bad variable). */
@@ -53,7 +54,7 @@ export async function pingDockerFailure(
     throw err;
   }
   const path = dockerWhere(endpoint);
-  let conn: Deno.Conn;
+  let conn: DockerConn;
   try {
     conn = await dialDockerEndpoint(endpoint);
   } catch (err) {
@@ -116,7 +117,11 @@ export function endpointDetail(io: Pick<CliIo, "env">): string | null {
     return null;
   }
   if (e.kind === "unix") return `unix socket ${e.socketPath} (local engine)`;
-  if (e.kind === "ssh") return `${describeEndpoint(e)} (ssh, not supported)`;
+  if (e.kind === "ssh") {
+    return `${describeEndpoint(e)} through the host's ssh${
+      e.configFile ? ` (config ${e.configFile})` : ""
+    } (remote engine: contained runs and browsing tools need a local one)`;
+  }
   return `tcp ${e.host}:${e.port}, TLS ${
     e.tls ? "on (verified both ways)" : "off"
   } (remote engine: contained runs and browsing tools need a local one)`;
