@@ -41,6 +41,9 @@ function classify(endpoint: DockerEndpoint, err: unknown, prefix: string): Docke
   return { why: `${prefix} (${err instanceof Error ? err.message : String(err)})`, error: null };
 }
 
+/** The least time a ping through `ssh://` is given. */
+const SSH_PING_MS = 10_000;
+
 /** Pings the daemon (`GET /_ping`, bounded by `timeoutMs`): null when it answers, else why not. */
 export async function pingDockerFailure(
   io: CliIo,
@@ -54,6 +57,8 @@ export async function pingDockerFailure(
     throw err;
   }
   const path = dockerWhere(endpoint);
+  // An ssh login (key exchange, maybe a jump host) takes longer than a socket connect.
+  if (endpoint.kind === "ssh") timeoutMs = Math.max(timeoutMs, SSH_PING_MS);
   let conn: DockerConn;
   try {
     conn = await dialDockerEndpoint(endpoint);
@@ -65,7 +70,9 @@ export async function pingDockerFailure(
       return {
         why: endpoint.kind === "unix"
           ? `no permission to reach the Docker socket ${path}`
-          : `no permission to reach the Docker daemon at ${path} (grant --allow-net for it)`,
+          : `no permission to reach the Docker daemon at ${path} (grant ${
+            endpoint.kind === "ssh" ? "--allow-run=ssh" : "--allow-net"
+          } for it)`,
         error: null,
       };
     }

@@ -124,6 +124,17 @@ export function dialSsh(endpoint: SshDockerEndpoint): Promise<DockerConn> {
         ),
       );
     }
+    if (error instanceof Deno.errors.NotCapable) {
+      return Promise.reject(
+        new UserError(
+          "docker_ssh",
+          `Cannot reach the Docker daemon at ${
+            describeEndpoint(endpoint)
+          }: this process may not run "ssh"; grant --allow-run=ssh`,
+          { cause: error },
+        ),
+      );
+    }
     return Promise.reject(error);
   }
   let stderr = "";

@@ -8,7 +8,7 @@ import {
   parseDockerEndpoint,
   type SshDockerEndpoint,
 } from "./docker_endpoint.ts";
-import { sshDialArgs, sshFailure } from "./ssh_dial.ts";
+import { dialSsh, sshDialArgs, sshFailure } from "./ssh_dial.ts";
 import { daemonError } from "./daemon_error.ts";
 import { UserError } from "../../core/errors.ts";
 
@@ -91,4 +91,16 @@ Deno.test("each ssh failure is one docker_ssh line that says what to do", () => 
     assert.match(e.message, why);
     assert.equal(daemonError(ssh, e), e, "passed on as it is");
   }
+});
+
+Deno.test({
+  name: "without --allow-run=ssh: one docker_ssh line naming the grant",
+  permissions: { run: false },
+  fn: async () => {
+    await assert.rejects(dialSsh(ssh), (e: unknown) => {
+      assert.ok(e instanceof UserError && e.code === "docker_ssh");
+      assert.match(e.message, /may not run "ssh"; grant --allow-run=ssh$/);
+      return true;
+    });
+  },
 });
