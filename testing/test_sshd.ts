@@ -5,7 +5,8 @@
  * logins run as root, so the remote side's `docker system dial-stdio` reaches this host's daemon:
  * that proves the SSH transport. The client side is an ssh config file ({@link TestSshd.configFile})
  * naming the key and a known_hosts file with the server's real key (host key checking stays on);
- * {@link TestSshd.wrongConfigFile} names a known_hosts file with another key. `stop()` (or
+ * {@link TestSshd.wrongConfigFile} names a known_hosts file with another key,
+ * {@link TestSshd.unknownConfigFile} an empty one. `stop()` (or
  * `await using`) kills it and deletes the directory.
  *
  * Test-only (not exported from `./testing`): it needs root, `sshd` and `ssh-keygen`.
@@ -31,6 +32,8 @@ export interface TestSshd extends AsyncDisposable {
   configFile: string;
   /** ssh client config whose known_hosts holds another key for the server. */
   wrongConfigFile: string;
+  /** ssh client config whose known_hosts is empty (the server's key is unknown). */
+  unknownConfigFile: string;
   /** `DOCKER_HOST` and `ZU_DOCKER_SSH_CONFIG` for it. */
   env: Record<string, string>;
   /** Its endpoint (as `parseDockerEndpoint` reads {@link TestSshd.env}). */
@@ -140,6 +143,8 @@ export async function startTestSshd(options: TestSshdOptions = {}): Promise<Test
       ].join("\n");
     await Deno.writeTextFile(`${dir}/ssh_config`, client(`${dir}/known_hosts`));
     await Deno.writeTextFile(`${dir}/wrong_ssh_config`, client(`${dir}/wrong_known_hosts`));
+    await Deno.writeTextFile(`${dir}/empty_known_hosts`, "");
+    await Deno.writeTextFile(`${dir}/unknown_ssh_config`, client(`${dir}/empty_known_hosts`));
     const server = [
       `Port ${port}`,
       "ListenAddress 127.0.0.1",
@@ -200,6 +205,7 @@ export async function startTestSshd(options: TestSshdOptions = {}): Promise<Test
       dir,
       configFile: `${dir}/ssh_config`,
       wrongConfigFile: `${dir}/wrong_ssh_config`,
+      unknownConfigFile: `${dir}/unknown_ssh_config`,
       env: {
         DOCKER_HOST: `ssh://root@127.0.0.1:${port}`,
         ZU_DOCKER_SSH_CONFIG: `${dir}/ssh_config`,

@@ -2,9 +2,10 @@
 // logins run `docker system dial-stdio` against this host's daemon, reached by LocalDockerBackend
 // through the host's `ssh` with the fixture's key and known_hosts (ZU_DOCKER_SSH_CONFIG).
 // Launch, exec with stdin (the hijacked attach through the ssh pipe), the zu-session exec session
-// (its raw attach), destroy and the reaper; then the faults: a known_hosts with another key,
-// no sshd on the port, a remote without `docker` on PATH, each one `docker_ssh` line with nothing
-// left behind (containers, ssh processes, temp files). One sshd for the file.
+// (its raw attach), destroy and the reaper; then the faults: a known_hosts with another key or
+// none (host key checking is on by default), no sshd on the port, a remote without `docker` on
+// PATH, each one `docker_ssh` line, and the ssh connection killed mid-exec; nothing left behind
+// (containers, ssh processes, temp files). One sshd for the file.
 import assert from "node:assert/strict";
 import { dockerTest } from "../../testing/docker.ts";
 import { startTestSshd, testSshdMissing } from "../../testing/test_sshd.ts";
@@ -94,20 +95,28 @@ dockerTest(
       assert.equal(await zuLeftovers(run), 0, "the reaper left nothing");
     });
 
-    await t.step("a known_hosts with another key for the server: docker_ssh", async () => {
-      const env: Record<string, string> = {
-        ...sshd.env,
-        ZU_DOCKER_SSH_CONFIG: sshd.wrongConfigFile,
-      };
-      const run = runId("hostkey");
-      await using backend = new LocalDockerBackend({
-        endpoint: parseDockerEndpoint((n) => env[n]),
-      });
-      const e = await codeOf(backend.launch({ image: ATTACK_IMAGE, runId: run }));
-      assert.equal(e.code, "docker_ssh");
-      assert.match(e.message, /host key is not the one in known_hosts/);
-      assert.equal(await zuLeftovers(run), 0);
-    });
+    await t.step(
+      "a known_hosts with another key, or none, for the server: docker_ssh",
+      async () => {
+        for (
+          const [config, said] of [
+            [sshd.wrongConfigFile, /Host key verification failed/],
+            [sshd.unknownConfigFile, /No \S+ host key is known for|Host key verification failed/],
+          ] as const
+        ) {
+          const env: Record<string, string> = { ...sshd.env, ZU_DOCKER_SSH_CONFIG: config };
+          const run = runId("hostkey");
+          await using backend = new LocalDockerBackend({
+            endpoint: parseDockerEndpoint((n) => env[n]),
+          });
+          const e = await codeOf(backend.launch({ image: ATTACK_IMAGE, runId: run }));
+          assert.equal(e.code, "docker_ssh");
+          assert.match(e.message, /host key is not the one in known_hosts/);
+          assert.match(e.message, said);
+          assert.equal(await zuLeftovers(run), 0);
+        }
+      },
+    );
 
     await t.step("no sshd on the port: docker_ssh naming the address", async () => {
       const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -134,6 +143,28 @@ dockerTest(
       const e = await codeOf(backend.launch({ image: ATTACK_IMAGE, runId: runId("nodocker") }));
       assert.equal(e.code, "docker_ssh");
       assert.match(e.message, /no "docker" command on the PATH/);
+    });
+
+    await t.step("ssh killed mid-exec: one clear error, the sandbox still destroyed", async () => {
+      const run = runId("drop");
+      await using backend = new LocalDockerBackend({ endpoint });
+      const box = await backend.launch({ image: ATTACK_IMAGE, runId: run });
+      const exec = backend.execEntrypoint(box, ["sh", "-c", "sleep 30"], { timeoutMs: 25_000 });
+      exec.catch(() => {});
+      const main = await openDockerEndpoint({ kind: "unix", socketPath: "/var/run/docker.sock" });
+      let running = false;
+      for (let i = 0; i < 200 && !running; i++) {
+        const top = await main.getContainer(box.id).top().catch(() => ({ Processes: [] }));
+        running = (top.Processes ?? []).some((p: string[]) => p.join(" ").includes("sleep 30"));
+        if (!running) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(running, "the exec started");
+      for (const pid of await sshChildren()) Deno.kill(pid, "SIGKILL");
+      const e = await codeOf(exec);
+      assert.equal(e.code, "docker_connection_lost", e.message);
+      assert.match(e.message, /at ssh:\/\/root@127\.0\.0\.1:\d+ dropped mid-call/);
+      await backend.destroy(box);
+      assert.equal(await zuLeftovers(run), 0, "destroy went through a new ssh connection");
     });
 
     await t.step("nothing left behind: no ssh process, no temp file", async () => {
