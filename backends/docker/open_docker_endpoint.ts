@@ -21,6 +21,7 @@ import {
   parseDockerEndpoint,
 } from "./docker_endpoint.ts";
 import { dialSsh, type DockerConn } from "./ssh_dial.ts";
+import { type SpareDialer, spareDialer } from "./spare_dialer.ts";
 
 /** The PEM text of a TLS endpoint's three files. */
 export interface DockerTlsMaterial {
@@ -62,6 +63,7 @@ export async function readTlsMaterial(files: DockerTlsFiles): Promise<DockerTlsM
 export type DockerDialer = () => Promise<DockerConn>;
 
 const DIALERS = new WeakMap<object, DockerDialer>();
+const SPARES = new WeakMap<object, SpareDialer<DockerConn>>();
 
 /**
  * The raw-connection dialler of a dockerode client's modem (`container.modem`) when it was opened
@@ -73,10 +75,11 @@ export function modemDialer(modem: unknown): DockerDialer | null {
 
 /**
  * Closes the idle connections a dockerode client keeps alive (an `ssh://` client's pooled `ssh`
- * processes, which otherwise close themselves after 1 s idle); calls in flight are untouched and
+ * processes and its spare, which otherwise close themselves after 1 s idle); calls in flight are untouched and
  * later calls open new ones. A no-op for a unix-socket or TCP client.
  */
 export function releaseIdleConnections(docker: Dockerode): void {
+  SPARES.get(docker)?.release();
   const agent = (docker.modem as { agent?: { freeSockets?: Record<string, unknown> } }).agent;
   for (const list of Object.values(agent?.freeSockets ?? {})) {
     for (const socket of (list ?? []) as { destroy(): void }[]) socket.destroy();
@@ -95,13 +98,16 @@ export async function openDockerEndpoint(
   const mod = await import("dockerode");
   const Docker = mod.default;
   if (endpoint.kind === "ssh") {
-    const { connHttpAgent } = await import("./conn_agent.ts");
-    const dial = () => dialSsh(endpoint);
+    const { CONN_IDLE_MS, connHttpAgent } = await import("./conn_agent.ts");
+    // One ssh login kept ready: a hijacked exec attach needs a connection of its own.
+    const spare = spareDialer(() => dialSsh(endpoint), CONN_IDLE_MS);
+    const dial = () => spare.take();
     // The host name is never resolved: every connection is an ssh process (conn_agent.ts).
     const docker = new Docker(
       { protocol: "http", host: "docker", port: 80, agent: connHttpAgent(dial) } as never,
     );
     DIALERS.set(docker.modem, dial);
+    SPARES.set(docker, spare);
     return docker;
   }
   if (endpoint.kind === "unix") return new Docker({ socketPath: endpoint.socketPath });
