@@ -37,6 +37,10 @@ Deno.test("ssh:// runs ssh in batch mode with host key checking left to ssh (on)
   const withConfig = sshDialArgs({ ...ssh, user: null, configFile: "/etc/zu/ssh_config" });
   assert.deepEqual(withConfig.slice(0, 2), ["-F", "/etc/zu/ssh_config"]);
   assert.ok(!withConfig.includes("-l"));
+  // A host that looks like an option stays the destination (after "--"), never an ssh option.
+  const sneaky = sshDialArgs({ ...ssh, host: "-oProxyCommand=touch /tmp/pwned" });
+  assert.equal(sneaky[sneaky.indexOf("--") + 1], "-oProxyCommand=touch /tmp/pwned");
+  assert.ok(!sneaky.slice(0, sneaky.indexOf("--")).some((a) => a.includes("ProxyCommand")));
 });
 
 Deno.test("ZU_DOCKER_SSH_CONFIG is read for ssh:// and must be absolute", () => {
