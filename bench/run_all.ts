@@ -56,6 +56,9 @@ if (await dockerAvailable()) {
   results.push(
     await run("./remote_engine_bench.ts", quick ? ["--iterations", "6", "--launches", "3"] : []),
   );
+  results.push(
+    await run("./ssh_engine_bench.ts", quick ? ["--iterations", "6", "--launches", "3"] : []),
+  );
   const version = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)))
     .version as string;
   if (await imagePresent(`zu-browser:${version}`)) {

@@ -13,6 +13,7 @@ import {
   parseDockerEndpoint,
 } from "../backends/docker/docker_endpoint.ts";
 import { dialDockerEndpoint } from "../backends/docker/open_docker_endpoint.ts";
+import type { DockerConn } from "../backends/docker/ssh_dial.ts";
 import { daemonError } from "../backends/docker/daemon_error.ts";
 
 /** The daemon endpoint `DOCKER_HOST` and friends name (a `UserError` naming a bad variable). */
@@ -40,6 +41,9 @@ function classify(endpoint: DockerEndpoint, err: unknown, prefix: string): Docke
   return { why: `${prefix} (${err instanceof Error ? err.message : String(err)})`, error: null };
 }
 
+/** The least time a ping through `ssh://` is given. */
+const SSH_PING_MS = 10_000;
+
 /** Pings the daemon (`GET /_ping`, bounded by `timeoutMs`): null when it answers, else why not. */
 export async function pingDockerFailure(
   io: CliIo,
@@ -53,7 +57,9 @@ export async function pingDockerFailure(
     throw err;
   }
   const path = dockerWhere(endpoint);
-  let conn: Deno.Conn;
+  // An ssh login (key exchange, maybe a jump host) takes longer than a socket connect.
+  if (endpoint.kind === "ssh") timeoutMs = Math.max(timeoutMs, SSH_PING_MS);
+  let conn: DockerConn;
   try {
     conn = await dialDockerEndpoint(endpoint);
   } catch (err) {
@@ -64,7 +70,9 @@ export async function pingDockerFailure(
       return {
         why: endpoint.kind === "unix"
           ? `no permission to reach the Docker socket ${path}`
-          : `no permission to reach the Docker daemon at ${path} (grant --allow-net for it)`,
+          : `no permission to reach the Docker daemon at ${path} (grant ${
+            endpoint.kind === "ssh" ? "--allow-run=ssh" : "--allow-net"
+          } for it)`,
         error: null,
       };
     }
@@ -116,7 +124,11 @@ export function endpointDetail(io: Pick<CliIo, "env">): string | null {
     return null;
   }
   if (e.kind === "unix") return `unix socket ${e.socketPath} (local engine)`;
-  if (e.kind === "ssh") return `${describeEndpoint(e)} (ssh, not supported)`;
+  if (e.kind === "ssh") {
+    return `${describeEndpoint(e)} through the host's ssh${
+      e.configFile ? ` (config ${e.configFile})` : ""
+    } (remote engine: contained runs and browsing tools need a local one)`;
+  }
   return `tcp ${e.host}:${e.port}, TLS ${
     e.tls ? "on (verified both ways)" : "off"
   } (remote engine: contained runs and browsing tools need a local one)`;

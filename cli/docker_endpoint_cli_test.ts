@@ -1,6 +1,7 @@
 // The CLI's answer to a DOCKER_HOST it cannot use, without any daemon: one line, exit 2, naming
 // the variable (docker_endpoint), from `zu sandbox *`, and a `fail` line in `zu doctor`; nothing
-// is dialled (every address here is refused while parsing or is ssh://, which is never dialled).
+// is dialled (every address here is refused while parsing). An ssh:// endpoint with no sshd on
+// its loopback port is a `fail` naming it (the real ssh transport: ssh_engine_integration_test.ts).
 import { equal, match } from "node:assert/strict";
 import { captureIo } from "./_io.ts";
 import { main } from "./main.ts";
@@ -23,8 +24,8 @@ const CASES: Array<[Record<string, string>, RegExp]> = [
     /^error: Invalid DOCKER_CONTEXT="prod": zu does not read Docker contexts/,
   ],
   [
-    { DOCKER_HOST: "ssh://deploy@192.0.2.7" },
-    /^error: Invalid DOCKER_HOST=".*": ssh:\/\/ is not supported yet/,
+    { DOCKER_HOST: "ssh://deploy:secret@192.0.2.7" },
+    /^error: Invalid DOCKER_HOST=".*": ssh:\/\/ takes no password/,
   ],
 ];
 
@@ -57,16 +58,21 @@ Deno.test("zu doctor reports an unusable DOCKER_HOST as a failure and an ssh end
     const docker = checks.find((c) => c.name === "docker")!;
     equal(docker.status, "fail");
     match(docker.detail, /Invalid DOCKER_HOST/);
-    const ssh = captureIo({ cwd: dir, env: { DOCKER_HOST: "ssh://deploy@192.0.2.7:2222" } });
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    const ssh = captureIo({ cwd: dir, env: { DOCKER_HOST: `ssh://deploy@127.0.0.1:${port}` } });
     await main(["doctor", "--json"], ssh);
     const s = JSON.parse(ssh.stdoutText()).checks as Array<
       { name: string; status: string; detail: string }
     >;
     match(
       s.find((c) => c.name === "docker endpoint")!.detail,
-      /ssh:\/\/deploy@192\.0\.2\.7:2222 \(ssh, not supported\)/,
+      new RegExp(`^ssh://deploy@127\\.0\\.0\\.1:${port} through the host's ssh`),
     );
-    equal(s.find((c) => c.name === "docker")!.status, "fail");
+    const docker2 = s.find((c) => c.name === "docker")!;
+    equal(docker2.status, "fail");
+    match(docker2.detail, /through ssh: no SSH server answers there/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -32,6 +32,7 @@ export const USER_ERROR_CODES = Object.freeze(
     "demo_agent_missing",
     "dns_failed",
     "docker_endpoint",
+    "docker_ssh",
     "docker_tls",
     "docker_unavailable",
     "egress_required",

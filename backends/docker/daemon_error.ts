@@ -2,7 +2,8 @@
  * One clear error for a daemon that cannot be talked to: not there (`docker_unavailable`), a TLS
  * failure (`docker_tls`: a certificate from another CA, a certificate for another name, a server
  * that does not speak TLS, our client certificate refused), or a connection that dropped in the
- * middle of a call (`docker_connection_lost`, a `RunFailure`). Both Node-style (dockerode) and
+ * middle of a call (`docker_connection_lost`, a `RunFailure`); an `ssh://` failure
+ * (`docker_ssh`, from `ssh_dial.ts`) is passed on as it is. Both Node-style (dockerode) and
  * Deno-style (`Deno.connectTls`) errors are recognised.
  *
  * @example
@@ -85,6 +86,8 @@ export function daemonError(
   error: unknown,
   what = "reach the Docker daemon",
 ): UserError | RunFailure | null {
+  // ssh's own failure (ssh_dial.ts) already says what is wrong with the connection.
+  if (error instanceof UserError && error.code === "docker_ssh") return error;
   if (error instanceof UserError || error instanceof RunFailure) return null;
   const where = describeEndpoint(endpoint);
   const tls = endpoint.kind === "tcp" && endpoint.tls ? tlsFailureOf(error) : null;

@@ -12,7 +12,9 @@
  *   `ca.pem`, `cert.pem`, `key.pem` from `DOCKER_CERT_PATH`, default `~/.docker`), plain HTTP
  *   otherwise (port 2375), which is allowed only on a loopback address unless
  *   `ZU_DOCKER_INSECURE_TCP=1` (anyone on the path could run containers as root);
- * - `ssh://`: parsed, refused by the opener (see {@link openDockerEndpoint});
+ * - `ssh://[user@]host[:port]`: each connection runs the host's `ssh` (port 22 by default) with
+ *   `docker system dial-stdio` on the remote (`ssh_dial.ts`); `ZU_DOCKER_SSH_CONFIG` names an
+ *   ssh config file to use instead of `~/.ssh/config` (`ssh -F`);
  * - `npipe://`, `fd://` and anything else: refused;
  * - `DOCKER_CONTEXT` other than `default`: refused (zu reads `DOCKER_HOST` only).
  *
@@ -65,7 +67,7 @@ export interface TcpDockerEndpoint {
   tls: DockerTlsFiles | null;
 }
 
-/** A daemon reached through SSH (parsed; refused by the opener). */
+/** A daemon reached through SSH (`ssh ... docker system dial-stdio`, see `ssh_dial.ts`). */
 export interface SshDockerEndpoint {
   /** Kind. */
   kind: "ssh";
@@ -75,6 +77,8 @@ export interface SshDockerEndpoint {
   host: string;
   /** Port (default 22). */
   port: number;
+  /** ssh config file (`ZU_DOCKER_SSH_CONFIG`, passed as `ssh -F`); null: ssh's own default. */
+  configFile: string | null;
 }
 
 /** Where the Docker daemon is. */
@@ -181,7 +185,16 @@ function parseTcp(value: string, env: EnvReader): TcpDockerEndpoint {
   };
 }
 
-function parseSsh(value: string): SshDockerEndpoint {
+function sshConfigFile(env: EnvReader): string | null {
+  const raw = env("ZU_DOCKER_SSH_CONFIG") ?? "";
+  if (raw === "") return null;
+  if (!raw.startsWith("/")) {
+    throw bad("ZU_DOCKER_SSH_CONFIG", raw, "use an absolute path to an ssh config file");
+  }
+  return raw;
+}
+
+function parseSsh(value: string, env: EnvReader): SshDockerEndpoint {
   const url = parseUrl(value);
   noPath(url, value);
   if (url.password) {
@@ -194,6 +207,7 @@ function parseSsh(value: string): SshDockerEndpoint {
     user: url.username ? decodeURIComponent(url.username) : null,
     host,
     port: parsePort("DOCKER_HOST", value, url.port, 22),
+    configFile: sshConfigFile(env),
   };
 }
 
@@ -228,7 +242,7 @@ export function parseDockerEndpoint(env: EnvReader = safeEnv): DockerEndpoint {
     case "tcp":
       return parseTcp(value, env);
     case "ssh":
-      return parseSsh(value);
+      return parseSsh(value, env);
     case "npipe":
       throw bad("DOCKER_HOST", value, "Windows named pipes are not supported; use tcp:// with TLS");
     default:
@@ -270,11 +284,15 @@ export interface EndpointGrants {
   read: string[];
   /** `--allow-write` entries (the socket). */
   write: string[];
+  /** `--allow-run` entries (`ssh` for `ssh://`). */
+  run: string[];
 }
 
 /**
  * What `--allow-net`/`--allow-read`/`--allow-write` must grant to talk to `endpoint`: the
- * socket for `unix://`, `host:port` and the three TLS files for `tcp://`.
+ * socket for `unix://`, `host:port` and the three TLS files for `tcp://`, and for `ssh://` only
+ * `--allow-run=ssh` (ssh itself reads the keys, the config and known_hosts; it runs outside
+ * Deno's permissions, as every `--allow-run` child does).
  *
  * @example
  * ```ts
@@ -290,6 +308,7 @@ export function endpointGrants(endpoint: DockerEndpoint): EndpointGrants {
         net: [`unix:${endpoint.socketPath}`],
         read: [endpoint.socketPath],
         write: [endpoint.socketPath],
+        run: [],
       };
     case "tcp": {
       const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
@@ -298,18 +317,24 @@ export function endpointGrants(endpoint: DockerEndpoint): EndpointGrants {
         net: [`${host}:${endpoint.port}`],
         read: t ? [t.caPath, t.certPath, t.keyPath] : [],
         write: [],
+        run: [],
       };
     }
     case "ssh":
-      return { net: [`${endpoint.host}:${endpoint.port}`], read: [], write: [] };
+      return { net: [], read: [], write: [], run: ["ssh"] };
   }
 }
 
-/** `--allow-net=...`, `--allow-read=...` (and `--allow-write=...`) flags for `endpoint`. */
+/**
+ * `--allow-net=...`, `--allow-read=...`, `--allow-write=...` and `--allow-run=...` flags for
+ * `endpoint` (each only when it grants something: an empty `--allow-net=` would grant all).
+ */
 export function endpointPermissionFlags(endpoint: DockerEndpoint): string[] {
   const g = endpointGrants(endpoint);
-  const flags = [`--allow-net=${g.net.join(",")}`];
+  const flags: string[] = [];
+  if (g.net.length) flags.push(`--allow-net=${g.net.join(",")}`);
   if (g.read.length) flags.push(`--allow-read=${g.read.join(",")}`);
   if (g.write.length) flags.push(`--allow-write=${g.write.join(",")}`);
+  if (g.run.length) flags.push(`--allow-run=${g.run.join(",")}`);
   return flags;
 }

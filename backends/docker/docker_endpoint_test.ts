@@ -10,7 +10,6 @@ import {
 } from "./docker_endpoint.ts";
 import { daemonError, tlsFailureOf } from "./daemon_error.ts";
 import { requireLocalEngine } from "./local_engine.ts";
-import { dialDockerEndpoint, openDockerEndpoint } from "./open_docker_endpoint.ts";
 import { UserError } from "../../core/errors.ts";
 
 const parse = (env: Record<string, string>) => parseDockerEndpoint((n) => env[n]);
@@ -71,12 +70,14 @@ Deno.test("DOCKER_HOST: unset, unix, tcp with and without TLS, ssh", () => {
     user: "deploy",
     host: "build.example",
     port: 2222,
+    configFile: null,
   });
   assert.deepEqual(parse({ DOCKER_HOST: "ssh://build.example" }), {
     kind: "ssh",
     user: null,
     host: "build.example",
     port: 22,
+    configFile: null,
   });
   // A context alongside DOCKER_HOST: DOCKER_HOST wins (as in the docker CLI).
   assert.equal(parse({ DOCKER_HOST: "unix:///x.sock", DOCKER_CONTEXT: "prod" }).kind, "unix");
@@ -138,26 +139,13 @@ Deno.test("loopback, locality, descriptions and the Deno grants of each endpoint
     net: ["[::1]:2376"],
     read: ["/c/ca.pem", "/c/cert.pem", "/c/key.pem"],
     write: [],
+    run: [],
   });
   assert.throws(
     () => requireLocalEngine(tcp, "run contained", "it bind-mounts host paths"),
     /^UserError: Cannot run contained on the remote Docker engine at tcp:\/\/\[::1\]:2376 .*unset DOCKER_HOST/,
   );
   requireLocalEngine(unix, "run contained", "x");
-});
-
-Deno.test("ssh:// is refused by the opener with the forwarding that works instead", async () => {
-  const ssh = parse({ DOCKER_HOST: "ssh://deploy@build.example" });
-  for (const open of [() => openDockerEndpoint(ssh), () => dialDockerEndpoint(ssh)]) {
-    await assert.rejects(open(), (e: unknown) => {
-      assert.ok(e instanceof UserError && e.code === "docker_endpoint");
-      assert.match(
-        e.message,
-        /ssh:\/\/ is not supported yet.*ssh -nNT -p 22 -L .* deploy@build\.example/,
-      );
-      return true;
-    });
-  }
 });
 
 Deno.test("daemon errors: TLS failures, absence and drops each get their own code", () => {

@@ -17,6 +17,8 @@
  * @module
  */
 
+import type { DockerConn } from "./ssh_dial.ts";
+
 /** How long a close waits for queued writes and for the end of the output. */
 export const CLOSE_GRACE_MS = 2000;
 
@@ -44,10 +46,19 @@ function indexOfHeadEnd(buf: Uint8Array): number {
   return -1;
 }
 
-/** Starts exec `execId` attached (see the module doc); throws when the daemon refuses. */
-export async function attachExecConn(socketPath: string, execId: string): Promise<ExecConn> {
+/**
+ * Starts exec `execId` attached (see the module doc) on the daemon at `socketPath`, or on a
+ * connection `daemon()` opens (an `ssh://` endpoint's, `ssh_dial.ts`); throws when the daemon
+ * refuses.
+ */
+export async function attachExecConn(
+  daemon: string | (() => Promise<DockerConn>),
+  execId: string,
+): Promise<ExecConn> {
   if (!/^[0-9a-f]{1,128}$/i.test(execId)) throw new TypeError(`Invalid exec id "${execId}"`);
-  const conn = await Deno.connect({ transport: "unix", path: socketPath });
+  const conn: DockerConn = typeof daemon === "string"
+    ? await Deno.connect({ transport: "unix", path: daemon })
+    : await daemon();
   let closed = false;
   let grace: ReturnType<typeof setTimeout> | undefined;
   const close = () => {
@@ -131,6 +142,6 @@ export async function attachExecConn(socketPath: string, execId: string): Promis
   };
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+async function writeAll(conn: DockerConn, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
 }

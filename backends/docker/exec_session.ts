@@ -21,6 +21,7 @@ import type { Duplex } from "node:stream";
 import { createSandboxExec, startSandboxExec } from "./sandbox_exec_start.ts";
 import { SessionClient, SessionLost, type SessionTransport } from "./session_client.ts";
 import { attachExecConn, type ExecConn } from "./exec_attach_conn.ts";
+import { modemDialer } from "./open_docker_endpoint.ts";
 import { SESSION_AGENT_PATH } from "./session_agent/agent_path.ts";
 
 export { SESSION_AGENT_LABEL, SESSION_AGENT_PATH } from "./session_agent/agent_path.ts";
@@ -78,12 +79,12 @@ export async function attachExecSession(
     });
   const lost = (what: string) =>
     `the agent's ${what}${stderr.trim() ? ` (${stderr.trim().slice(-500)})` : ""}`;
-  const socketPath = (container as { modem?: { socketPath?: unknown } }).modem?.socketPath;
-  const transport: SessionTransport = typeof socketPath === "string" &&
-      options.transport !== "dockerode"
+  const modem = (container as { modem?: { socketPath?: unknown } }).modem;
+  const daemon = typeof modem?.socketPath === "string" ? modem.socketPath : modemDialer(modem);
+  const transport: SessionTransport = daemon !== null && options.transport !== "dockerode"
     ? connTransport(
       await attachExecConn(
-        socketPath,
+        daemon,
         (await createSandboxExec(container, command, { stdin: true })).id,
       ),
       demuxer,

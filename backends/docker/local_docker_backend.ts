@@ -59,6 +59,7 @@ import {
   isDaemonDown,
   statusOf,
 } from "./_client.ts";
+import { releaseIdleConnections } from "./open_docker_endpoint.ts";
 import { CappedCollector, FrameDemuxer } from "./exec_stream.ts";
 import { runExec } from "./exec_run.ts";
 import { attachJsonLinesSession } from "./session.ts";
@@ -724,6 +725,8 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
     for (const { handle } of [...this.#boxes.values()]) {
       await this.destroy(handle).catch((e) => errors.push(e));
     }
+    const docker = await this.#docker?.catch(() => null);
+    if (docker) releaseIdleConnections(docker); // an ssh:// client's pooled ssh processes
     if (errors.length > 0) {
       this.#log("warn", "some sandboxes could not be destroyed", { errors: errors.map(String) });
     }

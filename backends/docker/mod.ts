@@ -54,10 +54,13 @@ export { type SandboxParts, teardownSandbox } from "./sandbox_teardown.ts";
 export * from "./docker_endpoint.ts";
 export {
   dialDockerEndpoint,
+  type DockerDialer,
   type DockerTlsMaterial,
+  modemDialer,
   openDockerEndpoint,
   readTlsMaterial,
-  sshUnsupported,
+  releaseIdleConnections,
 } from "./open_docker_endpoint.ts";
+export { type DockerConn, sshDialArgs, sshFailure } from "./ssh_dial.ts";
 export { daemonError, isConnectionLost, type TlsFailure, tlsFailureOf } from "./daemon_error.ts";
 export { requireLocalEngine } from "./local_engine.ts";

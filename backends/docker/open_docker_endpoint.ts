@@ -16,12 +16,12 @@
 import type Dockerode from "dockerode";
 import { UserError } from "../../core/errors.ts";
 import {
-  describeEndpoint,
   type DockerEndpoint,
   type DockerTlsFiles,
   parseDockerEndpoint,
-  type SshDockerEndpoint,
 } from "./docker_endpoint.ts";
+import { dialSsh, type DockerConn } from "./ssh_dial.ts";
+import { type SpareDialer, spareDialer } from "./spare_dialer.ts";
 
 /** The PEM text of a TLS endpoint's three files. */
 export interface DockerTlsMaterial {
@@ -59,28 +59,57 @@ export async function readTlsMaterial(files: DockerTlsFiles): Promise<DockerTlsM
   };
 }
 
-/** The `UserError` for `ssh://`: not supported, with the forwarding that works instead. */
-export function sshUnsupported(endpoint: SshDockerEndpoint): UserError {
-  const target = `${endpoint.user ? `${endpoint.user}@` : ""}${endpoint.host}`;
-  return new UserError(
-    "docker_endpoint",
-    `Invalid DOCKER_HOST="${
-      describeEndpoint(endpoint)
-    }": ssh:// is not supported yet; use tcp:// with DOCKER_TLS_VERIFY=1, or forward the socket yourself (ssh -nNT -p ${endpoint.port} -L /tmp/zu-docker.sock:/var/run/docker.sock ${target}) and set DOCKER_HOST=unix:///tmp/zu-docker.sock`,
-  );
+/** How to open a raw connection to the daemon a dockerode client talks to (see {@link modemDialer}). */
+export type DockerDialer = () => Promise<DockerConn>;
+
+const DIALERS = new WeakMap<object, DockerDialer>();
+const SPARES = new WeakMap<object, SpareDialer<DockerConn>>();
+
+/**
+ * The raw-connection dialler of a dockerode client's modem (`container.modem`) when it was opened
+ * on an `ssh://` endpoint, else null (a unix-socket modem has `socketPath` instead).
+ */
+export function modemDialer(modem: unknown): DockerDialer | null {
+  return typeof modem === "object" && modem !== null ? DIALERS.get(modem) ?? null : null;
+}
+
+/**
+ * Closes the idle connections a dockerode client keeps alive (an `ssh://` client's pooled `ssh`
+ * processes and its spare, which otherwise close themselves after 1 s idle); calls in flight are untouched and
+ * later calls open new ones. A no-op for a unix-socket or TCP client.
+ */
+export function releaseIdleConnections(docker: Dockerode): void {
+  SPARES.get(docker)?.release();
+  const agent = (docker.modem as { agent?: { freeSockets?: Record<string, unknown> } }).agent;
+  for (const list of Object.values(agent?.freeSockets ?? {})) {
+    for (const socket of (list ?? []) as { destroy(): void }[]) socket.destroy();
+  }
 }
 
 /**
  * A dockerode client on `endpoint` (default: the environment's, {@link parseDockerEndpoint}).
  * `tcp://` with TLS verifies the daemon against `ca.pem` (name and chain) and presents
- * `cert.pem`/`key.pem`.
+ * `cert.pem`/`key.pem`; `ssh://` runs one `ssh ... docker system dial-stdio` per connection
+ * (`ssh_dial.ts`).
  */
 export async function openDockerEndpoint(
   endpoint: DockerEndpoint = parseDockerEndpoint(),
 ): Promise<Dockerode> {
-  if (endpoint.kind === "ssh") throw sshUnsupported(endpoint);
   const mod = await import("dockerode");
   const Docker = mod.default;
+  if (endpoint.kind === "ssh") {
+    const { CONN_IDLE_MS, connHttpAgent } = await import("./conn_agent.ts");
+    // One ssh login kept ready: a hijacked exec attach needs a connection of its own.
+    const spare = spareDialer(() => dialSsh(endpoint), CONN_IDLE_MS);
+    const dial = () => spare.take();
+    // The host name is never resolved: every connection is an ssh process (conn_agent.ts).
+    const docker = new Docker(
+      { protocol: "http", host: "docker", port: 80, agent: connHttpAgent(dial) } as never,
+    );
+    DIALERS.set(docker.modem, dial);
+    SPARES.set(docker, spare);
+    return docker;
+  }
   if (endpoint.kind === "unix") return new Docker({ socketPath: endpoint.socketPath });
   if (endpoint.tls === null) {
     return new Docker({ host: endpoint.host, port: endpoint.port, protocol: "http" });
@@ -90,16 +119,16 @@ export async function openDockerEndpoint(
 }
 
 /**
- * A raw connection to the daemon (unix socket, TCP, or TLS with the client certificate), for
- * the CLI's HTTP/1.0 probes. Throws what `Deno.connect`/`connectTls` throw; `UserError` for
- * `ssh://` and unreadable TLS files.
+ * A raw connection to the daemon (unix socket, TCP, TLS with the client certificate, or an ssh
+ * process), for the CLI's HTTP/1.0 probes. Throws what `Deno.connect`/`connectTls` throw;
+ * `UserError` for unreadable TLS files and (at the first read) for ssh failures (`docker_ssh`).
  */
-export async function dialDockerEndpoint(endpoint: DockerEndpoint): Promise<Deno.Conn> {
+export async function dialDockerEndpoint(endpoint: DockerEndpoint): Promise<DockerConn> {
   switch (endpoint.kind) {
     case "unix":
       return await Deno.connect({ transport: "unix", path: endpoint.socketPath });
     case "ssh":
-      throw sshUnsupported(endpoint);
+      return await dialSsh(endpoint);
     case "tcp": {
       if (endpoint.tls === null) {
         return await Deno.connect({ hostname: endpoint.host, port: endpoint.port });
