@@ -31,6 +31,7 @@
  * ```
  * @module
  */
+import { maskUrlPassword } from "../../core/mask_url.ts";
 import { UserError } from "../../core/errors.ts";
 import { safeEnv } from "../../core/env.ts";
 
@@ -88,7 +89,11 @@ export type DockerEndpoint = UnixDockerEndpoint | TcpDockerEndpoint | SshDockerE
 export type EnvReader = (name: string) => string | undefined;
 
 function bad(variable: string, value: string, what: string): UserError {
-  return new UserError("docker_endpoint", `Invalid ${variable}="${value}": ${what}`);
+  // A value may carry a password (ssh://user:pw@host): never echo it.
+  return new UserError(
+    "docker_endpoint",
+    `Invalid ${variable}="${maskUrlPassword(value)}": ${what}`,
+  );
 }
 
 const LOOPBACK_NAMES = new Set(["localhost", "::1", "0:0:0:0:0:0:0:1"]);

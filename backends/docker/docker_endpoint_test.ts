@@ -93,7 +93,12 @@ Deno.test("bad endpoint values are one line naming the variable and the fix", ()
   refused({ DOCKER_HOST: "tcp://10.0.0.5:2376/v1.41" }, "DOCKER_HOST", /no path/);
   refused({ DOCKER_HOST: "tcp://u@10.0.0.5:2376" }, "DOCKER_HOST", /no user/);
   refused({ DOCKER_HOST: "tcp://:2376" }, "DOCKER_HOST", /not a URL|no host/);
-  refused({ DOCKER_HOST: "ssh://u:pw@h" }, "DOCKER_HOST", /no password/);
+  refused({ DOCKER_HOST: "ssh://u:s3cr3t@h" }, "DOCKER_HOST", /no password/);
+  try {
+    parse({ DOCKER_HOST: "ssh://u:s3cr3t@h" });
+  } catch (e) {
+    assert.ok(!String((e as Error).message).includes("s3cr3t"), "the password is echoed");
+  }
   refused(
     { DOCKER_HOST: "tcp://10.0.0.5:2376", DOCKER_TLS_VERIFY: "0" },
     "DOCKER_TLS_VERIFY",
