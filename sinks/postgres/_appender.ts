@@ -32,7 +32,8 @@ interface Prepared {
 }
 
 interface Status {
-  r_status: "ok" | "exists" | "moved";
+  /** `retry`: not stored, head unknown (a concurrent insert of the same id failed the batch). */
+  r_status: "ok" | "exists" | "moved" | "retry";
   r_seq: string | null;
   r_pos: number | null;
   r_hash: string | null;
@@ -47,11 +48,31 @@ const MAX_ATTEMPTS = 40;
 const PREPARE = { prepare: true } as const;
 const MAX_TRANSIENT = 8;
 const EMPTY_HEAD: Head = Object.freeze({ pos: 0, hash: null });
+/** A unique violation: a concurrent writer stored one of the batch's ids first. */
+const UNIQUE_VIOLATION = "23505";
+
+function retryAll(n: number): Status[] {
+  return Array.from({ length: n }, () => ({
+    r_status: "retry" as const,
+    r_seq: null,
+    r_pos: null,
+    r_hash: null,
+  }));
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
+}
 
 /** What {@link PgAppender} writes with. */
 export interface AppenderOptions {
-  /** The pool. */
+  /** The pool (reads of stored copies). */
   sql: Sql;
+  /**
+   * The writer: a one-connection pool, so a NOTIFY queued right behind an append runs after
+   * it on the same connection (its own statement, after the append committed).
+   */
+  writer: Sql;
   /** The server URL without its password, for messages. */
   url: string;
   /** The schema. */
@@ -79,6 +100,7 @@ export class PgAppender {
   /** The schema. */
   readonly schema: string;
   #sql: Sql;
+  #writer: Sql;
   #codec: PayloadCodec;
   #codecs: ReadonlyMap<number, PayloadCodec>;
   #signKey: Uint8Array | null;
@@ -89,11 +111,13 @@ export class PgAppender {
   #heads = new Map<string, Head>();
   #queue: GroupCommitQueue;
   #appendSql: string;
+  #batchSql: string;
 
   constructor(o: AppenderOptions) {
     this.url = o.url;
     this.schema = o.schema;
     this.#sql = o.sql;
+    this.#writer = o.writer;
     this.#codec = o.codec;
     this.#codecs = o.codecs;
     this.#signKey = o.signKey;
@@ -104,6 +128,10 @@ export class PgAppender {
     this.#isEnded = o.isEnded;
     this.#appendSql = `select r_status, r_seq, r_pos, r_hash from ${o.schema}.zu_append(` +
       "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+    this.#batchSql = `select r_status, r_seq, r_pos, r_hash from ${o.schema}.zu_append_batch(` +
+      "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int4[], " +
+      "$8::text[], $9::text[], $10::text[], $11::int2[], $12::bytea, $13::int4[], $14::text[], " +
+      "$15::text[], $16::text[])";
   }
 
   /** Queues `event`; resolves with the stored copy once its transaction committed. */
@@ -191,9 +219,12 @@ export class PgAppender {
       // After a miss: lock the traces, read their heads and link under the lock (always fits).
       let prepared: Prepared[];
       let statuses: Status[];
+      let notified = false;
       if (attempt === 0) {
         prepared = await this.#prepare(work);
-        statuses = prepared.length === 0 ? [] : await this.#send(prepared);
+        if (prepared.length === 0) return;
+        const sent = await this.#send(prepared);
+        [statuses, notified] = [sent.statuses, sent.notified];
       } else {
         const r = await this.#sendLocked(work);
         [prepared, statuses] = [r.prepared, r.statuses];
@@ -209,7 +240,7 @@ export class PgAppender {
           this.#heads.set(x.event.trace_id, { pos: statuses[i]!.r_pos!, hash: x.event.hash });
           x.pending.resolve(x.event);
         }
-        this.#notifier?.poke(prepared[prepared.length - 1]!.event.trace_id);
+        if (!notified) this.#notifier?.poke(prepared[prepared.length - 1]!.event.trace_id);
         return;
       }
       // Not committed (a batch is all or nothing): settle the repeats, learn the moved heads,
@@ -246,7 +277,10 @@ export class PgAppender {
     }
   }
 
-  #call(sql: Sql, x: Prepared): Promise<Status[]> {
+  /** One `zu_append` call for one event, `zu_append_batch` for more (started at once). */
+  #call(sql: Sql, list: Prepared[]): Promise<Status[]> {
+    if (list.length > 1) return this.#callBatch(sql, list);
+    const x = list[0]!;
     const e = x.event;
     return sql.unsafe(this.#appendSql, [
       e.event_id,
@@ -263,7 +297,48 @@ export class PgAppender {
       x.blob,
       x.index,
       // deno-lint-ignore no-explicit-any
-    ] as any[], PREPARE) as unknown as Promise<Status[]>;
+    ] as any[], PREPARE).execute() as unknown as Promise<Status[]>;
+  }
+
+  #callBatch(sql: Sql, list: Prepared[]): Promise<Status[]> {
+    const n = list.length;
+    const cols = Array.from({ length: 11 }, () => new Array<unknown>(n));
+    const lens = new Array<number>(n);
+    let size = 0;
+    for (let i = 0; i < n; i++) size += lens[i] = list[i]!.blob.length;
+    const data = new Uint8Array(size);
+    const ix: [string[], string[], (string | null)[]] = [[], [], []];
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const x = list[i]!;
+      const e = x.event;
+      const row = [
+        e.event_id,
+        e.trace_id,
+        e.task_id,
+        e.parent_id ?? null,
+        e.type,
+        e.source,
+        x.head,
+        e.prev_hash ?? null,
+        e.hash,
+        e.sig ?? null,
+        x.blob[0]!,
+      ];
+      for (let c = 0; c < 11; c++) cols[c]![i] = row[c];
+      data.set(x.blob, at);
+      at += x.blob.length;
+      const idx = x.index;
+      if (idx === null) continue;
+      for (let j = 0; j + 1 < idx.length; j += 2) {
+        ix[0].push(e.event_id);
+        ix[1].push(idx[j]!);
+        ix[2].push(idx[j + 1] ?? null);
+      }
+    }
+    // deno-lint-ignore no-explicit-any
+    return sql.unsafe(this.#batchSql, [...cols, data, lens, ...ix] as any[], PREPARE)
+      .execute() as unknown as Promise<Status[]>;
   }
 
   /** Runs `fn`, again after a dropped connection or a transient server state. */
@@ -294,23 +369,20 @@ export class PgAppender {
     );
   }
 
-  /** Sends `prepared` (one autocommit call, or one transaction), retrying a dropped connection. */
-  #send(prepared: Prepared[]): Promise<Status[]> {
+  /**
+   * Sends `prepared` as one autocommit call (`zu_append` or `zu_append_batch`), retrying a
+   * dropped connection; a NOTIFY that is due is queued right behind it on the writer connection.
+   * A concurrent insert of one of its ids fails the call: every event is then `retry`.
+   */
+  #send(prepared: Prepared[]): Promise<{ statuses: Status[]; notified: boolean }> {
     return this.#retrying(async () => {
-      if (prepared.length === 1) return await this.#call(this.#sql, prepared[0]!);
+      const call = this.#call(this.#writer, prepared);
+      const notified = this.#notifier?.claim(prepared[prepared.length - 1]!.event.trace_id) ??
+        false;
       try {
-        return await this.#sql.begin(async (tx) => {
-          const traces = [...new Set(prepared.map((x) => x.event.trace_id))];
-          // The lock is sent first; the calls follow in the same pipeline.
-          const lock = this.#lockSql(tx as unknown as Sql, traces);
-          const calls = prepared.map((x) => this.#call(tx as unknown as Sql, x));
-          const [, ...res] = await Promise.all([lock, ...calls]);
-          const statuses = res.map((r) => (r as Status[])[0]!);
-          if (statuses.some((s) => s.r_status !== "ok")) throw new Rollback(statuses);
-          return statuses;
-        }) as unknown as Status[];
+        return { statuses: await call, notified };
       } catch (e) {
-        if (e instanceof Rollback) return e.statuses;
+        if (isUniqueViolation(e)) return { statuses: retryAll(prepared.length), notified };
         throw e;
       }
     });
@@ -329,7 +401,7 @@ export class PgAppender {
       let prepared: Prepared[] = [];
       let stored: Pending[] = [];
       try {
-        const statuses = await this.#sql.begin(async (txn) => {
+        const statuses = await this.#writer.begin(async (txn) => {
           const tx = txn as unknown as Sql;
           const traces = [...new Set(work.map((p) => p.event.trace_id))];
           const [, heads, existing] = await Promise.all([
@@ -354,14 +426,16 @@ export class PgAppender {
           const have = new Set(existing.map((r) => r.event_id as string));
           stored = work.filter((p) => have.has(p.event.event_id));
           prepared = await this.#prepare(work.filter((p) => !have.has(p.event.event_id)));
-          const res = await Promise.all(prepared.map((x) => this.#call(tx, x)));
-          const out = res.map((r) => r[0]!);
+          const out = prepared.length === 0 ? [] : await this.#call(tx, prepared);
           if (out.some((x) => x.r_status !== "ok")) throw new Rollback(out);
           return out;
         }) as unknown as Status[];
         return { prepared, statuses, stored };
       } catch (e) {
         if (e instanceof Rollback) return { prepared, statuses: e.statuses, stored };
+        if (isUniqueViolation(e)) {
+          return { prepared, statuses: retryAll(prepared.length), stored };
+        }
         throw e;
       }
     });

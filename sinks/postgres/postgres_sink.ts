@@ -102,6 +102,7 @@ export class PostgresSink implements EventSink {
   /** The schema holding the tables. */
   readonly schema: string;
   #sql: Sql;
+  #writer: Sql;
   #codecs = new Map<number, PayloadCodec>();
   #ctxFields = new Set<string>();
   #closed = false;
@@ -110,8 +111,15 @@ export class PostgresSink implements EventSink {
   #notifier: NotifyDebouncer | null;
   #appender: PgAppender;
 
-  private constructor(sql: Sql, url: string, schema: string, options: PostgresSinkOptions) {
+  private constructor(
+    sql: Sql,
+    writer: Sql,
+    url: string,
+    schema: string,
+    options: PostgresSinkOptions,
+  ) {
     this.#sql = sql;
+    this.#writer = writer;
     this.url = redactUrl(url);
     this.schema = schema;
     const codec = options.codec ?? new IdentityCodec();
@@ -127,10 +135,11 @@ export class PostgresSink implements EventSink {
     for (const f of options.filterFields ?? []) this.registerFilterField(f);
     this.#notify = options.notify ?? true;
     this.#notifier = this.#notify
-      ? new NotifyDebouncer(sql, this.channel, options.notifyDebounceMs ?? 50)
+      ? new NotifyDebouncer(writer, this.channel, options.notifyDebounceMs ?? 50)
       : null;
     this.#appender = new PgAppender({
       sql,
+      writer,
       url: this.url,
       schema,
       codec,
@@ -160,7 +169,9 @@ export class PostgresSink implements EventSink {
       } catch { /* no password to hide */ }
       throw connectError(e, url, password);
     }
-    return new PostgresSink(sql, url, schema, options);
+    // Appends (and the NOTIFY after them) go through one connection of their own; lazy.
+    const writer = connectPg(url, { ...options, max: 1 });
+    return new PostgresSink(sql, writer, url, schema, options);
   }
 
   /** The NOTIFY channel of this schema. */
@@ -376,7 +387,7 @@ export class PostgresSink implements EventSink {
       this.#ended = true;
       // A connection the server killed can keep postgres.js from ending on its own: queries of
       // ours are done by now, so give the rest a second and then destroy.
-      await this.#sql.end({ timeout: 1 });
+      await Promise.all([this.#sql.end({ timeout: 1 }), this.#writer.end({ timeout: 1 })]);
     }
   }
 
