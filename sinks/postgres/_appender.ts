@@ -15,28 +15,20 @@ import { ctxIndexEntries } from "../filter.ts";
 import type { NotifyDebouncer } from "./_notify.ts";
 import { decodePage, PG_ROW_COLUMNS, rawRows } from "./_read.ts";
 import { isTransient, type Sql } from "./pg_connect.ts";
+import {
+  appendCall,
+  isUniqueViolation,
+  type Prepared,
+  retryAll,
+  type Status,
+} from "./_append_call.ts";
+import type { SharedWriter } from "./_shared_writer.ts";
 
 type Pending = PendingAppend;
 
 interface Head {
   pos: number;
   hash: string | null;
-}
-
-interface Prepared {
-  event: Event;
-  pending: Pending;
-  blob: Uint8Array;
-  index: string[] | null;
-  head: number;
-}
-
-interface Status {
-  /** `retry`: not stored, head unknown (a concurrent insert of the same id failed the batch). */
-  r_status: "ok" | "exists" | "moved" | "retry";
-  r_seq: string | null;
-  r_pos: number | null;
-  r_hash: string | null;
 }
 
 class Rollback {
@@ -48,31 +40,15 @@ const MAX_ATTEMPTS = 40;
 const PREPARE = { prepare: true } as const;
 const MAX_TRANSIENT = 8;
 const EMPTY_HEAD: Head = Object.freeze({ pos: 0, hash: null });
-/** A unique violation: a concurrent writer stored one of the batch's ids first. */
-const UNIQUE_VIOLATION = "23505";
-
-function retryAll(n: number): Status[] {
-  return Array.from({ length: n }, () => ({
-    r_status: "retry" as const,
-    r_seq: null,
-    r_pos: null,
-    r_hash: null,
-  }));
-}
-
-function isUniqueViolation(e: unknown): boolean {
-  return (e as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
-}
-
 /** What {@link PgAppender} writes with. */
 export interface AppenderOptions {
   /** The pool (reads of stored copies). */
   sql: Sql;
   /**
-   * The writer: a one-connection pool, so a NOTIFY queued right behind an append runs after
-   * it on the same connection (its own statement, after the append committed).
+   * The writer: one connection shared by this process's sinks of the same server and schema, so
+   * a NOTIFY queued right behind an append runs after it (its own statement, after the commit).
    */
-  writer: Sql;
+  writer: SharedWriter;
   /** The server URL without its password, for messages. */
   url: string;
   /** The schema. */
@@ -100,7 +76,7 @@ export class PgAppender {
   /** The schema. */
   readonly schema: string;
   #sql: Sql;
-  #writer: Sql;
+  #writer: SharedWriter;
   #codec: PayloadCodec;
   #codecs: ReadonlyMap<number, PayloadCodec>;
   #signKey: Uint8Array | null;
@@ -110,8 +86,6 @@ export class PgAppender {
   #isEnded: () => boolean;
   #heads = new Map<string, Head>();
   #queue: GroupCommitQueue;
-  #appendSql: string;
-  #batchSql: string;
 
   constructor(o: AppenderOptions) {
     this.url = o.url;
@@ -126,12 +100,6 @@ export class PgAppender {
     this.#queue = new GroupCommitQueue((batch) => this.#writeBatch(batch), this.#maxBatch);
     this.#notifier = o.notifier;
     this.#isEnded = o.isEnded;
-    this.#appendSql = `select r_status, r_seq, r_pos, r_hash from ${o.schema}.zu_append(` +
-      "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-    this.#batchSql = `select r_status, r_seq, r_pos, r_hash from ${o.schema}.zu_append_batch(` +
-      "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int4[], " +
-      "$8::text[], $9::text[], $10::text[], $11::int2[], $12::bytea, $13::int4[], $14::text[], " +
-      "$15::text[], $16::text[])";
   }
 
   /** Queues `event`; resolves with the stored copy once its transaction committed. */
@@ -277,70 +245,6 @@ export class PgAppender {
     }
   }
 
-  /** One `zu_append` call for one event, `zu_append_batch` for more (started at once). */
-  #call(sql: Sql, list: Prepared[]): Promise<Status[]> {
-    if (list.length > 1) return this.#callBatch(sql, list);
-    const x = list[0]!;
-    const e = x.event;
-    return sql.unsafe(this.#appendSql, [
-      e.event_id,
-      e.trace_id,
-      e.task_id,
-      e.parent_id ?? null,
-      e.type,
-      e.source,
-      x.head,
-      e.prev_hash ?? null,
-      e.hash,
-      e.sig ?? null,
-      x.blob[0]!,
-      x.blob,
-      x.index,
-      // deno-lint-ignore no-explicit-any
-    ] as any[], PREPARE).execute() as unknown as Promise<Status[]>;
-  }
-
-  #callBatch(sql: Sql, list: Prepared[]): Promise<Status[]> {
-    const n = list.length;
-    const cols = Array.from({ length: 11 }, () => new Array<unknown>(n));
-    const lens = new Array<number>(n);
-    let size = 0;
-    for (let i = 0; i < n; i++) size += lens[i] = list[i]!.blob.length;
-    const data = new Uint8Array(size);
-    const ix: [string[], string[], (string | null)[]] = [[], [], []];
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      const x = list[i]!;
-      const e = x.event;
-      const row = [
-        e.event_id,
-        e.trace_id,
-        e.task_id,
-        e.parent_id ?? null,
-        e.type,
-        e.source,
-        x.head,
-        e.prev_hash ?? null,
-        e.hash,
-        e.sig ?? null,
-        x.blob[0]!,
-      ];
-      for (let c = 0; c < 11; c++) cols[c]![i] = row[c];
-      data.set(x.blob, at);
-      at += x.blob.length;
-      const idx = x.index;
-      if (idx === null) continue;
-      for (let j = 0; j + 1 < idx.length; j += 2) {
-        ix[0].push(e.event_id);
-        ix[1].push(idx[j]!);
-        ix[2].push(idx[j + 1] ?? null);
-      }
-    }
-    // deno-lint-ignore no-explicit-any
-    return sql.unsafe(this.#batchSql, [...cols, data, lens, ...ix] as any[], PREPARE)
-      .execute() as unknown as Promise<Status[]>;
-  }
-
   /** Runs `fn`, again after a dropped connection or a transient server state. */
   async #retrying<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0;; attempt++) {
@@ -370,17 +274,19 @@ export class PgAppender {
   }
 
   /**
-   * Sends `prepared` as one autocommit call (`zu_append` or `zu_append_batch`), retrying a
-   * dropped connection; a NOTIFY that is due is queued right behind it on the writer connection.
+   * Sends `prepared` as one autocommit call (`zu_append` or `zu_append_batch`, maybe together
+   * with other sinks' appends), retrying a dropped connection; a NOTIFY that is due is queued
+   * right behind it on the writer connection.
    * A concurrent insert of one of its ids fails the call: every event is then `retry`.
    */
   #send(prepared: Prepared[]): Promise<{ statuses: Status[]; notified: boolean }> {
     return this.#retrying(async () => {
-      const call = this.#call(this.#writer, prepared);
-      const notified = this.#notifier?.claim(prepared[prepared.length - 1]!.event.trace_id) ??
-        false;
+      let notified = false;
+      const notifier = this.#notifier;
+      const trace = prepared[prepared.length - 1]!.event.trace_id;
+      const sent = notifier ? () => notified = notifier.claim(trace) : null;
       try {
-        return { statuses: await call, notified };
+        return { statuses: await this.#writer.submit(prepared, sent), notified };
       } catch (e) {
         if (isUniqueViolation(e)) return { statuses: retryAll(prepared.length), notified };
         throw e;
@@ -401,7 +307,7 @@ export class PgAppender {
       let prepared: Prepared[] = [];
       let stored: Pending[] = [];
       try {
-        const statuses = await this.#writer.begin(async (txn) => {
+        const statuses = await this.#writer.sql.begin(async (txn) => {
           const tx = txn as unknown as Sql;
           const traces = [...new Set(work.map((p) => p.event.trace_id))];
           const [, heads, existing] = await Promise.all([
@@ -426,7 +332,7 @@ export class PgAppender {
           const have = new Set(existing.map((r) => r.event_id as string));
           stored = work.filter((p) => have.has(p.event.event_id));
           prepared = await this.#prepare(work.filter((p) => !have.has(p.event.event_id)));
-          const out = prepared.length === 0 ? [] : await this.#call(tx, prepared);
+          const out = prepared.length === 0 ? [] : await appendCall(tx, s, prepared);
           if (out.some((x) => x.r_status !== "ok")) throw new Rollback(out);
           return out;
         }) as unknown as Status[];

@@ -125,8 +125,8 @@ function version1(s: string): string[] {
  * The DDL of version 2, for schema `s`: `zu_append_batch`, one call appending a whole batch that
  * was linked on the heads the writer last saw (the bodies concatenated in `p_data`, their
  * lengths in `p_data_len`). It locks the batch's traces in key order, and
- * either inserts every row (one set-based insert) or, when an event is stored already or a head
- * moved, inserts nothing and says so per row (`exists` with the stored row, else `moved` with
+ * either inserts every row (one set-based insert) or, when an event is stored already, a head
+ * moved or a trace's positions are not contiguous from its head, inserts nothing and says so per row (`exists` with the stored row, else `moved` with
  * the trace's head). A concurrent insert of the same event id fails the call (unique violation),
  * so a batch is always all or nothing.
  */
@@ -146,10 +146,11 @@ function version2(s: string): string[] {
       if exists (select 1 from zu_events e where e.event_id = any(p_event_id))
          or exists (
            select 1
-             from (select t, min(h) as h from unnest(p_trace_id, p_head) as f(t, h) group by t) f
+             from (select t, min(h) as lo, max(h) as hi, count(*) as n, count(distinct h) as d
+                     from unnest(p_trace_id, p_head) as f(t, h) group by t) f
              left join lateral (select e.trace_pos from zu_events e where e.trace_id = f.t
                                  order by e.trace_pos desc limit 1) c on true
-            where coalesce(c.trace_pos, 0) <> f.h) then
+            where coalesce(c.trace_pos, 0) <> f.lo or f.hi - f.lo + 1 <> f.n or f.d <> f.n) then
         return query
           select case when x.seq is null then 'moved' else 'exists' end::text, x.seq,
                  coalesce(x.trace_pos, c.trace_pos, 0), case when x.seq is null then c.hash

@@ -40,6 +40,7 @@ import { connectError, type ConnectOptions, connectPg, redactUrl, type Sql } fro
 import { decodePage, PG_ROW_COLUMNS, pgWhere, rawRows } from "./_read.ts";
 import { checkSchemaName, migrate } from "./_schema.ts";
 import { NotifyDebouncer } from "./_notify.ts";
+import { acquireWriter, type SharedWriter } from "./_shared_writer.ts";
 import { PgAppender } from "./_appender.ts";
 
 /** A position in the commit-ordered stream: the transaction id and seq of the last row read. */
@@ -102,7 +103,7 @@ export class PostgresSink implements EventSink {
   /** The schema holding the tables. */
   readonly schema: string;
   #sql: Sql;
-  #writer: Sql;
+  #writer: SharedWriter;
   #codecs = new Map<number, PayloadCodec>();
   #ctxFields = new Set<string>();
   #closed = false;
@@ -113,7 +114,7 @@ export class PostgresSink implements EventSink {
 
   private constructor(
     sql: Sql,
-    writer: Sql,
+    writer: SharedWriter,
     url: string,
     schema: string,
     options: PostgresSinkOptions,
@@ -135,7 +136,7 @@ export class PostgresSink implements EventSink {
     for (const f of options.filterFields ?? []) this.registerFilterField(f);
     this.#notify = options.notify ?? true;
     this.#notifier = this.#notify
-      ? new NotifyDebouncer(writer, this.channel, options.notifyDebounceMs ?? 50)
+      ? new NotifyDebouncer(writer.sql, this.channel, options.notifyDebounceMs ?? 50)
       : null;
     this.#appender = new PgAppender({
       sql,
@@ -159,18 +160,20 @@ export class PostgresSink implements EventSink {
   static async open(url: string, options: PostgresSinkOptions = {}): Promise<PostgresSink> {
     const schema = checkSchemaName(options.schema ?? "zu");
     const sql = connectPg(url, options);
+    // Appends (and the NOTIFY after them) go through the process's writer connection for this
+    // server and schema, opened here by the migration; the read pool connects at the first read.
+    const writer = acquireWriter(url, options, schema);
     try {
-      await migrate(sql, schema);
+      await migrate(writer.sql, schema);
     } catch (e) {
       await sql.end({ timeout: 1 }).catch(() => {});
+      await writer.release().catch(() => {});
       let password: string | undefined;
       try {
         password = decodeURIComponent(new URL(url).password) || undefined;
       } catch { /* no password to hide */ }
       throw connectError(e, url, password);
     }
-    // Appends (and the NOTIFY after them) go through one connection of their own; lazy.
-    const writer = connectPg(url, { ...options, max: 1 });
     return new PostgresSink(sql, writer, url, schema, options);
   }
 
@@ -387,7 +390,7 @@ export class PostgresSink implements EventSink {
       this.#ended = true;
       // A connection the server killed can keep postgres.js from ending on its own: queries of
       // ours are done by now, so give the rest a second and then destroy.
-      await Promise.all([this.#sql.end({ timeout: 1 }), this.#writer.end({ timeout: 1 })]);
+      await Promise.all([this.#sql.end({ timeout: 1 }), this.#writer.release()]);
     }
   }
 
