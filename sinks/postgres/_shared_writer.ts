@@ -16,6 +16,8 @@ interface Submission {
   reject: (e: unknown) => void;
 }
 
+/** Microtask turns to wait before each call, for appends resolved in the same tick to join. */
+const GATHER_TICKS = 40;
 /** Most rows of one combined call. */
 const MAX_ROWS = 1000;
 
@@ -52,6 +54,8 @@ export class SharedWriter {
     this.#busy = true;
     try {
       while (this.#waiting.length > 0) {
+        // Let the sinks whose appends just settled queue their next ones (group commit).
+        for (let i = 0; i < GATHER_TICKS; i++) await Promise.resolve();
         let rows = 0;
         let take = 0;
         while (
