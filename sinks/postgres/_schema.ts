@@ -139,6 +139,8 @@ function version2(s: string): string[] {
     returns table (r_status text, r_seq bigint, r_pos integer, r_hash text)
     language plpgsql volatile
     set search_path = ${s}, pg_temp
+    -- A plan cached while the table was small would scan it whole for ever after: index only.
+    set enable_seqscan = off
     as $fn$
     begin
       perform pg_advisory_xact_lock(k)
@@ -186,6 +188,9 @@ function version2(s: string): string[] {
       end if;
     end
     $fn$`,
+    // The same reason for the one-event append's cached plans.
+    `alter function ${s}.zu_append(text, text, text, text, text, text, integer, text, text, text,
+      smallint, bytea, text[]) set enable_seqscan = off`,
   ];
 }
 
