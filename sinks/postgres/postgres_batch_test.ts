@@ -104,6 +104,37 @@ pgTest(
   },
 );
 
+pgTest("A version-1 schema is migrated to version 2 on open and takes batch appends", async () => {
+  const u = await url();
+  const s = `mv_${crypto.randomUUID().slice(0, 8)}`;
+  const first = ev(0);
+  {
+    await using sink = await PostgresSink.open(u, { schema: s, notify: false });
+    await sink.append(first);
+  }
+  // Back to what version 1 left: no zu_append_batch, version row 1.
+  const sql = postgres(u, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`drop function ${s}.zu_append_batch`);
+    await sql.unsafe(`delete from ${s}.zu_schema`);
+    await sql.unsafe(`insert into ${s}.zu_schema (version) values (1)`);
+    await using sink = await PostgresSink.open(u, { schema: s, notify: false, maxBatch: 100 });
+    const batch = Array.from({ length: 10 }, (_, i) => ev(i));
+    const stored = await Promise.all([first, ...batch].map((e) => sink.append(e)));
+    assert.equal(stored[0]!.hash, (await sink.query({ trace_id: first.trace_id }))[0]!.hash);
+    assert.equal(await sink.count(), 11);
+    const [fn] = await sql.unsafe(`select to_regprocedure($1) is not null as ok`, [
+      `${s}.zu_append_batch(text[], text[], text[], text[], text[], text[], integer[], text[], ` +
+      "text[], text[], smallint[], bytea, integer[], text[], text[], text[])",
+    ]);
+    assert.equal(fn!.ok, true);
+    const versions = await sql.unsafe(`select version from ${s}.zu_schema order by 1`);
+    assert.deepEqual(versions.map((r) => r.version), [1, 2]);
+  } finally {
+    await sql.end();
+  }
+});
+
 pgTest("batch: the server stops", async () => {
   if (server) await (await server).stop();
 });
