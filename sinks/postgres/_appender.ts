@@ -183,7 +183,8 @@ export class PgAppender {
           `Cannot append to "${this.url}": the log kept changing under concurrent writers (${MAX_ATTEMPTS} attempts)`,
         );
       }
-      // First try: link on the cached heads, one call per event, no lock held by this process.
+      // First try: link on the cached heads, one autocommit call for the batch, no lock held
+      // across round trips.
       // After a miss: lock the traces, read their heads and link under the lock (always fits).
       let prepared: Prepared[];
       let statuses: Status[];

@@ -54,8 +54,9 @@ export class SharedWriter {
     this.#busy = true;
     try {
       while (this.#waiting.length > 0) {
-        // Let the sinks whose appends just settled queue their next ones (group commit).
-        for (let i = 0; i < GATHER_TICKS; i++) await Promise.resolve();
+        // Let the other sinks whose appends just settled queue their next ones (group commit);
+        // a lone sink's own queue does that already.
+        if (this.#refs > 1) { for (let i = 0; i < GATHER_TICKS; i++) await Promise.resolve(); }
         let rows = 0;
         let take = 0;
         while (
