@@ -3,7 +3,8 @@
  * sinks, attacked: 3 `deno run` children, each with 4 sinks, append at once a shuffled mix of
  * events already stored, events every child appends too (conflicting ids), and their own new
  * events, on shared traces. Every id is stored once, every acknowledgement is the stored copy,
- * and each trace is one gap-free chain.
+ * and each trace is one gap-free chain. A version-1 schema migrates on open; the NOTIFY queued
+ * behind an append runs after its commit.
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
@@ -132,6 +133,34 @@ pgTest("A version-1 schema is migrated to version 2 on open and takes batch appe
     assert.deepEqual(versions.map((r) => r.version), [1, 2]);
   } finally {
     await sql.end();
+  }
+});
+
+pgTest("The NOTIFY queued behind an append wakes a tail after the commit, not before", async () => {
+  const u = await url();
+  const s = `nt_${crypto.randomUUID().slice(0, 8)}`;
+  await using reader = await PostgresSink.open(u, { schema: s });
+  await using writer = await PostgresSink.open(u, { schema: s, notifyDebounceMs: 0 });
+  // The poll is a minute away: a NOTIFY that ran before the commit would leave the tail waiting.
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), 20_000);
+  const it = reader.tail(undefined, { signal: ac.signal, pollMs: 60_000 });
+  try {
+    for (const n of [1, 5, 1, 3, 1]) {
+      const next = it.next();
+      const events = Array.from({ length: n }, (_, i) => ev(i));
+      await Promise.all(events.map((e) => writer.append(e)));
+      const first = await next;
+      assert.equal(first.done, false, "the tail stopped before the events came");
+      assert.equal(first.value!.event.event_id, events[0]!.event_id);
+      for (const e of events.slice(1)) {
+        assert.equal((await it.next()).value!.event.event_id, e.event_id);
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+    await it.return(undefined);
   }
 });
 
