@@ -92,7 +92,12 @@ pgTest(
       equal(r4.code, 1);
       match(
         r4.checks[1]!.detail,
-        /version 0 in "zu" is older than this zu's 1; migrate it with "zu events migrate --db env:ZU_PG_URL"/,
+        new RegExp(
+          `version ${
+            EXPECTED_PG_SCHEMA_VERSION - 1
+          } in "zu" is older than this zu's ${EXPECTED_PG_SCHEMA_VERSION}; ` +
+            'migrate it with "zu events migrate --db env:ZU_PG_URL"',
+        ),
       );
       await sql`insert into zu.zu_schema (version) values (${EXPECTED_PG_SCHEMA_VERSION})`;
       const r5 = await doctor({ ZU_PG_URL: pg.socketUrl });

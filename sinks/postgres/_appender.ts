@@ -15,27 +15,20 @@ import { ctxIndexEntries } from "../filter.ts";
 import type { NotifyDebouncer } from "./_notify.ts";
 import { decodePage, PG_ROW_COLUMNS, rawRows } from "./_read.ts";
 import { isTransient, type Sql } from "./pg_connect.ts";
+import {
+  appendCall,
+  isUniqueViolation,
+  type Prepared,
+  retryAll,
+  type Status,
+} from "./_append_call.ts";
+import type { SharedWriter } from "./_shared_writer.ts";
 
 type Pending = PendingAppend;
 
 interface Head {
   pos: number;
   hash: string | null;
-}
-
-interface Prepared {
-  event: Event;
-  pending: Pending;
-  blob: Uint8Array;
-  index: string[] | null;
-  head: number;
-}
-
-interface Status {
-  r_status: "ok" | "exists" | "moved";
-  r_seq: string | null;
-  r_pos: number | null;
-  r_hash: string | null;
 }
 
 class Rollback {
@@ -47,11 +40,15 @@ const MAX_ATTEMPTS = 40;
 const PREPARE = { prepare: true } as const;
 const MAX_TRANSIENT = 8;
 const EMPTY_HEAD: Head = Object.freeze({ pos: 0, hash: null });
-
 /** What {@link PgAppender} writes with. */
 export interface AppenderOptions {
-  /** The pool. */
+  /** The pool (reads of stored copies). */
   sql: Sql;
+  /**
+   * The writer: one connection shared by this process's sinks of the same server and schema, so
+   * a NOTIFY queued right behind an append runs after it (its own statement, after the commit).
+   */
+  writer: SharedWriter;
   /** The server URL without its password, for messages. */
   url: string;
   /** The schema. */
@@ -79,6 +76,7 @@ export class PgAppender {
   /** The schema. */
   readonly schema: string;
   #sql: Sql;
+  #writer: SharedWriter;
   #codec: PayloadCodec;
   #codecs: ReadonlyMap<number, PayloadCodec>;
   #signKey: Uint8Array | null;
@@ -88,12 +86,12 @@ export class PgAppender {
   #isEnded: () => boolean;
   #heads = new Map<string, Head>();
   #queue: GroupCommitQueue;
-  #appendSql: string;
 
   constructor(o: AppenderOptions) {
     this.url = o.url;
     this.schema = o.schema;
     this.#sql = o.sql;
+    this.#writer = o.writer;
     this.#codec = o.codec;
     this.#codecs = o.codecs;
     this.#signKey = o.signKey;
@@ -102,8 +100,6 @@ export class PgAppender {
     this.#queue = new GroupCommitQueue((batch) => this.#writeBatch(batch), this.#maxBatch);
     this.#notifier = o.notifier;
     this.#isEnded = o.isEnded;
-    this.#appendSql = `select r_status, r_seq, r_pos, r_hash from ${o.schema}.zu_append(` +
-      "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
   }
 
   /** Queues `event`; resolves with the stored copy once its transaction committed. */
@@ -187,13 +183,17 @@ export class PgAppender {
           `Cannot append to "${this.url}": the log kept changing under concurrent writers (${MAX_ATTEMPTS} attempts)`,
         );
       }
-      // First try: link on the cached heads, one call per event, no lock held by this process.
+      // First try: link on the cached heads, one autocommit call for the batch, no lock held
+      // across round trips.
       // After a miss: lock the traces, read their heads and link under the lock (always fits).
       let prepared: Prepared[];
       let statuses: Status[];
+      let notified = false;
       if (attempt === 0) {
         prepared = await this.#prepare(work);
-        statuses = prepared.length === 0 ? [] : await this.#send(prepared);
+        if (prepared.length === 0) return;
+        const sent = await this.#send(prepared);
+        [statuses, notified] = [sent.statuses, sent.notified];
       } else {
         const r = await this.#sendLocked(work);
         [prepared, statuses] = [r.prepared, r.statuses];
@@ -209,7 +209,7 @@ export class PgAppender {
           this.#heads.set(x.event.trace_id, { pos: statuses[i]!.r_pos!, hash: x.event.hash });
           x.pending.resolve(x.event);
         }
-        this.#notifier?.poke(prepared[prepared.length - 1]!.event.trace_id);
+        if (!notified) this.#notifier?.poke(prepared[prepared.length - 1]!.event.trace_id);
         return;
       }
       // Not committed (a batch is all or nothing): settle the repeats, learn the moved heads,
@@ -246,26 +246,6 @@ export class PgAppender {
     }
   }
 
-  #call(sql: Sql, x: Prepared): Promise<Status[]> {
-    const e = x.event;
-    return sql.unsafe(this.#appendSql, [
-      e.event_id,
-      e.trace_id,
-      e.task_id,
-      e.parent_id ?? null,
-      e.type,
-      e.source,
-      x.head,
-      e.prev_hash ?? null,
-      e.hash,
-      e.sig ?? null,
-      x.blob[0]!,
-      x.blob,
-      x.index,
-      // deno-lint-ignore no-explicit-any
-    ] as any[], PREPARE) as unknown as Promise<Status[]>;
-  }
-
   /** Runs `fn`, again after a dropped connection or a transient server state. */
   async #retrying<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0;; attempt++) {
@@ -294,23 +274,22 @@ export class PgAppender {
     );
   }
 
-  /** Sends `prepared` (one autocommit call, or one transaction), retrying a dropped connection. */
-  #send(prepared: Prepared[]): Promise<Status[]> {
+  /**
+   * Sends `prepared` as one autocommit call (`zu_append` or `zu_append_batch`, maybe together
+   * with other sinks' appends), retrying a dropped connection; a NOTIFY that is due is queued
+   * right behind it on the writer connection.
+   * A concurrent insert of one of its ids fails the call: every event is then `retry`.
+   */
+  #send(prepared: Prepared[]): Promise<{ statuses: Status[]; notified: boolean }> {
     return this.#retrying(async () => {
-      if (prepared.length === 1) return await this.#call(this.#sql, prepared[0]!);
+      let notified = false;
+      const notifier = this.#notifier;
+      const trace = prepared[prepared.length - 1]!.event.trace_id;
+      const sent = notifier ? () => notified = notifier.claim(trace) : null;
       try {
-        return await this.#sql.begin(async (tx) => {
-          const traces = [...new Set(prepared.map((x) => x.event.trace_id))];
-          // The lock is sent first; the calls follow in the same pipeline.
-          const lock = this.#lockSql(tx as unknown as Sql, traces);
-          const calls = prepared.map((x) => this.#call(tx as unknown as Sql, x));
-          const [, ...res] = await Promise.all([lock, ...calls]);
-          const statuses = res.map((r) => (r as Status[])[0]!);
-          if (statuses.some((s) => s.r_status !== "ok")) throw new Rollback(statuses);
-          return statuses;
-        }) as unknown as Status[];
+        return { statuses: await this.#writer.submit(prepared, sent), notified };
       } catch (e) {
-        if (e instanceof Rollback) return e.statuses;
+        if (isUniqueViolation(e)) return { statuses: retryAll(prepared.length), notified };
         throw e;
       }
     });
@@ -329,7 +308,7 @@ export class PgAppender {
       let prepared: Prepared[] = [];
       let stored: Pending[] = [];
       try {
-        const statuses = await this.#sql.begin(async (txn) => {
+        const statuses = await this.#writer.sql.begin(async (txn) => {
           const tx = txn as unknown as Sql;
           const traces = [...new Set(work.map((p) => p.event.trace_id))];
           const [, heads, existing] = await Promise.all([
@@ -354,14 +333,16 @@ export class PgAppender {
           const have = new Set(existing.map((r) => r.event_id as string));
           stored = work.filter((p) => have.has(p.event.event_id));
           prepared = await this.#prepare(work.filter((p) => !have.has(p.event.event_id)));
-          const res = await Promise.all(prepared.map((x) => this.#call(tx, x)));
-          const out = res.map((r) => r[0]!);
+          const out = prepared.length === 0 ? [] : await appendCall(tx, s, prepared);
           if (out.some((x) => x.r_status !== "ok")) throw new Rollback(out);
           return out;
         }) as unknown as Status[];
         return { prepared, statuses, stored };
       } catch (e) {
         if (e instanceof Rollback) return { prepared, statuses: e.statuses, stored };
+        if (isUniqueViolation(e)) {
+          return { prepared, statuses: retryAll(prepared.length), stored };
+        }
         throw e;
       }
     });

@@ -32,6 +32,18 @@ export class NotifyDebouncer {
     else this.#timer = setTimeout(() => this.#send(), wait);
   }
 
+  /**
+   * When a NOTIFY for `traceId` is due now (a quiet window), queues it on the writer pool and
+   * returns true; the caller has just queued its append there, so the NOTIFY runs right after
+   * it, as its own statement. Otherwise returns false (the caller pokes after its commit).
+   */
+  claim(traceId: string): boolean {
+    if (this.#timer !== null || this.#last + this.#windowMs - performance.now() > 0) return false;
+    this.#payload = traceId.length <= 64 ? traceId : "";
+    this.#send();
+    return true;
+  }
+
   #send(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;

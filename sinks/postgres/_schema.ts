@@ -121,6 +121,82 @@ function version1(s: string): string[] {
   ];
 }
 
+/**
+ * The DDL of version 2, for schema `s`: `zu_append_batch`, one call appending a whole batch that
+ * was linked on the heads the writer last saw (the bodies concatenated in `p_data`, their
+ * lengths in `p_data_len`). It locks the batch's traces in key order, and
+ * either inserts every row (one set-based insert) or, when an event is stored already, a head
+ * moved or a trace's positions are not contiguous from its head, inserts nothing and says so per row (`exists` with the stored row, else `moved` with
+ * the trace's head). A concurrent insert of the same event id fails the call (unique violation),
+ * so a batch is always all or nothing.
+ */
+function version2(s: string): string[] {
+  return [
+    `create or replace function ${s}.zu_append_batch(
+      p_event_id text[], p_trace_id text[], p_task_id text[], p_parent_id text[], p_type text[],
+      p_source text[], p_head integer[], p_prev_hash text[], p_hash text[], p_sig text[],
+      p_codec smallint[], p_data bytea, p_data_len integer[], p_ix_event text[], p_ix_field text[], p_ix_value text[])
+    returns table (r_status text, r_seq bigint, r_pos integer, r_hash text)
+    language plpgsql volatile
+    set search_path = ${s}, pg_temp
+    -- A plan cached while the table was small would scan it whole for ever after: index only.
+    set enable_seqscan = off
+    as $fn$
+    begin
+      perform pg_advisory_xact_lock(k)
+        from (select distinct hashtextextended(t, 0) as k from unnest(p_trace_id) t order by 1) l;
+      if exists (select 1 from zu_events e where e.event_id = any(p_event_id))
+         or exists (
+           select 1
+             from (select t, min(h) as lo, max(h) as hi, count(*) as n, count(distinct h) as d
+                     from unnest(p_trace_id, p_head) as f(t, h) group by t) f
+             left join lateral (select e.trace_pos from zu_events e where e.trace_id = f.t
+                                 order by e.trace_pos desc limit 1) c on true
+            where coalesce(c.trace_pos, 0) <> f.lo or f.hi - f.lo + 1 <> f.n or f.d <> f.n) then
+        return query
+          select case when x.seq is null then 'moved' else 'exists' end::text, x.seq,
+                 coalesce(x.trace_pos, c.trace_pos, 0), case when x.seq is null then c.hash
+                 else x.hash end
+            from unnest(p_event_id, p_trace_id) with ordinality as u(id, t, o)
+            left join zu_events x on x.event_id = u.id
+            left join lateral (select e.trace_pos, e.hash from zu_events e where e.trace_id = u.t
+                                order by e.trace_pos desc limit 1) c on true
+           order by u.o;
+        return;
+      end if;
+      return query
+        with ins as (
+          insert into zu_events as e (event_id, trace_id, task_id, parent_id, type, source,
+                                      trace_pos, prev_hash, hash, sig, codec, data)
+            select u.id, u.t, u.task, u.parent, u.ty, u.src, u.h + 1, u.prev, u.hash, u.sig,
+                   u.codec, substring(p_data from u.start + 1 for u.len)
+              from (select v.*, (sum(v.len) over (order by v.o) - v.len)::integer as start
+                      from unnest(p_event_id, p_trace_id, p_task_id, p_parent_id, p_type,
+                                  p_source, p_head, p_prev_hash, p_hash, p_sig, p_codec,
+                                  p_data_len)
+                           with ordinality as v(id, t, task, parent, ty, src, h, prev, hash,
+                                                sig, codec, len, o)) u
+             order by u.o
+            returning e.event_id, e.seq, e.trace_pos, e.hash)
+        select 'ok'::text, i.seq, i.trace_pos, i.hash
+          from unnest(p_event_id) with ordinality as u(id, o) join ins i on i.event_id = u.id
+         order by u.o;
+      if cardinality(p_ix_event) > 0 then
+        insert into zu_event_index (event_id, field, value)
+          select * from unnest(p_ix_event, p_ix_field, p_ix_value)
+          on conflict (event_id, field) do update set value = excluded.value;
+      end if;
+    end
+    $fn$`,
+    // The same reason for the one-event append's cached plans.
+    `alter function ${s}.zu_append(text, text, text, text, text, text, integer, text, text, text,
+      smallint, bytea, text[]) set enable_seqscan = off`,
+  ];
+}
+
+/** The DDL of each version, oldest first. */
+const VERSIONS: ((s: string) => string[])[] = [version1, version2];
+
 /** The applied version of schema `s`, or 0 when it has none. */
 export async function readSchemaVersion(sql: Sql, s: string): Promise<number> {
   const [row] = await sql.unsafe(
@@ -147,7 +223,11 @@ export async function migrate(sql: Sql, s: string): Promise<number> {
   }
   await sql.begin(async (tx) => {
     await tx.unsafe(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [`zu_schema:${s}`]);
-    for (const stmt of version1(s)) await tx.unsafe(stmt);
+    // Re-read under the lock: another process may have migrated meanwhile.
+    const from = await readSchemaVersion(tx as unknown as Sql, s);
+    for (const version of VERSIONS.slice(from)) {
+      for (const stmt of version(s)) await tx.unsafe(stmt);
+    }
     await tx.unsafe(
       `insert into ${s}.zu_schema (version) values ($1) on conflict (version) do nothing`,
       [PG_SCHEMA_VERSION],

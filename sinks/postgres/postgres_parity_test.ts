@@ -15,6 +15,7 @@ import { AesGcmCodec, ManagedAesGcmCodec, StaticKeyProvider } from "../encryptio
 import { openSink } from "../open_sink.ts";
 import { DatabaseSync } from "../sqlite/node_sqlite.ts";
 import { SqliteSink } from "../sqlite/mod.ts";
+import { PG_SCHEMA_VERSION } from "./schema_version.ts";
 import { pgSchemaVersion } from "./pg_schema_version.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import postgres from "postgres";
@@ -277,10 +278,13 @@ pgTest(
           /^Cannot open event log "postgres:\/\/zu@127\.0\.0\.1:\d+\/zu": /.test(e.message),
       );
       // The schema version: created once, read without changing anything.
-      assert.deepEqual(await pgSchemaVersion(u, { schema: s }), { found: 1, expected: 1 });
+      assert.deepEqual(await pgSchemaVersion(u, { schema: s }), {
+        found: PG_SCHEMA_VERSION,
+        expected: PG_SCHEMA_VERSION,
+      });
       assert.deepEqual(await pgSchemaVersion(u, { schema: "nothing_here" }), {
         found: 0,
-        expected: 1,
+        expected: PG_SCHEMA_VERSION,
       });
       await Promise.all(
         [1, 2, 3].map(() => PostgresSink.open(u, { schema: s }).then((x) => x.close())),

@@ -40,6 +40,7 @@ import { connectError, type ConnectOptions, connectPg, redactUrl, type Sql } fro
 import { decodePage, PG_ROW_COLUMNS, pgWhere, rawRows } from "./_read.ts";
 import { checkSchemaName, migrate } from "./_schema.ts";
 import { NotifyDebouncer } from "./_notify.ts";
+import { acquireWriter, type SharedWriter } from "./_shared_writer.ts";
 import { PgAppender } from "./_appender.ts";
 
 /** A position in the commit-ordered stream: the transaction id and seq of the last row read. */
@@ -102,6 +103,7 @@ export class PostgresSink implements EventSink {
   /** The schema holding the tables. */
   readonly schema: string;
   #sql: Sql;
+  #writer: SharedWriter;
   #codecs = new Map<number, PayloadCodec>();
   #ctxFields = new Set<string>();
   #closed = false;
@@ -110,8 +112,15 @@ export class PostgresSink implements EventSink {
   #notifier: NotifyDebouncer | null;
   #appender: PgAppender;
 
-  private constructor(sql: Sql, url: string, schema: string, options: PostgresSinkOptions) {
+  private constructor(
+    sql: Sql,
+    writer: SharedWriter,
+    url: string,
+    schema: string,
+    options: PostgresSinkOptions,
+  ) {
     this.#sql = sql;
+    this.#writer = writer;
     this.url = redactUrl(url);
     this.schema = schema;
     const codec = options.codec ?? new IdentityCodec();
@@ -127,10 +136,11 @@ export class PostgresSink implements EventSink {
     for (const f of options.filterFields ?? []) this.registerFilterField(f);
     this.#notify = options.notify ?? true;
     this.#notifier = this.#notify
-      ? new NotifyDebouncer(sql, this.channel, options.notifyDebounceMs ?? 50)
+      ? new NotifyDebouncer(writer.sql, this.channel, options.notifyDebounceMs ?? 50)
       : null;
     this.#appender = new PgAppender({
       sql,
+      writer,
       url: this.url,
       schema,
       codec,
@@ -150,17 +160,21 @@ export class PostgresSink implements EventSink {
   static async open(url: string, options: PostgresSinkOptions = {}): Promise<PostgresSink> {
     const schema = checkSchemaName(options.schema ?? "zu");
     const sql = connectPg(url, options);
+    // Appends (and the NOTIFY after them) go through the process's writer connection for this
+    // server and schema, opened here by the migration; the read pool connects at the first read.
+    const writer = acquireWriter(url, options, schema);
     try {
-      await migrate(sql, schema);
+      await migrate(writer.sql, schema);
     } catch (e) {
       await sql.end({ timeout: 1 }).catch(() => {});
+      await writer.release().catch(() => {});
       let password: string | undefined;
       try {
         password = decodeURIComponent(new URL(url).password) || undefined;
       } catch { /* no password to hide */ }
       throw connectError(e, url, password);
     }
-    return new PostgresSink(sql, url, schema, options);
+    return new PostgresSink(sql, writer, url, schema, options);
   }
 
   /** The NOTIFY channel of this schema. */
@@ -376,7 +390,7 @@ export class PostgresSink implements EventSink {
       this.#ended = true;
       // A connection the server killed can keep postgres.js from ending on its own: queries of
       // ours are done by now, so give the rest a second and then destroy.
-      await this.#sql.end({ timeout: 1 });
+      await Promise.all([this.#sql.end({ timeout: 1 }), this.#writer.release()]);
     }
   }
 

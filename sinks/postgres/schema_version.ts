@@ -12,4 +12,4 @@
  */
 
 /** The schema version this code writes and reads. */
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
