@@ -239,14 +239,22 @@ export class PostgresSink implements EventSink {
     const after = checkNonNegativeInt("afterSeq", options.afterSeq, 0);
     this.#checkOpen("stream events");
     const [q, params] = this.#pageSql(filter, after, batch);
+    // The next page is asked for as soon as a page arrives, so the server reads it while this
+    // one is decoded and consumed (keyset paging: its start is the last seq of this page).
+    const fetch = (from: unknown) => {
+      const p = rawRows(this.#sql, q, [from, ...params.slice(1)]);
+      p.catch(() => {}); // a consumer that stops early never awaits its prefetch
+      return p;
+    };
+    let next = fetch(params[0]);
     while (true) {
       options.signal?.throwIfAborted();
       this.#checkOpen("stream events");
-      const rows = await rawRows(this.#sql, q, params);
+      const rows = await next;
+      if (rows.length === batch) next = fetch(rows[rows.length - 1]![0]);
       const events = await decodePage(rows, this.#codecs);
       for (const e of events) yield e;
       if (rows.length < batch) return;
-      params[0] = rows[rows.length - 1]![0];
     }
   }
 
