@@ -4,47 +4,20 @@
 import assert from "node:assert/strict";
 import { runSandboxBackendConformance } from "../../testing/sandbox_conformance.ts";
 import { parseSandboxPrices } from "../../core/sandbox_prices.ts";
-import type { SandboxBackend } from "../../core/types.ts";
 import { attackImage, attackTest, testRunId } from "./_test_images.ts";
 import { LocalDockerBackend } from "./local_docker_backend.ts";
-import { SnapshotStore } from "./snapshot_store.ts";
+import { tempStoreBackend, zuLeftovers } from "./_conformance_fixture.ts";
 
 const PRICES = parseSandboxPrices(
   { vcpu_second: 0.00002, gib_second: 0.000003, launch: 0.0001, memory: "use" },
   "the test",
 );
 
-/** A backend whose snapshot store is a temporary directory, removed when it is disposed. */
-class TempStoreBackend extends LocalDockerBackend {
-  #dir: string;
-  constructor(dir: string) {
-    super({ prices: PRICES, snapshotStore: new SnapshotStore(dir) });
-    this.#dir = dir;
-  }
-  override async [Symbol.asyncDispose](): Promise<void> {
-    await super[Symbol.asyncDispose]();
-    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
-  }
-}
-
-async function leftovers(backend: SandboxBackend, runId: string): Promise<string[]> {
-  const docker = await (backend as LocalDockerBackend).client();
-  const filters = { label: [`zu.run=${runId}`] };
-  const containers = await docker.listContainers({ all: true, filters });
-  const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
-  const networks = await docker.listNetworks({ filters });
-  return [
-    ...containers.map((c) => `container ${c.Id}`),
-    ...volumes.map((v) => `volume ${v.Name}`),
-    ...networks.map((n) => `network ${n.Name}`),
-  ];
-}
-
 runSandboxBackendConformance("LocalDockerBackend", async () => {
   await attackImage();
-  return new TempStoreBackend(await Deno.makeTempDir({ prefix: "zu-conf-snap-" }));
+  return await tempStoreBackend({ prices: PRICES }, "zu-conf-snap-");
 }, {
-  leftovers,
+  leftovers: zuLeftovers,
   register: (name, fn) => attackTest(name, fn),
 });
 

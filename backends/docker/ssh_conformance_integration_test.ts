@@ -5,49 +5,18 @@
 import { runSandboxBackendConformance } from "../../testing/sandbox_conformance.ts";
 import { startTestSshd, type TestSshd, testSshdMissing } from "../../testing/test_sshd.ts";
 import { dockerTest } from "../../testing/docker.ts";
-import type { SandboxBackend } from "../../core/types.ts";
 import { attackImage } from "./_test_images.ts";
-import { LocalDockerBackend } from "./local_docker_backend.ts";
-import { SnapshotStore } from "./snapshot_store.ts";
+import { tempStoreBackend, zuLeftovers } from "./_conformance_fixture.ts";
 
 const missing = testSshdMissing();
 let shared: Promise<TestSshd> | undefined;
 
-/** A backend through ssh whose snapshot store is a temporary directory. */
-class SshTempStoreBackend extends LocalDockerBackend {
-  #dir: string;
-  constructor(endpoint: ConstructorParameters<typeof LocalDockerBackend>[0], dir: string) {
-    super({ ...endpoint, snapshotStore: new SnapshotStore(dir) });
-    this.#dir = dir;
-  }
-  override async [Symbol.asyncDispose](): Promise<void> {
-    await super[Symbol.asyncDispose]();
-    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
-  }
-}
-
-async function leftovers(backend: SandboxBackend, runId: string): Promise<string[]> {
-  const docker = await (backend as LocalDockerBackend).client();
-  const filters = { label: [`zu.run=${runId}`] };
-  const containers = await docker.listContainers({ all: true, filters });
-  const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
-  const networks = await docker.listNetworks({ filters });
-  return [
-    ...containers.map((c) => `container ${c.Id}`),
-    ...volumes.map((v) => `volume ${v.Name}`),
-    ...networks.map((n) => `network ${n.Name}`),
-  ];
-}
-
 runSandboxBackendConformance("LocalDockerBackend through ssh://", async () => {
   await attackImage();
   const sshd = await (shared ??= startTestSshd());
-  return new SshTempStoreBackend(
-    { endpoint: sshd.endpoint },
-    await Deno.makeTempDir({ prefix: "zu-conf-ssh-snap-" }),
-  );
+  return await tempStoreBackend({ endpoint: sshd.endpoint }, "zu-conf-ssh-snap-");
 }, {
-  leftovers,
+  leftovers: zuLeftovers,
   register: (name, fn) => dockerTest(name, fn, { hostMissing: missing }),
 });
 
