@@ -149,16 +149,22 @@ export function dialSsh(endpoint: SshDockerEndpoint): Promise<DockerConn> {
   let pending: Uint8Array | null = null;
   let gotBytes = false;
   let closed = false;
+  /**
+   * Throws ssh's own failure when it exited unsuccessfully by itself (refused, host key, login)
+   * before the daemon said anything. Killed by a signal, it is a dropped connection instead.
+   */
+  const failedBeforeAnswer = async () => {
+    if (gotBytes || closed) return;
+    const status = await child.status;
+    await errDone;
+    if (!status.success && !status.signal) throw sshFailure(endpoint, stderr, status.code);
+  };
   const conn: DockerConn = {
     async read(p) {
       if (!pending) {
         const r = await reader.read().catch(() => ({ done: true, value: undefined }));
         if (r.done || !r.value) {
-          if (!gotBytes && !closed) {
-            const status = await child.status;
-            await errDone;
-            if (!status.success) throw sshFailure(endpoint, stderr, status.code);
-          }
+          await failedBeforeAnswer();
           return null;
         }
         gotBytes = true;
@@ -170,7 +176,14 @@ export function dialSsh(endpoint: SshDockerEndpoint): Promise<DockerConn> {
       return n;
     },
     async write(p) {
-      await writeAll(writer, p);
+      try {
+        await writeAll(writer, p);
+      } catch (error) {
+        // ssh may exit (refused, host key, login) before the request is written: its own
+        // words say why, not the broken pipe.
+        await failedBeforeAnswer();
+        throw error;
+      }
       return p.length;
     },
     async closeWrite() {
