@@ -420,6 +420,16 @@ export function list(ctx: Parsed, name: string): string[] {
 }
 
 /**
+ * `JSON.stringify` replacer: a `bigint` (an integer past 2^53 read from zu's JSON, as the Python zu
+ * writes them) is printed as the JSON number it is, not refused.
+ */
+function bigintAsNumber(_key: string, value: unknown): unknown {
+  // JSON.rawJSON (V8, Deno 2) is not in TypeScript's lib yet.
+  const raw = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+  return typeof value === "bigint" ? raw(value.toString()) : value;
+}
+
+/**
  * Writes `value` as pretty JSON plus a newline to stdout. When the command loaded an agent, an
  * object gets a `warnings` array (the agent file's warnings, empty when there are none).
  */
@@ -433,5 +443,5 @@ export function printJson(io: CliIo, value: unknown): void {
       out = { ...plain, warnings: [...warnings] };
     }
   }
-  io.stdout(JSON.stringify(out, null, 2) + "\n");
+  io.stdout(JSON.stringify(out, bigintAsNumber, 2) + "\n");
 }

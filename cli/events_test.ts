@@ -226,3 +226,20 @@ Deno.test("zu events tail prints the last events and, with --follow, new ones un
     ok(followed[1]!.includes(fresh.event_id));
   });
 });
+
+Deno.test("zu events list --json prints integers past 2^53 (as the Python zu writes them) as the numbers they are", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zu_events_big_" });
+  try {
+    const sink = new SqliteSink(`${dir}/e.db`);
+    await sink.append(
+      newEvent({ task_id: "t", type: "harness.task.started", payload: { big: 9007199254740993n } }),
+    );
+    await sink.close();
+    const [code, io] = await zu(dir, "events", "list", "--db", "e.db", "--json");
+    equal(code, 0, io.stderrText());
+    // 2^53 + 1 is not a double: JSON.stringify refuses the bigint, a lossy print says ...992.
+    match(io.stdoutText(), /"big": 9007199254740993\b/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
