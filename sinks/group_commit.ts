@@ -92,3 +92,16 @@ export function appendRefusal(event: unknown, closed: boolean): TypeError | null
   }
   return null;
 }
+
+/**
+ * The error an append is rejected with when its event cannot be encoded: a `TypeError` saying it
+ * is not JSON-serialisable, or an `Error` naming the event; `cause` is the original.
+ */
+export function appendError(eventId: string, e: unknown): Error {
+  const why = e instanceof Error ? e.message : String(e);
+  return e instanceof TypeError
+    ? new TypeError(`Cannot append event "${eventId}": it is not JSON-serialisable (${why})`, {
+      cause: e,
+    })
+    : new Error(`Cannot append event "${eventId}": ${why}`, { cause: e });
+}

@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import { findProgram } from "./_find_program.ts";
 import type Dockerode from "dockerode";
 import type { TcpDockerEndpoint } from "../backends/docker/docker_endpoint.ts";
 import { openDockerEndpoint } from "../backends/docker/open_docker_endpoint.ts";
@@ -47,17 +48,6 @@ export interface SecondDockerd extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-function onPath(program: string): boolean {
-  for (const dir of (Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${program}`).isFile) return true;
-    } catch {
-      // not here
-    }
-  }
-  return false;
-}
-
 /**
  * What this host lacks to start a second daemon (one line naming the package), or null.
  * Needs root, `dockerd` (Debian `docker.io`), `openssl` and `ip` (Debian `iproute2`).
@@ -68,9 +58,9 @@ export function secondDockerdMissing(): string | null {
   } catch {
     return "a second dockerd needs root (cannot read the uid)";
   }
-  if (!onPath("dockerd")) return `"dockerd" is missing (apt-get install docker.io)`;
-  if (!onPath("openssl")) return `"openssl" is missing (apt-get install openssl)`;
-  if (!onPath("ip")) return `"ip" is missing (apt-get install iproute2)`;
+  if (!findProgram("dockerd")) return `"dockerd" is missing (apt-get install docker.io)`;
+  if (!findProgram("openssl")) return `"openssl" is missing (apt-get install openssl)`;
+  if (!findProgram("ip")) return `"ip" is missing (apt-get install iproute2)`;
   return null;
 }
 

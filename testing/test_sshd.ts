@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import { findProgram } from "./_find_program.ts";
 import type { SshDockerEndpoint } from "../backends/docker/docker_endpoint.ts";
 
 /** A running test sshd. */
@@ -50,19 +51,6 @@ export interface TestSshdOptions {
   remotePath?: string;
 }
 
-const SBIN = ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"];
-
-function find(program: string): string | null {
-  for (const dir of SBIN) {
-    try {
-      if (Deno.statSync(`${dir}/${program}`).isFile) return `${dir}/${program}`;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
 /** What this host lacks to start a test sshd (one line naming the package), or null. */
 export function testSshdMissing(): string | null {
   try {
@@ -70,11 +58,11 @@ export function testSshdMissing(): string | null {
   } catch {
     return "a test sshd needs root (cannot read the uid)";
   }
-  if (!find("sshd")) return `"sshd" is missing (apt-get install openssh-server)`;
-  if (!find("ssh-keygen") || !find("ssh")) {
+  if (!findProgram("sshd")) return `"sshd" is missing (apt-get install openssh-server)`;
+  if (!findProgram("ssh-keygen") || !findProgram("ssh")) {
     return `"ssh"/"ssh-keygen" is missing (apt-get install openssh-client)`;
   }
-  if (!find("docker")) {
+  if (!findProgram("docker")) {
     return `"docker" (the CLI, for dial-stdio) is missing (apt-get install docker.io)`;
   }
   return null;
@@ -171,7 +159,7 @@ export async function startTestSshd(options: TestSshdOptions = {}): Promise<Test
     ].join("\n");
     await Deno.writeTextFile(`${dir}/sshd_config`, server);
     await Deno.mkdir("/run/sshd", { recursive: true, mode: 0o755 }); // sshd's privilege-separation dir
-    child = new Deno.Command(find("sshd")!, {
+    child = new Deno.Command(findProgram("sshd")!, {
       args: ["-D", "-e", "-f", `${dir}/sshd_config`],
       stdin: "null",
       stdout: "null",

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { GroupCommitQueue, type PendingAppend } from "../group_commit.ts";
+import { appendError, GroupCommitQueue, type PendingAppend } from "../group_commit.ts";
 import { linkEvent } from "../../core/chain.ts";
 import { encodePayload, encodePayloadSync, isSyncCodec, rowAad } from "../../core/codec.ts";
 import type { Event } from "../../core/events.ts";
@@ -161,15 +161,7 @@ export class PgAppender {
         });
         running.set(t, { pos: head.pos + 1, hash: linked.hash });
       } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
-        p.reject(
-          e instanceof TypeError
-            ? new TypeError(
-              `Cannot append event "${p.event.event_id}": it is not JSON-serialisable (${why})`,
-              { cause: e },
-            )
-            : new Error(`Cannot append event "${p.event.event_id}": ${why}`, { cause: e }),
-        );
+        p.reject(appendError(p.event.event_id, e));
       }
     }
     return prepared;

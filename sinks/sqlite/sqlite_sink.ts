@@ -19,7 +19,12 @@
  * ```
  * @module
  */
-import { appendRefusal, GroupCommitQueue, type PendingAppend } from "../group_commit.ts";
+import {
+  appendError,
+  appendRefusal,
+  GroupCommitQueue,
+  type PendingAppend,
+} from "../group_commit.ts";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "./node_sqlite.ts";
 import { linkEvent } from "../../core/chain.ts";
 import {
@@ -278,15 +283,7 @@ export class SqliteSink implements EventSink {
           });
           running.set(t, linked.hash);
         } catch (e) {
-          const why = e instanceof Error ? e.message : String(e);
-          p.reject(
-            e instanceof TypeError
-              ? new TypeError(
-                `Cannot append event "${p.event.event_id}": it is not JSON-serialisable (${why})`,
-                { cause: e },
-              )
-              : new Error(`Cannot append event "${p.event.event_id}": ${why}`, { cause: e }),
-          );
+          p.reject(appendError(p.event.event_id, e));
         }
       }
       // 3. One transaction, synchronous from BEGIN to COMMIT.
