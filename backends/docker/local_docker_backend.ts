@@ -60,6 +60,7 @@ import {
   statusOf,
 } from "./_client.ts";
 import { releaseIdleConnections } from "./open_docker_endpoint.ts";
+import { sshExited } from "./ssh_dial.ts";
 import { CappedCollector, FrameDemuxer } from "./exec_stream.ts";
 import { runExec } from "./exec_run.ts";
 import { attachJsonLinesSession } from "./session.ts";
@@ -726,7 +727,10 @@ export class LocalDockerBackend implements SandboxBackend, AsyncDisposable {
       await this.destroy(handle).catch((e) => errors.push(e));
     }
     const docker = await this.#docker?.catch(() => null);
-    if (docker) releaseIdleConnections(docker); // an ssh:// client's pooled ssh processes
+    if (docker) {
+      releaseIdleConnections(docker); // an ssh:// client's pooled ssh processes
+      await sshExited(); // ... gone when dispose returns
+    }
     if (errors.length > 0) {
       this.#log("warn", "some sandboxes could not be destroyed", { errors: errors.map(String) });
     }

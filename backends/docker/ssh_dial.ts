@@ -30,6 +30,14 @@ export interface DockerConn {
   close(): void;
 }
 
+/** The exits of ssh processes asked to end (`close()`), not yet reaped. */
+const EXITING = new Set<Promise<void>>();
+
+/** Resolves once every ssh process a connection's `close()` ended has exited and been reaped. */
+export async function sshExited(): Promise<void> {
+  while (EXITING.size > 0) await Promise.all([...EXITING]);
+}
+
 /** The `ssh` binary zu runs (looked up on PATH; `--allow-run=ssh`). */
 export const SSH_BINARY = "ssh";
 
@@ -199,7 +207,9 @@ export function dialSsh(endpoint: SshDockerEndpoint): Promise<DockerConn> {
       } catch {
         // exited already
       }
-      child.status.catch(() => {});
+      const exit = child.status.then(() => {}, () => {});
+      EXITING.add(exit);
+      exit.finally(() => EXITING.delete(exit));
     },
   };
   return Promise.resolve(conn);
