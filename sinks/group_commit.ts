@@ -56,6 +56,14 @@ export class GroupCommitQueue {
     });
   }
 
+  /**
+   * The appends the next batch will start with (at most `maxBatch`, in call order), left in the
+   * queue: a writer may prepare them while the current batch is in flight.
+   */
+  peek(): readonly PendingAppend[] {
+    return this.#pending.slice(0, this.#maxBatch);
+  }
+
   /** Waits until every queued append settled. */
   async drain(): Promise<void> {
     while (this.#flushing !== null) await this.#flushing;

@@ -31,6 +31,34 @@ interface Head {
   hash: string | null;
 }
 
+/** What one preparation links on and leaves: heads per trace, the ids seen, the heads it used. */
+interface PrepState {
+  /** The head each trace is at after the events prepared so far. */
+  running: Map<string, Head>;
+  /** The first append of each event id prepared so far. */
+  seen: Map<string, Pending>;
+  /** The head each trace had when this preparation first linked on it. */
+  basis: Map<string, Head>;
+}
+
+function newPrepState(): PrepState {
+  return { running: new Map(), seen: new Map(), basis: new Map() };
+}
+
+/** The heads `prepared` leaves when it commits. */
+function runningAfter(prepared: Prepared[]): Map<string, Head> {
+  const out = new Map<string, Head>();
+  for (const x of prepared) out.set(x.event.trace_id, { pos: x.head + 1, hash: x.event.hash });
+  return out;
+}
+
+/** Appends prepared ahead while the batch before them is in flight. */
+interface Lookahead {
+  pendings: Pending[];
+  state: PrepState;
+  result: Promise<Prepared[]>;
+}
+
 class Rollback {
   constructor(readonly statuses: Status[]) {}
 }
@@ -86,6 +114,7 @@ export class PgAppender {
   #isEnded: () => boolean;
   #heads = new Map<string, Head>();
   #queue: GroupCommitQueue;
+  #ahead: Lookahead | null = null;
 
   constructor(o: AppenderOptions) {
     this.url = o.url;
@@ -120,9 +149,13 @@ export class PgAppender {
       : encodePayload(this.#codec, text, aad);
   }
 
-  async #prepare(work: Pending[]): Promise<Prepared[]> {
+  /**
+   * Links and encodes `work` in order on the heads in `state` (then this sink's cached heads),
+   * merging repeats of an event id into their first append; `state` is advanced past them.
+   */
+  async #prepare(work: Pending[], state: PrepState = newPrepState()): Promise<Prepared[]> {
     const fresh: Pending[] = [];
-    const seen = new Map<string, Pending>();
+    const seen = state.seen;
     for (const p of work) {
       const first = seen.get(p.event.event_id);
       if (first === undefined) {
@@ -140,11 +173,12 @@ export class PgAppender {
         p.reject(e);
       };
     }
-    const running = new Map<string, Head>();
+    const { running, basis } = state;
     const prepared: Prepared[] = [];
     for (const p of fresh) {
       const t = p.event.trace_id;
       const head = running.get(t) ?? this.#heads.get(t) ?? EMPTY_HEAD;
+      if (!basis.has(t)) basis.set(t, head);
       try {
         const linked = p.event.hash === null || p.event.hash === undefined
           ? linkEvent(p.event, head.hash, this.#signKey)
@@ -167,6 +201,54 @@ export class PgAppender {
     return prepared;
   }
 
+  /**
+   * While a batch is in flight, links and encodes the appends queued behind it on the heads that
+   * batch will leave when it commits (`running`), so the next call can go out the moment this one
+   * returns: the client's work overlaps the server's instead of adding to it.
+   */
+  #startLookahead(running: ReadonlyMap<string, Head>): void {
+    const next = this.#queue.peek();
+    if (next.length === 0) return;
+    const pendings = next.slice();
+    const state: PrepState = { running: new Map(running), seen: new Map(), basis: new Map() };
+    // Yield to the event loop first: the call just queued is written to the socket then.
+    const result = new Promise((r) => setTimeout(r, 0)).then(() => this.#prepare(pendings, state));
+    result.catch(() => {});
+    this.#ahead = { pendings, state, result };
+  }
+
+  /**
+   * `work` linked and encoded: the lookahead's result when it covers a prefix of `work` and the
+   * heads it linked on are the sink's heads now (the batch before it committed as assumed), the
+   * rest prepared after it; otherwise prepared afresh.
+   */
+  async #prepareBatch(work: Pending[]): Promise<Prepared[]> {
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    if (ahead !== null && ahead.pendings.length <= work.length) {
+      let prefix = true;
+      for (let i = 0; prefix && i < ahead.pendings.length; i++) {
+        prefix = ahead.pendings[i] === work[i];
+      }
+      const got = prefix ? await ahead.result.catch(() => null) : null;
+      if (got !== null && this.#basisHolds(ahead.state.basis)) {
+        if (ahead.pendings.length === work.length) return got;
+        const rest = await this.#prepare(work.slice(ahead.pendings.length), ahead.state);
+        return got.concat(rest);
+      }
+    }
+    return await this.#prepare(work);
+  }
+
+  /** True when every head in `basis` is the sink's cached head of its trace now. */
+  #basisHolds(basis: ReadonlyMap<string, Head>): boolean {
+    for (const [t, h] of basis) {
+      const now = this.#heads.get(t) ?? EMPTY_HEAD;
+      if (now.pos !== h.pos || now.hash !== h.hash) return false;
+    }
+    return true;
+  }
+
   async #writeBatch(batch: Pending[]): Promise<void> {
     let work = batch;
     for (let attempt = 0; work.length > 0; attempt++) {
@@ -182,9 +264,11 @@ export class PgAppender {
       let statuses: Status[];
       let notified = false;
       if (attempt === 0) {
-        prepared = await this.#prepare(work);
+        prepared = await this.#prepareBatch(work);
         if (prepared.length === 0) return;
-        const sent = await this.#send(prepared);
+        const sending = this.#send(prepared);
+        this.#startLookahead(runningAfter(prepared));
+        const sent = await sending;
         [statuses, notified] = [sent.statuses, sent.notified];
       } else {
         const r = await this.#sendLocked(work);

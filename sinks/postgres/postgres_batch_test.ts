@@ -11,11 +11,11 @@ import postgres from "postgres";
 import { verifyChain } from "../../core/chain.ts";
 import { type Event, newEvent } from "../../core/events.ts";
 import { pgServerForTest, pgTest } from "../../testing/pg_cluster.ts";
+import { spawnPgWriter } from "./testdata/spawn_writer.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 
 let server: Promise<{ url: string; stop(): Promise<void> }> | null = null;
 const url = async () => (await (server ??= pgServerForTest())).url;
-const WRITER = new URL("./testdata/pg_mixed_writer.ts", import.meta.url).pathname;
 const trace = (n: number) => `bbbbbbbb-0000-4000-8000-${String(n % 4).padStart(12, "0")}`;
 const ev = (n: number): Event =>
   newEvent({ task_id: trace(n), type: "harness.turn.started", payload: { n } });
@@ -30,22 +30,7 @@ function shuffled<T>(xs: T[]): T[] {
 }
 
 async function runWriter(u: string, s: string, events: Event[]): Promise<string[]> {
-  const { hostname, port } = new URL(u);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      `--allow-net=${hostname}:${port}`,
-      "--allow-env=ZU_PG_URL,PGAPPNAME,PGTARGETSESSIONATTRS",
-      WRITER,
-      s,
-      "4",
-    ],
-    env: { ZU_PG_URL: u },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnPgWriter(u, "pg_mixed_writer.ts", [s, 4], { stdin: true });
   const w = child.stdin.getWriter();
   await w.write(new TextEncoder().encode(JSON.stringify(events)));
   await w.close();

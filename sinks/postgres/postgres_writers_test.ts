@@ -11,27 +11,14 @@ import { verifyChain } from "../../core/chain.ts";
 import { newEvent } from "../../core/events.ts";
 import { pgServerForTest, pgTest, startPgCluster } from "../../testing/pg_cluster.ts";
 import { PostgresSink, type TailItem } from "./postgres_sink.ts";
+import { spawnPgWriter } from "./testdata/spawn_writer.ts";
 
 let server: Promise<{ url: string; stop(): Promise<void> }> | null = null;
 const url = async () => (await (server ??= pgServerForTest())).url;
 const schema = () => `wr_${crypto.randomUUID().slice(0, 8)}`;
-const WRITER = new URL("./testdata/pg_writer.ts", import.meta.url).pathname;
 
 function writer(u: string, args: (string | number)[]): Deno.ChildProcess {
-  const { hostname, port } = new URL(u);
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      `--allow-net=${hostname}:${port}`,
-      "--allow-env=ZU_PG_URL,PGAPPNAME,PGTARGETSESSIONATTRS",
-      WRITER,
-      ...args.map(String),
-    ],
-    env: { ZU_PG_URL: u },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  return spawnPgWriter(u, "pg_writer.ts", args);
 }
 
 /** Every trace of schema `s`: positions 1..n without a gap, seq order = position order, chain intact. */
@@ -227,23 +214,7 @@ pgTest(
     const sock = `${pg.socketDir}/.s.PGSQL.${pg.port}`;
     const s = schema();
     const run = (grants: string[]) =>
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--no-prompt",
-          ...grants,
-          "--allow-env=ZU_PG_URL,PGAPPNAME,PGTARGETSESSIONATTRS",
-          WRITER,
-          s,
-          "1",
-          "5",
-          "1",
-          "1",
-        ],
-        env: { ZU_PG_URL: pg.socketUrl },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      spawnPgWriter(pg.socketUrl, "pg_writer.ts", [s, 1, 5, 1, 1], { grants }).output();
     // Deno 2.9 asks for all three on a unix socket; without the net grant the connect is refused.
     const ok = await run([
       `--allow-read=${sock}`,
