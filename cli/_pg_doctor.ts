@@ -1,7 +1,7 @@
 /**
  * `zu doctor`'s PostgreSQL checks: when an agent's `event_sink` is `postgres` (its `url_env`,
- * default `ZU_PG_URL`) or `ZU_PG_URL` is set, one line for the connection and one for the schema
- * version, each saying what to do. The URL is shown with its password masked.
+ * default `ZU_PG_URL`) or `ZU_PG_URL` is set, one line for the connection, one for the schema
+ * version and one for the oldest open transaction (the readers' horizon), each saying what to do. The URL is shown with its password masked.
  *
  * @module
  */
@@ -11,7 +11,48 @@ import { isPostgresUrl } from "../sinks/postgres_grants.ts";
 import { DEFAULT_PG_URL_ENV, postgresUrlEnv } from "../sinks/sink_grants.ts";
 import type { Check } from "./cmd_doctor.ts";
 import type { CliIo } from "./_io.ts";
-import { EXPECTED_PG_SCHEMA_VERSION, probePostgres } from "./_pg_probe.ts";
+import { EXPECTED_PG_SCHEMA_VERSION, type OldestTransaction, probePostgres } from "./_pg_probe.ts";
+
+/**
+ * Seconds an open transaction may hold back commit-ordered readers before `zu doctor` warns (the
+ * `idle_in_transaction_session_timeout` docs/postgres.md recommends).
+ */
+export const HORIZON_WARN_SECONDS = 60;
+
+/**
+ * The `horizon` check: how long the oldest open transaction (of the sessions this role can see)
+ * has been holding back `tail`, `stream` with a cursor and other commit-ordered readers; a
+ * warning with what to do past {@link HORIZON_WARN_SECONDS}.
+ */
+export function horizonCheck(oldest: OldestTransaction | null, seesAll: boolean): Check {
+  const scope = seesAll
+    ? ""
+    : " (this role sees only its own sessions: grant it pg_read_all_stats to see all)";
+  if (oldest === null) {
+    return {
+      name: "horizon",
+      status: "ok",
+      detail: `no open transaction holds back readers${scope}`,
+    };
+  }
+  const who = `pid ${oldest.pid}${
+    oldest.application ? ` ("${oldest.application}")` : ""
+  }, ${oldest.state}`;
+  const age = oldest.seconds < 10 ? oldest.seconds.toFixed(1) : oldest.seconds.toFixed(0);
+  if (oldest.seconds < HORIZON_WARN_SECONDS) {
+    return {
+      name: "horizon",
+      status: "ok",
+      detail: `oldest open transaction: ${age} s (${who})${scope}`,
+    };
+  }
+  return {
+    name: "horizon",
+    status: "warn",
+    detail:
+      `a transaction has been open for ${age} s (${who}): tails and cursors wait for it (they skip nothing); end it (select pg_terminate_backend(${oldest.pid})) or set idle_in_transaction_session_timeout${scope}`,
+  };
+}
 
 /** The variable naming the PostgreSQL log to check, and whether an agent asked for it; or null. */
 export function postgresLogEnv(
@@ -102,5 +143,6 @@ export async function postgresChecks(
       detail: `zu schema version ${p.version} in "${p.schema}"`,
     });
   }
+  checks.push(horizonCheck(p.oldest, p.seesAll));
   return checks;
 }

@@ -7,7 +7,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import postgres from "postgres";
 import { pgTest, startPgCluster } from "../testing/pg_cluster.ts";
 import { captureIo } from "./_io.ts";
-import { postgresLogEnv } from "./_pg_doctor.ts";
+import { HORIZON_WARN_SECONDS, horizonCheck, postgresLogEnv } from "./_pg_doctor.ts";
 import { EXPECTED_PG_SCHEMA_VERSION } from "./_pg_probe.ts";
 import { main } from "./main.ts";
 
@@ -25,7 +25,7 @@ async function doctor(
     const io = captureIo({ cwd: dir, env: { DOCKER_HOST: `unix://${dir}/none.sock`, ...env } });
     const code = await main(["doctor", "--json"], io);
     const out = JSON.parse(io.stdoutText()) as { checks: Check[] };
-    const checks = out.checks.filter((c) => c.name === "postgres" || c.name === "schema");
+    const checks = out.checks.filter((c) => ["postgres", "schema", "horizon"].includes(c.name));
     return { code, checks, text: io.stdoutText() + io.stderrText() };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -79,7 +79,7 @@ pgTest(
 
     const r3 = await doctor({ ZU_PG_URL: pg.url });
     equal(r3.code, 0, r3.text);
-    deepEqual(r3.checks.map((c) => c.status), ["ok", "warn"]);
+    deepEqual(r3.checks.map((c) => c.status), ["ok", "warn", "ok"]);
     match(r3.checks[0]!.detail, /answers \(PostgreSQL \d+/);
     match(r3.checks[1]!.detail, /no zu schema .* "zu events migrate --db env:ZU_PG_URL"/);
 
@@ -102,10 +102,78 @@ pgTest(
       await sql`insert into zu.zu_schema (version) values (${EXPECTED_PG_SCHEMA_VERSION})`;
       const r5 = await doctor({ ZU_PG_URL: pg.socketUrl });
       equal(r5.code, 0, r5.text);
-      deepEqual(r5.checks.map((c) => c.status), ["ok", "ok"], r5.text);
+      deepEqual(r5.checks.map((c) => c.status), ["ok", "ok", "ok"], r5.text);
     } finally {
       await sql.end();
     }
     for (const r of [r1, r2, r3]) ok(!r.text.includes(pg.password), "a password was printed");
+  },
+);
+
+Deno.test("zu doctor warns of a transaction holding back readers past the threshold, with the fix", () => {
+  const old = {
+    pid: 4242,
+    seconds: HORIZON_WARN_SECONDS + 33,
+    state: "idle in transaction",
+    application: "etl",
+  };
+  const w = horizonCheck(old, true);
+  equal(w.status, "warn");
+  match(w.detail, /open for 93 s \(pid 4242 \("etl"\), idle in transaction\).*skip nothing/);
+  match(w.detail, /pg_terminate_backend\(4242\).*idle_in_transaction_session_timeout$/);
+  equal(horizonCheck({ ...old, seconds: 1.25 }, true).status, "ok");
+  match(horizonCheck(null, false).detail, /sees only its own sessions: grant it pg_read_all_stats/);
+});
+
+pgTest(
+  "zu doctor names the writing transaction that holds back readers, not a read-only one",
+  async () => {
+    await using pg = await startPgCluster();
+    const sql = postgres(pg.url, {
+      max: 3,
+      onnotice: () => {},
+      connection: { application_name: "holder" },
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => release = r);
+    let ready!: () => void;
+    let readyP = new Promise<void>((r) => ready = r);
+    try {
+      const reading = sql.begin(async (tx) => {
+        await tx`select 1`; // a snapshot, no xid: the horizon does not wait for it
+        ready();
+        await gate;
+      });
+      await readyP;
+      const r1 = await doctor({ ZU_PG_URL: pg.url });
+      const h1 = r1.checks.find((c) => c.name === "horizon")!;
+      equal(h1.status, "ok", r1.text);
+      match(h1.detail, /^no open transaction holds back readers$/);
+      readyP = new Promise<void>((r) => ready = r);
+      const writing = sql.begin(async (tx) => {
+        await tx`select pg_current_xact_id()`;
+        ready();
+        await gate;
+      });
+      await readyP;
+      const [holder] =
+        await sql`select pid from pg_stat_activity where backend_xid is not null and application_name = 'holder'`;
+      const r2 = await doctor({ ZU_PG_URL: pg.url });
+      const h2 = r2.checks.find((c) => c.name === "horizon")!;
+      equal(h2.status, "ok", r2.text);
+      match(
+        h2.detail,
+        new RegExp(
+          `^oldest open transaction: [0-9.]+ s \\(pid ${
+            holder!.pid
+          } \\("holder"\\), idle in transaction\\)$`,
+        ),
+      );
+      release();
+      await Promise.all([reading, writing]);
+    } finally {
+      release();
+      await sql.end();
+    }
   },
 );

@@ -107,6 +107,33 @@ async function run(argv: string[], asPostgres: boolean): Promise<void> {
   }
 }
 
+/**
+ * Clusters still running when this process exits (a test that forgot to stop one, or a run that
+ * ended early): stopped from the `unload` handler, so a throwaway cluster does not outlive its
+ * process unless that process is killed.
+ */
+const runningAtExit = new Set<() => void>();
+function stopAllAtExit(): void {
+  for (const stop of runningAtExit) stop();
+  runningAtExit.clear();
+}
+let exitHooked = false;
+/**
+ * Hooks the exits, once, at the first cluster (after the handlers the program installed before
+ * it): "unload", and an uncaught error or rejection no earlier handler prevented (those end the
+ * process without "unload"; the error is still reported as before).
+ */
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  const onFatal = (e: Event) => {
+    if (!e.defaultPrevented) stopAllAtExit();
+  };
+  globalThis.addEventListener("unload", stopAllAtExit);
+  globalThis.addEventListener("error", onFatal);
+  globalThis.addEventListener("unhandledrejection", onFatal);
+}
+
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -134,11 +161,28 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
   }
   let stopped = false;
   const port = freePort();
+  const pgCtlStop = [`${binDir}/pg_ctl`, "-D", dataDir, "-m", "immediate", "-w", "stop"];
+  const stopAtExit = () => {
+    if (stopped) return;
+    stopped = true;
+    const [cmd, ...args] = asPostgres
+      ? ["runuser", "-u", "postgres", "--", ...pgCtlStop]
+      : pgCtlStop;
+    try {
+      new Deno.Command(cmd!, { args, stdin: "null", stdout: "null", stderr: "null" }).outputSync();
+      Deno.removeSync(base, { recursive: true });
+    } catch {
+      // not running, or already removed
+    }
+  };
+  runningAtExit.add(stopAtExit);
+  hookExit();
   const stop = async () => {
+    runningAtExit.delete(stopAtExit);
     if (stopped) return;
     stopped = true;
     try {
-      await run([`${binDir}/pg_ctl`, "-D", dataDir, "-m", "immediate", "-w", "stop"], asPostgres);
+      await run(pgCtlStop, asPostgres);
     } catch {
       // not running
     }

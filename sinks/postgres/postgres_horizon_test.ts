@@ -178,6 +178,35 @@ pgTest(
   },
 );
 
+pgTest("A long read-only transaction elsewhere holds no xid and delays no reader", async () => {
+  const s = schema();
+  await using sink = await PostgresSink.open(await url(), { schema: s });
+  const sql = postgres(await url(), { max: 1, onnotice: () => {} });
+  try {
+    let started!: () => void;
+    const startedP = new Promise<void>((r) => started = r);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => release = r);
+    const reading = sql.begin(async (tx) => {
+      await tx.unsafe("select count(*) from pg_class"); // a snapshot, no transaction id
+      started();
+      await gate;
+    });
+    await startedP;
+    const appended: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      appended.push((await sink.append(ev("dddddddd-0000-4000-8000-000000000000"))).event_id);
+    }
+    const got = await sink.readCommitted(undefined, START_CURSOR);
+    assert.deepEqual(got.map((i) => i.event.event_id), appended, "the horizon did not wait");
+    assert.equal(await sink.storeLagMs(), 0);
+    release();
+    await reading;
+  } finally {
+    await sql.end();
+  }
+});
+
 pgTest("A long transaction elsewhere delays the horizon reader and it skips nothing", async () => {
   const s = schema();
   await using sink = await PostgresSink.open(await url(), { schema: s });

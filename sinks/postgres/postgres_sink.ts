@@ -42,6 +42,7 @@ import { checkSchemaName, migrate } from "./_schema.ts";
 import { NotifyDebouncer } from "./_notify.ts";
 import { acquireWriter, type SharedWriter } from "./_shared_writer.ts";
 import { PgAppender } from "./_appender.ts";
+import { OLDEST_WRITER_SQL } from "./oldest_writer.ts";
 
 /** A position in the commit-ordered stream: the transaction id and seq of the last row read. */
 export interface PgCursor {
@@ -375,18 +376,13 @@ export class PostgresSink implements EventSink {
   }
 
   /**
-   * Milliseconds since the oldest open transaction of the server began (0 when none): how far
-   * commit-ordered readers may lag (`harness.store.lag`).
+   * Milliseconds since the oldest open transaction holding a transaction id elsewhere began (0
+   * when none; `OLDEST_WRITER_SQL`): how far commit-ordered readers may lag.
    */
   async storeLagMs(): Promise<number> {
     this.#checkOpen("read the store lag");
-    const rows = await rawRows(
-      this.#sql,
-      "select coalesce(extract(epoch from now() - min(xact_start)) * 1000, 0)::float8 " +
-        "from pg_stat_activity where xact_start is not null and pid <> pg_backend_pid()",
-      [],
-    );
-    return Math.max(0, Number(rows[0]![0]));
+    const rows = await rawRows(this.#sql, OLDEST_WRITER_SQL, []);
+    return rows.length === 0 ? 0 : Math.max(0, Number(rows[0]![1]) * 1000);
   }
 
   /** Waits for pending appends, sends a due NOTIFY, then closes the pool. Idempotent. */
