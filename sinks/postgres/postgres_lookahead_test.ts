@@ -13,6 +13,7 @@ import { verifyChain } from "../../core/chain.ts";
 import { type Event, newEvent } from "../../core/events.ts";
 import { pgServerForTest, pgTest } from "../../testing/pg_cluster.ts";
 import { spawnPgWriter } from "./testdata/spawn_writer.ts";
+import { ManagedAesGcmCodec, StaticKeyProvider } from "../encryption/mod.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 
 let server: Promise<{ url: string; stop(): Promise<void> }> | null = null;
@@ -166,6 +167,34 @@ pgTest(
       assertCallOrder(rows, mine.filter((e) => e.trace_id === trace(t)).map((e) => e.event_id));
     }
     await assertChains(u, s, rows);
+  },
+);
+
+pgTest(
+  "A queued stream through an async codec with a signing key reads back decrypted, signed, in order",
+  async () => {
+    const u = await url();
+    const s = `le_${crypto.randomUUID().slice(0, 8)}`;
+    const codec = new ManagedAesGcmCodec(
+      new StaticKeyProvider({ k1: new Uint8Array(32).fill(7) }, "k1"),
+    );
+    const signKey = new Uint8Array(32).fill(9);
+    const o = { schema: s, notify: false, codec, signKey };
+    const called = Array.from({ length: 600 }, (_, i) => ev(i));
+    {
+      await using sink = await PostgresSink.open(u, { ...o, maxBatch: 50 });
+      await Promise.all(called.map((e) => sink.append(e)));
+    }
+    await using reader = await PostgresSink.open(u, o);
+    for (let t = 0; t < 3; t++) {
+      const got = await reader.query({ trace_id: trace(t) }, { limit: 1000 });
+      const want = called.filter((e) => e.trace_id === trace(t));
+      assert.deepEqual(got.map((e) => e.payload.n), want.map((e) => e.payload.n));
+      assert.deepEqual(verifyChain(got, { key: signKey }), []);
+      assert.ok(got.every((e) => typeof e.sig === "string"));
+    }
+    const rows = await storedRows(u, s);
+    assert.equal(rows.length, called.length);
   },
 );
 
