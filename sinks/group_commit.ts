@@ -89,6 +89,22 @@ export class GroupCommitQueue {
 }
 
 /**
+ * Makes `repeat` (a second append of `first`'s event id in the same batch) settle with `first`:
+ * the same stored copy, or the same error. One event, one row.
+ */
+export function settleWithFirst(first: PendingAppend, repeat: PendingAppend): void {
+  const [res, rej] = [first.resolve, first.reject];
+  first.resolve = (e) => {
+    res(e);
+    repeat.resolve(e);
+  };
+  first.reject = (e) => {
+    rej(e);
+    repeat.reject(e);
+  };
+}
+
+/**
  * Why `event` may not be appended (the sink is closed, or it is not an event), as the
  * `TypeError` to reject with; null when it may.
  */

@@ -1,17 +1,14 @@
 /**
- * The write side of the PostgreSQL sink: the append queue (group commit), linking and encoding
- * exactly as `SqliteSink` does, the optimistic `zu_append` call, the locked retry after a head
- * miss, and retries of dropped connections.
+ * The write side of the PostgreSQL sink: the append queue (group commit), the optimistic
+ * `zu_append` call, the locked retry after a head miss, and retries of dropped connections.
+ * Linking and encoding (and preparing the next batch while one is in flight) are `_preparer.ts`.
  *
  * @module
  */
-import { appendError, GroupCommitQueue, type PendingAppend } from "../group_commit.ts";
-import { linkEvent } from "../../core/chain.ts";
-import { encodePayload, encodePayloadSync, isSyncCodec, rowAad } from "../../core/codec.ts";
+import { GroupCommitQueue, type PendingAppend } from "../group_commit.ts";
 import type { Event } from "../../core/events.ts";
-import { toZuJson } from "../../core/json.ts";
 import type { PayloadCodec } from "../../core/types.ts";
-import { ctxIndexEntries } from "../filter.ts";
+import { BatchPreparer, EMPTY_HEAD, type Head, runningAfter } from "./_preparer.ts";
 import type { NotifyDebouncer } from "./_notify.ts";
 import { decodePage, PG_ROW_COLUMNS, rawRows } from "./_read.ts";
 import { isTransient, type Sql } from "./pg_connect.ts";
@@ -26,39 +23,6 @@ import type { SharedWriter } from "./_shared_writer.ts";
 
 type Pending = PendingAppend;
 
-interface Head {
-  pos: number;
-  hash: string | null;
-}
-
-/** What one preparation links on and leaves: heads per trace, the ids seen, the heads it used. */
-interface PrepState {
-  /** The head each trace is at after the events prepared so far. */
-  running: Map<string, Head>;
-  /** The first append of each event id prepared so far. */
-  seen: Map<string, Pending>;
-  /** The head each trace had when this preparation first linked on it. */
-  basis: Map<string, Head>;
-}
-
-function newPrepState(): PrepState {
-  return { running: new Map(), seen: new Map(), basis: new Map() };
-}
-
-/** The heads `prepared` leaves when it commits. */
-function runningAfter(prepared: Prepared[]): Map<string, Head> {
-  const out = new Map<string, Head>();
-  for (const x of prepared) out.set(x.event.trace_id, { pos: x.head + 1, hash: x.event.hash });
-  return out;
-}
-
-/** Appends prepared ahead while the batch before them is in flight. */
-interface Lookahead {
-  pendings: Pending[];
-  state: PrepState;
-  result: Promise<Prepared[]>;
-}
-
 class Rollback {
   constructor(readonly statuses: Status[]) {}
 }
@@ -67,7 +31,6 @@ const MAX_ATTEMPTS = 40;
 /** Named prepared statements: one round trip per call after the first (no describe per call). */
 const PREPARE = { prepare: true } as const;
 const MAX_TRANSIENT = 8;
-const EMPTY_HEAD: Head = Object.freeze({ pos: 0, hash: null });
 /** What {@link PgAppender} writes with. */
 export interface AppenderOptions {
   /** The pool (reads of stored copies). */
@@ -105,26 +68,26 @@ export class PgAppender {
   readonly schema: string;
   #sql: Sql;
   #writer: SharedWriter;
-  #codec: PayloadCodec;
   #codecs: ReadonlyMap<number, PayloadCodec>;
-  #signKey: Uint8Array | null;
-  #ctxFields: ReadonlySet<string>;
   #maxBatch: number;
   #notifier: NotifyDebouncer | null;
   #isEnded: () => boolean;
   #heads = new Map<string, Head>();
   #queue: GroupCommitQueue;
-  #ahead: Lookahead | null = null;
+  #prep: BatchPreparer;
 
   constructor(o: AppenderOptions) {
     this.url = o.url;
     this.schema = o.schema;
     this.#sql = o.sql;
     this.#writer = o.writer;
-    this.#codec = o.codec;
     this.#codecs = o.codecs;
-    this.#signKey = o.signKey;
-    this.#ctxFields = o.ctxFields;
+    this.#prep = new BatchPreparer({
+      codec: o.codec,
+      signKey: o.signKey,
+      ctxFields: o.ctxFields,
+      heads: this.#heads,
+    });
     this.#maxBatch = o.maxBatch;
     this.#queue = new GroupCommitQueue((batch) => this.#writeBatch(batch), this.#maxBatch);
     this.#notifier = o.notifier;
@@ -139,114 +102,6 @@ export class PgAppender {
   /** Waits until every queued append settled. */
   drain(): Promise<void> {
     return this.#queue.drain();
-  }
-
-  #encode(event: Event): Uint8Array | Promise<Uint8Array> {
-    const text = toZuJson(event);
-    const aad = rowAad(event);
-    return isSyncCodec(this.#codec)
-      ? encodePayloadSync(this.#codec, text, aad)
-      : encodePayload(this.#codec, text, aad);
-  }
-
-  /**
-   * Links and encodes `work` in order on the heads in `state` (then this sink's cached heads),
-   * merging repeats of an event id into their first append; `state` is advanced past them.
-   */
-  async #prepare(work: Pending[], state: PrepState = newPrepState()): Promise<Prepared[]> {
-    const fresh: Pending[] = [];
-    const seen = state.seen;
-    for (const p of work) {
-      const first = seen.get(p.event.event_id);
-      if (first === undefined) {
-        seen.set(p.event.event_id, p);
-        fresh.push(p);
-        continue;
-      }
-      const [res, rej] = [first.resolve, first.reject];
-      first.resolve = (e) => {
-        res(e);
-        p.resolve(e);
-      };
-      first.reject = (e) => {
-        rej(e);
-        p.reject(e);
-      };
-    }
-    const { running, basis } = state;
-    const prepared: Prepared[] = [];
-    for (const p of fresh) {
-      const t = p.event.trace_id;
-      const head = running.get(t) ?? this.#heads.get(t) ?? EMPTY_HEAD;
-      if (!basis.has(t)) basis.set(t, head);
-      try {
-        const linked = p.event.hash === null || p.event.hash === undefined
-          ? linkEvent(p.event, head.hash, this.#signKey)
-          : (Object.isFrozen(p.event) ? p.event : Object.freeze({ ...p.event }));
-        const encoded = this.#encode(linked);
-        const blob = encoded instanceof Promise ? await encoded : encoded;
-        const entries = this.#ctxFields.size === 0 ? [] : ctxIndexEntries(linked, this.#ctxFields);
-        prepared.push({
-          event: linked,
-          pending: p,
-          blob,
-          index: entries.length === 0 ? null : entries.flat(),
-          head: head.pos,
-        });
-        running.set(t, { pos: head.pos + 1, hash: linked.hash });
-      } catch (e) {
-        p.reject(appendError(p.event.event_id, e));
-      }
-    }
-    return prepared;
-  }
-
-  /**
-   * While a batch is in flight, links and encodes the appends queued behind it on the heads that
-   * batch will leave when it commits (`running`), so the next call can go out the moment this one
-   * returns: the client's work overlaps the server's instead of adding to it.
-   */
-  #startLookahead(running: ReadonlyMap<string, Head>): void {
-    const next = this.#queue.peek();
-    if (next.length === 0) return;
-    const pendings = next.slice();
-    const state: PrepState = { running: new Map(running), seen: new Map(), basis: new Map() };
-    // Yield to the event loop first: the call just queued is written to the socket then.
-    const result = new Promise((r) => setTimeout(r, 0)).then(() => this.#prepare(pendings, state));
-    result.catch(() => {});
-    this.#ahead = { pendings, state, result };
-  }
-
-  /**
-   * `work` linked and encoded: the lookahead's result when it covers a prefix of `work` and the
-   * heads it linked on are the sink's heads now (the batch before it committed as assumed), the
-   * rest prepared after it; otherwise prepared afresh.
-   */
-  async #prepareBatch(work: Pending[]): Promise<Prepared[]> {
-    const ahead = this.#ahead;
-    this.#ahead = null;
-    if (ahead !== null && ahead.pendings.length <= work.length) {
-      let prefix = true;
-      for (let i = 0; prefix && i < ahead.pendings.length; i++) {
-        prefix = ahead.pendings[i] === work[i];
-      }
-      const got = prefix ? await ahead.result.catch(() => null) : null;
-      if (got !== null && this.#basisHolds(ahead.state.basis)) {
-        if (ahead.pendings.length === work.length) return got;
-        const rest = await this.#prepare(work.slice(ahead.pendings.length), ahead.state);
-        return got.concat(rest);
-      }
-    }
-    return await this.#prepare(work);
-  }
-
-  /** True when every head in `basis` is the sink's cached head of its trace now. */
-  #basisHolds(basis: ReadonlyMap<string, Head>): boolean {
-    for (const [t, h] of basis) {
-      const now = this.#heads.get(t) ?? EMPTY_HEAD;
-      if (now.pos !== h.pos || now.hash !== h.hash) return false;
-    }
-    return true;
   }
 
   async #writeBatch(batch: Pending[]): Promise<void> {
@@ -264,10 +119,10 @@ export class PgAppender {
       let statuses: Status[];
       let notified = false;
       if (attempt === 0) {
-        prepared = await this.#prepareBatch(work);
+        prepared = await this.#prep.prepareBatch(work);
         if (prepared.length === 0) return;
         const sending = this.#send(prepared);
-        this.#startLookahead(runningAfter(prepared));
+        this.#prep.startLookahead(this.#queue.peek(), runningAfter(prepared));
         const sent = await sending;
         [statuses, notified] = [sent.statuses, sent.notified];
       } else {
@@ -408,7 +263,7 @@ export class PgAppender {
           }
           const have = new Set(existing.map((r) => r.event_id as string));
           stored = work.filter((p) => have.has(p.event.event_id));
-          prepared = await this.#prepare(work.filter((p) => !have.has(p.event.event_id)));
+          prepared = await this.#prep.prepare(work.filter((p) => !have.has(p.event.event_id)));
           const out = prepared.length === 0 ? [] : await appendCall(tx, s, prepared);
           if (out.some((x) => x.r_status !== "ok")) throw new Rollback(out);
           return out;

@@ -24,6 +24,7 @@ import {
   appendRefusal,
   GroupCommitQueue,
   type PendingAppend,
+  settleWithFirst,
 } from "../group_commit.ts";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "./node_sqlite.ts";
 import { linkEvent } from "../../core/chain.ts";
@@ -220,15 +221,7 @@ export class SqliteSink implements EventSink {
         const id = p.event.event_id;
         const first = seen.get(id);
         if (first !== undefined) {
-          const [res, rej] = [first.resolve, first.reject];
-          first.resolve = (e) => {
-            res(e);
-            p.resolve(e);
-          };
-          first.reject = (e) => {
-            rej(e);
-            p.reject(e);
-          };
+          settleWithFirst(first, p);
           continue;
         }
         const row = stored.get(id);
