@@ -1,7 +1,8 @@
 /**
  * `zu doctor`'s PostgreSQL checks: when an agent's `event_sink` is `postgres` (its `url_env`,
  * default `ZU_PG_URL`) or `ZU_PG_URL` is set, one line for the connection, one for the schema
- * version and one for the oldest open transaction (the readers' horizon), each saying what to do. The URL is shown with its password masked.
+ * version and one for the oldest open transaction (the readers' horizon), each saying what to do.
+ * The URL is shown with its password masked.
  *
  * @module
  */

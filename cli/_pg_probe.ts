@@ -1,8 +1,8 @@
 /**
  * A raw look at a PostgreSQL event log's server for `zu doctor`, without opening the sink: can
  * we connect and log in, which zu schema version does it hold, and which open transaction holds
- * back the commit-ordered readers. postgres.js is imported only
- * when called. Every message masks the URL's password.
+ * back the commit-ordered readers. postgres.js is imported only when called. Every message masks
+ * the URL's password.
  *
  * @module
  */

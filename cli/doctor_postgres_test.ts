@@ -6,6 +6,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import postgres from "postgres";
 import { pgTest, startPgCluster } from "../testing/pg_cluster.ts";
+import { type HeldTransaction, holdTransaction } from "../testing/pg_hold.ts";
 import { captureIo } from "./_io.ts";
 import { HORIZON_WARN_SECONDS, horizonCheck, postgresLogEnv } from "./_pg_doctor.ts";
 import { EXPECTED_PG_SCHEMA_VERSION } from "./_pg_probe.ts";
@@ -134,28 +135,15 @@ pgTest(
       onnotice: () => {},
       connection: { application_name: "holder" },
     });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => release = r);
-    let ready!: () => void;
-    let readyP = new Promise<void>((r) => ready = r);
+    const held: HeldTransaction[] = [];
     try {
-      const reading = sql.begin(async (tx) => {
-        await tx`select 1`; // a snapshot, no xid: the horizon does not wait for it
-        ready();
-        await gate;
-      });
-      await readyP;
+      // A snapshot, no xid: the horizon does not wait for it.
+      held.push(await holdTransaction(sql, (tx) => tx`select 1`));
       const r1 = await doctor({ ZU_PG_URL: pg.url });
       const h1 = r1.checks.find((c) => c.name === "horizon")!;
       equal(h1.status, "ok", r1.text);
       match(h1.detail, /^no open transaction holds back readers$/);
-      readyP = new Promise<void>((r) => ready = r);
-      const writing = sql.begin(async (tx) => {
-        await tx`select pg_current_xact_id()`;
-        ready();
-        await gate;
-      });
-      await readyP;
+      held.push(await holdTransaction(sql, (tx) => tx`select pg_current_xact_id()`));
       const [holder] =
         await sql`select pid from pg_stat_activity where backend_xid is not null and application_name = 'holder'`;
       const r2 = await doctor({ ZU_PG_URL: pg.url });
@@ -169,10 +157,9 @@ pgTest(
           } \\("holder"\\), idle in transaction\\)$`,
         ),
       );
-      release();
-      await Promise.all([reading, writing]);
+      await Promise.all(held.map((h) => h.release()));
     } finally {
-      release();
+      for (const h of held) await h.release().catch(() => {});
       await sql.end();
     }
   },

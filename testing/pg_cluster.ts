@@ -93,8 +93,13 @@ function isRoot(): boolean {
   }
 }
 
+/** `argv`, run as the `postgres` user when `asPostgres` (root may not run the server). */
+function asUser(argv: string[], asPostgres: boolean): string[] {
+  return asPostgres ? ["runuser", "-u", "postgres", "--", ...argv] : argv;
+}
+
 async function run(argv: string[], asPostgres: boolean): Promise<void> {
-  const [cmd, ...args] = asPostgres ? ["runuser", "-u", "postgres", "--", ...argv] : argv;
+  const [cmd, ...args] = asUser(argv, asPostgres);
   const out = await new Deno.Command(cmd!, {
     args,
     stdout: "piped",
@@ -165,9 +170,7 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
   const stopAtExit = () => {
     if (stopped) return;
     stopped = true;
-    const [cmd, ...args] = asPostgres
-      ? ["runuser", "-u", "postgres", "--", ...pgCtlStop]
-      : pgCtlStop;
+    const [cmd, ...args] = asUser(pgCtlStop, asPostgres);
     try {
       new Deno.Command(cmd!, { args, stdin: "null", stdout: "null", stderr: "null" }).outputSync();
       Deno.removeSync(base, { recursive: true });

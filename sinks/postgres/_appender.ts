@@ -8,7 +8,7 @@
 import { GroupCommitQueue, type PendingAppend } from "../group_commit.ts";
 import type { Event } from "../../core/events.ts";
 import type { PayloadCodec } from "../../core/types.ts";
-import { BatchPreparer, EMPTY_HEAD, type Head, runningAfter } from "./_preparer.ts";
+import { BatchPreparer, EMPTY_HEAD, type Head } from "./_preparer.ts";
 import type { NotifyDebouncer } from "./_notify.ts";
 import { decodePage, PG_ROW_COLUMNS, rawRows } from "./_read.ts";
 import { isTransient, type Sql } from "./pg_connect.ts";
@@ -122,7 +122,7 @@ export class PgAppender {
         prepared = await this.#prep.prepareBatch(work);
         if (prepared.length === 0) return;
         const sending = this.#send(prepared);
-        this.#prep.startLookahead(this.#queue.peek(), runningAfter(prepared));
+        this.#prep.startLookahead(this.#queue.peek(), prepared);
         const sent = await sending;
         [statuses, notified] = [sent.statuses, sent.notified];
       } else {

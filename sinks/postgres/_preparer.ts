@@ -43,7 +43,7 @@ function newPrepState(): PrepState {
 }
 
 /** The heads `prepared` leaves when it commits. */
-export function runningAfter(prepared: Prepared[]): Map<string, Head> {
+function runningAfter(prepared: Prepared[]): Map<string, Head> {
   const out = new Map<string, Head>();
   for (const x of prepared) out.set(x.event.trace_id, { pos: x.head + 1, hash: x.event.hash });
   return out;
@@ -51,7 +51,7 @@ export function runningAfter(prepared: Prepared[]): Map<string, Head> {
 
 /** Appends prepared ahead while the batch before them is in flight. */
 interface Lookahead {
-  pendings: Pending[];
+  pendings: readonly Pending[];
   state: PrepState;
   result: Promise<Prepared[]>;
 }
@@ -95,7 +95,7 @@ export class BatchPreparer {
    * Links and encodes `work` in order on the heads in `state` (then this sink's cached heads),
    * merging repeats of an event id into their first append; `state` is advanced past them.
    */
-  async prepare(work: Pending[], state: PrepState = newPrepState()): Promise<Prepared[]> {
+  async prepare(work: readonly Pending[], state: PrepState = newPrepState()): Promise<Prepared[]> {
     const fresh: Pending[] = [];
     const seen = state.seen;
     for (const p of work) {
@@ -136,19 +136,18 @@ export class BatchPreparer {
   }
 
   /**
-   * While a batch is in flight, links and encodes `next` (the appends queued behind it, the start
-   * of the next batch) on the heads that batch will leave when it commits (`running`), so the next
-   * call can go out the moment this one returns: the client's work overlaps the server's instead
-   * of adding to it. {@link prepareBatch} uses the result or throws it away.
+   * While `inFlight` is being written, links and encodes `next` (the appends queued behind it, the
+   * start of the next batch; a fresh array) on the heads `inFlight` leaves when it commits, so the
+   * next call can go out the moment this one returns: the client's work overlaps the server's
+   * instead of adding to it. {@link prepareBatch} uses the result or throws it away.
    */
-  startLookahead(next: readonly Pending[], running: ReadonlyMap<string, Head>): void {
+  startLookahead(next: readonly Pending[], inFlight: Prepared[]): void {
     if (next.length === 0) return;
-    const pendings = next.slice();
-    const state: PrepState = { running: new Map(running), seen: new Map(), basis: new Map() };
+    const state = { ...newPrepState(), running: runningAfter(inFlight) };
     // Yield to the event loop first: the call just queued is written to the socket then.
-    const result = new Promise((r) => setTimeout(r, 0)).then(() => this.prepare(pendings, state));
+    const result = new Promise((r) => setTimeout(r, 0)).then(() => this.prepare(next, state));
     result.catch(() => {});
-    this.#ahead = { pendings, state, result };
+    this.#ahead = { pendings: next, state, result };
   }
 
   /**

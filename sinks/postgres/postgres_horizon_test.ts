@@ -11,6 +11,7 @@ import { encodePayloadSync, IdentityCodec, rowAad } from "../../core/codec.ts";
 import { type Event, newEvent } from "../../core/events.ts";
 import { toZuJson } from "../../core/json.ts";
 import { pgServerForTest, pgTest } from "../../testing/pg_cluster.ts";
+import { holdTransaction } from "../../testing/pg_hold.ts";
 import { type PgCursor, PostgresSink, START_CURSOR } from "./postgres_sink.ts";
 
 let server: Promise<{ url: string; stop(): Promise<void> }> | null = null;
@@ -70,25 +71,15 @@ pgTest("A naive seq reader misses a late commit; the horizon reader waits for it
   await using sink = await PostgresSink.open(await url(), { schema: s });
   const sql = postgres(await url(), { max: 4, onnotice: () => {} });
   try {
-    let inserted!: () => void;
-    const insertedP = new Promise<void>((r) => inserted = r);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => release = r);
     const a = ev("aaaaaaaa-0000-4000-8000-000000000000");
-    const txA = sql.begin(async (tx) => {
-      await appendIn(tx, s, a, { pos: 0, hash: null });
-      inserted();
-      await gate;
-    });
-    await insertedP;
+    const txA = await holdTransaction(sql, (tx) => appendIn(tx, s, a, { pos: 0, hash: null }));
     const b = await sink.append(ev("bbbbbbbb-0000-4000-8000-000000000000"));
     // While A is open: the naive reader sees B and moves past A's seq; the horizon sees nothing.
     const naive = await naiveAfter(sql, s, 0);
     assert.deepEqual(naive.map((r) => r.event_id), [b.event_id]);
     const naiveCursor = Number(naive[0]!.seq);
     assert.deepEqual(await sink.readCommitted(undefined, START_CURSOR), []);
-    release();
-    await txA;
+    await txA.release();
     assert.equal(
       (await naiveAfter(sql, s, naiveCursor)).length,
       0,
@@ -183,16 +174,8 @@ pgTest("A long read-only transaction elsewhere holds no xid and delays no reader
   await using sink = await PostgresSink.open(await url(), { schema: s });
   const sql = postgres(await url(), { max: 1, onnotice: () => {} });
   try {
-    let started!: () => void;
-    const startedP = new Promise<void>((r) => started = r);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => release = r);
-    const reading = sql.begin(async (tx) => {
-      await tx.unsafe("select count(*) from pg_class"); // a snapshot, no transaction id
-      started();
-      await gate;
-    });
-    await startedP;
+    // A snapshot, no transaction id.
+    const reading = await holdTransaction(sql, (tx) => tx.unsafe("select count(*) from pg_class"));
     const appended: string[] = [];
     for (let i = 0; i < 5; i++) {
       appended.push((await sink.append(ev("dddddddd-0000-4000-8000-000000000000"))).event_id);
@@ -200,8 +183,7 @@ pgTest("A long read-only transaction elsewhere holds no xid and delays no reader
     const got = await sink.readCommitted(undefined, START_CURSOR);
     assert.deepEqual(got.map((i) => i.event.event_id), appended, "the horizon did not wait");
     assert.equal(await sink.storeLagMs(), 0);
-    release();
-    await reading;
+    await reading.release();
   } finally {
     await sql.end();
   }
@@ -212,16 +194,8 @@ pgTest("A long transaction elsewhere delays the horizon reader and it skips noth
   await using sink = await PostgresSink.open(await url(), { schema: s });
   const sql = postgres(await url(), { max: 2, onnotice: () => {} });
   try {
-    let started!: () => void;
-    const startedP = new Promise<void>((r) => started = r);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => release = r);
-    const long = sql.begin(async (tx) => {
-      await tx.unsafe("select pg_current_xact_id()"); // holds an xid, touches no zu table
-      started();
-      await gate;
-    });
-    await startedP;
+    // Holds an xid, touches no zu table.
+    const long = await holdTransaction(sql, (tx) => tx.unsafe("select pg_current_xact_id()"));
     const appended: string[] = [];
     for (let i = 0; i < 20; i++) {
       appended.push((await sink.append(ev("cccccccc-0000-4000-8000-000000000000"))).event_id);
@@ -229,8 +203,7 @@ pgTest("A long transaction elsewhere delays the horizon reader and it skips noth
     assert.equal(await sink.count(), 20, "seq readers see the rows at once");
     assert.deepEqual(await sink.readCommitted(undefined, START_CURSOR), [], "the horizon waits");
     assert.ok(await sink.storeLagMs() > 0);
-    release();
-    await long;
+    await long.release();
     const got = await sink.readCommitted(undefined, START_CURSOR);
     assert.deepEqual(got.map((i) => i.event.event_id), appended);
   } finally {

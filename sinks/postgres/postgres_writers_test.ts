@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { verifyChain } from "../../core/chain.ts";
 import { newEvent } from "../../core/events.ts";
 import { pgServerForTest, pgTest, startPgCluster } from "../../testing/pg_cluster.ts";
+import { holdTransaction } from "../../testing/pg_hold.ts";
 import { PostgresSink, type TailItem } from "./postgres_sink.ts";
 import { spawnPgWriter } from "./testdata/spawn_writer.ts";
 
@@ -114,17 +115,11 @@ pgTest("A connection terminated mid-append is retried without a duplicate", asyn
   const first = await sink.append(newEvent({ task_id: "t-1", type: "harness.task.started" }));
   const sql = postgres(u, { max: 2, onnotice: () => {}, connection: { application_name: "test" } });
   try {
-    let locked!: () => void;
-    const lockedP = new Promise<void>((r) => locked = r);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => release = r);
     // Hold the trace's lock so the append waits inside zu_append, then kill its backend.
-    const holder = sql.begin(async (tx) => {
-      await tx.unsafe("select pg_advisory_xact_lock(hashtextextended('t-1', 0))");
-      locked();
-      await gate;
-    });
-    await lockedP;
+    const holder = await holdTransaction(
+      sql,
+      (tx) => tx.unsafe("select pg_advisory_xact_lock(hashtextextended('t-1', 0))"),
+    );
     const e = newEvent({ task_id: "t-1", type: "harness.turn.started" });
     const pending = sink.append(e);
     let killed = 0;
@@ -137,8 +132,7 @@ pgTest("A connection terminated mid-append is retried without a duplicate", asyn
       if (killed === 0) await new Promise((res) => setTimeout(res, 10));
     }
     assert.equal(killed, 1, "the append's backend was not found waiting");
-    release();
-    await holder;
+    await holder.release();
     const stored = await pending;
     assert.equal(stored.event_id, e.event_id);
     assert.equal(stored.prev_hash, first.hash);
